@@ -1,0 +1,55 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// The executables, each a thin front end over a library target.
+let tools: [(product: String, target: String)] = [
+    ("redoxfs-dump", "RedoxFSDumpTool"),
+    ("redoxfs-extract", "RedoxFSExtractTool"),
+]
+
+let package = Package(
+    name: "RedoxFSKit",
+    products: [
+        .library(name: "RedoxFSFormat", targets: ["RedoxFSFormat"]),
+        .library(name: "RedoxFS", targets: ["RedoxFS"]),
+    ] + tools.map { .executable(name: $0.product, targets: [$0.target]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian's -dev packages).
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
+
+        // The format core: pure Swift, no Foundation, typed throws; also compiled as Embedded Swift
+        // by the bootloader (see bootloader/).
+        .target(name: "RedoxFSFormat"),
+
+        // The engine: devices, caching, hosted fast paths, the file-system API.
+        .target(
+            name: "RedoxFS",
+            dependencies: ["RedoxFSFormat", "CSodium", "CCrypto", "CLZ4"]
+        ),
+
+        // Shared command-line plumbing: password input, opening images, error reporting.
+        .target(
+            name: "RedoxFSCommandSupport",
+            dependencies: ["RedoxFS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(name: "RedoxFSFormatTests", dependencies: ["RedoxFSFormat"]),
+        .testTarget(
+            name: "RedoxFSTests",
+            dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "CSodium", "CCrypto", "CLZ4"]
+        ),
+    ] + tools.map {
+        .executableTarget(
+            name: $0.target,
+            dependencies: ["RedoxFS", "RedoxFSCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/\($0.product)"
+        )
+    }
+)
