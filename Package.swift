@@ -5,6 +5,7 @@ import PackageDescription
 let tools: [(product: String, target: String)] = [
     ("redoxfs-dump", "RedoxFSDumpTool"),
     ("redoxfs-extract", "RedoxFSExtractTool"),
+    ("redoxfs-fsck", "RedoxFSCheckTool"),
 ]
 
 let package = Package(
@@ -34,6 +35,9 @@ let package = Package(
             dependencies: ["RedoxFSFormat", "CSodium", "CCrypto", "CLZ4"]
         ),
 
+        // The checker: passes over every structure, repair and scrub (front end over the engine).
+        .target(name: "RedoxFSCheck", dependencies: ["RedoxFS"]),
+
         // Shared command-line plumbing: password input, opening images, error reporting.
         .target(
             name: "RedoxFSCommandSupport",
@@ -41,6 +45,7 @@ let package = Package(
         ),
 
         .testTarget(name: "RedoxFSFormatTests", dependencies: ["RedoxFSFormat"]),
+        .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS"]),
         .testTarget(
             name: "RedoxFSTests",
             dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "CSodium", "CCrypto", "CLZ4"]
@@ -48,7 +53,10 @@ let package = Package(
     ] + tools.map {
         .executableTarget(
             name: $0.target,
-            dependencies: ["RedoxFS", "RedoxFSCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "RedoxFS", "RedoxFSCheck", "RedoxFSCommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Sources/Tools/\($0.product)"
         )
     }

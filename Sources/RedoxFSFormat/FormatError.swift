@@ -33,6 +33,7 @@ public enum Malformation: UInt8, Sendable {
     case fileTooLarge
     case notADirectory
     case inlineDirectory
+    case largerThanDevice
 }
 
 /// An error of the format core. Each case names the structure and, where there is one, the block
@@ -62,4 +63,8 @@ public enum FormatError: Error, Equatable, Sendable {
     case notEncrypted
     /// The node id does not exist in the node tree.
     case noSuchNode(UInt32)
+    /// A path component names no entry.
+    case notFound
+    /// A path component that must be a directory is not one.
+    case notDirectory
 }

@@ -1,1 +1,41 @@
+import ArgumentParser
+import Foundation
 import RedoxFS
+import RedoxFSCommandSupport
+
+/// `redoxfs-dump IMAGE`: lists every path of a RedoxFS image in the fixtures' manifest format.
+struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redoxfs-dump",
+        abstract: "List every path of a RedoxFS image with its metadata and content digest.",
+        discussion: """
+            The text output matches the manifests of the upstream fixtures: a header, then one \
+            tab-separated line per path, depth-first, children sorted by name bytes.
+            """)
+
+    @OptionGroup var image: ImageOptions
+
+    @Flag(help: "Print JSON instead of the manifest text.")
+    var json = false
+
+    func run() throws {
+        do {
+            let fs = try image.open(tool: "redoxfs-dump")
+            defer { fs.close() }
+            let name = URL(fileURLWithPath: image.image).lastPathComponent
+            let manifest = try Manifest(fileSystem: fs, imageName: name)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                FileHandle.standardOutput.write(try encoder.encode(manifest))
+                FileHandle.standardOutput.write(Data("\n".utf8))
+            } else {
+                FileHandle.standardOutput.write(Data(manifest.text.utf8))
+            }
+        } catch let error as FileSystemError {
+            exitWithError("redoxfs-dump", "\(image.image): \(error)")
+        }
+    }
+}
+
+Dump.main()

@@ -1,0 +1,51 @@
+import CLZ4
+import RedoxFSFormat
+
+/// The LZ4 block codec of the system's liblz4: the hosted fast path.
+///
+/// It accepts exactly the blocks `SwiftLZ4` accepts and reports the same errors: when liblz4
+/// rejects a block (it does not say why), the block is decoded again by `SwiftLZ4`, which
+/// either names the error or decodes a block that liblz4 is stricter about. Inputs beyond liblz4's
+/// 32-bit limits go to `SwiftLZ4` directly.
+public struct SystemLZ4: LZ4Codec {
+    /// Creates the codec (it has no state).
+    public init() {}
+
+    public func decompress(
+        _ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>
+    ) throws(LZ4Error) -> Int {
+        guard let source = input.baseAddress, let destination = output.baseAddress,
+            input.count <= Int(Int32.max)
+        else {
+            return try SwiftLZ4().decompress(input, into: output)
+        }
+        let result = LZ4_decompress_safe(
+            UnsafeRawPointer(source).assumingMemoryBound(to: CChar.self),
+            UnsafeMutableRawPointer(destination).assumingMemoryBound(to: CChar.self),
+            Int32(input.count),
+            Int32(clamping: output.count))
+        if result >= 0 { return Int(result) }
+        return try SwiftLZ4().decompress(input, into: output)
+    }
+
+    public func compress(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        guard let source = input.baseAddress, input.count <= Int(LZ4_MAX_INPUT_SIZE) else {
+            return SwiftLZ4().compress(input)
+        }
+        let bound = Int(LZ4_compressBound(Int32(input.count)))
+        var output = [UInt8](repeating: 0, count: bound)
+        let written = output.withUnsafeMutableBufferPointer { destination -> Int in
+            guard let base = destination.baseAddress else { return 0 }
+            return Int(
+                LZ4_compress_default(
+                    UnsafeRawPointer(source).assumingMemoryBound(to: CChar.self),
+                    UnsafeMutableRawPointer(base).assumingMemoryBound(to: CChar.self),
+                    Int32(input.count),
+                    Int32(bound)))
+        }
+        // liblz4 cannot fail with a bound-sized output; fall back rather than trap if it did.
+        guard written > 0 else { return SwiftLZ4().compress(input) }
+        output.removeLast(bound - written)
+        return output
+    }
+}

@@ -1,0 +1,76 @@
+import RedoxFSFormat
+
+/// A bounded cache of verified plaintext blocks, keyed by file-system block index.
+/// Eviction is first-in first-out, which is enough for the sequential walks of the tools.
+final class BlockCache {
+    private var blocks: [UInt64: [UInt8]] = [:]
+    private var order: [UInt64] = []
+    private var head = 0
+    /// Upper bound of the bytes held.
+    let capacityBytes: Int
+    private var heldBytes = 0
+
+    init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
+
+    func lookup(_ index: UInt64) -> [UInt8]? { blocks[index] }
+
+    func insert(_ index: UInt64, _ bytes: [UInt8]) {
+        if let old = blocks.updateValue(bytes, forKey: index) {
+            heldBytes += bytes.count - old.count
+            return
+        }
+        heldBytes += bytes.count
+        order.append(index)
+        while heldBytes > capacityBytes, head < order.count {
+            if let evicted = blocks.removeValue(forKey: order[head]) { heldBytes -= evicted.count }
+            head += 1
+        }
+        if head > 4096 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+    }
+
+    func remove(_ index: UInt64) {
+        if let old = blocks.removeValue(forKey: index) { heldBytes -= old.count }
+    }
+
+    func removeAll() {
+        blocks.removeAll()
+        order.removeAll()
+        head = 0
+        heldBytes = 0
+    }
+}
+
+/// The engine's `BlockReader`: cache first, then the device, decrypted with the hosted cipher
+/// and verified against the pointer's hash.
+public struct CachedBlockReader: BlockReader {
+    var device: any StorageDevice
+    let startBlock: UInt64
+    let blockCount: UInt64
+    let cipher: OpenSSLXTS?
+    let cache: BlockCache
+
+    public mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8] {
+        try checkPointer(pointer, as: structure, blockCount: blockCount)
+        let address = pointer.address
+        var bytes: [UInt8]
+        if let cached = cache.lookup(address.index), cached.count == address.byteCount {
+            bytes = cached
+        } else {
+            bytes = try device.readBlocks(at: startBlock + address.index, count: Int(address.blockCount))
+            if let cipher {
+                bytes.withUnsafeMutableBufferPointer {
+                    cipher.decrypt($0, firstUnit: address.index, unitSize: RedoxFS.blockSize)
+                }
+            }
+        }
+        let actual = SeaHash.hash(bytes)
+        guard actual == pointer.hash else {
+            throw .hashMismatch(structure, block: address.index, expected: pointer.hash, actual: actual)
+        }
+        if structure != .record { cache.insert(address.index, bytes) }
+        return bytes
+    }
+}

@@ -1,0 +1,84 @@
+/// Raw access to a device in 4096-byte blocks, counted from the start of the device
+/// (or partition) being opened. Headers and the reserved area are read through it directly.
+public protocol BlockDevice {
+    /// Reads `buffer.count` bytes (a multiple of 4096) starting at device block `index`.
+    mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError)
+}
+
+extension BlockDevice {
+    /// Reads `count` blocks at `index` into a new array.
+    public mutating func readBlocks(at index: UInt64, count: Int) throws(FormatError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count * RedoxFS.blockSize)
+        var failure: FormatError?
+        bytes.withUnsafeMutableBytes { buffer in
+            do throws(FormatError) { try readBlocks(at: index, into: buffer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+}
+
+/// Gives the plaintext of the block a pointer names, checked against the pointer's hash.
+public protocol BlockReader {
+    mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8]
+}
+
+extension Structure {
+    /// Whether a block of this structure may have `level` (spec §4.3).
+    public func allows(level: UInt8, decompressionLevel: UInt8) -> Bool {
+        switch self {
+        case .record: return level <= 5 && decompressionLevel <= 5
+        case .hTreeNode: return level <= 5 && decompressionLevel == 0
+        default: return level == 0 && decompressionLevel == 0
+        }
+    }
+}
+
+/// Checks that `pointer` may be read as `structure` in a file system of `blockCount` blocks.
+public func checkPointer(_ pointer: BlockPointer, as structure: Structure, blockCount: UInt64) throws(FormatError) {
+    let address = pointer.address
+    guard !pointer.isNull, !pointer.isMarker else { throw .nullPointer(structure) }
+    guard structure.allows(level: address.level, decompressionLevel: address.decompressionLevel) else {
+        throw .invalidLevel(structure, block: address.index, level: address.level)
+    }
+    guard address.index >= RedoxFS.headerRing,
+          address.index < blockCount,
+          blockCount - address.index >= address.blockCount else {
+        throw .outOfBounds(structure, block: address.index)
+    }
+}
+
+/// A `BlockReader` straight over a device: reads, decrypts when a cipher is set, verifies the hash.
+/// It caches nothing; the engine keeps its own caches.
+public struct DeviceBlockReader<Device: BlockDevice, Cipher: XTSCipher>: BlockReader {
+    public var device: Device
+    /// Device block at which the file system starts (the header ring's slot 0).
+    public let startBlock: UInt64
+    /// Number of blocks in the file system.
+    public let blockCount: UInt64
+    /// The data cipher of an unlocked encrypted file system.
+    public var cipher: Cipher?
+
+    public init(device: Device, startBlock: UInt64, blockCount: UInt64, cipher: Cipher? = nil) {
+        self.device = device
+        self.startBlock = startBlock
+        self.blockCount = blockCount
+        self.cipher = cipher
+    }
+
+    public mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8] {
+        try checkPointer(pointer, as: structure, blockCount: blockCount)
+        let address = pointer.address
+        var bytes = try device.readBlocks(at: startBlock + address.index, count: Int(address.blockCount))
+        if let cipher {
+            bytes.withUnsafeMutableBufferPointer {
+                cipher.decrypt($0, firstUnit: address.index, unitSize: RedoxFS.blockSize)
+            }
+        }
+        let actual = SeaHash.hash(bytes)
+        guard actual == pointer.hash else {
+            throw .hashMismatch(structure, block: address.index, expected: pointer.hash, actual: actual)
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,143 @@
+/// A directory entry: a name and the node it names.
+public struct DirectoryEntry: Equatable, Sendable {
+    public var nodeID: UInt32
+    /// The name's bytes (UTF-8 on disk, 1…252 bytes, no NUL, '/' or ':').
+    public var name: [UInt8]
+
+    public init(nodeID: UInt32, name: [UInt8]) {
+        self.nodeID = nodeID
+        self.name = name
+    }
+
+    /// Bytes this entry occupies in a DirList.
+    public var encodedSize: Int { 5 + name.count }
+
+    /// Whether `name` may be stored: 1…252 bytes, no NUL, '/' or ':'.
+    public static func isValidName(_ name: [UInt8]) -> Bool {
+        guard !name.isEmpty, name.count <= RedoxFS.maxNameLength else { return false }
+        for byte in name where byte == 0 || byte == 0x2F || byte == 0x3A { return false }
+        return true
+    }
+}
+
+/// The directory index hash of a name: low 32 bits of its seahash, 0xFFFFFFFF mapped to 0xFFFFFFFE.
+public func directoryNameHash(_ name: [UInt8]) -> UInt32 {
+    let hash = UInt32(truncatingIfNeeded: SeaHash.hash(name))
+    return hash == .max ? .max - 1 : hash
+}
+
+/// A directory leaf block: entries packed from offset 0, `count` and `used` at the end.
+public struct DirList: Equatable, Sendable {
+    public static let capacity = 4092
+
+    public var entries: [DirectoryEntry]
+
+    public init(entries: [DirectoryEntry] = []) { self.entries = entries }
+
+    /// Decodes and bounds-checks a leaf read from `block`.
+    public init(block bytes: [UInt8], at block: UInt64) throws(FormatError) {
+        let count = Int(bytes.le16(at: 4092))
+        let used = Int(bytes.le16(at: 4094))
+        guard used <= Self.capacity else { throw .malformed(.dirList, block: block, .fieldOutOfRange) }
+        var entries: [DirectoryEntry] = []
+        entries.reserveCapacity(count)
+        var offset = 0
+        for _ in 0..<count {
+            guard offset + 5 <= used else { throw .malformed(.dirList, block: block, .entryOverrun) }
+            let id = bytes.le32(at: offset)
+            let length = Int(bytes[offset + 4])
+            guard length >= 1 && length <= RedoxFS.maxNameLength else {
+                throw .malformed(.dirList, block: block, .badNameLength)
+            }
+            guard offset + 5 + length <= used else { throw .malformed(.dirList, block: block, .entryOverrun) }
+            guard id != 0 else { throw .malformed(.dirList, block: block, .zeroNodeID) }
+            entries.append(DirectoryEntry(nodeID: id, name: Array(bytes[offset + 5..<offset + 5 + length])))
+            offset += 5 + length
+        }
+        guard offset == used else { throw .malformed(.dirList, block: block, .entryOverrun) }
+        self.entries = entries
+    }
+
+    /// Bytes of the entry area in use.
+    public var used: Int { entries.reduce(0) { $0 + $1.encodedSize } }
+
+    public func canAdd(_ entry: DirectoryEntry) -> Bool { used + entry.encodedSize <= Self.capacity }
+
+    public func encode() -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: RedoxFS.blockSize)
+        var offset = 0
+        for entry in entries {
+            block.storeLE32(entry.nodeID, at: offset)
+            block[offset + 4] = UInt8(entry.name.count)
+            for (i, byte) in entry.name.enumerated() { block[offset + 5 + i] = byte }
+            offset += entry.encodedSize
+        }
+        block.storeLE16(UInt16(entries.count), at: 4092)
+        block.storeLE16(UInt16(offset), at: 4094)
+        return block
+    }
+
+    /// The highest name hash in the leaf (0 when empty).
+    public var maximumHash: UInt32 { entries.reduce(0) { max($0, directoryNameHash($1.name)) } }
+}
+
+/// One slot of a hash-tree index block: an upper bound of the name hashes below, and the child.
+public struct HTreeSlot: Equatable, Sendable {
+    public var hash: UInt32
+    public var pointer: BlockPointer
+
+    public init(hash: UInt32, pointer: BlockPointer) {
+        self.hash = hash
+        self.pointer = pointer
+    }
+
+    /// The empty slot: hash 0xFFFFFFFF and a null pointer.
+    public static let empty = HTreeSlot(hash: .max, pointer: .null)
+    public var isEmpty: Bool { pointer.isNull }
+}
+
+/// A hash-tree index block: 204 slots of 20 bytes, used ones first, sorted by hash.
+public struct HTreeNode: Equatable, Sendable {
+    public static let slotCount = 204
+
+    /// The used slots, in stored order (empty slots are implied after them).
+    public var slots: [HTreeSlot]
+
+    public init(slots: [HTreeSlot] = []) { self.slots = slots }
+
+    /// Decodes a block; the used slots are those before the first null pointer.
+    public init(block bytes: [UInt8]) {
+        var slots: [HTreeSlot] = []
+        for i in 0..<Self.slotCount {
+            let slot = HTreeSlot(hash: bytes.le32(at: i * 20), pointer: BlockPointer(bytes: bytes, at: i * 20 + 4))
+            if slot.isEmpty { break }
+            slots.append(slot)
+        }
+        self.slots = slots
+    }
+
+    public func encode() -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: RedoxFS.blockSize)
+        for i in 0..<Self.slotCount {
+            let slot = i < slots.count ? slots[i] : .empty
+            block.storeLE32(slot.hash, at: i * 20)
+            slot.pointer.encode(into: &block, at: i * 20 + 4)
+        }
+        return block
+    }
+
+    public var maximumHash: UInt32 { slots.reduce(0) { max($0, $1.hash) } }
+
+    /// The slots that may hold names with hash `hash`, in order (spec §10.7).
+    public func candidates(for hash: UInt32) -> [HTreeSlot] {
+        var result: [HTreeSlot] = []
+        var previous: UInt32 = 0
+        for slot in slots {
+            if slot.hash < hash { continue }
+            if slot.pointer.isNull || previous > hash { break }
+            result.append(slot)
+            previous = slot.hash
+        }
+        return result
+    }
+}

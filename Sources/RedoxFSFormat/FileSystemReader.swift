@@ -1,0 +1,194 @@
+/// Read-only access to the nodes, directories and contents of one header's tree, through any
+/// `BlockReader`. Shared by the engine, the checker and the bootloader.
+public struct FileSystemReader<Reader: BlockReader> {
+    public var reader: Reader
+    /// The root TreeList of the node tree.
+    public var tree: BlockPointer
+
+    public init(reader: Reader, tree: BlockPointer) {
+        self.reader = reader
+        self.tree = tree
+    }
+
+    // MARK: Nodes
+
+    /// The pointer to node `id`'s block.
+    public mutating func nodePointer(_ id: UInt32) throws(FormatError) -> BlockPointer {
+        let nodeID = NodeID(id)
+        guard nodeID.isAddressable else { throw .noSuchNode(id) }
+        var pointer = tree
+        for level in stride(from: 3, through: 0, by: -1) {
+            guard !pointer.isNull else { throw .noSuchNode(id) }
+            let list = TreeList(block: try reader.read(pointer, as: .treeList))
+            pointer = list.pointers[nodeID.index(atLevel: level)]
+        }
+        guard !pointer.isNull else { throw .noSuchNode(id) }
+        return pointer
+    }
+
+    /// Node `id`, decoded and checked.
+    public mutating func node(_ id: UInt32) throws(FormatError) -> Node {
+        let pointer = try nodePointer(id)
+        let node = Node(block: try reader.read(pointer, as: .node))
+        try node.validate(block: pointer.address.index)
+        return node
+    }
+
+    // MARK: Directories
+
+    /// Calls `body` for each entry of directory `directory` in stored order (spec §10.9);
+    /// stops early when `body` returns false.
+    public mutating func forEachEntry(
+        of directory: Node, _ body: (DirectoryEntry) throws(FormatError) -> Bool
+    ) throws(FormatError) {
+        guard directory.isDirectory else { throw .notDirectory }
+        let marker = directory.levelPointer(0)
+        if marker.isZero { return }
+        guard marker.isMarker else { throw .malformed(.node, block: 0, .badMarker) }
+        _ = try visit(directory.levelPointer(1), depth: Int(marker.markerDepth), body)
+    }
+
+    private mutating func visit(
+        _ pointer: BlockPointer, depth: Int, _ body: (DirectoryEntry) throws(FormatError) -> Bool
+    ) throws(FormatError) -> Bool {
+        if depth == 0 {
+            let list = try DirList(block: reader.read(pointer, as: .dirList), at: pointer.address.index)
+            for entry in list.entries where !(try body(entry)) { return false }
+            return true
+        }
+        let index = HTreeNode(block: try reader.read(pointer, as: .hTreeNode))
+        for slot in index.slots where !(try visit(slot.pointer, depth: depth - 1, body)) { return false }
+        return true
+    }
+
+    /// The entries of `directory`, in stored order.
+    public mutating func entries(of directory: Node) throws(FormatError) -> [DirectoryEntry] {
+        var result: [DirectoryEntry] = []
+        try forEachEntry(of: directory) { (entry) throws(FormatError) in result.append(entry); return true }
+        return result
+    }
+
+    /// The node id that `name` names in `directory`, found through the hash index (spec §10.7).
+    public mutating func find(_ name: [UInt8], in directory: Node) throws(FormatError) -> UInt32? {
+        guard directory.isDirectory else { throw .notDirectory }
+        let marker = directory.levelPointer(0)
+        if marker.isZero { return nil }
+        guard marker.isMarker else { throw .malformed(.node, block: 0, .badMarker) }
+        return try search(directory.levelPointer(1), depth: Int(marker.markerDepth), name: name, hash: directoryNameHash(name))
+    }
+
+    private mutating func search(
+        _ pointer: BlockPointer, depth: Int, name: [UInt8], hash: UInt32
+    ) throws(FormatError) -> UInt32? {
+        if depth == 0 {
+            let list = try DirList(block: reader.read(pointer, as: .dirList), at: pointer.address.index)
+            for entry in list.entries where entry.name == name { return entry.nodeID }
+            return nil
+        }
+        let index = HTreeNode(block: try reader.read(pointer, as: .hTreeNode))
+        for slot in index.candidates(for: hash) {
+            if let id = try search(slot.pointer, depth: depth - 1, name: name, hash: hash) { return id }
+        }
+        return nil
+    }
+
+    /// Resolves a '/'-separated path from the root, without following symbolic links.
+    public mutating func lookup(path: [UInt8]) throws(FormatError) -> UInt32 {
+        var id = RedoxFS.rootNodeID
+        for component in path.split(separator: 0x2F, omittingEmptySubsequences: true) {
+            let directory = try node(id)
+            guard directory.isDirectory else { throw .notDirectory }
+            guard let next = try find(Array(component), in: directory) else { throw .notFound }
+            id = next
+        }
+        return id
+    }
+
+    // MARK: Content
+
+    /// The pointer to record `record` of `node`, or null for a hole.
+    public mutating func recordPointer(_ record: UInt64, of node: Node) throws(FormatError) -> BlockPointer {
+        guard let path = RecordPath(record: record) else { return .null }
+        var pointer = node.levelPointer(path.slot)
+        for index in path.indices {
+            if pointer.isNull { return .null }
+            pointer = BlockList(block: try reader.read(pointer, as: .blockList)).pointers[index]
+        }
+        return pointer
+    }
+
+    /// The logical content of a stored record (decompressed when compressed).
+    public mutating func recordContent<Codec: LZ4Codec>(
+        _ pointer: BlockPointer, codec: Codec
+    ) throws(FormatError) -> [UInt8] {
+        let stored = try reader.read(pointer, as: .record)
+        let decompressionLevel = pointer.address.decompressionLevel
+        guard decompressionLevel != 0 else { return stored }
+        let block = pointer.address.index
+        let compressedLength = Int(stored.le16(at: 0))
+        guard 2 + compressedLength <= stored.count else {
+            throw .malformed(.record, block: block, .badCompressedLength)
+        }
+        var output = [UInt8](repeating: 0, count: RedoxFS.blockSize << Int(decompressionLevel))
+        var failure: LZ4Error?
+        stored.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { out in
+                do throws(LZ4Error) {
+                    _ = try codec.decompress(UnsafeBufferPointer(rebasing: input[2..<2 + compressedLength]), into: out)
+                } catch {
+                    failure = error
+                }
+            }
+        }
+        if let failure { throw .decompression(block: block, failure) }
+        return output
+    }
+
+    /// Reads up to `buffer.count` bytes of `node`'s content at `offset`; returns the number read
+    /// (short only at end of file).
+    public mutating func read<Codec: LZ4Codec>(
+        _ node: Node, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer, codec: Codec
+    ) throws(FormatError) -> Int {
+        guard offset < node.size else { return 0 }
+        let total = Int(min(UInt64(buffer.count), node.size - offset))
+        if total == 0 { return 0 }
+        if node.hasInlineData {
+            for i in 0..<total {
+                let position = Int(offset) + i
+                buffer[i] = position < RedoxFS.inlineDataSize ? node.data[position] : 0
+            }
+            return total
+        }
+        let recordSize = node.recordSize
+        var done = 0
+        while done < total {
+            let position = offset + UInt64(done)
+            let record = position / recordSize
+            let within = Int(position % recordSize)
+            let count = min(total - done, Int(recordSize) - within)
+            let pointer = try recordPointer(record, of: node)
+            if pointer.isNull {
+                for i in 0..<count { buffer[done + i] = 0 }
+            } else {
+                let content = try recordContent(pointer, codec: codec)
+                for i in 0..<count {
+                    buffer[done + i] = within + i < content.count ? content[within + i] : 0
+                }
+            }
+            done += count
+        }
+        return total
+    }
+
+    /// The whole content of `node` (files and symlinks).
+    public mutating func readAll<Codec: LZ4Codec>(_ node: Node, codec: Codec) throws(FormatError) -> [UInt8] {
+        guard node.size <= UInt64(Int.max) else { throw .malformed(.node, block: 0, .fileTooLarge) }
+        var bytes = [UInt8](repeating: 0, count: Int(node.size))
+        var failure: FormatError?
+        bytes.withUnsafeMutableBytes { buffer in
+            do throws(FormatError) { _ = try read(node, at: 0, into: buffer, codec: codec) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+}

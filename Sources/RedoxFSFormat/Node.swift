@@ -1,0 +1,118 @@
+/// The type of a node, from the top four bits of its mode.
+public enum NodeKind: UInt16, Sendable {
+    case directory = 0x4000
+    case file = 0x8000
+    case symlink = 0xA000
+    case socket = 0xC000
+}
+
+/// A node (inode): metadata, then either inline data or the record pointer tables.
+public struct Node: Equatable, Sendable {
+    public static let modeTypeMask: UInt16 = 0xF000
+    public static let modePermissionMask: UInt16 = 0o7777
+    public static let inlineDataFlag: UInt32 = 1
+    /// Offset of the level/inline area in the node block.
+    public static let dataOffset = 128
+
+    public var mode: UInt16 = 0
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    public var links: UInt32 = 0
+    public var size: UInt64 = 0
+    public var blocks: UInt64 = 0
+    public var ctime: UInt64 = 0
+    public var ctimeNanoseconds: UInt32 = 0
+    public var mtime: UInt64 = 0
+    public var mtimeNanoseconds: UInt32 = 0
+    public var atime: UInt64 = 0
+    public var atimeNanoseconds: UInt32 = 0
+    public var recordLevel: UInt32 = 0
+    public var flags: UInt32 = 0
+    /// Bytes 74..<128, zero in every image written by the reference.
+    public var padding: [UInt8] = [UInt8](repeating: 0, count: 54)
+    /// The 3968-byte area: inline content or level pointers.
+    public var data: [UInt8] = [UInt8](repeating: 0, count: RedoxFS.inlineDataSize)
+
+    public init() {}
+
+    /// A new node as the reference creates it: inline for non-directories, record level 5 for files.
+    public init(mode: UInt16, uid: UInt32, gid: UInt32, seconds: UInt64, nanoseconds: UInt32) {
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        links = 0
+        blocks = 1
+        ctime = seconds; mtime = seconds; atime = seconds
+        ctimeNanoseconds = nanoseconds; mtimeNanoseconds = nanoseconds; atimeNanoseconds = nanoseconds
+        recordLevel = mode & Self.modeTypeMask == NodeKind.file.rawValue ? RedoxFS.recordLevel : 0
+        flags = mode & Self.modeTypeMask == NodeKind.directory.rawValue ? 0 : Self.inlineDataFlag
+    }
+
+    public init(block: [UInt8]) {
+        mode = block.le16(at: 0)
+        uid = block.le32(at: 2)
+        gid = block.le32(at: 6)
+        links = block.le32(at: 10)
+        size = block.le64(at: 14)
+        blocks = block.le64(at: 22)
+        ctime = block.le64(at: 30)
+        ctimeNanoseconds = block.le32(at: 38)
+        mtime = block.le64(at: 42)
+        mtimeNanoseconds = block.le32(at: 50)
+        atime = block.le64(at: 54)
+        atimeNanoseconds = block.le32(at: 62)
+        recordLevel = block.le32(at: 66)
+        flags = block.le32(at: 70)
+        padding = Array(block[74..<128])
+        data = Array(block[128..<RedoxFS.blockSize])
+    }
+
+    public func encode() -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: RedoxFS.blockSize)
+        block.storeLE16(mode, at: 0)
+        block.storeLE32(uid, at: 2)
+        block.storeLE32(gid, at: 6)
+        block.storeLE32(links, at: 10)
+        block.storeLE64(size, at: 14)
+        block.storeLE64(blocks, at: 22)
+        block.storeLE64(ctime, at: 30)
+        block.storeLE32(ctimeNanoseconds, at: 38)
+        block.storeLE64(mtime, at: 42)
+        block.storeLE32(mtimeNanoseconds, at: 50)
+        block.storeLE64(atime, at: 54)
+        block.storeLE32(atimeNanoseconds, at: 62)
+        block.storeLE32(recordLevel, at: 66)
+        block.storeLE32(flags, at: 70)
+        for i in 0..<54 { block[74 + i] = padding[i] }
+        for i in 0..<RedoxFS.inlineDataSize { block[128 + i] = data[i] }
+        return block
+    }
+
+    /// The node's type, or nil for a type value the format does not define.
+    public var kind: NodeKind? { NodeKind(rawValue: mode & Self.modeTypeMask) }
+    public var isDirectory: Bool { kind == .directory }
+    public var isSymlink: Bool { kind == .symlink }
+    public var permissions: UInt16 { mode & Self.modePermissionMask }
+    public var hasInlineData: Bool { flags & Self.inlineDataFlag != 0 }
+
+    /// Bytes per record: 4096 << record_level.
+    public var recordSize: UInt64 { UInt64(RedoxFS.blockSize) << UInt64(recordLevel) }
+
+    /// Number of records covering `size` (records at or past this index are ignored on read).
+    public var recordCount: UInt64 { (size + recordSize - 1) / recordSize }
+
+    /// Pointer `index` of the level area, counted from its start (level0[0] is 0, level1[0] is 128, …).
+    public func levelPointer(_ index: Int) -> BlockPointer { BlockPointer(bytes: data, at: index * 16) }
+
+    public mutating func setLevelPointer(_ index: Int, _ pointer: BlockPointer) {
+        pointer.encode(into: &data, at: index * 16)
+    }
+
+    /// Checks the fields a reader relies on.
+    public func validate(block: UInt64) throws(FormatError) {
+        guard let kind else { throw .malformed(.node, block: block, .badNodeType) }
+        guard recordLevel <= 5 else { throw .malformed(.node, block: block, .badRecordLevel) }
+        guard flags & ~Self.inlineDataFlag == 0 else { throw .malformed(.node, block: block, .badFlags) }
+        if kind == .directory && hasInlineData { throw .malformed(.node, block: block, .inlineDirectory) }
+    }
+}

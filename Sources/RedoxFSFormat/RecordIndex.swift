@@ -1,0 +1,51 @@
+/// Where record `r` of a node lives: a slot of the node's level area, then indices into
+/// `depth` levels of BlockLists (256 pointers each).
+public struct RecordPath: Equatable, Sendable {
+    /// Slot in the node's level area (0 = level0[0] … 247 = level4[7]).
+    public var slot: Int
+    /// Indices into BlockLists, outermost first; empty for direct records.
+    public var indices: [Int]
+
+    /// The level area's tiers: (first slot, number of slots, BlockList depth).
+    static let tiers: [(first: Int, count: Int, depth: Int)] = [
+        (0, 128, 0), (128, 64, 1), (192, 32, 2), (224, 16, 3), (240, 8, 4),
+    ]
+
+    /// The path of record `record`, or nil when the record index is past the format's range.
+    public init?(record: UInt64) {
+        var q = record
+        for tier in Self.tiers {
+            let capacity = UInt64(tier.count) << (8 * UInt64(tier.depth))
+            if q < capacity {
+                slot = tier.first + Int(q >> (8 * UInt64(tier.depth)))
+                indices = (0..<tier.depth).reversed().map { Int((q >> (8 * UInt64($0))) & 0xFF) }
+                return
+            }
+            q -= capacity
+        }
+        return nil
+    }
+
+    /// One past the highest record index the format can address.
+    public static let recordLimit: UInt64 = tiers.reduce(0) { $0 + (UInt64($1.count) << (8 * UInt64($1.depth))) }
+}
+
+/// An indirect record table: 256 block pointers in one level-0 block.
+public struct BlockList: Equatable, Sendable {
+    public static let entryCount = 256
+    public var pointers: [BlockPointer]
+
+    public init() { pointers = [BlockPointer](repeating: .null, count: Self.entryCount) }
+
+    public init(block: [UInt8]) {
+        pointers = (0..<Self.entryCount).map { BlockPointer(bytes: block, at: $0 * 16) }
+    }
+
+    public func encode() -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: RedoxFS.blockSize)
+        for (i, pointer) in pointers.enumerated() { pointer.encode(into: &block, at: i * 16) }
+        return block
+    }
+
+    public var isEmpty: Bool { pointers.allSatisfy { $0.isNull } }
+}

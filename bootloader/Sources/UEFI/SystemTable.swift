@@ -1,0 +1,48 @@
+/// The EFI System Table handed to the application, and the firmware state the loader keeps while
+/// boot services are available.
+struct SystemTable {
+    let table: FirmwareTable
+
+    /// The console input protocol (EFI_SIMPLE_TEXT_INPUT_PROTOCOL).
+    var consoleIn: TextInput? { table.table(48).map(TextInput.init) }
+    /// The console output protocol (EFI_SIMPLE_TEXT_OUTPUT_PROTOCOL).
+    var consoleOut: TextOutput? { table.table(64).map(TextOutput.init) }
+    var runtimeServices: RuntimeServices { RuntimeServices(table: table.table(88)!) }
+    var bootServices: BootServices { BootServices(table: table.table(96)!) }
+
+    /// The configuration table registered under `guid`, if any.
+    func configurationTable(_ guid: GUID) -> UnsafeMutableRawPointer? {
+        let count = Int(table.load(104, as: UInt64.self))
+        guard let entries = table.pointer(112) else { return nil }
+        for index in 0..<count {
+            let entry = entries + index * 24
+            if GUID(at: entry) == guid {
+                return UnsafeMutableRawPointer(bitPattern: UInt(entry.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+            }
+        }
+        return nil
+    }
+}
+
+/// Process-wide firmware state: set once at entry, boot services dropped at exit.
+enum Firmware {
+    nonisolated(unsafe) private(set) static var imageHandle: UInt64 = 0
+    nonisolated(unsafe) private(set) static var systemTable: SystemTable?
+    /// False once ExitBootServices succeeded: from then on only runtime services and the hardware remain.
+    nonisolated(unsafe) private(set) static var bootServicesActive = false
+
+    static func start(imageHandle: UInt64, systemTable: UnsafeMutableRawPointer) {
+        self.imageHandle = imageHandle
+        self.systemTable = SystemTable(table: FirmwareTable(systemTable))
+        bootServicesActive = true
+    }
+
+    /// The boot services, or nil after ExitBootServices.
+    static var boot: BootServices? {
+        bootServicesActive ? systemTable?.bootServices : nil
+    }
+
+    static func didExitBootServices() {
+        bootServicesActive = false
+    }
+}
