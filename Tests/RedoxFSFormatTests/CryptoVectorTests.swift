@@ -184,6 +184,14 @@ private func sequence(from first: UInt8, count: Int) -> [UInt8] {
             786a02f742015903c6c6fd852552d272912f4740e15847618a86e217f71f5419\
             d25e1031afee585313896444934eb04b903a685b1448b755d56f701afe9be2ce
             """))
+        // Two blocks, plain and keyed with a short digest (values from Python's hashlib).
+        let message = (0..<200).map { UInt8(truncatingIfNeeded: $0 * 7 + 1) }
+        #expect(Blake2b.hash(message) == hex("""
+            e4562cf860e0c77ecfddbe718c90f62324debdd131db0bfd549ecb9cd17e3a4d\
+            d9c2f079cb3ab7dc5f1738db603447fa8a220975c84c0e20bd8c226728556393
+            """))
+        #expect(Blake2b.hash(message, outputLength: 33, key: [1, 2, 3])
+            == hex("ff07ea4f092e7b61bc876f5016f2745b11957250cdfe0dcb0abdb6baaecdd7c6d6"))
         // Feeding in pieces equals one call, across block boundaries and with exactly 128 bytes.
         for length in [127, 128, 129, 256, 300] {
             let message = sequence(from: 3, count: length)

@@ -1,6 +1,7 @@
 import Testing
 import RedoxFS
 import RedoxFSFormat
+import CSodium
 
 /// SplitMix64: a small seeded generator so failures are reproducible.
 private struct SeededGenerator: RandomNumberGenerator {
@@ -117,6 +118,31 @@ private struct SeededGenerator: RandomNumberGenerator {
         for (password, salt) in cases {
             #expect(Argon2id.deriveKey(password: password, salt: salt) == Sodium.argon2id(password: password, salt: salt))
         }
+    }
+
+    /// Other memory sizes (including ones not a multiple of 4), pass counts and tag lengths, through
+    /// libsodium's general Argon2id entry point.
+    @Test(arguments: [(8, 1, 16), (9, 2, 32), (103, 4, 64), (256, 1, 65), (1000, 2, 100), (2050, 3, 24)])
+    func argon2idParametersMatchSodium(memoryKiB: Int, iterations: Int, tagLength: Int) {
+        var generator = SeededGenerator(state: UInt64(memoryKiB * 1000 + iterations))
+        let password = generator.bytes(20), salt = generator.bytes(16)
+        var expected = [UInt8](repeating: 0, count: tagLength)
+        let status = expected.withUnsafeMutableBufferPointer { out in
+            password.withUnsafeBufferPointer { passwordBuffer in
+                passwordBuffer.withMemoryRebound(to: CChar.self) { passwordChars in
+                    salt.withUnsafeBufferPointer { saltBuffer in
+                        crypto_pwhash_argon2id(
+                            out.baseAddress!, UInt64(tagLength), passwordChars.baseAddress!, UInt64(password.count),
+                            saltBuffer.baseAddress!, UInt64(iterations), memoryKiB * 1024,
+                            crypto_pwhash_argon2id_alg_argon2id13())
+                    }
+                }
+            }
+        }
+        #expect(status == 0)
+        let actual = Argon2id.deriveKey(
+            password: password, salt: salt, memoryKiB: memoryKiB, iterations: iterations, tagLength: tagLength)
+        #expect(actual == expected)
     }
 
     @Test func sodiumSpecVector() {

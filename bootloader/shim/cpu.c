@@ -52,3 +52,19 @@ __attribute__((noreturn)) void cpu_enter_kernel(uint64_t page_table, uint64_t st
         : "memory");
     __builtin_unreachable();
 }
+
+// Seed source for the Swift standard library's hashing (Set, Dictionary). Hash seeds need not be
+// secret in a boot loader; the time-stamp counter gives per-boot variation.
+void arc4random_buf(void *buffer, unsigned long count) {
+    uint64_t state;
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    state = ((uint64_t)hi << 32 | lo) ^ 0x9E3779B97F4A7C15ull;
+    unsigned char *bytes = buffer;
+    for (unsigned long i = 0; i < count; i++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes[i] = (unsigned char)state;
+    }
+}

@@ -3,10 +3,14 @@ import RedoxFSFormat
 
 /// The LZ4 block codec of the system's liblz4: the hosted fast path.
 ///
-/// It accepts exactly the blocks `SwiftLZ4` accepts and reports the same errors: when liblz4
-/// rejects a block (it does not say why), the block is decoded again by `SwiftLZ4`, which
-/// either names the error or decodes a block that liblz4 is stricter about. Inputs beyond liblz4's
-/// 32-bit limits go to `SwiftLZ4` directly.
+/// It accepts the blocks `SwiftLZ4` accepts, with the same result, and reports the same errors:
+/// when liblz4 rejects a block (it does not say why), the block is decoded again by `SwiftLZ4`,
+/// which either names the error or decodes it (liblz4 also rejects some blocks that break the
+/// end-of-block rules, which §9.4 does not require of a decoder). One difference remains:
+/// liblz4 1.9 does not reject a match at offset 0, which §16.7 forbids and `SwiftLZ4` rejects
+/// with `.invalidOffset`; liblz4 decodes such a block to unspecified bytes. Stored blocks are
+/// covered by their pointer's hash, so this only matters for deliberately crafted images.
+/// Inputs beyond liblz4's 32-bit limits go to `SwiftLZ4` directly.
 public struct SystemLZ4: LZ4Codec {
     /// Creates the codec (it has no state).
     public init() {}
@@ -24,7 +28,12 @@ public struct SystemLZ4: LZ4Codec {
             UnsafeMutableRawPointer(destination).assumingMemoryBound(to: CChar.self),
             Int32(input.count),
             Int32(clamping: output.count))
-        if result >= 0 { return Int(result) }
+        if result >= 0 {
+            // liblz4 may have written a few bytes past its result; the contract wants zeros there.
+            let produced = Int(result)
+            (destination + produced).update(repeating: 0, count: output.count - produced)
+            return produced
+        }
         return try SwiftLZ4().decompress(input, into: output)
     }
 

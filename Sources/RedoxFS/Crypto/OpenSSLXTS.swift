@@ -47,10 +47,12 @@ public struct OpenSSLXTS: XTSCipher, Sendable {
             // The IV is the data-unit number as a 128-bit little-endian integer.
             var iv: (UInt64, UInt64) = (unit.littleEndian, 0)
             succeeded = withUnsafeBytes(of: &iv) { ivBytes in
+                // Re-initialise only the IV (nil cipher and key keep the keyed schedule).
+                let ivPointer = ivBytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                guard EVP_CipherInit_ex(context.raw, nil, nil, nil, ivPointer, -1) == 1 else { return false }
                 var written: Int32 = 0
                 let start = base + offset
-                return EVP_CipherInit_ex(context.raw, nil, nil, nil, ivBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), -1) == 1
-                    && EVP_CipherUpdate(context.raw, start, &written, start, Int32(length)) == 1
+                return EVP_CipherUpdate(context.raw, start, &written, start, Int32(length)) == 1
                     && Int(written) == length
             }
             if succeeded {

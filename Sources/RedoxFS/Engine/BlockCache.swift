@@ -3,6 +3,9 @@ import RedoxFSFormat
 /// A bounded cache of verified plaintext blocks, keyed by file-system block index.
 /// Eviction is first-in first-out, which is enough for the sequential walks of the tools.
 final class BlockCache {
+    /// Blocks written by the open transaction, not yet on disk; never evicted.
+    private(set) var dirty: [UInt64: [UInt8]] = [:]
+    private(set) var dirtyBytes = 0
     private var blocks: [UInt64: [UInt8]] = [:]
     private var order: [UInt64] = []
     private var head = 0
@@ -12,7 +15,26 @@ final class BlockCache {
 
     init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 
-    func lookup(_ index: UInt64) -> [UInt8]? { blocks[index] }
+    func lookup(_ index: UInt64) -> [UInt8]? { dirty[index] ?? blocks[index] }
+
+    func insertDirty(_ index: UInt64, _ bytes: [UInt8]) {
+        if let old = dirty.updateValue(bytes, forKey: index) { dirtyBytes -= old.count }
+        dirtyBytes += bytes.count
+    }
+
+    func removeDirty(_ index: UInt64) {
+        if let old = dirty.removeValue(forKey: index) { dirtyBytes -= old.count }
+    }
+
+    /// Moves the written blocks into the clean cache (metadata only; records are not kept).
+    func commitDirty(keepRecords: Bool = false) {
+        let written = dirty
+        dirty.removeAll()
+        dirtyBytes = 0
+        for (index, bytes) in written {
+            if bytes.count == RedoxFS.blockSize || keepRecords { insert(index, bytes) } else { remove(index) }
+        }
+    }
 
     func insert(_ index: UInt64, _ bytes: [UInt8]) {
         if let old = blocks.updateValue(bytes, forKey: index) {
@@ -36,6 +58,8 @@ final class BlockCache {
     }
 
     func removeAll() {
+        dirty.removeAll()
+        dirtyBytes = 0
         blocks.removeAll()
         order.removeAll()
         head = 0

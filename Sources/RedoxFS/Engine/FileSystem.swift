@@ -1,23 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import RedoxFSFormat
 
-/// An open RedoxFS file system: its device, newest header, keys and caches.
+/// An open RedoxFS file system: its device, newest header, keys, caches and, when writable,
+/// the open copy-on-write transaction.
+///
+/// Every public method is safe to call from several threads: they serialise on one lock.
 public final class FileSystem {
-    public private(set) var device: any StorageDevice
-    /// The newest valid header.
-    public private(set) var header: Header
+    public internal(set) var device: any StorageDevice
+    /// The newest header on disk.
+    public internal(set) var header: Header
+    /// The header the open transaction is building (equal to `header` when nothing is pending).
+    var working: Header
     /// Device block where the file system (header ring slot 0) starts.
     public let startBlock: UInt64
     /// The ring slot the header came from.
     public let headerSlot: UInt64
     /// The data keys, when the file system is encrypted.
-    public private(set) var keys: DataKeys?
+    public internal(set) var keys: DataKeys?
+    public let isWritable: Bool
     let cipher: OpenSSLXTS?
     let cache: BlockCache
     let codec = SystemLZ4()
+    let lock = EngineLock()
+
+    // Transaction state (see Transaction.swift).
+    var allocatorState: BuddyAllocator?
+    var pendingAllocations: [AllocEntry] = []
+    var allocatedInTransaction: [UInt64: UInt8] = [:]
+    var deferredFrees: [BlockAddress] = []
+    var openCounts: [UInt32: Int] = [:]
+    /// Commit automatically once this many bytes are waiting in the write cache.
+    public var commitThresholdBytes = 32 << 20
+    /// The clock used for new times; replace it for reproducible images.
+    public var clock: () -> Timestamp = Timestamp.now
 
     /// Opens the file system on `device`. `startBlock` pins the header ring's position (else the
     /// device is scanned); `password` unlocks an encrypted file system.
-    public init(device: any StorageDevice, startBlock: UInt64? = nil, password: [UInt8]? = nil) throws(FileSystemError) {
+    public init(
+        device: any StorageDevice, startBlock: UInt64? = nil, password: [UInt8]? = nil, writable: Bool = false
+    ) throws(FileSystemError) {
         var device = device
         let location: HeaderRing.Location
         do {
@@ -27,8 +50,10 @@ public final class FileSystem {
         }
         self.device = device
         header = location.header
+        working = location.header
         self.startBlock = location.startBlock
         headerSlot = location.slot
+        isWritable = writable
         cache = BlockCache(capacityBytes: 64 << 20)
         if header.isEncrypted {
             guard let password else { throw .format(.passwordRequired) }
@@ -51,6 +76,7 @@ public final class FileSystem {
         guard location.startBlock + blocks <= device.blockCount else {
             throw .format(.malformed(.header, block: location.slot, .largerThanDevice))
         }
+        if writable { _ = try allocator() }
     }
 
     /// Opens the image or block device at `path` (a partition: `byteOffset`).
@@ -59,11 +85,25 @@ public final class FileSystem {
     ) throws(FileSystemError) {
         let device = try FileDevice.open(path: path, readOnly: readOnly, byteOffset: byteOffset)
         do {
-            try self.init(device: device, startBlock: startBlock, password: password)
+            try self.init(device: device, startBlock: startBlock, password: password, writable: !readOnly)
         } catch {
             device.close()
             throw error
         }
+    }
+
+    /// Creates the engine object for a file system just written by `format` (internal).
+    init(formatted device: any StorageDevice, header: Header, startBlock: UInt64, keys: DataKeys?, allocator: BuddyAllocator) {
+        self.device = device
+        self.header = header
+        working = header
+        self.startBlock = startBlock
+        headerSlot = header.generation % RedoxFS.headerRing
+        self.keys = keys
+        cipher = keys.map { OpenSSLXTS(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
+        isWritable = true
+        cache = BlockCache(capacityBytes: 64 << 20)
+        allocatorState = allocator
     }
 
     public var isEncrypted: Bool { header.isEncrypted }
@@ -80,16 +120,16 @@ public final class FileSystem {
         return text
     }
 
-    /// A reader over the current header's tree, sharing the engine's cache (for the checker and tools
-    /// that walk structures themselves).
+    /// A reader over the working tree (including uncommitted changes), sharing the engine's cache
+    /// (for the checker and tools that walk structures themselves).
     public var reader: FileSystemReader<CachedBlockReader> {
         FileSystemReader(
             reader: CachedBlockReader(
-                device: device, startBlock: startBlock, blockCount: header.blockCount, cipher: cipher, cache: cache),
-            tree: header.tree)
+                device: device, startBlock: startBlock, blockCount: working.blockCount, cipher: cipher, cache: cache),
+            tree: working.tree)
     }
 
-    /// Runs `body` with a reader over the current header's tree, mapping errors to the engine's.
+    /// Runs `body` with a reader over the working tree, mapping errors to the engine's.
     func withReader<T>(_ body: (inout FileSystemReader<CachedBlockReader>) throws(FormatError) -> T) throws(FileSystemError) -> T {
         var reader = self.reader
         do {
@@ -103,36 +143,45 @@ public final class FileSystem {
 
     /// Node `id`.
     public func node(_ id: UInt32) throws(FileSystemError) -> Node {
+        try lock.locked { () throws(FileSystemError) in try loadNode(id) }
+    }
+
+    func loadNode(_ id: UInt32) throws(FileSystemError) -> Node {
         try withReader { (reader) throws(FormatError) in try reader.node(id) }
     }
 
     /// The node id of `path` (absolute or relative to the root; symbolic links are not followed).
     public func lookup(_ path: String) throws(FileSystemError) -> UInt32 {
-        try withReader { (reader) throws(FormatError) in try reader.lookup(path: Array(path.utf8)) }
+        try lock.locked { () throws(FileSystemError) in
+            try withReader { (reader) throws(FormatError) in try reader.lookup(path: Array(path.utf8)) }
+        }
     }
 
     /// The node id `name` names in directory `directory`, or nil.
     public func find(_ name: [UInt8], in directory: UInt32) throws(FileSystemError) -> UInt32? {
+        try lock.locked { () throws(FileSystemError) in try findEntry(name, in: directory) }
+    }
+
+    func findEntry(_ name: [UInt8], in directory: UInt32) throws(FileSystemError) -> UInt32? {
         try withReader { (reader) throws(FormatError) in try reader.find(name, in: reader.node(directory)) }
     }
 
     /// The entries of directory `id`, in stored order ("." and ".." are not stored).
     public func entries(of id: UInt32) throws(FileSystemError) -> [DirectoryEntry] {
-        try withReader { (reader) throws(FormatError) in try reader.entries(of: reader.node(id)) }
+        try lock.locked { () throws(FileSystemError) in
+            try withReader { (reader) throws(FormatError) in try reader.entries(of: reader.node(id)) }
+        }
     }
 
     /// Up to `count` bytes of node `id` from `offset` (short only at end of file).
     public func read(_ id: UInt32, at offset: UInt64, count: Int) throws(FileSystemError) -> [UInt8] {
-        let codec = self.codec
-        return try withReader { (reader) throws(FormatError) in
-            let node = try reader.node(id)
+        try lock.locked { () throws(FileSystemError) in
+            let node = try loadNode(id)
             guard offset < node.size else { return [] }
             var bytes = [UInt8](repeating: 0, count: Int(min(UInt64(count), node.size - offset)))
-            var failure: FormatError?
+            var failure: FileSystemError?
             bytes.withUnsafeMutableBytes { buffer in
-                do throws(FormatError) { _ = try reader.read(node, at: offset, into: buffer, codec: codec) } catch {
-                    failure = error
-                }
+                do throws(FileSystemError) { _ = try readContent(node, at: offset, into: buffer) } catch { failure = error }
             }
             if let failure { throw failure }
             return bytes
@@ -141,22 +190,66 @@ public final class FileSystem {
 
     /// Reads node `node`'s content at `offset` into `buffer`; returns the byte count (short at end of file).
     public func read(_ node: Node, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FileSystemError) -> Int {
+        try lock.locked { () throws(FileSystemError) in try readContent(node, at: offset, into: buffer) }
+    }
+
+    func readContent(_ node: Node, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FileSystemError) -> Int {
         let codec = self.codec
         return try withReader { (reader) throws(FormatError) in try reader.read(node, at: offset, into: buffer, codec: codec) }
     }
 
     /// The target of symbolic link `id`.
     public func readLink(_ id: UInt32) throws(FileSystemError) -> [UInt8] {
-        let codec = self.codec
-        return try withReader { (reader) throws(FormatError) in
-            let node = try reader.node(id)
-            guard node.isSymlink else { throw .malformed(.node, block: 0, .badNodeType) }
-            return try reader.readAll(node, codec: codec)
+        try lock.locked { () throws(FileSystemError) in
+            let codec = self.codec
+            let node = try loadNode(id)
+            guard node.isSymlink else { throw .invalidArgument("node \(id) is not a symbolic link") }
+            return try withReader { (reader) throws(FormatError) in try reader.readAll(node, codec: codec) }
         }
     }
 
-    /// Closes the device.
+    /// Closes the device without writing anything (see `unmount` for a clean close of a writable file system).
     public func close() {
         if let file = device as? FileDevice { file.close() }
+    }
+}
+
+/// A point in time: seconds and nanoseconds since the epoch.
+public struct Timestamp: Equatable, Hashable, Sendable {
+    public var seconds: UInt64
+    public var nanoseconds: UInt32
+
+    public init(seconds: UInt64, nanoseconds: UInt32) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    /// The current real time.
+    public static func now() -> Timestamp {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Timestamp(seconds: UInt64(max(0, now.tv_sec)), nanoseconds: UInt32(now.tv_nsec))
+    }
+}
+
+/// A pthread mutex for the engine's public entry points (recursive, so that public methods may
+/// call each other).
+final class EngineLock: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+
+    init() {
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(&mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
     }
 }

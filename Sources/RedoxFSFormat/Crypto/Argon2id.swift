@@ -20,9 +20,9 @@ public enum Argon2id {
         parallelism: Int = 1, tagLength: Int = 16, secret: [UInt8] = [], associatedData: [UInt8] = []
     ) -> [UInt8] {
         precondition(parallelism >= 1 && parallelism <= 0xFF_FFFF, "Argon2 needs 1...2^24-1 lanes")
-        precondition(iterations >= 1 && iterations <= Int(UInt32.max), "Argon2 needs at least one pass")
-        precondition(tagLength >= 4 && tagLength <= Int(UInt32.max), "Argon2 tags are at least 4 bytes")
-        precondition(memoryKiB >= 8 * parallelism && memoryKiB <= Int(UInt32.max),
+        precondition(iterations >= 1 && UInt64(iterations) <= UInt64(UInt32.max), "Argon2 needs at least one pass")
+        precondition(tagLength >= 4 && UInt64(tagLength) <= UInt64(UInt32.max), "Argon2 tags are at least 4 bytes")
+        precondition(memoryKiB >= 8 * parallelism && UInt64(memoryKiB) <= UInt64(UInt32.max),
                      "Argon2 needs at least 8 KiB per lane")
 
         // H0 = H^64(p, T, m, t, v, y, |P|, P, |S|, S, |K|, K, |X|, X).

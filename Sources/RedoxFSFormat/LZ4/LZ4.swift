@@ -8,10 +8,10 @@
 public protocol LZ4Codec {
     /// Decodes `input` into `output`; returns the number of bytes produced.
     ///
-    /// Decoding fails (and never reads or writes out of bounds) when `input` is not a well-formed
-    /// block or its content does not fit in `output`. Bytes of `output` past the returned count
-    /// may have been overwritten by some implementations (liblz4 does, `SwiftLZ4` does not);
-    /// callers that need them zero must clear them.
+    /// On success the bytes of `output` past the returned count are zero, as RedoxFS reads the
+    /// part of a record beyond its decoded content (§9.2). Decoding fails, without reading or
+    /// writing out of bounds, when `input` is not a well-formed block or its content does not fit
+    /// in `output`; the content of `output` is then unspecified. The buffers must not overlap.
     func decompress(
         _ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>
     ) throws(LZ4Error) -> Int
@@ -49,9 +49,6 @@ extension LZ4Codec {
 
 /// The LZ4 block codec written in Swift: a strictly bounds-checked decoder and a greedy
 /// hash-table encoder (similar in spirit to liblz4's fast mode).
-///
-/// The decoder never writes to `output` past the number of bytes it returns, so a zero-filled
-/// buffer stays zero after the decoded content.
 public struct SwiftLZ4: LZ4Codec {
     /// Creates the codec (it has no state).
     public init() {}
@@ -64,7 +61,8 @@ public struct SwiftLZ4: LZ4Codec {
             return try LZ4BlockDecoder.decode(
                 source, count: input.count, into: destination, capacity: output.count)
         }
-        // An output without storage has capacity 0; decode into a dummy byte that is never written.
+        // An output without storage has capacity 0; decode into a dummy byte that is never written
+        // (every write is checked against capacity 0 first).
         var dummy: UInt8 = 0
         return try withUnsafeMutablePointer(to: &dummy) { (pointer) throws(LZ4Error) -> Int in
             try LZ4BlockDecoder.decode(source, count: input.count, into: pointer, capacity: 0)
@@ -74,21 +72,18 @@ public struct SwiftLZ4: LZ4Codec {
     public func compress(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         let count = input.count
         let bound = LZ4BlockEncoder.maximumOutputSize(forInputSize: count)
-        var scratch = [UInt8](repeating: 0, count: bound)
-        let written = scratch.withUnsafeMutableBufferPointer { destination -> Int in
+        let scratch = [UInt8](unsafeUninitializedCapacity: bound) { destination, initialized in
             // `bound` ≥ 16, so `destination` always has storage.
-            guard let out = destination.baseAddress else { return 0 }
+            guard let out = destination.baseAddress else { return }
             guard let source = input.baseAddress, count > 0 else {
                 out[0] = 0  // the empty block: one token, no literals
-                return 1
+                initialized = 1
+                return
             }
-            return LZ4BlockEncoder.encode(source, count: count, into: out)
+            initialized = LZ4BlockEncoder.encode(source, count: count, into: out)
         }
-        if written * 2 > bound {
-            scratch.removeLast(bound - written)
-            return scratch
-        }
-        return Array(scratch[0..<written])
+        // Give back the unused part of the worst-case buffer unless it is small.
+        return scratch.count * 2 > bound ? scratch : Array(scratch[...])
     }
 }
 
@@ -154,7 +149,12 @@ private func copyForward(
 /// The block decoder. Positions are offsets from the buffer starts; every read and write is
 /// checked against the counts before it happens.
 enum LZ4BlockDecoder {
-    /// Decodes the `count` bytes at `source` into at most `capacity` bytes at `destination`.
+    /// Decodes the `count` bytes at `source` into at most `capacity` bytes at `destination`, and
+    /// zero-fills the rest of `destination`.
+    ///
+    /// Where both buffers have room, copies are done in whole 8-byte pieces and may write a few
+    /// bytes past the current end of the output; those are overwritten by later sequences or by
+    /// the final zero fill. Reads never go past `count`, writes never past `capacity`.
     static func decode(
         _ source: UnsafePointer<UInt8>, count: Int,
         into destination: UnsafeMutablePointer<UInt8>, capacity: Int
@@ -162,30 +162,41 @@ enum LZ4BlockDecoder {
         var input = 0
         var output = 0
         while true {
-            // Token (input is never exhausted here: the loop ends after a literal run that ends
-            // the input).
             guard input < count else { throw .truncatedInput }
             let token = Int(source[input])
             input += 1
 
             // Literals.
             var literalLength = token >> 4
-            if literalLength == 15 {
-                literalLength += try readLengthExtension(source, count: count, position: &input)
-            }
-            guard literalLength <= count - input else { throw .truncatedInput }
-            guard literalLength <= capacity - output else { throw .outputOverflow }
-            if literalLength <= 32 {
-                copyForward(from: source + input, to: destination + output, count: literalLength)
+            if literalLength != 15 && count - input >= 16 && capacity - output >= 16 {
+                // Short run, room in both buffers: copy 16 bytes. At least 2 input bytes remain
+                // after the run (it is at most 14 bytes), so a match must follow.
+                copy8(from: source + input, to: destination + output)
+                copy8(from: source + (input + 8), to: destination + (output + 8))
+                input += literalLength
+                output += literalLength
             } else {
-                (destination + output).update(from: source + input, count: literalLength)
+                if literalLength == 15 {
+                    literalLength += try readLengthExtension(source, count: count, position: &input)
+                }
+                guard literalLength <= count - input else { throw .truncatedInput }
+                guard literalLength <= capacity - output else { throw .outputOverflow }
+                if literalLength <= 32 {
+                    copyForward(from: source + input, to: destination + output, count: literalLength)
+                } else {
+                    (destination + output).update(from: source + input, count: literalLength)
+                }
+                input += literalLength
+                output += literalLength
+                if input == count {
+                    // A literal run that ends the input ends the block.
+                    (destination + output).update(repeating: 0, count: capacity - output)
+                    return output
+                }
+                guard count - input >= 2 else { throw .truncatedInput }
             }
-            input += literalLength
-            output += literalLength
-            if input == count { return output }
 
             // Match.
-            guard count - input >= 2 else { throw .truncatedInput }
             let offset = load16(source + input)
             input += 2
             guard offset != 0, offset <= output else { throw .invalidOffset }
@@ -195,7 +206,17 @@ enum LZ4BlockDecoder {
             }
             matchLength += 4
             guard matchLength <= capacity - output else { throw .outputOverflow }
-            copyMatch(in: destination, at: output, offset: offset, count: matchLength)
+            let target = destination + output
+            if offset >= 8 && matchLength <= 64 && capacity - output >= matchLength + 8 {
+                // Whole 8-byte pieces; each reads only bytes already final since offset ≥ 8.
+                var index = 0
+                repeat {
+                    copy8(from: target + (index - offset), to: target + index)
+                    index += 8
+                } while index < matchLength
+            } else {
+                copyMatch(to: target, offset: offset, count: matchLength)
+            }
             output += matchLength
         }
     }
@@ -219,13 +240,11 @@ enum LZ4BlockDecoder {
         }
     }
 
-    /// Copies `count` bytes from `offset` bytes back to position `position` of `buffer`, with the
-    /// LZ4 meaning for overlapping copies (as if byte by byte). The caller checked the bounds.
+    /// Copies `count` bytes to `destination` from `offset` bytes before it, with the LZ4 meaning
+    /// for overlapping copies (as if byte by byte), writing nothing past the match. The caller
+    /// checked the bounds.
     @inline(__always)
-    private static func copyMatch(
-        in buffer: UnsafeMutablePointer<UInt8>, at position: Int, offset: Int, count: Int
-    ) {
-        let destination = buffer + position
+    private static func copyMatch(to destination: UnsafeMutablePointer<UInt8>, offset: Int, count: Int) {
         let source = UnsafePointer(destination - offset)
         if offset >= 8 {
             if count > 32 && offset >= count {
@@ -256,7 +275,8 @@ enum LZ4BlockDecoder {
 
 // MARK: - Encoder
 
-/// The block encoder: a greedy matcher over a hash table of recent 4-byte sequences.
+/// The block encoder: a greedy matcher that remembers recent positions in a hash table keyed by
+/// the 5 bytes found there, and takes any candidate whose first 4 bytes match.
 enum LZ4BlockEncoder {
     /// Shortest match the format can express.
     static let minimumMatch = 4
@@ -279,9 +299,12 @@ enum LZ4BlockEncoder {
         return bits
     }
 
+    /// Hash of the 5 bytes at `pointer` (8 must be readable): fewer false candidates than 4 bytes
+    /// on low-entropy data, which finds longer matches.
     @inline(__always)
-    private static func hash(_ sequence: UInt32, bits: Int) -> Int {
-        Int((sequence &* 0x9E37_79B1) >> UInt32(32 - bits))
+    private static func hash(at pointer: UnsafePointer<UInt8>, bits: Int) -> Int {
+        let fiveBytes = UInt64(littleEndian: load64(pointer)) << 24
+        return Int(truncatingIfNeeded: (fiveBytes &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
     }
 
     /// Number of equal bytes at `a` and `b`, not looking at `a + limit` or beyond (`b < a`).
@@ -316,8 +339,8 @@ enum LZ4BlockEncoder {
         position += 1
     }
 
-    /// Writes one sequence: the literals `source[literalStart ..< literalStart + literalCount]`,
-    /// then (if `matchLength > 0`) a match of `matchLength` bytes at distance `offset`.
+    /// Writes one sequence: the `literalCount` bytes at `literals`, then (if `matchLength > 0`) a
+    /// match of `matchLength` bytes at distance `offset`.
     @inline(__always)
     private static func writeSequence(
         literals: UnsafePointer<UInt8>, literalCount: Int, offset: Int, matchLength: Int,
@@ -366,9 +389,9 @@ enum LZ4BlockEncoder {
         let endLimit = count - lastLiterals
         if startLimit > 1 {
             let bits = hashBits(forInputSize: count)
-            // Entries hold positions truncated to 32 bits; the distance is recomputed modulo 2^32
-            // and every candidate is verified against the input, so stale or wrapped entries
-            // only cost a comparison.
+            // Entries hold positions truncated to 32 bits (0, the initial value, stands for
+            // position 0); the distance is recomputed modulo 2^32 and every candidate is verified
+            // against the input, so stale or wrapped entries only cost a comparison.
             var table = [UInt32](repeating: 0, count: 1 << bits)
             table.withUnsafeMutableBufferPointer { buffer in
                 guard let table = buffer.baseAddress else { return }
@@ -376,7 +399,7 @@ enum LZ4BlockEncoder {
                 var misses = 0
                 while position < startLimit {
                     let sequence = load32(source + position)
-                    let slot = hash(sequence, bits: bits)
+                    let slot = hash(at: source + position, bits: bits)
                     let distance = Int(UInt32(truncatingIfNeeded: position) &- table[slot])
                     table[slot] = UInt32(truncatingIfNeeded: position)
                     guard distance >= 1, distance <= maximumOffset, distance <= position,
@@ -407,7 +430,7 @@ enum LZ4BlockEncoder {
                     misses = 0
                     // Remember a position inside the match, which helps the next search.
                     if end - 2 < startLimit {
-                        table[hash(load32(source + (end - 2)), bits: bits)] =
+                        table[hash(at: source + (end - 2), bits: bits)] =
                             UInt32(truncatingIfNeeded: end - 2)
                     }
                 }

@@ -70,13 +70,12 @@ enum Console {
         system.runtimeServices.reset(shutdown: false)
     }
 
-    /// Fatal error without allocating: safe to call from the allocator and after boot services.
-    static func fatalStatic(_ message: StaticString) -> Never {
-        let bytes = UnsafeRawBufferPointer(start: message.utf8Start, count: message.utf8CodeUnitCount)
-        SerialPort.write(UnsafeRawBufferPointer(start: ("\nBOOTLOADER ERROR: " as StaticString).utf8Start, count: 19))
-        SerialPort.write(bytes)
-        SerialPort.write(0x0D)
-        SerialPort.write(0x0A)
+    /// Prints `message` and halts without allocating: the only error path after ExitBootServices.
+    static func haltWithoutBootServices(_ message: StaticString) -> Never {
+        if Firmware.bootServicesActive { fatal("\(message)") }
+        for text: StaticString in ["\nBOOTLOADER ERROR: ", message, "\nThe system is halted.\n"] {
+            SerialPort.write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
         cpu_halt_forever()
     }
 

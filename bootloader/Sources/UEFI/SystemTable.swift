@@ -1,5 +1,4 @@
-/// The EFI System Table handed to the application, and the firmware state the loader keeps while
-/// boot services are available.
+/// The EFI System Table handed to the application.
 struct SystemTable {
     let table: FirmwareTable
 
@@ -24,17 +23,21 @@ struct SystemTable {
     }
 }
 
-/// Process-wide firmware state: set once at entry, boot services dropped at exit.
+/// Process-wide firmware state: set once at entry; boot services are dropped at exit.
 enum Firmware {
     nonisolated(unsafe) private(set) static var imageHandle: UInt64 = 0
     nonisolated(unsafe) private(set) static var systemTable: SystemTable?
     /// False once ExitBootServices succeeded: from then on only runtime services and the hardware remain.
     nonisolated(unsafe) private(set) static var bootServicesActive = false
 
+    /// Records the entry arguments and gives the heap its pool services.
     static func start(imageHandle: UInt64, systemTable: UnsafeMutableRawPointer) {
         self.imageHandle = imageHandle
-        self.systemTable = SystemTable(table: FirmwareTable(systemTable))
+        let system = SystemTable(table: FirmwareTable(systemTable))
+        self.systemTable = system
         bootServicesActive = true
+        let boot = system.bootServices.table
+        heap_set_pool_services(boot.load(64, as: UInt64.self), boot.load(72, as: UInt64.self))
     }
 
     /// The boot services, or nil after ExitBootServices.
@@ -42,7 +45,9 @@ enum Firmware {
         bootServicesActive ? systemTable?.bootServices : nil
     }
 
+    /// Called right after a successful ExitBootServices: the heap is closed.
     static func didExitBootServices() {
         bootServicesActive = false
+        heap_set_pool_services(0, 0)
     }
 }

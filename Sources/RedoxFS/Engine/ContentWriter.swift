@@ -1,0 +1,212 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFSFormat
+
+/// Writing and truncating node content: inline data, records, compression and the indirect
+/// BlockLists (spec §8.4, §9.5, §9.6). Unlike upstream, shrinking frees the partial last record
+/// past the new end and zeroes the bytes after it, so a later grow reads zeros (quirks 1–4 of §17.2).
+extension FileSystem {
+    /// Writes `data` at `offset` of `node` (updated in place; the caller saves it). Returns whether
+    /// anything changed.
+    @discardableResult
+    func writeContent(_ data: UnsafeRawBufferPointer, at offset: UInt64, to node: inout Node) throws(FileSystemError) -> Bool {
+        let end = offset + UInt64(data.count)
+        guard data.count > 0 else { return false }
+        guard end / node.recordSize < RecordPath.recordLimit else {
+            throw .system(operation: "write", path: "file", errno: EFBIG)
+        }
+        if node.hasInlineData {
+            if end < UInt64(RedoxFS.inlineDataSize) {
+                var changed = false
+                for i in 0..<data.count where node.data[Int(offset) + i] != data[i] {
+                    node.data[Int(offset) + i] = data[i]
+                    changed = true
+                }
+                if end > node.size { node.size = end; changed = true }
+                return changed
+            }
+            try convertInlineToRecords(&node)
+        }
+        var changed = false
+        let recordSize = node.recordSize
+        var done = 0
+        while done < data.count {
+            let position = offset + UInt64(done)
+            let record = position / recordSize
+            let within = Int(position % recordSize)
+            let count = min(data.count - done, Int(recordSize) - within)
+            if try writeRecord(record, within: within, bytes: UnsafeRawBufferPointer(rebasing: data[done..<done + count]), node: &node) {
+                changed = true
+            }
+            done += count
+        }
+        if end > node.size { node.size = end; changed = true }
+        return changed
+    }
+
+    /// Moves inline content into records (the node keeps its size).
+    private func convertInlineToRecords(_ node: inout Node) throws(FileSystemError) {
+        let saved = Array(node.data[0..<Int(min(node.size, UInt64(RedoxFS.inlineDataSize)))])
+        node.flags &= ~Node.inlineDataFlag
+        node.data = [UInt8](repeating: 0, count: RedoxFS.inlineDataSize)
+        let size = node.size
+        node.size = 0
+        if !saved.isEmpty {
+            try withRawBytes(saved) { (raw) throws(FileSystemError) in _ = try writeContent(raw, at: 0, to: &node) }
+        }
+        node.size = size
+    }
+
+    /// Changes bytes [within, within + count) of record `record`; false when they were equal already.
+    private func writeRecord(
+        _ record: UInt64, within: Int, bytes: UnsafeRawBufferPointer, node: inout Node
+    ) throws(FileSystemError) -> Bool {
+        let old = try withReader { (reader) throws(FormatError) in try reader.recordPointer(record, of: node) }
+        var content: [UInt8] = []
+        if !old.isNull {
+            let codec = self.codec
+            content = try withReader { (reader) throws(FormatError) in try reader.recordContent(old, codec: codec) }
+            if record >= node.recordCount {
+                // A stale pointer past the end (left by upstream's truncate): its bytes are not file content.
+                content = []
+            }
+        }
+        let wanted = RedoxFS.blockSize << Int(BlockLevel.forBytes(within + bytes.count))
+        if content.count < wanted { content += [UInt8](repeating: 0, count: wanted - content.count) }
+        var same = true
+        for i in 0..<bytes.count where content[within + i] != bytes[i] {
+            same = false
+            break
+        }
+        if same && !(old.isNull == false && record >= node.recordCount) { return false }
+        for i in 0..<bytes.count { content[within + i] = bytes[i] }
+        var owner: Node? = node
+        let pointer = try storeRecord(content, owner: &owner)
+        node = owner!
+        try setRecordPointer(record, to: pointer, in: &node)
+        var discharge: Node? = node
+        release(old, owner: &discharge)
+        node = discharge!
+        return true
+    }
+
+    /// Stores a record's logical content (a power-of-two multiple of 4096 bytes), compressed when
+    /// that saves a level, as upstream decides (spec §9.4).
+    func storeRecord(_ content: [UInt8], owner: inout Node?) throws(FileSystemError) -> BlockPointer {
+        let level = BlockLevel.forBytes(content.count)
+        if level >= 1 {
+            let compressed = content.withUnsafeBufferPointer { codec.compress($0) }
+            let total = compressed.count + 2
+            if total <= RedoxFS.maxCompressedRecord && BlockLevel.forBytes(total) < level {
+                let stored = [UInt8(compressed.count & 0xFF), UInt8(compressed.count >> 8)] + compressed
+                return try writeBlock(stored, decompressionLevel: level, owner: &owner)
+            }
+        }
+        return try writeBlock(content, owner: &owner)
+    }
+
+    /// Points record `record` at `pointer`, rewriting the BlockLists on its path copy-on-write
+    /// (deepest first), creating missing ones and freeing ones that become empty.
+    func setRecordPointer(_ record: UInt64, to pointer: BlockPointer, in node: inout Node) throws(FileSystemError) {
+        guard let path = RecordPath(record: record) else { throw .system(operation: "write", path: "file", errno: EFBIG) }
+        if path.indices.isEmpty {
+            node.setLevelPointer(path.slot, pointer)
+            return
+        }
+        var lists: [BlockList] = []
+        var listPointers: [BlockPointer] = []
+        var current = node.levelPointer(path.slot)
+        for index in path.indices {
+            let list: BlockList
+            if current.isNull {
+                list = BlockList()
+            } else {
+                let at = current
+                list = try withReader { (reader) throws(FormatError) in BlockList(block: try reader.reader.read(at, as: .blockList)) }
+            }
+            lists.append(list)
+            listPointers.append(current)
+            current = list.pointers[index]
+        }
+        var child = pointer
+        var owner: Node? = node
+        for depth in stride(from: lists.count - 1, through: 0, by: -1) {
+            var list = lists[depth]
+            list.pointers[path.indices[depth]] = child
+            if list.isEmpty {
+                release(listPointers[depth], owner: &owner)
+                child = .null
+            } else {
+                child = try writeBlock(list.encode(), owner: &owner)
+                release(listPointers[depth], owner: &owner)
+            }
+        }
+        node = owner!
+        node.setLevelPointer(path.slot, child)
+    }
+
+    /// Sets `node`'s size, freeing records past a smaller size and zeroing the bytes after the new end.
+    func truncateContent(_ node: inout Node, to size: UInt64) throws(FileSystemError) {
+        let oldSize = node.size
+        if size == oldSize { return }
+        if node.hasInlineData {
+            let limit = RedoxFS.inlineDataSize
+            let low = Int(min(size, oldSize, UInt64(limit)))
+            let high = Int(min(max(size, oldSize), UInt64(limit)))
+            for i in low..<high { node.data[i] = 0 }
+            node.size = size
+            return
+        }
+        let recordSize = node.recordSize
+        if size < oldSize {
+            let keep = (size + recordSize - 1) / recordSize
+            var record = (oldSize + recordSize - 1) / recordSize
+            while record > keep {
+                record -= 1
+                try freeRecord(record, of: &node)
+            }
+            node.size = size
+            let within = size % recordSize
+            if within != 0 {
+                try zeroRecordTail(size / recordSize, from: Int(within), node: &node)
+            }
+        } else {
+            // Growing: bytes past the old end in its last record must read as zeros.
+            let within = oldSize % recordSize
+            if within != 0 {
+                node.size = min(size, (oldSize / recordSize + 1) * recordSize)
+                try zeroRecordTail(oldSize / recordSize, from: Int(within), node: &node)
+            }
+            node.size = size
+        }
+    }
+
+    private func zeroRecordTail(_ record: UInt64, from within: Int, node: inout Node) throws(FileSystemError) {
+        let old = try withReader { (reader) throws(FormatError) in try reader.recordPointer(record, of: node) }
+        guard !old.isNull else { return }
+        let codec = self.codec
+        var content = try withReader { (reader) throws(FormatError) in try reader.recordContent(old, codec: codec) }
+        guard within < content.count, content[within...].contains(where: { $0 != 0 }) else { return }
+        for i in within..<content.count { content[i] = 0 }
+        // Keep the smallest level that holds the remaining bytes.
+        let level = BlockLevel.forBytes(within)
+        content.removeLast(content.count - (RedoxFS.blockSize << Int(level)))
+        var owner: Node? = node
+        let pointer = try storeRecord(content, owner: &owner)
+        node = owner!
+        try setRecordPointer(record, to: pointer, in: &node)
+        var discharge: Node? = node
+        release(old, owner: &discharge)
+        node = discharge!
+    }
+
+    private func freeRecord(_ record: UInt64, of node: inout Node) throws(FileSystemError) {
+        let old = try withReader { (reader) throws(FormatError) in try reader.recordPointer(record, of: node) }
+        guard !old.isNull else { return }
+        try setRecordPointer(record, to: .null, in: &node)
+        var owner: Node? = node
+        release(old, owner: &owner)
+        node = owner!
+    }
+}

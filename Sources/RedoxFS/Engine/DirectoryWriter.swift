@@ -1,0 +1,203 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFSFormat
+
+/// Adding and removing directory entries, with the hash tree growing as upstream grows it
+/// (spec §10.6, §10.8). The directory node passed in is updated (pointers, size, blocks);
+/// the caller saves it.
+extension FileSystem {
+    /// Adds `entry` to `directory`. The caller has checked the name and that it is not present.
+    func insertEntry(_ entry: DirectoryEntry, into directory: inout Node) throws(FileSystemError) {
+        var owner: Node? = directory
+        defer { directory = owner! }
+        let hash = directoryNameHash(entry.name)
+        if owner!.levelPointer(0).isZero {
+            owner!.setLevelPointer(0, .marker(depth: 0))
+            owner!.setLevelPointer(1, try writeBlock(DirList().encode(), owner: &owner))
+            owner!.size += UInt64(RedoxFS.blockSize)
+        }
+        let depth = Int(owner!.levelPointer(0).markerDepth)
+        if depth == 0 {
+            var root = HTreeNode(slots: [HTreeSlot(hash: .max - 1, pointer: owner!.levelPointer(1))])
+            let sibling = try insert(entry, hash: hash, into: &root, depth: 1, owner: &owner)
+            precondition(sibling == nil, "a one-slot index cannot overflow")
+            if root.slots.count == 1 {
+                owner!.setLevelPointer(1, root.slots[0].pointer)
+            } else {
+                owner!.setLevelPointer(1, try writeBlock(root.encode(), owner: &owner))
+                owner!.setLevelPointer(0, .marker(depth: 1))
+                owner!.size += UInt64(RedoxFS.blockSize)
+            }
+            return
+        }
+        let oldRoot = owner!.levelPointer(1)
+        var root = try readIndex(oldRoot)
+        if let sibling = try insert(entry, hash: hash, into: &root, depth: depth, owner: &owner) {
+            let siblingPointer = try writeBlock(sibling.encode(), owner: &owner)
+            let rootPointer = try writeBlock(root.encode(), owner: &owner)
+            release(oldRoot, owner: &owner)
+            var top = HTreeNode(slots: [
+                HTreeSlot(hash: root.maximumHash, pointer: rootPointer),
+                HTreeSlot(hash: sibling.maximumHash, pointer: siblingPointer),
+            ])
+            top.slots.sort { $0.hash < $1.hash }
+            guard depth < 15 else { throw .system(operation: "insert", path: "directory index", errno: ENOSPC) }
+            owner!.setLevelPointer(1, try writeBlock(top.encode(), owner: &owner))
+            owner!.setLevelPointer(0, .marker(depth: UInt8(depth + 1)))
+            owner!.size += 2 * UInt64(RedoxFS.blockSize)
+        } else {
+            let rootPointer = try writeBlock(root.encode(), owner: &owner)
+            release(oldRoot, owner: &owner)
+            owner!.setLevelPointer(1, rootPointer)
+        }
+    }
+
+    /// Inserts below `node` (an index block at `depth` ≥ 1, updated in place and not written);
+    /// returns a new sibling index block when `node` had to split.
+    private func insert(
+        _ entry: DirectoryEntry, hash: UInt32, into node: inout HTreeNode, depth: Int, owner: inout Node?
+    ) throws(FileSystemError) -> HTreeNode? {
+        guard !node.slots.isEmpty else { throw .format(.malformed(.hTreeNode, block: 0, .fieldOutOfRange)) }
+        let choice = node.slots.firstIndex { $0.hash >= hash } ?? node.slots.count - 1
+        var slot = node.slots[choice]
+        var newSlot: HTreeSlot?
+        if depth == 1 {
+            var leaf = try readLeaf(slot.pointer)
+            if leaf.canAdd(entry) {
+                leaf.entries.append(entry)
+                let pointer = try writeBlock(leaf.encode(), owner: &owner)
+                release(slot.pointer, owner: &owner)
+                slot = HTreeSlot(hash: max(slot.hash, hash), pointer: pointer)
+            } else {
+                var all = leaf.entries + [entry]
+                all = stableSorted(all) { directoryNameHash($0.name) }
+                let split = splitPoint(all.map { directoryNameHash($0.name) }, half: all.count / 2, exclusiveRun: true)
+                let left = DirList(entries: Array(all[0..<split]))
+                let right = DirList(entries: Array(all[split...]))
+                guard left.used <= DirList.capacity, right.used <= DirList.capacity, !right.entries.isEmpty else {
+                    throw .system(operation: "insert", path: "directory (too many names share one hash)", errno: ENOSPC)
+                }
+                let leftPointer = try writeBlock(left.encode(), owner: &owner)
+                release(slot.pointer, owner: &owner)
+                let rightPointer = try writeBlock(right.encode(), owner: &owner)
+                owner!.size += UInt64(RedoxFS.blockSize)
+                slot = HTreeSlot(hash: directoryNameHash(all[split - 1].name), pointer: leftPointer)
+                newSlot = HTreeSlot(hash: directoryNameHash(all[all.count - 1].name), pointer: rightPointer)
+            }
+        } else {
+            var child = try readIndex(slot.pointer)
+            let sibling = try insert(entry, hash: hash, into: &child, depth: depth - 1, owner: &owner)
+            let pointer = try writeBlock(child.encode(), owner: &owner)
+            release(slot.pointer, owner: &owner)
+            slot = HTreeSlot(hash: child.maximumHash, pointer: pointer)
+            if let sibling {
+                newSlot = HTreeSlot(hash: sibling.maximumHash, pointer: try writeBlock(sibling.encode(), owner: &owner))
+                owner!.size += UInt64(RedoxFS.blockSize)
+            }
+        }
+        node.slots[choice] = slot
+        guard let newSlot else { return nil }
+        if node.slots.count < HTreeNode.slotCount {
+            node.slots.append(newSlot)
+            node.slots = stableSorted(node.slots) { $0.hash }
+            return nil
+        }
+        let all = stableSorted(node.slots + [newSlot]) { $0.hash }
+        let split = splitPoint(all.map(\.hash), half: 102, exclusiveRun: false)
+        node.slots = Array(all[0..<split])
+        return HTreeNode(slots: Array(all[split...]))
+    }
+
+    /// The split position of the spec: keep runs of equal hashes together where possible.
+    private func splitPoint(_ hashes: [UInt32], half: Int, exclusiveRun: Bool) -> Int {
+        let pivot = hashes[half]
+        var first = half
+        while first > 0 && hashes[first - 1] == pivot { first -= 1 }
+        var last = half
+        while last + 1 < hashes.count && hashes[last + 1] == pivot { last += 1 }
+        if exclusiveRun { last += 1 }
+        var split = (half - first) < (last - half) ? first : last
+        split = max(split, 1)
+        return min(split, hashes.count - 1)
+    }
+
+    private func stableSorted<T>(_ items: [T], by key: (T) -> UInt32) -> [T] {
+        items.enumerated().sorted { a, b in
+            let ka = key(a.element), kb = key(b.element)
+            return ka != kb ? ka < kb : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// Removes `name` from `directory`; returns the node id it named, or nil when absent.
+    func removeEntry(named name: [UInt8], from directory: inout Node) throws(FileSystemError) -> UInt32? {
+        var owner: Node? = directory
+        defer { directory = owner! }
+        let marker = owner!.levelPointer(0)
+        if marker.isZero { return nil }
+        guard marker.isMarker else { throw .format(.malformed(.node, block: 0, .badMarker)) }
+        let depth = Int(marker.markerDepth)
+        guard let result = try remove(name, hash: directoryNameHash(name), at: owner!.levelPointer(1), depth: depth, owner: &owner) else {
+            return nil
+        }
+        if let pointer = result.pointer {
+            owner!.setLevelPointer(1, pointer)
+        } else {
+            owner!.setLevelPointer(0, .null)
+            owner!.setLevelPointer(1, .null)
+        }
+        return result.id
+    }
+
+    /// Removes below `pointer`; returns the removed id and the block's new pointer (nil: emptied
+    /// and freed) with its new maximum hash.
+    private func remove(
+        _ name: [UInt8], hash: UInt32, at pointer: BlockPointer, depth: Int, owner: inout Node?
+    ) throws(FileSystemError) -> (id: UInt32, pointer: BlockPointer?, maximum: UInt32)? {
+        if depth == 0 {
+            var leaf = try readLeaf(pointer)
+            guard let at = leaf.entries.firstIndex(where: { $0.name == name }) else { return nil }
+            let id = leaf.entries.remove(at: at).nodeID
+            if leaf.entries.isEmpty {
+                release(pointer, owner: &owner)
+                owner!.size -= min(owner!.size, UInt64(RedoxFS.blockSize))
+                return (id, nil, 0)
+            }
+            let new = try writeBlock(leaf.encode(), owner: &owner)
+            release(pointer, owner: &owner)
+            return (id, new, leaf.maximumHash)
+        }
+        var node = try readIndex(pointer)
+        for candidate in node.candidates(for: hash) {
+            guard let at = node.slots.firstIndex(of: candidate),
+                  let result = try remove(name, hash: hash, at: candidate.pointer, depth: depth - 1, owner: &owner) else {
+                continue
+            }
+            if let child = result.pointer {
+                node.slots[at] = HTreeSlot(hash: result.maximum, pointer: child)
+            } else {
+                node.slots.remove(at: at)
+            }
+            node.slots = stableSorted(node.slots) { $0.hash }
+            if node.slots.isEmpty {
+                release(pointer, owner: &owner)
+                owner!.size -= min(owner!.size, UInt64(RedoxFS.blockSize))
+                return (result.id, nil, 0)
+            }
+            let new = try writeBlock(node.encode(), owner: &owner)
+            release(pointer, owner: &owner)
+            return (result.id, new, node.maximumHash)
+        }
+        return nil
+    }
+
+    func readLeaf(_ pointer: BlockPointer) throws(FileSystemError) -> DirList {
+        try withReader { (reader) throws(FormatError) in
+            try DirList(block: reader.reader.read(pointer, as: .dirList), at: pointer.address.index)
+        }
+    }
+
+    func readIndex(_ pointer: BlockPointer) throws(FileSystemError) -> HTreeNode {
+        try withReader { (reader) throws(FormatError) in HTreeNode(block: try reader.reader.read(pointer, as: .hTreeNode)) }
+    }
+}

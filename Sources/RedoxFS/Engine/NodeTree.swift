@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFSFormat
+
+/// Writing the node tree: saving, inserting and removing nodes (spec §7.3–§7.5, §12.5).
+extension FileSystem {
+    /// The TreeLists on `id`'s path, root first (index 0 = level 3), with the pointers they were read from.
+    func treePath(_ id: NodeID) throws(FileSystemError) -> (lists: [TreeList], pointers: [BlockPointer]) {
+        var lists: [TreeList] = []
+        var pointers: [BlockPointer] = []
+        var pointer = working.tree
+        try withReader { (reader) throws(FormatError) in
+            for level in stride(from: 3, through: 0, by: -1) {
+                let list = pointer.isNull ? TreeList() : TreeList(block: try reader.reader.read(pointer, as: .treeList))
+                lists.append(list)
+                pointers.append(pointer)
+                pointer = level > 0 ? list.pointers[id.index(atLevel: level)] : .null
+            }
+        }
+        return (lists, pointers)
+    }
+
+    /// Writes the path's lists bottom-up (level 0 first), propagating "full" flags and freeing
+    /// lists that became empty; ends with a new `working.tree`.
+    func rewriteTreePath(_ id: NodeID, lists: [TreeList], pointers: [BlockPointer]) throws(FileSystemError) {
+        var child = BlockPointer.null
+        var childFull = false
+        for level in 0...3 {
+            var list = lists[3 - level]
+            if level > 0 {
+                let index = id.index(atLevel: level)
+                list.pointers[index] = child
+                list.setFlag(index, childFull)
+            }
+            let old = pointers[3 - level]
+            if list.isEmpty {
+                free(old.address)
+                child = .null
+                childFull = false
+            } else {
+                child = try writeBlock(list.encode())
+                free(old.address)
+                childFull = list.isFull
+            }
+        }
+        working.tree = child
+    }
+
+    /// Stores `node` as node `id` (nothing is written when its bytes are unchanged).
+    func saveNode(_ id: UInt32, _ node: Node) throws(FileSystemError) {
+        let nodeID = NodeID(id)
+        guard nodeID.isAddressable else { throw .format(.noSuchNode(id)) }
+        var (lists, pointers) = try treePath(nodeID)
+        let slot = nodeID.index(atLevel: 0)
+        let old = lists[3].pointers[slot]
+        guard !old.isNull else { throw .format(.noSuchNode(id)) }
+        let encoded = node.encode()
+        if SeaHash.hash(encoded) == old.hash,
+           let current = try? withReader({ (reader) throws(FormatError) in try reader.reader.read(old, as: .node) }),
+           current == encoded {
+            return
+        }
+        let new = try writeBlock(encoded)
+        free(old.address)
+        lists[3].pointers[slot] = new
+        try rewriteTreePath(nodeID, lists: lists, pointers: pointers)
+    }
+
+    /// Inserts `node` at the lowest free id and returns the id.
+    func insertNode(_ node: Node) throws(FileSystemError) -> UInt32 {
+        let root = try readTreeList(working.tree)
+        for i3 in 0..<TreeList.entryCount where !root.flag(i3) {
+            let l2 = try readTreeList(root.pointers[i3])
+            for i2 in 0..<TreeList.entryCount where !l2.flag(i2) {
+                let l1 = try readTreeList(l2.pointers[i2])
+                for i1 in 0..<TreeList.entryCount where !l1.flag(i1) {
+                    var l0 = try readTreeList(l1.pointers[i1])
+                    for i0 in 0..<TreeList.entryCount where !l0.flag(i0) {
+                        guard l0.pointers[i0].isNull else { continue }
+                        if i3 == 0 && i2 == 0 && i1 == 0 && i0 == 0 {
+                            l0.setFlag(0, true)  // id 0 is reserved
+                            continue
+                        }
+                        let id = NodeID(indices: i3, i2, i1, i0)
+                        let pointer = try writeBlock(node.encode())
+                        l0.pointers[i0] = pointer
+                        l0.setFlag(i0, true)
+                        try rewriteTreePath(
+                            id, lists: [root, l2, l1, l0],
+                            pointers: [working.tree, root.pointers[i3], l2.pointers[i2], l1.pointers[i1]])
+                        return id.rawValue
+                    }
+                }
+            }
+        }
+        throw .system(operation: "create", path: "node tree", errno: ENOSPC)
+    }
+
+    /// Removes node `id`'s tree slot and frees its node block (its content must be freed already).
+    func removeNode(_ id: UInt32) throws(FileSystemError) {
+        let nodeID = NodeID(id)
+        guard nodeID.isAddressable else { throw .format(.noSuchNode(id)) }
+        var (lists, pointers) = try treePath(nodeID)
+        let slot = nodeID.index(atLevel: 0)
+        let old = lists[3].pointers[slot]
+        guard !old.isNull else { throw .format(.noSuchNode(id)) }
+        lists[3].pointers[slot] = .null
+        lists[3].setFlag(slot, false)
+        free(old.address)
+        try rewriteTreePath(nodeID, lists: lists, pointers: pointers)
+    }
+
+    func readTreeList(_ pointer: BlockPointer) throws(FileSystemError) -> TreeList {
+        if pointer.isNull { return TreeList() }
+        return try withReader { (reader) throws(FormatError) in TreeList(block: try reader.reader.read(pointer, as: .treeList)) }
+    }
+}

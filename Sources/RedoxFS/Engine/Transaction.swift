@@ -1,0 +1,255 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFSFormat
+
+/// The copy-on-write transaction: block allocation, the write cache, and commit (spec §11–§12).
+extension FileSystem {
+    /// The free-space map, rebuilt from the allocation log on first use.
+    func allocator() throws(FileSystemError) -> BuddyAllocator {
+        if let allocatorState { return allocatorState }
+        let rebuilt = try replayAllocationLog(header.alloc)
+        allocatorState = rebuilt
+        return rebuilt
+    }
+
+    /// Replays the log whose newest block is `newest` (spec §11.3).
+    func replayAllocationLog(_ newest: BlockPointer) throws(FileSystemError) -> BuddyAllocator {
+        var chain: [AllocList] = []
+        var pointer = newest
+        var seen: Set<UInt64> = []
+        try withReader { (reader) throws(FormatError) in
+            while !pointer.isNull {
+                guard seen.insert(pointer.address.index).inserted else {
+                    throw .malformed(.allocList, block: pointer.address.index, .cycle)
+                }
+                let list = AllocList(block: try reader.reader.read(pointer, as: .allocList))
+                chain.append(list)
+                pointer = list.previous
+            }
+        }
+        var allocator = BuddyAllocator()
+        let blocks = header.blockCount
+        for list in chain.reversed() {
+            for entry in list.entries {
+                let count = UInt64(entry.count.magnitude)
+                guard entry.index >= RedoxFS.headerRing, entry.index < blocks, blocks - entry.index >= count else {
+                    throw .format(.malformed(.allocList, block: entry.index, .fieldOutOfRange))
+                }
+                if let failed = allocator.apply(entry) {
+                    throw .format(.malformed(.allocList, block: failed, .fieldOutOfRange))
+                }
+            }
+        }
+        return allocator
+    }
+
+    func requireWritable() throws(FileSystemError) {
+        guard isWritable else { throw .system(operation: "write", path: "file system", errno: EROFS) }
+    }
+
+    /// Allocates 2^level blocks for the open transaction.
+    func allocate(level: UInt8) throws(FileSystemError) -> UInt64 {
+        var allocator = try allocator()
+        guard let index = allocator.allocate(level: Int(level)) else {
+            throw .system(operation: "allocate", path: "file system", errno: ENOSPC)
+        }
+        allocatorState = allocator
+        pendingAllocations.append(AllocEntry(index: index, count: -(Int64(1) << Int64(level))))
+        allocatedInTransaction[index] = level
+        return index
+    }
+
+    /// Frees a block: at once when the open transaction allocated it, else at commit.
+    func free(_ address: BlockAddress) {
+        guard !address.isNull else { return }
+        let index = address.index
+        if let level = allocatedInTransaction.removeValue(forKey: index), level == address.level {
+            if let at = pendingAllocations.lastIndex(where: { $0.index == index && $0.count < 0 }) {
+                pendingAllocations.remove(at: at)
+            }
+            allocatorState?.deallocate(index, level: Int(level))
+            cache.removeDirty(index)
+        } else {
+            deferredFrees.append(address)
+        }
+    }
+
+    /// Writes `bytes` (padded to whole blocks of the level) to a new address; `owner` is charged.
+    func writeBlock(
+        _ bytes: [UInt8], decompressionLevel: UInt8 = 0, owner: inout Node?
+    ) throws(FileSystemError) -> BlockPointer {
+        let level = BlockLevel.forBytes(bytes.count)
+        var stored = bytes
+        let size = RedoxFS.blockSize << Int(level)
+        if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
+        let index = try allocate(level: level)
+        cache.insertDirty(index, stored)
+        owner?.blocks += UInt64(1) << UInt64(level)
+        return BlockPointer(
+            address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel),
+            hash: SeaHash.hash(stored))
+    }
+
+    /// Writes a metadata block nobody is charged for (TreeLists, logs, node blocks).
+    func writeBlock(_ bytes: [UInt8]) throws(FileSystemError) -> BlockPointer {
+        var nobody: Node?
+        return try writeBlock(bytes, owner: &nobody)
+    }
+
+    /// Frees `pointer`'s block, discharging `owner`.
+    func release(_ pointer: BlockPointer, owner: inout Node?) {
+        guard !pointer.isNull, !pointer.isMarker else { return }
+        free(pointer.address)
+        if owner != nil { owner!.blocks -= min(owner!.blocks, pointer.address.blockCount) }
+    }
+
+    /// Whether the open transaction holds anything to commit.
+    var hasPendingChanges: Bool {
+        !pendingAllocations.isEmpty || !deferredFrees.isEmpty || working.bytes != header.bytes
+    }
+
+    /// Commits when the write cache has grown past the threshold (between operations only).
+    func commitIfLarge() throws(FileSystemError) {
+        if cache.dirtyBytes >= commitThresholdBytes { try commit() }
+    }
+
+    /// Writes the open transaction: allocation log, blocks, flush, header, flush (spec §12.3).
+    /// `squash` forces a compacted allocation log.
+    public func commit(squash forced: Bool = false) throws(FileSystemError) {
+        try lock.locked { () throws(FileSystemError) in try commitLocked(squash: forced) }
+    }
+
+    func commitLocked(squash forced: Bool) throws(FileSystemError) {
+        try requireWritable()
+        guard forced || hasPendingChanges else { return }
+        var allocator = try allocator()
+        let generation = header.generation
+        let squash = forced
+            || (generation % RedoxFS.allocGCThreshold == 0 && generation >= RedoxFS.allocGCThreshold && allocator.freeBlocks > 0)
+
+        var entries: [AllocEntry]
+        var previous = BlockPointer.null
+        var frees = deferredFrees
+        if squash {
+            entries = allocator.squashedEntries()
+            var pointer = working.alloc
+            var seen: Set<UInt64> = []
+            try withReader { (reader) throws(FormatError) in
+                while !pointer.isNull, seen.insert(pointer.address.index).inserted {
+                    frees.append(pointer.address)
+                    pointer = AllocList(block: try reader.reader.read(pointer, as: .allocList)).previous
+                }
+            }
+        } else {
+            entries = []
+            if !working.alloc.isNull {
+                let tail = try withReader { (reader) throws(FormatError) in
+                    AllocList(block: try reader.reader.read(working.alloc, as: .allocList))
+                }
+                entries = tail.entries
+                previous = tail.previous
+                frees.append(working.alloc.address)
+            }
+            entries += pendingAllocations
+        }
+
+        // New log blocks, each logging its own allocation; they never land on blocks freed here.
+        var logBlocks: [UInt64] = []
+        while logBlocks.count * AllocList.entryCount <= entries.count + frees.count {
+            guard let index = allocator.allocate(level: 0) else {
+                throw .system(operation: "commit", path: "file system", errno: ENOSPC)
+            }
+            logBlocks.append(index)
+            entries.append(AllocEntry(index: index, count: -1))
+        }
+        for address in frees.reversed() {
+            allocator.deallocate(address.index, level: Int(address.level))
+            entries.append(AllocEntry(index: address.index, count: Int64(1) << Int64(address.level)))
+        }
+        var pointer = previous
+        for (n, index) in logBlocks.enumerated() {
+            let chunk = Array(entries[(n * AllocList.entryCount)..<min(entries.count, (n + 1) * AllocList.entryCount)])
+            let block = AllocList(previous: pointer, entries: chunk).encode()
+            cache.insertDirty(index, block)
+            pointer = BlockPointer(address: BlockAddress(index: index, level: 0), hash: SeaHash.hash(block))
+        }
+        working.alloc = pointer
+
+        try writeDirtyBlocks()
+        try flushDevice()
+        var next = working
+        next.generation = generation + 1
+        next.seal(keys: keys)
+        try writeHeader(next)
+        try flushDevice()
+
+        header = next
+        working = next
+        allocatorState = allocator
+        pendingAllocations.removeAll()
+        allocatedInTransaction.removeAll()
+        deferredFrees.removeAll()
+        cache.commitDirty()
+    }
+
+    /// Writes every block of the write cache, encrypted, in ascending address order.
+    func writeDirtyBlocks() throws(FileSystemError) {
+        for index in cache.dirty.keys.sorted() {
+            guard var bytes = cache.dirty[index] else { continue }
+            if let cipher {
+                bytes.withUnsafeMutableBufferPointer {
+                    cipher.encrypt($0, firstUnit: index, unitSize: RedoxFS.blockSize)
+                }
+            }
+            do {
+                try bytes.withBytes { (raw) throws(FormatError) in
+                    try device.writeBlocks(at: startBlock + index, from: raw)
+                }
+            } catch {
+                throw .format(error)
+            }
+        }
+    }
+
+    /// Writes `header` to its ring slot.
+    func writeHeader(_ header: Header) throws(FileSystemError) {
+        let slot = header.generation % RedoxFS.headerRing
+        do {
+            try header.bytes.withBytes { (raw) throws(FormatError) in
+                try device.writeBlocks(at: startBlock + slot, from: raw)
+            }
+        } catch {
+            throw .format(error)
+        }
+    }
+
+    func flushDevice() throws(FileSystemError) {
+        do { try device.flush() } catch { throw .format(error) }
+    }
+
+    /// Total and free 4096-byte blocks.
+    public func statistics() throws(FileSystemError) -> (blocks: UInt64, freeBlocks: UInt64) {
+        try lock.locked { () throws(FileSystemError) in (working.blockCount, try allocator().freeBlocks) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Runs `body` over the bytes, passing a typed error through.
+    func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(FormatError) -> T {
+        var result: Result<T, FormatError>!
+        self.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            do throws(FormatError) { result = .success(try body(raw)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+}
+
+/// Runs `body` over `bytes`, passing the engine's typed error through.
+func withRawBytes<T>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(FileSystemError) -> T) throws(FileSystemError) -> T {
+    var result: Result<T, FileSystemError>!
+    bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        do throws(FileSystemError) { result = .success(try body(raw)) } catch { result = .failure(error) }
+    }
+    return try result.get()
+}

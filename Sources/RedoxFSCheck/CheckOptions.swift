@@ -1,0 +1,53 @@
+/// What a check run may do, as chosen on the command line.
+public enum RepairMode: String, Codable, Sendable {
+    /// `-n`: open read-only, change nothing, answer "no" to every fix.
+    case none
+    /// `-p` (or `-a`): apply only the safe fixes (`RepairAction.isSafe`); other errors are left.
+    case preen
+    /// `-y`: apply every fix.
+    case all
+}
+
+/// The settings of one check run.
+public struct CheckOptions: Sendable {
+    public var repair: RepairMode
+    /// Also read every block of the file system and name the owners of bad ones.
+    public var scrub: Bool
+    /// Password of an encrypted file system.
+    public var password: [UInt8]?
+    /// Device block of the header ring's slot 0; nil: scan like the reference opener.
+    public var startBlock: UInt64?
+    /// Most problems of one code kept in the report (the count of all of them is always kept).
+    public var problemLimitPerCode: Int
+
+    public init(
+        repair: RepairMode = .none, scrub: Bool = false, password: [UInt8]? = nil, startBlock: UInt64? = nil,
+        problemLimitPerCode: Int = 1000
+    ) {
+        self.repair = repair
+        self.scrub = scrub
+        self.password = password
+        self.startBlock = startBlock
+        self.problemLimitPerCode = problemLimitPerCode
+    }
+}
+
+/// Hooks the caller gives a check: progress reporting and cancellation.
+public struct CheckObserver {
+    /// Called when a pass starts.
+    public var passStarted: (CheckPass) -> Void
+    /// Called now and then while a pass runs.
+    public var progress: (CheckProgress) -> Void
+    /// Polled between units of work; returning true cancels the check (`CheckError.cancelled`).
+    public var isCancelled: () -> Bool
+
+    public init(
+        passStarted: @escaping (CheckPass) -> Void = { _ in },
+        progress: @escaping (CheckProgress) -> Void = { _ in },
+        isCancelled: @escaping () -> Bool = { false }
+    ) {
+        self.passStarted = passStarted
+        self.progress = progress
+        self.isCancelled = isCancelled
+    }
+}

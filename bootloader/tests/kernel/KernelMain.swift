@@ -1,0 +1,149 @@
+// The hand-off probe: receives control from the loader exactly as the Redox kernel would, checks
+// what it can about the machine state and the arguments, prints them on COM1 and powers QEMU off
+// through isa-debug-exit (I/O port 0xF4): exit status 33 when every check passed, 35 otherwise.
+
+@_extern(c, "kernel_cr0") func kernel_cr0() -> UInt64
+@_extern(c, "kernel_cr3") func kernel_cr3() -> UInt64
+@_extern(c, "kernel_cr4") func kernel_cr4() -> UInt64
+@_extern(c, "kernel_efer") func kernel_efer() -> UInt64
+@_extern(c, "entry_rsp") var entryRSP: UInt64
+@_extern(c, "entry_rflags") var entryRFLAGS: UInt64
+
+let kernelOffset: UInt64 = 0xFFFF_FFFF_8000_0000
+let physicalOffset: UInt64 = 0xFFFF_8000_0000_0000
+
+@_cdecl("kernel_main")
+func kernelMain(arguments: UInt64) {
+    Serial.write("kernel: started, KernelArgs at ")
+    Serial.hex(arguments)
+    Serial.write("\n")
+    let args = KernelArgs(address: arguments)
+    for index in 0..<KernelArgs.fieldCount {
+        Serial.write("kernel: ")
+        Serial.write(KernelArgs.name(index))
+        Serial.write("=")
+        Serial.hex(args.field(index))
+        Serial.write("\n")
+    }
+
+    var checks = Checks()
+    checkMachineState(&checks)
+    checkArguments(args, &checks)
+    checkMappings(args, &checks)
+    checkAreas(args, &checks)
+    printEnvironment(args)
+    printInitfsHeader(args, &checks)
+
+    Serial.write("kernel: ")
+    Serial.decimal(UInt64(checks.passed))
+    Serial.write(" checks passed, ")
+    Serial.decimal(UInt64(checks.failed))
+    Serial.write(" failed\n")
+    kernel_out8(0xF4, checks.failed == 0 ? 0x10 : 0x11)
+}
+
+private func checkMachineState(_ checks: inout Checks) {
+    checks.expect(entryRFLAGS & (1 << 9) == 0, "interrupts disabled at entry")
+    checks.expect(kernel_cr0() & (1 << 31) != 0 && kernel_cr0() & (1 << 16) != 0, "CR0.PG and CR0.WP set")
+    checks.expect(kernel_cr4() & (1 << 5) != 0 && kernel_cr4() & (1 << 7) != 0 && kernel_cr4() & (1 << 9) != 0,
+                  "CR4.PAE, PGE and OSFXSR set")
+    checks.expect(kernel_efer() & (1 << 8) != 0 && kernel_efer() & (1 << 11) != 0, "EFER.LME and NXE set")
+}
+
+private func checkArguments(_ args: KernelArgs, _ checks: inout Checks) {
+    checks.expect(args.stackSize == 0x20000, "stack_size is 128 KiB")
+    let stackTop = args.stackBase + args.stackSize + physicalOffset
+    // The loader's `call` pushed a return address: RSP at entry is 8 below the top it chose.
+    checks.expect(entryRSP == stackTop - 8, "entry RSP = stack_base + stack_size + PHYS_OFFSET - 8")
+    checks.expect(args.areasSize == 24576, "areas_size is 1024 entries of 24 bytes")
+    checks.expect(args.envSize > 0 && args.envSize <= 65536, "env_size within 64 KiB")
+    checks.expect(args.envBase % 4096 == 0 && args.areasBase % 4096 == 0 && args.bootstrapBase % 4096 == 0
+                  && args.kernelBase % 4096 == 0 && args.stackBase % 4096 == 0, "regions are page aligned")
+    checks.expect(args.bootstrapSize > 0 && args.bootstrapSize % 4096 == 0, "bootstrap_size is whole pages")
+    let highest = max(args.kernelBase + args.kernelSize, args.bootstrapBase + args.bootstrapSize,
+                      args.envBase + args.envSize, args.areasBase + args.areasSize)
+    checks.expect(highest <= 8 << 30, "everything lies below 8 GiB")
+    if args.hardwareDescriptionSize > 0 {
+        let rsdp = UnsafeRawPointer(bitPattern: UInt(args.hardwareDescriptionBase + physicalOffset))!
+        checks.expect(rsdp.loadUnaligned(as: UInt64.self) == 0x2052_5450_2044_5352, "hwdesc is an RSDP (\"RSD PTR \")")
+    }
+}
+
+private func checkMappings(_ args: KernelArgs, _ checks: inout Checks) {
+    let mapped = UnsafeRawPointer(bitPattern: UInt(kernelOffset))!
+    let physical = UnsafeRawPointer(bitPattern: UInt(args.kernelBase))!
+    checks.expect(mapped.loadUnaligned(as: UInt32.self) == 0x464C_457F, "ELF magic visible at KERNEL_OFFSET")
+    var same = true
+    for offset in stride(from: 0, to: Int(args.kernelSize), by: 4096) where
+        mapped.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != physical.loadUnaligned(fromByteOffset: offset, as: UInt64.self) {
+        same = false
+    }
+    checks.expect(same, "KERNEL_OFFSET maps kernel_base page by page")
+    let code = UInt64(UInt(bitPattern: kernel_cr3 as @convention(c) () -> UInt64 as Any as? UnsafeRawPointer))
+    _ = code
+    let environmentIdentity = UnsafeRawPointer(bitPattern: UInt(args.envBase))!
+    let environmentHigh = UnsafeRawPointer(bitPattern: UInt(args.envBase + physicalOffset))!
+    checks.expect(environmentIdentity.load(as: UInt64.self) == environmentHigh.load(as: UInt64.self),
+                  "env readable at identity and PHYS_OFFSET")
+    let lastGigabyte = UnsafeRawPointer(bitPattern: UInt(physicalOffset + (8 << 30) - 8))!
+    _ = lastGigabyte.load(as: UInt64.self)
+    checks.expect(true, "PHYS_OFFSET map reaches 8 GiB")
+    checks.expect(kernel_cr3() % 4096 == 0, "CR3 holds a page-aligned PML4")
+}
+
+private func checkAreas(_ args: KernelArgs, _ checks: inout Checks) {
+    let areas = UnsafeRawPointer(bitPattern: UInt(args.areasBase))!
+    var used = 0
+    var free: UInt64 = 0
+    var kindsValid = true
+    var kernelReserved = false
+    var reclaim = false
+    for index in 0..<1024 {
+        let base = areas.loadUnaligned(fromByteOffset: 24 * index, as: UInt64.self)
+        let size = areas.loadUnaligned(fromByteOffset: 24 * index + 8, as: UInt64.self)
+        let kind = areas.loadUnaligned(fromByteOffset: 24 * index + 16, as: UInt64.self)
+        if kind == 0 { continue }
+        used += 1
+        if kind < 1 || kind > 3 { kindsValid = false }
+        if kind == 1 { free += size }
+        if kind == 2 { reclaim = true }
+        if kind == 3 && base <= args.kernelBase && args.kernelBase + args.kernelSize <= base + size { kernelReserved = true }
+    }
+    Serial.write("kernel: memory areas: ")
+    Serial.decimal(UInt64(used))
+    Serial.write(" entries, ")
+    Serial.decimal(free >> 20)
+    Serial.write(" MiB free\n")
+    checks.expect(kindsValid && used > 0, "memory area kinds are Free, Reclaim or Reserved")
+    checks.expect(free >= 16 << 20, "at least 16 MiB of free memory")
+    checks.expect(reclaim, "page tables recorded as Reclaim")
+    checks.expect(kernelReserved, "kernel image lies in a Reserved area")
+}
+
+private func printEnvironment(_ args: KernelArgs) {
+    Serial.write("kernel: environment begin\n")
+    Serial.write(bytesAt: args.envBase + physicalOffset, count: Int(min(args.envSize, 65536)))
+    Serial.write("kernel: environment end\n")
+}
+
+private func printInitfsHeader(_ args: KernelArgs, _ checks: inout Checks) {
+    let header = UnsafeRawPointer(bitPattern: UInt(args.bootstrapBase + physicalOffset))!
+    Serial.write("kernel: initfs magic=")
+    Serial.write(bytesAt: args.bootstrapBase + physicalOffset, count: 8)
+    Serial.write(" inode_table_offset=")
+    Serial.hex(UInt64(header.loadUnaligned(fromByteOffset: 0x08, as: UInt32.self)), digits: 8)
+    Serial.write(" initfs_size=")
+    Serial.decimal(header.loadUnaligned(fromByteOffset: 0x0C, as: UInt64.self))
+    Serial.write(" page_size=")
+    Serial.decimal(UInt64(header.loadUnaligned(fromByteOffset: 0x14, as: UInt16.self)))
+    Serial.write(" root_inode=")
+    Serial.decimal(UInt64(header.loadUnaligned(fromByteOffset: 0x16, as: UInt16.self)))
+    Serial.write(" inode_count=")
+    Serial.decimal(UInt64(header.loadUnaligned(fromByteOffset: 0x18, as: UInt16.self)))
+    Serial.write(" bootstrap_entry=")
+    Serial.hex(header.loadUnaligned(fromByteOffset: 0x1A, as: UInt64.self))
+    Serial.write("\n")
+    checks.expect(header.loadUnaligned(as: UInt64.self) == 0x7774_4678_6F64_6552, "initfs magic RedoxFtw")
+    let size = header.loadUnaligned(fromByteOffset: 0x0C, as: UInt64.self)
+    checks.expect(size <= args.bootstrapSize && args.bootstrapSize - size < 4096, "bootstrap_size = initfs_size rounded up to 4096")
+}

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Builds and runs a libFuzzer target of Fuzz/ for a while.
+#
+#   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer arguments]
+#
+# TARGET is a folder of Fuzz/ (LZ4Decode, LZ4RoundTrip, ...). The target is compiled together
+# with the format core's sources it needs, with -sanitize=fuzzer,address. The corpus lives in
+# /tmp/redoxfs-fuzz/TARGET/corpus (kept between runs), crash files in /tmp/redoxfs-fuzz/TARGET/.
+set -eu
+
+if [ $# -lt 2 ]; then
+    echo "usage: $0 TARGET SECONDS [libFuzzer arguments]" >&2
+    exit 2
+fi
+target=$1
+seconds=$2
+shift 2
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+source_dir="$root/Fuzz/$target"
+if [ ! -d "$source_dir" ]; then
+    echo "no fuzz target $target (folders of $root/Fuzz: $(ls "$root/Fuzz" | tr '\n' ' '))" >&2
+    exit 2
+fi
+
+# The core sources each target is built with.
+case $target in
+    LZ4*) core="$root/Sources/RedoxFSFormat/LZ4" ;;
+    *) core="$root/Sources/RedoxFSFormat" ;;
+esac
+
+work=/tmp/redoxfs-fuzz/$target
+mkdir -p "$work/corpus"
+binary="$work/$target"
+
+echo "building $binary" >&2
+swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
+    -module-name "Fuzz$target" \
+    "$source_dir"/*.swift $(find "$core" -name '*.swift' | sort) \
+    -o "$binary"
+
+echo "fuzzing $target for $seconds s (corpus $work/corpus)" >&2
+cd "$work"
+exec "$binary" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/" "$@" "$work/corpus"
