@@ -1,3 +1,5 @@
+import RedoxFS
+
 /// One finding of a check: what is wrong, where, and what a repair would do about it.
 public struct Problem: Codable, Sendable, Equatable {
     public var code: ProblemCode
@@ -9,6 +11,8 @@ public struct Problem: Codable, Sendable, Equatable {
     public var block: UInt64?
     /// Number of blocks concerned, for extents (leaks, blocks used twice).
     public var blockCount: UInt64?
+    /// The structure concerned ("node", "tree list", "data record", …), when there is one.
+    public var structure: String?
     /// The node concerned, when there is one.
     public var node: UInt32?
     /// The node's path (filled in once directories are known); orphans show `<orphan node N>`.
@@ -21,8 +25,8 @@ public struct Problem: Codable, Sendable, Equatable {
     public var fixed: Bool
 
     public init(
-        _ code: ProblemCode, _ message: String, block: UInt64? = nil, blockCount: UInt64? = nil, node: UInt32? = nil,
-        slot: UInt64? = nil, fix: RepairAction? = nil
+        _ code: ProblemCode, _ message: String, block: UInt64? = nil, blockCount: UInt64? = nil,
+        structure: Structure? = nil, node: UInt32? = nil, slot: UInt64? = nil, fix: RepairAction? = nil
     ) {
         let definition = ProblemTable.definition(code)
         self.code = code
@@ -31,6 +35,7 @@ public struct Problem: Codable, Sendable, Equatable {
         self.message = message
         self.block = block
         self.blockCount = blockCount
+        self.structure = structure?.name
         self.node = node
         self.slot = slot
         self.fix = fix

@@ -39,16 +39,11 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable {
     case nodeBlockCount = "node-block-count"
     case inlineTailNonZero = "inline-tail-nonzero"
     case staleRecord = "stale-record"
-    case recordUnreadable = "record-unreadable"
     case recordBadCompression = "record-bad-compression"
     case fileTooLarge = "file-too-large"
-    case nodeUnreadable = "node-unreadable"
-    case blockListUnreadable = "block-list-unreadable"
-    case treeListUnreadable = "tree-list-unreadable"
 
     // Pass 3: directories (items 29–34).
     case directoryBadMarker = "directory-bad-marker"
-    case directoryBlockUnreadable = "directory-block-unreadable"
     case dirListMalformed = "dir-list-malformed"
     case dirListEmpty = "dir-list-empty"
     case nameInvalid = "name-invalid"
@@ -70,13 +65,11 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable {
     // Pass 4: link counts, orphans, release list (items 24, 25, 35).
     case linkCount = "link-count"
     case orphanNode = "orphan-node"
-    case releaseListUnreadable = "release-list-unreadable"
     case releaseListCycle = "release-list-cycle"
     case releaseEntryInvalid = "release-entry-invalid"
     case releaseListLong = "release-list-long"
 
     // Pass 5: allocation log and space (items 10, 12–16).
-    case allocListUnreadable = "alloc-list-unreadable"
     case allocChainCycle = "alloc-chain-cycle"
     case allocEntryOutOfRange = "alloc-entry-out-of-range"
     case allocEntryInHeaderRing = "alloc-entry-in-header-ring"

@@ -68,15 +68,10 @@ public enum ProblemTable {
         case .nodeBlockCount: return (.error, .tree, "23", "node block count wrong")
         case .inlineTailNonZero: return (.warning, .tree, "26", "inline bytes beyond the size not zero")
         case .staleRecord: return (.warning, .tree, "26", "record pointer beyond the end of the file")
-        case .recordUnreadable: return (.error, .tree, "9", "unreadable data record")
         case .recordBadCompression: return (.error, .tree, "27", "compressed record does not decode")
         case .fileTooLarge: return (.error, .tree, "28", "file size beyond the addressable range")
-        case .nodeUnreadable: return (.error, .tree, "9", "unreadable node")
-        case .blockListUnreadable: return (.error, .tree, "9", "unreadable indirect block list")
-        case .treeListUnreadable: return (.error, .tree, "9", "unreadable tree list")
 
         case .directoryBadMarker: return (.error, .directories, "29", "directory marker invalid")
-        case .directoryBlockUnreadable: return (.error, .directories, "9", "unreadable directory block")
         case .dirListMalformed: return (.error, .directories, "30", "directory block malformed")
         case .dirListEmpty: return (.error, .directories, "30", "empty directory block still linked")
         case .nameInvalid: return (.error, .directories, "30", "invalid name")
@@ -97,12 +92,10 @@ public enum ProblemTable {
 
         case .linkCount: return (.error, .linkCounts, "24", "link count wrong")
         case .orphanNode: return (.error, .linkCounts, "25", "node not reachable from the root")
-        case .releaseListUnreadable: return (.error, .linkCounts, "35", "unreadable release list")
         case .releaseListCycle: return (.error, .linkCounts, "35", "release list chain does not end")
         case .releaseEntryInvalid: return (.error, .linkCounts, "35", "release list names an invalid node")
         case .releaseListLong: return (.warning, .linkCounts, "35", "release list longer than one block")
 
-        case .allocListUnreadable: return (.error, .space, "12", "unreadable allocation log block")
         case .allocChainCycle: return (.error, .space, "12", "allocation log chain does not end")
         case .allocEntryOutOfRange: return (.error, .space, "13", "allocation log entry beyond the file system")
         case .allocEntryInHeaderRing: return (.error, .space, "13", "allocation log frees the header ring")

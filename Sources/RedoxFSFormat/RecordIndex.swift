@@ -7,7 +7,7 @@ public struct RecordPath: Equatable, Sendable {
     public var indices: [Int]
 
     /// The level area's tiers: (first slot, number of slots, BlockList depth).
-    static let tiers: [(first: Int, count: Int, depth: Int)] = [
+    public static let tiers: [(first: Int, count: Int, depth: Int)] = [
         (0, 128, 0), (128, 64, 1), (192, 32, 2), (224, 16, 3), (240, 8, 4),
     ]
 

@@ -24,12 +24,7 @@ struct BootVolume {
     /// with `password` (ignored for an unencrypted volume, as upstream does).
     static func open(_ device: DiskDevice, startBlock: UInt64, password: [UInt8]) throws(OpenError) -> BootVolume {
         var device = device
-        let location: HeaderRing.Location
-        do {
-            location = try HeaderRing.locate(on: &device, startBlock: startBlock, deviceBlocks: device.blockCount)
-        } catch {
-            throw error == .noValidHeader ? .noFileSystem : .failed(error)
-        }
+        let location = try locateRing(on: &device, startBlock: startBlock)
         let header = location.header
         var cipher: XTSAES128?
         if header.isEncrypted {
@@ -47,6 +42,25 @@ struct BootVolume {
                                        blockCount: header.blockCount, cipher: cipher)
         return BootVolume(files: Files(reader: reader, tree: header.tree), header: header,
                           startBlock: location.startBlock)
+    }
+
+    /// The newest header of the ring starting at `startBlock`. Slot 0 is tried first, as upstream
+    /// does; when it is not valid (a freshly made encrypted volume keeps an unhashed generation-0
+    /// header there until generation 256, format spec §2.1) the later slots are tried as anchors,
+    /// keeping only a ring that starts at `startBlock`.
+    private static func locateRing(on device: inout DiskDevice, startBlock: UInt64) throws(OpenError) -> HeaderRing.Location {
+        let end = min(startBlock + RedoxFS.headerRing, device.blockCount)
+        var anchor = startBlock
+        while anchor < end {
+            do {
+                let location = try HeaderRing.locate(on: &device, startBlock: anchor, deviceBlocks: device.blockCount)
+                if location.startBlock == startBlock { return location }
+            } catch {
+                guard error == .noValidHeader else { throw .failed(error) }
+            }
+            anchor += 1
+        }
+        throw .noFileSystem
     }
 
     /// The node at `path` (components separated by '/', from the root).

@@ -6,8 +6,8 @@
 @_extern(c, "kernel_cr3") func kernel_cr3() -> UInt64
 @_extern(c, "kernel_cr4") func kernel_cr4() -> UInt64
 @_extern(c, "kernel_efer") func kernel_efer() -> UInt64
-@_extern(c, "entry_rsp") var entryRSP: UInt64
-@_extern(c, "entry_rflags") var entryRFLAGS: UInt64
+@_extern(c, "kernel_entry_rsp") func kernel_entry_rsp() -> UInt64
+@_extern(c, "kernel_entry_rflags") func kernel_entry_rflags() -> UInt64
 
 let kernelOffset: UInt64 = 0xFFFF_FFFF_8000_0000
 let physicalOffset: UInt64 = 0xFFFF_8000_0000_0000
@@ -43,7 +43,7 @@ func kernelMain(arguments: UInt64) {
 }
 
 private func checkMachineState(_ checks: inout Checks) {
-    checks.expect(entryRFLAGS & (1 << 9) == 0, "interrupts disabled at entry")
+    checks.expect(kernel_entry_rflags() & (1 << 9) == 0, "interrupts disabled at entry")
     checks.expect(kernel_cr0() & (1 << 31) != 0 && kernel_cr0() & (1 << 16) != 0, "CR0.PG and CR0.WP set")
     checks.expect(kernel_cr4() & (1 << 5) != 0 && kernel_cr4() & (1 << 7) != 0 && kernel_cr4() & (1 << 9) != 0,
                   "CR4.PAE, PGE and OSFXSR set")
@@ -54,7 +54,7 @@ private func checkArguments(_ args: KernelArgs, _ checks: inout Checks) {
     checks.expect(args.stackSize == 0x20000, "stack_size is 128 KiB")
     let stackTop = args.stackBase + args.stackSize + physicalOffset
     // The loader's `call` pushed a return address: RSP at entry is 8 below the top it chose.
-    checks.expect(entryRSP == stackTop - 8, "entry RSP = stack_base + stack_size + PHYS_OFFSET - 8")
+    checks.expect(kernel_entry_rsp() == stackTop - 8, "entry RSP = stack_base + stack_size + PHYS_OFFSET - 8")
     checks.expect(args.areasSize == 24576, "areas_size is 1024 entries of 24 bytes")
     checks.expect(args.envSize > 0 && args.envSize <= 65536, "env_size within 64 KiB")
     checks.expect(args.envBase % 4096 == 0 && args.areasBase % 4096 == 0 && args.bootstrapBase % 4096 == 0
@@ -79,8 +79,8 @@ private func checkMappings(_ args: KernelArgs, _ checks: inout Checks) {
         same = false
     }
     checks.expect(same, "KERNEL_OFFSET maps kernel_base page by page")
-    let code = UInt64(UInt(bitPattern: kernel_cr3 as @convention(c) () -> UInt64 as Any as? UnsafeRawPointer))
-    _ = code
+    let code = UInt64(UInt(bitPattern: unsafeBitCast(kernelMain as @convention(c) (UInt64) -> Void, to: UnsafeRawPointer.self)))
+    checks.expect(code >= kernelOffset && code < kernelOffset + args.kernelSize, "running at KERNEL_OFFSET")
     let environmentIdentity = UnsafeRawPointer(bitPattern: UInt(args.envBase))!
     let environmentHigh = UnsafeRawPointer(bitPattern: UInt(args.envBase + physicalOffset))!
     checks.expect(environmentIdentity.load(as: UInt64.self) == environmentHigh.load(as: UInt64.self),

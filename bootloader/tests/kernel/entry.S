@@ -22,6 +22,13 @@ kstart:
 
     .text
     .global kernel_in8, kernel_out8, kernel_cr0, kernel_cr3, kernel_cr4, kernel_efer
+    .global kernel_entry_rsp, kernel_entry_rflags
+kernel_entry_rsp:
+    mov entry_rsp(%rip), %rax
+    ret
+kernel_entry_rflags:
+    mov entry_rflags(%rip), %rax
+    ret
 kernel_in8:
     mov %edi, %edx
     in %dx, %al
@@ -45,6 +52,15 @@ kernel_efer:
     rdmsr
     shl $32, %rdx
     or %rdx, %rax
+    ret
+
+    /* The Embedded Swift runtime links against an allocator; the probe never allocates, so any
+       request fails (ENOMEM) and nothing is ever freed. */
+    .global posix_memalign, free
+posix_memalign:
+    mov $12, %eax
+    ret
+free:
     ret
 
     .global memset, memcpy, memmove
@@ -73,7 +89,6 @@ memmove:
     ret
 
     .data
-    .global data_sentinel, entry_rsp, entry_rflags
     .balign 8
 data_sentinel:
     .quad 0x5245444F58464C41
@@ -83,7 +98,6 @@ entry_rflags:
     .quad 1
 
     .bss
-    .global bss_sentinel
     .balign 16
 bss_sentinel:
     .quad 0

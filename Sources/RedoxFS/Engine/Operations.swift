@@ -1,0 +1,324 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFSFormat
+
+/// Attribute changes for `setAttributes`; nil fields stay as they are.
+public struct AttributeChanges: Sendable {
+    /// Permission bits (the low 12 bits are used).
+    public var permissions: UInt16?
+    public var uid: UInt32?
+    public var gid: UInt32?
+    public var size: UInt64?
+    public var accessTime: Timestamp?
+    public var modificationTime: Timestamp?
+
+    public init(
+        permissions: UInt16? = nil, uid: UInt32? = nil, gid: UInt32? = nil, size: UInt64? = nil,
+        accessTime: Timestamp? = nil, modificationTime: Timestamp? = nil
+    ) {
+        self.permissions = permissions
+        self.uid = uid
+        self.gid = gid
+        self.size = size
+        self.accessTime = accessTime
+        self.modificationTime = modificationTime
+    }
+}
+
+/// How `rename` treats an existing target.
+public enum RenameMode: Sendable {
+    /// Replace the target where POSIX allows.
+    case replace
+    /// Fail with EEXIST when the target exists.
+    case noReplace
+    /// Swap the two names (both must exist).
+    case exchange
+}
+
+/// The operations of the file system. Each runs inside the open transaction; `sync` commits.
+extension FileSystem {
+    static func refuse(_ code: Int32, _ operation: String, _ name: [UInt8]) -> FileSystemError {
+        .system(operation: operation, path: String(decoding: name, as: UTF8.self), errno: code)
+    }
+
+    func checkName(_ name: [UInt8], _ operation: String) throws(FileSystemError) {
+        guard name.count <= RedoxFS.maxNameLength else { throw Self.refuse(ENAMETOOLONG, operation, name) }
+        guard DirectoryEntry.isValidName(name), name != [0x2E], name != [0x2E, 0x2E] else {
+            throw Self.refuse(EINVAL, operation, name)
+        }
+    }
+
+    func loadDirectory(_ id: UInt32) throws(FileSystemError) -> Node {
+        let node = try loadNode(id)
+        guard node.isDirectory else { throw .format(.notDirectory) }
+        return node
+    }
+
+    /// Creates a node named `name` in directory `parent` with `mode` (type and permission bits)
+    /// and returns its id. Regular files, directories, symbolic links (empty; write the target)
+    /// and sockets can be made.
+    public func create(
+        _ name: [UInt8], in parent: UInt32, mode: UInt16, uid: UInt32, gid: UInt32, time: Timestamp? = nil
+    ) throws(FileSystemError) -> UInt32 {
+        try lock.locked { () throws(FileSystemError) in
+            try requireWritable()
+            try checkName(name, "create")
+            guard NodeKind(rawValue: mode & Node.modeTypeMask) != nil else { throw Self.refuse(EINVAL, "create", name) }
+            var directory = try loadDirectory(parent)
+            if try findEntry(name, in: parent) != nil { throw Self.refuse(EEXIST, "create", name) }
+            let now = time ?? clock()
+            var node = Node(mode: mode, uid: uid, gid: gid, seconds: now.seconds, nanoseconds: now.nanoseconds)
+            node.links = 1
+            let id = try insertNode(node)
+            try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
+            try saveNode(parent, directory)
+            try commitIfLarge()
+            return id
+        }
+    }
+
+    /// Creates a symbolic link `name` → `target` in `parent`.
+    public func createSymlink(
+        _ name: [UInt8], in parent: UInt32, target: [UInt8], uid: UInt32, gid: UInt32,
+        permissions: UInt16 = 0o777, time: Timestamp? = nil
+    ) throws(FileSystemError) -> UInt32 {
+        try lock.locked { () throws(FileSystemError) in
+            let id = try create(name, in: parent, mode: NodeKind.symlink.rawValue | (permissions & 0o7777), uid: uid, gid: gid, time: time)
+            var node = try loadNode(id)
+            try withRawBytes(target) { (raw) throws(FileSystemError) in _ = try writeContent(raw, at: 0, to: &node) }
+            try saveNode(id, node)
+            return id
+        }
+    }
+
+    /// Adds the name `name` in `parent` for existing node `id` (a hard link).
+    public func link(_ id: UInt32, as name: [UInt8], in parent: UInt32) throws(FileSystemError) {
+        try lock.locked { () throws(FileSystemError) in
+            try requireWritable()
+            try checkName(name, "link")
+            var node = try loadNode(id)
+            guard !node.isDirectory else { throw Self.refuse(EPERM, "link", name) }
+            guard node.links < UInt32.max else { throw Self.refuse(EMLINK, "link", name) }
+            var directory = try loadDirectory(parent)
+            if try findEntry(name, in: parent) != nil { throw Self.refuse(EEXIST, "link", name) }
+            try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
+            node.links += 1
+            try saveNode(id, node)
+            try saveNode(parent, directory)
+        }
+    }
+
+    /// Removes the name of a non-directory.
+    public func unlink(_ name: [UInt8], in parent: UInt32) throws(FileSystemError) {
+        try lock.locked { () throws(FileSystemError) in try removeName(name, in: parent, directory: false) }
+    }
+
+    /// Removes an empty directory.
+    public func removeDirectory(_ name: [UInt8], in parent: UInt32) throws(FileSystemError) {
+        try lock.locked { () throws(FileSystemError) in try removeName(name, in: parent, directory: true) }
+    }
+
+    private func removeName(_ name: [UInt8], in parent: UInt32, directory expectDirectory: Bool) throws(FileSystemError) {
+        try requireWritable()
+        let operation = expectDirectory ? "rmdir" : "unlink"
+        guard let id = try findEntry(name, in: parent) else { throw Self.refuse(ENOENT, operation, name) }
+        let node = try loadNode(id)
+        if expectDirectory {
+            guard node.isDirectory else { throw Self.refuse(ENOTDIR, operation, name) }
+            guard node.size == 0, node.levelPointer(0).isZero else { throw Self.refuse(ENOTEMPTY, operation, name) }
+        } else if node.isDirectory {
+            throw Self.refuse(EISDIR, operation, name)
+        }
+        var dir = try loadDirectory(parent)
+        _ = try removeEntry(named: name, from: &dir)
+        try saveNode(parent, dir)
+        try dropLink(id)
+        try commitIfLarge()
+    }
+
+    /// Decrements node `id`'s link count; at zero deletes it, or queues it in the release list
+    /// while it is open.
+    func dropLink(_ id: UInt32) throws(FileSystemError) {
+        var node = try loadNode(id)
+        node.links -= min(node.links, 1)
+        if node.links > 0 {
+            try saveNode(id, node)
+        } else if openCounts[id, default: 0] > 0 {
+            try saveNode(id, node)
+            try addToReleaseList(id)
+        } else {
+            try deleteNode(id, node)
+        }
+    }
+
+    /// Frees a node's content, its tree slot and its block.
+    func deleteNode(_ id: UInt32, _ node: Node) throws(FileSystemError) {
+        var node = node
+        if node.isDirectory {
+            // Only empty directories are deleted; nothing below them remains.
+            node.setLevelPointer(0, .null)
+            node.setLevelPointer(1, .null)
+        } else {
+            try truncateContent(&node, to: 0)
+        }
+        try removeNode(id)
+    }
+
+    /// Renames `name` in `parent` to `newName` in `newParent`.
+    public func rename(
+        _ name: [UInt8], in parent: UInt32, to newName: [UInt8], in newParent: UInt32, mode: RenameMode = .replace
+    ) throws(FileSystemError) {
+        try lock.locked { () throws(FileSystemError) in
+            try requireWritable()
+            try checkName(newName, "rename")
+            guard let source = try findEntry(name, in: parent) else { throw Self.refuse(ENOENT, "rename", name) }
+            let target = try findEntry(newName, in: newParent)
+            let sourceNode = try loadNode(source)
+            if sourceNode.isDirectory, parent != newParent || target != nil,
+               try isWithin(newParent, directory: source) {
+                throw Self.refuse(EINVAL, "rename", newName)
+            }
+            if mode == .exchange {
+                guard let target else { throw Self.refuse(ENOENT, "rename", newName) }
+                if target == source { return }
+                if try loadNode(target).isDirectory, try isWithin(parent, directory: target) {
+                    throw Self.refuse(EINVAL, "rename", name)
+                }
+                try replaceEntry(name, in: parent, with: target)
+                try replaceEntry(newName, in: newParent, with: source)
+                return
+            }
+            if let target {
+                if target == source { return }
+                if mode == .noReplace { throw Self.refuse(EEXIST, "rename", newName) }
+                let targetNode = try loadNode(target)
+                if sourceNode.isDirectory {
+                    guard targetNode.isDirectory else { throw Self.refuse(ENOTDIR, "rename", newName) }
+                    guard targetNode.size == 0 else { throw Self.refuse(ENOTEMPTY, "rename", newName) }
+                } else if targetNode.isDirectory {
+                    throw Self.refuse(EISDIR, "rename", newName)
+                }
+                try replaceEntry(newName, in: newParent, with: source)
+                try dropLink(target)
+                var dir = try loadDirectory(parent)
+                _ = try removeEntry(named: name, from: &dir)
+                try saveNode(parent, dir)
+                return
+            }
+            var destination = try loadDirectory(newParent)
+            try insertEntry(DirectoryEntry(nodeID: source, name: newName), into: &destination)
+            try saveNode(newParent, destination)
+            var dir = try loadDirectory(parent)
+            _ = try removeEntry(named: name, from: &dir)
+            try saveNode(parent, dir)
+        }
+    }
+
+    /// Points the existing entry `name` of `parent` at node `id` (remove then add).
+    private func replaceEntry(_ name: [UInt8], in parent: UInt32, with id: UInt32) throws(FileSystemError) {
+        var dir = try loadDirectory(parent)
+        _ = try removeEntry(named: name, from: &dir)
+        try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &dir)
+        try saveNode(parent, dir)
+    }
+
+    /// Whether `candidate` is `directory` or lies below it (the format keeps no parent links,
+    /// so this walks the subtree).
+    func isWithin(_ candidate: UInt32, directory: UInt32) throws(FileSystemError) -> Bool {
+        var stack = [directory]
+        var seen: Set<UInt32> = []
+        while let id = stack.popLast() {
+            if id == candidate { return true }
+            guard seen.insert(id).inserted else { continue }
+            let node = try loadNode(id)
+            guard node.isDirectory else { continue }
+            for entry in try withReader({ (reader) throws(FormatError) in try reader.entries(of: node) }) {
+                if entry.nodeID == candidate { return true }
+                if try loadNode(entry.nodeID).isDirectory { stack.append(entry.nodeID) }
+            }
+        }
+        return false
+    }
+
+    /// Writes `bytes` at `offset` of node `id`; returns the number written.
+    @discardableResult
+    public func write(_ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) throws(FileSystemError) -> Int {
+        try lock.locked { () throws(FileSystemError) in
+            try requireWritable()
+            var node = try loadNode(id)
+            guard !node.isDirectory else { throw .system(operation: "write", path: "node \(id)", errno: EISDIR) }
+            let chunk = 4 << 20
+            var done = 0
+            while done < bytes.count {
+                let count = min(chunk, bytes.count - done)
+                let changed = try writeContent(UnsafeRawBufferPointer(rebasing: bytes[done..<done + count]), at: offset + UInt64(done), to: &node)
+                if changed { touchModification(&node) }
+                try saveNode(id, node)
+                done += count
+                try commitIfLarge()
+            }
+            return bytes.count
+        }
+    }
+
+    /// Writes `bytes` at `offset` of node `id`.
+    @discardableResult
+    public func write(_ id: UInt32, at offset: UInt64, _ bytes: [UInt8]) throws(FileSystemError) -> Int {
+        try withRawBytes(bytes) { (raw) throws(FileSystemError) in try write(id, at: offset, raw) }
+    }
+
+    /// Sets node `id`'s size (shrinking frees records; growing reads as zeros).
+    public func truncate(_ id: UInt32, to size: UInt64) throws(FileSystemError) {
+        try setAttributes(id, AttributeChanges(size: size))
+    }
+
+    /// Changes node `id`'s attributes; returns the updated node.
+    @discardableResult
+    public func setAttributes(_ id: UInt32, _ changes: AttributeChanges) throws(FileSystemError) -> Node {
+        try lock.locked { () throws(FileSystemError) in
+            try requireWritable()
+            var node = try loadNode(id)
+            if let size = changes.size {
+                guard !node.isDirectory else { throw .system(operation: "truncate", path: "node \(id)", errno: EISDIR) }
+                guard size / node.recordSize < RecordPath.recordLimit else {
+                    throw .system(operation: "truncate", path: "node \(id)", errno: EFBIG)
+                }
+                if size != node.size {
+                    try truncateContent(&node, to: size)
+                    touchModification(&node)
+                }
+            }
+            if let permissions = changes.permissions {
+                node.mode = node.mode & Node.modeTypeMask | permissions & Node.modePermissionMask
+            }
+            if let uid = changes.uid { node.uid = uid }
+            if let gid = changes.gid { node.gid = gid }
+            if let time = changes.accessTime {
+                node.atime = time.seconds
+                node.atimeNanoseconds = time.nanoseconds
+            }
+            if let time = changes.modificationTime {
+                node.mtime = time.seconds
+                node.mtimeNanoseconds = time.nanoseconds
+            }
+            try saveNode(id, node)
+            try commitIfLarge()
+            return node
+        }
+    }
+
+    /// Moves the modification time forward to now (never backwards, as upstream does).
+    func touchModification(_ node: inout Node) {
+        let now = clock()
+        if (now.seconds, now.nanoseconds) > (node.mtime, node.mtimeNanoseconds) {
+            node.mtime = now.seconds
+            node.mtimeNanoseconds = now.nanoseconds
+        }
+    }
+
+    /// Commits the open transaction and makes it durable.
+    public func sync() throws(FileSystemError) {
+        try commit()
+    }
+}

@@ -1,0 +1,123 @@
+import RedoxFS
+
+/// The state a check's passes share: the device and header in use, every claim on blocks, what
+/// was learnt about nodes and directories, and the problems found so far.
+struct CheckContext {
+    let options: CheckOptions
+    let observer: CheckObserver
+    var reader: CheckBlockReader
+    let codec = SystemLZ4()
+    /// The header in use (the newest valid one, as the reference opener picks it).
+    let header: Header
+    let headerSlot: UInt64
+    var startBlock: UInt64 { reader.startBlock }
+    /// Blocks in the file system according to the header.
+    var blockCount: UInt64 { header.blockCount }
+
+    private(set) var problems: [Problem] = []
+    private(set) var problemCounts: [ProblemCode: Int] = [:]
+    var claims: BlockClaims
+    var statistics = CheckStatistics()
+    var ring: [HeaderSlotReport] = []
+
+    // Pass 2.
+    /// Node ids in tree order.
+    var nodeOrder: [UInt32] = []
+    var nodes: [UInt32: NodeSummary] = [:]
+    var directories: [UInt32: DirectoryImage] = [:]
+
+    // Pass 3.
+    /// First accepted name of each node reached through directories: (directory, name).
+    var parents: [UInt32: (directory: UInt32, name: [UInt8])] = [:]
+    /// Accepted directory entries naming each node.
+    var references: [UInt32: UInt32] = [:]
+    /// Nodes reached from the root.
+    var reachedFromRoot: Set<UInt32> = []
+    /// Tops of the subtrees not reachable from the root.
+    var orphanRoots: [UInt32] = []
+
+    // Pass 4.
+    var releasedNodes: Set<UInt32> = []
+
+    // Pass 5.
+    var freeSpace = ExtentSet()
+    /// Whether the allocation log could be replayed completely.
+    var logReplayed = false
+
+    private var lastProgress: UInt64 = 0
+
+    init(options: CheckOptions, observer: CheckObserver, reader: CheckBlockReader, header: Header, headerSlot: UInt64) {
+        self.options = options
+        self.observer = observer
+        self.reader = reader
+        self.header = header
+        self.headerSlot = headerSlot
+        claims = BlockClaims(limit: reader.readableBlocks)
+        statistics.blocks = header.blockCount
+    }
+
+    // MARK: Problems
+
+    mutating func report(_ problem: Problem) {
+        let count = problemCounts[problem.code, default: 0] + 1
+        problemCounts[problem.code] = count
+        if count <= options.problemLimitPerCode { problems.append(problem) }
+    }
+
+    mutating func report(
+        _ code: ProblemCode, _ message: String, block: UInt64? = nil, blockCount: UInt64? = nil,
+        structure: Structure? = nil, node: UInt32? = nil, slot: UInt64? = nil, fix: RepairAction? = nil
+    ) {
+        report(Problem(
+            code, message, block: block, blockCount: blockCount, structure: structure, node: node, slot: slot, fix: fix))
+    }
+
+    /// Fills in the path of every problem that names a node.
+    mutating func resolvePaths() {
+        for index in problems.indices {
+            if let node = problems[index].node { problems[index].path = path(of: node) }
+        }
+    }
+
+    // MARK: Progress and cancellation
+
+    func checkCancelled() throws(CheckError) {
+        if observer.isCancelled() { throw .cancelled }
+    }
+
+    /// Reports progress at most every 1/200 of the total (and at the end).
+    mutating func progress(_ pass: CheckPass, done: UInt64, total: UInt64) {
+        let step = max(1, total / 200)
+        guard done == total || done < lastProgress || done - lastProgress >= step else { return }
+        lastProgress = done
+        observer.progress(CheckProgress(pass: pass, done: done, total: total))
+    }
+
+    // MARK: Names
+
+    /// The path of node `id` through its first accepted name; orphans read `<orphan node N>/…`.
+    func path(of id: UInt32) -> String {
+        if id == RedoxFS.rootNodeID { return "/" }
+        var components: [String] = []
+        var current = id
+        var steps = 0
+        while let parent = parents[current], steps < 4096 {
+            components.append(displayName(parent.name))
+            current = parent.directory
+            steps += 1
+            if current == RedoxFS.rootNodeID { return "/" + components.reversed().joined(separator: "/") }
+        }
+        let base = "<orphan node \(current)>"
+        return components.isEmpty ? base : base + "/" + components.reversed().joined(separator: "/")
+    }
+
+    /// Words naming an owner: "node 42 (/a/b)", "the node tree", …
+    func describe(_ owner: BlockOwner) -> String {
+        switch owner {
+        case .nodeTree: return "the node tree"
+        case .node(let id): return "node \(id) (\(path(of: id)))"
+        case .allocationLog: return "the allocation log"
+        case .releaseList: return "the release list"
+        }
+    }
+}

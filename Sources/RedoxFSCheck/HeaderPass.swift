@@ -1,0 +1,184 @@
+import RedoxFS
+
+/// Pass 1: the header ring (spec §15.1 items 1–7, 6a). Finds the file system like the reference
+/// opener (§2.1), then looks at every slot of its ring: valid or not, which generation, which header
+/// wins and why; checks the winner's size, pointers, padding and key slots, and unlocks it.
+struct HeaderPass {
+    /// What pass 1 found; the rest of the check runs on `header`.
+    struct Findings {
+        var header: Header
+        var slot: UInt64
+        var startBlock: UInt64
+        var ring: [HeaderSlotReport]
+        var problems: [Problem]
+        var keys: DataKeys?
+    }
+
+    static func run(
+        device: inout any StorageDevice, options: CheckOptions, password: () -> [UInt8]?
+    ) throws(CheckError) -> Findings {
+        let deviceBlocks = device.blockCount
+        let location: HeaderRing.Location
+        do {
+            location = try HeaderRing.locate(on: &device, startBlock: options.startBlock, deviceBlocks: deviceBlocks)
+        } catch .noValidHeader {
+            throw .noFileSystem
+        } catch {
+            throw .device(.format(error))
+        }
+        let base = location.startBlock
+        let slotCount = Int(min(RedoxFS.headerRing, deviceBlocks - base))
+        let ringBytes: [UInt8]
+        do {
+            ringBytes = try device.readBlocks(at: base, count: slotCount)
+        } catch {
+            throw .device(.format(error))
+        }
+        var findings = Findings(
+            header: location.header, slot: location.slot, startBlock: base, ring: [], problems: [], keys: nil)
+        let winner = location.header
+        let nextSlot = (winner.generation &+ 1) % RedoxFS.headerRing
+
+        for slot in 0..<Int(RedoxFS.headerRing) {
+            let index = UInt64(slot)
+            guard slot < slotCount else {
+                findings.ring.append(HeaderSlotReport(
+                    slot: index, state: .missing, generation: nil, chosen: false, note: "past the end of the device"))
+                continue
+            }
+            let block = Array(ringBytes[slot * RedoxFS.blockSize..<(slot + 1) * RedoxFS.blockSize])
+            findings.ring.append(classify(
+                Header(block: block), slot: index, winner: winner, winnerSlot: location.slot, nextSlot: nextSlot,
+                problems: &findings.problems))
+        }
+
+        checkWinner(winner, slot: location.slot, base: base, deviceBlocks: deviceBlocks, problems: &findings.problems)
+
+        if winner.isEncrypted {
+            guard let password = options.password ?? password() else { throw .passwordRequired }
+            do {
+                findings.keys = try winner.unlock(password: password, deriveKey: Sodium.argon2id(password:salt:)).keys
+            } catch {
+                throw .wrongPassword
+            }
+        }
+        return findings
+    }
+
+    /// One slot: its state, and the problems it shows.
+    private static func classify(
+        _ header: Header, slot: UInt64, winner: Header, winnerSlot: UInt64, nextSlot: UInt64, problems: inout [Problem]
+    ) -> HeaderSlotReport {
+        let bytes = header.bytes
+        if ByteLoading.isZero(bytes, 0..<RedoxFS.blockSize) {
+            return HeaderSlotReport(slot: slot, state: .empty, generation: nil, chosen: false, note: "never written")
+        }
+        let generation = header.generation
+        guard header.isValid else {
+            let reason: String
+            if !header.signatureMatches {
+                reason = "no RedoxFS signature"
+            } else if header.version != RedoxFS.version {
+                reason = "version \(header.version), not 8"
+            } else {
+                reason = "checksum mismatch"
+            }
+            let carriesGeneration = header.signatureMatches && header.version == RedoxFS.version
+            let generationText = carriesGeneration ? ", generation \(generation)" : ""
+            if slot == 0, winner.isEncrypted, carriesGeneration, generation == 0, header.uuid == winner.uuid {
+                // The reference mkfs writes the generation-0 header before the key slot and never
+                // re-hashes it (spec §2.1): legal, but the bootloader cannot open the disk.
+                problems.append(Problem(
+                    .headerSlotZeroInvalid,
+                    "header slot 0 holds the generation-0 header of an encrypted mkfs, not valid until generation 256: opening with an explicit start block (the bootloader) fails",
+                    slot: 0))
+                return HeaderSlotReport(
+                    slot: slot, state: .damaged, generation: generation, chosen: false,
+                    note: "generation 0 of an encrypted mkfs (\(reason))")
+            }
+            if slot == nextSlot, carriesGeneration, generation == winner.generation &+ 1 {
+                problems.append(Problem(
+                    .headerNewestTorn,
+                    "header slot \(slot) holds a torn write of generation \(generation) (\(reason)); generation \(winner.generation) is in use and the last commit is lost",
+                    slot: slot, fix: .rewriteHeader))
+                return HeaderSlotReport(
+                    slot: slot, state: .damaged, generation: generation, chosen: false,
+                    note: "torn newest header\(generationText): \(reason)")
+            }
+            let bootNote = slot == 0 ? "; the bootloader cannot open the disk" : ""
+            problems.append(Problem(
+                .headerSlotDamaged, "header slot \(slot) is damaged (\(reason)\(generationText))\(bootNote)",
+                slot: slot, fix: .clearHeaderSlot(slot: slot)))
+            return HeaderSlotReport(
+                slot: slot, state: .damaged, generation: carriesGeneration ? generation : nil, chosen: false,
+                note: reason + generationText)
+        }
+
+        let chosen = slot == winnerSlot
+        var notes: [String] = []
+        if chosen {
+            notes.append("newest valid generation: in use")
+        } else if generation == winner.generation {
+            notes.append("same generation as the header in use, which comes first in the ring")
+        } else {
+            notes.append("older than generation \(winner.generation)")
+        }
+        if generation % RedoxFS.headerRing != slot {
+            notes.append("generation belongs in slot \(generation % RedoxFS.headerRing)")
+            problems.append(Problem(
+                .headerGenerationSlotMismatch,
+                "header slot \(slot) holds generation \(generation), which belongs in slot \(generation % RedoxFS.headerRing)",
+                slot: slot, fix: chosen ? .rewriteHeader : .clearHeaderSlot(slot: slot)))
+        }
+        if header.uuid != winner.uuid {
+            notes.append("uuid \(FileSystem.format(uuid: header.uuid)) of another file system")
+            problems.append(Problem(
+                .headerForeignUUID,
+                "header slot \(slot) (generation \(generation)) belongs to another file system (uuid \(FileSystem.format(uuid: header.uuid))); it would be chosen once its generation is the highest",
+                slot: slot, fix: .clearHeaderSlot(slot: slot)))
+        }
+        return HeaderSlotReport(
+            slot: slot, state: .valid, generation: generation, chosen: chosen, note: notes.joined(separator: "; "))
+    }
+
+    /// The header in use: size, pointers, padding, key slots.
+    private static func checkWinner(
+        _ header: Header, slot: UInt64, base: UInt64, deviceBlocks: UInt64, problems: inout [Problem]
+    ) {
+        let blocks = header.blockCount
+        if blocks < RedoxFS.minimumBlocks {
+            problems.append(Problem(
+                .headerTooSmall, "the header gives \(blocks) blocks; a file system has at least \(RedoxFS.minimumBlocks)",
+                slot: slot))
+        }
+        let available = deviceBlocks - base
+        if blocks > available {
+            problems.append(Problem(
+                .fileSystemTruncated,
+                "the file system has \(blocks) blocks but the device holds only \(available) after its start: blocks \(available)…\(blocks - 1) are missing (truncated image?)",
+                slot: slot, fix: .shrinkFileSystem(blocks: available)))
+        }
+        if header.tree.isNull {
+            problems.append(Problem(.headerNullPointer, "the header in use (slot \(slot)) has no node tree", slot: slot))
+        }
+        if header.alloc.isNull {
+            problems.append(Problem(
+                .headerNullPointer, "the header in use (slot \(slot)) has no allocation log", slot: slot,
+                fix: .rebuildAllocator))
+        }
+        if !ByteLoading.isZero(header.bytes, 3168..<Header.hashedByteCount) {
+            problems.append(Problem(
+                .headerPaddingNonZero, "the padding of the header in use (bytes 3168…4071) is not zero", slot: slot,
+                fix: .rewriteHeader))
+        }
+        if !header.isEncrypted {
+            let used = (0..<RedoxFS.keySlotCount).filter { !ByteLoading.isZero(header.keySlotBytes($0), 0..<48) }
+            if !used.isEmpty {
+                problems.append(Problem(
+                    .headerUnusedKeySlotNonZero,
+                    "the file system is not encrypted but key slot(s) \(used.map(String.init).joined(separator: ", ")) are not zero",
+                    slot: slot, fix: .rewriteHeader))
+            }
+        }
+    }
+}
