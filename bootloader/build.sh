@@ -18,14 +18,10 @@ swift_bin="$(dirname "$(readlink -f "$(command -v swiftc)")")"
 clang="$swift_bin/clang"
 lld="$swift_bin/ld.lld"
 
-embedded_flags=(
-    -target x86_64-unknown-none-elf -enable-experimental-feature Embedded
-    -enable-experimental-feature Extern -swift-version 6
-    -wmo -parse-as-library -Osize -Xcc -mno-red-zone -Xfrontend -disable-stack-protector
-)
+source "$here/embedded-flags.sh"
 c_flags=(
     -target x86_64-unknown-none-elf -ffreestanding -fno-builtin -fPIC -mno-red-zone
-    -fno-stack-protector -fno-asynchronous-unwind-tables -Os -Wall -Wextra -Werror
+    -fno-stack-protector -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Os -Wall -Wextra -Werror
 )
 
 # Host tools (ELF to PE converter, GPT writer): rebuilt when a source is newer than the binary.
@@ -36,13 +32,13 @@ fi
 
 # 1. The format core, as its own module (the same public API the host engine sees).
 mapfile -t core_sources < <(find "$root/Sources/RedoxFSFormat" -name '*.swift' | sort)
-swiftc "${embedded_flags[@]}" -module-name RedoxFSFormat \
+swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
     -emit-module -emit-module-path "$out/modules/RedoxFSFormat.swiftmodule" \
     -c -o "$out/RedoxFSFormat.o" "${core_sources[@]}"
 
 # 2. The loader.
 mapfile -t loader_sources < <(find "$here/Sources" -name '*.swift' | sort)
-swiftc "${embedded_flags[@]}" -module-name Loader -I "$out/modules" \
+swiftc "${embedded_swift_flags[@]}" -module-name Loader -I "$out/modules" \
     -c -o "$out/Loader.o" "${loader_sources[@]}"
 
 # 3. Freestanding C pieces.
@@ -54,7 +50,7 @@ for source in "$here"/shim/*.c; do
 done
 
 # 4. Link as a position-independent ELF with its relocations applied, then convert to PE32+.
-"$lld" -pie --no-dynamic-linker -nostdlib -Bsymbolic --apply-dynamic-relocs -z norelro -z nognustack \
+"$lld" -pie --no-dynamic-linker -nostdlib --gc-sections -Bsymbolic --apply-dynamic-relocs -z norelro -z nognustack \
     --hash-style=sysv -T "$here/efi.ld" -o "$out/loader.elf" \
     "$out/Loader.o" "$out/RedoxFSFormat.o" "${shim_objects[@]}"
 "$tools" elf2efi "$out/loader.elf" "$out/BOOTX64.EFI"

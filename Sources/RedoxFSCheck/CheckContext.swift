@@ -66,10 +66,12 @@ struct CheckContext {
 
     mutating func report(
         _ code: ProblemCode, _ message: String, block: UInt64? = nil, blockCount: UInt64? = nil,
-        structure: Structure? = nil, node: UInt32? = nil, slot: UInt64? = nil, fix: RepairAction? = nil
+        structure: Structure? = nil, node: UInt32? = nil, slot: UInt64? = nil, fix: RepairAction? = nil,
+        severity: Severity? = nil
     ) {
         report(Problem(
-            code, message, block: block, blockCount: blockCount, structure: structure, node: node, slot: slot, fix: fix))
+            code, message, block: block, blockCount: blockCount, structure: structure, node: node, slot: slot, fix: fix,
+            severity: severity))
     }
 
     /// Fills in the path of every problem that names a node.

@@ -3,6 +3,8 @@ import RedoxFS
 /// One finding of a check: what is wrong, where, and what a repair would do about it.
 public struct Problem: Codable, Sendable, Equatable {
     public var code: ProblemCode
+    /// The table's severity, or a warning where the damage only touches what readers ignore
+    /// (a stale record beyond the end of a file).
     public var severity: Severity
     public var pass: CheckPass
     /// The finding in words, naming the structure and block.
@@ -26,11 +28,12 @@ public struct Problem: Codable, Sendable, Equatable {
 
     public init(
         _ code: ProblemCode, _ message: String, block: UInt64? = nil, blockCount: UInt64? = nil,
-        structure: Structure? = nil, node: UInt32? = nil, slot: UInt64? = nil, fix: RepairAction? = nil
+        structure: Structure? = nil, node: UInt32? = nil, slot: UInt64? = nil, fix: RepairAction? = nil,
+        severity: Severity? = nil
     ) {
         let definition = ProblemTable.definition(code)
         self.code = code
-        severity = definition.severity
+        self.severity = severity ?? definition.severity
         pass = definition.pass
         self.message = message
         self.block = block

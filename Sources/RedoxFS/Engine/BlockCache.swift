@@ -7,6 +7,8 @@ final class BlockCache {
     private(set) var dirty: [UInt64: [UInt8]] = [:]
     private(set) var dirtyBytes = 0
     private var blocks: [UInt64: [UInt8]] = [:]
+    /// The seahash of each cached or dirty block, so a hit needs no rehash.
+    private var hashes: [UInt64: UInt64] = [:]
     private var order: [UInt64] = []
     private var head = 0
     /// Upper bound of the bytes held.
@@ -17,13 +19,23 @@ final class BlockCache {
 
     func lookup(_ index: UInt64) -> [UInt8]? { dirty[index] ?? blocks[index] }
 
-    func insertDirty(_ index: UInt64, _ bytes: [UInt8]) {
+    /// The block at `index` when cached with exactly this hash (already verified).
+    func lookup(_ index: UInt64, hash: UInt64) -> [UInt8]? {
+        guard hashes[index] == hash else { return nil }
+        return lookup(index)
+    }
+
+    func insertDirty(_ index: UInt64, _ bytes: [UInt8], hash: UInt64? = nil) {
         if let old = dirty.updateValue(bytes, forKey: index) { dirtyBytes -= old.count }
         dirtyBytes += bytes.count
+        hashes[index] = hash ?? SeaHash.hash(bytes)
     }
 
     func removeDirty(_ index: UInt64) {
-        if let old = dirty.removeValue(forKey: index) { dirtyBytes -= old.count }
+        if let old = dirty.removeValue(forKey: index) {
+            dirtyBytes -= old.count
+            if blocks[index] == nil { hashes[index] = nil }
+        }
     }
 
     /// Moves the written blocks into the clean cache (metadata only; records are not kept).
@@ -32,11 +44,12 @@ final class BlockCache {
         dirty.removeAll()
         dirtyBytes = 0
         for (index, bytes) in written {
-            if bytes.count == RedoxFS.blockSize || keepRecords { insert(index, bytes) } else { remove(index) }
+            if bytes.count == RedoxFS.blockSize || keepRecords { insert(index, bytes, hash: hashes[index]) } else { remove(index) }
         }
     }
 
-    func insert(_ index: UInt64, _ bytes: [UInt8]) {
+    func insert(_ index: UInt64, _ bytes: [UInt8], hash: UInt64? = nil) {
+        if let hash { hashes[index] = hash }
         if let old = blocks.updateValue(bytes, forKey: index) {
             heldBytes += bytes.count - old.count
             return
@@ -44,7 +57,10 @@ final class BlockCache {
         heldBytes += bytes.count
         order.append(index)
         while heldBytes > capacityBytes, head < order.count {
-            if let evicted = blocks.removeValue(forKey: order[head]) { heldBytes -= evicted.count }
+            if let evicted = blocks.removeValue(forKey: order[head]) {
+                heldBytes -= evicted.count
+                if dirty[order[head]] == nil { hashes[order[head]] = nil }
+            }
             head += 1
         }
         if head > 4096 && head * 2 > order.count {
@@ -55,12 +71,14 @@ final class BlockCache {
 
     func remove(_ index: UInt64) {
         if let old = blocks.removeValue(forKey: index) { heldBytes -= old.count }
+        if dirty[index] == nil { hashes[index] = nil }
     }
 
     func removeAll() {
         dirty.removeAll()
         dirtyBytes = 0
         blocks.removeAll()
+        hashes.removeAll()
         order.removeAll()
         head = 0
         heldBytes = 0
@@ -79,10 +97,11 @@ public struct CachedBlockReader: BlockReader {
     public mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8] {
         try checkPointer(pointer, as: structure, blockCount: blockCount)
         let address = pointer.address
+        if let cached = cache.lookup(address.index, hash: pointer.hash), cached.count == address.byteCount {
+            return cached
+        }
         var bytes: [UInt8]
-        if let cached = cache.lookup(address.index), cached.count == address.byteCount {
-            bytes = cached
-        } else {
+        do {
             bytes = try device.readBlocks(at: startBlock + address.index, count: Int(address.blockCount))
             if let cipher {
                 bytes.withUnsafeMutableBufferPointer {
@@ -94,7 +113,7 @@ public struct CachedBlockReader: BlockReader {
         guard actual == pointer.hash else {
             throw .hashMismatch(structure, block: address.index, expected: pointer.hash, actual: actual)
         }
-        if structure != .record { cache.insert(address.index, bytes) }
+        if structure != .record { cache.insert(address.index, bytes, hash: actual) }
         return bytes
     }
 }

@@ -84,11 +84,11 @@ extension FileSystem {
         let size = RedoxFS.blockSize << Int(level)
         if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
         let index = try allocate(level: level)
-        cache.insertDirty(index, stored)
+        let hash = SeaHash.hash(stored)
+        cache.insertDirty(index, stored, hash: hash)
         owner?.blocks += UInt64(1) << UInt64(level)
         return BlockPointer(
-            address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel),
-            hash: SeaHash.hash(stored))
+            address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel), hash: hash)
     }
 
     /// Writes a metadata block nobody is charged for (TreeLists, logs, node blocks).
@@ -171,8 +171,9 @@ extension FileSystem {
         for (n, index) in logBlocks.enumerated() {
             let chunk = Array(entries[(n * AllocList.entryCount)..<min(entries.count, (n + 1) * AllocList.entryCount)])
             let block = AllocList(previous: pointer, entries: chunk).encode()
-            cache.insertDirty(index, block)
-            pointer = BlockPointer(address: BlockAddress(index: index, level: 0), hash: SeaHash.hash(block))
+            let hash = SeaHash.hash(block)
+            cache.insertDirty(index, block, hash: hash)
+            pointer = BlockPointer(address: BlockAddress(index: index, level: 0), hash: hash)
         }
         working.alloc = pointer
 

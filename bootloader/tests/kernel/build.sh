@@ -8,10 +8,9 @@ mkdir -p "$out"
 
 swift_bin="$(dirname "$(readlink -f "$(command -v swiftc)")")"
 
-swiftc -target x86_64-unknown-none-elf -enable-experimental-feature Embedded \
-    -enable-experimental-feature Extern -swift-version 6 -wmo -parse-as-library -Osize \
-    -Xcc -mno-red-zone -Xfrontend -disable-stack-protector -module-name TestKernel \
-    -c -o "$out/test-kernel.o" "$here"/*.swift
+source "$here/../../embedded-flags.sh"
+
+swiftc "${embedded_swift_flags[@]}" -module-name TestKernel -c -o "$out/test-kernel.o" "$here"/*.swift
 "$swift_bin/clang" -target x86_64-unknown-none-elf -c -o "$out/test-kernel-entry.o" "$here/entry.S"
 "$swift_bin/ld.lld" -static -nostdlib -z max-page-size=4096 -z norelro -z nognustack \
     -T "$here/kernel.ld" -o "$out/test-kernel.elf" "$out/test-kernel-entry.o" "$out/test-kernel.o"
