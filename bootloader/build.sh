@@ -13,6 +13,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 out="$here/build"
 mkdir -p "$out/modules"
+# Always compile from scratch: the driver skips a compile whose outputs look newer than its
+# inputs, even when the flags changed.
+rm -f "$out"/*.o "$out"/modules/*
 
 swift_bin="$(dirname "$(readlink -f "$(command -v swiftc)")")"
 clang="$swift_bin/clang"

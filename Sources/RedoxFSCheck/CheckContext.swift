@@ -16,6 +16,8 @@ struct CheckContext {
 
     private(set) var problems: [Problem] = []
     private(set) var problemCounts: [ProblemCode: Int] = [:]
+    private(set) var errorCount = 0
+    private(set) var warningCount = 0
     var claims: BlockClaims
     var statistics = CheckStatistics()
     var ring: [HeaderSlotReport] = []
@@ -61,6 +63,7 @@ struct CheckContext {
     mutating func report(_ problem: Problem) {
         let count = problemCounts[problem.code, default: 0] + 1
         problemCounts[problem.code] = count
+        if problem.severity == .error { errorCount += 1 } else { warningCount += 1 }
         if count <= options.problemLimitPerCode { problems.append(problem) }
     }
 

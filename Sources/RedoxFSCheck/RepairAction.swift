@@ -26,7 +26,8 @@ public enum RepairAction: Codable, Sendable, Hashable {
     case clearNodeFields(node: UInt32)
     /// Rebuild the hash index of directory `node` from its readable entries.
     case rebuildDirectory(node: UInt32)
-    /// Remove the entry `name` of directory `directory`.
+    /// Remove the entry `name` of directory `directory` (it names nothing usable, or a directory
+    /// already reachable elsewhere).
     case dropEntry(directory: UInt32, name: [UInt8])
     /// Remove node `node` from the tree (its block is unreadable or not a node).
     case removeNode(node: UInt32)
@@ -37,14 +38,16 @@ public enum RepairAction: Codable, Sendable, Hashable {
     case clearStaleRecords(node: UInt32)
     /// Give orphan `node` a name in `/lost+found`.
     case reconnect(node: UInt32)
+    /// Give node `node` its own copies of the blocks it shares with another structure.
+    case duplicateBlocks(node: UInt32)
 
     /// Whether `-p` may apply it: the change loses nothing the user could still read.
     public var isSafe: Bool {
         switch self {
         case .clearHeaderSlot, .rewriteHeader, .rebuildAllocator, .rebuildTreeFlags, .setLinkCount, .setBlockCount,
-             .setDirectorySize, .clearNodeFields, .rebuildDirectory, .clearStaleRecords, .reconnect:
+             .setDirectorySize, .clearNodeFields, .rebuildDirectory, .dropEntry, .clearStaleRecords, .reconnect, .duplicateBlocks:
             return true
-        case .fallBackToHeader, .shrinkFileSystem, .dropEntry, .removeNode, .truncateFile:
+        case .fallBackToHeader, .shrinkFileSystem, .removeNode, .truncateFile:
             return false
         }
     }
@@ -68,6 +71,7 @@ public enum RepairAction: Codable, Sendable, Hashable {
         case .truncateFile(let node, let size): return "cut node \(node) to \(size) bytes"
         case .clearStaleRecords(let node): return "drop the records of node \(node) beyond its end"
         case .reconnect(let node): return "reconnect node \(node) under /lost+found"
+        case .duplicateBlocks(let node): return "give node \(node) its own copies of the blocks it shares"
         }
     }
 }

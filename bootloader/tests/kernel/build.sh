@@ -5,6 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/../../build}"
 mkdir -p "$out"
+rm -f "$out"/test-kernel*.o
 
 swift_bin="$(dirname "$(readlink -f "$(command -v swiftc)")")"
 
