@@ -1,11 +1,13 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// The executables, each a thin front end over a library target.
-let tools: [(product: String, target: String)] = [
-    ("redoxfs-dump", "RedoxFSDumpTool"),
-    ("redoxfs-extract", "RedoxFSExtractTool"),
-    ("redoxfs-fsck", "RedoxFSCheckTool"),
+/// The executables, each a thin front end over a library target, with the libraries it needs
+/// beyond the engine, the command-line support and the argument parser.
+let tools: [(product: String, target: String, extra: [Target.Dependency])] = [
+    ("redoxfs-dump", "RedoxFSDumpTool", []),
+    ("redoxfs-extract", "RedoxFSExtractTool", []),
+    ("redoxfs-fsck", "RedoxFSCheckTool", ["RedoxFSCheck"]),
+    ("redoxfs-crashtest", "RedoxFSCrashTestTool", ["RedoxFSStress"]),
 ]
 
 let package = Package(
@@ -38,6 +40,9 @@ let package = Package(
         // The checker: passes over every structure, repair and scrub (front end over the engine).
         .target(name: "RedoxFSCheck", dependencies: ["RedoxFS"]),
 
+        // Crash and stress testing: seeded workloads over the recording device.
+        .target(name: "RedoxFSStress", dependencies: ["RedoxFS"]),
+
         // Shared command-line plumbing: password input, opening images, error reporting.
         .target(
             name: "RedoxFSCommandSupport",
@@ -48,15 +53,15 @@ let package = Package(
         .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS"]),
         .testTarget(
             name: "RedoxFSTests",
-            dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "CSodium", "CCrypto", "CLZ4"]
+            dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "CSodium", "CCrypto", "CLZ4"]
         ),
     ] + tools.map {
         .executableTarget(
             name: $0.target,
             dependencies: [
-                "RedoxFS", "RedoxFSCheck", "RedoxFSCommandSupport",
+                "RedoxFS", "RedoxFSCommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            ] + $0.extra,
             path: "Sources/Tools/\($0.product)"
         )
     }

@@ -1,1 +1,164 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Foundation
+import RedoxFS
 import RedoxFSCheck
+import RedoxFSCommandSupport
+import Synchronization
+
+/// Set by SIGINT/SIGTERM; the check polls it and stops with exit status 32.
+let cancellationRequested = Atomic<Bool>(false)
+
+/// The name the tool was started under (`redoxfs-fsck`, or `fsck.redoxfs` through fsck(8)).
+let toolName: String = {
+    let invoked = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? ""
+    return invoked.isEmpty ? "redoxfs-fsck" : invoked
+}()
+
+/// `redoxfs-fsck [-n | -y | -p] [-f] [--scrub] [--json] [--password-file F] DEVICE`.
+struct Fsck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: toolName,
+        abstract: "Check (and repair) a RedoxFS file system.",
+        discussion: """
+            Passes: 1 header ring, 2 node tree, nodes and every reachable block, 3 directories, \
+            4 link counts and orphans, 5 allocation log against the blocks in use (6 with --scrub: \
+            every block read, bad ones named by their owners).
+
+            Exit status (fsck(8), bits added): 0 no errors (warnings alone do not count), 1 errors \
+            corrected, 2 corrected and a reboot advised (never: RedoxFS is not checked while mounted), \
+            4 errors left uncorrected, 8 operational error, 16 usage error, 32 cancelled.
+
+            Without -n, -y or -p the check runs as with -n. -a is taken as -p; -f is accepted (every \
+            check is complete: RedoxFS keeps no "clean" flag).
+            """)
+
+    @Flag(name: .customShort("n"), help: "Check only: open read-only and change nothing.")
+    var checkOnly = false
+
+    @Flag(name: .customShort("y"), help: "Repair every problem that can be repaired.")
+    var repairAll = false
+
+    @Flag(name: .customShort("p"), help: "Repair the problems that are safe to repair without asking.")
+    var preen = false
+
+    @Flag(name: .customShort("a"), help: "Same as -p (for fsck(8)).")
+    var automatic = false
+
+    @Flag(name: .customShort("f"), help: "Force a full check (always the case).")
+    var force = false
+
+    @Flag(name: .customShort("V"), help: "Verbose: list every header slot.")
+    var verbose = false
+
+    @Option(name: .customShort("C"), help: "Write completion lines (pass done total device) to this descriptor.")
+    var completionDescriptor: Int32?
+
+    @Flag(help: "Also read every block of the file system and name the paths that own bad ones.")
+    var scrub = false
+
+    @Flag(help: "Print the report as JSON on standard output.")
+    var json = false
+
+    @Option(name: .long, help: "Read the password of an encrypted file system from this file.")
+    var passwordFile: String?
+
+    @Option(name: .long, help: "Byte offset of the file system inside the device (a partition).")
+    var offset: UInt64 = 0
+
+    @Option(name: .long, help: "Block (4096 bytes, hexadecimal) where the header ring starts; default: scan.")
+    var block: String?
+
+    @Argument(help: "The RedoxFS image file or block device.")
+    var device: String
+
+    func validate() throws {
+        let modes = [checkOnly, repairAll, preen || automatic].filter { $0 }.count
+        if modes > 1 { throw ValidationError("-n, -y and -p (-a) exclude each other") }
+        if let block, parseBlock(block) == nil { throw ValidationError("--block takes a hexadecimal block number") }
+    }
+
+    var mode: RepairMode { repairAll ? .all : (preen || automatic) ? .preen : .none }
+
+    func parseBlock(_ text: String) -> UInt64? {
+        UInt64(text.hasPrefix("0x") ? String(text.dropFirst(2)) : text, radix: 16)
+    }
+
+    /// Runs the check; returns the exit status.
+    func execute() -> Int32 {
+        let options = CheckOptions(
+            repair: mode, scrub: scrub, startBlock: block.flatMap(parseBlock))
+        let deviceHandle: FileDevice
+        do {
+            deviceHandle = try FileDevice.open(path: device, readOnly: mode == .none, byteOffset: offset)
+        } catch {
+            return fail("\(device): \(error)", status: FsckExitStatus.operationalError)
+        }
+        defer { deviceHandle.close() }
+        let display = ProgressDisplay(
+            terminal: isatty(STDERR_FILENO) != 0 || completionDescriptor == 0,
+            completionDescriptor: completionDescriptor.flatMap { $0 > 0 ? $0 : nil }, device: device)
+        let observer = CheckObserver(
+            passStarted: display.passStarted, progress: display.progress,
+            isCancelled: { cancellationRequested.load(ordering: .relaxed) })
+        let passwordFile = self.passwordFile
+        let report: CheckReport
+        do {
+            report = try FileSystemChecker.check(device: deviceHandle, options: options, observer: observer) {
+                try? PasswordInput.read(file: passwordFile, prompt: "\(toolName): password: ")
+            }
+        } catch .cancelled {
+            display.finish()
+            return fail("\(device): cancelled", status: FsckExitStatus.cancelled)
+        } catch {
+            display.finish()
+            return fail("\(device): \(error)", status: FsckExitStatus.operationalError)
+        }
+        display.finish()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            do {
+                FileHandle.standardOutput.write(try encoder.encode(report))
+                FileHandle.standardOutput.write(Data("\n".utf8))
+            } catch {
+                return fail("cannot encode the report: \(error)", status: FsckExitStatus.operationalError)
+            }
+        } else {
+            let text = ReportPrinter(report: report, device: device, verbose: verbose).text
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        return report.exitStatus
+    }
+
+    private func fail(_ message: String, status: Int32) -> Int32 {
+        FileHandle.standardError.write(Data("\(toolName): \(message)\n".utf8))
+        return status
+    }
+}
+
+private func installSignalHandlers() {
+    let handler: @convention(c) (Int32) -> Void = { _ in cancellationRequested.store(true, ordering: .relaxed) }
+    signal(SIGINT, handler)
+    signal(SIGTERM, handler)
+}
+
+// fsck(8) wants status 16 for usage errors, not ArgumentParser's 64.
+do {
+    let command = try Fsck.parseAsRoot()
+    guard let fsck = command as? Fsck else {
+        exit(FsckExitStatus.usageError)
+    }
+    installSignalHandlers()
+    exit(fsck.execute())
+} catch {
+    let code = Fsck.exitCode(for: error)
+    if code == .success {
+        print(Fsck.fullMessage(for: error))
+        exit(FsckExitStatus.clean)
+    }
+    FileHandle.standardError.write(Data("\(Fsck.fullMessage(for: error))\n".utf8))
+    exit(FsckExitStatus.usageError)
+}
