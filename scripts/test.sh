@@ -16,7 +16,17 @@ echo "== embedded Swift check of the format core"
 scripts/embedded-check.sh
 
 echo "== swift test"
-swift test --skip-build --parallel 2>&1 | tail -n 60
+set +e
+swift test --skip-build > /tmp/redoxfs-test.log 2>&1
+status=$?
+set -e
+grep -E "✘|error:|recorded an issue" /tmp/redoxfs-test.log | head -n 80 || true
+grep -E "^(✔|✘) Suite|Test run with|Executed [0-9]+ tests" /tmp/redoxfs-test.log || true
+[ $status -eq 0 ] || { echo "swift test failed ($status)"; tail -n 40 /tmp/redoxfs-test.log; exit $status; }
+
+echo "== crash safety: every cut point of ${REDOXFS_CRASH_WORKLOADS:-200} seeded workloads (release build)"
+swift build -c release --product redoxfs-crashtest --scratch-path .build-release 2>&1 | grep -E "error|warning:" || true
+.build-release/release/redoxfs-crashtest --workloads "${REDOXFS_CRASH_WORKLOADS:-200}"
 
 if [ -x bootloader/boot-test.sh ]; then
   echo "== boot test"
