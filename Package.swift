@@ -8,6 +8,13 @@ let tools: [(product: String, target: String, extra: [Target.Dependency])] = [
     ("redoxfs-extract", "RedoxFSExtractTool", []),
     ("redoxfs-fsck", "RedoxFSCheckTool", ["RedoxFSCheck"]),
     ("redoxfs-crashtest", "RedoxFSCrashTestTool", ["RedoxFSStress"]),
+    ("redoxfs-mkfs", "RedoxFSMakeTool", ["RedoxFSTools"]),
+    ("redoxfs-ar", "RedoxFSArchiveTool", ["RedoxFSTools"]),
+    ("redoxfs-clone", "RedoxFSCloneTool", ["RedoxFSTools"]),
+    ("redoxfs-resize", "RedoxFSResizeTool", ["RedoxFSTools"]),
+    ("redoxfs-keys", "RedoxFSKeysTool", ["RedoxFSTools"]),
+    ("redoxfs-bench", "RedoxFSBenchTool", ["RedoxFSTools"]),
+    ("redoxfs", "RedoxFSMountTool", ["RedoxFSFuse"]),
 ]
 
 let package = Package(
@@ -43,6 +50,13 @@ let package = Package(
         // Crash and stress testing: seeded workloads over the recording device.
         .target(name: "RedoxFSStress", dependencies: ["RedoxFS"]),
 
+        // Tool logic shared by the executables: archiving a host tree, cloning, progress bars,
+        // size parsing, disk files.
+        .target(name: "RedoxFSTools", dependencies: ["RedoxFS"]),
+
+        // The FUSE mount: libfuse3's low-level API over the engine, partitions found with libblkid.
+        .target(name: "RedoxFSFuse", dependencies: ["RedoxFS", "RedoxFSCommandSupport", "CFuse3", "CBlkid"]),
+
         // Shared command-line plumbing: password input, opening images, error reporting.
         .target(
             name: "RedoxFSCommandSupport",
@@ -50,10 +64,11 @@ let package = Package(
         ),
 
         .testTarget(name: "RedoxFSFormatTests", dependencies: ["RedoxFSFormat"]),
+        .testTarget(name: "RedoxFSFuseTests", dependencies: ["RedoxFS", "RedoxFSFuse", "RedoxFSCheck"], exclude: ["Scripts"]),
         .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS"]),
         .testTarget(
             name: "RedoxFSTests",
-            dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "CSodium", "CCrypto", "CLZ4"]
+            dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4"]
         ),
     ] + tools.map {
         .executableTarget(

@@ -8,16 +8,17 @@
 # one line per case and a closing `N passed, N failed` (plus the skipped cases); exits non-zero on
 # any failure. Every QEMU run is bounded by a timeout.
 #
-# Images holding a kernel and an initfs are made with `redoxfs-ar` (ours: .build*/debug or PATH);
-# when it is missing, those cases are skipped and the fixture images of ../shared are booted
-# instead (they hold no kernel, so the loader must say so).
+# Images holding a kernel and an initfs are made with `redoxfs-ar` (ours: .build*/debug or PATH,
+# or the command in REDOXFS_AR); when there is none (or REDOXFS_AR is empty), those cases are
+# skipped and reported. The fixture images of ../shared are booted in any case (they hold no
+# kernel, so the loader must say so). KEEP_WORK=1 keeps the work folder with the serial logs.
 set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 fixtures="$root/../shared/fixtures/redoxfs-0.9.1"
 password="correct horse"
-boot_timeout=90
+boot_timeout=45
 
 say() { printf '%s\n' "$*"; }
 
@@ -97,21 +98,28 @@ le() {
     done
 }
 
-redoxfs_ar=""
-for candidate in "$root"/.build*/debug/redoxfs-ar "$root"/.build*/release/redoxfs-ar "$(command -v redoxfs-ar 2>/dev/null)"; do
-    [[ -n "$candidate" && -x "$candidate" ]] && { redoxfs_ar="$candidate"; break; }
-done
-ar_encrypts=false
-if [[ -n "$redoxfs_ar" ]] && "$redoxfs_ar" --help 2>&1 | grep -q -- "--encrypt"; then
-    ar_encrypts=true
+# The image builder: REDOXFS_AR if set (empty: none), else our redoxfs-ar from a build folder or PATH.
+redoxfs_ar="${REDOXFS_AR-}"
+if [[ -z "${REDOXFS_AR+set}" ]]; then
+    for candidate in "$root"/.build/debug/redoxfs-ar "$root"/.build*/debug/redoxfs-ar "$root"/.build*/release/redoxfs-ar \
+        "$(command -v redoxfs-ar 2>/dev/null)"; do
+        [[ -n "$candidate" && -x "$candidate" ]] && { redoxfs_ar="$candidate"; break; }
+    done
 fi
+ar_help="$([[ -n "$redoxfs_ar" ]] && "$redoxfs_ar" --help 2>&1)"
+ar_encrypts=false
+grep -q -- "--encrypt" <<<"$ar_help" && ar_encrypts=true
 
-# make_volume OUT FOLDER [PASSWORD]: a 16 MiB RedoxFS image of FOLDER made by redoxfs-ar.
+# make_volume OUT FOLDER [PASSWORD]: a 16 MiB RedoxFS image of FOLDER made by redoxfs-ar
+# (encrypted with --password-file, or --encrypt and the password on standard input).
 make_volume() {
     local out="$1" folder="$2" secret="${3:-}"
     rm -f "$out"
     truncate -s 16M "$out"
-    if [[ -n "$secret" ]]; then
+    if [[ -n "$secret" ]] && grep -q -- "--password-file" <<<"$ar_help"; then
+        printf '%s' "$secret" >"$out.password"
+        "$redoxfs_ar" --password-file "$out.password" "$out" "$folder" </dev/null >"$out.log" 2>&1
+    elif [[ -n "$secret" ]]; then
         printf '%s\n' "$secret" | "$redoxfs_ar" --encrypt "$out" "$folder" >"$out.log" 2>&1
     else
         "$redoxfs_ar" "$out" "$folder" </dev/null >"$out.log" 2>&1
@@ -191,7 +199,7 @@ boot() {
             answered=$((answered + 1))
             sent_at=$now
         fi
-        if grep -q "Press any key to restart\|The system is halted" <<<"$text"; then
+        if grep -q "Press any key to restart\|The system is halted\|X64 Exception Type" <<<"$text"; then
             sleep 0.3
             kill "$qemu_pid" 2>/dev/null
         fi
@@ -207,12 +215,12 @@ expect_lines() {
     local text line=0 pattern found
     text="$(clean_log)"
     for pattern in "$@"; do
-        found=$(awk -v start="$line" -v re="$pattern" 'NR > start && $0 ~ re { print NR; exit }' <<<"$text")
+        found=$(tail -n "+$((line + 1))" <<<"$text" | grep -n -m1 -E -- "$pattern" | cut -d: -f1)
         if [[ -z "$found" ]]; then
             say "    missing (in order): $pattern"
             return 1
         fi
-        line=$found
+        line=$((line + found))
     done
 }
 
@@ -303,7 +311,8 @@ if [[ -n "$redoxfs_ar" ]]; then
         PASSWORDS=("$password")
         boot encrypted "$work/secret-disk.img"
         expect_handoff "$uuid" 0000000000000000 && expect_lines "^RedoxFS password \(1/10\): " \
-            "^REDOXFS_PASSWORD_ADDR=[0-9a-f]{16}$" "^REDOXFS_PASSWORD_SIZE=000000000000000d$"
+            "^REDOXFS_PASSWORD_ADDR=[0-9a-f]{16}$" "^REDOXFS_PASSWORD_SIZE=000000000000000d$" \
+            "^kernel: password bytes=$password$"
         result "encrypted volume" $? "kernel after ${kernel_time:-?} s, unlock ${unlock_times[0]:-?} s"
         encrypted_time=$kernel_time
 

@@ -39,6 +39,19 @@ swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
     "$source_dir"/*.swift $(find "$core" -name '*.swift' | sort) \
     -o "$binary"
 
+if [ "$target" = ImageWalk ] && [ -z "${REDOXFS_FUZZ_IMAGE:-}" ]; then
+    # A small image with a varied tree, made by the engine (plain; set REDOXFS_FUZZ_ENCRYPTED=1 for encrypted).
+    (cd "$root" && swift build --product redoxfs-crashtest >/dev/null)
+    base="$work/base.img"
+    if [ "${REDOXFS_FUZZ_ENCRYPTED:-0}" = 1 ]; then
+        "$root/.build/debug/redoxfs-crashtest" --write-sample "$base" --seed 3 --operations 40 --encrypted
+        export REDOXFS_FUZZ_PASSWORD=crash
+    else
+        "$root/.build/debug/redoxfs-crashtest" --write-sample "$base" --seed 2 --operations 40
+    fi
+    export REDOXFS_FUZZ_IMAGE="$base"
+fi
+
 echo "fuzzing $target for $seconds s (corpus $work/corpus)" >&2
 cd "$work"
 exec "$binary" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/" "$@" "$work/corpus"

@@ -10,12 +10,17 @@ struct CheckContext {
     /// The header in use (the newest valid one, as the reference opener picks it).
     let header: Header
     let headerSlot: UInt64
+    /// The data keys of an encrypted file system (for a repair).
+    var keys: DataKeys?
     var startBlock: UInt64 { reader.startBlock }
     /// Blocks in the file system according to the header.
     var blockCount: UInt64 { header.blockCount }
 
     private(set) var problems: [Problem] = []
     private(set) var problemCounts: [ProblemCode: Int] = [:]
+    /// The fix of every problem reported, kept or not (a repair must cover them all).
+    private(set) var fixes: [RepairAction] = []
+    private var fixSet: Set<RepairAction> = []
     private(set) var errorCount = 0
     private(set) var warningCount = 0
     var claims: BlockClaims
@@ -65,6 +70,7 @@ struct CheckContext {
         problemCounts[problem.code] = count
         if problem.severity == .error { errorCount += 1 } else { warningCount += 1 }
         if count <= options.problemLimitPerCode { problems.append(problem) }
+        if let fix = problem.fix, fixSet.insert(fix).inserted { fixes.append(fix) }
     }
 
     mutating func report(

@@ -15,8 +15,8 @@ public enum CheckError: Error, Equatable, CustomStringConvertible {
     case notEncrypted
     /// The caller cancelled the check.
     case cancelled
-    /// A repair was asked for but cannot be carried out.
-    case repairUnavailable(String)
+    /// A repair was started but could not be committed (nothing was written).
+    case repairFailed(String)
 
     public var description: String {
         switch self {
@@ -27,7 +27,7 @@ public enum CheckError: Error, Equatable, CustomStringConvertible {
         case .wrongPassword: return "wrong password: no key slot accepts it"
         case .notEncrypted: return "a password was given but the file system is not encrypted"
         case .cancelled: return "cancelled"
-        case .repairUnavailable(let why): return "cannot repair: \(why)"
+        case .repairFailed(let why): return "repair failed: \(why)"
         }
     }
 }

@@ -1,3 +1,5 @@
+import RedoxFS
+
 /// What a check run may do, as chosen on the command line.
 public enum RepairMode: String, Codable, Sendable {
     /// `-n`: open read-only, change nothing, answer "no" to every fix.
@@ -15,6 +17,8 @@ public struct CheckOptions: Sendable {
     public var scrub: Bool
     /// Password of an encrypted file system.
     public var password: [UInt8]?
+    /// The data keys of an encrypted file system, when already known (tried before the password).
+    public var dataKeys: DataKeys?
     /// Device block of the header ring's slot 0; nil: scan like the reference opener.
     public var startBlock: UInt64?
     /// Most problems of one code kept in the report (the count of all of them is always kept).

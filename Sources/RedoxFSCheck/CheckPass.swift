@@ -13,6 +13,8 @@ public enum CheckPass: Int, Codable, Sendable, CaseIterable, Comparable {
     case space = 5
     /// With `--scrub`: every block of the file system read again, bad ones named by their owners.
     case scrub = 6
+    /// With `-p` or `-y`: the fixes, one commit, then a second check.
+    case repair = 7
 
     public static func < (lhs: CheckPass, rhs: CheckPass) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -25,6 +27,7 @@ public enum CheckPass: Int, Codable, Sendable, CaseIterable, Comparable {
         case .linkCounts: return "Checking link counts and orphans"
         case .space: return "Checking the allocation log against the blocks in use"
         case .scrub: return "Scrubbing every block of the file system"
+        case .repair: return "Repairing (one commit) and checking again"
         }
     }
 
@@ -37,6 +40,7 @@ public enum CheckPass: Int, Codable, Sendable, CaseIterable, Comparable {
         case .linkCounts: return "nodes"
         case .space: return "log blocks"
         case .scrub: return "blocks"
+        case .repair: return "fixes"
         }
     }
 }

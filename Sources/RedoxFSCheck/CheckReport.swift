@@ -46,6 +46,10 @@ public struct CheckReport: Codable, Sendable {
     /// The fsck(8) exit status the run ends with.
     public var exitStatus: Int32
 
+    /// After a repair: errors a second check still finds (nil when nothing was repaired).
+    public var remainingErrors: Int?
+    /// After a repair: the errors the second check found.
+    public var remainingProblems: [Problem]?
     /// Errors found (all of them, also those past the per-code limit).
     public var errors: Int
     /// Warnings found (all of them).

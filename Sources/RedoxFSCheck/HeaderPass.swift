@@ -12,6 +12,8 @@ struct HeaderPass {
         var ring: [HeaderSlotReport]
         var problems: [Problem]
         var keys: DataKeys?
+        /// The other valid headers of the same file system older than `header`, newest first.
+        var older: [(slot: UInt64, header: Header)] = []
     }
 
     static func run(
@@ -47,14 +49,22 @@ struct HeaderPass {
                 continue
             }
             let block = Array(ringBytes[slot * RedoxFS.blockSize..<(slot + 1) * RedoxFS.blockSize])
+            let header = Header(block: block)
+            if header.isValid, header.uuid == winner.uuid, header.generation < winner.generation,
+               header.generation % RedoxFS.headerRing == index {
+                findings.older.append((index, header))
+            }
             findings.ring.append(classify(
-                Header(block: block), slot: index, winner: winner, winnerSlot: location.slot, nextSlot: nextSlot,
+                header, slot: index, winner: winner, winnerSlot: location.slot, nextSlot: nextSlot,
                 problems: &findings.problems))
         }
 
+        findings.older.sort { $0.header.generation > $1.header.generation }
         checkWinner(winner, slot: location.slot, base: base, deviceBlocks: deviceBlocks, problems: &findings.problems)
 
-        if winner.isEncrypted {
+        if winner.isEncrypted, let keys = options.dataKeys, winner.accepts(keys) {
+            findings.keys = keys
+        } else if winner.isEncrypted {
             guard let password = options.password ?? password() else { throw .passwordRequired }
             do {
                 findings.keys = try winner.unlock(password: password, deriveKey: Sodium.argon2id(password:salt:)).keys

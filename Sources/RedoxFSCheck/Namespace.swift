@@ -28,6 +28,7 @@ struct Namespace {
                     continue
                 }
                 guard node.isUsable else {
+                    if context.parents[target] == nil { context.parents[target] = (directory, entry.name) }
                     context.report(
                         .entryToUnreadableNode,
                         "directory \(directory): entry '\(displayName(entry.name))' names node \(target), which cannot be read",

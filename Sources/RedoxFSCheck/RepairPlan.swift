@@ -1,15 +1,19 @@
 /// The fixes for a list of problems, deduplicated and in the order a repair applies them: first
-/// what decides the base (header, size), then removals and cuts, then rebuilt directories and
-/// reconnected orphans, then counters, and last the allocation log and the header ring.
+/// what decides the base (header, size) and the node tree, then removals, rebuilt directories and
+/// cut files, then reconnected orphans and counters, and last the allocation log and the header ring.
 public struct RepairPlan: Sendable, Equatable {
     public private(set) var actions: [RepairAction]
 
     public init(problems: [Problem]) {
+        self.init(fixes: problems.compactMap(\.fix))
+    }
+
+    /// The plan for `fixes` (in the order found; duplicates are dropped).
+    public init(fixes: [RepairAction]) {
         var seen: Set<RepairAction> = []
         var cuts: [UInt32: UInt64] = [:]
         var ordered: [RepairAction] = []
-        for problem in problems {
-            guard let action = problem.fix else { continue }
+        for action in fixes {
             if case .truncateFile(let node, let size) = action {
                 cuts[node] = min(cuts[node] ?? size, size)
                 continue
@@ -36,18 +40,18 @@ public struct RepairPlan: Sendable, Equatable {
         switch action {
         case .fallBackToHeader: return 0
         case .shrinkFileSystem: return 1
-        case .removeNode: return 2
-        case .dropEntry: return 3
-        case .truncateFile: return 4
-        case .clearStaleRecords: return 5
-        case .duplicateBlocks: return 6
-        case .rebuildDirectory: return 7
-        case .clearNodeFields: return 8
-        case .reconnect: return 9
-        case .setLinkCount: return 10
-        case .setBlockCount: return 11
-        case .setDirectorySize: return 12
-        case .rebuildTreeFlags: return 13
+        case .rebuildTreeFlags: return 2
+        case .removeNode: return 3
+        case .dropEntry: return 4
+        case .rebuildDirectory: return 5
+        case .truncateFile: return 6
+        case .clearStaleRecords: return 7
+        case .duplicateBlocks: return 8
+        case .clearNodeFields: return 9
+        case .reconnect: return 10
+        case .setLinkCount: return 11
+        case .setBlockCount: return 12
+        case .setDirectorySize: return 13
         case .rebuildAllocator: return 14
         case .rewriteHeader: return 15
         case .clearHeaderSlot: return 16

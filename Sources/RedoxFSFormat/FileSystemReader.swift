@@ -45,19 +45,21 @@ public struct FileSystemReader<Reader: BlockReader> {
         let marker = directory.levelPointer(0)
         if marker.isZero { return }
         guard marker.isMarker else { throw .malformed(.node, block: 0, .badMarker) }
-        _ = try visit(directory.levelPointer(1), depth: Int(marker.markerDepth), body)
+        var visited = VisitedBlocks()
+        _ = try visit(directory.levelPointer(1), depth: Int(marker.markerDepth), visited: &visited, body)
     }
 
     private mutating func visit(
-        _ pointer: BlockPointer, depth: Int, _ body: (DirectoryEntry) throws(FormatError) -> Bool
+        _ pointer: BlockPointer, depth: Int, visited: inout VisitedBlocks, _ body: (DirectoryEntry) throws(FormatError) -> Bool
     ) throws(FormatError) -> Bool {
+        try visited.insert(pointer, as: depth == 0 ? .dirList : .hTreeNode)
         if depth == 0 {
             let list = try DirList(block: reader.read(pointer, as: .dirList), at: pointer.address.index)
             for entry in list.entries where !(try body(entry)) { return false }
             return true
         }
         let index = HTreeNode(block: try reader.read(pointer, as: .hTreeNode))
-        for slot in index.slots where !(try visit(slot.pointer, depth: depth - 1, body)) { return false }
+        for slot in index.slots where !(try visit(slot.pointer, depth: depth - 1, visited: &visited, body)) { return false }
         return true
     }
 
@@ -74,12 +76,14 @@ public struct FileSystemReader<Reader: BlockReader> {
         let marker = directory.levelPointer(0)
         if marker.isZero { return nil }
         guard marker.isMarker else { throw .malformed(.node, block: 0, .badMarker) }
-        return try search(directory.levelPointer(1), depth: Int(marker.markerDepth), name: name, hash: directoryNameHash(name))
+        var visited = VisitedBlocks()
+        return try search(directory.levelPointer(1), depth: Int(marker.markerDepth), name: name, hash: directoryNameHash(name), visited: &visited)
     }
 
     private mutating func search(
-        _ pointer: BlockPointer, depth: Int, name: [UInt8], hash: UInt32
+        _ pointer: BlockPointer, depth: Int, name: [UInt8], hash: UInt32, visited: inout VisitedBlocks
     ) throws(FormatError) -> UInt32? {
+        try visited.insert(pointer, as: depth == 0 ? .dirList : .hTreeNode)
         if depth == 0 {
             let list = try DirList(block: reader.read(pointer, as: .dirList), at: pointer.address.index)
             for entry in list.entries where entry.name == name { return entry.nodeID }
@@ -87,7 +91,7 @@ public struct FileSystemReader<Reader: BlockReader> {
         }
         let index = HTreeNode(block: try reader.read(pointer, as: .hTreeNode))
         for slot in index.candidates(for: hash) {
-            if let id = try search(slot.pointer, depth: depth - 1, name: name, hash: hash) { return id }
+            if let id = try search(slot.pointer, depth: depth - 1, name: name, hash: hash, visited: &visited) { return id }
         }
         return nil
     }
@@ -180,9 +184,12 @@ public struct FileSystemReader<Reader: BlockReader> {
         return total
     }
 
-    /// The whole content of `node` (files and symlinks).
+    /// The largest content `readAll` returns (symbolic link targets are far smaller).
+    public static var readAllLimit: UInt64 { 64 << 20 }
+
+    /// The whole content of `node` (symbolic links, small files), at most `readAllLimit` bytes.
     public mutating func readAll<Codec: LZ4Codec>(_ node: Node, codec: Codec) throws(FormatError) -> [UInt8] {
-        guard node.size <= UInt64(Int.max) else { throw .malformed(.node, block: 0, .fileTooLarge) }
+        guard node.size <= Self.readAllLimit else { throw .malformed(.node, block: 0, .fileTooLarge) }
         var bytes = [UInt8](repeating: 0, count: Int(node.size))
         var failure: FormatError?
         bytes.withUnsafeMutableBytes { buffer in
@@ -190,5 +197,22 @@ public struct FileSystemReader<Reader: BlockReader> {
         }
         if let failure { throw failure }
         return bytes
+    }
+}
+
+/// The blocks a directory walk has read, so that a hash tree whose pointers loop back (a damaged
+/// or hostile image) is reported instead of walked forever.
+struct VisitedBlocks {
+    private var sorted: [UInt64] = []
+
+    mutating func insert(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) {
+        let index = pointer.address.index
+        var low = 0, high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid] < index { low = mid + 1 } else { high = mid }
+        }
+        if low < sorted.count && sorted[low] == index { throw .malformed(structure, block: index, .cycle) }
+        sorted.insert(index, at: low)
     }
 }

@@ -10,7 +10,9 @@ public enum HeaderRing {
     }
 
     /// Scans for a valid anchor header (only `startBlock` when given, else blocks 0…65535, stopping
-    /// at `deviceBlocks`), then picks the newest valid header of its ring.
+    /// at `deviceBlocks`), then picks the newest valid header of its ring. With `startBlock`, a
+    /// ring whose slot 0 is invalid is still found through its other slots (upstream's bootloader
+    /// fails there).
     public static func locate<Device: BlockDevice>(
         on device: inout Device, startBlock: UInt64?, deviceBlocks: UInt64
     ) throws(FormatError) -> Location {
@@ -28,6 +30,16 @@ public enum HeaderRing {
             guard candidate >= slot else { continue }
             let base = candidate - slot
             return try newest(on: &device, base: base, deviceBlocks: deviceBlocks, anchor: anchor, anchorSlot: slot)
+        }
+        if let startBlock {
+            // Slot 0 of a freshly made encrypted file system is invalid upstream (spec §2.1) until
+            // generation 256 overwrites it: accept a ring at `startBlock` anchored by a later slot.
+            let count = Int(min(RedoxFS.headerRing, deviceBlocks > startBlock ? deviceBlocks - startBlock : 0))
+            for slot in 1..<max(count, 1) {
+                let anchor = Header(block: try device.readBlocks(at: startBlock + UInt64(slot), count: 1))
+                guard anchor.isValid, anchor.generation % RedoxFS.headerRing == UInt64(slot) else { continue }
+                return try newest(on: &device, base: startBlock, deviceBlocks: deviceBlocks, anchor: anchor, anchorSlot: UInt64(slot))
+            }
         }
         throw .noValidHeader
     }

@@ -95,11 +95,12 @@ public struct Node: Equatable, Sendable {
     public var permissions: UInt16 { mode & Self.modePermissionMask }
     public var hasInlineData: Bool { flags & Self.inlineDataFlag != 0 }
 
-    /// Bytes per record: 4096 << record_level.
-    public var recordSize: UInt64 { UInt64(RedoxFS.blockSize) << UInt64(recordLevel) }
+    /// Bytes per record: 4096 << record_level (a damaged level is clamped so that this never
+    /// reaches zero; `validate` rejects levels above 5).
+    public var recordSize: UInt64 { UInt64(RedoxFS.blockSize) << UInt64(min(recordLevel, 15)) }
 
     /// Number of records covering `size` (records at or past this index are ignored on read).
-    public var recordCount: UInt64 { (size + recordSize - 1) / recordSize }
+    public var recordCount: UInt64 { size / recordSize + (size % recordSize == 0 ? 0 : 1) }
 
     /// Pointer `index` of the level area, counted from its start (level0[0] is 0, level1[0] is 128, …).
     public func levelPointer(_ index: Int) -> BlockPointer { BlockPointer(bytes: data, at: index * 16) }

@@ -30,11 +30,15 @@ public struct CrashCheck {
 
     public init() {}
 
-    public func run(seed: UInt64) throws -> Result {
+    /// The password of encrypted workloads (every fourth seed).
+    public static let password = Array("crash".utf8)
+
+    /// Runs workload `seed` on a fresh image; returns the recording device and the workload.
+    func runWorkload(seed: UInt64, encrypted: Bool) throws -> (RecordingDevice, Workload) {
         let base = MemoryDevice(blockCount: blocks)
         var options = FormatOptions(uuid: [UInt8](repeating: 7, count: 16), time: Timestamp(seconds: 1_700_000_000, nanoseconds: 0))
-        if seed % 4 == 3 {
-            options.password = Array("crash".utf8)
+        if encrypted {
+            options.password = Self.password
             options.keyMaterial = ([UInt8](repeating: 1, count: 16), [UInt8](repeating: 2, count: 16), [UInt8](repeating: 3, count: 16))
         }
         _ = try FileSystem.format(device: base, options: options)
@@ -47,6 +51,18 @@ public struct CrashCheck {
         }
         var workload = Workload(seed: seed, operations: operations)
         try workload.run(on: fs, device: device)
+        return (device, workload)
+    }
+
+    /// The image a workload leaves behind (seed corpora for fuzzing).
+    public func sampleImage(seed: UInt64, encrypted: Bool) throws -> [UInt8] {
+        try runWorkload(seed: seed, encrypted: encrypted).0.memory.bytes
+    }
+
+    public func run(seed: UInt64) throws -> Result {
+        let encrypted = seed % 4 == 3
+        let options = (password: encrypted ? Self.password : nil, ())
+        let (device, workload) = try runWorkload(seed: seed, encrypted: encrypted)
 
         var result = Result()
         result.events = device.events.count

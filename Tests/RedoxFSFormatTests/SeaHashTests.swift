@@ -31,3 +31,18 @@ import Testing
         #expect(SeaHash.hash(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0xB5C93A0F41F7166C)
     }
 }
+
+/// Regressions found by fuzzing.
+@Suite struct FuzzRegressionTests {
+    /// Fuzz/Structures: a node whose size is near 2^64 overflowed the record count.
+    @Test func hugeNodeSizeDoesNotOverflow() {
+        var block = [UInt8](repeating: 0xC9, count: 4096)
+        for i in 12..<24 { block[i] = 0xFF }
+        let node = Node(block: block)
+        #expect(node.recordCount > 0)
+        var max = Node()
+        max.size = .max
+        max.recordLevel = 0
+        #expect(max.recordCount == UInt64.max / 4096 + 1)
+    }
+}

@@ -61,3 +61,19 @@ import Testing
         #expect(try fs.readLink(fs.lookup("/links/abs")) == Array("/etc/hostname".utf8))
     }
 }
+
+/// Opening with an explicit start block, as the bootloader does.
+@Suite struct ExplicitStartBlockTests {
+    @Test func encryptedFreshImageOpensAtBlockZero() throws {
+        // Upstream leaves slot 0 invalid on a fresh encrypted file system; we still find the ring.
+        let fs = try FileSystem(path: try Fixtures.image("mkfs-empty-encrypted"), startBlock: 0, password: Fixtures.password)
+        #expect(fs.header.generation == 3)
+        #expect(fs.startBlock == 0)
+    }
+
+    @Test func wrongStartBlockFindsNothing() {
+        #expect(throws: FileSystemError.format(.noValidHeader)) {
+            try FileSystem(path: try Fixtures.image("mkfs-empty"), startBlock: 300)
+        }
+    }
+}

@@ -74,6 +74,22 @@ final class BlockCache {
         if dirty[index] == nil { hashes[index] = nil }
     }
 
+    /// The write cache's state, to undo a failed operation.
+    struct DirtyState {
+        var dirty: [UInt64: [UInt8]]
+        var dirtyBytes: Int
+        var hashes: [UInt64: UInt64]
+    }
+
+    var dirtyState: DirtyState {
+        get { DirtyState(dirty: dirty, dirtyBytes: dirtyBytes, hashes: hashes) }
+        set {
+            dirty = newValue.dirty
+            dirtyBytes = newValue.dirtyBytes
+            hashes = newValue.hashes
+        }
+    }
+
     func removeAll() {
         dirty.removeAll()
         dirtyBytes = 0

@@ -160,8 +160,8 @@ extension FileSystem {
         }
         let recordSize = node.recordSize
         if size < oldSize {
-            let keep = (size + recordSize - 1) / recordSize
-            var record = (oldSize + recordSize - 1) / recordSize
+            let keep = size / recordSize + (size % recordSize == 0 ? 0 : 1)
+            var record = node.recordCount
             while record > keep {
                 record -= 1
                 try freeRecord(record, of: &node)

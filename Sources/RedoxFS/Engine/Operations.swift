@@ -61,7 +61,7 @@ extension FileSystem {
     public func create(
         _ name: [UInt8], in parent: UInt32, mode: UInt16, uid: UInt32, gid: UInt32, time: Timestamp? = nil
     ) throws(FileSystemError) -> UInt32 {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             try requireWritable()
             try checkName(name, "create")
             guard NodeKind(rawValue: mode & Node.modeTypeMask) != nil else { throw Self.refuse(EINVAL, "create", name) }
@@ -83,7 +83,7 @@ extension FileSystem {
         _ name: [UInt8], in parent: UInt32, target: [UInt8], uid: UInt32, gid: UInt32,
         permissions: UInt16 = 0o777, time: Timestamp? = nil
     ) throws(FileSystemError) -> UInt32 {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             let id = try create(name, in: parent, mode: NodeKind.symlink.rawValue | (permissions & 0o7777), uid: uid, gid: gid, time: time)
             var node = try loadNode(id)
             try withRawBytes(target) { (raw) throws(FileSystemError) in _ = try writeContent(raw, at: 0, to: &node) }
@@ -94,7 +94,7 @@ extension FileSystem {
 
     /// Adds the name `name` in `parent` for existing node `id` (a hard link).
     public func link(_ id: UInt32, as name: [UInt8], in parent: UInt32) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             try requireWritable()
             try checkName(name, "link")
             var node = try loadNode(id)
@@ -111,12 +111,12 @@ extension FileSystem {
 
     /// Removes the name of a non-directory.
     public func unlink(_ name: [UInt8], in parent: UInt32) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in try removeName(name, in: parent, directory: false) }
+        try atomically { () throws(FileSystemError) in try removeName(name, in: parent, directory: false) }
     }
 
     /// Removes an empty directory.
     public func removeDirectory(_ name: [UInt8], in parent: UInt32) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in try removeName(name, in: parent, directory: true) }
+        try atomically { () throws(FileSystemError) in try removeName(name, in: parent, directory: true) }
     }
 
     private func removeName(_ name: [UInt8], in parent: UInt32, directory expectDirectory: Bool) throws(FileSystemError) {
@@ -169,7 +169,7 @@ extension FileSystem {
     public func rename(
         _ name: [UInt8], in parent: UInt32, to newName: [UInt8], in newParent: UInt32, mode: RenameMode = .replace
     ) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             try requireWritable()
             try checkName(newName, "rename")
             guard let source = try findEntry(name, in: parent) else { throw Self.refuse(ENOENT, "rename", name) }
@@ -246,15 +246,25 @@ extension FileSystem {
     public func write(_ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) throws(FileSystemError) -> Int {
         try lock.locked { () throws(FileSystemError) in
             try requireWritable()
-            var node = try loadNode(id)
-            guard !node.isDirectory else { throw .system(operation: "write", path: "node \(id)", errno: EISDIR) }
             let chunk = 4 << 20
             var done = 0
             while done < bytes.count {
                 let count = min(chunk, bytes.count - done)
-                let changed = try writeContent(UnsafeRawBufferPointer(rebasing: bytes[done..<done + count]), at: offset + UInt64(done), to: &node)
-                if changed { touchModification(&node) }
-                try saveNode(id, node)
+                do throws(FileSystemError) {
+                    try atomically { () throws(FileSystemError) in
+                        var node = try loadNode(id)
+                        guard !node.isDirectory else { throw .system(operation: "write", path: "node \(id)", errno: EISDIR) }
+                        let part = UnsafeRawBufferPointer(rebasing: bytes[done..<done + count])
+                        if try writeContent(part, at: offset + UInt64(done), to: &node) {
+                            touchModification(&node)
+                            try saveNode(id, node)
+                        }
+                    }
+                } catch {
+                    // A short write is reported as such; an error before any byte is the error.
+                    if done > 0 { return done }
+                    throw error
+                }
                 done += count
                 try commitIfLarge()
             }
@@ -276,7 +286,7 @@ extension FileSystem {
     /// Changes node `id`'s attributes; returns the updated node.
     @discardableResult
     public func setAttributes(_ id: UInt32, _ changes: AttributeChanges) throws(FileSystemError) -> Node {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             try requireWritable()
             var node = try loadNode(id)
             if let size = changes.size {

@@ -13,7 +13,7 @@ extension FileSystem {
 
     /// Records that a handle on node `id` was closed; the last close of an unlinked node deletes it.
     public func releaseHandle(_ id: UInt32) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             guard let count = openCounts[id] else { return }
             if count > 1 {
                 openCounts[id] = count - 1
@@ -75,7 +75,7 @@ extension FileSystem {
     /// What upstream does at mount and unmount: delete the nodes of the release list that are not
     /// open, then commit with a squashed allocation log.
     public func cleanup() throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             try requireWritable()
             let chain = try releaseChain()
             var kept: [UInt32] = []

@@ -44,6 +44,45 @@ extension FileSystem {
         return allocator
     }
 
+    /// Everything an operation may change before it commits.
+    struct TransactionSnapshot {
+        var working: Header
+        var allocatorState: BuddyAllocator?
+        var pendingAllocations: [AllocEntry]
+        var allocatedInTransaction: [UInt64: UInt8]
+        var deferredFrees: [BlockAddress]
+        var cache: BlockCache.DirtyState
+    }
+
+    func snapshot() -> TransactionSnapshot {
+        TransactionSnapshot(
+            working: working, allocatorState: allocatorState, pendingAllocations: pendingAllocations,
+            allocatedInTransaction: allocatedInTransaction, deferredFrees: deferredFrees, cache: cache.dirtyState)
+    }
+
+    func restore(_ snapshot: TransactionSnapshot) {
+        working = snapshot.working
+        allocatorState = snapshot.allocatorState
+        pendingAllocations = snapshot.pendingAllocations
+        allocatedInTransaction = snapshot.allocatedInTransaction
+        deferredFrees = snapshot.deferredFrees
+        cache.dirtyState = snapshot.cache
+    }
+
+    /// Runs one operation under the lock: when it fails, everything it changed in the open
+    /// transaction is undone, so a failed call (ENOSPC, a corrupt block) leaves no half-made change.
+    func atomically<T>(_ body: () throws(FileSystemError) -> T) throws(FileSystemError) -> T {
+        try lock.locked { () throws(FileSystemError) in
+            let saved = snapshot()
+            do throws(FileSystemError) {
+                return try body()
+            } catch {
+                restore(saved)
+                throw error
+            }
+        }
+    }
+
     func requireWritable() throws(FileSystemError) {
         guard isWritable else { throw .system(operation: "write", path: "file system", errno: EROFS) }
     }
@@ -117,10 +156,20 @@ extension FileSystem {
     /// Writes the open transaction: allocation log, blocks, flush, header, flush (spec §12.3).
     /// `squash` forces a compacted allocation log.
     public func commit(squash forced: Bool = false) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in try commitLocked(squash: forced) }
+        try atomically { () throws(FileSystemError) in try commitLocked(squash: forced) }
     }
 
     func commitLocked(squash forced: Bool) throws(FileSystemError) {
+        let saved = snapshot()
+        do throws(FileSystemError) {
+            try writeCommit(squash: forced)
+        } catch {
+            restore(saved)
+            throw error
+        }
+    }
+
+    private func writeCommit(squash forced: Bool) throws(FileSystemError) {
         try requireWritable()
         guard forced || hasPendingChanges else { return }
         var allocator = try allocator()

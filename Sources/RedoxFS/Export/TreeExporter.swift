@@ -101,7 +101,7 @@ public struct TreeExporter {
     }
 
     /// The host name for an entry name, or nil if it cannot be one.
-    static func hostName(_ name: [UInt8]) -> String? {
+    public static func hostName(_ name: [UInt8]) -> String? {
         guard !name.isEmpty, name != [0x2E], name != [0x2E, 0x2E], !name.contains(0), !name.contains(0x2F) else { return nil }
         return String(decoding: name, as: UTF8.self)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import RedoxFSStress
 
 /// `redoxfs-crashtest`: runs seeded workloads on a recording device and checks every cut point.
@@ -12,7 +13,20 @@ struct CrashTest: ParsableCommand {
     @Option(help: "Operations per workload.") var operations = 60
     @Option(help: "Random subsets of in-flight writes per cut point, besides all and none.") var subsets = 2
 
+    @Option(help: "Instead of checking, write the image that workload --seed leaves to this file (fuzzing seeds).")
+    var writeSample: String?
+    @Flag(help: "With --write-sample: make the image encrypted (password 'crash').") var encrypted = false
+
     func run() throws {
+        if let writeSample {
+            var check = CrashCheck()
+            check.operations = operations
+            let bytes = try check.sampleImage(seed: seed, encrypted: encrypted)
+            guard let file = fopen(writeSample, "wb"), fwrite(bytes, 1, bytes.count, file) == bytes.count, fclose(file) == 0 else {
+                throw ValidationError("cannot write \(writeSample)")
+            }
+            return
+        }
         var check = CrashCheck()
         check.operations = operations
         check.subsets = subsets

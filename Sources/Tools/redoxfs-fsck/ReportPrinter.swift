@@ -90,7 +90,11 @@ struct ReportPrinter {
             "\(s.blocks - s.freeBlocks)/\(s.blocks) blocks in use",
         ]
         if s.leakedBlocks > 0 { parts.append("\(s.leakedBlocks) leaked") }
-        parts.append("\(report.errors) error(s), \(report.warnings) warning(s)")
+        if let remaining = report.remainingErrors {
+            parts.append("\(report.errors) error(s) and \(report.warnings) warning(s) found, \(remaining) error(s) left after the repair")
+        } else {
+            parts.append("\(report.errors) error(s), \(report.warnings) warning(s)")
+        }
         let seconds = Int(report.seconds * 100)
         parts.append("\(seconds / 100).\(seconds % 100 < 10 ? "0" : "")\(seconds % 100) s")
         var line = "\(device): " + parts.joined(separator: ", ")

@@ -1,17 +1,10 @@
-/// The loader's console: the firmware's text output (screen, and the serial port when the firmware
-/// mirrors it there) plus COM1 driven directly whenever the firmware does not cover it.
+/// The loader's console output: the firmware's text output (the screen, and the serial port when
+/// the firmware mirrors it there) plus COM1 driven directly whenever the firmware does not cover
+/// it (no serial console in `ConOut`, or boot services gone). Writing never allocates.
 enum Console {
-    /// A key read from the firmware console or the serial port.
-    enum Key: Equatable {
-        case character(UInt8)
-        case enter
-        case backspace
-        case other
-    }
-
     /// Whether the firmware's ConOut includes a serial terminal (a UART node in the `ConOut`
     /// variable), in which case writing COM1 directly as well would print everything twice.
-    nonisolated(unsafe) private static var firmwareMirrorsSerial = false
+    nonisolated(unsafe) private(set) static var firmwareMirrorsSerial = false
 
     /// Disables the watchdog, selects the largest text mode, hides the cursor and sets up COM1.
     static func setUp() {
@@ -32,71 +25,71 @@ enum Console {
         }
     }
 
-    /// Writes `bytes` ("\n" ends a line) to every output.
-    static func write(_ bytes: [UInt8]) {
-        if let boot = Firmware.boot, let output = Firmware.systemTable?.consoleOut {
-            _ = boot
-            var wide: [UInt16] = []
-            wide.reserveCapacity(bytes.count + 8)
-            for byte in bytes {
-                if byte == 0x0A { wide.append(0x0D) }
-                wide.append(UInt16(byte))
+    /// Writes ASCII `bytes` ("\n" ends a line) to every output.
+    static func write(_ bytes: UnsafeRawBufferPointer) {
+        if Firmware.bootServicesActive, let output = Firmware.systemTable?.consoleOut {
+            // UCS-2 for the firmware, in chunks through a stack buffer.
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 130) { wide in
+                var count = 0
+                for byte in bytes {
+                    if byte == 0x0A {
+                        wide[count] = 0x0D
+                        count += 1
+                    }
+                    wide[count] = UInt16(byte)
+                    count += 1
+                    if count >= 128 {
+                        wide[count] = 0
+                        output.output(UnsafeBufferPointer(wide))
+                        count = 0
+                    }
+                }
+                wide[count] = 0
+                output.output(UnsafeBufferPointer(wide))
             }
-            wide.append(0)
-            wide.withUnsafeBufferPointer { output.output($0) }
         }
         if !Firmware.bootServicesActive || !firmwareMirrorsSerial {
-            bytes.withUnsafeBytes { SerialPort.write($0) }
+            SerialPort.write(bytes)
         }
+    }
+
+    static func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    static func write(_ text: StaticString) {
+        write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Prints one line.
     static func print(_ message: Message) {
-        write(message.bytes + [0x0A])
+        write(message.bytes)
+        write("\n")
     }
 
     /// Prints `message` as a fatal error and waits: for a key (then the machine is reset) while
-    /// boot services run, forever otherwise. Never returns.
+    /// boot services run, forever otherwise.
     static func fatal(_ message: Message) -> Never {
-        print("")
-        print("BOOTLOADER ERROR: \(message)")
-        guard Firmware.bootServicesActive, let system = Firmware.systemTable else {
-            print("The system is halted.")
-            cpu_halt_forever()
-        }
-        print("Press any key to restart.")
-        while readKey() != nil {}
-        while readKey() == nil { system.bootServices.stall(microseconds: 10_000) }
+        write("\nBOOTLOADER ERROR: ")
+        print(message)
+        guard Firmware.bootServicesActive, let system = Firmware.systemTable else { halt() }
+        write("Press any key to restart.\n")
+        while ConsoleInput.readKey() != nil {}
+        while ConsoleInput.readKey() == nil { system.bootServices.stall(microseconds: 10_000) }
         system.runtimeServices.reset(shutdown: false)
     }
 
-    /// Prints `message` and halts without allocating: the only error path after ExitBootServices.
-    static func haltWithoutBootServices(_ message: StaticString) -> Never {
-        if Firmware.bootServicesActive { fatal("\(message)") }
-        for text: StaticString in ["\nBOOTLOADER ERROR: ", message, "\nThe system is halted.\n"] {
-            SerialPort.write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-        }
-        cpu_halt_forever()
+    /// Prints `message` as a fatal error and halts, without allocating: for errors after
+    /// ExitBootServices, when the heap is gone, and for processor exceptions.
+    static func fatal(static message: StaticString) -> Never {
+        write("\nBOOTLOADER ERROR: ")
+        write(message)
+        write("\n")
+        halt()
     }
 
-    /// The next key from the firmware console or (when the firmware does not read it) COM1.
-    static func readKey() -> Key? {
-        if let input = Firmware.systemTable?.consoleIn, Firmware.bootServicesActive, let key = input.readKey() {
-            switch key.character {
-            case 0x0D, 0x0A: return .enter
-            case 0x08: return .backspace
-            case 0x20...0x7E: return .character(UInt8(key.character))
-            default: return key.scanCode == 8 ? .backspace : .other
-            }
-        }
-        if !firmwareMirrorsSerial, let byte = SerialPort.read() {
-            switch byte {
-            case 0x0D, 0x0A: return .enter
-            case 0x08, 0x7F: return .backspace
-            case 0x20...0x7E: return .character(byte)
-            default: return .other
-            }
-        }
-        return nil
+    private static func halt() -> Never {
+        write("The system is halted.\n")
+        cpu_halt_forever()
     }
 }

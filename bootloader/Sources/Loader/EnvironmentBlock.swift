@@ -30,7 +30,4 @@ struct EnvironmentBlock {
     mutating func set(_ key: StaticString, hex value: UInt64) {
         set(key, "\(hex: value, width: 16)")
     }
-
-    /// The lines written so far.
-    var bytes: [UInt8] { Array(storage[0..<count]) }
 }

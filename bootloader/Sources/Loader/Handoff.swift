@@ -9,7 +9,8 @@ enum Handoff {
             Console.fatal("boot services are already gone")
         }
         let buffer = PhysicalMemory.allocate(memoryMapBufferSize, for: "memory map")
-        Console.print("Exiting boot services; kernel entry \(hex: entry)")
+        Console.print("Exiting boot services; kernel entry \(address: entry)")
+        ExceptionHandlers.uninstall()
 
         // Nothing may allocate between GetMemoryMap and ExitBootServices: the map key would change.
         var map: MemoryMap?
@@ -38,7 +39,7 @@ enum Handoff {
             descriptor.virtualStart = descriptor.physicalStart
         }
         if system.runtimeServices.setVirtualAddressMap(map).isError {
-            Console.haltWithoutBootServices("SetVirtualAddressMap failed")
+            Console.fatal(static: "SetVirtualAddressMap failed")
         }
         cpu_enter_kernel(pageTables.root, stackTop, entry, argumentsAddress)
     }

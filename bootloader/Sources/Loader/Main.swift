@@ -14,11 +14,12 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
     Firmware.start(imageHandle: bits(imageHandle), systemTable: systemTable)
     guard let system = Firmware.systemTable, let boot = Firmware.boot else { return }
     Console.setUp()
+    ExceptionHandlers.install()
     Console.print("Redox OS Bootloader \(Loader.version) on x86_64/UEFI")
 
     let rsdp = ACPI.copyRSDP(from: system)
     if let rsdp {
-        Console.print("Hardware descriptor: ACPI RSDP at \(hex: rsdp.address), \(rsdp.size) bytes")
+        Console.print("Hardware descriptor: ACPI RSDP at \(address: rsdp.address), \(rsdp.size) bytes")
     } else {
         Console.print("Hardware descriptor: none")
     }
@@ -58,7 +59,7 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
         environment.set("FRAMEBUFFER_WIDTH", hex: UInt64(videoMode.width))
         environment.set("FRAMEBUFFER_HEIGHT", hex: UInt64(videoMode.height))
         environment.set("FRAMEBUFFER_STRIDE", hex: UInt64(videoMode.stride))
-        Console.print("Framebuffer \(videoMode.width)x\(videoMode.height) at \(hex: videoMode.frameBuffer)")
+        Console.print("Framebuffer \(videoMode.width)x\(videoMode.height) at \(address: videoMode.frameBuffer)")
     }
 
     let arguments = KernelArgs(

@@ -55,13 +55,6 @@ struct MemoryAreas {
                 return
             }
         }
-        Console.haltWithoutBootServices("too many memory areas (the table holds 1024)")
-    }
-
-    /// The number of entries in use.
-    var count: Int {
-        var used = 0
-        while used < Self.capacity && field(used, 2) != 0 { used += 1 }
-        return used
+        Console.fatal(static: "too many memory areas (the table holds 1024)")
     }
 }

@@ -47,6 +47,12 @@ struct Message: ExpressibleByStringInterpolation {
             bytes.appendHex(UInt64(truncatingIfNeeded: value), width: width)
         }
 
+        /// An address for people: `0x` and lowercase hex without padding.
+        mutating func appendInterpolation(address value: UInt64) {
+            bytes.append("0x")
+            bytes.appendHex(value, width: 1)
+        }
+
         /// Bytes taken as ASCII text.
         mutating func appendInterpolation(ascii: [UInt8]) {
             bytes += ascii

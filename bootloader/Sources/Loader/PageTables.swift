@@ -66,7 +66,7 @@ struct PageTables {
                 entry = Self.newTable(areas: areas) | Self.tableFlags
                 Self.store(entry, in: table, at: index)
             } else if entry & Self.largePage != 0 {
-                Console.fatal("page tables: \(hex: virtual) is already mapped by a large page")
+                Console.fatal("page tables: \(address: virtual) is already mapped by a large page")
             }
             table = entry & Self.addressMask
         }

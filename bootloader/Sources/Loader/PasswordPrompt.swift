@@ -5,7 +5,7 @@ enum PasswordPrompt {
         Console.write(Message("RedoxFS password (\(attempt)/\(attempts)): ").bytes)
         var password: [UInt8] = []
         while true {
-            guard let key = Console.readKey() else {
+            guard let key = ConsoleInput.readKey() else {
                 Firmware.boot?.stall(microseconds: 5_000)
                 continue
             }

@@ -17,10 +17,6 @@ struct BootServices {
         return address
     }
 
-    func freePages(_ address: UInt64, count: Int) {
-        table.call(48, address, UInt64(count))
-    }
-
     func allocatePool(_ size: Int) -> UnsafeMutableRawPointer? {
         var buffer: UInt64 = 0
         let status = withUnsafeMutablePointer(to: &buffer) {

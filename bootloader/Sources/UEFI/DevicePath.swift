@@ -45,8 +45,6 @@ struct DevicePath {
         return bytes.count > other.bytes.count && bytes[0..<other.bytes.count].elementsEqual(other.bytes)
     }
 
-    static func == (a: DevicePath, b: DevicePath) -> Bool { a.bytes == b.bytes }
-
     /// Whether any node of the multi-instance path list `list` is a UART (a serial console).
     static func listContainsUART(_ list: [UInt8]) -> Bool {
         var at = 0

@@ -24,10 +24,6 @@ struct FirmwareTable {
         self.base = base
     }
 
-    init?(address: UInt64) {
-        self.init(UnsafeMutableRawPointer(bitPattern: UInt(address)))
-    }
-
     func load<T>(_ offset: Int, as type: T.Type) -> T {
         base.loadUnaligned(fromByteOffset: offset, as: type)
     }

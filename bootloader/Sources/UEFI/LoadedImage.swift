@@ -4,6 +4,4 @@ struct LoadedImage {
 
     /// The handle of the device (the ESP) the image was loaded from.
     var deviceHandle: UInt64 { table.load(24, as: UInt64.self) }
-    var imageBase: UInt64 { table.load(64, as: UInt64.self) }
-    var imageSize: UInt64 { table.load(72, as: UInt64.self) }
 }

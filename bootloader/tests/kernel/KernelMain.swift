@@ -32,6 +32,7 @@ func kernelMain(arguments: UInt64) {
     checkMappings(args, &checks)
     checkAreas(args, &checks)
     printEnvironment(args)
+    checkPassword(args, &checks)
     printInitfsHeader(args, &checks)
 
     Serial.write("kernel: ")
@@ -85,10 +86,58 @@ private func checkMappings(_ args: KernelArgs, _ checks: inout Checks) {
     let environmentHigh = UnsafeRawPointer(bitPattern: UInt(args.envBase + physicalOffset))!
     checks.expect(environmentIdentity.load(as: UInt64.self) == environmentHigh.load(as: UInt64.self),
                   "env readable at identity and PHYS_OFFSET")
-    let lastGigabyte = UnsafeRawPointer(bitPattern: UInt(physicalOffset + (8 << 30) - 8))!
-    _ = lastGigabyte.load(as: UInt64.self)
-    checks.expect(true, "PHYS_OFFSET map reaches 8 GiB")
-    checks.expect(kernel_cr3() % 4096 == 0, "CR3 holds a page-aligned PML4")
+    checkPageTables(&checks)
+}
+
+/// The tables of spec §8.2, read through the identity map: PML4[0] and PML4[256] share one PDP
+/// whose first 8 entries map 0–8 GiB with present, writable 2 MiB pages; PML4[511] → PDP[510]
+/// holds the kernel.
+private func checkPageTables(_ checks: inout Checks) {
+    let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000
+    func entry(_ table: UInt64, _ index: Int) -> UInt64 {
+        UnsafeRawPointer(bitPattern: UInt(table & addressMask))!.load(fromByteOffset: 8 * index, as: UInt64.self)
+    }
+    let root = kernel_cr3()
+    checks.expect(root & 0xFFF == 0, "CR3 holds a page-aligned PML4")
+    let identity = entry(root, 0)
+    checks.expect(identity & 3 == 3 && identity & addressMask == entry(root, 256) & addressMask,
+                  "PML4[0] and PML4[256] share one PDP")
+    var largePages = true
+    for gigabyte in 0..<8 {
+        let directory = entry(identity, gigabyte)
+        guard directory & 1 != 0 else { largePages = false; break }
+        for index in 0..<512 {
+            let expected = UInt64(gigabyte) << 30 | UInt64(index) << 21 | 0x83
+            if entry(directory, index) & (addressMask | 0x83) != expected { largePages = false }
+        }
+    }
+    checks.expect(largePages, "first 8 GiB mapped with 2 MiB pages")
+    let kernelPDP = entry(root, 511)
+    checks.expect(kernelPDP & 1 != 0 && entry(kernelPDP, 510) & 1 != 0, "PML4[511] -> PDP[510] maps the kernel")
+}
+
+/// When the volume was unlocked, the password bytes must be readable and kept out of free memory.
+private func checkPassword(_ args: KernelArgs, _ checks: inout Checks) {
+    let environment = Environment(base: args.envBase + physicalOffset, size: Int(min(args.envSize, 65536)))
+    guard let address = environment.hexValue("REDOXFS_PASSWORD_ADDR"),
+          let size = environment.hexValue("REDOXFS_PASSWORD_SIZE") else { return }
+    Serial.write("kernel: password bytes=")
+    Serial.write(bytesAt: address + physicalOffset, count: Int(min(size, 256)))
+    Serial.write("\n")
+    checks.expect(address % 4096 == 0, "password copy is page aligned")
+    checks.expect(area(containing: address, size: size, in: args) == 3, "password copy lies in a Reserved area")
+}
+
+/// The kind of the first area that contains `size` bytes at `address`, or 0.
+private func area(containing address: UInt64, size: UInt64, in args: KernelArgs) -> UInt64 {
+    let areas = UnsafeRawPointer(bitPattern: UInt(args.areasBase))!
+    for index in 0..<1024 {
+        let base = areas.loadUnaligned(fromByteOffset: 24 * index, as: UInt64.self)
+        let length = areas.loadUnaligned(fromByteOffset: 24 * index + 8, as: UInt64.self)
+        let kind = areas.loadUnaligned(fromByteOffset: 24 * index + 16, as: UInt64.self)
+        if kind != 0 && base <= address && address + size <= base + length { return kind }
+    }
+    return 0
 }
 
 private func checkAreas(_ args: KernelArgs, _ checks: inout Checks) {
@@ -96,10 +145,8 @@ private func checkAreas(_ args: KernelArgs, _ checks: inout Checks) {
     var used = 0
     var free: UInt64 = 0
     var kindsValid = true
-    var kernelReserved = false
     var reclaim = false
     for index in 0..<1024 {
-        let base = areas.loadUnaligned(fromByteOffset: 24 * index, as: UInt64.self)
         let size = areas.loadUnaligned(fromByteOffset: 24 * index + 8, as: UInt64.self)
         let kind = areas.loadUnaligned(fromByteOffset: 24 * index + 16, as: UInt64.self)
         if kind == 0 { continue }
@@ -107,7 +154,6 @@ private func checkAreas(_ args: KernelArgs, _ checks: inout Checks) {
         if kind < 1 || kind > 3 { kindsValid = false }
         if kind == 1 { free += size }
         if kind == 2 { reclaim = true }
-        if kind == 3 && base <= args.kernelBase && args.kernelBase + args.kernelSize <= base + size { kernelReserved = true }
     }
     Serial.write("kernel: memory areas: ")
     Serial.decimal(UInt64(used))
@@ -117,7 +163,8 @@ private func checkAreas(_ args: KernelArgs, _ checks: inout Checks) {
     checks.expect(kindsValid && used > 0, "memory area kinds are Free, Reclaim or Reserved")
     checks.expect(free >= 16 << 20, "at least 16 MiB of free memory")
     checks.expect(reclaim, "page tables recorded as Reclaim")
-    checks.expect(kernelReserved, "kernel image lies in a Reserved area")
+    checks.expect(area(containing: args.kernelBase, size: args.kernelSize, in: args) == 3,
+                  "kernel image lies in a Reserved area")
 }
 
 private func printEnvironment(_ args: KernelArgs) {

@@ -101,6 +101,7 @@ entry_rflags:
     .balign 16
 bss_sentinel:
     .quad 0
+    .balign 16
 kernel_stack:
     .skip 65536
 kernel_stack_top:

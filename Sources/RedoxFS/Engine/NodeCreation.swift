@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFSFormat
+
+/// Everything a new node carries, for `create(_:in:attributes:content:)`.
+public struct NodeAttributes: Sendable {
+    /// Type and permission bits.
+    public var mode: UInt16
+    public var uid: UInt32
+    public var gid: UInt32
+    /// Inode change time (set once, at creation).
+    public var changeTime: Timestamp
+    public var modificationTime: Timestamp
+    public var accessTime: Timestamp
+
+    public init(
+        mode: UInt16, uid: UInt32, gid: UInt32, changeTime: Timestamp, modificationTime: Timestamp, accessTime: Timestamp
+    ) {
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.changeTime = changeTime
+        self.modificationTime = modificationTime
+        self.accessTime = accessTime
+    }
+}
+
+/// Creating a node complete in one operation, for the tools that copy whole trees (archive,
+/// clone): metadata, all three times and (optionally) the whole content at once, instead of a
+/// create, a write and an attribute change, each rewriting the node and its tree path.
+extension FileSystem {
+    /// Creates `name` in `parent` with `attributes` and, for files and symbolic links, `content`
+    /// (written from offset 0; all-zero records stay holes). Returns the new node's id.
+    public func create(
+        _ name: [UInt8], in parent: UInt32, attributes: NodeAttributes, content: UnsafeRawBufferPointer? = nil
+    ) throws(FileSystemError) -> UInt32 {
+        try atomically { () throws(FileSystemError) in
+            try requireWritable()
+            try checkName(name, "create")
+            guard let kind = NodeKind(rawValue: attributes.mode & Node.modeTypeMask) else {
+                throw Self.refuse(EINVAL, "create", name)
+            }
+            var directory = try loadDirectory(parent)
+            if try findEntry(name, in: parent) != nil { throw Self.refuse(EEXIST, "create", name) }
+            let ctime = attributes.changeTime
+            var node = Node(mode: attributes.mode, uid: attributes.uid, gid: attributes.gid, seconds: ctime.seconds, nanoseconds: ctime.nanoseconds)
+            node.links = 1
+            node.mtime = attributes.modificationTime.seconds
+            node.mtimeNanoseconds = attributes.modificationTime.nanoseconds
+            node.atime = attributes.accessTime.seconds
+            node.atimeNanoseconds = attributes.accessTime.nanoseconds
+            if let content, content.count > 0 {
+                guard kind == .file || kind == .symlink else { throw Self.refuse(EISDIR, "write", name) }
+                try writeContent(content, at: 0, to: &node)
+            }
+            let id = try insertNode(node)
+            try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
+            try saveNode(parent, directory)
+            try commitIfLarge()
+            return id
+        }
+    }
+}

@@ -1,0 +1,297 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFS
+
+/// Carries out the allowed fixes of a check in one copy-on-write commit through the engine's repair
+/// primitives. The allocation log is always rebuilt from what the repaired tree uses; new blocks
+/// only come from blocks the damaged header does not use, so a crash before the new header is
+/// written leaves the file system exactly as it was.
+struct Repairer {
+    /// What a repair run did.
+    struct Outcome {
+        var applied: [RepairAction] = []
+        /// Fixes that could not be carried out, with the reason.
+        var failures: [String] = []
+        /// Paths of files cut at an unreadable record, with their new size.
+        var cutFiles: [String] = []
+        /// Names given to reconnected orphans.
+        var reconnected: [String] = []
+    }
+
+    let context: CheckContext
+    let keys: DataKeys?
+    var outcome = Outcome()
+
+    init(context: CheckContext, keys: DataKeys?) {
+        self.context = context
+        self.keys = keys
+    }
+
+    /// Applies `actions` (already filtered by the repair mode) and commits. `protected` are blocks
+    /// newer headers use (when falling back to an older one): never overwritten either. `ring` tells
+    /// which slots hold headers newer than the one written, to clear after a fall-back.
+    mutating func run(
+        _ actions: [RepairAction], device: any StorageDevice, protecting protected: [Range<UInt64>],
+        ring: [HeaderSlotReport]
+    ) throws(CheckError) -> Outcome {
+        var blocks = context.blockCount
+        for case .shrinkFileSystem(let size) in actions { blocks = min(blocks, size) }
+        let oldUse = merge(usedByOldHeader(limit: blocks) + protected.map { $0.clamped(to: 0..<blocks) })
+        let initialFree = complement(of: oldUse, within: RedoxFS.headerRing + 1..<blocks)
+        let fs = FileSystem.openForRepair(
+            device: device, header: context.header, startBlock: context.startBlock, keys: keys, freeExtents: initialFree)
+
+        if blocks != context.blockCount {
+            fs.repairSetBlockCount(blocks)
+            note(actions.filter { if case .shrinkFileSystem = $0 { return true } else { return false } })
+        }
+        let removals = actions.compactMap { action -> UInt32? in
+            if case .removeNode(let id) = action { return id } else { return nil }
+        }
+        if actions.contains(.rebuildTreeFlags) || !removals.isEmpty {
+            attempt(.rebuildTreeFlags) { () throws(FileSystemError) in try fs.repairRebuildNodeTree() }
+            for id in removals {
+                attempt(.removeNode(node: id)) { () throws(FileSystemError) in
+                    if (try? fs.node(id)) != nil { try fs.repairRemoveNode(id) }
+                }
+            }
+        }
+        rebuildDirectories(actions, fs: fs)
+        var recount: Set<UInt32> = []
+        for action in actions {
+            switch action {
+            case .truncateFile(let id, let size):
+                guard let summary = context.nodes[id] else { continue }
+                let keep = size / summary.recordSize
+                attempt(action) { () throws(FileSystemError) in
+                    try fs.repairCutRecords(id, keeping: keep)
+                    try fs.repairChangeNode(id) { $0.size = min($0.size, size) }
+                }
+                outcome.cutFiles.append("\(context.path(of: id)) cut to \(size) bytes")
+                recount.insert(id)
+            case .clearStaleRecords(let id):
+                guard let summary = context.nodes[id] else { continue }
+                let keep = summary.size / summary.recordSize + (summary.size % summary.recordSize == 0 ? 0 : 1)
+                attempt(action) { () throws(FileSystemError) in try fs.repairCutRecords(id, keeping: keep) }
+                recount.insert(id)
+            case .duplicateBlocks(let id):
+                let shared = sharedBlocks(of: id)
+                attempt(action) { () throws(FileSystemError) in try fs.repairCopyRecords(id, sharing: shared) }
+                recount.insert(id)
+            case .clearNodeFields(let id):
+                attempt(action) { () throws(FileSystemError) in try fs.repairChangeNode(id, Self.clearFields) }
+                recount.insert(id)
+            case .setBlockCount(let id), .setDirectorySize(let id):
+                recount.insert(id)
+            default:
+                continue
+            }
+        }
+        var links: [UInt32: UInt32] = [:]
+        for case .setLinkCount(let id, let count) in actions { links[id] = count }
+        reconnect(actions, fs: fs, links: &links, recount: &recount)
+        for (id, count) in links.sorted(by: { $0.key < $1.key }) {
+            attempt(.setLinkCount(node: id, links: count)) { () throws(FileSystemError) in
+                try fs.repairChangeNode(id) { $0.links = count }
+            }
+        }
+        for id in recount.sorted() {
+            let action = actions.first { $0 == .setBlockCount(node: id) || $0 == .setDirectorySize(node: id) }
+            attempt(action) { () throws(FileSystemError) in try fs.repairRecount(id) }
+        }
+        fs.repairClearHeaderPadding()
+
+        // The commit: the log is rebuilt from the repaired tree.
+        let newUse = merge(fs.repairUsedExtents().map { $0.clamped(to: 0..<blocks) })
+        let free = complement(of: merge(oldUse + newUse), within: RedoxFS.headerRing + 1..<blocks)
+        let releasing = subtract(newUse, from: oldUse).map { $0.clamped(to: RedoxFS.headerRing + 1..<blocks) }
+        do {
+            try fs.repairCommit(free: free, releasing: releasing.filter { !$0.isEmpty })
+        } catch {
+            throw .repairFailed("the commit failed, nothing was changed: \(error)")
+        }
+        note(actions.filter { action in
+            switch action {
+            case .rebuildAllocator, .rewriteHeader, .fallBackToHeader: return true
+            default: return false
+            }
+        })
+        // After a fall-back, the newer headers must go (the new one is durable by now).
+        if actions.contains(where: { if case .fallBackToHeader = $0 { return true } else { return false } }) {
+            let written = context.header.generation + 1
+            for slot in ring where slot.state == .valid && (slot.generation ?? 0) > written {
+                attempt(nil) { () throws(FileSystemError) in try fs.repairClearHeaderSlot(slot.slot) }
+            }
+        }
+        for case .clearHeaderSlot(let slot) in actions {
+            attempt(.clearHeaderSlot(slot: slot)) { () throws(FileSystemError) in try fs.repairClearHeaderSlot(slot) }
+        }
+        return outcome
+    }
+
+    // MARK: Steps
+
+    /// Rebuilds every directory with entries to drop or a broken index, from its readable entries:
+    /// dropped names left out, invalid names replaced, later duplicates renamed.
+    private mutating func rebuildDirectories(_ actions: [RepairAction], fs: FileSystem) {
+        var drops: [UInt32: Set<[UInt8]>] = [:]
+        var rebuild: Set<UInt32> = []
+        for action in actions {
+            switch action {
+            case .dropEntry(let directory, let name): drops[directory, default: []].insert(name)
+            case .rebuildDirectory(let directory): rebuild.insert(directory)
+            default: continue
+            }
+        }
+        for directory in rebuild.union(drops.keys).sorted() {
+            guard let image = context.directories[directory] else { continue }
+            let dropped = drops[directory] ?? []
+            var used: Set<[UInt8]> = []
+            var entries: [DirectoryEntry] = []
+            for entry in image.entries where !dropped.contains(entry.name) {
+                var name = entry.name
+                let valid = DirectoryEntry.isValidName(name) && String(validating: name, as: UTF8.self) != nil
+                if !valid { name = Array("#\(entry.nodeID)".utf8) }
+                var attempt = 1
+                while used.contains(name) {
+                    name = Array((String(decoding: entry.name.prefix(200), as: UTF8.self) + "~\(attempt)").utf8)
+                    if !DirectoryEntry.isValidName(name) { name = Array("#\(entry.nodeID)~\(attempt)".utf8) }
+                    attempt += 1
+                }
+                used.insert(name)
+                entries.append(DirectoryEntry(nodeID: entry.nodeID, name: name))
+            }
+            let covered = actions.filter { action in
+                switch action {
+                case .rebuildDirectory(let id): return id == directory
+                case .dropEntry(let id, _): return id == directory
+                default: return false
+                }
+            }
+            attemptAll(covered) { () throws(FileSystemError) in try fs.repairRebuildDirectory(directory, entries: entries) }
+        }
+    }
+
+    /// Names every orphan in /lost+found (made when missing) as `#<node id>`.
+    private mutating func reconnect(
+        _ actions: [RepairAction], fs: FileSystem, links: inout [UInt32: UInt32], recount: inout Set<UInt32>
+    ) {
+        let orphans = actions.compactMap { action -> UInt32? in
+            if case .reconnect(let id) = action { return id } else { return nil }
+        }
+        guard !orphans.isEmpty else { return }
+        let folder = Array("lost+found".utf8)
+        let lostAndFound: UInt32
+        do {
+            if let existing = try fs.find(folder, in: RedoxFS.rootNodeID) {
+                lostAndFound = existing
+            } else {
+                lostAndFound = try fs.create(
+                    folder, in: RedoxFS.rootNodeID, mode: NodeKind.directory.rawValue | 0o700, uid: 0, gid: 0)
+            }
+        } catch {
+            outcome.failures.append("cannot make /lost+found: \(error)")
+            return
+        }
+        for id in orphans {
+            var name = Array("#\(id)".utf8)
+            var attempt = 1
+            while (try? fs.find(name, in: lostAndFound)) ?? nil != nil {
+                name = Array("#\(id)~\(attempt)".utf8)
+                attempt += 1
+            }
+            let entry = DirectoryEntry(nodeID: id, name: name)
+            let done = self.attempt(.reconnect(node: id)) { () throws(FileSystemError) in
+                try fs.repairInsertEntry(entry, into: lostAndFound)
+            }
+            if done {
+                links[id] = context.references[id, default: 0] + 1
+                outcome.reconnected.append("/lost+found/" + displayName(name))
+            }
+        }
+        recount.insert(lostAndFound)
+    }
+
+    /// Zeroes the fields of a node that must be zero.
+    private static func clearFields(_ node: inout Node) {
+        node.padding = [UInt8](repeating: 0, count: node.padding.count)
+        if node.isDirectory {
+            node.flags = 0
+            node.recordLevel = 0
+            for i in 32..<RedoxFS.inlineDataSize { node.data[i] = 0 }
+        } else {
+            node.flags &= Node.inlineDataFlag
+            if node.hasInlineData {
+                for i in Int(min(node.size, UInt64(RedoxFS.inlineDataSize)))..<RedoxFS.inlineDataSize { node.data[i] = 0 }
+            }
+        }
+    }
+
+    // MARK: Bookkeeping
+
+    @discardableResult
+    private mutating func attempt(_ action: RepairAction?, _ body: () throws(FileSystemError) -> Void) -> Bool {
+        attemptAll(action.map { [$0] } ?? [], body)
+    }
+
+    @discardableResult
+    private mutating func attemptAll(_ actions: [RepairAction], _ body: () throws(FileSystemError) -> Void) -> Bool {
+        do {
+            try body()
+            note(actions)
+            return true
+        } catch {
+            var reason = "\(error)"
+            if error.errno == ENOSPC {
+                reason = "no free block is left for a copy-on-write change (blocks the damaged file system still uses are never overwritten)"
+            }
+            outcome.failures.append("\(actions.map(\.summary).joined(separator: ", ")): \(reason)")
+            return false
+        }
+    }
+
+    private mutating func note(_ actions: [RepairAction]) {
+        for action in actions where !outcome.applied.contains(action) { outcome.applied.append(action) }
+    }
+
+    // MARK: Extents
+
+    /// Blocks the damaged header's structures use (as claimed by the passes), below `limit`.
+    private func usedByOldHeader(limit: UInt64) -> [Range<UInt64>] {
+        merge(context.claims.claims.compactMap { claim in
+            guard claim.start < limit else { return nil }
+            return claim.start..<min(claim.end, limit)
+        })
+    }
+
+    /// Blocks of node `id` that another structure uses too.
+    private func sharedBlocks(of id: UInt32) -> Set<UInt64> {
+        var shared: Set<UInt64> = []
+        for problem in context.problems where problem.code == .blockUsedTwice && problem.node == id {
+            guard let block = problem.block else { continue }
+            for offset in 0..<(problem.blockCount ?? 1) { shared.insert(block + offset) }
+        }
+        return shared
+    }
+
+    private func merge(_ ranges: [Range<UInt64>]) -> [Range<UInt64>] {
+        var set = ExtentSet()
+        for range in ranges where !range.isEmpty { set.insert(range) }
+        return set.ranges
+    }
+
+    private func complement(of used: [Range<UInt64>], within domain: Range<UInt64>) -> [Range<UInt64>] {
+        var set = ExtentSet()
+        set.insert(domain)
+        for range in used { set.remove(range) }
+        return set.ranges
+    }
+
+    private func subtract(_ removed: [Range<UInt64>], from ranges: [Range<UInt64>]) -> [Range<UInt64>] {
+        var set = ExtentSet()
+        for range in ranges { set.insert(range) }
+        for range in removed { set.remove(range) }
+        return set.ranges
+    }
+}

@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFS
+
+extension PasswordInput {
+    /// Reads a password being set (mkfs --encrypt, a new key slot): from `file`, else one line of
+    /// standard input when it is not a terminal, else prompted twice on the terminal with echo off
+    /// (the two must match). An empty password is refused.
+    public static func readNew(file: String?, prompt: String, confirmation: String) throws(FileSystemError) -> [UInt8] {
+        let password: [UInt8]
+        if file != nil || isatty(STDIN_FILENO) == 0 {
+            password = try read(file: file, prompt: prompt)
+        } else {
+            password = try promptWithoutEcho(prompt)
+            guard !password.isEmpty else { throw .invalidArgument("the password must not be empty") }
+            guard try promptWithoutEcho(confirmation) == password else {
+                throw .invalidArgument("the passwords do not match")
+            }
+        }
+        guard !password.isEmpty else { throw .invalidArgument("the password must not be empty") }
+        return password
+    }
+}
+
+extension ImageOptions {
+    /// Opens the image like `open(readOnly:tool:)`, asking for the password with `prompt`, and
+    /// also returns the password it used (nil for an unencrypted image).
+    public func openKeepingPassword(readOnly: Bool, prompt: String) throws(FileSystemError) -> (FileSystem, [UInt8]?) {
+        let start = try startBlock()
+        do {
+            return (try FileSystem(path: image, readOnly: readOnly, byteOffset: offset, startBlock: start), nil)
+        } catch .format(.passwordRequired) {
+            let password = try PasswordInput.read(file: passwordFile, prompt: prompt)
+            let fs = try FileSystem(path: image, readOnly: readOnly, byteOffset: offset, startBlock: start, password: password)
+            return (fs, password)
+        }
+    }
+
+    /// The start block given with `--block`, or nil (scan).
+    public func startBlock() throws(FileSystemError) -> UInt64? {
+        guard let block else { return nil }
+        guard let value = UInt64(block.hasPrefix("0x") ? String(block.dropFirst(2)) : block, radix: 16) else {
+            throw .invalidArgument("--block takes a hexadecimal block number, not '\(block)'")
+        }
+        return value
+    }
+}

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFuse3
+import RedoxFS
+import RedoxFSFormat
+
+/// Fallocate mode bits (linux/falloc.h).
+enum FallocateMode {
+    static let keepSize: Int32 = 0x01
+    static let punchHole: Int32 = 0x02
+    static let zeroRange: Int32 = 0x10
+}
+
+/// Requests on file content and open files.
+extension FuseBridge {
+    /// Sets the open flags every file handle gets: the page cache survives a reopen (nothing
+    /// changes the file behind the kernel's back).
+    func prepare(_ info: UnsafeMutablePointer<fuse_file_info>?) {
+        guard let info else { return }
+        info.pointee.fh = 0
+        info.pointee.keep_cache = 1
+        info.pointee.direct_io = 0
+    }
+
+    func open(_ request: fuse_req_t?, inode: fuse_ino_t, info: UnsafeMutablePointer<fuse_file_info>?) {
+        serve(request, "open") { () throws(FileSystemError) in
+            let id = try nodeID(inode)
+            let truncate = (info?.pointee.flags ?? 0) & O_TRUNC != 0
+            try fileSystem.exclusively { () throws(FileSystemError) in
+                let node = try fileSystem.node(id)
+                guard !node.isDirectory else { throw .system(operation: "open", path: "", errno: EISDIR) }
+                // FUSE_CAP_ATOMIC_O_TRUNC: the kernel leaves O_TRUNC to open.
+                if truncate && node.size != 0 { try fileSystem.truncate(id, to: 0) }
+                fileSystem.retain(id)
+            }
+            prepare(info)
+            if fuse_reply_open(request, info) != 0 {
+                // The opener went away (interrupted): the kernel will send no release.
+                try? fileSystem.releaseHandle(id)
+            }
+        }
+    }
+
+    func create(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?, mode: mode_t, info: UnsafeMutablePointer<fuse_file_info>?) {
+        serve(request, "create") { () throws(FileSystemError) in
+            let made = try fileSystem.exclusively { () throws(FileSystemError) in
+                let made = try make(request, parent: parent, name: name, mode: NodeKind.file.rawValue | UInt16(mode & 0o7777))
+                fileSystem.retain(made.id)
+                return made
+            }
+            prepare(info)
+            var reply = entry(for: made.id, made.node)
+            if fuse_reply_create(request, &reply, info) != 0 {
+                try? fileSystem.releaseHandle(made.id)
+            }
+        }
+    }
+
+    func release(_ request: fuse_req_t?, inode: fuse_ino_t) {
+        serve(request, "release") { () throws(FileSystemError) in
+            try fileSystem.releaseHandle(try nodeID(inode))
+            fuse_reply_err(request, 0)
+        }
+    }
+
+    func read(_ request: fuse_req_t?, inode: fuse_ino_t, size: Int, offset: off_t) {
+        serve(request, "read") { () throws(FileSystemError) in
+            let id = try nodeID(inode)
+            guard offset >= 0 else { throw .system(operation: "read", path: "", errno: EINVAL) }
+            let count = min(size, 64 << 20)
+            guard count > 0 else {
+                fuse_reply_buf(request, nil, 0)
+                return
+            }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+            defer { buffer.deallocate() }
+            let done = try fileSystem.exclusively { () throws(FileSystemError) in
+                let node = try fileSystem.node(id)
+                guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
+                return try fileSystem.read(node, at: UInt64(offset), into: buffer)
+            }
+            fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), done)
+        }
+    }
+
+    func write(_ request: fuse_req_t?, inode: fuse_ino_t, bytes: UnsafePointer<CChar>?, size: Int, offset: off_t) {
+        serve(request, "write") { () throws(FileSystemError) in
+            let id = try nodeID(inode)
+            guard offset >= 0 else { throw .system(operation: "write", path: "", errno: EINVAL) }
+            guard size > 0, let bytes else {
+                fuse_reply_write(request, 0)
+                return
+            }
+            let written = try fileSystem.write(id, at: UInt64(offset), UnsafeRawBufferPointer(start: bytes, count: size))
+            fuse_reply_write(request, written)
+        }
+    }
+
+    /// close(): the kernel has written the cached pages back already; a commit waits for fsync,
+    /// the timer or the unmount, so closing many small files costs no device flush each.
+    func flush(_ request: fuse_req_t?) {
+        fuse_reply_err(request, 0)
+    }
+
+    /// fsync and fdatasync: commit the transaction, which makes every change so far durable.
+    func fsync(_ request: fuse_req_t?) {
+        serve(request, "fsync") { () throws(FileSystemError) in
+            try commit()
+            fuse_reply_err(request, 0)
+        }
+    }
+
+    /// fallocate: plain allocation sets the size (a copy-on-write file system cannot reserve
+    /// blocks for later overwrites, so only free space is checked); punching a hole frees the
+    /// records inside the range; zeroing a range does the same and may extend the file. Other
+    /// modes (collapse, insert, unshare) are not supported.
+    func fallocate(_ request: fuse_req_t?, inode: fuse_ino_t, mode: Int32, offset: off_t, length: off_t) {
+        serve(request, "fallocate") { () throws(FileSystemError) in
+            let id = try nodeID(inode)
+            guard offset >= 0, length > 0 else { throw .system(operation: "fallocate", path: "", errno: EINVAL) }
+            let start = UInt64(offset)
+            let (end, overflow) = start.addingReportingOverflow(UInt64(length))
+            guard !overflow else { throw .system(operation: "fallocate", path: "", errno: EFBIG) }
+            let keepSize = mode & FallocateMode.keepSize != 0
+            try fileSystem.exclusively { () throws(FileSystemError) in
+                let node = try fileSystem.node(id)
+                guard !node.isDirectory else { throw .system(operation: "fallocate", path: "", errno: EISDIR) }
+                switch mode & ~FallocateMode.keepSize {
+                case 0:
+                    if end > node.size {
+                        let needed = (end - max(node.size, start) + 4095) / 4096
+                        let free = try fileSystem.statistics().freeBlocks
+                        guard needed <= free else { throw .system(operation: "fallocate", path: "", errno: ENOSPC) }
+                        if !keepSize { try fileSystem.truncate(id, to: end) }
+                    }
+                case FallocateMode.punchHole:
+                    guard keepSize else { throw .system(operation: "fallocate", path: "", errno: EOPNOTSUPP) }
+                    try fileSystem.punchHole(id, at: start, length: end - start)
+                case FallocateMode.zeroRange:
+                    try fileSystem.punchHole(id, at: start, length: end - start)
+                    if !keepSize && end > node.size { try fileSystem.truncate(id, to: end) }
+                default:
+                    throw .system(operation: "fallocate", path: "", errno: EOPNOTSUPP)
+                }
+            }
+            fuse_reply_err(request, 0)
+        }
+    }
+}

@@ -1,0 +1,189 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFuse3
+import RedoxFS
+import RedoxFSFormat
+
+/// Flags of renameat2 (linux/fs.h).
+enum RenameFlags {
+    static let noReplace: UInt32 = 1
+    static let exchange: UInt32 = 2
+}
+
+/// Requests about names and nodes: lookup, attributes, making and removing names, links.
+extension FuseBridge {
+    func lookup(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?) {
+        serve(request, "lookup") { () throws(FileSystemError) in
+            let parentID = try nodeID(parent)
+            let bytes = try self.name(name)
+            let found: (id: UInt32, node: Node)? = try fileSystem.exclusively { () throws(FileSystemError) in
+                guard let id = try fileSystem.find(bytes, in: parentID) else { return nil }
+                return (id, try fileSystem.node(id))
+            }
+            if let found {
+                var reply = entry(for: found.id, found.node)
+                fuse_reply_entry(request, &reply)
+            } else {
+                // A negative entry the kernel may cache: only this mount changes the file system.
+                var reply = fuse_entry_param()
+                reply.entry_timeout = cacheSeconds
+                fuse_reply_entry(request, &reply)
+            }
+        }
+    }
+
+    func getattr(_ request: fuse_req_t?, inode: fuse_ino_t) {
+        serve(request, "getattr") { () throws(FileSystemError) in
+            let id = try nodeID(inode)
+            var attributes = NodeAttributes.stat(of: try fileSystem.node(id), id: id)
+            fuse_reply_attr(request, &attributes, cacheSeconds)
+        }
+    }
+
+    func setattr(_ request: fuse_req_t?, inode: fuse_ino_t, attributes: UnsafeMutablePointer<stat>?, toSet: Int32) {
+        serve(request, "setattr") { () throws(FileSystemError) in
+            let id = try nodeID(inode)
+            guard let attributes else { throw .invalidArgument("setattr without attributes") }
+            let wanted = attributes.pointee
+            var changes = AttributeChanges()
+            if toSet & FUSE_SET_ATTR_MODE != 0 { changes.permissions = UInt16(truncatingIfNeeded: wanted.st_mode) & Node.modePermissionMask }
+            if toSet & FUSE_SET_ATTR_UID != 0 { changes.uid = wanted.st_uid }
+            if toSet & FUSE_SET_ATTR_GID != 0 { changes.gid = wanted.st_gid }
+            if toSet & FUSE_SET_ATTR_SIZE != 0 {
+                guard wanted.st_size >= 0 else { throw .invalidArgument("negative size") }
+                changes.size = UInt64(wanted.st_size)
+            }
+            let now = fileSystem.clock()
+            if toSet & FUSE_SET_ATTR_ATIME_NOW != 0 {
+                changes.accessTime = now
+            } else if toSet & FUSE_SET_ATTR_ATIME != 0 {
+                changes.accessTime = Timestamp(wanted.st_atim)
+            }
+            if toSet & FUSE_SET_ATTR_MTIME_NOW != 0 {
+                changes.modificationTime = now
+            } else if toSet & FUSE_SET_ATTR_MTIME != 0 {
+                changes.modificationTime = Timestamp(wanted.st_mtim)
+            }
+            // FUSE_SET_ATTR_CTIME is ignored: the format's ctime is a birth time and never changes.
+            let node = try fileSystem.setAttributes(id, changes)
+            var reply = NodeAttributes.stat(of: node, id: id)
+            fuse_reply_attr(request, &reply, cacheSeconds)
+        }
+    }
+
+    func readlink(_ request: fuse_req_t?, inode: fuse_ino_t) {
+        serve(request, "readlink") { () throws(FileSystemError) in
+            var target = try fileSystem.readLink(try nodeID(inode))
+            guard !target.contains(0) else { throw .format(.malformed(.record, block: 0, .fieldOutOfRange)) }
+            target.append(0)
+            target.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { _ = fuse_reply_readlink(request, $0.baseAddress) }
+            }
+        }
+    }
+
+    /// Makes a node of `mode` (type and permission bits) named `name` in `parent`, owned by the caller.
+    func make(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?, mode: UInt16) throws(FileSystemError) -> (id: UInt32, node: Node) {
+        let parentID = try nodeID(parent)
+        let bytes = try self.name(name)
+        return try fileSystem.exclusively { () throws(FileSystemError) in
+            let parentNode = try fileSystem.node(parentID)
+            guard parentNode.isDirectory else { throw .format(.notDirectory) }
+            let isDirectory = mode & Node.modeTypeMask == NodeKind.directory.rawValue
+            let owner = newOwnership(request, parent: parentNode, directory: isDirectory)
+            let id = try fileSystem.create(bytes, in: parentID, mode: mode | owner.extraMode, uid: owner.uid, gid: owner.gid)
+            return (id, try fileSystem.node(id))
+        }
+    }
+
+    func mknod(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?, mode: mode_t) {
+        serve(request, "mknod") { () throws(FileSystemError) in
+            let type = mode & mode_t(Glibc.S_IFMT)
+            let kind: NodeKind
+            switch type {
+            case mode_t(Glibc.S_IFREG), 0: kind = .file
+            case mode_t(Glibc.S_IFSOCK): kind = .socket
+            default:
+                // Devices and FIFOs have no node type in the format (spec §13.3).
+                throw .system(operation: "mknod", path: "", errno: EPERM)
+            }
+            let made = try make(request, parent: parent, name: name, mode: kind.rawValue | UInt16(mode & 0o7777))
+            var reply = entry(for: made.id, made.node)
+            fuse_reply_entry(request, &reply)
+        }
+    }
+
+    func mkdir(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?, mode: mode_t) {
+        serve(request, "mkdir") { () throws(FileSystemError) in
+            let made = try make(request, parent: parent, name: name, mode: NodeKind.directory.rawValue | UInt16(mode & 0o7777))
+            var reply = entry(for: made.id, made.node)
+            fuse_reply_entry(request, &reply)
+        }
+    }
+
+    func symlink(_ request: fuse_req_t?, target: UnsafePointer<CChar>?, parent: fuse_ino_t, name: UnsafePointer<CChar>?) {
+        serve(request, "symlink") { () throws(FileSystemError) in
+            guard let target else { throw .invalidArgument("missing symlink target") }
+            let targetBytes = target.withMemoryRebound(to: UInt8.self, capacity: strlen(target)) {
+                Array(UnsafeBufferPointer(start: $0, count: strlen(target)))
+            }
+            let parentID = try nodeID(parent)
+            let bytes = try self.name(name)
+            let made = try fileSystem.exclusively { () throws(FileSystemError) -> (UInt32, Node) in
+                let parentNode = try fileSystem.node(parentID)
+                guard parentNode.isDirectory else { throw .format(.notDirectory) }
+                let owner = newOwnership(request, parent: parentNode, directory: false)
+                let id = try fileSystem.createSymlink(bytes, in: parentID, target: targetBytes, uid: owner.uid, gid: owner.gid)
+                return (id, try fileSystem.node(id))
+            }
+            var reply = entry(for: made.0, made.1)
+            fuse_reply_entry(request, &reply)
+        }
+    }
+
+    func unlink(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?) {
+        serve(request, "unlink") { () throws(FileSystemError) in
+            try fileSystem.unlink(try self.name(name), in: try nodeID(parent))
+            fuse_reply_err(request, 0)
+        }
+    }
+
+    func rmdir(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?) {
+        serve(request, "rmdir") { () throws(FileSystemError) in
+            try fileSystem.removeDirectory(try self.name(name), in: try nodeID(parent))
+            fuse_reply_err(request, 0)
+        }
+    }
+
+    func rename(
+        _ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?,
+        newParent: fuse_ino_t, newName: UnsafePointer<CChar>?, flags: UInt32
+    ) {
+        serve(request, "rename") { () throws(FileSystemError) in
+            let mode: RenameMode
+            switch flags {
+            case 0: mode = .replace
+            case RenameFlags.noReplace: mode = .noReplace
+            case RenameFlags.exchange: mode = .exchange
+            default: throw .system(operation: "rename", path: "", errno: EINVAL)  // RENAME_WHITEOUT, combinations
+            }
+            try fileSystem.rename(try self.name(name), in: try nodeID(parent), to: try self.name(newName), in: try nodeID(newParent), mode: mode)
+            fuse_reply_err(request, 0)
+        }
+    }
+
+    func link(_ request: fuse_req_t?, inode: fuse_ino_t, newParent: fuse_ino_t, newName: UnsafePointer<CChar>?) {
+        serve(request, "link") { () throws(FileSystemError) in
+            let id = try nodeID(inode)
+            let bytes = try self.name(newName)
+            let parentID = try nodeID(newParent)
+            let node = try fileSystem.exclusively { () throws(FileSystemError) in
+                try fileSystem.link(id, as: bytes, in: parentID)
+                return try fileSystem.node(id)
+            }
+            var reply = entry(for: id, node)
+            fuse_reply_entry(request, &reply)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFuse3
+import RedoxFS
+import RedoxFSFormat
+
+/// Serves FUSE low-level requests from one engine `FileSystem`: maps each request to engine
+/// calls and answers it. Every method replies exactly once and never traps on a bad request or
+/// a corrupt image (engine errors become their errno, anything unexpected EIO).
+///
+/// Called from several libfuse worker threads at once; the engine serialises on its own lock,
+/// and this type keeps no other mutable state.
+public final class FuseBridge: @unchecked Sendable {
+    public let fileSystem: FileSystem
+    /// How long the kernel may cache names and attributes: nothing changes the file system
+    /// behind the kernel's back, so this can be long.
+    let cacheSeconds: Double
+    let writebackCache: Bool
+    let log: DaemonLog
+
+    public init(fileSystem: FileSystem, writebackCache: Bool, cacheSeconds: Double = 3600, log: DaemonLog) {
+        self.fileSystem = fileSystem
+        self.writebackCache = writebackCache && fileSystem.isWritable
+        self.cacheSeconds = cacheSeconds
+        self.log = log
+    }
+
+    // MARK: Helpers shared by the operations
+
+    /// Runs `body`, which replies on success; replies with the error's errno when it throws.
+    func serve(_ request: fuse_req_t?, _ operation: StaticString, _ body: () throws(FileSystemError) -> Void) {
+        do {
+            try body()
+        } catch {
+            let code = error.errno
+            if code == EIO { log.error("\(operation): \(error)") }
+            fuse_reply_err(request, code)
+        }
+    }
+
+    /// The engine node id for a FUSE inode number.
+    func nodeID(_ inode: fuse_ino_t) throws(FileSystemError) -> UInt32 {
+        guard inode > 0, inode <= fuse_ino_t(UInt32.max) else { throw .format(.noSuchNode(0)) }
+        return UInt32(inode)
+    }
+
+    /// The bytes of a name the kernel passed; refuses names the format cannot hold.
+    func name(_ pointer: UnsafePointer<CChar>?) throws(FileSystemError) -> [UInt8] {
+        guard let pointer else { throw .invalidArgument("missing name") }
+        let length = strlen(pointer)
+        guard length <= RedoxFS.maxNameLength else {
+            throw .system(operation: "name", path: "", errno: ENAMETOOLONG)
+        }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    /// The caller's uid, gid and umask.
+    func caller(_ request: fuse_req_t?) -> (uid: UInt32, gid: UInt32) {
+        guard let context = fuse_req_ctx(request) else { return (0, 0) }
+        return (context.pointee.uid, context.pointee.gid)
+    }
+
+    /// The entry reply for node `id` (attributes, generation, cache times).
+    func entry(for id: UInt32, _ node: Node) -> fuse_entry_param {
+        var entry = fuse_entry_param()
+        entry.ino = fuse_ino_t(id)
+        entry.generation = NodeAttributes.generation(of: node)
+        entry.attr = NodeAttributes.stat(of: node, id: id)
+        entry.attr_timeout = cacheSeconds
+        entry.entry_timeout = cacheSeconds
+        return entry
+    }
+
+    /// Looks up `name` in `parent` and loads the node, as one step.
+    func child(_ name: [UInt8], in parent: UInt32) throws(FileSystemError) -> (id: UInt32, node: Node) {
+        try fileSystem.exclusively { () throws(FileSystemError) in
+            guard let id = try fileSystem.find(name, in: parent) else {
+                throw .system(operation: "lookup", path: String(decoding: name, as: UTF8.self), errno: ENOENT)
+            }
+            return (id, try fileSystem.node(id))
+        }
+    }
+
+    /// Replies with the entry of a node just made (and loads it under the same lock).
+    func replyEntry(_ request: fuse_req_t?, id: UInt32) throws(FileSystemError) {
+        var reply = entry(for: id, try fileSystem.node(id))
+        fuse_reply_entry(request, &reply)
+    }
+
+    /// The owner and group a new node in `parent` gets, and the mode bits it inherits: the
+    /// caller's uid; the caller's gid unless the parent is set-group-id, which passes its group
+    /// (and, to directories, the set-group-id bit) down, as on other POSIX file systems.
+    func newOwnership(_ request: fuse_req_t?, parent: Node, directory: Bool) -> (uid: UInt32, gid: UInt32, extraMode: UInt16) {
+        let who = caller(request)
+        if parent.mode & UInt16(Glibc.S_ISGID) != 0 {
+            return (who.uid, parent.gid, directory ? UInt16(Glibc.S_ISGID) : 0)
+        }
+        return (who.uid, who.gid, 0)
+    }
+
+    /// Commits the open transaction (fsync, fsyncdir).
+    func commit() throws(FileSystemError) {
+        guard fileSystem.isWritable else { return }
+        try fileSystem.commit()
+    }
+}
+
+extension FuseBridge {
+    /// The largest write and read the kernel may send (its own limit is 256 pages).
+    static let maximumTransfer: UInt32 = 1 << 20
+
+    /// Negotiates the connection (the `init` request): large transfers, readdirplus, and the
+    /// kernel's writeback cache for writable mounts.
+    func configure(_ connection: UnsafeMutablePointer<fuse_conn_info>) {
+        let capable = connection.pointee.capable
+        var want = connection.pointee.want
+        func ask(_ capability: Int32) {
+            if capable & UInt32(capability) != 0 { want |= UInt32(capability) }
+        }
+        ask(FUSE_CAP_ASYNC_READ)
+        ask(FUSE_CAP_READDIRPLUS)
+        ask(FUSE_CAP_READDIRPLUS_AUTO)
+        ask(FUSE_CAP_PARALLEL_DIROPS)
+        ask(FUSE_CAP_CACHE_SYMLINKS)
+        if writebackCache { ask(FUSE_CAP_WRITEBACK_CACHE) }
+        ask(FUSE_CAP_ATOMIC_O_TRUNC)  // open() truncates (see FuseBridge.open)
+        // Only this mount changes the file system: a changed mtime never means stale pages.
+        want &= ~UInt32(FUSE_CAP_AUTO_INVAL_DATA)
+        // The kernel clears set-user-id and set-group-id bits on write, truncate and chown itself
+        // (with setattr requests); libfuse would otherwise leave that to us.
+        want &= ~UInt32(FUSE_CAP_HANDLE_KILLPRIV)
+        connection.pointee.want = want
+        connection.pointee.max_write = Self.maximumTransfer
+        connection.pointee.max_read = 0
+        connection.pointee.max_background = 64
+        connection.pointee.congestion_threshold = 48
+        connection.pointee.time_gran = 1
+    }
+}

@@ -1,0 +1,48 @@
+/// Everything the `redoxfs` command line says about one mount.
+public struct MountConfiguration: Equatable, Sendable {
+    /// Which file system to mount.
+    public enum Source: Equatable, Sendable {
+        /// An image file or block device (the whole of it, or one partition of it).
+        case path(String)
+        /// The RedoxFS file system (or GPT partition) with this uuid, searched for in `disk`
+        /// when given, else in every block device of the machine.
+        case uuid(String, disk: String?)
+    }
+
+    public var source: Source
+    public var mountpoint: String
+    /// One partition of the disk, numbered as the partition table numbers it (1 = first).
+    public var partition: Int?
+    /// Block (4096 bytes) of the disk where the header ring starts; scanned for when nil.
+    public var startBlock: UInt64?
+    /// Byte offset of the file system inside the image (applied before `startBlock`).
+    public var byteOffset: UInt64 = 0
+    /// Stay in the foreground instead of forking into the background once mounted.
+    public var foreground = false
+    public var readOnly = false
+    /// Read the password of an encrypted file system from this file instead of asking.
+    public var passwordFile: String?
+    /// Seconds between commits of pending changes (0 turns the timer off).
+    public var commitInterval: Double = 5
+    /// Use the kernel's writeback cache for writable mounts.
+    public var writebackCache = true
+    /// Let libfuse print every request (`--debug`, `-o debug`).
+    public var debug = false
+    /// The worker threads serving requests.
+    public var maxThreads = 8
+    /// Options handed to libfuse and the kernel unchanged (`allow_other`, `nosuid`, …).
+    public var fuseOptions: [String] = []
+
+    public init(source: Source, mountpoint: String) {
+        self.source = source
+        self.mountpoint = mountpoint
+    }
+
+    /// The image or disk path named on the command line, if any.
+    public var diskPath: String? {
+        switch source {
+        case .path(let path): return path
+        case .uuid(_, let disk): return disk
+        }
+    }
+}

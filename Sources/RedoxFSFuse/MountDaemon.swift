@@ -1,0 +1,188 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFuse3
+import RedoxFS
+import RedoxFSCommandSupport
+import RedoxFSFormat
+
+/// The life of one mount: open the file system (asking for a password when it is encrypted),
+/// clean it up as upstream does, mount it, go into the background, serve requests on several
+/// threads with periodic commits, and on unmount or SIGTERM/SIGINT/SIGHUP commit a last time and
+/// close the device before the process exits.
+public enum MountDaemon {
+    /// Mounts as `configuration` says and serves until unmounted; returns the exit status.
+    /// In the background mode the calling process exits 0 inside once the mount is up.
+    public static func run(_ configuration: MountConfiguration) -> Int32 {
+        let log = DaemonLog()
+        // Absolute paths: the background process changes to / and unmounts by path.
+        var configuration = configuration
+        guard let mountpoint = absolutePath(configuration.mountpoint) else {
+            log.error("\(configuration.mountpoint): \(String(cString: strerror(errno)))")
+            return 1
+        }
+        configuration.mountpoint = mountpoint
+        var region: DeviceRegion
+        do {
+            region = try DeviceLocator.locate(configuration)
+        } catch {
+            log.error(error.description)
+            return 1
+        }
+        region.path = absolutePath(region.path) ?? region.path
+        let fileSystem: FileSystem
+        do {
+            fileSystem = try open(region, configuration, log: log)
+        } catch {
+            log.error("\(region.path): \(error)")
+            return 1
+        }
+        if fileSystem.isWritable {
+            do {
+                try fileSystem.cleanup()
+            } catch {
+                log.error("\(region.path): cleanup at mount failed: \(error)")
+                fileSystem.close()
+                return 1
+            }
+        }
+
+        let bridge = FuseBridge(fileSystem: fileSystem, writebackCache: configuration.writebackCache, log: log)
+        let userdata = Unmanaged.passRetained(bridge)
+        defer { userdata.release() }
+        guard let session = makeSession(configuration, region: region, userdata: userdata.toOpaque(), log: log) else {
+            fileSystem.close()
+            return 1
+        }
+        guard fuse_set_signal_handlers(session) == 0 else {
+            log.error("cannot install signal handlers")
+            fuse_session_destroy(session)
+            fileSystem.close()
+            return 1
+        }
+        guard fuse_session_mount(session, configuration.mountpoint) == 0 else {
+            log.error("cannot mount on \(configuration.mountpoint)")
+            fuse_remove_signal_handlers(session)
+            fuse_session_destroy(session)
+            fileSystem.close()
+            return 1
+        }
+        if !configuration.foreground {
+            // The parent exits 0 here; the child keeps serving.
+            guard fuse_daemonize(0) == 0 else {
+                fuse_session_unmount(session)
+                fuse_remove_signal_handlers(session)
+                fuse_session_destroy(session)
+                fileSystem.close()
+                return 1
+            }
+            log.switchToSystemLog()
+        }
+
+        var timer: CommitTimer?
+        if fileSystem.isWritable && configuration.commitInterval > 0 {
+            timer = CommitTimer(fileSystem: fileSystem, interval: configuration.commitInterval, log: log)
+            timer?.start()
+        }
+        let loopResult = serve(session, threads: configuration.maxThreads)
+        timer?.stop()
+        if loopResult < 0 { log.error("request loop ended: \(String(cString: strerror(-loopResult)))") }
+
+        // Detach first, so nobody waits on a mount that no longer answers; then make the image
+        // consistent and close it. The process exits only after this.
+        fuse_remove_signal_handlers(session)
+        fuse_session_unmount(session)
+        fuse_session_destroy(session)
+        do {
+            try fileSystem.unmount()
+        } catch {
+            log.error("\(region.path): final commit failed: \(error)")
+            return 1
+        }
+        return 0
+    }
+
+    /// Runs the multi-threaded request loop until the file system is unmounted or a signal arrives.
+    static func serve(_ session: OpaquePointer, threads: Int) -> Int32 {
+        guard let loopConfiguration = fuse_loop_cfg_create() else { return fuse_session_loop(session) }
+        defer { fuse_loop_cfg_destroy(loopConfiguration) }
+        fuse_loop_cfg_set_max_threads(loopConfiguration, UInt32(threads))
+        fuse_loop_cfg_set_idle_threads(loopConfiguration, UInt32(max(1, threads / 2)))
+        fuse_loop_cfg_set_clone_fd(loopConfiguration, 0)
+        return fuse_session_loop_mt(session, loopConfiguration)
+    }
+
+    /// The libfuse session with our operations and the mount options.
+    static func makeSession(
+        _ configuration: MountConfiguration, region: DeviceRegion, userdata: UnsafeMutableRawPointer, log: DaemonLog
+    ) -> OpaquePointer? {
+        var options = ["default_permissions", "subtype=redoxfs", "fsname=" + escapeOption(region.path)]
+        if configuration.readOnly { options.append("ro") }
+        options += configuration.fuseOptions
+        var arguments = ["redoxfs", "-o", options.joined(separator: ",")]
+        if configuration.debug { arguments.append("-d") }
+
+        var fuseArguments = fuse_args(argc: 0, argv: nil, allocated: 0)
+        defer { fuse_opt_free_args(&fuseArguments) }
+        for argument in arguments where fuse_opt_add_arg(&fuseArguments, argument) != 0 {
+            log.error("out of memory")
+            return nil
+        }
+        var operations = FuseOperationsTable.make()
+        guard let session = fuse_session_new(&fuseArguments, &operations, MemoryLayout<fuse_lowlevel_ops>.size, userdata) else {
+            log.error("cannot start FUSE (bad mount options?): -o \(options.joined(separator: ","))")
+            return nil
+        }
+        return session
+    }
+
+    /// `path` with symbolic links and relative parts resolved, or nil when it does not exist.
+    static func absolutePath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Escapes `\` and `,` for a libfuse option value.
+    static func escapeOption(_ value: String) -> String {
+        var escaped = ""
+        for character in value {
+            if character == "," || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    /// Opens the file system in `region`; an encrypted one takes the password from the password
+    /// file, or asks for it (on the terminal, or a line of standard input) up to 10 times as
+    /// upstream does; an empty answer gives up.
+    static func open(_ region: DeviceRegion, _ configuration: MountConfiguration, log: DaemonLog) throws(FileSystemError) -> FileSystem {
+        let device = try FileDevice.open(
+            path: region.path, readOnly: configuration.readOnly, byteOffset: region.byteOffset, byteLength: region.byteLength)
+        func attempt(_ password: [UInt8]?) throws(FileSystemError) -> FileSystem {
+            try FileSystem(device: device, startBlock: configuration.startBlock, password: password, writable: !configuration.readOnly)
+        }
+        do throws(FileSystemError) {
+            do {
+                return try attempt(nil)
+            } catch .format(.passwordRequired) {
+                if let file = configuration.passwordFile {
+                    return try attempt(try PasswordInput.read(file: file, prompt: ""))
+                }
+                for _ in 0..<10 {
+                    let password = try PasswordInput.read(file: nil, prompt: "redoxfs: password: ")
+                    guard !password.isEmpty else { break }
+                    do {
+                        return try attempt(password)
+                    } catch .format(.wrongPassword) {
+                        log.error("wrong password")
+                    }
+                }
+                throw .format(.passwordRequired)
+            }
+        } catch {
+            device.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFS
+
+/// The image file or block device a tool writes: checking, creating, growing and cutting it.
+/// As upstream, a tool works on an existing file whose length is the disk size; `--size` creates
+/// or grows the file first.
+public enum DiskFile {
+    /// Makes sure `path` exists. With `size`, creates it (mode 0644) or grows a shorter regular
+    /// file to `size` bytes (sparse); a longer file or a block device is left as it is.
+    public static func prepare(_ path: String, size: UInt64?) throws(FileSystemError) {
+        guard let size else {
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                let code = errno
+                if code == ENOENT {
+                    throw .invalidArgument("\(path) does not exist: create it first (e.g. truncate -s 64M \(path)) or pass --size")
+                }
+                throw .system(operation: "stat", path: path, errno: code)
+            }
+            return
+        }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw .system(operation: "stat", path: path, errno: errno) }
+        if status.st_mode & S_IFMT == S_IFREG, UInt64(status.st_size) < size {
+            guard ftruncate(fd, off_t(size)) == 0 else { throw .system(operation: "resize", path: path, errno: errno) }
+        }
+    }
+
+    /// Whether `path` is a regular file (not a block device).
+    public static func isRegularFile(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// The length of `path` in bytes (a block device's size too).
+    public static func length(_ path: String) throws(FileSystemError) -> UInt64 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        let end = lseek(fd, 0, SEEK_END)
+        guard end >= 0 else { throw .system(operation: "seek", path: path, errno: errno) }
+        return UInt64(end)
+    }
+
+    /// Sets the length of the regular file `path` (growing is sparse).
+    public static func setLength(_ path: String, _ length: UInt64) throws(FileSystemError) {
+        guard truncate(path, off_t(length)) == 0 else { throw .system(operation: "resize", path: path, errno: errno) }
+    }
+
+    /// The whole content of `path` (a bootloader or a password file).
+    public static func read(_ path: String) throws(FileSystemError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .system(operation: "read", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes
+    }
+
+    /// The host inode of `path`, when it exists.
+    public static func inode(_ path: String) -> HostInode? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return HostInode(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+    }
+}

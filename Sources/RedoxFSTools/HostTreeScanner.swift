@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFS
+
+/// What a host tree holds, counted by `HostTreeScanner`.
+public struct HostTreeSummary: Equatable, Sendable {
+    public var directories = 0
+    public var files = 0
+    public var symlinks = 0
+    public var sockets = 0
+    /// Names beyond the first of a hard-linked inode (stored as links, not copies).
+    public var hardLinks = 0
+    /// Bytes of regular-file content, each inode counted once.
+    public var bytes: UInt64 = 0
+    /// Paths left out on purpose (the image being written, when it lies inside the tree).
+    public var skipped: [String] = []
+
+    public init() {}
+
+    /// Every entry below the root, hard links included.
+    public var entries: Int { directories + files + symlinks + sockets + hardLinks }
+}
+
+/// The first pass of an archive: walks a host tree without writing anything, counts it, and
+/// collects every path that RedoxFS cannot store (long or non-UTF-8 names, names with ':',
+/// FIFOs and device nodes, unreadable entries).
+public struct HostTreeScanner {
+    /// Entries with this inode are skipped (the image being written).
+    public var excluded: HostInode?
+    /// At most this many problems are kept for the report (all are counted).
+    public var problemLimit = 50
+
+    private var summary = HostTreeSummary()
+    private var problems: [ArchiveProblem] = []
+    private var problemCount = 0
+    private var seenLinks: Set<HostInode> = []
+
+    public init(excluding excluded: HostInode? = nil) {
+        self.excluded = excluded
+    }
+
+    /// Scans the tree below directory `root`; throws `.unstorable` listing the problems.
+    public mutating func scan(_ root: String) throws(ArchiveError) -> HostTreeSummary {
+        summary = HostTreeSummary()
+        problems = []
+        problemCount = 0
+        seenLinks = []
+        let status = try HostStatus.of(root)
+        guard status.kind == .directory else { throw .host(operation: "archive", path: root, errno: ENOTDIR) }
+        let directory = try HostDirectory(path: root)
+        try scanDirectory(directory)
+        if problemCount > 0 { throw .unstorable(problems, total: problemCount) }
+        return summary
+    }
+
+    private mutating func report(_ path: String, _ reason: String) {
+        problemCount += 1
+        if problems.count < problemLimit { problems.append(ArchiveProblem(path: path, reason: reason)) }
+    }
+
+    private mutating func scanDirectory(_ directory: HostDirectory) throws(ArchiveError) {
+        let names: [[UInt8]]
+        do {
+            names = try directory.names()
+        } catch {
+            report(directory.path, "cannot list the directory: \(Self.reason(error))")
+            return
+        }
+        for name in names {
+            let path = directory.path(of: name)
+            if let problem = HostName.problem(name) { report(path, problem) }
+            let status: HostStatus
+            do {
+                status = try directory.status(of: name)
+            } catch {
+                report(path, "cannot read its status: \(Self.reason(error))")
+                continue
+            }
+            if status.inode == excluded {
+                summary.skipped.append(path)
+                continue
+            }
+            if status.kind != .directory && status.linkCount > 1 && !seenLinks.insert(status.inode).inserted {
+                summary.hardLinks += 1
+                continue
+            }
+            switch status.kind {
+            case .directory:
+                summary.directories += 1
+                do {
+                    try scanDirectory(HostDirectory(in: directory, name: name))
+                } catch {
+                    report(path, "cannot open the directory: \(Self.reason(error))")
+                }
+            case .regular:
+                summary.files += 1
+                summary.bytes += status.size
+                do {
+                    close(try directory.openFile(name))
+                } catch {
+                    report(path, "cannot open the file: \(Self.reason(error))")
+                }
+            case .symlink:
+                summary.symlinks += 1
+            case .socket:
+                summary.sockets += 1
+            case .fifo:
+                report(path, "a FIFO (named pipe); RedoxFS has no FIFO nodes")
+            case .characterDevice, .blockDevice:
+                report(path, "a device node; RedoxFS has no device nodes")
+            case .unknown:
+                report(path, "a file of unknown type")
+            }
+        }
+    }
+
+    private static func reason(_ error: ArchiveError) -> String {
+        if case .host(_, _, let code) = error { return String(cString: strerror(code)) }
+        return error.description
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import RedoxFS
+import RedoxFSCommandSupport
+import RedoxFSTools
+
+/// `redoxfs-resize DISK [SIZE]`: grows or shrinks the file system on DISK in place.
+struct Resize: ParsableCommand {
+    static let tool = "redoxfs-resize"
+
+    static let configuration = CommandConfiguration(
+        commandName: tool,
+        abstract: "Grow or shrink a RedoxFS file system in place.",
+        discussion: """
+            SIZE is `min`/`minimum` (everything up to the last used block), `max`/`maximum` or \
+            nothing (the whole device after the reserved area), or a size: K, M, G, T are powers \
+            of 1000, Ki, Mi, Gi, Ti powers of 1024 (e.g. 500M, 2GiB). Unlike upstream, a size past \
+            the end of an image file grows the file first, and shrinking cuts the file to the new \
+            end (unless --keep-file-size, or --offset is given).
+            """)
+
+    @OptionGroup var image: ImageOptions
+
+    @Argument(help: "The new size: min, max (default) or a size such as 500M or 2GiB.")
+    var size: String?
+
+    @Flag(help: "Do not cut the image file after shrinking.")
+    var keepFileSize = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    /// What SIZE asks for.
+    enum Target {
+        case minimum, maximum
+        case bytes(UInt64)
+    }
+
+    func target() throws -> Target {
+        switch size?.lowercased() {
+        case nil, "", "max", "maximum": return .maximum
+        case "min", "minimum": return .minimum
+        default:
+            guard let text = size, let bytes = ByteSize.parse(text) else {
+                throw ValidationError("'\(size ?? "")' is not a size (try min, max, 500M or 2GiB)")
+            }
+            return .bytes(bytes)
+        }
+    }
+
+    func validate() throws { _ = try target() }
+
+    func run() throws {
+        let disk = image.image
+        do {
+            let blockSize = UInt64(RedoxFS.blockSize)
+            let target = try target()
+
+            // Grow the image file first when SIZE lies past its end.
+            if case .bytes(let bytes) = target {
+                let location = try DiskFormatter.locateHeader(disk, byteOffset: image.offset, startBlock: try image.startBlock())
+                let needed = image.offset + (location.startBlock + bytes / blockSize) * blockSize
+                if try DiskFile.length(disk) < needed {
+                    guard DiskFile.isRegularFile(disk) else {
+                        throw FileSystemError.invalidArgument("\(ByteSize.describe(bytes)) does not fit on the device")
+                    }
+                    if !quiet { print("growing \(disk) to \(needed) bytes") }
+                    try DiskFile.setLength(disk, needed)
+                }
+            }
+
+            let (fs, _) = try image.openKeepingPassword(readOnly: false, prompt: "\(Self.tool): password: ")
+            defer { fs.close() }
+            try fs.cleanup()
+            let minimum = try fs.minimumSize()
+            let maximum = (fs.device.blockCount - fs.startBlock) * blockSize
+            let requested: UInt64
+            switch target {
+            case .minimum: requested = minimum
+            case .maximum: requested = maximum
+            case .bytes(let bytes): requested = bytes / blockSize * blockSize
+            }
+            if !quiet {
+                print("minimum size: \(ByteSize.describe(minimum))")
+                print("maximum size: \(ByteSize.describe(maximum))")
+                print("new size: \(ByteSize.describe(requested))")
+            }
+            guard requested >= minimum && requested <= maximum else {
+                throw FileSystemError.invalidArgument(
+                    "the new size must lie between \(ByteSize.describe(minimum)) and \(ByteSize.describe(maximum))")
+            }
+            let old = fs.header.blockCount * blockSize
+            if !quiet {
+                if requested > old {
+                    print("growing by \(requested - old)")
+                } else if requested < old {
+                    print("shrinking by \(old - requested)")
+                } else {
+                    print("size unchanged")
+                }
+            }
+            try fs.resize(to: requested)
+            let (blocks, free) = try fs.statistics()
+            let end = image.offset + (fs.startBlock + blocks) * blockSize
+            if !quiet {
+                print("""
+                    \(Self.tool): resized filesystem on \(disk)
+                    \tuuid: \(fs.uuidString)
+                    \tsize: \(ByteSize.describe(blocks * blockSize))
+                    \tused: \(ByteSize.describe((blocks - free) * blockSize))
+                    \tfree: \(ByteSize.describe(free * blockSize))
+                    """)
+            }
+            if requested < old, !keepFileSize, image.offset == 0, DiskFile.isRegularFile(disk), try DiskFile.length(disk) > end {
+                try DiskFile.setLength(disk, end)
+            }
+        } catch {
+            exitWithError(Self.tool, "\(disk): \(error)")
+        }
+    }
+}
+
+Resize.main()

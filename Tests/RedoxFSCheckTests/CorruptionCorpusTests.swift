@@ -1,0 +1,72 @@
+import Foundation
+import RedoxFS
+@testable import RedoxFSCheck
+import Testing
+
+/// The corruption corpus, generated from the fixtures and from an engine-made image: one case per
+/// kind of damage. For each: `-n` reports it with the right exit status, names it and leaves the
+/// image's bytes unchanged; `-y` repairs it; a second `-n` exits 0; every undamaged file still
+/// matches the manifest.
+@Suite(.serialized) struct CorruptionCorpusTests {
+    static let fsck = CheckFixtures.tool("redoxfs-fsck")
+
+    /// Runs the tool; returns its exit status and, with `--json`, the report.
+    static func run(_ arguments: [String], image: String, password: [UInt8]?) throws -> (status: Int32, report: CheckReport?, output: String) {
+        var extra: [String] = []
+        if let password {
+            let file = URL(fileURLWithPath: image).deletingLastPathComponent().appendingPathComponent("password").path
+            try Data(password).write(to: URL(fileURLWithPath: file))
+            extra = ["--password-file", file]
+        }
+        let result = try CheckFixtures.run(fsck, arguments + ["--json"] + extra + [image])
+        let report = try? JSONDecoder().decode(CheckReport.self, from: result.output)
+        return (result.status, report, String(decoding: result.output + result.error, as: UTF8.self))
+    }
+
+    @Test(.timeLimit(.minutes(3)), arguments: DamageCase.all)
+    func damageIsFoundAndRepaired(_ damage: DamageCase) throws {
+        let (path, manifestText): (String, String)
+        if damage.image == "generated" {
+            (path, manifestText) = try GeneratedImage.copy()
+        } else {
+            (path, manifestText) = (try CheckFixtures.copy(damage.image), try CheckFixtures.manifest(damage.image))
+        }
+        let manifest = ReferenceManifest(text: manifestText)
+        var surgeon = try ImageSurgeon(path: path, password: damage.password)
+        let damaged = try damage.damage(&surgeon, manifest)
+        surgeon.close()
+
+        // -n: the right status, the damage named, not a byte written.
+        let before = try CheckFixtures.digest(path)
+        let check = try Self.run(["-n", "-f"], image: path, password: damage.password)
+        #expect(try CheckFixtures.digest(path) == before, "-n changed the image")
+        #expect(check.status == damage.exitStatus, "\(check.output.prefix(4000))")
+        let report = try #require(check.report, "no JSON report: \(check.output.prefix(2000))")
+        let found = Set(report.problems.map(\.code))
+        #expect(damage.expected.isSubset(of: found), "missing \(damage.expected.subtracting(found)); found \(found)")
+        if let named = damage.named {
+            #expect(report.problems.contains { ($0.path ?? "").hasPrefix(named) || $0.message.contains(named) },
+                    "no problem names \(named): \(report.problems.map { "\($0.message) — \($0.path ?? "")" }.prefix(10))")
+        }
+
+        let fallback = report.repairs.contains { if case .fallBackToHeader = $0.action { return true } else { return false } }
+        #expect(fallback == damage.fallsBack, "\(report.repairs.map(\.summary))")
+
+        // -y: one repair commit, then nothing left.
+        let repair = try Self.run(["-y"], image: path, password: damage.password)
+        #expect(repair.status & FsckExitStatus.operationalError == 0, "\(repair.output.prefix(4000))")
+        if damage.repairable {
+            #expect(repair.status == FsckExitStatus.corrected, "\(repair.output.prefix(4000))")
+            let again = try Self.run(["-n", "-f"], image: path, password: damage.password)
+            #expect(again.status == 0, "\(again.output.prefix(4000))")
+            // Only what the undamaged fixture itself shows may remain (its slot 0, for encrypted mkfs).
+            let left = again.report?.problems.filter { $0.code != .headerSlotZeroInvalid } ?? []
+            #expect(left.isEmpty, "\(left.map(\.message))")
+        }
+
+        // Every file the damage did not touch reads as in the manifest.
+        guard damage.repairable else { return }
+        let differences = try manifest.differences(in: path, password: damage.password, damaged: damaged)
+        #expect(differences.isEmpty, "\(differences.prefix(10))")
+    }
+}

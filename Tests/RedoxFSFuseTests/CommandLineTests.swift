@@ -1,0 +1,62 @@
+import RedoxFSFuse
+import XCTest
+
+/// The `redoxfs` command line: upstream's form, FUSE's flags, and mount.fuse3's argument order.
+final class CommandLineTests: XCTestCase {
+    func parse(_ line: String) throws -> MountConfiguration {
+        try MountCommandLine.parse(line.split(separator: " ").map(String.init))
+    }
+
+    func testUpstreamForm() throws {
+        let configuration = try parse("--no-daemon disk.img /mnt/redox 100")
+        XCTAssertEqual(configuration.source, .path("disk.img"))
+        XCTAssertEqual(configuration.mountpoint, "/mnt/redox")
+        XCTAssertEqual(configuration.startBlock, 0x100)
+        XCTAssertTrue(configuration.foreground)
+        XCTAssertFalse(try parse("disk.img /mnt").foreground)
+        XCTAssertTrue(try parse("-d disk.img /mnt").foreground)
+    }
+
+    func testMountHelperForm() throws {
+        // mount.fuse3 runs: redoxfs SOURCE MOUNTPOINT -o OPTIONS
+        let configuration = try parse("/srv/disk.img /mnt -o rw,dev,suid,allow_other,nofail,password_file=/etc/k,partition=2,x-systemd.automount")
+        XCTAssertEqual(configuration.source, .path("/srv/disk.img"))
+        XCTAssertEqual(configuration.partition, 2)
+        XCTAssertEqual(configuration.passwordFile, "/etc/k")
+        XCTAssertFalse(configuration.readOnly)
+        XCTAssertEqual(configuration.fuseOptions, ["dev", "suid", "allow_other"])
+    }
+
+    func testReadOnlyAndFlags() throws {
+        XCTAssertTrue(try parse("-o ro disk.img /mnt").readOnly)
+        XCTAssertTrue(try parse("-oro,noexec disk.img /mnt").readOnly)
+        XCTAssertTrue(try parse("--read-only disk.img /mnt").readOnly)
+        XCTAssertEqual(try parse("-o noexec,nosuid disk.img /mnt").fuseOptions, ["noexec", "nosuid"])
+        let configuration = try parse("-f --commit-interval=0.5 --threads 2 --debug -o no_writeback_cache disk.img /mnt")
+        XCTAssertEqual(configuration.commitInterval, 0.5)
+        XCTAssertEqual(configuration.maxThreads, 2)
+        XCTAssertTrue(configuration.debug)
+        XCTAssertFalse(configuration.writebackCache)
+    }
+
+    func testPartitionAndUUID() throws {
+        XCTAssertEqual(try parse("--partition 3 disk.img /mnt").partition, 3)
+        let uuid = try parse("--uuid 846deed0-5cc9-4f3c-83b5-17e7e7e470b4 /mnt")
+        XCTAssertEqual(uuid.source, .uuid("846deed0-5cc9-4f3c-83b5-17e7e7e470b4", disk: nil))
+        XCTAssertEqual(uuid.mountpoint, "/mnt")
+        let inDisk = try parse("--uuid abc /dev/null /mnt")
+        XCTAssertEqual(inDisk.source, .uuid("abc", disk: "/dev/null"))
+        XCTAssertEqual(try parse("none /mnt -o uuid=abc").source, .uuid("abc", disk: nil))
+    }
+
+    func testRefusals() {
+        for line in ["", "disk.img", "a b c d", "--partition 0 d /m", "--partition x d /m", "--bogus d /m",
+                     "--partition 1 --uuid u /m", "d /m zz", "--threads 0 d /m", "--commit-interval -1 d /m"] {
+            XCTAssertThrowsError(try parse(line), line)
+        }
+        XCTAssertThrowsError(try parse("--help")) { error in
+            guard case MountCommandLine.Failure.information(let text) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(text.contains("fusermount3 -u"))
+        }
+    }
+}

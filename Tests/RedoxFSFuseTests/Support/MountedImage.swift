@@ -1,0 +1,163 @@
+import Foundation
+import XCTest
+
+/// A RedoxFS image mounted by the `redoxfs` binary under test, running in the foreground (`-f`)
+/// as a child process, so the test can wait for it, signal it or kill it.
+final class MountedImage {
+    /// Failures of the mount process itself.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let image: String
+    let mountpoint: String
+    let process: Process
+    let logURL: URL
+    private(set) var isMounted = true
+
+    /// Mounts `image` at `mountpoint` with extra command-line `arguments`; `password` is written
+    /// to the process's standard input.
+    init(image: String, mountpoint: String, arguments: [String] = [], password: String? = nil, timeout: TimeInterval = 120) throws {
+        self.image = image
+        self.mountpoint = mountpoint
+        logURL = URL(fileURLWithPath: mountpoint + ".log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.mountBinary)
+        process.arguments = ["-f"] + arguments + [image, mountpoint]
+        process.standardOutput = log
+        process.standardError = log
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        try? log.close()
+        if let password { input.fileHandleForWriting.write(Data((password + "\n").utf8)) }
+        try? input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        while !Self.isMountpoint(mountpoint) {
+            if !process.isRunning {
+                isMounted = false
+                throw Failure(description: "redoxfs exited with status \(process.terminationStatus) before mounting:\n\(self.log)")
+            }
+            if Date() > deadline {
+                process.terminate()
+                isMounted = false
+                throw Failure(description: "redoxfs did not mount within \(Int(timeout)) s:\n\(self.log)")
+            }
+            usleep(20_000)
+        }
+    }
+
+    /// What the daemon printed.
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Whether a fuse.redoxfs file system is mounted at `path` (from /proc/self/mountinfo).
+    static func isMountpoint(_ path: String) -> Bool {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        let escaped = path.replacingOccurrences(of: " ", with: "\\040")
+        for line in table.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 5, fields[4] == escaped else { continue }
+            if line.contains(" - fuse.redoxfs ") { return true }
+        }
+        return false
+    }
+
+    /// Unmounts with `fusermount3 -u` and waits for the daemon's final commit and exit; fails
+    /// unless it exits 0.
+    func unmount(timeout: TimeInterval = 180) throws {
+        guard isMounted else { return }
+        let result = try CommandRunner.run(["fusermount3", "-u", mountpoint], timeout: 60)
+        guard result.status == 0 else {
+            forceUnmount()
+            throw Failure(description: "fusermount3 -u failed: \(result.transcript)")
+        }
+        try waitForExit(timeout: timeout)
+    }
+
+    /// Sends `signal` to the daemon (SIGTERM, SIGINT) and waits for it to unmount and exit.
+    func stop(signal: Int32, timeout: TimeInterval = 180) throws {
+        guard isMounted else { return }
+        kill(process.processIdentifier, signal)
+        try waitForExit(timeout: timeout)
+        if Self.isMountpoint(mountpoint) {
+            forceUnmount()
+            throw Failure(description: "the daemon exited on signal \(signal) but left the mount behind")
+        }
+    }
+
+    /// Kills the daemon with SIGKILL (no final commit) and removes the dead mount.
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        _ = try? CommandRunner.run(["fusermount3", "-u", "-z", mountpoint], timeout: 30)
+        isMounted = false
+    }
+
+    private func waitForExit(timeout: TimeInterval) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                forceUnmount()
+                throw Failure(description: "redoxfs did not exit within \(Int(timeout)) s after unmounting:\n\(log)")
+            }
+            usleep(20_000)
+        }
+        isMounted = false
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "redoxfs exited with status \(process.terminationStatus):\n\(log)")
+        }
+    }
+
+    /// Last resort for teardown: kill the daemon and detach the mount lazily.
+    func forceUnmount() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        _ = try? CommandRunner.run(["fusermount3", "-u", "-z", mountpoint], timeout: 30)
+        isMounted = false
+    }
+}
+
+/// A test case that owns a scratch folder and mounts, and always cleans both up, so that a
+/// failing test never leaves a hung mount behind.
+class MountTestCase: XCTestCase {
+    private(set) var scratch: ScratchFolder?
+    private var mounts: [MountedImage] = []
+
+    override func setUpWithError() throws {
+        try TestEnvironment.requireFuse()
+        scratch = try TestEnvironment.makeScratchFolder(String(describing: type(of: self)))
+    }
+
+    override func tearDown() {
+        for mount in mounts where mount.isMounted {
+            do {
+                try mount.unmount(timeout: 120)
+            } catch {
+                mount.forceUnmount()
+            }
+        }
+        mounts.removeAll()
+        scratch?.remove()
+        super.tearDown()
+    }
+
+    /// The scratch folder (set up by `setUpWithError`).
+    var folder: ScratchFolder {
+        get throws {
+            guard let scratch else { throw MountedImage.Failure(description: "no scratch folder") }
+            return scratch
+        }
+    }
+
+    /// Mounts `image` on a fresh mountpoint `name` in the scratch folder.
+    func mount(_ image: String, at name: String = "mnt", arguments: [String] = [], password: String? = nil) throws -> MountedImage {
+        let mountpoint = try folder.folder(name)
+        let mounted = try MountedImage(image: image, mountpoint: mountpoint, arguments: arguments, password: password)
+        mounts.append(mounted)
+        return mounted
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import XCTest
+
+/// Where the tests find the mount binary, the helper scripts and scratch space, and whether this
+/// machine can mount at all.
+enum TestEnvironment {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Tests/RedoxFSFuseTests/Scripts.
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Scripts")
+
+    static func script(_ name: String) -> String { scripts.appendingPathComponent(name).path }
+
+    /// The folder of the built products the tests run from (.build/<triple>/debug).
+    static var productsFolder: URL {
+        var url = Bundle.main.bundleURL
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { url = bundle.bundleURL }
+        return url.deletingLastPathComponent()
+    }
+
+    /// The `redoxfs` binary under test: `REDOXFS_MOUNT_BINARY` when set; else the release build
+    /// next to this debug build when it is at least as new (CI builds it, see scripts/test.sh),
+    /// since the 100,000-operation exerciser needs its speed; else the debug build.
+    static let mountBinary: String = {
+        if let override = ProcessInfo.processInfo.environment["REDOXFS_MOUNT_BINARY"] { return override }
+        let debug = productsFolder.appendingPathComponent("redoxfs").path
+        let release = productsFolder.deletingLastPathComponent().appendingPathComponent("release/redoxfs").path
+        if let releaseDate = modificationDate(release), let debugDate = modificationDate(debug), releaseDate >= debugDate {
+            return release
+        }
+        if FileManager.default.isExecutableFile(atPath: debug) { return debug }
+        return packageRoot.appendingPathComponent(".build/debug/redoxfs").path
+    }()
+
+    /// Whether the binary under test is an optimised build.
+    static var isReleaseBinary: Bool { mountBinary.contains("/release/") }
+
+    static func modificationDate(_ path: String) -> Date? {
+        guard FileManager.default.isExecutableFile(atPath: path) else { return nil }
+        return (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    /// Skips the test unless FUSE mounts work here (root, /dev/fuse, fusermount3, python3).
+    static func requireFuse() throws {
+        guard getuid() == 0 else { throw XCTSkip("FUSE mount tests run as root") }
+        guard FileManager.default.fileExists(atPath: "/dev/fuse") else { throw XCTSkip("no /dev/fuse") }
+        guard which("fusermount3") != nil else { throw XCTSkip("fusermount3 is not installed (package fuse3)") }
+        guard which("python3") != nil else { throw XCTSkip("python3 is not installed") }
+        guard FileManager.default.isExecutableFile(atPath: mountBinary) else {
+            throw XCTSkip("redoxfs is not built (\(mountBinary))")
+        }
+    }
+
+    static func which(_ program: String) -> String? {
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(folder)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// A fresh scratch folder in memory when possible (image fsyncs cost nothing there, so the
+    /// tests measure the mount, not the disk), removed by `ScratchFolder.remove`.
+    static func makeScratchFolder(_ label: String) throws -> ScratchFolder {
+        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let url = URL(fileURLWithPath: base).appendingPathComponent("redoxfs-fuse-\(label)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return ScratchFolder(url: url)
+    }
+}
+
+/// A temporary folder for one test.
+struct ScratchFolder {
+    let url: URL
+
+    var path: String { url.path }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    /// Makes and returns the subfolder `name`.
+    func folder(_ name: String) throws -> String {
+        let folder = url.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.path
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: url)
+    }
+}

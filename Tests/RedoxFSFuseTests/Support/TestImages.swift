@@ -1,0 +1,82 @@
+import Foundation
+import RedoxFS
+import RedoxFSCheck
+import XCTest
+
+/// Images for the mount tests: fresh ones made with the engine, the upstream fixtures
+/// (../shared/fixtures/redoxfs-0.9.1, unpacked into the scratch folder), and the offline checks
+/// run on an image after it is unmounted.
+enum TestImages {
+    static let fixturePassword = "correct horse"
+
+    /// Every upstream fixture image and whether it is encrypted.
+    static let fixtures: [(name: String, encrypted: Bool)] = [
+        ("mkfs-empty", false), ("mkfs-empty-encrypted", true), ("ar", false), ("encrypted-fuse", true),
+        ("ar-encrypted-lib", true), ("resized", false), ("fuse-modified", false), ("clone", false),
+        ("ar-htree2", false), ("htree2-fuse-modified", false),
+    ]
+
+    static let fixtureFolder: URL = {
+        if let override = ProcessInfo.processInfo.environment["REDOXFS_FIXTURES"] {
+            return URL(fileURLWithPath: override)
+        }
+        return TestEnvironment.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/redoxfs-0.9.1")
+    }()
+
+    /// Unpacks fixture `name` into `folder` as `name.img` and returns its path.
+    static func fixture(_ name: String, into folder: ScratchFolder) throws -> String {
+        let source = fixtureFolder.appendingPathComponent("\(name).img.zst").path
+        guard FileManager.default.fileExists(atPath: source) else { throw XCTSkip("fixture \(source) is missing") }
+        let target = folder.path("\(name).img")
+        try CommandRunner.check(["zstd", "-q", "-d", "-f", source, "-o", target])
+        return target
+    }
+
+    /// The fixture's manifest text.
+    static func manifest(_ name: String) throws -> String {
+        try String(contentsOf: fixtureFolder.appendingPathComponent("\(name).manifest.txt"), encoding: .utf8)
+    }
+
+    /// Makes an empty file system of `megabytes` MiB at `path` (a sparse file), optionally encrypted.
+    @discardableResult
+    static func make(_ path: String, megabytes: Int, password: String? = nil) throws -> String {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(megabytes) << 20)
+        try handle.close()
+        let device = try FileDevice.open(path: path, readOnly: false)
+        let fileSystem = try FileSystem.format(device: device, options: FormatOptions(password: password.map { Array($0.utf8) }))
+        fileSystem.close()
+        return path
+    }
+
+    /// Formats the region `[offset, offset + length)` of `path` (a partition).
+    static func format(_ path: String, offset: UInt64, length: UInt64) throws -> String {
+        let device = try FileDevice.open(path: path, readOnly: false, byteOffset: offset, byteLength: length)
+        let fileSystem = try FileSystem.format(device: device)
+        let uuid = fileSystem.uuidString
+        fileSystem.close()
+        return uuid
+    }
+
+    /// Runs the checker on the image at `path` and fails the test on any error or warning.
+    static func assertClean(
+        _ path: String, password: String? = nil, offset: UInt64 = 0, length: UInt64? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let device = try FileDevice.open(path: path, readOnly: true, byteOffset: offset, byteLength: length)
+        defer { device.close() }
+        let report = try FileSystemChecker.check(
+            device: device, options: CheckOptions(password: password.map { Array($0.utf8) }))
+        let problems = report.problems.prefix(20).map { "\($0.severity) \($0.code): \($0.message)" }.joined(separator: "\n")
+        XCTAssertEqual(report.errors, 0, "fsck found errors in \(path):\n\(problems)", file: file, line: line)
+        XCTAssertEqual(report.warnings, 0, "fsck found warnings in \(path):\n\(problems)", file: file, line: line)
+    }
+
+    /// The image's manifest (every path with its metadata), read with the engine: a full dump.
+    static func dump(_ path: String, password: String? = nil) throws -> Manifest {
+        let fileSystem = try FileSystem(path: path, readOnly: true, password: password.map { Array($0.utf8) })
+        defer { fileSystem.close() }
+        return try Manifest(fileSystem: fileSystem, imageName: URL(fileURLWithPath: path).lastPathComponent)
+    }
+}
