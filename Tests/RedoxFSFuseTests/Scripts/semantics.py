@@ -305,7 +305,7 @@ def names(root):
 def large_directory_listing_and_removal(root):
     d = os.path.join(root, "big-dir")
     os.mkdir(d)
-    names = {f"entry-{i:05d}-{'x' * (i % 50)}" for i in range(4000)}
+    names = {f"entry-{i:05d}-{'x' * (i % 50)}" for i in range(1500)}
     for name in names:
         os.close(os.open(os.path.join(d, name), os.O_CREAT | os.O_WRONLY, 0o644))
     listed = os.listdir(d)

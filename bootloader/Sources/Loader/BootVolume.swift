@@ -44,23 +44,14 @@ struct BootVolume {
                           startBlock: location.startBlock)
     }
 
-    /// The newest header of the ring starting at `startBlock`. Slot 0 is tried first, as upstream
-    /// does; when it is not valid (a freshly made encrypted volume keeps an unhashed generation-0
-    /// header there until generation 256, format spec §2.1) the later slots are tried as anchors,
-    /// keeping only a ring that starts at `startBlock`.
+    /// The newest header of the ring starting at `startBlock`; the core also finds rings whose
+    /// slot 0 is not valid (a fresh upstream encrypted volume, format spec §2.1).
     private static func locateRing(on device: inout DiskDevice, startBlock: UInt64) throws(OpenError) -> HeaderRing.Location {
-        let end = min(startBlock + RedoxFS.headerRing, device.blockCount)
-        var anchor = startBlock
-        while anchor < end {
-            do {
-                let location = try HeaderRing.locate(on: &device, startBlock: anchor, deviceBlocks: device.blockCount)
-                if location.startBlock == startBlock { return location }
-            } catch {
-                guard error == .noValidHeader else { throw .failed(error) }
-            }
-            anchor += 1
+        do {
+            return try HeaderRing.locate(on: &device, startBlock: startBlock, deviceBlocks: device.blockCount)
+        } catch {
+            throw error == .noValidHeader ? .noFileSystem : .failed(error)
         }
-        throw .noFileSystem
     }
 
     /// The node at `path` (components separated by '/', from the root).
