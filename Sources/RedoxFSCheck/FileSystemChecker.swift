@@ -133,10 +133,11 @@ public enum FileSystemChecker {
         }
     }
 
-    /// The previous generation's header when its whole tree checks without an error, or nil. Only
-    /// one generation back: blocks freed by the newest commit are still intact (nothing committed
-    /// after it could reuse them), while anything older may have been overwritten — and an older tree
-    /// that happens to verify (the empty tree of mkfs) would silently lose everything since.
+    /// The previous generation's header when its whole tree checks without an error and falling back
+    /// loses fewer nodes than repairing the newest tree in place, or nil. Only one generation back:
+    /// blocks freed by the newest commit are still intact (nothing committed after it could reuse
+    /// them), while anything older may have been overwritten. The comparison keeps a tree that merely
+    /// verifies (the empty tree of mkfs under one big commit) from replacing a nearly intact one.
     private static func findFallback(
         findings: HeaderPass.Findings, newest: CheckContext, device: any StorageDevice, options: CheckOptions,
         observer: CheckObserver
@@ -152,10 +153,30 @@ public enum FileSystemChecker {
                 options: candidateOptions, observer: quiet)
             _ = try runPasses(&context, scrub: false, observer: quiet)
             context.resolvePaths()
-            if context.errorCount == 0 { return Fallback(base: context, intermediate: intermediate) }
+            if context.errorCount == 0, changedNodes(newest, context) < localLoss(newest) {
+                return Fallback(base: context, intermediate: intermediate)
+            }
             intermediate.append(context)
         }
         return nil
+    }
+
+    /// Nodes a local repair of `context` would lose or leave nameless: unreadable nodes, entries
+    /// naming nodes lost with their tree list, orphans, files cut short.
+    private static func localLoss(_ context: CheckContext) -> Int {
+        let unreadable = context.nodes.values.filter { $0.state != .readable }.count
+        let counts = context.problemCounts
+        let cut = context.fixes.filter { if case .truncateFile = $0 { return true } else { return false } }.count
+        return unreadable + counts[.danglingEntry, default: 0] + counts[.orphanNode, default: 0] + cut
+    }
+
+    /// Nodes whose block differs between two trees (changed, added or removed by the commits
+    /// between them): what falling back from `newest` to `older` loses.
+    private static func changedNodes(_ newest: CheckContext, _ older: CheckContext) -> Int {
+        var changed = 0
+        for (id, node) in newest.nodes where older.nodes[id]?.block != node.block { changed += 1 }
+        for id in older.nodes.keys where newest.nodes[id] == nil { changed += 1 }
+        return changed
     }
 
     // MARK: Repair

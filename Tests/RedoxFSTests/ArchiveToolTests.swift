@@ -7,9 +7,13 @@ import Testing
 /// redoxfs-ar and redoxfs-mkfs as programs: round trips of a generated tree (plain and
 /// encrypted), refusal of unstorable trees without touching the image, the summary lines.
 @Suite struct ArchiveToolTests {
-    /// The generated tree, made once per test run.
+    /// The generated tree, made once per test run and removed when the process exits.
     static let tree: Result<String, HostTestTree.Failure> = {
-        let root = scratch("tree") + "/tree"
+        let folder = treeFolder(getpid())
+        try? FileManager.default.removeItem(atPath: folder)
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let root = folder + "/tree"
+        atexit { try? FileManager.default.removeItem(atPath: ArchiveToolTests.treeFolder(getpid())) }
         do {
             try HostTestTree.generate(at: root)
             return .success(root)
@@ -17,6 +21,10 @@ import Testing
             return .failure(HostTestTree.Failure(description: "\(error)"))
         }
     }()
+
+    static func treeFolder(_ pid: pid_t) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("redoxfs-tools-tree-\(pid)").path
+    }
 
     /// A fresh folder under the temporary directory.
     static func scratch(_ label: String) -> String {
