@@ -37,6 +37,9 @@ struct Repairer {
     ) throws(CheckError) -> Outcome {
         var blocks = context.blockCount
         for case .shrinkFileSystem(let size) in actions { blocks = min(blocks, size) }
+        guard blocks >= RedoxFS.minimumBlocks else {
+            throw .repairFailed("the file system would have \(blocks) blocks, fewer than the \(RedoxFS.minimumBlocks) it needs")
+        }
         let oldUse = merge(usedByOldHeader(limit: blocks) + protected.map { $0.clamped(to: 0..<blocks) })
         let initialFree = complement(of: oldUse, within: RedoxFS.headerRing + 1..<blocks)
         let fs = FileSystem.openForRepair(

@@ -80,7 +80,8 @@ public final class Archiver {
     ) throws(ArchiveError) {
         let path = directory.path(of: name)
         if let problem = HostName.problem(name) {
-            throw .unstorable([ArchiveProblem(path: path, reason: problem)], total: 1)
+            // Checked by the scan already; the tree changed since.
+            throw .engine(path: path, .invalidArgument(problem))
         }
         if status.kind != .directory, status.linkCount > 1, let existing = linked[status.inode] {
             try store(path) { () throws(FileSystemError) in try fileSystem.link(existing, as: name, in: parent) }
@@ -93,7 +94,7 @@ public final class Archiver {
         case .symlink: type = .symlink
         case .socket: type = .socket
         case .fifo, .characterDevice, .blockDevice, .unknown:
-            throw .unstorable([ArchiveProblem(path: path, reason: "RedoxFS cannot store this kind of file")], total: 1)
+            throw .engine(path: path, .invalidArgument("RedoxFS cannot store this kind of file"))
         }
         let attributes = NodeAttributes(
             mode: type.rawValue | status.permissions, uid: status.uid, gid: status.gid,

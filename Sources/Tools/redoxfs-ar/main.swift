@@ -72,7 +72,8 @@ struct Archive: ParsableCommand {
                     file: passwordFile, prompt: "\(Self.tool): password: ", confirmation: "\(Self.tool): repeat password: ")
             }
             let fs = try DiskFormatter.format(disk, bootloaderPath: bootloader, password: password)
-            let archiver = Archiver(fileSystem: fs, excluding: excluded)
+            // The image may have been created just now (--size) inside the folder.
+            let archiver = Archiver(fileSystem: fs, excluding: DiskFile.inode(disk))
             archiver.copyRootMetadata = !keepRootMetadata
             if !quiet {
                 bar = ProgressBar(label: "archiving", totalBytes: summary.bytes, totalItems: summary.entries)

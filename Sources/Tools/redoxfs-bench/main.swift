@@ -51,9 +51,11 @@ extension Bench {
                     let result = try EngineBench(bytes: bytes, directory: directory, password: password).run()
                     let mb = Double(bytes) / 1e6
                     let label = password == nil ? "plain    " : "encrypted"
-                    print("engine \(label) \(ByteSize.describe(bytes)): write \(ByteSize.decimal(mb / result.writeSeconds, places: 1)) MB/s "
-                        + "(\(ByteSize.decimal(result.writeSeconds, places: 2)) s), read \(ByteSize.decimal(mb / result.readSeconds, places: 1)) MB/s "
-                        + "(\(ByteSize.decimal(result.readSeconds, places: 2)) s)")
+                    func rate(_ seconds: Double) -> String {
+                        "\(ByteSize.decimal(mb / seconds, places: 1)) MB/s (\(ByteSize.decimal(seconds, places: 2)) s)"
+                    }
+                    print("engine \(label) \(ByteSize.describe(bytes)): write \(rate(result.writeSeconds)), "
+                        + "read \(rate(result.readSeconds)), read again (page cache) \(rate(result.warmReadSeconds))")
                 }
                 var usage = rusage()
                 getrusage(RUSAGE_SELF.rawValue, &usage)

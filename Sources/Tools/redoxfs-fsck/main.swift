@@ -147,9 +147,11 @@ private func installSignalHandlers() {
 
 // fsck(8) wants status 16 for usage errors, not ArgumentParser's 64.
 do {
-    let command = try Fsck.parseAsRoot()
+    var command = try Fsck.parseAsRoot()
     guard let fsck = command as? Fsck else {
-        exit(FsckExitStatus.usageError)
+        // --help and the like come back as commands of their own.
+        try command.run()
+        exit(FsckExitStatus.clean)
     }
     installSignalHandlers()
     exit(fsck.execute())
