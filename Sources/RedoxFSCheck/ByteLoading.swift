@@ -16,9 +16,25 @@ enum ByteLoading {
         return value
     }
 
-    /// Whether every byte of `bytes[range]` is zero.
+    /// Whether every byte of `bytes[range]` is zero (eight bytes at a time).
     static func isZero(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
-        for i in range where bytes[i] != 0 { return false }
-        return true
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count)
+        return bytes.withUnsafeBytes { raw in
+            var offset = range.lowerBound
+            while offset + 8 <= range.upperBound {
+                if raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != 0 { return false }
+                offset += 8
+            }
+            while offset < range.upperBound {
+                if raw[offset] != 0 { return false }
+                offset += 1
+            }
+            return true
+        }
+    }
+
+    /// Whether the 16-byte block pointer at `offset` is null (its block index is zero).
+    static func isNullPointer(_ bytes: [UInt8], _ offset: Int) -> Bool {
+        bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) >> 8 == 0 }
     }
 }

@@ -52,6 +52,8 @@ struct CheckContext {
     var logReplayed = false
 
     private var lastProgress: UInt64 = 0
+    /// Output buffer for decoding compressed records (reused: records are only verified).
+    private var scratch = [UInt8](repeating: 0, count: RedoxFS.blockSize << 5)
 
     init(options: CheckOptions, observer: CheckObserver, reader: CheckBlockReader, header: Header, headerSlot: UInt64) {
         self.options = options
@@ -88,6 +90,25 @@ struct CheckContext {
         for index in problems.indices {
             if let node = problems[index].node { problems[index].path = path(of: node) }
         }
+    }
+
+    /// Decodes the compressed record in `stored` (length prefix already read) into the scratch
+    /// buffer, which holds at most `capacity` bytes; throws when it does not decode or fit.
+    mutating func decompress(_ stored: [UInt8], length: Int, capacity: Int) throws(LZ4Error) {
+        let codec = self.codec
+        var failure: LZ4Error?
+        stored.withUnsafeBufferPointer { input in
+            scratch.withUnsafeMutableBufferPointer { output in
+                do throws(LZ4Error) {
+                    _ = try codec.decompress(
+                        UnsafeBufferPointer(rebasing: input[2..<2 + length]),
+                        into: UnsafeMutableBufferPointer(rebasing: output[0..<min(capacity, output.count)]))
+                } catch {
+                    failure = error
+                }
+            }
+        }
+        if let failure { throw failure }
     }
 
     // MARK: Progress and cancellation

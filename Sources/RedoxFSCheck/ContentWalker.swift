@@ -36,7 +36,7 @@ struct ContentWalker {
         var tierBase: UInt64 = 0
         for (number, tier) in tiers.enumerated() {
             let span = UInt64(1) << (8 * UInt64(tier.depth))
-            for k in 0..<tier.count {
+            for k in 0..<tier.count where !ByteLoading.isNullPointer(node.data, (tier.first + k) * 16) {
                 let pointer = node.levelPointer(tier.first + k)
                 if pointer.isNull { continue }
                 let base = tierBase + UInt64(k) * span
@@ -137,7 +137,7 @@ struct ContentWalker {
             return
         }
         do {
-            _ = try context.codec.decompress(Array(stored[2..<2 + length]), outputCapacity: RedoxFS.blockSize << Int(logical))
+            try context.decompress(stored, length: length, capacity: RedoxFS.blockSize << Int(logical))
         } catch {
             context.report(
                 .recordBadCompression, "\(place) at block \(address.index) does not decode (\(error))",

@@ -7,16 +7,14 @@ extension Array where Element == UInt8 {
 
     @inline(__always)
     func le32(at offset: Int) -> UInt32 {
-        var value: UInt32 = 0
-        for i in 0..<4 { value |= UInt32(self[offset + i]) << (8 * UInt32(i)) }
-        return value
+        precondition(offset >= 0 && offset + 4 <= count)
+        return withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
     }
 
     @inline(__always)
     func le64(at offset: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for i in 0..<8 { value |= UInt64(self[offset + i]) << (8 * UInt64(i)) }
-        return value
+        precondition(offset >= 0 && offset + 8 <= count)
+        return withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
     }
 
     @inline(__always)
@@ -27,12 +25,14 @@ extension Array where Element == UInt8 {
 
     @inline(__always)
     mutating func storeLE32(_ value: UInt32, at offset: Int) {
-        for i in 0..<4 { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+        precondition(offset >= 0 && offset + 4 <= count)
+        withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self) }
     }
 
     @inline(__always)
     mutating func storeLE64(_ value: UInt64, at offset: Int) {
-        for i in 0..<8 { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        precondition(offset >= 0 && offset + 8 <= count)
+        withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self) }
     }
 
     /// Whether every byte in `range` is zero.
