@@ -23,12 +23,14 @@ extension CheckContext {
     /// decrypts and verifies them. Problems are reported here, with `where` saying which pointer it
     /// was ("record 5", "entry 3 of the root tree list") and `fix` what a repair would do about it.
     mutating func read(
-        _ pointer: BlockPointer, as structure: Structure, owner: BlockOwner, where place: String, fix: RepairAction?,
-        severity: Severity? = nil
+        _ pointer: BlockPointer, as structure: Structure, owner: BlockOwner, where describePlace: @autoclosure () -> String,
+        fix: RepairAction?, severity: Severity? = nil
     ) -> BlockRead {
         let address = pointer.address
         let node = owner.nodeID
-        let subject = "\(structure.name) pointer (\(place))"
+        // Words are only made for problems: this runs for every block of the file system.
+        var place: String { describePlace() }
+        var subject: String { "\(structure.name) pointer (\(place))" }
         do {
             try checkPointer(pointer, as: structure, blockCount: blockCount)
         } catch {

@@ -97,7 +97,7 @@ struct ContentWalker {
     private mutating func record(_ pointer: BlockPointer, index: UInt64, context: inout CheckContext) {
         let stale = index >= recordCount
         let address = pointer.address
-        let place = "record \(index) of node \(id)"
+        var place: String { "record \(index) of node \(id)" }
         let severity: Severity? = stale ? .warning : nil
         context.statistics.records += 1
         if stale {

@@ -26,12 +26,14 @@ final class BlockCache {
     }
 
     func insertDirty(_ index: UInt64, _ bytes: [UInt8], hash: UInt64? = nil) {
+        record(index)
         if let old = dirty.updateValue(bytes, forKey: index) { dirtyBytes -= old.count }
         dirtyBytes += bytes.count
         hashes[index] = hash ?? SeaHash.hash(bytes)
     }
 
     func removeDirty(_ index: UInt64) {
+        record(index)
         if let old = dirty.removeValue(forKey: index) {
             dirtyBytes -= old.count
             if blocks[index] == nil { hashes[index] = nil }
@@ -43,6 +45,8 @@ final class BlockCache {
         let written = dirty
         dirty.removeAll()
         dirtyBytes = 0
+        // A commit is never undone: operations commit only as their last step.
+        if journal != nil { journal = [] }
         for (index, bytes) in written {
             if bytes.count == RedoxFS.blockSize || keepRecords { insert(index, bytes, hash: hashes[index]) } else { remove(index) }
         }
@@ -74,20 +78,42 @@ final class BlockCache {
         if dirty[index] == nil { hashes[index] = nil }
     }
 
-    /// The write cache's state, to undo a failed operation.
-    struct DirtyState {
-        var dirty: [UInt64: [UInt8]]
-        var dirtyBytes: Int
-        var hashes: [UInt64: UInt64]
+    /// Changes to the write cache since `beginJournal`, newest last, so that a failed operation can
+    /// be undone without copying the whole cache.
+    private var journal: [(index: UInt64, dirty: [UInt8]?, hash: UInt64?)]?
+    private var journalDepth = 0
+
+    /// Starts recording changes (nested calls share the outermost journal); returns a mark.
+    func beginJournal() -> Int {
+        if journal == nil { journal = [] }
+        journalDepth += 1
+        return journal!.count
     }
 
-    var dirtyState: DirtyState {
-        get { DirtyState(dirty: dirty, dirtyBytes: dirtyBytes, hashes: hashes) }
-        set {
-            dirty = newValue.dirty
-            dirtyBytes = newValue.dirtyBytes
-            hashes = newValue.hashes
+    /// Stops recording at this nesting level, keeping the changes.
+    func endJournal() {
+        journalDepth -= 1
+        if journalDepth == 0 { journal = nil }
+    }
+
+    /// Undoes every change recorded after `mark`.
+    func rollBack(to mark: Int) {
+        guard let entries = journal, mark <= entries.count else { return }
+        for entry in entries[mark...].reversed() {
+            if let old = entry.dirty {
+                if let current = dirty.updateValue(old, forKey: entry.index) { dirtyBytes -= current.count }
+                dirtyBytes += old.count
+            } else if let current = dirty.removeValue(forKey: entry.index) {
+                dirtyBytes -= current.count
+            }
+            hashes[entry.index] = entry.hash
         }
+        journal!.removeLast(entries.count - mark)
+    }
+
+    private func record(_ index: UInt64) {
+        guard journal != nil else { return }
+        journal!.append((index, dirty[index], hashes[index]))
     }
 
     func removeAll() {

@@ -51,13 +51,16 @@ extension FileSystem {
         var pendingAllocations: [AllocEntry]
         var allocatedInTransaction: [UInt64: UInt8]
         var deferredFrees: [BlockAddress]
-        var cache: BlockCache.DirtyState
+        /// Position in the cache's journal.
+        var cacheMark: Int
     }
 
+    /// Saves the transaction state and starts journaling the write cache; pair with `restore` or
+    /// `discard`.
     func snapshot() -> TransactionSnapshot {
         TransactionSnapshot(
             working: working, allocatorState: allocatorState, pendingAllocations: pendingAllocations,
-            allocatedInTransaction: allocatedInTransaction, deferredFrees: deferredFrees, cache: cache.dirtyState)
+            allocatedInTransaction: allocatedInTransaction, deferredFrees: deferredFrees, cacheMark: cache.beginJournal())
     }
 
     func restore(_ snapshot: TransactionSnapshot) {
@@ -66,7 +69,12 @@ extension FileSystem {
         pendingAllocations = snapshot.pendingAllocations
         allocatedInTransaction = snapshot.allocatedInTransaction
         deferredFrees = snapshot.deferredFrees
-        cache.dirtyState = snapshot.cache
+        cache.rollBack(to: snapshot.cacheMark)
+        cache.endJournal()
+    }
+
+    func discard(_ snapshot: TransactionSnapshot) {
+        cache.endJournal()
     }
 
     /// Runs one operation under the lock: when it fails, everything it changed in the open
@@ -75,7 +83,9 @@ extension FileSystem {
         try lock.locked { () throws(FileSystemError) in
             let saved = snapshot()
             do throws(FileSystemError) {
-                return try body()
+                let result = try body()
+                discard(saved)
+                return result
             } catch {
                 restore(saved)
                 throw error
@@ -163,6 +173,7 @@ extension FileSystem {
         let saved = snapshot()
         do throws(FileSystemError) {
             try writeCommit(squash: forced)
+            discard(saved)
         } catch {
             restore(saved)
             throw error
