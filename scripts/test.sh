@@ -15,6 +15,10 @@ grep -q "error:" /tmp/redoxfs-build.log && { cat /tmp/redoxfs-build.log | tail -
 echo "== embedded Swift check of the format core"
 scripts/embedded-check.sh
 
+echo "== release build of the FUSE mount (the mount tests drive it; 100,000 fsx operations need its speed)"
+swift build -c release --product redoxfs --scratch-path .build-release 2>&1 | grep -E "error|warning:" || true
+export REDOXFS_MOUNT_BINARY="$PWD/.build-release/release/redoxfs" REDOXFS_FSX_OPS="${REDOXFS_FSX_OPS:-100000}"
+
 echo "== swift test"
 set +e
 swift test --skip-build > /tmp/redoxfs-test.log 2>&1

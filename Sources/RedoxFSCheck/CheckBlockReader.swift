@@ -11,7 +11,6 @@ struct CheckBlockReader: BlockReader {
     let cipher: OpenSSLXTS?
     /// Number of 4096-byte blocks read so far.
     private(set) var blocksRead: UInt64 = 0
-
     init(device: any StorageDevice, startBlock: UInt64, blockCount: UInt64, cipher: OpenSSLXTS?) {
         self.device = device
         self.startBlock = startBlock

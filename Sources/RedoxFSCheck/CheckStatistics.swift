@@ -30,6 +30,7 @@ public struct CheckStatistics: Codable, Sendable, Equatable {
 
 /// One slot of the header ring as pass 1 saw it.
 public struct HeaderSlotReport: Codable, Sendable, Equatable {
+    /// What a slot holds.
     public enum State: String, Codable, Sendable {
         /// All zero: never written.
         case empty

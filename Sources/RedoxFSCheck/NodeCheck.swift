@@ -5,7 +5,8 @@ enum NodeCheck {
     static func check(_ id: UInt32, pointer: BlockPointer, context: inout CheckContext) {
         context.nodeOrder.append(id)
         var summary = NodeSummary(state: .unreadable, block: pointer.address.index)
-        let read = context.read(pointer, as: .node, owner: .node(id), where: "node \(id)", fix: .removeNode(node: id))
+        let remove: RepairAction = id == RedoxFS.rootNodeID ? .recreateRoot : .removeNode(node: id)
+        let read = context.read(pointer, as: .node, owner: .node(id), where: "node \(id)", fix: remove)
         guard case .bytes(let bytes) = read else {
             context.nodes[id] = summary
             return
@@ -21,7 +22,7 @@ enum NodeCheck {
             context.report(
                 .nodeBadType,
                 "node \(id) at block \(block) has mode \(octal(node.mode)): type \(hex16(node.mode & Node.modeTypeMask)) is not a directory, file, symlink or socket",
-                block: block, structure: .node, node: id, fix: .removeNode(node: id))
+                block: block, structure: .node, node: id, fix: remove)
             return
         }
         summary.state = .readable

@@ -31,6 +31,9 @@ public enum RepairAction: Codable, Sendable, Hashable {
     case dropEntry(directory: UInt32, name: [UInt8])
     /// Remove node `node` from the tree (its block is unreadable or not a node).
     case removeNode(node: UInt32)
+    /// Store a new, empty root directory as node 1 (the old one is unreadable, missing or not a
+    /// directory); everything it held is reconnected under /lost+found.
+    case recreateRoot
     /// Cut file `node` to `size` bytes, before its first unreadable record; named in
     /// `/lost+found/damaged` by the report.
     case truncateFile(node: UInt32, size: UInt64)
@@ -47,7 +50,7 @@ public enum RepairAction: Codable, Sendable, Hashable {
         case .clearHeaderSlot, .rewriteHeader, .rebuildAllocator, .rebuildTreeFlags, .setLinkCount, .setBlockCount,
              .setDirectorySize, .clearNodeFields, .rebuildDirectory, .dropEntry, .clearStaleRecords, .reconnect, .duplicateBlocks:
             return true
-        case .fallBackToHeader, .shrinkFileSystem, .removeNode, .truncateFile:
+        case .fallBackToHeader, .shrinkFileSystem, .removeNode, .truncateFile, .recreateRoot:
             return false
         }
     }
@@ -68,6 +71,7 @@ public enum RepairAction: Codable, Sendable, Hashable {
         case .rebuildDirectory(let node): return "rebuild the index of directory \(node)"
         case .dropEntry(let directory, let name): return "remove entry '\(displayName(name))' from directory \(directory)"
         case .removeNode(let node): return "remove node \(node) from the tree"
+        case .recreateRoot: return "store a new, empty root directory (node 1)"
         case .truncateFile(let node, let size): return "cut node \(node) to \(size) bytes"
         case .clearStaleRecords(let node): return "drop the records of node \(node) beyond its end"
         case .reconnect(let node): return "reconnect node \(node) under /lost+found"

@@ -41,7 +41,7 @@ public struct RepairPlan: Sendable, Equatable {
         case .fallBackToHeader: return 0
         case .shrinkFileSystem: return 1
         case .rebuildTreeFlags: return 2
-        case .removeNode: return 3
+        case .removeNode, .recreateRoot: return 3
         case .dropEntry: return 4
         case .rebuildDirectory: return 5
         case .truncateFile: return 6

@@ -53,12 +53,17 @@ struct Repairer {
             if case .removeNode(let id) = action { return id } else { return nil }
         }
         if actions.contains(.rebuildTreeFlags) || !removals.isEmpty {
-            attempt(.rebuildTreeFlags) { () throws(FileSystemError) in try fs.repairRebuildNodeTree() }
+            // Unreadable nodes go only when their removal is allowed (-y).
+            let dropping = !removals.isEmpty || actions.contains(.recreateRoot)
+            attempt(.rebuildTreeFlags) { () throws(FileSystemError) in try fs.repairRebuildNodeTree(droppingNodes: dropping) }
             for id in removals {
                 attempt(.removeNode(node: id)) { () throws(FileSystemError) in
                     if (try? fs.node(id)) != nil { try fs.repairRemoveNode(id) }
                 }
             }
+        }
+        if actions.contains(.recreateRoot) {
+            attempt(.recreateRoot) { () throws(FileSystemError) in try fs.repairRecreateRoot() }
         }
         rebuildDirectories(actions, fs: fs)
         var recount: Set<UInt32> = []

@@ -22,10 +22,11 @@ struct TreePass {
             if root.state == .readable, root.kind != .directory {
                 context.report(
                     .rootNotDirectory, "node 1, the root, is not a directory", block: root.block, structure: .node,
-                    node: RedoxFS.rootNodeID)
+                    node: RedoxFS.rootNodeID, fix: .recreateRoot)
             }
         } else if !tree.isNull {
-            context.report(.rootMissing, "node 1, the root directory, is not in the node tree", structure: .treeList)
+            context.report(
+                .rootMissing, "node 1, the root directory, is not in the node tree", structure: .treeList, fix: .recreateRoot)
         }
     }
 

@@ -77,6 +77,11 @@ public enum MountDaemon {
                 return 1
             }
             log.switchToSystemLog()
+            // Descriptors the caller let us inherit would stay open as long as the daemon runs
+            // (a caller waiting for a pipe's end would wait for the unmount).
+            var keep: Set<Int32> = [fuse_session_fd(session)]
+            if let file = fileSystem.device as? FileDevice { keep.insert(file.descriptor) }
+            closeInheritedDescriptors(keeping: keep)
         }
 
         var timer: CommitTimer?
@@ -134,6 +139,23 @@ public enum MountDaemon {
             return nil
         }
         return session
+    }
+
+    /// Closes every descriptor above standard error except `keep`.
+    static func closeInheritedDescriptors(keeping keep: Set<Int32>) {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        var open: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if let descriptor = Int32(name) { open.append(descriptor) }
+        }
+        let own = dirfd(directory)
+        closedir(directory)
+        for descriptor in open where descriptor > 2 && descriptor != own && !keep.contains(descriptor) {
+            close(descriptor)
+        }
     }
 
     /// `path` with symbolic links and relative parts resolved, or nil when it does not exist.

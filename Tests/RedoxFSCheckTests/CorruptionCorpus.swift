@@ -78,6 +78,11 @@ extension DamageCase {
             try s.zero(block: try s.nodePointer(s.id(of: "/size-4097.bin")).address.index)
             return ["/size-4097.bin"]
         },
+        DamageCase(name: "bit flip in the root node", image: "ar", expected: [.checksumMismatch, .orphanNode], exitStatus: 4) { s, manifest in
+            try s.flipBit(block: try s.nodePointer(RedoxFS.rootNodeID).address.index, byte: 200)
+            // Everything comes back under /lost+found, by node number: every path changes.
+            return manifest.lines.map(\.path).filter { $0 != "/" }
+        },
         DamageCase(name: "wrong link count", image: "ar", expected: [.linkCount], exitStatus: 4, named: "/one") { s, _ in
             try s.rewriteNode(try s.id(of: "/one")) { $0.links = 3 }
             return []

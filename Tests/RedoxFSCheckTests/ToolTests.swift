@@ -63,6 +63,7 @@ import Testing
         // fsck(8) passes -a (taken as -p) and may pass -V and -C fd.
         let automatic = try Self.run(["-a", "-V", try CheckFixtures.copy("ar")], executable: link)
         #expect(automatic.status == 0, "\(automatic.output)\(automatic.error)")
+        #expect(try Self.run(["-n", "-C0", image], executable: link).status == 0)
         let usage = try Self.run(["-x"], executable: link)
         #expect(usage.status == FsckExitStatus.usageError)
         #expect(usage.error.contains("fsck.redoxfs"))

@@ -19,7 +19,7 @@ final class LifecycleTests: MountTestCase {
         XCTAssertEqual(try CommandRunner.check(["cat", mounted.mountpoint + "/file-\(SIGTERM)"]), "signal-\(SIGTERM)\n")
         try CommandRunner.check(["/bin/sh", "-c", "echo umount > '\(mounted.mountpoint)/file-umount'"])
         try CommandRunner.check(["umount", mounted.mountpoint])
-        try mounted.unmount()  // waits for the daemon's exit
+        try mounted.unmount()  // only waits for the daemon's exit now
         let manifest = try TestImages.dump(image)
         XCTAssertEqual(Set(manifest.entries.map(\.path)), ["/", "/file-\(SIGTERM)", "/file-\(SIGINT)", "/file-umount"])
         try TestImages.assertClean(image)

@@ -18,7 +18,9 @@ extension FileSystem {
             guard offset < end else { return }
             var changed = false
             if node.hasInlineData {
-                for i in Int(offset)..<Int(end) where node.data[i] != 0 {
+                // Inline content covers at most the inline area (a truncate may have grown the size past it).
+                let stop = Int(min(end, UInt64(min(RedoxFS.inlineDataSize, node.data.count))))
+                for i in Int(min(offset, UInt64(stop)))..<stop where node.data[i] != 0 {
                     node.data[i] = 0
                     changed = true
                 }

@@ -7,7 +7,8 @@ import RedoxFSFormat
 /// old header does not use, so a crash before the header write leaves the old file system intact.
 ///
 /// Unlike the ordinary operations these never read a block they do not have to: they are meant
-/// for trees with unreadable parts.
+/// for trees with unreadable parts. Each one is atomic: when it fails, the open transaction is as
+/// it was before the call.
 extension FileSystem {
     /// Opens `device` for a repair based on `header` (a valid header of the ring), allocating new
     /// blocks only from `freeExtents` (blocks the caller found unused by that header's tree).
@@ -43,18 +44,19 @@ extension FileSystem {
 
     // MARK: Node tree
 
-    /// Rebuilds the node tree's lists: drops children that cannot be read (tree lists and node
-    /// blocks), recomputes every flag, frees emptied lists. Only changed lists are rewritten.
-    public func repairRebuildNodeTree() throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+    /// Rebuilds the node tree's lists: drops tree lists that cannot be read (and, with
+    /// `droppingNodes`, node blocks that cannot be read or are not nodes), recomputes every flag,
+    /// frees emptied lists. Only changed lists are rewritten.
+    public func repairRebuildNodeTree(droppingNodes: Bool) throws(FileSystemError) {
+        try atomically { () throws(FileSystemError) in
             guard !working.tree.isNull else { return }
-            let rebuilt = try rebuildTreeList(working.tree, level: 3, prefix: 0)
+            let rebuilt = try rebuildTreeList(working.tree, level: 3, prefix: 0, droppingNodes: droppingNodes)
             working.tree = rebuilt.pointer
         }
     }
 
     private func rebuildTreeList(
-        _ pointer: BlockPointer, level: Int, prefix: UInt32
+        _ pointer: BlockPointer, level: Int, prefix: UInt32, droppingNodes: Bool
     ) throws(FileSystemError) -> (pointer: BlockPointer, full: Bool) {
         guard let bytes = readQuietly(pointer, as: .treeList) else { return (.null, false) }
         var list = TreeList(block: bytes)
@@ -64,14 +66,15 @@ extension FileSystem {
             let id = prefix | UInt32(i) << UInt32(8 * level)
             var flag: Bool
             if level == 0 {
-                if !child.isNull, id == 0 || readQuietly(child, as: .node).map({ Node(block: $0).kind == nil }) ?? true {
+                if !child.isNull, id == 0
+                    || (droppingNodes && readQuietly(child, as: .node).map({ Node(block: $0).kind == nil }) ?? true) {
                     child = .null
                 }
                 flag = !child.isNull || (id == 0 && list.flag(0))
             } else if child.isNull {
                 flag = false
             } else {
-                let rebuilt = try rebuildTreeList(child, level: level - 1, prefix: id)
+                let rebuilt = try rebuildTreeList(child, level: level - 1, prefix: id, droppingNodes: droppingNodes)
                 child = rebuilt.pointer
                 flag = !child.isNull && rebuilt.full
             }
@@ -95,12 +98,31 @@ extension FileSystem {
 
     /// Removes node `id`'s tree slot (its blocks are left to the rebuilt allocation log).
     public func repairRemoveNode(_ id: UInt32) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in try removeNode(id) }
+        try atomically { () throws(FileSystemError) in try removeNode(id) }
+    }
+
+    /// Stores a new, empty root directory as node 1 (mode 0o40755, owned by root), replacing
+    /// whatever node 1 was, or inserting it when the tree has none.
+    public func repairRecreateRoot() throws(FileSystemError) {
+        try atomically { () throws(FileSystemError) in
+            let now = clock()
+            var root = Node(mode: NodeKind.directory.rawValue | 0o755, uid: 0, gid: 0, seconds: now.seconds, nanoseconds: now.nanoseconds)
+            root.links = 1
+            let (lists, _) = try treePath(NodeID(RedoxFS.rootNodeID))
+            if lists[3].pointers[NodeID(RedoxFS.rootNodeID).index(atLevel: 0)].isNull {
+                let id = try insertNode(root)
+                guard id == RedoxFS.rootNodeID else {
+                    throw .invalidArgument("the node tree has no free slot for node 1 (got \(id))")
+                }
+            } else {
+                try saveNode(RedoxFS.rootNodeID, root)
+            }
+        }
     }
 
     /// Changes node `id` and saves it.
     public func repairChangeNode(_ id: UInt32, _ change: (inout Node) -> Void) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             var node = try loadNode(id)
             change(&node)
             try saveNode(id, node)
@@ -112,7 +134,7 @@ extension FileSystem {
     /// Replaces the index of directory `id` by a new one holding `entries` (valid, distinct
     /// names); the old blocks are not read.
     public func repairRebuildDirectory(_ id: UInt32, entries: [DirectoryEntry]) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             var node = try loadNode(id)
             guard node.isDirectory else { throw .invalidArgument("node \(id) is not a directory") }
             node.data = [UInt8](repeating: 0, count: RedoxFS.inlineDataSize)
@@ -125,7 +147,7 @@ extension FileSystem {
 
     /// Adds `entry` to directory `directory` without touching the named node's link count.
     public func repairInsertEntry(_ entry: DirectoryEntry, into directory: UInt32) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             var node = try loadNode(directory)
             guard node.isDirectory else { throw .invalidArgument("node \(directory) is not a directory") }
             try insertEntry(entry, into: &node)
@@ -138,7 +160,7 @@ extension FileSystem {
     /// Drops every record of node `id` from index `count` on (and the indirect lists left empty),
     /// reading only the indirect lists that straddle the cut. The size is not changed.
     public func repairCutRecords(_ id: UInt32, keeping count: UInt64) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             var node = try loadNode(id)
             guard !node.isDirectory, !node.hasInlineData else { return }
             var base: UInt64 = 0
@@ -181,7 +203,7 @@ extension FileSystem {
 
     /// Gives node `id` its own copy of every record whose blocks are in `shared`.
     public func repairCopyRecords(_ id: UInt32, sharing shared: Set<UInt64>) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             var node = try loadNode(id)
             guard !node.isDirectory, !node.hasInlineData, !shared.isEmpty else { return }
             var base: UInt64 = 0
@@ -226,7 +248,7 @@ extension FileSystem {
     /// Recounts node `id`'s `blocks` from what its level area reaches and, for a directory, its
     /// size from its index and leaf blocks.
     public func repairRecount(_ id: UInt32) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try atomically { () throws(FileSystemError) in
             var node = try loadNode(id)
             var visited: Set<UInt64> = []
             var extents: [Range<UInt64>] = []

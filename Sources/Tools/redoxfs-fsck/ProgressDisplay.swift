@@ -44,9 +44,10 @@ final class ProgressDisplay {
     private func write(_ descriptor: Int32, _ text: String) {
         var text = text
         text.withUTF8 { buffer in
+            guard let base = buffer.baseAddress else { return }
             var done = 0
             while done < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + done, buffer.count - done)
+                let written = Glibc.write(descriptor, base + done, buffer.count - done)
                 if written <= 0 { return }
                 done += written
             }

@@ -145,9 +145,19 @@ private func installSignalHandlers() {
     signal(SIGTERM, handler)
 }
 
+/// The arguments, with e2fsck's attached forms split (`-C0` → `-C 0`) as fsck(8) may pass them.
+func normalizedArguments() -> [String] {
+    CommandLine.arguments.dropFirst().flatMap { argument -> [String] in
+        if argument.hasPrefix("-C"), argument.count > 2, argument.dropFirst(2).allSatisfy(\.isNumber) {
+            return ["-C", String(argument.dropFirst(2))]
+        }
+        return [argument]
+    }
+}
+
 // fsck(8) wants status 16 for usage errors, not ArgumentParser's 64.
 do {
-    var command = try Fsck.parseAsRoot()
+    var command = try Fsck.parseAsRoot(normalizedArguments())
     guard let fsck = command as? Fsck else {
         // --help and the like come back as commands of their own.
         try command.run()

@@ -64,10 +64,11 @@ final class MountedImage {
         return false
     }
 
-    /// Unmounts with `fusermount3 -u` and waits for the daemon's final commit and exit; fails
-    /// unless it exits 0.
+    /// Unmounts with `fusermount3 -u` (unless something else unmounted it already) and waits for
+    /// the daemon's final commit and exit; fails unless it exits 0.
     func unmount(timeout: TimeInterval = 180) throws {
         guard isMounted else { return }
+        guard Self.isMountpoint(mountpoint) else { return try waitForExit(timeout: timeout) }
         let result = try CommandRunner.run(["fusermount3", "-u", mountpoint], timeout: 60)
         guard result.status == 0 else {
             forceUnmount()
@@ -141,8 +142,28 @@ class MountTestCase: XCTestCase {
             }
         }
         mounts.removeAll()
+        if let scratch { Self.removeLeftovers(under: scratch.path) }
         scratch?.remove()
         super.tearDown()
+    }
+
+    /// Detaches any mount under `folder` and kills any daemon serving an image there (both can
+    /// only come from this test: a background mount whose test failed half-way).
+    static func removeLeftovers(under folder: String) {
+        if let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) {
+            for line in table.split(separator: "\n") {
+                let fields = line.split(separator: " ")
+                if fields.count > 4, fields[4].hasPrefix(folder) {
+                    _ = try? CommandRunner.run(["fusermount3", "-u", "-z", String(fields[4])], timeout: 30)
+                }
+            }
+        }
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), pid != getpid(),
+                  let command = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8),
+                  command.contains("redoxfs"), command.contains(folder) else { continue }
+            kill(pid, SIGKILL)
+        }
     }
 
     /// The scratch folder (set up by `setUpWithError`).

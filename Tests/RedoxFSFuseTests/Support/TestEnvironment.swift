@@ -13,34 +13,28 @@ enum TestEnvironment {
 
     static func script(_ name: String) -> String { scripts.appendingPathComponent(name).path }
 
-    /// The folder of the built products the tests run from (.build/<triple>/debug).
+    /// The folder of the built products the tests run from (.build/<triple>/debug): the folder
+    /// of the running test executable.
     static var productsFolder: URL {
-        var url = Bundle.main.bundleURL
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { url = bundle.bundleURL }
-        return url.deletingLastPathComponent()
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? ProcessInfo.processInfo.arguments[0]
+        return URL(fileURLWithPath: executable).deletingLastPathComponent()
     }
 
-    /// The `redoxfs` binary under test: `REDOXFS_MOUNT_BINARY` when set; else the release build
-    /// next to this debug build when it is at least as new (CI builds it, see scripts/test.sh),
-    /// since the 100,000-operation exerciser needs its speed; else the debug build.
+    /// The `redoxfs` binary under test: `REDOXFS_MOUNT_BINARY` when set (scripts/test.sh points
+    /// it at a release build: the 100,000-operation exerciser needs its speed), else the build
+    /// next to the tests.
     static let mountBinary: String = {
-        if let override = ProcessInfo.processInfo.environment["REDOXFS_MOUNT_BINARY"] { return override }
-        let debug = productsFolder.appendingPathComponent("redoxfs").path
-        let release = productsFolder.deletingLastPathComponent().appendingPathComponent("release/redoxfs").path
-        if let releaseDate = modificationDate(release), let debugDate = modificationDate(debug), releaseDate >= debugDate {
-            return release
+        if let override = ProcessInfo.processInfo.environment["REDOXFS_MOUNT_BINARY"], !override.isEmpty {
+            return override
         }
-        if FileManager.default.isExecutableFile(atPath: debug) { return debug }
+        let beside = productsFolder.appendingPathComponent("redoxfs").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         return packageRoot.appendingPathComponent(".build/debug/redoxfs").path
     }()
 
     /// Whether the binary under test is an optimised build.
     static var isReleaseBinary: Bool { mountBinary.contains("/release/") }
-
-    static func modificationDate(_ path: String) -> Date? {
-        guard FileManager.default.isExecutableFile(atPath: path) else { return nil }
-        return (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-    }
 
     /// Skips the test unless FUSE mounts work here (root, /dev/fuse, fusermount3, python3).
     static func requireFuse() throws {
