@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "RedoxFSCheck", dependencies: ["RedoxFS"]),
 
         // Crash and stress testing: seeded workloads over the recording device.
-        .target(name: "RedoxFSStress", dependencies: ["RedoxFS"]),
+        .target(name: "RedoxFSStress", dependencies: ["RedoxFS", "RedoxFSCheck"]),
 
         // Tool logic shared by the executables: archiving a host tree, cloning, progress bars,
         // size parsing, disk files.

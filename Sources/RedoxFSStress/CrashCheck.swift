@@ -1,4 +1,5 @@
 import RedoxFS
+import RedoxFSCheck
 
 /// Runs a workload on a recording device, then rebuilds the device at every cut point (with
 /// several subsets of the writes in flight) and checks each image: it opens without repair, its
@@ -27,6 +28,8 @@ public struct CrashCheck {
     public var operations = 60
     /// Random subsets of the in-flight writes tried per cut point (besides "all" and "none").
     public var subsets = 2
+    /// Also run the checker (`redoxfs-fsck -n`) on every image.
+    public var checkWithFsck = true
 
     public init() {}
 
@@ -104,6 +107,19 @@ public struct CrashCheck {
             listing = try TreeListing.of(fs)
         } catch {
             throw fail("the image does not read back: \(error)")
+        }
+        if checkWithFsck {
+            var options = CheckOptions(password: password)
+            options.dataKeys = fs.keys
+            let report: CheckReport
+            do {
+                report = try FileSystemChecker.check(device: MemoryDevice(bytes: bytes), options: options)
+            } catch {
+                throw fail("redoxfs-fsck could not check the image: \(error)")
+            }
+            guard report.exitStatus == 0, report.problems.isEmpty else {
+                throw fail("redoxfs-fsck -n: status \(report.exitStatus), \(report.problems.prefix(3).map { "\($0)" })")
+            }
         }
         guard space.isClean else {
             throw fail("space accounting: shared \(space.shared.prefix(5)), used but free \(space.usedButFree.prefix(5)), leaked \(space.leaked.prefix(5))")
