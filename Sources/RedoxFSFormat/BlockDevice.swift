@@ -67,18 +67,26 @@ public struct DeviceBlockReader<Device: BlockDevice, Cipher: XTSCipher>: BlockRe
     }
 
     public mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8] {
-        try checkPointer(pointer, as: structure, blockCount: blockCount)
-        let address = pointer.address
-        var bytes = try device.readBlocks(at: startBlock + address.index, count: Int(address.blockCount))
-        if let cipher {
-            bytes.withUnsafeMutableBufferPointer {
-                cipher.decrypt($0, firstUnit: address.index, unitSize: RedoxFS.blockSize)
-            }
-        }
-        let actual = SeaHash.hash(bytes)
-        guard actual == pointer.hash else {
-            throw .hashMismatch(structure, block: address.index, expected: pointer.hash, actual: actual)
-        }
-        return bytes
+        try readVerifiedBlock(pointer, as: structure, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
     }
+}
+
+/// Reads the block `pointer` names from `device` (whose file system starts at `startBlock` and
+/// holds `blockCount` blocks), decrypts it when `cipher` is set, and checks it against the
+/// pointer's hash: the one read rule of the format (spec §6).
+public func readVerifiedBlock<Device: BlockDevice, Cipher: XTSCipher>(
+    _ pointer: BlockPointer, as structure: Structure, from device: inout Device, startBlock: UInt64,
+    blockCount: UInt64, cipher: Cipher?
+) throws(FormatError) -> [UInt8] {
+    try checkPointer(pointer, as: structure, blockCount: blockCount)
+    let address = pointer.address
+    var bytes = try device.readBlocks(at: startBlock + address.index, count: Int(address.blockCount))
+    if let cipher {
+        bytes.withUnsafeMutableBufferPointer { cipher.decrypt($0, firstUnit: address.index, unitSize: RedoxFS.blockSize) }
+    }
+    let actual = SeaHash.hash(bytes)
+    guard actual == pointer.hash else {
+        throw .hashMismatch(structure, block: address.index, expected: pointer.hash, actual: actual)
+    }
+    return bytes
 }

@@ -38,7 +38,7 @@ final class DurabilityTests: MountTestCase {
         let state = folder.path("state.json")
         var mounted = try mount(image)
         let report = try CommandRunner.python(
-            "stress.py", [mounted.mountpoint + "/stress", "--writers", "8", "--readers", "3", "--rounds", "150", "--record", state],
+            "stress.py", [mounted.mountpoint + "/stress", "--writers", "8", "--readers", "3", "--rounds", "400", "--record", state],
             timeout: 1200)
         print(report.trimmingCharacters(in: .whitespacesAndNewlines))
         try mounted.unmount()
@@ -77,7 +77,8 @@ final class DurabilityTests: MountTestCase {
             XCTAssertGreaterThanOrEqual(durableCount(journal), 40 * round, "the writer made too little progress")
             try TestImages.assertClean(image)
             let remounted = try mount(image, at: "mnt-\(round)-check")
-            try CommandRunner.python("crashwriter.py", [remounted.mountpoint + "/data", journal, "--verify"])
+            let report = try CommandRunner.python("crashwriter.py", [remounted.mountpoint + "/data", journal, "--verify"])
+            print("kill -9 round \(round): " + report.trimmingCharacters(in: .whitespacesAndNewlines))
             try remounted.unmount()
         }
     }

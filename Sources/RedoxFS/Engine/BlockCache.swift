@@ -142,20 +142,9 @@ public struct CachedBlockReader: BlockReader {
         if let cached = cache.lookup(address.index, hash: pointer.hash), cached.count == address.byteCount {
             return cached
         }
-        var bytes: [UInt8]
-        do {
-            bytes = try device.readBlocks(at: startBlock + address.index, count: Int(address.blockCount))
-            if let cipher {
-                bytes.withUnsafeMutableBufferPointer {
-                    cipher.decrypt($0, firstUnit: address.index, unitSize: RedoxFS.blockSize)
-                }
-            }
-        }
-        let actual = SeaHash.hash(bytes)
-        guard actual == pointer.hash else {
-            throw .hashMismatch(structure, block: address.index, expected: pointer.hash, actual: actual)
-        }
-        if structure != .record { cache.insert(address.index, bytes, hash: actual) }
+        let bytes = try readVerifiedBlock(
+            pointer, as: structure, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
+        if structure != .record { cache.insert(address.index, bytes, hash: pointer.hash) }
         return bytes
     }
 }

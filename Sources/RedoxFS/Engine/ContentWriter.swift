@@ -81,14 +81,19 @@ extension FileSystem {
         }
         if same && !(old.isNull == false && record >= node.recordCount) { return false }
         for i in 0..<bytes.count { content[within + i] = bytes[i] }
+        try replaceRecord(record, old: old, with: content, node: &node)
+        return true
+    }
+
+    /// Stores `content` as record `record` in place of `old` (freed afterwards), charging `node`.
+    private func replaceRecord(_ record: UInt64, old: BlockPointer, with content: [UInt8], node: inout Node) throws(FileSystemError) {
         var owner: Node? = node
         let pointer = try storeRecord(content, owner: &owner)
         node = owner!
         try setRecordPointer(record, to: pointer, in: &node)
-        var discharge: Node? = node
-        release(old, owner: &discharge)
-        node = discharge!
-        return true
+        owner = node
+        release(old, owner: &owner)
+        node = owner!
     }
 
     /// Stores a record's logical content (a power-of-two multiple of 4096 bytes), compressed when
@@ -192,13 +197,7 @@ extension FileSystem {
         // Keep the smallest level that holds the remaining bytes.
         let level = BlockLevel.forBytes(within)
         content.removeLast(content.count - (RedoxFS.blockSize << Int(level)))
-        var owner: Node? = node
-        let pointer = try storeRecord(content, owner: &owner)
-        node = owner!
-        try setRecordPointer(record, to: pointer, in: &node)
-        var discharge: Node? = node
-        release(old, owner: &discharge)
-        node = discharge!
+        try replaceRecord(record, old: old, with: content, node: &node)
     }
 
     private func freeRecord(_ record: UInt64, of node: inout Node) throws(FileSystemError) {

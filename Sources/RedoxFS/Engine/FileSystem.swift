@@ -198,6 +198,29 @@ public final class FileSystem {
         return try withReader { (reader) throws(FormatError) in try reader.read(node, at: offset, into: buffer, codec: codec) }
     }
 
+    /// Calls `body` with `node`'s content in order, in chunks of up to `chunkSize` bytes, with the
+    /// offset of each; stops at the end of the file.
+    public func forEachChunk(
+        of node: Node, chunkSize: Int = 1 << 20, _ body: (UnsafeRawBufferPointer, UInt64) throws(FileSystemError) -> Void
+    ) throws(FileSystemError) {
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        var offset: UInt64 = 0
+        while offset < node.size {
+            var failure: FileSystemError?
+            buffer.withUnsafeMutableBytes { raw in
+                do throws(FileSystemError) {
+                    let count = try read(node, at: offset, into: raw)
+                    if count == 0 { offset = node.size; return }
+                    try body(UnsafeRawBufferPointer(rebasing: raw[0..<count]), offset)
+                    offset += UInt64(count)
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+        }
+    }
+
     /// The target of symbolic link `id`.
     public func readLink(_ id: UInt32) throws(FileSystemError) -> [UInt8] {
         try lock.locked { () throws(FileSystemError) in

@@ -63,23 +63,12 @@ public struct TreeExporter {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .system(operation: "create", path: path, errno: errno) }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: UInt64 = 0
-        while offset < node.size {
-            var failure: FileSystemError?
-            var count = 0
-            buffer.withUnsafeMutableBytes { raw in
-                do throws(FileSystemError) { count = try fileSystem.read(node, at: offset, into: raw) } catch { failure = error }
+        try fileSystem.forEachChunk(of: node) { (chunk, offset) throws(FileSystemError) in
+            // All-zero chunks stay holes.
+            guard chunk.contains(where: { $0 != 0 }) else { return }
+            guard pwrite(fd, chunk.baseAddress, chunk.count, off_t(offset)) == chunk.count else {
+                throw .system(operation: "write", path: path, errno: errno)
             }
-            if let failure { throw failure }
-            if count == 0 { break }
-            // Leave all-zero chunks as holes.
-            let isHole = buffer.withUnsafeBytes { raw in !raw[0..<count].contains { $0 != 0 } }
-            if !isHole {
-                let written = buffer.withUnsafeBytes { pwrite(fd, $0.baseAddress, count, off_t(offset)) }
-                guard written == count else { throw .system(operation: "write", path: path, errno: errno) }
-            }
-            offset += UInt64(count)
         }
         if ftruncate(fd, off_t(node.size)) != 0 { throw .system(operation: "truncate", path: path, errno: errno) }
     }

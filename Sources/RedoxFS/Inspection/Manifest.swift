@@ -155,19 +155,7 @@ public struct Manifest: Codable, Sendable {
 
     static func contentDigest(_ fs: FileSystem, node: Node) throws(FileSystemError) -> String {
         var digest = SHA256Digest()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: UInt64 = 0
-        while offset < node.size {
-            var failure: FileSystemError?
-            var count = 0
-            buffer.withUnsafeMutableBytes { raw in
-                do throws(FileSystemError) { count = try fs.read(node, at: offset, into: raw) } catch { failure = error }
-            }
-            if let failure { throw failure }
-            if count == 0 { break }
-            buffer.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            offset += UInt64(count)
-        }
+        try fs.forEachChunk(of: node) { chunk, _ in digest.update(chunk) }
         return digest.finalizeHex()
     }
 }
