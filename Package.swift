@@ -63,12 +63,15 @@ let package = Package(
             dependencies: ["RedoxFS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // What the test targets share: the upstream fixtures, running the built tools.
+        .target(name: "RedoxFSTestSupport", dependencies: ["RedoxFS"]),
+
         .testTarget(name: "RedoxFSFormatTests", dependencies: ["RedoxFSFormat"]),
         .testTarget(name: "RedoxFSFuseTests", dependencies: ["RedoxFS", "RedoxFSFuse", "RedoxFSCheck"], exclude: ["Scripts"]),
-        .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS"]),
+        .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS", "RedoxFSTestSupport"]),
         .testTarget(
             name: "RedoxFSTests",
-            dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4"]
+            dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTestSupport", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4"]
         ),
     ] + tools.map {
         .executableTarget(

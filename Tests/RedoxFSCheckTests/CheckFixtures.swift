@@ -1,109 +1,12 @@
 import Foundation
 import RedoxFS
 import RedoxFSCheck
+import RedoxFSTestSupport
 
-/// The upstream reference images in ../shared/fixtures/redoxfs-0.9.1 for the checker's tests
-/// (the same approach as RedoxFSTests/Fixtures.swift): unpacked once per run into a temporary
-/// folder, copied for every test that damages or repairs one.
-enum CheckFixtures {
-    static let password = Array("correct horse".utf8)
+/// The shared fixtures, as the checker's tests use them.
+typealias CheckFixtures = Fixtures
 
-    /// Every image with whether it is encrypted.
-    static let images: [(name: String, encrypted: Bool)] = [
-        ("mkfs-empty", false), ("mkfs-empty-encrypted", true), ("ar", false), ("encrypted-fuse", true),
-        ("ar-encrypted-lib", true), ("resized", false), ("fuse-modified", false), ("clone", false),
-        ("ar-htree2", false), ("htree2-fuse-modified", false),
-    ]
-
-    static func isEncrypted(_ name: String) -> Bool { images.first { $0.name == name }?.encrypted ?? false }
-
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static let directory: URL = {
-        if let override = ProcessInfo.processInfo.environment["REDOXFS_FIXTURES"] {
-            return URL(fileURLWithPath: override)
-        }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/redoxfs-0.9.1")
-    }()
-
-    static let scratch: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("redoxfs-check-fixtures-\(getpid())")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
-    private static let lock = NSLock()
-
-    /// The unpacked image `name` (read-only use).
-    static func image(_ name: String) throws -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        let target = scratch.appendingPathComponent("\(name).img")
-        if !FileManager.default.fileExists(atPath: target.path) {
-            let partial = target.path + ".part"
-            try run("/usr/bin/env", ["zstd", "-q", "-d", "-f", directory.appendingPathComponent("\(name).img.zst").path, "-o", partial])
-            try FileManager.default.moveItem(atPath: partial, toPath: target.path)
-        }
-        return target.path
-    }
-
-    /// A private writable copy of image `name` in a fresh folder.
-    static func copy(_ name: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redoxfs-check-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let target = folder.appendingPathComponent("\(name).img").path
-        try run("/bin/cp", ["--sparse=always", try image(name), target])
-        return target
-    }
-
-    /// A new empty image file of `bytes` bytes.
-    static func emptyImage(bytes: UInt64, name: String = "generated") throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redoxfs-check-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let target = folder.appendingPathComponent("\(name).img").path
-        _ = FileManager.default.createFile(atPath: target, contents: nil)
-        guard truncate(target, off_t(bytes)) == 0 else { throw FixtureError.commandFailed("truncate \(target)") }
-        return target
-    }
-
-    static func manifest(_ name: String) throws -> String {
-        try String(contentsOf: directory.appendingPathComponent("\(name).manifest.txt"), encoding: .utf8)
-    }
-
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> (status: Int32, output: Data, error: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = inp
-        try process.run()
-        if let input { inp.fileHandleForWriting.write(input) }
-        try? inp.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if executable != "/bin/cp" && !arguments.contains("zstd") { return (process.terminationStatus, outData, errData) }
-        guard process.terminationStatus == 0 else {
-            throw FixtureError.commandFailed("\(executable) \(arguments.joined(separator: " ")): \(String(decoding: errData, as: UTF8.self))")
-        }
-        return (0, outData, errData)
-    }
-
-    enum FixtureError: Error { case commandFailed(String) }
-
-    /// The built executable `tool` (from the same build folder as the tests).
-    static func tool(_ tool: String) -> String {
-        var url = Bundle.main.bundleURL
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { url = bundle.bundleURL }
-        let candidate = url.deletingLastPathComponent().appendingPathComponent(tool).path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        return packageRoot.appendingPathComponent(".build-fsck/debug/\(tool)").path
-    }
-
+extension Fixtures {
     /// Checks the image at `path` in-process.
     static func check(
         _ path: String, password: [UInt8]? = nil, repair: RepairMode = .none, scrub: Bool = false
@@ -112,13 +15,5 @@ enum CheckFixtures {
         defer { device.close() }
         return try FileSystemChecker.check(
             device: device, options: CheckOptions(repair: repair, scrub: scrub, password: password))
-    }
-
-    /// SHA-256 of the whole file at `path`.
-    static func digest(_ path: String) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        var digest = SHA256Digest()
-        data.withUnsafeBytes { digest.update($0) }
-        return digest.finalizeHex()
     }
 }

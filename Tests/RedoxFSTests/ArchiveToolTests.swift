@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 @testable import RedoxFS
 import RedoxFSTools
+import RedoxFSTestSupport
 import Testing
 
 /// redoxfs-ar and redoxfs-mkfs as programs: round trips of a generated tree (plain and

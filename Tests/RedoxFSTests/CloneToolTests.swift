@@ -1,5 +1,6 @@
 import Foundation
 @testable import RedoxFS
+import RedoxFSTestSupport
 import Testing
 
 /// redoxfs-clone: the clone of a fixture lists the same tree (ids, blocks and uuid aside).

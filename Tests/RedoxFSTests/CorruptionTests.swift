@@ -1,5 +1,6 @@
 import Foundation
 @testable import RedoxFS
+import RedoxFSTestSupport
 import Testing
 
 /// Damaged copies of the fixtures give typed errors that name the structure and block.

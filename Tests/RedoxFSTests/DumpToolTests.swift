@@ -1,4 +1,5 @@
 import Foundation
+import RedoxFSTestSupport
 import Testing
 
 /// `redoxfs-dump` as a person runs it: output, passwords from a file or a pipe, errors and exit codes.

@@ -1,5 +1,6 @@
 import Foundation
 import RedoxFS
+import RedoxFSTestSupport
 import Testing
 
 /// `redoxfs-extract`'s exporter: the tree it writes lists exactly as upstream's source tree.

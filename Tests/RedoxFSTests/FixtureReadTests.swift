@@ -1,5 +1,6 @@
 import Foundation
 import RedoxFS
+import RedoxFSTestSupport
 import Testing
 
 /// Every upstream fixture, dumped by the engine, equals its manifest byte for byte.

@@ -1,5 +1,6 @@
 import Foundation
 @testable import RedoxFS
+import RedoxFSTestSupport
 import Testing
 
 /// Every upstream fixture, opened read-write, changed by a scripted sequence, closed and reopened,

@@ -1,6 +1,7 @@
 import Foundation
 @testable import RedoxFS
 import RedoxFSStress
+import RedoxFSTestSupport
 import Testing
 
 /// Damaged images of every kind open and walk to a typed error or a clean result, never a crash

@@ -1,5 +1,6 @@
 import Foundation
 @testable import RedoxFS
+import RedoxFSTestSupport
 import Testing
 
 /// Our write path lays directories out as upstream does: replaying an upstream archive's creations

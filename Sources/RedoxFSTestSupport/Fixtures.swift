@@ -2,28 +2,29 @@ import Foundation
 import RedoxFS
 
 /// The upstream reference images in ../shared/fixtures/redoxfs-0.9.1, unpacked once per test run
-/// into a temporary folder (never copied into the repository).
-enum Fixtures {
-    static let password = Array("correct horse".utf8)
+/// into a temporary folder (never copied into the repository), and helpers every test target
+/// shares: private copies, manifests, running the built tools.
+public enum Fixtures {
+    public static let password = Array("correct horse".utf8)
 
     /// Every image with whether it is encrypted.
-    static let images: [(name: String, encrypted: Bool)] = [
+    public static let images: [(name: String, encrypted: Bool)] = [
         ("mkfs-empty", false), ("mkfs-empty-encrypted", true), ("ar", false), ("encrypted-fuse", true),
         ("ar-encrypted-lib", true), ("resized", false), ("fuse-modified", false), ("clone", false),
         ("ar-htree2", false), ("htree2-fuse-modified", false),
     ]
 
-    static let packageRoot = URL(fileURLWithPath: #filePath)
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static let directory: URL = {
+    public static let directory: URL = {
         if let override = ProcessInfo.processInfo.environment["REDOXFS_FIXTURES"] {
             return URL(fileURLWithPath: override)
         }
         return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/redoxfs-0.9.1")
     }()
 
-    static let scratch: URL = {
+    public static let scratch: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("redoxfs-fixtures-\(getpid())")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
@@ -32,7 +33,7 @@ enum Fixtures {
     private static let lock = NSLock()
 
     /// The path of the unpacked image `name` (e.g. "ar"), named `name.img` as in the manifests.
-    static func image(_ name: String) throws -> String {
+    public static func image(_ name: String) throws -> String {
         lock.lock()
         defer { lock.unlock() }
         let target = scratch.appendingPathComponent("\(name).img")
@@ -45,7 +46,7 @@ enum Fixtures {
     }
 
     /// A private writable copy of image `name`, in a fresh folder, keeping the `name.img` file name.
-    static func copy(_ name: String) throws -> String {
+    public static func copy(_ name: String) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redoxfs-copy-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let target = folder.appendingPathComponent("\(name).img").path
@@ -53,12 +54,12 @@ enum Fixtures {
         return target
     }
 
-    static func manifest(_ name: String) throws -> String {
+    public static func manifest(_ name: String) throws -> String {
         try String(contentsOf: directory.appendingPathComponent("\(name).manifest.txt"), encoding: .utf8)
     }
 
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> (status: Int32, output: Data, error: Data) {
+    public static func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> (status: Int32, output: Data, error: Data) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -79,16 +80,36 @@ enum Fixtures {
         return (0, outData, errData)
     }
 
-    enum FixtureError: Error { case commandFailed(String) }
+    public enum FixtureError: Error { case commandFailed(String) }
+
+    public static func isEncrypted(_ name: String) -> Bool { images.first { $0.name == name }?.encrypted ?? false }
+
+    /// A new empty image file of `bytes` bytes, named `name.img` in a fresh folder.
+    public static func emptyImage(bytes: UInt64, name: String = "generated") throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redoxfs-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let target = folder.appendingPathComponent("\(name).img").path
+        _ = FileManager.default.createFile(atPath: target, contents: nil)
+        guard truncate(target, off_t(bytes)) == 0 else { throw FixtureError.commandFailed("truncate \(target)") }
+        return target
+    }
+
+    /// SHA-256 of the whole file at `path`.
+    public static func digest(_ path: String) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        var digest = SHA256Digest()
+        data.withUnsafeBytes { digest.update($0) }
+        return digest.finalizeHex()
+    }
 
     /// Opens fixture `name` read-only, with the password when it is encrypted.
-    static func open(_ name: String, path: String? = nil) throws -> FileSystem {
+    public static func open(_ name: String, path: String? = nil) throws -> FileSystem {
         let encrypted = images.first { $0.name == name }?.encrypted ?? false
         return try FileSystem(path: path ?? image(name), readOnly: true, password: encrypted ? password : nil)
     }
 
     /// The built executable `tool` (from the same build folder as the tests).
-    static func tool(_ tool: String) -> String {
+    public static func tool(_ tool: String) -> String {
         var url = Bundle.main.bundleURL
         for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { url = bundle.bundleURL }
         let candidate = url.deletingLastPathComponent().appendingPathComponent(tool).path
