@@ -78,7 +78,7 @@ extension FuseBridge {
             let done = try fileSystem.exclusively { () throws(FileSystemError) in
                 let node = try fileSystem.node(id)
                 guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
-                return try fileSystem.read(node, at: UInt64(offset), into: buffer)
+                return try fileSystem.readBulk(node, at: UInt64(offset), into: buffer)
             }
             fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), done)
         }

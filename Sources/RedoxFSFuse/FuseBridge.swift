@@ -11,15 +11,17 @@ import RedoxFSFormat
 ///
 /// Called from several libfuse worker threads at once; the engine serialises on its own lock,
 /// and this type keeps no other mutable state.
-public final class FuseBridge: @unchecked Sendable {
-    public let fileSystem: FileSystem
+final class FuseBridge: @unchecked Sendable {
+    let fileSystem: FileSystem
     /// How long the kernel may cache names and attributes: nothing changes the file system
     /// behind the kernel's back, so this can be long.
     let cacheSeconds: Double
     let writebackCache: Bool
     let log: DaemonLog
+    /// Called once the connection is negotiated (set before the request loop starts).
+    var onInitialized: (@Sendable () -> Void)?
 
-    public init(fileSystem: FileSystem, writebackCache: Bool, cacheSeconds: Double = 3600, log: DaemonLog) {
+    init(fileSystem: FileSystem, writebackCache: Bool, cacheSeconds: Double = 3600, log: DaemonLog) {
         self.fileSystem = fileSystem
         self.writebackCache = writebackCache && fileSystem.isWritable
         self.cacheSeconds = cacheSeconds
@@ -34,7 +36,7 @@ public final class FuseBridge: @unchecked Sendable {
             try body()
         } catch {
             let code = error.errno
-            if code == EIO { log.error("\(operation): \(error)") }
+            if code == EIO { log.requestError("\(operation): \(error)") }
             fuse_reply_err(request, code)
         }
     }
@@ -136,5 +138,6 @@ extension FuseBridge {
         connection.pointee.max_background = 64
         connection.pointee.congestion_threshold = 48
         connection.pointee.time_gran = 1
+        onInitialized?()
     }
 }

@@ -67,6 +67,9 @@ public enum MountDaemon {
             fileSystem.close()
             return 1
         }
+        if let device = ReadaheadTuner.device(of: configuration.mountpoint) {
+            bridge.onInitialized = { ReadaheadTuner.raise(device: device) }
+        }
         if !configuration.foreground {
             // The parent exits 0 here; the child keeps serving.
             guard fuse_daemonize(0) == 0 else {
