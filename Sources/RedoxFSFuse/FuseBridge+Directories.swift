@@ -9,8 +9,7 @@ import RedoxFSFormat
 extension FuseBridge {
     func opendir(_ request: fuse_req_t?, inode: fuse_ino_t, info: UnsafeMutablePointer<fuse_file_info>?) {
         serve(request, "opendir") { () throws(FileSystemError) in
-            let id = try nodeID(inode)
-            guard try fileSystem.node(id).isDirectory else { throw .format(.notDirectory) }
+            let id = try fileSystem.exclusively { () throws(FileSystemError) in try resolveDirectory(inode).id }
             guard let info else { throw .invalidArgument("opendir without file info") }
             info.pointee.fh = DirectoryListing(directory: id).handle()
             info.pointee.cache_readdir = 0
@@ -27,13 +26,15 @@ extension FuseBridge {
     /// filled. Each entry carries the offset of the one after it.
     func readdir(_ request: fuse_req_t?, inode: fuse_ino_t, size: Int, offset: off_t, info: UnsafeMutablePointer<fuse_file_info>?, plus: Bool) {
         serve(request, plus ? "readdirplus" : "readdir") { () throws(FileSystemError) in
-            let id = try nodeID(inode)
+            let id = InodeNumbers.nodeID(of: inode)
             guard let listing = info.flatMap({ DirectoryListing.from(handle: $0.pointee.fh) }), listing.directory == id else {
                 throw .system(operation: "readdir", path: "", errno: EBADF)
             }
             guard offset >= 0 else { throw .system(operation: "readdir", path: "", errno: EINVAL) }
             if offset == 0 || !listing.isLoaded {
-                listing.entries = try fileSystem.entries(of: id)
+                listing.entries = try fileSystem.exclusively { () throws(FileSystemError) in
+                    try fileSystem.entries(of: try resolveDirectory(inode).id)
+                }
                 listing.isLoaded = true
             }
             let capacity = max(0, min(size, 4 << 20))

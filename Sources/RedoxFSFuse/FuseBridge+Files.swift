@@ -25,14 +25,14 @@ extension FuseBridge {
 
     func open(_ request: fuse_req_t?, inode: fuse_ino_t, info: UnsafeMutablePointer<fuse_file_info>?) {
         serve(request, "open") { () throws(FileSystemError) in
-            let id = try nodeID(inode)
             let truncate = (info?.pointee.flags ?? 0) & O_TRUNC != 0
-            try fileSystem.exclusively { () throws(FileSystemError) in
-                let node = try fileSystem.node(id)
+            let id = try fileSystem.exclusively { () throws(FileSystemError) in
+                let (id, node) = try resolve(inode)
                 guard !node.isDirectory else { throw .system(operation: "open", path: "", errno: EISDIR) }
                 // FUSE_CAP_ATOMIC_O_TRUNC: the kernel leaves O_TRUNC to open.
                 if truncate && node.size != 0 { try fileSystem.truncate(id, to: 0) }
                 fileSystem.retain(id)
+                return id
             }
             prepare(info)
             if fuse_reply_open(request, info) != 0 {
@@ -59,14 +59,14 @@ extension FuseBridge {
 
     func release(_ request: fuse_req_t?, inode: fuse_ino_t) {
         serve(request, "release") { () throws(FileSystemError) in
-            try fileSystem.releaseHandle(try nodeID(inode))
+            // An open node is retained, so its id still names it: no tag to check.
+            try fileSystem.releaseHandle(InodeNumbers.nodeID(of: inode))
             fuse_reply_err(request, 0)
         }
     }
 
     func read(_ request: fuse_req_t?, inode: fuse_ino_t, size: Int, offset: off_t) {
         serve(request, "read") { () throws(FileSystemError) in
-            let id = try nodeID(inode)
             guard offset >= 0 else { throw .system(operation: "read", path: "", errno: EINVAL) }
             let count = min(size, 64 << 20)
             guard count > 0 else {
@@ -76,7 +76,7 @@ extension FuseBridge {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
             defer { buffer.deallocate() }
             let done = try fileSystem.exclusively { () throws(FileSystemError) in
-                let node = try fileSystem.node(id)
+                let node = try resolve(inode).node
                 guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
                 return try fileSystem.readBulk(node, at: UInt64(offset), into: buffer)
             }
@@ -86,13 +86,14 @@ extension FuseBridge {
 
     func write(_ request: fuse_req_t?, inode: fuse_ino_t, bytes: UnsafePointer<CChar>?, size: Int, offset: off_t) {
         serve(request, "write") { () throws(FileSystemError) in
-            let id = try nodeID(inode)
             guard offset >= 0 else { throw .system(operation: "write", path: "", errno: EINVAL) }
             guard size > 0, let bytes else {
                 fuse_reply_write(request, 0)
                 return
             }
-            let written = try fileSystem.write(id, at: UInt64(offset), UnsafeRawBufferPointer(start: bytes, count: size))
+            let written = try fileSystem.exclusively { () throws(FileSystemError) in
+                try fileSystem.write(try resolve(inode).id, at: UInt64(offset), UnsafeRawBufferPointer(start: bytes, count: size))
+            }
             fuse_reply_write(request, written)
         }
     }
@@ -117,14 +118,13 @@ extension FuseBridge {
     /// modes (collapse, insert, unshare) are not supported.
     func fallocate(_ request: fuse_req_t?, inode: fuse_ino_t, mode: Int32, offset: off_t, length: off_t) {
         serve(request, "fallocate") { () throws(FileSystemError) in
-            let id = try nodeID(inode)
             guard offset >= 0, length > 0 else { throw .system(operation: "fallocate", path: "", errno: EINVAL) }
             let start = UInt64(offset)
             let (end, overflow) = start.addingReportingOverflow(UInt64(length))
             guard !overflow else { throw .system(operation: "fallocate", path: "", errno: EFBIG) }
             let keepSize = mode & FallocateMode.keepSize != 0
             try fileSystem.exclusively { () throws(FileSystemError) in
-                let node = try fileSystem.node(id)
+                let (id, node) = try resolve(inode)
                 guard !node.isDirectory else { throw .system(operation: "fallocate", path: "", errno: EISDIR) }
                 switch mode & ~FallocateMode.keepSize {
                 case 0:

@@ -15,10 +15,10 @@ enum RenameFlags {
 extension FuseBridge {
     func lookup(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?) {
         serve(request, "lookup") { () throws(FileSystemError) in
-            let parentID = try nodeID(parent)
             let bytes = try self.name(name)
             let found: (id: UInt32, node: Node)? = try fileSystem.exclusively { () throws(FileSystemError) in
-                guard let id = try fileSystem.find(bytes, in: parentID) else { return nil }
+                let directory = try resolveDirectory(parent)
+                guard let id = try fileSystem.find(bytes, in: directory.id) else { return nil }
                 return (id, try fileSystem.node(id))
             }
             if let found {
@@ -35,15 +35,14 @@ extension FuseBridge {
 
     func getattr(_ request: fuse_req_t?, inode: fuse_ino_t) {
         serve(request, "getattr") { () throws(FileSystemError) in
-            let id = try nodeID(inode)
-            var attributes = NodeAttributes.stat(of: try fileSystem.node(id), id: id)
+            let resolved = try fileSystem.exclusively { () throws(FileSystemError) in try resolve(inode) }
+            var attributes = NodeAttributes.stat(of: resolved.node, id: resolved.id)
             fuse_reply_attr(request, &attributes, cacheSeconds)
         }
     }
 
     func setattr(_ request: fuse_req_t?, inode: fuse_ino_t, attributes: UnsafeMutablePointer<stat>?, toSet: Int32) {
         serve(request, "setattr") { () throws(FileSystemError) in
-            let id = try nodeID(inode)
             guard let attributes else { throw .invalidArgument("setattr without attributes") }
             let wanted = attributes.pointee
             var changes = AttributeChanges()
@@ -66,7 +65,10 @@ extension FuseBridge {
                 changes.modificationTime = Timestamp(wanted.st_mtim)
             }
             // FUSE_SET_ATTR_CTIME is ignored: the format's ctime is a birth time and never changes.
-            let node = try fileSystem.setAttributes(id, changes)
+            let (id, node) = try fileSystem.exclusively { () throws(FileSystemError) in
+                let id = try resolve(inode).id
+                return (id, try fileSystem.setAttributes(id, changes))
+            }
             var reply = NodeAttributes.stat(of: node, id: id)
             fuse_reply_attr(request, &reply, cacheSeconds)
         }
@@ -74,7 +76,9 @@ extension FuseBridge {
 
     func readlink(_ request: fuse_req_t?, inode: fuse_ino_t) {
         serve(request, "readlink") { () throws(FileSystemError) in
-            var target = try fileSystem.readLink(try nodeID(inode))
+            var target = try fileSystem.exclusively { () throws(FileSystemError) in
+                try fileSystem.readLink(try resolve(inode).id)
+            }
             guard !target.contains(0) else { throw .format(.malformed(.record, block: 0, .fieldOutOfRange)) }
             target.append(0)
             target.withUnsafeBufferPointer { buffer in
@@ -85,11 +89,9 @@ extension FuseBridge {
 
     /// Makes a node of `mode` (type and permission bits) named `name` in `parent`, owned by the caller.
     func make(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?, mode: UInt16) throws(FileSystemError) -> (id: UInt32, node: Node) {
-        let parentID = try nodeID(parent)
         let bytes = try self.name(name)
         return try fileSystem.exclusively { () throws(FileSystemError) in
-            let parentNode = try fileSystem.node(parentID)
-            guard parentNode.isDirectory else { throw .format(.notDirectory) }
+            let (parentID, parentNode) = try resolveDirectory(parent)
             let isDirectory = mode & Node.modeTypeMask == NodeKind.directory.rawValue
             let owner = newOwnership(request, parent: parentNode, directory: isDirectory)
             let id = try fileSystem.create(bytes, in: parentID, mode: mode | owner.extraMode, uid: owner.uid, gid: owner.gid)
@@ -128,11 +130,9 @@ extension FuseBridge {
             let targetBytes = target.withMemoryRebound(to: UInt8.self, capacity: strlen(target)) {
                 Array(UnsafeBufferPointer(start: $0, count: strlen(target)))
             }
-            let parentID = try nodeID(parent)
             let bytes = try self.name(name)
             let made = try fileSystem.exclusively { () throws(FileSystemError) -> (UInt32, Node) in
-                let parentNode = try fileSystem.node(parentID)
-                guard parentNode.isDirectory else { throw .format(.notDirectory) }
+                let (parentID, parentNode) = try resolveDirectory(parent)
                 let owner = newOwnership(request, parent: parentNode, directory: false)
                 let id = try fileSystem.createSymlink(bytes, in: parentID, target: targetBytes, uid: owner.uid, gid: owner.gid)
                 return (id, try fileSystem.node(id))
@@ -144,14 +144,20 @@ extension FuseBridge {
 
     func unlink(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?) {
         serve(request, "unlink") { () throws(FileSystemError) in
-            try fileSystem.unlink(try self.name(name), in: try nodeID(parent))
+            let bytes = try self.name(name)
+            try fileSystem.exclusively { () throws(FileSystemError) in
+                try fileSystem.unlink(bytes, in: try resolveDirectory(parent).id)
+            }
             fuse_reply_err(request, 0)
         }
     }
 
     func rmdir(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?) {
         serve(request, "rmdir") { () throws(FileSystemError) in
-            try fileSystem.removeDirectory(try self.name(name), in: try nodeID(parent))
+            let bytes = try self.name(name)
+            try fileSystem.exclusively { () throws(FileSystemError) in
+                try fileSystem.removeDirectory(bytes, in: try resolveDirectory(parent).id)
+            }
             fuse_reply_err(request, 0)
         }
     }
@@ -168,19 +174,24 @@ extension FuseBridge {
             case RenameFlags.exchange: mode = .exchange
             default: throw .system(operation: "rename", path: "", errno: EINVAL)  // RENAME_WHITEOUT, combinations
             }
-            try fileSystem.rename(try self.name(name), in: try nodeID(parent), to: try self.name(newName), in: try nodeID(newParent), mode: mode)
+            let oldBytes = try self.name(name)
+            let newBytes = try self.name(newName)
+            try fileSystem.exclusively { () throws(FileSystemError) in
+                let from = try resolveDirectory(parent).id
+                let to = try resolveDirectory(newParent).id
+                try fileSystem.rename(oldBytes, in: from, to: newBytes, in: to, mode: mode)
+            }
             fuse_reply_err(request, 0)
         }
     }
 
     func link(_ request: fuse_req_t?, inode: fuse_ino_t, newParent: fuse_ino_t, newName: UnsafePointer<CChar>?) {
         serve(request, "link") { () throws(FileSystemError) in
-            let id = try nodeID(inode)
             let bytes = try self.name(newName)
-            let parentID = try nodeID(newParent)
-            let node = try fileSystem.exclusively { () throws(FileSystemError) in
-                try fileSystem.link(id, as: bytes, in: parentID)
-                return try fileSystem.node(id)
+            let (id, node) = try fileSystem.exclusively { () throws(FileSystemError) in
+                let id = try resolve(inode).id
+                try fileSystem.link(id, as: bytes, in: try resolveDirectory(newParent).id)
+                return (id, try fileSystem.node(id))
             }
             var reply = entry(for: id, node)
             fuse_reply_entry(request, &reply)

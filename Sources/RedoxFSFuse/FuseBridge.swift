@@ -41,10 +41,22 @@ final class FuseBridge: @unchecked Sendable {
         }
     }
 
-    /// The engine node id for a FUSE inode number.
-    func nodeID(_ inode: fuse_ino_t) throws(FileSystemError) -> UInt32 {
-        guard inode > 0, inode <= fuse_ino_t(UInt32.max) else { throw .format(.noSuchNode(0)) }
-        return UInt32(inode)
+    /// The node a FUSE handle names, with its id; ENOENT when that node is gone (its id may
+    /// name a newer node by now, see `InodeNumbers`). Call it inside `fileSystem.exclusively`, so
+    /// the node cannot change before the request is done with it.
+    func resolve(_ handle: fuse_ino_t) throws(FileSystemError) -> (id: UInt32, node: Node) {
+        let id = InodeNumbers.nodeID(of: handle)
+        guard id > 0 else { throw .format(.noSuchNode(0)) }
+        let node = try fileSystem.node(id)
+        guard InodeNumbers.matches(handle, id: id, node) else { throw .format(.noSuchNode(id)) }
+        return (id, node)
+    }
+
+    /// The directory a FUSE handle names (ENOTDIR for anything else).
+    func resolveDirectory(_ handle: fuse_ino_t) throws(FileSystemError) -> (id: UInt32, node: Node) {
+        let resolved = try resolve(handle)
+        guard resolved.node.isDirectory else { throw .format(.notDirectory) }
+        return resolved
     }
 
     /// The bytes of a name the kernel passed; refuses names the format cannot hold.
@@ -63,31 +75,15 @@ final class FuseBridge: @unchecked Sendable {
         return (context.pointee.uid, context.pointee.gid)
     }
 
-    /// The entry reply for node `id` (attributes, generation, cache times).
+    /// The entry reply for node `id` (handle, attributes, generation, cache times).
     func entry(for id: UInt32, _ node: Node) -> fuse_entry_param {
         var entry = fuse_entry_param()
-        entry.ino = fuse_ino_t(id)
+        entry.ino = InodeNumbers.handle(for: id, node)
         entry.generation = NodeAttributes.generation(of: node)
         entry.attr = NodeAttributes.stat(of: node, id: id)
         entry.attr_timeout = cacheSeconds
         entry.entry_timeout = cacheSeconds
         return entry
-    }
-
-    /// Looks up `name` in `parent` and loads the node, as one step.
-    func child(_ name: [UInt8], in parent: UInt32) throws(FileSystemError) -> (id: UInt32, node: Node) {
-        try fileSystem.exclusively { () throws(FileSystemError) in
-            guard let id = try fileSystem.find(name, in: parent) else {
-                throw .system(operation: "lookup", path: String(decoding: name, as: UTF8.self), errno: ENOENT)
-            }
-            return (id, try fileSystem.node(id))
-        }
-    }
-
-    /// Replies with the entry of a node just made (and loads it under the same lock).
-    func replyEntry(_ request: fuse_req_t?, id: UInt32) throws(FileSystemError) {
-        var reply = entry(for: id, try fileSystem.node(id))
-        fuse_reply_entry(request, &reply)
     }
 
     /// The owner and group a new node in `parent` gets, and the mode bits it inherits: the

@@ -63,18 +63,26 @@ final class DurabilityTests: MountTestCase {
         let journal = folder.path("journal.txt")
         for round in 1...2 {
             let mounted = try mount(image, at: "mnt-\(round)")
+            let data = mounted.mountpoint + "/data"
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            let baseline = durableCount(journal)
             let writer = Process()
             writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            writer.arguments = ["python3", TestEnvironment.script("crashwriter.py"), mounted.mountpoint + "/data", journal]
+            writer.arguments = ["python3", TestEnvironment.script("crashwriter.py"), data, journal]
             writer.standardOutput = FileHandle.nullDevice
             try writer.run()
             // Let it make a good number of files durable, then pull the plug on the daemon.
             let deadline = Date().addingTimeInterval(120)
-            while durableCount(journal) < 40 * round && Date() < deadline && writer.isRunning { usleep(50_000) }
+            while durableCount(journal) < baseline + 40 && Date() < deadline && writer.isRunning { usleep(50_000) }
             usleep(UInt32.random(in: 0..<300_000))
             mounted.kill9()
+            let writerDeadline = Date().addingTimeInterval(60)
+            while writer.isRunning && Date() < writerDeadline { usleep(50_000) }
+            if writer.isRunning { writer.terminate() }
             writer.waitUntilExit()
-            XCTAssertGreaterThanOrEqual(durableCount(journal), 40 * round, "the writer made too little progress")
+            mounted.detach()
+            XCTAssertEqual(writer.terminationStatus, 0, "the writer did not stop on the dead mount")
+            XCTAssertGreaterThanOrEqual(durableCount(journal), baseline + 40, "the writer made too little progress")
             try TestImages.assertClean(image)
             let remounted = try mount(image, at: "mnt-\(round)-check")
             let report = try CommandRunner.python("crashwriter.py", [remounted.mountpoint + "/data", journal, "--verify"])

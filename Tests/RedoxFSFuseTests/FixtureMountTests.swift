@@ -34,6 +34,7 @@ final class FixtureMountTests: MountTestCase {
             break
         }
         try TestImages.assertClean(image, password: encrypted ? TestImages.fixturePassword : nil, allowWarnings: true)
+        try FileManager.default.removeItem(atPath: image)  // the scratch folder lives in memory
     }
 
     func testEveryFixtureReadOnly() throws {

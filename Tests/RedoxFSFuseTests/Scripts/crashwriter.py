@@ -6,11 +6,16 @@ Original test code for RedoxFSKit.
 
     crashwriter.py DIR JOURNAL            write until an error (the mount is gone)
     crashwriter.py DIR JOURNAL --verify   check a remounted DIR against the journal
+
+DIR must exist already (made on the mount by the caller): the writer never creates it, so once
+the mount is gone it cannot write into the directory underneath. It also stops by itself after
+20,000 operations or 300 seconds.
 """
 import hashlib
 import os
 import random
 import sys
+import time
 
 
 def data_for(name, generation):
@@ -29,8 +34,9 @@ def write(directory, journal):
         journal.flush()
         os.fsync(journal.fileno())
 
+    started = time.time()
     try:
-        while True:
+        while counter < 20000 and time.time() - started < 300:
             counter += 1
             action = rng.random()
             if live and action < 0.15:
@@ -64,6 +70,8 @@ def write(directory, journal):
     except OSError as error:
         print(f"crashwriter: stopped after {counter} operations: {error}")
         return 0
+    print(f"crashwriter: stopped after {counter} operations without an error (the mount never died)")
+    return 1
 
 
 def verify(directory, journal_path):
@@ -99,7 +107,9 @@ def main():
     directory, journal_path = sys.argv[1], sys.argv[2]
     if "--verify" in sys.argv:
         return verify(directory, journal_path)
-    os.makedirs(directory, exist_ok=True)
+    if not os.path.isdir(directory):
+        print(f"crashwriter: {directory} does not exist")
+        return 1
     with open(journal_path, "a") as journal:
         return write(directory, journal)
 

@@ -335,6 +335,49 @@ def sparse_files(root):
         assert source.read(4096) == bytes(4096)
 
 
+def _churn(directory, number, seconds):
+    end = time.time() + seconds
+    counter = 0
+    while time.time() < end:
+        path = os.path.join(directory, f"c{number}-{counter % 5}")
+        with open(path, "wb") as out:
+            out.write(b"x" * (counter % 7000))
+        os.unlink(path)
+        counter += 1
+
+
+def _race_reader(directory, seconds, errors):
+    end = time.time() + seconds
+    while time.time() < end:
+        for name in os.listdir(directory):
+            try:
+                os.stat(os.path.join(directory, name))
+                with open(os.path.join(directory, name), "rb") as source:
+                    source.read()
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                errors.put(repr(error))
+                return
+
+
+@check
+def reused_node_ids_never_give_eio(root):
+    # Node ids come back lowest-free: files deleted while others look them up must read as gone
+    # (ENOENT), never as a broken inode (EIO).
+    import multiprocessing
+    directory = os.path.join(root, "churn")
+    os.mkdir(directory)
+    errors = multiprocessing.Queue()
+    workers = [multiprocessing.Process(target=_churn, args=(directory, n, 3)) for n in range(3)]
+    workers += [multiprocessing.Process(target=_race_reader, args=(directory, 3, errors)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors.empty(), f"a reader failed: {errors.get()}"
+
+
 @check
 def locks_work(root):
     import fcntl

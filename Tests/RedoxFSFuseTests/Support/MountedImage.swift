@@ -88,10 +88,15 @@ final class MountedImage {
         }
     }
 
-    /// Kills the daemon with SIGKILL (no final commit) and removes the dead mount.
+    /// Kills the daemon with SIGKILL (no final commit). The dead mount stays attached (every
+    /// access fails with ENOTCONN) until `detach()`, so nobody writes into the folder beneath.
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// Removes a mount whose daemon is gone.
+    func detach() {
         _ = try? CommandRunner.run(["fusermount3", "-u", "-z", mountpoint], timeout: 30)
         isMounted = false
     }
@@ -147,8 +152,8 @@ class MountTestCase: XCTestCase {
         super.tearDown()
     }
 
-    /// Detaches any mount under `folder` and kills any daemon serving an image there (both can
-    /// only come from this test: a background mount whose test failed half-way).
+    /// Detaches any mount under `folder` and kills any process working there (a daemon or a
+    /// helper script; both can only come from this test, which failed half-way).
     static func removeLeftovers(under folder: String) {
         if let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) {
             for line in table.split(separator: "\n") {
@@ -161,7 +166,7 @@ class MountTestCase: XCTestCase {
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry), pid != getpid(),
                   let command = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8),
-                  command.contains("redoxfs"), command.contains(folder) else { continue }
+                  command.contains(folder) else { continue }
             kill(pid, SIGKILL)
         }
     }
