@@ -67,7 +67,9 @@ let package = Package(
         .target(name: "RedoxFSTestSupport", dependencies: ["RedoxFS"]),
 
         .testTarget(name: "RedoxFSFormatTests", dependencies: ["RedoxFSFormat"]),
-        .testTarget(name: "RedoxFSFuseTests", dependencies: ["RedoxFS", "RedoxFSFuse", "RedoxFSCheck"], exclude: ["Scripts"]),
+        .testTarget(
+            name: "RedoxFSFuseTests", dependencies: ["RedoxFS", "RedoxFSFuse", "RedoxFSCheck", "RedoxFSTestSupport"],
+            exclude: ["Scripts"]),
         .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS", "RedoxFSTestSupport"]),
         .testTarget(
             name: "RedoxFSTests",

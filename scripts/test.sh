@@ -21,7 +21,7 @@ export REDOXFS_MOUNT_BINARY="$PWD/.build-release/release/redoxfs" REDOXFS_FSX_OP
 
 echo "== swift test"
 set +e
-swift test --skip-build > /tmp/redoxfs-test.log 2>&1
+timeout --kill-after=60 2400 swift test --skip-build > /tmp/redoxfs-test.log 2>&1
 status=$?
 set -e
 grep -E "✘|error:|recorded an issue" /tmp/redoxfs-test.log | head -n 80 || true

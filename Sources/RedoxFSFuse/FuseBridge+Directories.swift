@@ -31,47 +31,68 @@ extension FuseBridge {
                 throw .system(operation: "readdir", path: "", errno: EBADF)
             }
             guard offset >= 0 else { throw .system(operation: "readdir", path: "", errno: EINVAL) }
-            if offset == 0 || !listing.isLoaded {
-                listing.entries = try fileSystem.exclusively { () throws(FileSystemError) in
-                    try fileSystem.entries(of: try resolveDirectory(inode).id)
-                }
-                listing.isLoaded = true
-            }
             let capacity = max(0, min(size, 4 << 20))
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(capacity, 1), alignment: 8)
             defer { buffer.deallocate() }
-            var used = 0
-            var position = Int(min(offset, off_t(Int.max)))
-            while position < listing.count, let base = buffer.baseAddress {
-                let item = listing.item(at: position)
-                let node: Node? = position < 2 ? try? fileSystem.node(id) : try? fileSystem.node(item.nodeID)
-                var name = item.name
-                name.append(0)
-                let needed = name.withUnsafeBufferPointer { raw in
-                    raw.withMemoryRebound(to: CChar.self) { cName -> Int in
-                        let target = (base + used).assumingMemoryBound(to: CChar.self)
-                        let room = capacity - used
-                        if plus {
-                            var entry = fuse_entry_param()
-                            if let node {
-                                entry = self.entry(for: item.nodeID, node)
-                            } else {
-                                entry.attr.st_ino = ino_t(item.nodeID)  // a plain entry, no lookup
-                            }
-                            return fuse_add_direntry_plus(request, target, room, cName.baseAddress, &entry, off_t(position + 1))
-                        }
-                        var attributes = Glibc.stat()
-                        attributes.st_ino = ino_t(item.nodeID)
-                        if let node { attributes.st_mode = mode_t(NodeAttributes.fileType(of: node)) }
-                        return fuse_add_direntry(request, target, room, cName.baseAddress, &attributes, off_t(position + 1))
-                    }
+            let used = try fileSystem.exclusively { () throws(FileSystemError) in
+                let directory = try resolveDirectory(inode)
+                if offset == 0 || !listing.isLoaded {
+                    listing.entries = try fileSystem.entries(of: directory.id)
+                    listing.isLoaded = true
                 }
-                if needed > capacity - used { break }
-                used += needed
-                position += 1
+                return fill(buffer, capacity: capacity, request: request, from: Int(min(offset, off_t(Int.max))),
+                            listing: listing, directory: directory, plus: plus)
             }
             fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), used)
         }
+    }
+
+    /// Packs the listing's entries from `position` into `buffer`; returns the bytes used. Runs
+    /// under the engine lock. The listing was read when the pass started, so for readdirplus an
+    /// entry whose name no longer leads to the same node goes out as a plain entry: the kernel
+    /// must not cache a name for a node it no longer names.
+    private func fill(
+        _ buffer: UnsafeMutableRawBufferPointer, capacity: Int, request: fuse_req_t?, from position: Int,
+        listing: DirectoryListing, directory: (id: UInt32, node: Node), plus: Bool
+    ) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var used = 0
+        var position = position
+        while position < listing.count {
+            let item = listing.item(at: position)
+            var node: Node?
+            if position < 2 {
+                node = directory.node
+            } else if let current = try? fileSystem.find(item.name, in: directory.id), current == item.nodeID {
+                node = try? fileSystem.node(item.nodeID)
+            }
+            let next = off_t(position + 1)
+            let room = capacity - used
+            let target = (base + used).assumingMemoryBound(to: CChar.self)
+            let needed = (item.name + [0]).withUnsafeBufferPointer { raw in
+                raw.withMemoryRebound(to: CChar.self) { name -> Int in
+                    if plus {
+                        var entry = fuse_entry_param()
+                        if let node, position >= 2 {
+                            entry = self.entry(for: item.nodeID, node)
+                        } else {
+                            // "." and "..", and entries gone stale: a plain entry, no lookup.
+                            entry.attr.st_ino = ino_t(item.nodeID)
+                            if let node { entry.attr.st_mode = mode_t(NodeAttributes.fileType(of: node)) }
+                        }
+                        return fuse_add_direntry_plus(request, target, room, name.baseAddress, &entry, next)
+                    }
+                    var attributes = Glibc.stat()
+                    attributes.st_ino = ino_t(item.nodeID)
+                    if let node { attributes.st_mode = mode_t(NodeAttributes.fileType(of: node)) }
+                    return fuse_add_direntry(request, target, room, name.baseAddress, &attributes, next)
+                }
+            }
+            if needed > room { break }
+            used += needed
+            position += 1
+        }
+        return used
     }
 
     func fsyncdir(_ request: fuse_req_t?) {

@@ -21,13 +21,14 @@ final class DamagedImageTests: MountTestCase {
                 continue
             }
             served += 1
+            // Absolute paths only: if the mount were gone, nothing may land in the working directory.
             let walk = """
-                cd "$1"
-                find . -type f -exec cat {} + > /dev/null 2>&1
-                ls -laR . > /dev/null 2>&1
-                rm -rf many nested 2> /dev/null
-                echo new > newfile 2> /dev/null
-                cp -r names names-copy 2> /dev/null
+                m="$1"
+                find "$m/" -type f -exec cat {} + > /dev/null 2>&1
+                ls -laR "$m/" > /dev/null 2>&1
+                rm -rf "$m/many" "$m/nested" 2> /dev/null
+                echo new > "$m/newfile" 2> /dev/null
+                cp -r "$m/names" "$m/names-copy" 2> /dev/null
                 exit 0
                 """
             try CommandRunner.check(["/bin/sh", "-c", walk, "walk", mounted.mountpoint], timeout: 300)

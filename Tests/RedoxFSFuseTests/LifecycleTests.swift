@@ -46,6 +46,16 @@ final class LifecycleTests: MountTestCase {
         XCTAssertEqual(try CommandRunner.check(["cat", mountpoint + "/file"]), "background\n")
         try CommandRunner.check(["umount", mountpoint])
         try waitForNoDaemon(image)
+
+        // An fstab line (given to mount with -T instead of /etc/fstab), with our own options in it.
+        let fstab = folder.path("fstab")
+        try "\(TestEnvironment.mountBinary)#\(image) \(mountpoint) fuse defaults,ro,commit_interval=1,nofail 0 0\n"
+            .write(toFile: fstab, atomically: true, encoding: .utf8)
+        try CommandRunner.check(["mount", "-T", fstab, mountpoint])
+        XCTAssertEqual(try CommandRunner.check(["cat", mountpoint + "/file"]), "background\n")
+        XCTAssertNotEqual(try CommandRunner.run(["touch", mountpoint + "/other"]).status, 0, "mounted read-only")
+        try CommandRunner.check(["umount", mountpoint])
+        try waitForNoDaemon(image)
         try TestImages.assertClean(image)
     }
 
@@ -107,6 +117,17 @@ final class LifecycleTests: MountTestCase {
         XCTAssertTrue(bytes.allSatisfy { $0 == 0xA5 }, "partition 1 was written to")
         try TestImages.assertClean(disk, offset: 16 << 20, length: 64 << 20)
         XCTAssertThrowsError(try mount(disk, at: "mnt-none", arguments: ["--partition", "3"]))
+
+        // The same disk as a block device (a loop device, where the machine offers them).
+        let attach = try CommandRunner.run(["losetup", "--find", "--show", disk])
+        let loop = attach.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard attach.status == 0, loop.hasPrefix("/dev/loop") else { return }
+        defer { _ = try? CommandRunner.run(["losetup", "-d", loop]) }
+        mounted = try mount(loop, at: "mnt-loop", arguments: ["--partition", "2"])
+        XCTAssertEqual(try CommandRunner.check(["cat", mounted.mountpoint + "/file"]), "partition\n")
+        try CommandRunner.check(["/bin/sh", "-c", "echo block device > '\(mounted.mountpoint)/file2'"])
+        try mounted.unmount()
+        try TestImages.assertClean(disk, offset: 16 << 20, length: 64 << 20)
     }
 
     /// Waits until no process serves `image` any more (the background daemon's final commit).

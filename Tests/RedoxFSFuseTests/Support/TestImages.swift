@@ -1,31 +1,21 @@
 import Foundation
 import RedoxFS
 import RedoxFSCheck
+import RedoxFSTestSupport
 import XCTest
 
-/// Images for the mount tests: fresh ones made with the engine, the upstream fixtures
-/// (../shared/fixtures/redoxfs-0.9.1, unpacked into the scratch folder), and the offline checks
-/// run on an image after it is unmounted.
+/// Images for the mount tests: fresh ones made with the engine, the upstream fixtures (listed by
+/// the shared `Fixtures`, unpacked into the test's scratch folder so that each test writes its own
+/// copy), and the offline checks run on an image after it is unmounted.
 enum TestImages {
-    static let fixturePassword = "correct horse"
+    static let fixturePassword = String(decoding: Fixtures.password, as: UTF8.self)
 
     /// Every upstream fixture image and whether it is encrypted.
-    static let fixtures: [(name: String, encrypted: Bool)] = [
-        ("mkfs-empty", false), ("mkfs-empty-encrypted", true), ("ar", false), ("encrypted-fuse", true),
-        ("ar-encrypted-lib", true), ("resized", false), ("fuse-modified", false), ("clone", false),
-        ("ar-htree2", false), ("htree2-fuse-modified", false),
-    ]
-
-    static let fixtureFolder: URL = {
-        if let override = ProcessInfo.processInfo.environment["REDOXFS_FIXTURES"] {
-            return URL(fileURLWithPath: override)
-        }
-        return TestEnvironment.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/redoxfs-0.9.1")
-    }()
+    static var fixtures: [(name: String, encrypted: Bool)] { Fixtures.images }
 
     /// Unpacks fixture `name` into `folder` as `name.img` and returns its path.
     static func fixture(_ name: String, into folder: ScratchFolder) throws -> String {
-        let source = fixtureFolder.appendingPathComponent("\(name).img.zst").path
+        let source = Fixtures.directory.appendingPathComponent("\(name).img.zst").path
         guard FileManager.default.fileExists(atPath: source) else { throw XCTSkip("fixture \(source) is missing") }
         let target = folder.path("\(name).img")
         try CommandRunner.check(["zstd", "-q", "-d", "-f", source, "-o", target])
@@ -33,9 +23,7 @@ enum TestImages {
     }
 
     /// The fixture's manifest text.
-    static func manifest(_ name: String) throws -> String {
-        try String(contentsOf: fixtureFolder.appendingPathComponent("\(name).manifest.txt"), encoding: .utf8)
-    }
+    static func manifest(_ name: String) throws -> String { try Fixtures.manifest(name) }
 
     /// Makes an empty file system of `megabytes` MiB at `path` (a sparse file), optionally encrypted.
     @discardableResult
