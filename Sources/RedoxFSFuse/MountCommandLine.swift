@@ -37,7 +37,7 @@ public enum MountCommandLine {
           --password-file FILE   read the password of an encrypted file system from FILE
           --commit-interval S    commit pending changes every S seconds (default 5; 0: only on
                                  fsync and unmount)
-          --threads N            worker threads (default 8)
+          --threads N            worker threads (default: the processors, 2 to 4)
           --debug                print every FUSE request
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,
                                  block=HEX, password_file=F, commit_interval=S, threads=N,

@@ -28,8 +28,9 @@ public struct MountConfiguration: Equatable, Sendable {
     public var writebackCache = true
     /// Let libfuse print every request (`--debug`, `-o debug`).
     public var debug = false
-    /// The worker threads serving requests.
-    public var maxThreads = 8
+    /// The most worker threads serving requests; 0 picks the number of processors, from 2 to 4
+    /// (the engine serialises its work, so more threads only add switching).
+    public var maxThreads = 0
     /// Options handed to libfuse and the kernel unchanged (`allow_other`, `nosuid`, …).
     public var fuseOptions: [String] = []
 

@@ -15,6 +15,7 @@ public enum MountDaemon {
     /// In the background mode the calling process exits 0 inside once the mount is up.
     public static func run(_ configuration: MountConfiguration) -> Int32 {
         let log = DaemonLog()
+        let inherited = openDescriptors().filter { $0 > 2 }
         // Absolute paths: the background process changes to / and unmounts by path.
         var configuration = configuration
         guard let mountpoint = absolutePath(configuration.mountpoint) else {
@@ -82,9 +83,7 @@ public enum MountDaemon {
             log.switchToSystemLog()
             // Descriptors the caller let us inherit would stay open as long as the daemon runs
             // (a caller waiting for a pipe's end would wait for the unmount).
-            var keep: Set<Int32> = [fuse_session_fd(session)]
-            if let file = fileSystem.device as? FileDevice { keep.insert(file.descriptor) }
-            closeInheritedDescriptors(keeping: keep)
+            for descriptor in inherited { close(descriptor) }
         }
 
         var timer: CommitTimer?
@@ -92,7 +91,9 @@ public enum MountDaemon {
             timer = CommitTimer(fileSystem: fileSystem, interval: configuration.commitInterval, log: log)
             timer?.start()
         }
-        let loopResult = serve(session, threads: configuration.maxThreads)
+        let processors = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let threads = configuration.maxThreads > 0 ? configuration.maxThreads : min(max(processors, 2), 4)
+        let loopResult = serve(session, threads: threads)
         timer?.stop()
         if loopResult < 0 { log.error("request loop ended: \(String(cString: strerror(-loopResult)))") }
 
@@ -115,7 +116,7 @@ public enum MountDaemon {
         guard let loopConfiguration = fuse_loop_cfg_create() else { return fuse_session_loop(session) }
         defer { fuse_loop_cfg_destroy(loopConfiguration) }
         fuse_loop_cfg_set_max_threads(loopConfiguration, UInt32(threads))
-        fuse_loop_cfg_set_idle_threads(loopConfiguration, UInt32(max(1, threads / 2)))
+        fuse_loop_cfg_set_idle_threads(loopConfiguration, UInt32(threads))
         fuse_loop_cfg_set_clone_fd(loopConfiguration, 0)
         return fuse_session_loop_mt(session, loopConfiguration)
     }
@@ -144,9 +145,9 @@ public enum MountDaemon {
         return session
     }
 
-    /// Closes every descriptor above standard error except `keep`.
-    static func closeInheritedDescriptors(keeping keep: Set<Int32>) {
-        guard let directory = opendir("/proc/self/fd") else { return }
+    /// The descriptors open in this process (read from /proc/self/fd).
+    static func openDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
         var open: [Int32] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -156,9 +157,7 @@ public enum MountDaemon {
         }
         let own = dirfd(directory)
         closedir(directory)
-        for descriptor in open where descriptor > 2 && descriptor != own && !keep.contains(descriptor) {
-            close(descriptor)
-        }
+        return open.filter { $0 != own }
     }
 
     /// `path` with symbolic links and relative parts resolved, or nil when it does not exist.
