@@ -157,10 +157,10 @@ public struct FileSystemReader<Reader: BlockReader> {
         let total = Int(min(UInt64(buffer.count), node.size - offset))
         if total == 0 { return 0 }
         if node.hasInlineData {
-            for i in 0..<total {
-                let position = Int(offset) + i
-                buffer[i] = position < RedoxFS.inlineDataSize ? node.data[position] : 0
-            }
+            let start = Int(min(offset, UInt64(RedoxFS.inlineDataSize)))
+            let available = min(total, RedoxFS.inlineDataSize - start)
+            node.data.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + start, byteCount: available) }
+            if total > available { (buffer.baseAddress! + available).initializeMemory(as: UInt8.self, repeating: 0, count: total - available) }
             return total
         }
         let recordSize = node.recordSize
@@ -171,13 +171,16 @@ public struct FileSystemReader<Reader: BlockReader> {
             let within = Int(position % recordSize)
             let count = min(total - done, Int(recordSize) - within)
             let pointer = try recordPointer(record, of: node)
-            if pointer.isNull {
-                for i in 0..<count { buffer[done + i] = 0 }
-            } else {
+            var copied = 0
+            if !pointer.isNull {
                 let content = try recordContent(pointer, codec: codec)
-                for i in 0..<count {
-                    buffer[done + i] = within + i < content.count ? content[within + i] : 0
+                copied = max(0, min(count, content.count - within))
+                if copied > 0 {
+                    content.withUnsafeBytes { (buffer.baseAddress! + done).copyMemory(from: $0.baseAddress! + within, byteCount: copied) }
                 }
+            }
+            if copied < count {
+                (buffer.baseAddress! + done + copied).initializeMemory(as: UInt8.self, repeating: 0, count: count - copied)
             }
             done += count
         }
