@@ -49,6 +49,11 @@ public final class FileSystem {
     /// long writes commit between pieces).
     package var writePieceBytes = 4 << 20
     var closed = false
+    /// Whether the header this session builds on is known to be durable. A header read at open
+    /// may still sit in a volatile cache (its commit's last flush failed): blocks it freed must
+    /// not be overwritten before a flush makes it durable, or a power cut could bring back the
+    /// older header with those blocks clobbered. The first commit flushes first.
+    var baseIsDurable = false
     var thresholdStorage = 32 << 20
     var clockSource: () -> Timestamp = Timestamp.now
 
@@ -134,6 +139,7 @@ public final class FileSystem {
         isWritable = true
         cache = BlockCache(capacityBytes: 64 << 20)
         allocatorState = allocator
+        baseIsDurable = true
     }
 
     public var isEncrypted: Bool { header.isEncrypted }

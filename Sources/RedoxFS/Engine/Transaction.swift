@@ -177,6 +177,10 @@ extension FileSystem {
         }
         working.alloc = pointer
 
+        if !baseIsDurable {
+            try flushDevice()
+            baseIsDurable = true
+        }
         try writeDirtyBlocks()
         try flushDevice()
         var next = working
