@@ -21,18 +21,20 @@ extension FileSystem {
         }
         let fs = FileSystem(formatted: device, header: header, startBlock: startBlock, keys: keys, allocator: allocator)
         // Nothing may be committed before the repair's own commit.
-        fs.commitThresholdBytes = .max
+        fs.isRepairSession = true
         return fs
     }
 
     /// Sets the file-system size to `blocks` blocks (a truncated image shrunk to its device).
     public func repairSetBlockCount(_ blocks: UInt64) {
-        lock.locked { working.size = blocks * UInt64(RedoxFS.blockSize) }
+        // Cannot fail: no allocation, and a repair never commits by itself.
+        try? transaction { () throws(FileSystemError) in working.size = blocks * UInt64(RedoxFS.blockSize) }
     }
 
     /// Zeroes the header's padding (bytes 3168…4071) and, when it is not encrypted, its key slots.
     public func repairClearHeaderPadding() {
-        lock.locked {
+        // Cannot fail: no allocation, and a repair never commits by itself.
+        try? transaction { () throws(FileSystemError) in
             var bytes = working.bytes
             for i in 3168..<Header.hashedByteCount { bytes[i] = 0 }
             if !working.isEncrypted {
@@ -48,7 +50,7 @@ extension FileSystem {
     /// `droppingNodes`, node blocks that cannot be read or are not nodes), recomputes every flag,
     /// frees emptied lists. Only changed lists are rewritten.
     public func repairRebuildNodeTree(droppingNodes: Bool) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             guard !working.tree.isNull else { return }
             let rebuilt = try rebuildTreeList(working.tree, level: 3, prefix: 0, droppingNodes: droppingNodes)
             working.tree = rebuilt.pointer
@@ -98,14 +100,14 @@ extension FileSystem {
 
     /// Removes node `id`'s tree slot (its blocks are left to the rebuilt allocation log).
     public func repairRemoveNode(_ id: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in try removeNode(id) }
+        try transaction { () throws(FileSystemError) in try removeNode(id) }
     }
 
     /// Stores a new, empty root directory as node 1 (mode 0o40755, owned by root), replacing
     /// whatever node 1 was, or inserting it when the tree has none.
     public func repairRecreateRoot() throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
-            let now = clock()
+        try transaction { () throws(FileSystemError) in
+            let now = clockSource()
             var root = Node(mode: NodeKind.directory.rawValue | 0o755, uid: 0, gid: 0, seconds: now.seconds, nanoseconds: now.nanoseconds)
             root.links = 1
             let (lists, _) = try treePath(NodeID(RedoxFS.rootNodeID))
@@ -122,7 +124,7 @@ extension FileSystem {
 
     /// Changes node `id` and saves it.
     public func repairChangeNode(_ id: UInt32, _ change: (inout Node) -> Void) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
             change(&node)
             try saveNode(id, node)
@@ -134,7 +136,7 @@ extension FileSystem {
     /// Replaces the index of directory `id` by a new one holding `entries` (valid, distinct
     /// names); the old blocks are not read.
     public func repairRebuildDirectory(_ id: UInt32, entries: [DirectoryEntry]) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
             guard node.isDirectory else { throw .invalidArgument("node \(id) is not a directory") }
             node.data = [UInt8](repeating: 0, count: RedoxFS.inlineDataSize)
@@ -147,7 +149,7 @@ extension FileSystem {
 
     /// Adds `entry` to directory `directory` without touching the named node's link count.
     public func repairInsertEntry(_ entry: DirectoryEntry, into directory: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(directory)
             guard node.isDirectory else { throw .invalidArgument("node \(directory) is not a directory") }
             try insertEntry(entry, into: &node)
@@ -160,7 +162,7 @@ extension FileSystem {
     /// Drops every record of node `id` from index `count` on (and the indirect lists left empty),
     /// reading only the indirect lists that straddle the cut. The size is not changed.
     public func repairCutRecords(_ id: UInt32, keeping count: UInt64) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
             guard !node.isDirectory, !node.hasInlineData else { return }
             var base: UInt64 = 0
@@ -203,7 +205,7 @@ extension FileSystem {
 
     /// Gives node `id` its own copy of every record whose blocks are in `shared`.
     public func repairCopyRecords(_ id: UInt32, sharing shared: Set<UInt64>) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
             guard !node.isDirectory, !node.hasInlineData, !shared.isEmpty else { return }
             var base: UInt64 = 0
@@ -248,7 +250,7 @@ extension FileSystem {
     /// Recounts node `id`'s `blocks` from what its level area reaches and, for a directory, its
     /// size from its index and leaf blocks.
     public func repairRecount(_ id: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
             var visited: Set<UInt64> = []
             var extents: [Range<UInt64>] = []
@@ -345,7 +347,7 @@ extension FileSystem {
     /// placed, so that they cannot land on anything the old header still names. The log is written
     /// from scratch (squashed); the old chain is not read.
     public func repairCommit(free: [Range<UInt64>], releasing: [Range<UInt64>]) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             var allocator = BuddyAllocator()
             for extent in free where !extent.isEmpty {
                 allocator.deallocate(extent: extent.lowerBound, count: UInt64(extent.count))
@@ -355,7 +357,7 @@ extension FileSystem {
             allocatedInTransaction.removeAll()
             deferredFrees = releasing.flatMap(Self.alignedPieces)
             working.alloc = .null
-            try commitLocked(squash: true)
+            requestCommit(squash: true)
         }
     }
 

@@ -35,7 +35,7 @@ extension FileSystem {
     public func create(
         _ name: [UInt8], in parent: UInt32, attributes: NodeAttributes, content: UnsafeRawBufferPointer? = nil
     ) throws(FileSystemError) -> UInt32 {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(name, "create")
             guard let kind = NodeKind(rawValue: attributes.mode & Node.modeTypeMask) else {
@@ -57,7 +57,6 @@ extension FileSystem {
             let id = try insertNode(node)
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
             try saveNode(parent, directory)
-            try commitIfLarge()
             return id
         }
     }
