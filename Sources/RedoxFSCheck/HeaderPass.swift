@@ -79,8 +79,7 @@ struct HeaderPass {
     private static func classify(
         _ header: Header, slot: UInt64, winner: Header, winnerSlot: UInt64, nextSlot: UInt64, problems: inout [Problem]
     ) -> HeaderSlotReport {
-        let bytes = header.bytes
-        if ByteLoading.isZero(bytes, 0..<RedoxFS.blockSize) {
+        if header.isBlank {
             return HeaderSlotReport(slot: slot, state: .empty, generation: nil, chosen: false, note: "never written")
         }
         let generation = header.generation
@@ -176,13 +175,15 @@ struct HeaderPass {
                 .headerNullPointer, "the header in use (slot \(slot)) has no allocation log", slot: slot,
                 fix: .rebuildAllocator))
         }
-        if !ByteLoading.isZero(header.bytes, 3168..<Header.hashedByteCount) {
+        if !header.paddingIsZero {
+            let range = Header.paddingRange
             problems.append(Problem(
-                .headerPaddingNonZero, "the padding of the header in use (bytes 3168…4071) is not zero", slot: slot,
+                .headerPaddingNonZero,
+                "the padding of the header in use (bytes \(range.lowerBound)…\(range.upperBound - 1)) is not zero", slot: slot,
                 fix: .rewriteHeader))
         }
         if !header.isEncrypted {
-            let used = (0..<RedoxFS.keySlotCount).filter { !ByteLoading.isZero(header.keySlotBytes($0), 0..<48) }
+            let used = (0..<RedoxFS.keySlotCount).filter { !header.keySlotIsZero($0) }
             if !used.isEmpty {
                 problems.append(Problem(
                     .headerUnusedKeySlotNonZero,

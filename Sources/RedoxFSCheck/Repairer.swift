@@ -80,15 +80,14 @@ struct Repairer {
                 recount.insert(id)
             case .clearStaleRecords(let id):
                 guard let summary = context.nodes[id] else { continue }
-                let keep = summary.size / summary.recordSize + (summary.size % summary.recordSize == 0 ? 0 : 1)
-                attempt(action) { () throws(FileSystemError) in try fs.repairCutRecords(id, keeping: keep) }
+                attempt(action) { () throws(FileSystemError) in try fs.repairCutRecords(id, keeping: summary.recordCount) }
                 recount.insert(id)
             case .duplicateBlocks(let id):
                 let shared = sharedBlocks(of: id)
                 attempt(action) { () throws(FileSystemError) in try fs.repairCopyRecords(id, sharing: shared) }
                 recount.insert(id)
             case .clearNodeFields(let id):
-                attempt(action) { () throws(FileSystemError) in try fs.repairChangeNode(id, Self.clearFields) }
+                attempt(action) { () throws(FileSystemError) in try fs.repairChangeNode(id) { $0.clearReservedFields() } }
                 recount.insert(id)
             case .setBlockCount(let id), .setDirectorySize(let id):
                 recount.insert(id)
@@ -219,21 +218,6 @@ struct Repairer {
             }
         }
         recount.insert(lostAndFound)
-    }
-
-    /// Zeroes the fields of a node that must be zero.
-    private static func clearFields(_ node: inout Node) {
-        node.padding = [UInt8](repeating: 0, count: node.padding.count)
-        if node.isDirectory {
-            node.flags = 0
-            node.recordLevel = 0
-            for i in 32..<RedoxFS.inlineDataSize { node.data[i] = 0 }
-        } else {
-            node.flags &= Node.inlineDataFlag
-            if node.hasInlineData {
-                for i in Int(min(node.size, UInt64(RedoxFS.inlineDataSize)))..<RedoxFS.inlineDataSize { node.data[i] = 0 }
-            }
-        }
     }
 
     // MARK: Bookkeeping
