@@ -161,22 +161,24 @@ public enum ReachableBlocks {
     public static func walkAllocationLog<Visitor: BlockVisitor>(
         _ newest: BlockPointer, visitor: inout Visitor
     ) throws(Visitor.Failure) {
-        var pointer = newest
-        var position = 0
-        while !pointer.isNull, let bytes = try visitor.visit(pointer, as: .allocList(position: position)) {
-            pointer = AllocList(block: bytes).previous
-            position += 1
-        }
+        try walkChain(newest, visitor: &visitor, role: BlockRole.allocList) { AllocList(block: $0).previous }
     }
 
     /// Walks the release list chain from its newest block; stops where the visitor returns nil.
     public static func walkReleaseList<Visitor: BlockVisitor>(
         _ newest: BlockPointer, visitor: inout Visitor
     ) throws(Visitor.Failure) {
+        try walkChain(newest, visitor: &visitor, role: BlockRole.releaseList) { ReleaseList(block: $0).previous }
+    }
+
+    /// Follows a chain of blocks linked newest to oldest by the pointer `previous` reads.
+    private static func walkChain<Visitor: BlockVisitor>(
+        _ newest: BlockPointer, visitor: inout Visitor, role: (Int) -> BlockRole, previous: ([UInt8]) -> BlockPointer
+    ) throws(Visitor.Failure) {
         var pointer = newest
         var position = 0
-        while !pointer.isNull, let bytes = try visitor.visit(pointer, as: .releaseList(position: position)) {
-            pointer = ReleaseList(block: bytes).previous
+        while !pointer.isNull, let bytes = try visitor.visit(pointer, as: role(position)) {
+            pointer = previous(bytes)
             position += 1
         }
     }
