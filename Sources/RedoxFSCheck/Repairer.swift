@@ -28,12 +28,13 @@ struct Repairer {
         self.keys = keys
     }
 
-    /// Applies `actions` (already filtered by the repair mode) and commits. `protected` are blocks
-    /// newer headers use (when falling back to an older one): never overwritten either. `ring` tells
-    /// which slots hold headers newer than the one written, to clear after a fall-back.
+    /// Applies `actions` (already filtered by the repair mode) and commits a header of the
+    /// generation after `newestGeneration` (so that a rewind keeps the ring monotonic). `protected`
+    /// are blocks the newest header uses (when rewinding to an older one): never overwritten either,
+    /// so that a crash before the new header leaves the image as it was.
     mutating func run(
         _ actions: [RepairAction], device: any StorageDevice, protecting protected: [Range<UInt64>],
-        ring: [HeaderSlotReport]
+        ring: [HeaderSlotReport], writtenAfter newestGeneration: UInt64
     ) throws(CheckError) -> Outcome {
         var blocks = context.blockCount
         for case .shrinkFileSystem(let size) in actions { blocks = min(blocks, size) }
@@ -43,7 +44,8 @@ struct Repairer {
         let oldUse = merge(usedByOldHeader(limit: blocks) + protected.map { $0.clamped(to: 0..<blocks) })
         let initialFree = complement(of: oldUse, within: RedoxFS.headerRing + 1..<blocks)
         let fs = FileSystem.openForRepair(
-            device: device, header: context.header, startBlock: context.startBlock, keys: keys, freeExtents: initialFree)
+            device: device, header: context.header, startBlock: context.startBlock, keys: keys, freeExtents: initialFree,
+            writtenAfter: newestGeneration)
 
         if blocks != context.blockCount {
             fs.repairSetBlockCount(blocks)
@@ -124,15 +126,13 @@ struct Repairer {
             default: return false
             }
         })
-        // After a fall-back, the newer headers must go (the new one is durable by now).
-        if actions.contains(where: { if case .fallBackToHeader = $0 { return true } else { return false } }) {
-            let written = context.header.generation + 1
-            for slot in ring where slot.state == .valid && (slot.generation ?? 0) > written {
-                attempt(nil) { () throws(FileSystemError) in try fs.repairClearHeaderSlot(slot.slot) }
-            }
-        }
         for case .clearHeaderSlot(let slot) in actions {
             attempt(.clearHeaderSlot(slot: slot)) { () throws(FileSystemError) in try fs.repairClearHeaderSlot(slot) }
+        }
+        for case .rewriteHeaderSlot(let slot, let generation) in actions {
+            attempt(.rewriteHeaderSlot(slot: slot, generation: generation)) { () throws(FileSystemError) in
+                try fs.repairRewriteHeaderSlot(slot, generation: generation)
+            }
         }
         return outcome
     }

@@ -12,10 +12,15 @@ import RedoxFSFormat
 /// it was before the call.
 extension FileSystem {
     /// Opens `device` for a repair based on `header` (a valid header of the ring), allocating new
-    /// blocks only from `freeExtents` (blocks the caller found unused by that header's tree).
+    /// blocks only from `freeExtents` (blocks the caller found unused by that header's tree). The
+    /// repair's commit is generation `newestGeneration + 1` (a rewind to an older header still
+    /// writes after the newest, keeping the ring monotonic).
     package static func openForRepair(
-        device: any StorageDevice, header: Header, startBlock: UInt64, keys: DataKeys?, freeExtents: [Range<UInt64>]
+        device: any StorageDevice, header: Header, startBlock: UInt64, keys: DataKeys?, freeExtents: [Range<UInt64>],
+        writtenAfter newestGeneration: UInt64
     ) -> FileSystem {
+        var header = header
+        header.generation = max(header.generation, newestGeneration)
         var allocator = BuddyAllocator()
         for extent in freeExtents where !extent.isEmpty {
             allocator.deallocate(extent: extent.lowerBound, count: UInt64(extent.count))
@@ -281,6 +286,24 @@ extension FileSystem {
         try lock.locked { () throws(FileSystemError) in
             guard slot < RedoxFS.headerRing, slot != header.generation % RedoxFS.headerRing else { return }
             try withRawBytes([UInt8](repeating: 0, count: RedoxFS.blockSize)) { (raw) throws(FileSystemError) in
+                do throws(FormatError) { try device.writeBlocks(at: startBlock + slot, from: raw) } catch { throw .format(error) }
+            }
+            try flushDevice()
+        }
+    }
+
+    /// Writes a copy of the header in use, as generation `generation`, into ring slot `slot` (a
+    /// hole in a wrapped ring: the slot of an older generation that was zeroed, garbled or holds a
+    /// generation out of sequence), then flushes.
+    package func repairRewriteHeaderSlot(_ slot: UInt64, generation: UInt64) throws(FileSystemError) {
+        try lock.locked { () throws(FileSystemError) in
+            guard slot < RedoxFS.headerRing, generation % RedoxFS.headerRing == slot, generation < header.generation else {
+                throw .invalidArgument("generation \(generation) does not belong in slot \(slot) below generation \(header.generation)")
+            }
+            var copy = header
+            copy.generation = generation
+            copy.seal(keys: keys)
+            try withRawBytes(copy.bytes) { (raw) throws(FileSystemError) in
                 do throws(FormatError) { try device.writeBlocks(at: startBlock + slot, from: raw) } catch { throw .format(error) }
             }
             try flushDevice()
