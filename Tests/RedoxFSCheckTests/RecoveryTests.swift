@@ -73,6 +73,14 @@ import Testing
         return (path, made.base + 1 - UInt64(commits))
     }
 
+    /// The target of the symbolic link at `path`, byte for byte.
+    static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let count = readlink(path, &buffer, 4096)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Every path of the fixture's manifest reads as it lists it (content, type, mode, owner).
     static func expectFixtureTree(_ name: String, in path: String) throws {
         let manifest = ReferenceManifest(text: try CheckFixtures.manifest(name))
@@ -178,5 +186,66 @@ import Testing
         #expect(try older.lookup("/links") > 0)
         #expect(throws: FileSystemError.self) { try FileSystem(path: path, readOnly: false, generation: base) }
         #expect(throws: FileSystemError.self) { try FileSystem(path: path, generation: base + 7) }
+    }
+
+    @Test(.timeLimit(.minutes(10))) func dumpAndExtractRefuseNamingTheIntactGenerationAndReadIt() throws {
+        let (path, base) = try Self.tornCommit("ar")
+        let dump = CheckFixtures.tool("redoxfs-dump")
+        let refused = try CheckFixtures.run(dump, [path])
+        let message = String(decoding: refused.error, as: UTF8.self)
+        #expect(refused.status != 0)
+        #expect(message.contains("generation \(base) is the newest intact one"), "\(message)")
+        #expect(message.contains("redoxfs-fsck -y"), "\(message)")
+        let older = try CheckFixtures.run(dump, ["--generation", "\(base)", path])
+        #expect(older.status == 0, "\(String(decoding: older.error, as: UTF8.self))")
+        #expect(String(decoding: older.output, as: UTF8.self) == (try CheckFixtures.manifest("ar")))
+
+        let extract = CheckFixtures.tool("redoxfs-extract")
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("extract-\(UUID())").path
+        #expect(try CheckFixtures.run(extract, [path, target]).status != 0)
+        let copied = try CheckFixtures.run(extract, ["--generation", "\(base)", path, target + "-older"])
+        #expect(copied.status == 0, "\(String(decoding: copied.error, as: UTF8.self))")
+        #expect(FileManager.default.fileExists(atPath: target + "-older/links"))
+    }
+
+    /// Every generation damaged: the newest lost its root tree list, and a record every older
+    /// generation shares is corrupt. The salvage copies out every other file from the previous
+    /// generation (checked against the fixture's hashes), names the one it cannot, and writes
+    /// nothing to the image.
+    @Test(.timeLimit(.minutes(10))) func salvageRecoversEveryFileThatVerifiesSomewhere() throws {
+        let made = try Self.withCommits("ar", directory: "/", commits: 1)
+        var surgeon = try ImageSurgeon(path: made.path)
+        let broken = "/random-1MiB.bin"
+        try surgeon.flipBit(block: try surgeon.node(surgeon.id(of: broken)).levelPointer(3).address.index, byte: 17)
+        try surgeon.zero(block: surgeon.header.tree.address.index)
+        surgeon.close()
+        let path = made.path
+        let before = try CheckFixtures.digest(path)
+
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("salvage-\(UUID())").path
+        let result = try CheckFixtures.run(CheckFixtures.tool("redoxfs-extract"), ["--salvage", path, target])
+        let output = String(decoding: result.output, as: UTF8.self)
+        #expect(result.status == 2, "\(String(decoding: result.error, as: UTF8.self))")
+        #expect(try CheckFixtures.digest(path) == before, "the salvage wrote to the image")
+        #expect(output.contains("lost\t\(broken)"), "\(output.suffix(2000))")
+        #expect(output.contains("recovered\t\(made.base)\t/one\n"))
+
+        let manifest = ReferenceManifest(text: try CheckFixtures.manifest("ar"))
+        var checked = 0
+        for line in manifest.lines where line.path != broken {
+            let host = target + (line.path == "/" ? "" : line.path)
+            switch line.type {
+            case "f":
+                #expect(try CheckFixtures.digest(host) == line.columns[13], "\(line.path)")
+                checked += 1
+            case "l":
+                #expect(Self.linkTarget(host) == line.columns[14], "\(line.path)")
+            default:
+                var isDirectory: ObjCBool = false
+                #expect(FileManager.default.fileExists(atPath: host, isDirectory: &isDirectory) && isDirectory.boolValue, "\(line.path)")
+            }
+        }
+        #expect(checked > 3000)
+        #expect(!FileManager.default.fileExists(atPath: target + broken))
     }
 }
