@@ -38,9 +38,16 @@ public enum FileSystemChecker {
 
         var plan = RepairPlan(fixes: context.fixes)
         if let fallback {
+            // The rewound tree's own fixes, and the newest ring's (torn slot, holes, stray headers).
+            let ringFixes = context.fixes.filter { action in
+                switch action {
+                case .clearHeaderSlot, .rewriteHeaderSlot, .rewriteHeader: return true
+                default: return false
+                }
+            }
             plan = RepairPlan(
                 fixes: [.fallBackToHeader(slot: fallback.base.headerSlot, generation: fallback.base.header.generation)]
-                    + fallback.base.fixes)
+                    + fallback.base.fixes + ringFixes)
         }
         var allowed = plan.allowed(in: options.repair)
         if options.repair == .preen, let fallback {

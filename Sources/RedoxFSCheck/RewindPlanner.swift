@@ -70,10 +70,10 @@ enum RewindPlanner {
             surveys.append((location, surveyor.survey(location)))
         }
         let reference = self.reference(newest: current, older: surveys.map(\.1))
-        let inPlace = loss(of: current, against: reference, inPlace: true)
+        let inPlace = loss(of: current, against: reference)
         var best: Decision?
         for (location, survey) in surveys where survey.isIntact {
-            let candidate = loss(of: survey, against: reference, inPlace: false)
+            let candidate = loss(of: survey, against: reference)
             if best == nil || candidate < best!.loss {
                 best = Decision(target: survey, location: location, loss: candidate, inPlace: inPlace, intact: true)
             }
@@ -82,7 +82,7 @@ enum RewindPlanner {
         if recreatesRoot, best == nil,
            let (location, survey) = surveys.first(where: { $0.1.entries["/"]?.kind == .directory && !$0.1.unreadable.contains("/") }) {
             return Decision(
-                target: survey, location: location, loss: loss(of: survey, against: reference, inPlace: false), inPlace: inPlace,
+                target: survey, location: location, loss: loss(of: survey, against: reference), inPlace: inPlace,
                 intact: false)
         }
         if recreatesRoot, let chosen = best { return chosen }
@@ -102,11 +102,8 @@ enum RewindPlanner {
         return state
     }
 
-    /// What `result` lacks of `reference`: paths missing, held in another version, or (in place)
-    /// not readable.
-    static func loss(
-        of result: GenerationSurvey, against reference: [String: GenerationSurvey.Entry], inPlace: Bool
-    ) -> Loss {
+    /// What `result` lacks of `reference`: paths missing, held in another version, or not readable.
+    static func loss(of result: GenerationSurvey, against reference: [String: GenerationSurvey.Entry]) -> Loss {
         var paths: [String] = []
         var bytes: UInt64 = 0
         for (path, wanted) in reference {
@@ -122,7 +119,6 @@ enum RewindPlanner {
                 if wanted.kind != .directory { bytes += wanted.size }
             }
         }
-        _ = inPlace
         return Loss(paths: paths.sorted(), bytes: bytes)
     }
 }

@@ -70,11 +70,10 @@ public final class GenerationSurveyor {
         if location.header.tree.isNull { walk.fail("the header has no node tree") }
         survey.damage = walk.damage
         survey.damageCount = walk.damageCount
-        var reader = FileSystemReader(
+        let reader = FileSystemReader(
             reader: SurveyReader(surveyor: self, blockCount: location.header.blockCount), tree: location.header.tree)
         var namespace = NamespaceWalk(walk: walk, reader: reader)
-        namespace.enter(RedoxFS.rootNodeID, path: "/", into: &survey)
-        reader = namespace.reader
+        namespace.enter(RedoxFS.rootNodeID, path: "/", depth: 0, into: &survey)
         return survey
     }
 
@@ -157,6 +156,9 @@ private struct SurveyReader: BlockReader {
 /// The namespace of one generation, from the root: every path with its node.
 private struct NamespaceWalk {
     let walk: SurveyWalk
+    /// Deepest directory nesting followed (a hostile image cannot exhaust the stack).
+    static let depthLimit = 4096
+
     var reader: FileSystemReader<SurveyReader>
     private var entered: Set<UInt32> = []
 
@@ -166,7 +168,7 @@ private struct NamespaceWalk {
     }
 
     /// Records node `id` at `path` and, for a readable directory, everything below it.
-    mutating func enter(_ id: UInt32, path: String, into survey: inout GenerationSurvey) {
+    mutating func enter(_ id: UInt32, path: String, depth: Int, into survey: inout GenerationSurvey) {
         guard let pointer = walk.nodePointers[id], let bytes = try? reader.reader.read(pointer, as: .node) else {
             survey.unreadable.insert(path)
             return
@@ -178,14 +180,18 @@ private struct NamespaceWalk {
         }
         let readable = !walk.damagedNodes.contains(id)
         survey.entries[path] = GenerationSurvey.Entry(kind: kind, node: pointer, size: node.size, isReadable: readable)
-        guard kind == .directory, entered.insert(id).inserted, entered.count < 1 << 24 else { return }
+        guard kind == .directory, entered.insert(id).inserted else { return }
+        guard depth < NamespaceWalk.depthLimit else {
+            survey.unreadable.insert(path)
+            return
+        }
         guard let entries = try? reader.entries(of: node) else {
             survey.unreadable.insert(path)
             return
         }
         let prefix = path == "/" ? "/" : path + "/"
         for entry in entries {
-            enter(entry.nodeID, path: prefix + String(decoding: entry.name, as: UTF8.self), into: &survey)
+            enter(entry.nodeID, path: prefix + String(decoding: entry.name, as: UTF8.self), depth: depth + 1, into: &survey)
         }
     }
 
