@@ -72,17 +72,15 @@ public final class FileSystem {
     }
 
     /// Opens the file system on `device`. `startBlock` pins the header ring's position (else the
-    /// device is scanned); `password` unlocks an encrypted file system.
+    /// device is scanned); `password` unlocks an encrypted file system. `generation` opens an older
+    /// generation of the ring read-only, as it was; without it a newest generation whose root
+    /// cannot be read is refused (`FileSystemError.damagedGeneration`).
     public init(
-        device: any StorageDevice, startBlock: UInt64? = nil, password: [UInt8]? = nil, writable: Bool = false
+        device: any StorageDevice, startBlock: UInt64? = nil, password: [UInt8]? = nil, writable: Bool = false,
+        generation: UInt64? = nil
     ) throws(FileSystemError) {
         var device = device
-        let location: HeaderRing.Location
-        do {
-            location = try HeaderRing.locate(on: &device, startBlock: startBlock, deviceBlocks: device.blockCount)
-        } catch {
-            throw .format(error)
-        }
+        let location = try Self.locate(on: &device, startBlock: startBlock, generation: generation, writable: writable)
         self.device = device
         header = location.header
         working = location.header
@@ -111,16 +109,18 @@ public final class FileSystem {
         guard location.startBlock + blocks <= device.blockCount else {
             throw .format(.malformed(.header, block: location.slot, .largerThanDevice))
         }
+        if generation == nil { try refuseDamagedNewest() }
         if writable { _ = try allocator() }
     }
 
     /// Opens the image or block device at `path` (a partition: `byteOffset`).
     public convenience init(
-        path: String, readOnly: Bool = true, byteOffset: UInt64 = 0, startBlock: UInt64? = nil, password: [UInt8]? = nil
+        path: String, readOnly: Bool = true, byteOffset: UInt64 = 0, startBlock: UInt64? = nil, password: [UInt8]? = nil,
+        generation: UInt64? = nil
     ) throws(FileSystemError) {
         let device = try FileDevice.open(path: path, readOnly: readOnly, byteOffset: byteOffset)
         do {
-            try self.init(device: device, startBlock: startBlock, password: password, writable: !readOnly)
+            try self.init(device: device, startBlock: startBlock, password: password, writable: !readOnly, generation: generation)
         } catch {
             device.close()
             throw error
