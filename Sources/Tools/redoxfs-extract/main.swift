@@ -7,7 +7,10 @@ struct Extract: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redoxfs-extract",
         abstract: "Copy the tree of a RedoxFS image into a host directory.",
-        discussion: "Modes and times are kept; owners too when run as root. Hard links stay hard links.")
+        discussion: """
+            Modes and times are kept; owners too when run as root. Hard links stay hard links. FIFOs, \
+            sockets and device nodes are recreated with mknod (device nodes need root).
+            """)
 
     @OptionGroup var image: ImageOptions
 
