@@ -144,10 +144,8 @@ public enum MountCommandLine {
             case "no_writeback_cache": writeback = false
             case "foreground": foreground = true
             case "relatime", "noatime", "strictatime":
-                // Ours to apply (FUSE leaves atime to the file system); the kernel gets it too,
-                // so that the mount table shows it.
+                // Ours to apply: FUSE leaves atime to the file system (libfuse does not take them).
                 accessTimePolicy = AccessTimePolicy(rawValue: key) ?? .relative
-                fuseOptions.append(option)
             default:
                 if fstabOnlyOptions.contains(key) || key.hasPrefix("x-") || key == "comment" { continue }
                 fuseOptions.append(option)
