@@ -83,3 +83,29 @@ def sticky_bit_on_files_and_directories():
     os.mkdir("dir", 0o755)
     os.chmod("dir", 0o1777)
     check(stat.S_IMODE(os.stat("dir").st_mode) == 0o1777, "sticky bit on a directory")
+
+
+def _write_as(path, data):
+    with open(path, "ab") as out:
+        out.write(data)
+
+
+@case("chmod")
+def write_by_another_user_clears_setuid_and_setgid():
+    make("regular", "file", 0o644)
+    os.chown("file", SECOND_UID, SECOND_GID)
+    os.chmod("file", 0o6777)
+    expect_as(OTHER_UID, OTHER_GID, 0, _write_as, "file", b"more")
+    mode = stat.S_IMODE(os.stat("file").st_mode)
+    check(mode & (stat.S_ISUID | stat.S_ISGID) == 0, f"mode {oct(mode)} after a write by another user")
+
+
+@case("chmod")
+def truncate_by_another_user_clears_setuid():
+    make("regular", "file", 0o644)
+    with open("file", "wb") as out:
+        out.write(b"program")
+    os.chown("file", SECOND_UID, SECOND_GID)
+    os.chmod("file", 0o4777)
+    expect_as(OTHER_UID, OTHER_GID, 0, os.truncate, "file", 3)
+    check(stat.S_IMODE(os.stat("file").st_mode) & stat.S_ISUID == 0, "truncate by another user clears set-user-id")
