@@ -42,6 +42,7 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable {
     case staleRecord = "stale-record"
     case recordBadCompression = "record-bad-compression"
     case fileTooLarge = "file-too-large"
+    case specialNodeContent = "special-node-content"
 
     // Pass 3: directories (items 29–34).
     case directoryBadMarker = "directory-bad-marker"

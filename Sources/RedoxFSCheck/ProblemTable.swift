@@ -71,6 +71,8 @@ public enum ProblemTable {
         case .staleRecord: return (.warning, .tree, "26", "record pointer beyond the end of the file")
         case .recordBadCompression: return (.error, .tree, "27", "compressed record does not decode")
         case .fileTooLarge: return (.error, .tree, "28", "file size beyond the addressable range")
+        case .specialNodeContent:
+            return (.warning, .tree, "20", "FIFO or socket with content, or device node without an inline 8-byte device number")
 
         case .directoryBadMarker: return (.error, .directories, "29", "directory marker invalid")
         case .dirListMalformed: return (.error, .directories, "30", "directory block malformed")

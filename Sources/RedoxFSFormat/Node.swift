@@ -1,9 +1,27 @@
-/// The type of a node, from the top four bits of its mode.
-public enum NodeKind: UInt16, Sendable {
+/// The type of a node, from the top four bits of its mode (the POSIX `S_IF*` values).
+///
+/// Upstream makes directories, files, symbolic links and (on Redox) sockets. FIFOs and device
+/// nodes are this implementation's: upstream 0.9.1 shows a node of a type it does not know as a
+/// regular file (its content, for a device the 8-byte device number, read as file data).
+public enum NodeKind: UInt16, Sendable, CaseIterable {
+    case fifo = 0x1000
+    case characterDevice = 0x2000
     case directory = 0x4000
+    case blockDevice = 0x6000
     case file = 0x8000
     case symlink = 0xA000
     case socket = 0xC000
+
+    /// FIFOs, sockets and device nodes: nodes whose only content is, for devices, the device number.
+    public var isSpecial: Bool {
+        switch self {
+        case .fifo, .characterDevice, .blockDevice, .socket: return true
+        case .directory, .file, .symlink: return false
+        }
+    }
+
+    /// Character and block devices, which keep a device number.
+    public var isDevice: Bool { self == .characterDevice || self == .blockDevice }
 }
 
 /// A node (inode): metadata, then either inline data or the record pointer tables.

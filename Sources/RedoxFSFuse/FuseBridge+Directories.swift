@@ -39,6 +39,7 @@ extension FuseBridge {
                 if offset == 0 || !listing.isLoaded {
                     listing.entries = try fileSystem.entries(of: directory.id)
                     listing.isLoaded = true
+                    try noteAccess(directory.id, directory.node)
                 }
                 return fill(buffer, capacity: capacity, request: request, from: Int(min(offset, off_t(Int.max))),
                             listing: listing, directory: directory, plus: plus)

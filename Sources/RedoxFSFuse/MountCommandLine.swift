@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedoxFS
 
 /// Parses the `redoxfs` command line: upstream's `redoxfs [--no-daemon|-d] [--uuid UUID | DISK]
 /// MOUNTPOINT [BLOCK]`, the usual FUSE flags (`-f`, `-o OPTIONS`), and the form `mount.fuse3`
@@ -42,7 +43,8 @@ public enum MountCommandLine {
           --debug                print every FUSE request
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,
                                  block=HEX, password_file=F, commit_interval=S, threads=N, generation=N,
-                                 [no_]writeback_cache, ro, rw, debug; everything else (allow_other,
+                                 [no_]writeback_cache, relatime (default), noatime, strictatime,
+                                 ro, rw, debug; everything else (allow_other,
                                  nosuid, nodev, noexec, …) goes to FUSE and the kernel.
 
         Unmount with `fusermount3 -u MOUNTPOINT`, `umount MOUNTPOINT`, or SIGTERM/SIGINT; the process
@@ -127,6 +129,7 @@ public enum MountCommandLine {
         var fuseOptions: [String] = []
         var block: String?
         var writeback = true
+        var accessTimePolicy = AccessTimePolicy.relative
         for option in options {
             let (key, optionValue) = splitOption(option)
             switch key {
@@ -144,6 +147,9 @@ public enum MountCommandLine {
             case "writeback_cache": writeback = true
             case "no_writeback_cache": writeback = false
             case "foreground": foreground = true
+            case "relatime", "noatime", "strictatime":
+                // Ours to apply: FUSE leaves atime to the file system (libfuse does not take them).
+                accessTimePolicy = AccessTimePolicy(rawValue: key) ?? .relative
             default:
                 if fstabOnlyOptions.contains(key) || key.hasPrefix("x-") || key == "comment" { continue }
                 fuseOptions.append(option)
@@ -209,6 +215,7 @@ public enum MountCommandLine {
         configuration.debug = debug
         configuration.passwordFile = passwordFile
         configuration.writebackCache = writeback
+        configuration.accessTimePolicy = accessTimePolicy
         configuration.fuseOptions = fuseOptions
         return configuration
     }

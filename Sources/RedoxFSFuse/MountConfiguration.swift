@@ -1,3 +1,5 @@
+import RedoxFS
+
 /// Everything the `redoxfs` command line says about one mount.
 public struct MountConfiguration: Equatable, Sendable {
     /// Which file system to mount.
@@ -28,6 +30,8 @@ public struct MountConfiguration: Equatable, Sendable {
     public var commitInterval: Double = 5
     /// Use the kernel's writeback cache for writable mounts.
     public var writebackCache = true
+    /// When reads move atime: `relatime` (default), `noatime`, `strictatime`.
+    public var accessTimePolicy: AccessTimePolicy = .relative
     /// Let libfuse print every request (`--debug`, `-o debug`).
     public var debug = false
     /// The most worker threads serving requests; 0 picks the number of processors, from 2 to 4

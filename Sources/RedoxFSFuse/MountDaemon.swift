@@ -48,7 +48,9 @@ public enum MountDaemon {
             }
         }
 
-        let bridge = FuseBridge(fileSystem: fileSystem, writebackCache: configuration.writebackCache, log: log)
+        let bridge = FuseBridge(
+            fileSystem: fileSystem, writebackCache: configuration.writebackCache,
+            accessTimePolicy: configuration.accessTimePolicy, log: log)
         let userdata = Unmanaged.passRetained(bridge)
         defer { userdata.release() }
         guard let session = makeSession(configuration, region: region, userdata: userdata.toOpaque(), log: log) else {

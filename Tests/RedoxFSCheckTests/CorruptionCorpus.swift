@@ -111,7 +111,7 @@ extension DamageCase {
             return []
         },
         DamageCase(name: "unknown node type", image: "ar", expected: [.nodeBadType, .entryToUnreadableNode], exitStatus: 4, named: "/one") { s, _ in
-            try s.rewriteNode(try s.id(of: "/one")) { $0.mode = 0x1000 | 0o644 }
+            try s.rewriteNode(try s.id(of: "/one")) { $0.mode = 0x3000 | 0o644 }  // 0x1000 is a FIFO now
             return ["/one"]
         },
     ]

@@ -12,10 +12,13 @@ public struct AttributeChanges: Sendable {
     public var size: UInt64?
     public var accessTime: Timestamp?
     public var modificationTime: Timestamp?
+    /// An explicit ctime (tools copying a tree, the kernel's writeback cache); without it any
+    /// change sets ctime to now.
+    public var changeTime: Timestamp?
 
     public init(
         permissions: UInt16? = nil, uid: UInt32? = nil, gid: UInt32? = nil, size: UInt64? = nil,
-        accessTime: Timestamp? = nil, modificationTime: Timestamp? = nil
+        accessTime: Timestamp? = nil, modificationTime: Timestamp? = nil, changeTime: Timestamp? = nil
     ) {
         self.permissions = permissions
         self.uid = uid
@@ -23,6 +26,7 @@ public struct AttributeChanges: Sendable {
         self.size = size
         self.accessTime = accessTime
         self.modificationTime = modificationTime
+        self.changeTime = changeTime
     }
 }
 
@@ -56,8 +60,8 @@ extension FileSystem {
     }
 
     /// Creates a node named `name` in directory `parent` with `mode` (type and permission bits)
-    /// and returns its id. Regular files, directories, symbolic links (empty; write the target)
-    /// and sockets can be made.
+    /// and returns its id. Regular files, directories, symbolic links (empty; write the target),
+    /// FIFOs and sockets can be made (device nodes: `createDevice`).
     public func create(
         _ name: [UInt8], in parent: UInt32, mode: UInt16, uid: UInt32, gid: UInt32, time: Timestamp? = nil
     ) throws(FileSystemError) -> UInt32 {
@@ -72,6 +76,7 @@ extension FileSystem {
             node.links = 1
             let id = try insertNode(node)
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
+            markEntriesChanged(&directory)
             try saveNode(parent, directory)
             return id
         }
@@ -102,7 +107,9 @@ extension FileSystem {
             var directory = try loadDirectory(parent)
             if try findEntry(name, in: parent) != nil { throw Self.refuse(EEXIST, "link", name) }
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
+            markEntriesChanged(&directory)
             node.links += 1
+            node.markChanged(at: clockSource())
             try saveNode(id, node)
             try saveNode(parent, directory)
         }
@@ -132,6 +139,7 @@ extension FileSystem {
         }
         var dir = try loadDirectory(parent)
         _ = try removeEntry(named: name, from: &dir)
+        markEntriesChanged(&dir)
         try saveNode(parent, dir)
         try dropLink(id)
     }
@@ -141,6 +149,7 @@ extension FileSystem {
     func dropLink(_ id: UInt32) throws(FileSystemError) {
         var node = try loadNode(id)
         node.links -= min(node.links, 1)
+        node.markChanged(at: clockSource())
         if node.links > 0 {
             try saveNode(id, node)
         } else if openCounts[id, default: 0] > 0 {
@@ -186,6 +195,8 @@ extension FileSystem {
                 }
                 try replaceEntry(name, in: parent, with: target)
                 try replaceEntry(newName, in: newParent, with: source)
+                try markStatusChanged(source)
+                try markStatusChanged(target)
                 return
             }
             if let target {
@@ -203,15 +214,20 @@ extension FileSystem {
                 try dropLink(target)
                 var dir = try loadDirectory(parent)
                 _ = try removeEntry(named: name, from: &dir)
+                markEntriesChanged(&dir)
                 try saveNode(parent, dir)
+                try markStatusChanged(source)
                 return
             }
             var destination = try loadDirectory(newParent)
             try insertEntry(DirectoryEntry(nodeID: source, name: newName), into: &destination)
+            markEntriesChanged(&destination)
             try saveNode(newParent, destination)
             var dir = try loadDirectory(parent)
             _ = try removeEntry(named: name, from: &dir)
+            markEntriesChanged(&dir)
             try saveNode(parent, dir)
+            try markStatusChanged(source)
         }
     }
 
@@ -220,6 +236,7 @@ extension FileSystem {
         var dir = try loadDirectory(parent)
         _ = try removeEntry(named: name, from: &dir)
         try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &dir)
+        markEntriesChanged(&dir)
         try saveNode(parent, dir)
     }
 
@@ -256,6 +273,7 @@ extension FileSystem {
                     try transaction { () throws(FileSystemError) in
                         var node = try loadNode(id)
                         guard !node.isDirectory else { throw .system(operation: "write", path: "node \(id)", errno: EISDIR) }
+                        guard node.kind?.isSpecial != true else { throw .system(operation: "write", path: "node \(id)", errno: EINVAL) }
                         let part = UnsafeRawBufferPointer(rebasing: bytes[done..<done + count])
                         if try writeContent(part, at: offset + UInt64(done), to: &node) {
                             touchModification(&node)
@@ -291,8 +309,11 @@ extension FileSystem {
         try transaction { () throws(FileSystemError) in
             try requireWritable()
             var node = try loadNode(id)
+            var changed = changes.permissions != nil || changes.uid != nil || changes.gid != nil
+                || changes.accessTime != nil || changes.modificationTime != nil
             if let size = changes.size {
                 guard !node.isDirectory else { throw .system(operation: "truncate", path: "node \(id)", errno: EISDIR) }
+                guard node.kind?.isSpecial != true else { throw .system(operation: "truncate", path: "node \(id)", errno: EINVAL) }
                 guard size / node.recordSize < RecordPath.recordLimit else {
                     throw .system(operation: "truncate", path: "node \(id)", errno: EFBIG)
                 }
@@ -300,6 +321,7 @@ extension FileSystem {
                     if size < node.size { useReserve() }
                     try truncateContent(&node, to: size)
                     touchModification(&node)
+                    changed = true
                 }
             }
             if let permissions = changes.permissions {
@@ -315,18 +337,19 @@ extension FileSystem {
                 node.mtime = time.seconds
                 node.mtimeNanoseconds = time.nanoseconds
             }
+            if let time = changes.changeTime {
+                node.markChanged(at: time)
+            } else if changed {
+                node.markChanged(at: clockSource())
+            }
             try saveNode(id, node)
             return node
         }
     }
 
-    /// Moves the modification time forward to now (never backwards, as upstream does).
+    /// Marks a change of content: mtime and ctime to now (POSIX; upstream only moves mtime forward).
     func touchModification(_ node: inout Node) {
-        let now = clockSource()
-        if (now.seconds, now.nanoseconds) > (node.mtime, node.mtimeNanoseconds) {
-            node.mtime = now.seconds
-            node.mtimeNanoseconds = now.nanoseconds
-        }
+        node.markModified(at: clockSource())
     }
 
     /// Commits the open transaction and makes it durable.

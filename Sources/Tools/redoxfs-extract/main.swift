@@ -12,7 +12,8 @@ struct Extract: ParsableCommand {
         commandName: "redoxfs-extract",
         abstract: "Copy the tree of a RedoxFS image into a host directory.",
         discussion: """
-            Modes and times are kept; owners too when run as root. Hard links stay hard links.
+            Modes and times are kept; owners too when run as root. Hard links stay hard links. FIFOs, \
+            sockets and device nodes are recreated with mknod (device nodes need root).
 
             With --salvage the image is never written: every file, directory and symlink whose \
             blocks verify is copied, from the newest generation first and then from older \
