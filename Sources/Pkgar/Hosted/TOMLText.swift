@@ -151,3 +151,10 @@ public struct TOMLDocument {
     /// Keys that are not in `known` (for warnings or errors about typos).
     public func unknownKeys(known: Set<String>) -> [String] { keys.filter { !known.contains($0) } }
 }
+
+extension TOMLDocument {
+    /// A document over an already-parsed table (e.g. an element of an array of tables).
+    public init(wrapping table: TOMLTable, name: String) {
+        self.init(table: table, name: name)
+    }
+}
