@@ -36,6 +36,12 @@ struct Publisher {
                 try copyIfChanged(base + ".toml", to: folder + "/" + name.description + ".toml")
                 if !metadata.blake3.isEmpty { try copyIfChanged(base + ".pkgar", to: folder + "/" + name.description + ".pkgar") }
             }
+            if name.optional == nil, let entries = try? Posix.directoryEntries(recipeFolder + "/target/" + triple) {
+                // Every optional package of a published recipe is published too.
+                for entry in entries where entry.hasPrefix("stage.") && entry.hasSuffix(".toml") {
+                    pending.append(PackageNameRef(recipe: name.recipe, optional: String(entry.dropFirst(6).dropLast(5))))
+                }
+            }
             for dependency in metadata.depends {
                 if let parsed = try? PackageName(dependency) { pending.append(PackageNameRef(recipe: parsed.recipe, optional: parsed.optional)) }
             }
