@@ -79,6 +79,7 @@ public struct TOMLDocument {
 
     /// Parses `text`; a syntax error names the line and column.
     public init(text: String, name: String) throws(PkgarError) {
+        if let problem = TOMLPrecheck.problem(in: text) { throw .invalidDocument(path: name, reason: problem) }
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
