@@ -31,7 +31,12 @@ struct Selection: ParsableArguments {
     }
 
     func commands() throws -> CookbookCommands {
-        try CookbookCommands(root: cookbook, options: options())
+        let commands = try CookbookCommands(root: cookbook, options: options())
+        for name in commands.context.catalog.duplicates {
+            var standardError = StandardError()
+            print("warning: more than one recipe is named \(name); using \(commands.context.catalog.directories[name] ?? "")", to: &standardError)
+        }
+        return commands
     }
 
     /// The requested package names, from the arguments, the configuration, --all or --category.
