@@ -21,6 +21,8 @@ public struct CookOptions: Sendable {
     public var sourceDateEpoch = "0"
     /// Print each build's log as it finishes.
     public var verbose = false
+    /// A hang guard: a build script still running after this many seconds is stopped.
+    public var buildTimeout = 7200
 
     public init() {}
 
@@ -36,6 +38,7 @@ public struct CookOptions: Sendable {
         options.nonstop = flag("COOKBOOK_NONSTOP") ?? false
         options.verbose = flag("COOKBOOK_VERBOSE") ?? false
         if let cache = environment["COOKBOOK_CACHE"], !cache.isEmpty { options.cacheDirectory = cache }
+        if let timeout = environment["COOKBOOK_BUILD_TIMEOUT"].flatMap(Int.init), timeout > 0 { options.buildTimeout = timeout }
         if let epoch = environment["SOURCE_DATE_EPOCH"], Int(epoch) != nil { options.sourceDateEpoch = epoch }
         return options
     }

@@ -110,7 +110,8 @@ struct UnitBuilder {
                     recipe: recipe.name, target: triple, hostTarget: context.hostTarget, jobs: context.options.jobs,
                     sourceDateEpoch: context.options.sourceDateEpoch,
                     extra: ["COOKBOOK_SOURCE_IDENT": source.identifier, "COOKBOOK_COMMIT_IDENT": context.commitIdentifier]))
-            let result = try Shell.run(try sandbox.command(), input: Prelude.build + "\n" + script + "\n" + Prelude.post, logPath: logPath)
+            let guarded = ["timeout", "--kill-after=30", String(context.options.buildTimeout)] + (try sandbox.command())
+            let result = try Shell.run(guarded, input: Prelude.build + "\n" + script + "\n" + Prelude.post, logPath: logPath)
             guard result.status == 0 else {
                 try? CookbookError.wrap { () throws(PkgarError) in try Posix.removeTree(stageTemporary) }
                 throw .buildFailed(recipe: unit.description, log: logPath, status: result.status)
