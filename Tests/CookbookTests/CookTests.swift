@@ -170,6 +170,14 @@ import Pkgar
                 [package]
                 version = "0.1.0"
                 """, files: ["source/Hello.swift": "public func hello() -> Int { 42 }\n"])
+            try fixture.recipe("spin", """
+                [build]
+                template = "swift"
+                linkflags = ["-static", "--no-dynamic-linker", "-e", "_start", "--gc-sections"]
+                install = "usr/bin/spin"
+                [package]
+                version = "0.1.0"
+                """, files: ["source/main.swift": "@_cdecl(\"_start\")\npublic func start() -> Never {\n    while true {}\n}\n"])
         }
         // The same signing key in both (packages are signed; Ed25519 is deterministic).
         _ = try CookbookCommands(root: first.root, options: first.options()).context.signingKey()
@@ -178,7 +186,7 @@ import Pkgar
             try FileManager.default.copyItem(atPath: first.root + "/build/" + name, toPath: second.root + "/build/" + name)
         }
         for fixture in [first, second] {
-            #expect(try fixture.cook(["meta", "app", "other", "hello"]).values.allSatisfy { $0 == .successful })
+            #expect(try fixture.cook(["meta", "app", "other", "hello", "spin"]).values.allSatisfy { $0 == .successful })
         }
         let folder = "/repo/x86_64-unknown-redox/"
         let files = try FileManager.default.contentsOfDirectory(atPath: first.root + folder).sorted()
@@ -189,6 +197,9 @@ import Pkgar
         }
         let key = try PublicKey.load(first.root + "/build/id_ed25519.pub.toml")
         #expect(try Package.open(first.root + folder + "hello.pkgar", trustedKey: key).entries.map(\.path) == ["usr/lib/hello.o"])
+        let spin = try Package.open(first.root + folder + "spin.pkgar", trustedKey: key)
+        #expect(spin.entries.map(\.path) == ["usr/bin/spin"])
+        #expect(try Array(spin.content(of: spin.entries[0]).prefix(4)) == [0x7F, 0x45, 0x4C, 0x46], "a linked ELF")
     }
 }
 
