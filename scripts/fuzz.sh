@@ -26,6 +26,7 @@ fi
 # The core sources each target is built with.
 case $target in
     LZ4*) core="$root/Sources/RedoxFSFormat/LZ4" ;;
+    Initfs*) core="$root/Sources/RedoxInitfs" ;;
     *) core="$root/Sources/RedoxFSFormat" ;;
 esac
 

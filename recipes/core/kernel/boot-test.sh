@@ -121,28 +121,31 @@ check() {
         failed=$((failed + 1)); say "FAIL $name"
     fi
 }
+# The console, cleaned once after the boot (grep reads the file: no pipes cut short).
+console="$work/console.txt"
 # has PATTERN: an extended regular expression matches a line of the console.
-has() { clean_log | grep -qE -- "$1"; }
+has() { grep -qE -- "$1" "$console"; }
 # lacks PATTERN
-lacks() { ! clean_log | grep -qE -- "$1"; }
+lacks() { ! grep -qE -- "$1" "$console"; }
 # before A B: the first line matching A comes before the last line matching B.
 before() {
     local a b
-    a=$(clean_log | grep -nE -- "$1" | head -n1 | cut -d: -f1)
-    b=$(clean_log | grep -nE -- "$2" | tail -n1 | cut -d: -f1)
+    a=$(grep -nE -- "$1" "$console" | head -n1 | cut -d: -f1)
+    b=$(grep -nE -- "$2" "$console" | tail -n1 | cut -d: -f1)
     [[ -n "$a" && -n "$b" && "$a" -lt "$b" ]]
 }
 
 boot
+clean_log >"$console"
 source "$here/boot-checks.sh"
 
 say ""
 say "kernel size: $(stat -c %s "$work/system/kernel") bytes, initfs: $(stat -c %s "$work/system/initfs") bytes"
 [[ -n "$init_time" ]] && say "time from QEMU start to init: $((init_time / 1000)).$(((init_time % 1000) / 100)) s; whole boot $((total_time / 1000)).$(((total_time % 1000) / 100)) s"
-clean_log | grep -E "^bench:" || true
+grep -E "^bench:" "$console" || true
 if ((failed > 0)); then
     say "console (last 60 lines):"
-    clean_log | grep -v '^\s*$' | tail -n 60 | sed 's/^/    | /'
+    grep -v '^\s*$' "$console" | tail -n 60 | sed 's/^/    | /'
 fi
 say "$passed passed, $failed failed"
 ((failed == 0))
