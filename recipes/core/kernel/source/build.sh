@@ -16,6 +16,10 @@ source "$root/bootloader/embedded-flags.sh"
 
 swiftc "${embedded_swift_flags[@]}" -module-name Kernel -c -o "$out/kernel.o" "$here"/Sources/*.swift
 "$swift_bin/clang" -target x86_64-unknown-none-elf -c -o "$out/kernel-entry.o" "$here/entry.S"
-"$swift_bin/ld.lld" -static -nostdlib --gc-sections -z max-page-size=4096 -z norelro -z nognustack \
-    -T "$here/kernel.ld" -o "$out/kernel" "$out/kernel-entry.o" "$out/kernel.o"
+# OUT/kernel.sym keeps the symbols (for reading a panic's RIP); OUT/kernel is what the loader loads.
+for variant in sym stripped; do
+    "$swift_bin/ld.lld" -static -nostdlib --gc-sections -z max-page-size=4096 -z norelro -z nognustack \
+        $([[ $variant == stripped ]] && echo --strip-all) \
+        -T "$here/kernel.ld" -o "$out/kernel$([[ $variant == sym ]] && echo .sym)" "$out/kernel-entry.o" "$out/kernel.o"
+done
 echo "built $out/kernel ($(stat -c %s "$out/kernel") bytes)"

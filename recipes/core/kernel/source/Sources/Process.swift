@@ -93,6 +93,11 @@ enum Processes {
         process.state = .dead
         Scheduler.dying.append(process)
         if find(process.parent) == nil { process.reaped = true; remove(process) }
+        // Children already dead are never waited for now; living ones remove themselves at exit.
+        for child in all where child.parent == process.pid && child.state == .dead && child !== process {
+            child.reaped = true
+            remove(child)
+        }
         childExited.wakeAll()
         Events.changed()
         Scheduler.schedule()
