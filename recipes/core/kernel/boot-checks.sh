@@ -23,6 +23,8 @@ check "schemetest: no failed check" has "^schemetest: [0-9]+ checks passed, 0 fa
 check "two busy processes both progress (preemption)" \
     eval 'before "^spin a: round 1" "^spin b: round 5" && before "^spin b: round 1" "^spin a: round 5"'
 check "hostile: every case gives the right errno" has "^hostile: [0-9]+ cases gave the right result, 0 did not"
+check "hostile: a mapping larger than memory fails with ENOMEM, memory is back after" \
+    eval 'has "^hostile: mapping 4 GiB, more than the machine has: ENOMEM" && has "^hostile: memory is back afterwards: 1 MiB mapped"'
 check "hostile: its child writing kernel memory ends alone" \
     eval 'has "^kernel: process [0-9]+ \(hostile\) killed: page fault at rip [0-9a-f]+, address ffffffff80000000" &&
           has "^hostile: the child writing kernel memory was ended by signal 11"'

@@ -55,6 +55,10 @@ func programMain() -> Int {
     expect(badRequest.withUnsafeMutableBytes { Sys.call(fd: Runtime.processFd, payload: $0, metadata: [0x100]) },
            Errno.EFAULT, "spawn from a kernel address")
     expect(Process.spawn(image: buffer, arguments: [bytes("garbage")]), 8, "spawn of a non-ELF image")
+    expect(Sys.mapAnonymous(size: 1 << 32), Errno.ENOMEM, "mapping 4 GiB, more than the machine has")
+    let small = Sys.mapAnonymous(size: 1 << 20)
+    if small > 0 { right += 1 } else { wrong += 1 }
+    say("hostile: memory is back afterwards: 1 MiB mapped at ", .hex(UInt64(max(small, 0))))
 
     let program = Runtime.arguments.first ?? bytes("/scheme/initfs/bin/hostile")
     let child = Process.spawn(path: program, arguments: [program, bytes("kernel-write")])

@@ -20,6 +20,7 @@ enum Memory {
         }
         guard size > 0, size <= 1 << 32, let space = process.space else { return -Errno.EINVAL }
         let length = (size + 4095) & ~0xFFF
+        guard length / 4096 < Frames.totalFrames - Frames.usedFrames else { return -Errno.ENOMEM }
         var address = requested
         if flags & mapFixed != 0 {
             guard address & 0xFFF == 0, address >= 0x1000, address < Layout.windowBase,
@@ -29,7 +30,11 @@ enum Memory {
             guard address + length < Layout.windowBase else { return -Errno.ENOMEM }
             process.mapNext += length
         }
-        guard space.mapFresh(address, address + length, flags: pageFlags(flags)) else { return -Errno.ENOMEM }
+        guard space.mapFresh(address, address + length, flags: pageFlags(flags)) else {
+            // Out of memory part way: give back what was mapped, so the system goes on.
+            _ = funmap(process, address: address, length: length)
+            return -Errno.ENOMEM
+        }
         return Int(address)
     }
 

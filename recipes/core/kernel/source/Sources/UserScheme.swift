@@ -143,15 +143,17 @@ final class UserScheme: Scheme {
     override func read(_ file: FileDescription, address: UInt64, count: Int, offset: UInt64) -> Int {
         if file.number == UserScheme.socketNumber { return readRequests(file, address: address, count: count) }
         let length = min(count, UserScheme.maximumTransfer)
-        return send(Opcode.read, [UInt64(bitPattern: Int64(file.number)), 0, UInt64(length), offset, 0, 0],
-                    buffer: (address, length, true)).0
+        let result = send(Opcode.read, [UInt64(bitPattern: Int64(file.number)), 0, UInt64(length), offset, 0, 0],
+                          buffer: (address, length, true)).0
+        return result > length ? -Errno.EIO : result   // a daemon cannot claim more than the buffer
     }
 
     override func write(_ file: FileDescription, address: UInt64, count: Int, offset: UInt64) -> Int {
         if file.number == UserScheme.socketNumber { return writeResponses(address: address, count: count) }
         let length = min(count, UserScheme.maximumTransfer)
-        return send(Opcode.write, [UInt64(bitPattern: Int64(file.number)), 0, UInt64(length), offset, 0, 0],
-                    buffer: (address, length, false)).0
+        let result = send(Opcode.write, [UInt64(bitPattern: Int64(file.number)), 0, UInt64(length), offset, 0, 0],
+                          buffer: (address, length, false)).0
+        return result > length ? -Errno.EIO : result
     }
 
     override func close(_ file: FileDescription) {
