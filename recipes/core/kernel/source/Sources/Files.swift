@@ -1,5 +1,6 @@
 // File descriptions and the two-level file table (kernel.md §2.5): slots chosen by the caller,
-// the upper table at index | 1<<62.
+// the upper table at index | 1<<62. Each table holds at most 4096 slots here (Redox: 65 536), so
+// that a process cannot use up the kernel heap with one far slot number.
 
 /// An open file: which scheme, its handle number there, and the kernel-kept offset.
 final class FileDescription {
@@ -27,7 +28,7 @@ final class FileDescription {
 
 final class FileTable {
     static let upperTag = 1 << 62
-    static let capacity = 65_536
+    static let capacity = 4096
     var lower: [FileDescription?] = []
     var upper: [FileDescription?] = []
 

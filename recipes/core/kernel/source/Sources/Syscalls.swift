@@ -18,6 +18,13 @@ func syscallDispatch(_ rawFrame: UnsafeMutableRawPointer) {
     let f = frame.pointee
     let result = Syscalls.handle(f.rax, f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
     frame.pointee.rax = UInt64(bitPattern: Int64(result))
+    // SYSRET to a non-canonical RCX would fault in ring 0: end such a process instead.
+    if frame.pointee.rip >= Layout.userEnd, let process = Scheduler.current {
+        Console.write("kernel: process ")
+        Console.decimal(process.pid)
+        Console.write(" killed: system call at the end of user space\n")
+        Processes.exit(process, status: 11)
+    }
 }
 
 enum Syscalls {
