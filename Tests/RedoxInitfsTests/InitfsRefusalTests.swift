@@ -76,8 +76,8 @@ import RedoxInitfsHost
 
         var pageSize = image
         pageSize[0x14] = 0; pageSize[0x15] = 0x40
-        pageSize.withUnsafeBytes { raw in
-            #expect(throws: InitfsError.pageSizeMismatch(0x4000)) { try InitfsView(raw, requirePageSize: true) }
+        _ = pageSize.withUnsafeBytes { raw in
+            #expect(throws: InitfsError.pageSizeMismatch(0x4000)) { _ = try InitfsView(raw, requirePageSize: true) }
         }
     }
 

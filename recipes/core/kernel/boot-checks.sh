@@ -18,6 +18,7 @@ check "event queue reports a readable pipe" has "^schemetest: ok: event: a pipe 
 check "memory: maps anonymous memory" has "^schemetest: ok: memory: 64 KiB mapped zeroed"
 check "futex" has "^schemetest: ok: futex"
 check "a dying daemon fails its pending request" has "^schemetest: ok: a daemon dying with the request pending fails it with EIO"
+check "/scheme lists the kernel's and the daemons' schemes" has "^schemetest: ok: /scheme lists [0-9]+ schemes"
 check "unknown scheme" has "^schemetest: ok: opening an unknown scheme gives ENODEV"
 check "schemetest: no failed check" has "^schemetest: [0-9]+ checks passed, 0 failed"
 check "two busy processes both progress (preemption)" \

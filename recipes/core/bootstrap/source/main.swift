@@ -59,7 +59,8 @@ func programMain() -> Int {
     return daemon.serve()
 }
 
-/// The loader's environment from `/scheme/sys/env`, without `INITFS_` lines (§4.1).
+/// The loader's environment from `/scheme/sys/env`, without `INITFS_` lines, plus the two
+/// variables upstream appends (§4.1).
 func loadEnvironment() -> [[UInt8]] {
     guard let text = readFile(bytes("/scheme/sys/env")) else { return [] }
     var lines: [[UInt8]] = []
@@ -73,5 +74,7 @@ func loadEnvironment() -> [[UInt8]] {
         }
     }
     if !current.isEmpty && !current.starts(with: bytes("INITFS_")) { lines.append(current) }
+    lines.append(bytes("RUST_BACKTRACE=1"))
+    lines.append(bytes("LD_LIBRARY_PATH=/scheme/initfs/lib"))
     return lines
 }

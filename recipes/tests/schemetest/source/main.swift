@@ -40,6 +40,13 @@ func programMain() -> Int {
     testMemory()
     testFutex()
     testDyingDaemon()
+    if let listing = readFile(bytes("/scheme")) {
+        let names = listing.split(separator: 0x0A).map { Array($0) }
+        let expected = ["debug", "event", "memory", "pipe", "sys", "initfs", "log", "null", "zero", "rand"].map { Array($0.utf8) }
+        check(expected.allSatisfy { names.contains($0) }, "/scheme lists ", .number(names.count), " schemes, the kernel's and the daemons'")
+    } else {
+        check(false, "/scheme can be listed")
+    }
     let missing = Sys.open("/scheme/nosuch/file")
     check(missing == -Errno.ENODEV, "opening an unknown scheme gives ENODEV (", .text(Errno.name(missing)), ")")
     say("schemetest: ", .number(passed), " checks passed, ", .number(failed), " failed")

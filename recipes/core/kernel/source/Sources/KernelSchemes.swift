@@ -250,3 +250,35 @@ enum Power {
         cpuHaltForever()
     }
 }
+
+/// `/scheme`: reading lists the registered scheme names, one per line (Redox lists them through
+/// its namespace manager; this kernel keeps the names itself).
+final class SchemeListing: Scheme {
+    override func open(_ path: [UInt8], flags: Int) -> (Int, Bool) { (0, true) }
+
+    private func listing() -> [UInt8] {
+        var text: [UInt8] = []
+        for scheme in Schemes.all where scheme !== self {
+            text += scheme.name
+            text.append(0x0A)
+        }
+        return text
+    }
+
+    override func read(_ file: FileDescription, address: UInt64, count: Int, offset: UInt64) -> Int {
+        let text = listing()
+        guard offset < UInt64(text.count) else { return 0 }
+        return UserMemory.copyOut(Array(text[Int(offset)...]), to: address, count: count)
+    }
+
+    override func size(_ file: FileDescription) -> Int { listing().count }
+
+    override func fstat(_ file: FileDescription, address: UInt64) -> Int {
+        Stat.write(address, mode: 0x4000 | 0o555, size: UInt64(listing().count))
+        return 0
+    }
+
+    override func fpath(_ file: FileDescription, address: UInt64, count: Int) -> Int {
+        UserMemory.copyOut(Array("/scheme".utf8), to: address, count: count)
+    }
+}

@@ -51,6 +51,8 @@ enum Stat {
 enum Schemes {
     nonisolated(unsafe) static var all: [Scheme] = []
     nonisolated(unsafe) static var nextUserId = 17
+    /// The `/scheme` listing (not itself a named scheme).
+    nonisolated(unsafe) static let listing = SchemeListing(id: 0, name: Array("scheme".utf8))
 
     static func find(_ name: [UInt8]) -> Scheme? {
         for scheme in all where scheme.name == name { return scheme }

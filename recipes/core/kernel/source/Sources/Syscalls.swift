@@ -187,6 +187,8 @@ enum Syscalls {
             Console.decimal(process.pid)
             Console.write(")\n")
             description = FileDescription(scheme: scheme, number: UserScheme.socketNumber, flags: flags, positioned: false)
+        } else if path == Array("/scheme".utf8) || path == Array("/scheme/".utf8) {
+            description = FileDescription(scheme: Schemes.listing, number: 0, flags: flags, positioned: true)
         } else {
             guard let (name, reference) = Schemes.split(path) else { return -Errno.ENOENT }
             guard let scheme = Schemes.find(name) else { return -Errno.ENODEV }
