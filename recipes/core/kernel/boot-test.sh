@@ -56,33 +56,49 @@ if [[ -z "$redoxfs_ar" ]]; then
     redoxfs_ar="$root/.build/debug/redoxfs-ar"
 fi
 
-mkdir -p "$work/tree/usr/lib/boot"
-cp "$work/system/kernel" "$work/tree/usr/lib/boot/kernel"
-cp "$work/system/initfs" "$work/tree/usr/lib/boot/initfs"
-truncate -s 16M "$work/volume.img"
-"$redoxfs_ar" "$work/volume.img" "$work/tree" </dev/null >"$work/ar.log" 2>&1 || { cat "$work/ar.log"; fail_build "redoxfs-ar"; }
+# A second kernel that faults on purpose (for the kernel panic report).
+KERNEL_SWIFT_FLAGS="-D KERNEL_PANIC_TEST" "$here/source/build.sh" "$work/panic-kernel" >"$work/panic-build.log" 2>&1 ||
+    { cat "$work/panic-build.log"; fail_build "panic test kernel"; }
+
+# make_volume OUT KERNEL: a 16 MiB RedoxFS volume with usr/lib/boot/{kernel,initfs}.
+make_volume() {
+    rm -rf "$work/tree"
+    mkdir -p "$work/tree/usr/lib/boot"
+    cp "$2" "$work/tree/usr/lib/boot/kernel"
+    cp "$work/system/initfs" "$work/tree/usr/lib/boot/initfs"
+    rm -f "$1"
+    truncate -s 16M "$1"
+    "$redoxfs_ar" "$1" "$work/tree" </dev/null >"$work/ar.log" 2>&1 || { cat "$work/ar.log"; return 1; }
+}
+make_volume "$work/volume.img" "$work/system/kernel" || fail_build "redoxfs-ar"
+make_volume "$work/panic-volume.img" "$work/panic-kernel/kernel" || fail_build "redoxfs-ar"
 
 # The disk: ESP at 1 MiB, RedoxFS after it. The GPT writer is bootloader-tools' for now (the one
 # place to change when the installer's writer replaces it).
 make_disk() {
+    rm -f "$work/esp.img"
     mkfs.fat -C -n ESP "$work/esp.img" 2048 >/dev/null &&
         mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT &&
         mcopy -i "$work/esp.img" "$loader" ::/EFI/BOOT/BOOTX64.EFI &&
         "$root/bootloader/build/bootloader-tools" gpt-disk "$1" "$work/esp.img" "$2"
 }
 make_disk "$work/disk.img" "$work/volume.img" || fail_build "disk image"
+make_disk "$work/panic-disk.img" "$work/panic-volume.img" || fail_build "disk image"
 
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [[ -f "$ovmf_code" ]] || { ovmf_code=/usr/share/OVMF/OVMF_CODE.fd; ovmf_vars=/usr/share/OVMF/OVMF_VARS.fd; }
 
 milliseconds() { echo $(($(date +%s%N) / 1000000)); }
-log="$work/serial.log"
+log=""
 clean_log() { sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$log" 2>/dev/null; }
 
-# boot: runs QEMU until the kernel powers off, panics, or the timeout; sets exit_status,
-# init_time (QEMU start to "init: started") and total_time.
+# boot NAME DISK: runs QEMU until the kernel powers off, panics, or the timeout; sets log,
+# console (the cleaned log), exit_status, init_time (QEMU start to "init: started") and total_time.
 boot() {
+    log="$work/$1.log"
+    console="$work/$1.txt"
+    local disk="$2"
     cp "$ovmf_vars" "$work/vars.fd"
     local start now
     start=$(milliseconds)
@@ -90,7 +106,7 @@ boot() {
         -serial "file:$log" -monitor none -net none \
         -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code" -drive "if=pflash,format=raw,file=$work/vars.fd" \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-        -drive "file=$work/disk.img,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0,bootindex=0" \
+        -drive "file=$disk,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0,bootindex=0" \
         </dev/null >"$work/qemu.out" 2>&1 &
     qemu_pid=$!
     init_time=""
@@ -109,6 +125,7 @@ boot() {
     exit_status=$?
     qemu_pid=""
     total_time=$(($(milliseconds) - start))
+    clean_log >"$console"
 }
 
 passed=0
@@ -121,8 +138,7 @@ check() {
         failed=$((failed + 1)); say "FAIL $name"
     fi
 }
-# The console, cleaned once after the boot (grep reads the file: no pipes cut short).
-console="$work/console.txt"
+# The checks read the console cleaned once after each boot (grep reads a file: no pipe cut short).
 # has PATTERN: an extended regular expression matches a line of the console.
 has() { grep -qE -- "$1" "$console"; }
 # lacks PATTERN
@@ -135,9 +151,20 @@ before() {
     [[ -n "$a" && -n "$b" && "$a" -lt "$b" ]]
 }
 
-boot
-clean_log >"$console"
+boot system "$work/disk.img"
 source "$here/boot-checks.sh"
+first_init_time=$init_time
+first_total_time=$total_time
+first_console=$console
+
+boot panic "$work/panic-disk.img"
+check "a kernel fault prints the registers and the faulting address, then halts" \
+    eval 'has "^kernel panic: page fault in the kernel, vector 14, error [0-9a-f]+, faulting address \(CR2\) ffff9000dead0000" &&
+          has "^rip=ffffffff8[0-9a-f]+ cs=0000000000000008 " && has "^rax=[0-9a-f]{16} rbx=" && has "^kernel: halted" &&
+          lacks "^bootstrap: started"'
+init_time=$first_init_time
+total_time=$first_total_time
+console=$first_console
 
 say ""
 say "kernel size: $(stat -c %s "$work/system/kernel") bytes, initfs: $(stat -c %s "$work/system/initfs") bytes"

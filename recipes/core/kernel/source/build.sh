@@ -1,5 +1,6 @@
 #!/bin/bash
-# Builds the kernel: OUT/kernel (OUT defaults to recipes/core/kernel/build).
+# Builds the kernel: OUT/kernel (OUT defaults to recipes/core/kernel/build). KERNEL_SWIFT_FLAGS adds
+# compiler flags (the boot test builds a second kernel with -D KERNEL_PANIC_TEST).
 # Embedded Swift with the loader's flags (bootloader/embedded-flags.sh), entry.S through the
 # toolchain's clang, linked flat at KERNEL_OFFSET with ld.lld (kernel.ld).
 set -euo pipefail
@@ -14,7 +15,7 @@ rm -f "$out"/kernel*.o
 swift_bin="$(dirname "$(readlink -f "$(command -v swiftc)")")"
 source "$root/bootloader/embedded-flags.sh"
 
-swiftc "${embedded_swift_flags[@]}" -module-name Kernel -c -o "$out/kernel.o" "$here"/Sources/*.swift
+swiftc "${embedded_swift_flags[@]}" ${KERNEL_SWIFT_FLAGS:-} -module-name Kernel -c -o "$out/kernel.o" "$here"/Sources/*.swift
 "$swift_bin/clang" -target x86_64-unknown-none-elf -c -o "$out/kernel-entry.o" "$here/entry.S"
 # OUT/kernel.sym keeps the symbols (for reading a panic's RIP); OUT/kernel is what the loader loads.
 for variant in sym stripped; do

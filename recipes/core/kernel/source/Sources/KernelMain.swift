@@ -45,6 +45,11 @@ func kernelStart(_ arguments: UInt64, _ stackEnd: UInt64) -> Never {
     Schemes.add(sys)
     Schemes.add(ProcessScheme(id: 9, name: Array("kernel.proc".utf8)))
     Timer.initialize()
+    #if KERNEL_PANIC_TEST
+    // The boot test's second kernel: a write to unmapped kernel memory must give the panic report.
+    Console.write("kernel: panic test: writing to unmapped kernel memory\n")
+    UnsafeMutablePointer<UInt64>(bitPattern: UInt(0xFFFF_9000_DEAD_0000 as UInt64))!.pointee = 1
+    #endif
     Spawn.bootstrap(boot)
     Console.write("kernel: starting bootstrap (entry ")
     Console.hex(Layout.physical(boot.bootstrapBase).loadUnaligned(fromByteOffset: 0x1A, as: UInt64.self))
