@@ -110,9 +110,13 @@ boot() {
         </dev/null >"$work/qemu.out" 2>&1 &
     qemu_pid=$!
     init_time=""
+    kernel_time=""
     while kill -0 "$qemu_pid" 2>/dev/null; do
         sleep 0.1
         now=$(milliseconds)
+        if [[ -z "$kernel_time" ]] && grep -q "^kernel: Redox-compatible" "$log" 2>/dev/null; then
+            kernel_time=$(((now - start)))
+        fi
         if [[ -z "$init_time" ]] && grep -q "^init: started" "$log" 2>/dev/null; then
             init_time=$(((now - start)))
         fi
@@ -154,6 +158,7 @@ before() {
 boot system "$work/disk.img"
 source "$here/boot-checks.sh"
 first_init_time=$init_time
+first_kernel_time=$kernel_time
 first_total_time=$total_time
 first_console=$console
 
@@ -163,12 +168,15 @@ check "a kernel fault prints the registers and the faulting address, then halts"
           has "^rip=ffffffff8[0-9a-f]+ cs=0000000000000008 " && has "^rax=[0-9a-f]{16} rbx=" && has "^kernel: halted" &&
           lacks "^bootstrap: started"'
 init_time=$first_init_time
+kernel_time=$first_kernel_time
 total_time=$first_total_time
 console=$first_console
 
 say ""
 say "kernel size: $(stat -c %s "$work/system/kernel") bytes, initfs: $(stat -c %s "$work/system/initfs") bytes"
-[[ -n "$init_time" ]] && say "time from QEMU start to init: $((init_time / 1000)).$(((init_time % 1000) / 100)) s; whole boot $((total_time / 1000)).$(((total_time % 1000) / 100)) s"
+seconds() { printf '%d.%01d s' $(($1 / 1000)) $((($1 % 1000) / 100)); }
+[[ -n "$init_time" && -n "$kernel_time" ]] &&
+    say "time from QEMU start to the kernel: $(seconds "$kernel_time"), to init: $(seconds "$init_time"); whole boot $(seconds "$total_time")"
 grep -E "^bench:" "$console" || true
 if ((failed > 0)); then
     say "console (last 60 lines):"
