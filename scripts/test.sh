@@ -56,3 +56,6 @@ if [ -x bootloader/boot-test.sh ]; then
   echo "== boot test"
   bootloader/boot-test.sh
 fi
+
+echo "== kernel boot test (kernel, runtime, daemons, initfs built from source; QEMU TCG)"
+recipes/core/kernel/boot-test.sh
