@@ -1,12 +1,5 @@
 import RedoxFSFormat
 
-/// The loader's version, printed in the banner.
-enum Loader {
-    static let version: StaticString = "1.0.0"
-    /// Size of the boot stack handed to the kernel.
-    static let stackSize = 0x20000
-}
-
 /// Entry from bootloader/shim/entry.c: the whole boot, in upstream's order. Every failure ends in
 /// `Console.fatal`, which prints the reason and waits.
 @_cdecl("loader_main")
@@ -15,14 +8,20 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
     guard let system = Firmware.systemTable, let boot = Firmware.boot else { return }
     Console.setUp()
     ExceptionHandlers.install()
-    Console.print("Redox OS Bootloader \(Loader.version) on x86_64/UEFI")
+    Console.print("Redox OS Bootloader \(Loader.version) on \(Platform.name)")
+    Platform.announce()
 
-    let rsdp = ACPI.copyRSDP(from: system)
-    if let rsdp {
+    // aarch64 prefers a device tree when the firmware offers one; x86_64 always uses ACPI.
+    let deviceTree = Platform.prefersDeviceTree ? DeviceTree.copy(from: system) : nil
+    let rsdp = deviceTree == nil ? ACPI.copyRSDP(from: system) : nil
+    if let deviceTree {
+        Console.print("Hardware descriptor: device tree at \(address: deviceTree.address), \(deviceTree.size) bytes")
+    } else if let rsdp {
         Console.print("Hardware descriptor: ACPI RSDP at \(address: rsdp.address), \(rsdp.size) bytes")
     } else {
         Console.print("Hardware descriptor: none")
     }
+    let hardware = deviceTree ?? rsdp
 
     let areas = MemoryAreas()
     var (volume, password) = VolumeSearch.open()
@@ -41,6 +40,10 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
     if let rsdp {
         environment.set("RSDP_ADDR", hex: rsdp.address)
         environment.set("RSDP_SIZE", hex: UInt64(rsdp.size))
+    }
+    if let deviceTree {
+        environment.set("DTB_ADDR", hex: deviceTree.address)
+        environment.set("DTB_SIZE", hex: UInt64(deviceTree.size))
     }
     environment.set("REDOXFS_BLOCK", hex: volume.startBlock)
     environment.set("REDOXFS_UUID", uuid)
@@ -66,7 +69,7 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
         kernelBase: kernel.file.address, kernelSize: UInt64(kernel.file.size),
         stackBase: bits(stack.baseAddress), stackSize: UInt64(stack.count),
         envBase: environment.address, envSize: UInt64(environment.count),
-        hardwareDescriptionBase: rsdp?.address ?? 0, hardwareDescriptionSize: UInt64(rsdp?.size ?? 0),
+        hardwareDescriptionBase: hardware?.address ?? 0, hardwareDescriptionSize: UInt64(hardware?.size ?? 0),
         areasBase: areas.address, areasSize: UInt64(MemoryAreas.byteCount),
         bootstrapBase: initfs.address, bootstrapSize: UInt64(initfs.memory.count))
     Handoff.enterKernel(entry: kernel.entry, pageTables: pageTables, areas: areas,

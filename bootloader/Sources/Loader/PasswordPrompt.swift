@@ -6,7 +6,7 @@ enum PasswordPrompt {
         var password: [UInt8] = []
         while true {
             guard let key = ConsoleInput.readKey() else {
-                Firmware.boot?.stall(microseconds: 5_000)
+                Platform.idle()
                 continue
             }
             switch key {
