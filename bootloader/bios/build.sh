@@ -25,7 +25,7 @@ triple=i686-unknown-none-elf
 source "$loader/embedded-flags.sh"
 embedded_flags_for "$triple"
 c_flags=(-target "$triple" -ffreestanding -fno-builtin -fno-pic -fno-stack-protector
-    -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Os -Wall -Wextra -Werror)
+    -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Wall -Wextra -Werror)
 
 # 1. The format core, as its own module.
 mapfile -t core_sources < <(find "$root/Sources/RedoxFSFormat" -name '*.swift' | sort)
@@ -45,7 +45,9 @@ swiftc "${embedded_swift_flags[@]}" -module-name Loader -I "$out/modules" \
 shim_objects=()
 for source in "$here"/shim/*.c "$loader"/shim/x86_64/memory.c; do
     object="$out/shim-$(basename "$source" .c).o"
-    "$clang" "${c_flags[@]}" -c -o "$object" "$source"
+    # The 64-bit helpers must not be optimised for size, which would make them call themselves.
+    [[ "$source" == */int64.c ]] && optimise=-O2 || optimise=-Os
+    "$clang" "${c_flags[@]}" "$optimise" -c -o "$object" "$source"
     shim_objects+=("$object")
 done
 "$lld" -static -nostdlib --gc-sections -z max-page-size=4096 -z norelro -z nognustack -T "$here/stage3.ld" \

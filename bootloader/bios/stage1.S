@@ -46,7 +46,8 @@ stage1:
 
 read_loop:
     mov remaining, %cx
-    jcxz done
+    test %cx, %cx
+    jz done
     cmp $127, %cx
     jbe 3f
     mov $127, %cx

@@ -4,11 +4,11 @@ import RedoxFSFormat
 /// §2.4, §4). Every failure ends in `Console.fatal`, with the same messages as the UEFI loader.
 @_cdecl("bios_main")
 func biosMain(drive: UInt32) {
-    let memoryMap = MemoryMap.read()
-    guard let heap = memoryMap.heapRegion else {
+    guard let heap = MemoryMap.heapRegion() else {
         Console.fatal(static: "no usable memory at 1 MiB in the E820 memory map")
     }
     heap_initialize(heap.start, heap.end)
+    let memoryMap = MemoryMap.read()
     Console.setUp()
     Console.print("Redox OS Bootloader \(Loader.version) on \(Platform.name)")
 

@@ -10,9 +10,16 @@ struct MemoryMap {
 
     private(set) var entries: [Entry] = []
 
-    /// Reads every entry (24-byte requests, signature `SMAP`, until EBX = 0).
+    /// Reads every entry.
     static func read() -> MemoryMap {
         var map = MemoryMap()
+        forEachEntry { map.entries.append($0) }
+        return map
+    }
+
+    /// Calls `body` with each entry (24-byte requests, signature `SMAP`, until EBX = 0), without
+    /// allocating: the heap is set up from this.
+    static func forEachEntry(_ body: (Entry) -> Void) {
         var continuation: UInt32 = 0
         let buffer = LowMemory.pointer(LowMemory.e820Entry)
         for _ in 0..<256 {
@@ -24,20 +31,22 @@ struct MemoryMap {
             let entry = Entry(base: buffer.loadUnaligned(as: UInt64.self),
                               size: buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
                               type: buffer.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
-            if entry.size > 0 { map.entries.append(entry) }
+            if entry.size > 0 { body(entry) }
             continuation = registers.ebx
             if continuation == 0 { break }
         }
-        return map
     }
 
-    /// The usable area that contains 1 MiB, clipped to 4 GiB (32-bit code), or nil.
-    var heapRegion: (start: UInt32, end: UInt32)? {
+    /// The usable area that contains 1 MiB, clipped below 4 GiB (32-bit code), or nil.
+    static func heapRegion() -> (start: UInt32, end: UInt32)? {
         let start: UInt64 = 1 << 20
-        for entry in entries where entry.type == 1 && entry.base <= start && entry.base + entry.size > start {
-            return (UInt32(start), UInt32(min(entry.base + entry.size, 0xFFFF_F000)))
+        var region: (start: UInt32, end: UInt32)?
+        forEachEntry { entry in
+            if entry.type == 1 && entry.base <= start && entry.base + entry.size > start {
+                region = (UInt32(start), UInt32(min(entry.base + entry.size, 0xFFFF_F000)))
+            }
         }
-        return nil
+        return region
     }
 
     /// The memory area kind of an E820 type (spec §8.1): 1 Free, 3 Reclaim, others Reserved.
