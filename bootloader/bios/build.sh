@@ -36,7 +36,7 @@ swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
 # 2. Stage 3: the loader's platform-independent files, the x86_64 page tables and COM1 driver
 #    (the tables are built by 32-bit code here), and the BIOS layer.
 common=(BootFiles BootVolume EnvironmentBlock FormatErrorText KernelArgs MemoryAreas Message
-    PasswordPrompt Version VolumeSearch x86_64/PageTables x86_64/SerialPort)
+    PasswordPrompt Version VideoModes VolumeSearch x86_64/PageTables x86_64/SerialPort)
 sources=()
 for name in "${common[@]}"; do sources+=("$loader/Sources/Loader/$name.swift"); done
 mapfile -t -O "${#sources[@]}" sources < <(find "$loader/Sources/BIOS" -name '*.swift' | sort)

@@ -3,6 +3,10 @@
 # (the repository) and `say` to be defined by the caller.
 
 boot_timeout=${BOOT_TIMEOUT:-120}
+KEY_TRIGGER=""
+SERIAL_KEYS=""
+MONITOR=""
+MONITOR_KEYS=()
 passed=0
 failed=0
 skipped=()
@@ -89,9 +93,10 @@ clean_log() {
 
 # boot NAME QEMU-COMMAND...: runs QEMU with the serial port on a pipe (the command must say
 # `-serial stdio`), answers password prompts from the PASSWORDS array, and stops QEMU once the
-# loader reports a fatal error. MONITOR (if set) is a unix socket path for QEMU's monitor, and
-# ON_OUTPUT (if set) a function called with the log text after each poll. Sets `log`,
-# `exit_status`, `kernel_time` and `unlock_times`.
+# loader reports a fatal error. Keys: once a line matches KEY_TRIGGER (if set), SERIAL_KEYS is
+# written to the serial port (printf format) and the MONITOR_KEYS commands (e.g. `sendkey up`)
+# to QEMU's monitor, whose pipes are MONITOR.in/.out (MONITOR set, and the command says
+# `-monitor pipe:$MONITOR`). Sets `log`, `exit_status`, `kernel_time` and `unlock_times`.
 qemu_pid=""
 boot() {
     local name="$1"; shift
@@ -99,13 +104,18 @@ boot() {
     local input="$work/$name.in"
     rm -f "$input" "$log"
     mkfifo "$input"
+    if [[ -n "${MONITOR:-}" ]]; then
+        rm -f "$MONITOR.in" "$MONITOR.out"
+        mkfifo "$MONITOR.in" "$MONITOR.out"
+        exec 4<>"$MONITOR.in" 5<>"$MONITOR.out"
+    fi
     local start now
     start=$(milliseconds)
     timeout "$boot_timeout" "$@" <"$input" >"$log" 2>&1 &
     qemu_pid=$!
     exec 3>"$input"
 
-    local answered=0 sent_at="" text prompts
+    local answered=0 sent_at="" text prompts keys_sent=false command
     kernel_time=""
     unlock_times=()
     while kill -0 "$qemu_pid" 2>/dev/null; do
@@ -125,7 +135,15 @@ boot() {
             answered=$((answered + 1))
             sent_at=$now
         fi
-        [[ -n "${ON_OUTPUT:-}" ]] && "$ON_OUTPUT" "$text"
+        if [[ -n "${KEY_TRIGGER:-}" ]] && ! $keys_sent && grep -q -E -- "$KEY_TRIGGER" <<<"$text"; then
+            keys_sent=true
+            sleep 0.3
+            [[ -n "${SERIAL_KEYS:-}" ]] && printf "$SERIAL_KEYS" >&3
+            for command in "${MONITOR_KEYS[@]}"; do
+                printf '%s\n' "$command" >&4
+                sleep 0.3
+            done
+        fi
         if grep -q "Press any key to restart\|The system is halted\|Exception Type\|Synchronous Exception" <<<"$text"; then
             sleep 0.3
             kill "$qemu_pid" 2>/dev/null
@@ -135,6 +153,8 @@ boot() {
     exit_status=$?
     qemu_pid=""
     exec 3>&-
+    [[ -n "${MONITOR:-}" ]] && exec 4>&- 5<&-
+    return 0
 }
 
 # expect_lines PATTERN...: each extended regular expression matches a line of the log, in order.

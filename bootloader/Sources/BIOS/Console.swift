@@ -4,6 +4,7 @@ enum Console {
     private static let columns = 80
     private static let rows = 25
     private static let attribute: UInt16 = 0x07
+    nonisolated(unsafe) private static var currentAttribute: UInt16 = 0x07
     nonisolated(unsafe) private static var row = 0
     nonisolated(unsafe) private static var column = 0
 
@@ -47,6 +48,23 @@ enum Console {
         write("\n")
     }
 
+    /// The cursor's row on the screen.
+    static var cursorRow: Int { row }
+
+    /// Moves the cursor (on the screen, and by an ANSI sequence on COM1).
+    static func moveCursor(column: Int, row: Int) {
+        self.column = min(max(column, 0), columns - 1)
+        self.row = min(max(row, 0), rows - 1)
+        Message("\u{1B}[\(self.row + 1);\(self.column + 1)H").bytes.withUnsafeBytes { SerialPort.write($0) }
+    }
+
+    /// Highlighted text (black on grey) or normal text (grey on black).
+    static func highlight(_ on: Bool) {
+        currentAttribute = on ? 0x70 : 0x07
+        let sequence: [UInt8] = on ? [0x1B, 0x5B, 0x37, 0x6D] : [0x1B, 0x5B, 0x30, 0x6D]   // ESC[7m, ESC[0m
+        sequence.withUnsafeBytes { SerialPort.write($0) }
+    }
+
     /// Prints `message` as a fatal error, waits for a key and restarts the machine.
     static func fatal(_ message: Message) -> Never {
         write("\nBOOTLOADER ERROR: ")
@@ -77,7 +95,7 @@ enum Console {
         case 0x08:
             if column > 0 { column -= 1 }
         default:
-            screen[row * columns + column] = attribute << 8 | UInt16(byte)
+            screen[row * columns + column] = currentAttribute << 8 | UInt16(byte)
             column += 1
             if column == columns {
                 column = 0

@@ -25,6 +25,7 @@ func biosMain(drive: UInt32) {
     let uuid = Message(uuid: volume.header.uuid)
     Console.print("RedoxFS \(uuid): \(volume.header.size >> 20) MiB")
 
+    let videoMode = ModeSelection.choose(from: VBE.modes(), preferred: VBE.preferredResolution())
     let stack = PhysicalMemory.allocate(Loader.stackSize, for: "stack")
     let kernel = BootFiles.loadKernel(from: &volume)
     let initfs = BootFiles.loadInitfs(from: &volume)
@@ -48,6 +49,16 @@ func biosMain(drive: UInt32) {
         password.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
+    if let videoMode {
+        // Below 4 GiB, hence inside the physical map (spec §8.3).
+        environment.set("FRAMEBUFFER_ADDR", hex: videoMode.frameBuffer)
+        environment.set("FRAMEBUFFER_VIRT", hex: videoMode.frameBuffer + PageTables.physicalOffset)
+        environment.set("FRAMEBUFFER_WIDTH", hex: UInt64(videoMode.width))
+        environment.set("FRAMEBUFFER_HEIGHT", hex: UInt64(videoMode.height))
+        environment.set("FRAMEBUFFER_STRIDE", hex: UInt64(videoMode.stride))
+        Console.print("Framebuffer \(videoMode.width)x\(videoMode.height) at \(address: videoMode.frameBuffer)")
+    }
+
     let arguments = KernelArgs(
         kernelBase: kernel.file.address, kernelSize: UInt64(kernel.file.size),
         stackBase: bits(stack.baseAddress), stackSize: UInt64(stack.count),
@@ -55,6 +66,9 @@ func biosMain(drive: UInt32) {
         hardwareDescriptionBase: rsdp?.address ?? 0, hardwareDescriptionSize: UInt64(rsdp?.size ?? 0),
         areasBase: areas.address, areasSize: UInt64(MemoryAreas.byteCount),
         bootstrapBase: initfs.address, bootstrapSize: UInt64(initfs.memory.count))
+    if let videoMode, !VBE.setMode(videoMode) {
+        Console.fatal("Failed to set video mode \(videoMode.width)x\(videoMode.height)")
+    }
     Handoff.enterKernel(entry: kernel.entry, pageTables: pageTables, areas: areas, memoryMap: memoryMap,
                         argumentsAddress: arguments.store(),
                         stackTop: bits(stack.baseAddress) + UInt64(stack.count) + PageTables.physicalOffset)

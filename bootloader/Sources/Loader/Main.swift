@@ -28,7 +28,8 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
     let uuid = Message(uuid: volume.header.uuid)
     Console.print("RedoxFS \(uuid): \(volume.header.size >> 20) MiB")
 
-    let videoMode = Framebuffer.find(bootServices: boot)
+    let display = Framebuffer.findOutput(bootServices: boot)
+    let chosenMode = display.flatMap { Framebuffer.chooseMode(for: $0.output, handle: $0.handle, bootServices: boot) }
     let stack = PhysicalMemory.allocate(Loader.stackSize, for: "stack")
     let kernel = BootFiles.loadKernel(from: &volume)
     let initfs = BootFiles.loadInitfs(from: &volume)
@@ -55,7 +56,7 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
         environment.set("REDOXFS_PASSWORD_SIZE", hex: UInt64(password.count))
         password.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
-    if let videoMode {
+    if let display, let chosenMode, let videoMode = Framebuffer.set(chosenMode, on: display.output) {
         let output = Framebuffer.map(videoMode, in: pageTables)
         environment.set("FRAMEBUFFER_ADDR", hex: videoMode.frameBuffer)
         environment.set("FRAMEBUFFER_VIRT", hex: output.virtualAddress)

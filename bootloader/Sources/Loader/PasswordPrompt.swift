@@ -23,7 +23,7 @@ enum PasswordPrompt {
                 for _ in password { erase += [0x08, 0x20, 0x08] }
                 Console.write(erase + [0x0A])
                 return password
-            case .other:
+            default:
                 break
             }
         }

@@ -26,6 +26,7 @@ func kernelMain(arguments: UInt64) {
     checkAreas(args, &checks)
     printEnvironment(args)
     checkPassword(args, &checks)
+    checkFramebuffer(args, &checks)
     printInitfsHeader(args, &checks)
 
     Serial.write("kernel: ")
@@ -85,6 +86,25 @@ private func checkPassword(_ args: KernelArgs, _ checks: inout Checks) {
     Serial.write("\n")
     checks.expect(address % 4096 == 0, "password copy is page aligned")
     checks.expect(area(containing: address, size: size, in: args) == 3, "password copy lies in a Reserved area")
+}
+
+/// When a video mode was chosen: the frame buffer is where the environment says, and writable
+/// through FRAMEBUFFER_VIRT (read back through the identity map).
+private func checkFramebuffer(_ args: KernelArgs, _ checks: inout Checks) {
+    let environment = Environment(base: args.envBase + physicalOffset, size: Int(min(args.envSize, 65536)))
+    guard let physical = environment.hexValue("FRAMEBUFFER_ADDR"), let virtual = environment.hexValue("FRAMEBUFFER_VIRT"),
+          let width = environment.hexValue("FRAMEBUFFER_WIDTH"), let height = environment.hexValue("FRAMEBUFFER_HEIGHT"),
+          let stride = environment.hexValue("FRAMEBUFFER_STRIDE") else { return }
+    checks.expect(virtual == physical + physicalOffset, "FRAMEBUFFER_VIRT = FRAMEBUFFER_ADDR + PHYS_OFFSET")
+    checks.expect(width > 0 && height > 0 && stride >= width, "frame buffer stride >= width > 0")
+    guard width > 0, height > 0, stride >= width else { return }
+    let last = Int(stride * (height - 1) + width - 1)
+    let mapped = UnsafeMutablePointer<UInt32>(bitPattern: UInt(virtual))!
+    let identity = UnsafeMutablePointer<UInt32>(bitPattern: UInt(physical))!
+    mapped[0] = 0x00FF_8000
+    mapped[last] = 0x0000_80FF
+    checks.expect(identity[0] == 0x00FF_8000 && identity[last] == 0x0000_80FF,
+                  "frame buffer writable through FRAMEBUFFER_VIRT (first and last pixel)")
 }
 
 /// The kind of the first area that contains `size` bytes at `address`, or 0.
