@@ -39,30 +39,6 @@ say "using $redoxfs_ar"
 tools="$here/build/bootloader-tools"
 summary=()
 
-# make_disk OUT ESP VOLUME [BIOS-BLOB]: the installer's layout (GPT, ESP at 1 MiB, RedoxFS at
-# 2 MiB); with a BIOS blob, its stage 1 code replaces the MBR's boot code (the protective
-# partition entry stays) and the rest of the blob, from LBA 34 on, fills the space the GPT
-# leaves before 1 MiB. The one place where this test makes disks, so that it can move to
-# redox-installer.
-make_disk() {
-    "$tools" gpt-disk "$1" "$2" "$3" || return 1
-    if [[ -n "${4:-}" ]]; then
-        dd if="$4" of="$1" bs=446 count=1 conv=notrunc status=none &&
-            dd if="$4" of="$1" bs=512 skip=34 seek=34 count=$(((0x60000 - 0x4400) / 512)) conv=notrunc status=none
-    fi
-}
-
-# make_trees KERNEL: $work/tree (kernel + initfs), no-kernel, bad-initfs folders for KERNEL.
-make_trees() {
-    rm -rf "$work/tree" "$work/no-kernel" "$work/bad-initfs"
-    mkdir -p "$work/tree/usr/lib/boot" "$work/no-kernel/usr/lib/boot" "$work/bad-initfs/usr/lib/boot"
-    cp "$1" "$work/tree/usr/lib/boot/kernel"
-    make_initfs "$work/tree/usr/lib/boot/initfs"
-    cp "$work/tree/usr/lib/boot/initfs" "$work/no-kernel/usr/lib/boot/initfs"
-    cp "$1" "$work/bad-initfs/usr/lib/boot/kernel"
-    make_initfs "$work/bad-initfs/usr/lib/boot/initfs" "RedoxFtX"
-}
-
 # expect_handoff BANNER UUID BLOCK KERNEL: the lines of a successful boot, up to the probe's verdict.
 expect_handoff() {
     local banner="$1" uuid="$2" block="$3" kernel="$4"
@@ -79,19 +55,6 @@ expect_handoff() {
 
 # ---------------------------------------------------------------------------------------------
 # aarch64 UEFI
-
-aarch64_qemu() {
-    cp /usr/share/AAVMF/AAVMF_VARS.fd "$work/aavmf-vars.fd"
-    local drives=() index=0
-    for image in "$@"; do
-        drives+=(-drive "file=$image,format=raw,if=none,id=disk$index" -device "virtio-blk-pci,drive=disk$index")
-        index=$((index + 1))
-    done
-    qemu_command=(qemu-system-aarch64 -machine virt -cpu cortex-a57 -accel tcg -m 512 -display none -no-reboot
-        -serial stdio -monitor none -net none
-        -drive "if=pflash,format=raw,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd"
-        -drive "if=pflash,format=raw,file=$work/aavmf-vars.fd" "${drives[@]}")
-}
 
 test_aarch64() {
     say "== aarch64 UEFI"
@@ -128,29 +91,6 @@ test_aarch64() {
 
 # ---------------------------------------------------------------------------------------------
 # BIOS (SeaBIOS)
-
-# bios_qemu disk|cdrom IMAGE: SeaBIOS with the standard VGA (VBE); the monitor on MONITOR's pipes if set.
-bios_qemu() {
-    local media=(-drive "file=$2,format=raw,if=ide,index=0,media=disk")
-    [[ "$1" == cdrom ]] && media=(-drive "file=$2,format=raw,if=ide,index=2,media=cdrom")
-    local monitor=none
-    [[ -n "$MONITOR" ]] && monitor="pipe:$MONITOR"
-    qemu_command=(qemu-system-x86_64 -machine pc -accel tcg -m 512 -display none -no-reboot
-        -serial stdio -monitor "$monitor" -net none -device isa-debug-exit,iobase=0xf4,iosize=0x04 "${media[@]}")
-}
-
-# chosen_mode: the WxH the loader announced ("Video mode: WxH"), empty when none.
-chosen_mode() {
-    clean_log | grep -o -E "^Video mode: [0-9]+x[0-9]+" | head -1 | sed 's/^Video mode: //'
-}
-
-# expect_framebuffer WxH: the kernel's environment describes a WxH frame buffer.
-expect_framebuffer() {
-    local width=${1%x*} height=${1#*x}
-    expect_lines "^FRAMEBUFFER_ADDR=[0-9a-f]{16}$" "^FRAMEBUFFER_VIRT=[0-9a-f]{16}$" \
-        "^FRAMEBUFFER_WIDTH=$(printf %016x "$width")$" "^FRAMEBUFFER_HEIGHT=$(printf %016x "$height")$" \
-        "^FRAMEBUFFER_STRIDE=[0-9a-f]{16}$" "^kernel: check frame buffer writable through FRAMEBUFFER_VIRT .*: ok"
-}
 
 test_bios() {
     say "== x86 BIOS"
@@ -255,6 +195,19 @@ test_bios() {
 # ---------------------------------------------------------------------------------------------
 # Video modes
 
+# chosen_mode: the WxH the loader announced ("Video mode: WxH"), empty when none.
+chosen_mode() {
+    clean_log | grep -o -E "^Video mode: [0-9]+x[0-9]+" | head -1 | sed 's/^Video mode: //'
+}
+
+# expect_framebuffer WxH: the kernel's environment describes a WxH frame buffer.
+expect_framebuffer() {
+    local width=${1%x*} height=${1#*x}
+    expect_lines "^FRAMEBUFFER_ADDR=[0-9a-f]{16}$" "^FRAMEBUFFER_VIRT=[0-9a-f]{16}$" \
+        "^FRAMEBUFFER_WIDTH=$(printf %016x "$width")$" "^FRAMEBUFFER_HEIGHT=$(printf %016x "$height")$" \
+        "^FRAMEBUFFER_STRIDE=[0-9a-f]{16}$" "^kernel: check frame buffer writable through FRAMEBUFFER_VIRT .*: ok"
+}
+
 test_video() {
     say "== video modes"
     local uuid default chosen
@@ -264,21 +217,16 @@ test_video() {
     make_esp "$work/esp-x64.img" "$here/build/BOOTX64.EFI" BOOTX64.EFI
     make_volume "$work/x64-plain.img" "$work/tree" &&
         make_disk "$work/x64-plain-disk.img" "$work/esp-x64.img" "$work/x64-plain.img"
-    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/ovmf-vars.fd"
-    local ovmf=(qemu-system-x86_64 -machine q35 -accel tcg -m 512 -display none -no-reboot -serial stdio
-        -monitor none -net none -device isa-debug-exit,iobase=0xf4,iosize=0x04
-        -drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
-        -drive "if=pflash,format=raw,file=$work/ovmf-vars.fd"
-        -drive "file=$work/x64-plain-disk.img,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0")
+    ovmf_qemu "$work/x64-plain-disk.img"
     PASSWORDS=()
-    boot uefi-modes-timeout "${ovmf[@]}"
+    boot uefi-modes-timeout "${qemu_command[@]}"
     default=$(chosen_mode)
     expect_lines "^Video modes \\(arrow keys" "^Video mode: [0-9]+x[0-9]+ \\(timeout\\)" &&
         [[ -n "$default" ]] && expect_framebuffer "$default" && [[ $exit_status -eq 33 ]]
     result "x86_64 UEFI (GOP): without a key the preferred mode reaches the kernel" $? "${default:-no mode}"
 
     KEY_TRIGGER="^Video modes" SERIAL_KEYS='\033[A\r'
-    boot uefi-modes-keys "${ovmf[@]}"
+    boot uefi-modes-keys "${qemu_command[@]}"
     KEY_TRIGGER="" SERIAL_KEYS=""
     chosen=$(chosen_mode)
     expect_lines "^Video mode: [0-9]+x[0-9]+$" && [[ -n "$chosen" && "$chosen" != "$default" ]] &&

@@ -36,3 +36,4 @@ if [ -x bootloader/boot-test.sh ]; then
   echo "== boot test"
   bootloader/boot-test.sh
 fi
+if [ -x bootloader/boot-test-platforms.sh ]; then echo "== boot test: aarch64 UEFI, BIOS, video modes"; bootloader/boot-test-platforms.sh; fi

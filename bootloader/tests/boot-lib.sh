@@ -182,3 +182,65 @@ result() {
         clean_log | grep -v '^\s*$' | tail -n 25 | sed 's/^/    | /'
     fi
 }
+
+# ---------------------------------------------------------------------------------------------
+# Disks and machines (need `tools`, the bootloader-tools binary)
+
+# make_disk OUT ESP VOLUME [BIOS-BLOB]: the installer's layout (GPT, ESP at 1 MiB, RedoxFS at
+# 2 MiB); with a BIOS blob, its stage 1 code replaces the MBR's boot code (the protective
+# partition entry stays) and the rest of the blob, from LBA 34 on, fills the space the GPT
+# leaves before 1 MiB. The one place where this test makes disks, so that it can move to
+# redox-installer.
+make_disk() {
+    "$tools" gpt-disk "$1" "$2" "$3" || return 1
+    if [[ -n "${4:-}" ]]; then
+        dd if="$4" of="$1" bs=446 count=1 conv=notrunc status=none &&
+            dd if="$4" of="$1" bs=512 skip=34 seek=34 count=$(((0x60000 - 0x4400) / 512)) conv=notrunc status=none
+    fi
+}
+
+# make_trees KERNEL: $work/tree (kernel + initfs), no-kernel, bad-initfs folders for KERNEL.
+make_trees() {
+    rm -rf "$work/tree" "$work/no-kernel" "$work/bad-initfs"
+    mkdir -p "$work/tree/usr/lib/boot" "$work/no-kernel/usr/lib/boot" "$work/bad-initfs/usr/lib/boot"
+    cp "$1" "$work/tree/usr/lib/boot/kernel"
+    make_initfs "$work/tree/usr/lib/boot/initfs"
+    cp "$work/tree/usr/lib/boot/initfs" "$work/no-kernel/usr/lib/boot/initfs"
+    cp "$1" "$work/bad-initfs/usr/lib/boot/kernel"
+    make_initfs "$work/bad-initfs/usr/lib/boot/initfs" "RedoxFtX"
+}
+
+# ovmf_qemu DISK: x86_64 UEFI (q35, OVMF) with DISK on virtio; sets `qemu_command`.
+ovmf_qemu() {
+    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/ovmf-vars.fd"
+    qemu_command=(qemu-system-x86_64 -machine q35 -accel tcg -m 512 -display none -no-reboot -serial stdio
+        -monitor none -net none -device isa-debug-exit,iobase=0xf4,iosize=0x04
+        -drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+        -drive "if=pflash,format=raw,file=$work/ovmf-vars.fd"
+        -drive "file=$1,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0")
+}
+
+# aarch64_qemu DISK...: aarch64 UEFI (virt, cortex-a57, AAVMF); sets `qemu_command`.
+aarch64_qemu() {
+    cp /usr/share/AAVMF/AAVMF_VARS.fd "$work/aavmf-vars.fd"
+    local drives=() index=0
+    for image in "$@"; do
+        drives+=(-drive "file=$image,format=raw,if=none,id=disk$index" -device "virtio-blk-pci,drive=disk$index")
+        index=$((index + 1))
+    done
+    qemu_command=(qemu-system-aarch64 -machine virt -cpu cortex-a57 -accel tcg -m 512 -display none -no-reboot
+        -serial stdio -monitor none -net none
+        -drive "if=pflash,format=raw,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd"
+        -drive "if=pflash,format=raw,file=$work/aavmf-vars.fd" "${drives[@]}")
+}
+
+# bios_qemu disk|cdrom IMAGE: SeaBIOS with the standard VGA (VBE); the monitor on MONITOR's pipes if set.
+bios_qemu() {
+    local media=(-drive "file=$2,format=raw,if=ide,index=0,media=disk")
+    [[ "$1" == cdrom ]] && media=(-drive "file=$2,format=raw,if=ide,index=2,media=cdrom")
+    local monitor=none
+    [[ -n "$MONITOR" ]] && monitor="pipe:$MONITOR"
+    qemu_command=(qemu-system-x86_64 -machine pc -accel tcg -m 512 -display none -no-reboot
+        -serial stdio -monitor "$monitor" -net none -device isa-debug-exit,iobase=0xf4,iosize=0x04 "${media[@]}")
+}
+
