@@ -197,7 +197,7 @@ test_bios() {
 
 # chosen_mode: the WxH the loader announced ("Video mode: WxH"), empty when none.
 chosen_mode() {
-    clean_log | grep -o -E "^Video mode: [0-9]+x[0-9]+" | head -1 | sed 's/^Video mode: //'
+    clean_log | grep -o -E "Video mode: [0-9]+x[0-9]+" | head -1 | sed "s/^Video mode: //"
 }
 
 # expect_framebuffer WxH: the kernel's environment describes a WxH frame buffer.
@@ -221,7 +221,7 @@ test_video() {
     PASSWORDS=()
     boot uefi-modes-timeout "${qemu_command[@]}"
     default=$(chosen_mode)
-    expect_lines "^Video modes \\(arrow keys" "^Video mode: [0-9]+x[0-9]+ \\(timeout\\)" &&
+    expect_lines "^Video modes \\(arrow keys" "Video mode: [0-9]+x[0-9]+ \\(timeout\\)" &&
         [[ -n "$default" ]] && expect_framebuffer "$default" && [[ $exit_status -eq 33 ]]
     result "x86_64 UEFI (GOP): without a key the preferred mode reaches the kernel" $? "${default:-no mode}"
 
@@ -229,7 +229,7 @@ test_video() {
     boot uefi-modes-keys "${qemu_command[@]}"
     KEY_TRIGGER="" SERIAL_KEYS=""
     chosen=$(chosen_mode)
-    expect_lines "^Video mode: [0-9]+x[0-9]+$" && [[ -n "$chosen" && "$chosen" != "$default" ]] &&
+    expect_lines "Video mode: [0-9]+x[0-9]+$" && [[ -n "$chosen" && "$chosen" != "$default" ]] &&
         expect_framebuffer "$chosen" && [[ $exit_status -eq 33 ]]
     result "x86_64 UEFI (GOP): Up and Enter on the serial port choose another mode" $? "${chosen:-none} instead of ${default:-?}"
 
@@ -241,7 +241,7 @@ test_video() {
     bios_qemu disk "$work/bios-video-disk.img"
     boot bios-modes-timeout "${qemu_command[@]}"
     default=$(chosen_mode)
-    expect_lines "^Video modes \\(arrow keys" "^Video mode: [0-9]+x[0-9]+ \\(timeout\\)" &&
+    expect_lines "^Video modes \\(arrow keys" "Video mode: [0-9]+x[0-9]+ \\(timeout\\)" &&
         [[ -n "$default" ]] && expect_framebuffer "$default" && [[ $exit_status -eq 33 ]]
     result "BIOS (VBE): without a key the preferred mode reaches the kernel" $? "${default:-no mode}"
 
@@ -250,7 +250,7 @@ test_video() {
     boot bios-modes-keys "${qemu_command[@]}"
     MONITOR="" KEY_TRIGGER="" MONITOR_KEYS=()
     chosen=$(chosen_mode)
-    expect_lines "^Video mode: [0-9]+x[0-9]+$" && [[ -n "$chosen" && "$chosen" != "$default" ]] &&
+    expect_lines "Video mode: [0-9]+x[0-9]+$" && [[ -n "$chosen" && "$chosen" != "$default" ]] &&
         expect_framebuffer "$chosen" && [[ $exit_status -eq 33 ]]
     result "BIOS (VBE): Up and Enter through QEMU's sendkey choose another mode" $? "${chosen:-none} instead of ${default:-?}"
 }
