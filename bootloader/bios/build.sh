@@ -43,8 +43,8 @@ mapfile -t -O "${#sources[@]}" sources < <(find "$loader/Sources/BIOS" -name '*.
 swiftc "${embedded_swift_flags[@]}" -module-name Loader -I "$out/modules" \
     -c -o "$out/Stage3.o" "${sources[@]}"
 shim_objects=()
-for source in "$here"/shim/*.c "$loader"/shim/x86_64/memory.c; do
-    object="$out/shim-$(basename "$source" .c).o"
+for source in "$here"/shim/*.c "$here"/shim/*.S "$loader"/shim/x86_64/memory.c; do
+    object="$out/shim-$(basename "${source%.*}").o"
     # The 64-bit helpers must not be optimised for size, which would make them call themselves.
     [[ "$source" == */int64.c ]] && optimise=-O2 || optimise=-Os
     "$clang" "${c_flags[@]}" "$optimise" -c -o "$object" "$source"

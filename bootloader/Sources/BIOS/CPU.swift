@@ -21,3 +21,16 @@ func cpu_enter_kernel(_ pageTable: UInt64, _ stackTop: UInt64, _ entry: UInt64, 
     bios_enter(pageTable, stackTop, entry, args)
     while true {}
 }
+
+@_extern(c, "exceptions_install") func exceptions_install()
+
+@_cdecl("bios_exception")
+func biosException(vector: UInt32) {
+    switch vector {
+    case 0: Console.fatal(static: "internal error: divide error (CPU exception 0)")
+    case 6: Console.fatal(static: "internal error: a runtime check failed (CPU exception 6, invalid opcode)")
+    case 13: Console.fatal(static: "internal error: general protection fault (CPU exception 13)")
+    case 14: Console.fatal(static: "internal error: page fault (CPU exception 14)")
+    default: Console.fatal(static: "internal error: CPU exception")
+    }
+}

@@ -4,6 +4,7 @@ import RedoxFSFormat
 /// §2.4, §4). Every failure ends in `Console.fatal`, with the same messages as the UEFI loader.
 @_cdecl("bios_main")
 func biosMain(drive: UInt32) {
+    exceptions_install()
     guard let heap = MemoryMap.heapRegion() else {
         Console.fatal(static: "no usable memory at 1 MiB in the E820 memory map")
     }
