@@ -42,7 +42,9 @@ declare -A medians
 measure() {
     local name="$1"
     boot "$name" "${qemu_command[@]}"
-    if ! clean_log | grep -q "^RedoxFS [0-9a-f-]*: 16 MiB"; then
+    local text
+    text="$(clean_log)"
+    if ! grep -q "^RedoxFS [0-9a-f-]*: 16 MiB" <<<"$text"; then
         say "$name: the volume did not unlock"; clean_log | tail -n 10; return 1
     fi
     local wrong=("${unlock_times[@]:0:attempts}")
