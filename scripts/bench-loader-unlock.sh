@@ -5,7 +5,9 @@
 #
 #   scripts/bench-loader-unlock.sh [ATTEMPTS]      (default 5 wrong passwords per loader)
 #
-# Boots each loader once with an encrypted volume, answers ATTEMPTS wrong passwords then the right
+# First, natively (no emulation): the format core's Argon2id built with the loaders' Embedded
+# Swift flags as static Linux programs for x86_64 and i686 (bootloader/tests/argon2-native),
+# 5 rounds each; both must give the same tag. Then boots each loader once with an encrypted volume, answers ATTEMPTS wrong passwords then the right
 # one, and prints the time of each wrong attempt (host clock, from sending the password to the
 # next prompt: one key derivation each), the median per loader and the ratios to x86_64. Figures
 # include emulation overhead and the machine's load; compare them with each other, not with
@@ -31,6 +33,18 @@ find_redoxfs_ar
 tools="$here/build/bootloader-tools"
 "$here/build.sh" --kernel >/dev/null && "$here/build.sh" --arch aarch64 --kernel >/dev/null &&
     "$here/bios/build.sh" >/dev/null || { say "build failed"; exit 1; }
+
+say "== native (Embedded Swift, static Linux programs)"
+"$here/tests/argon2-native/build.sh" "$work/native" >/dev/null || { say "native build failed"; exit 1; }
+native64=$("$work/native/argon2-native-x86_64") && native32=$("$work/native/argon2-native-i686") ||
+    { say "the native programs did not run (a kernel without 32-bit support?)"; exit 1; }
+say "x86_64: $native64"
+say "i686:   $native32"
+us64=$(sed -E 's/.*per_round_us=([0-9]+).*/\1/' <<<"$native64")
+us32=$(sed -E 's/.*per_round_us=([0-9]+).*/\1/' <<<"$native32")
+[[ "${native64##*tag=}" == "${native32##*tag=}" ]] && say "tags equal: yes" || { say "tags equal: NO (32-bit core differs)"; exit 1; }
+say "i686 / x86_64: $(awk -v a="$us32" -v b="$us64" 'BEGIN { printf "%.2f", a / b }')"
+say "== in the loaders under QEMU (TCG)"
 
 PASSWORDS=()
 for ((i = 1; i <= attempts; i++)); do PASSWORDS+=("wrong $i"); done
