@@ -1,7 +1,8 @@
 #!/bin/bash
 # Boot tests of the loader's other platforms under QEMU (TCG):
 #   aarch64  BOOTAA64.EFI under qemu-system-aarch64 with Debian's AAVMF (virt machine)
-#   bios     bootloader.bios under SeaBIOS (QEMU's default firmware), from disk and as a CD
+#   bios     bootloader.bios under SeaBIOS (QEMU's default firmware), from disk and as a CD;
+#            the same hybrid image as a CD under OVMF
 #   video    the mode-selection screen on x86_64 UEFI (GOP; keys on the serial port) and on BIOS
 #            (VBE; keys through QEMU's monitor, `sendkey`), the chosen mode in the kernel's
 #            environment
@@ -100,9 +101,11 @@ test_bios() {
     make_trees "$kernel"
     rm -f "$work/esp-empty.img"
     mkfs.fat -C -n ESP "$work/esp-empty.img" 1024 >/dev/null
+    make_esp "$work/esp-x64.img" "$here/build/BOOTX64.EFI" BOOTX64.EFI
 
+    # One hybrid image, as the installer makes it: BIOS blob, GPT, ESP with BOOTX64.EFI, RedoxFS.
     make_volume "$work/bios-plain.img" "$work/tree" &&
-        make_disk "$work/bios-plain-disk.img" "$work/esp-empty.img" "$work/bios-plain.img" "$blob"
+        make_disk "$work/bios-plain-disk.img" "$work/esp-x64.img" "$work/bios-plain.img" "$blob"
     uuid=$(volume_uuid "$work/bios-plain.img")
     PASSWORDS=()
     bios_qemu disk "$work/bios-plain-disk.img"
@@ -117,6 +120,12 @@ test_bios() {
     expect_handoff x86/BIOS "$uuid" 0000000000000200 "$kernel" && [[ $exit_status -eq 33 ]]
     result "BIOS: plain volume, as a CD (El Torito hard-disk emulation)" $? "kernel after ${kernel_time:-?} s"
     local cd_time=$kernel_time
+
+    # The same image as a CD under UEFI: OVMF starts the ESP of the El Torito EFI section.
+    ovmf_qemu "$work/bios-plain-disk.img" cdrom
+    boot uefi-cd "${qemu_command[@]}"
+    expect_handoff x86_64/UEFI "$uuid" 0000000000000200 "$kernel" && [[ $exit_status -eq 33 ]]
+    result "the same image as a CD under OVMF (El Torito EFI entry: ESP at 1 MiB)" $? "kernel after ${kernel_time:-?} s"
 
     make_volume "$work/bios-secret.img" "$work/tree" "$password" &&
         make_disk "$work/bios-secret-disk.img" "$work/esp-empty.img" "$work/bios-secret.img" "$blob"

@@ -210,14 +210,15 @@ make_trees() {
     make_initfs "$work/bad-initfs/usr/lib/boot/initfs" "RedoxFtX"
 }
 
-# ovmf_qemu DISK: x86_64 UEFI (q35, OVMF) with DISK on virtio; sets `qemu_command`.
+# ovmf_qemu DISK [cdrom]: x86_64 UEFI (q35, OVMF) with DISK on virtio, or as a CD; sets `qemu_command`.
 ovmf_qemu() {
     cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/ovmf-vars.fd"
+    local media=(-drive "file=$1,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0")
+    [[ "${2:-}" == cdrom ]] && media=(-cdrom "$1")
     qemu_command=(qemu-system-x86_64 -machine q35 -accel tcg -m 512 -display none -no-reboot -serial stdio
         -monitor none -net none -device isa-debug-exit,iobase=0xf4,iosize=0x04
         -drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
-        -drive "if=pflash,format=raw,file=$work/ovmf-vars.fd"
-        -drive "file=$1,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0")
+        -drive "if=pflash,format=raw,file=$work/ovmf-vars.fd" "${media[@]}")
 }
 
 # aarch64_qemu DISK...: aarch64 UEFI (virt, cortex-a57, AAVMF); sets `qemu_command`.
