@@ -38,11 +38,22 @@ public struct RewindSummary: Codable, Sendable, Equatable {
 enum RewindPlanner {
     /// The loss of one choice.
     struct Loss: Comparable {
-        var paths: [String]
-        var bytes: UInt64
+        /// Paths whose content the result holds nowhere.
+        var paths: [String] = []
+        /// Their bytes.
+        var bytes: UInt64 = 0
+        /// Paths whose content the result keeps under another name (/lost+found, or elsewhere).
+        var renamed: [String] = []
+
+        /// Content lost weighs first, then names.
         static func < (a: Loss, b: Loss) -> Bool {
-            (a.paths.count, a.bytes) < (b.paths.count, b.bytes)
+            (a.paths.count, a.bytes, a.renamed.count) < (b.paths.count, b.bytes, b.renamed.count)
         }
+
+        static func == (a: Loss, b: Loss) -> Bool { !(a < b) && !(b < a) }
+
+        /// Every path changed, content lost first.
+        var allPaths: [String] { paths + renamed }
     }
 
     /// The decision: the generation to rewind to, with what it and the in-place repair lose.
@@ -70,22 +81,24 @@ enum RewindPlanner {
             surveys.append((location, surveyor.survey(location)))
         }
         let reference = self.reference(newest: current, older: surveys.map(\.1))
-        let inPlace = loss(of: current, against: reference)
+        let inPlace = loss(of: current, against: reference, keeping: Set(current.orphans.map(\.node)), orphans: [])
         var best: Decision?
         for (location, survey) in surveys where survey.isIntact {
-            let candidate = loss(of: survey, against: reference)
+            let candidate = loss(of: survey, against: reference, keeping: [], orphans: current.orphans)
             if best == nil || candidate < best!.loss {
                 best = Decision(target: survey, location: location, loss: candidate, inPlace: inPlace, intact: true)
             }
         }
         if let chosen = best, chosen.loss < inPlace { return chosen }
+        // An empty root is never stored while an older generation has a readable one that keeps
+        // at least as much.
         if recreatesRoot, best == nil,
            let (location, survey) = surveys.first(where: { $0.1.entries["/"]?.kind == .directory && !$0.1.unreadable.contains("/") }) {
-            return Decision(
-                target: survey, location: location, loss: loss(of: survey, against: reference), inPlace: inPlace,
-                intact: false)
+            let candidate = loss(of: survey, against: reference, keeping: [], orphans: current.orphans)
+            if !(inPlace < candidate) {
+                return Decision(target: survey, location: location, loss: candidate, inPlace: inPlace, intact: false)
+            }
         }
-        if recreatesRoot, let chosen = best { return chosen }
         return nil
     }
 
@@ -102,23 +115,35 @@ enum RewindPlanner {
         return state
     }
 
-    /// What `result` lacks of `reference`: paths missing, held in another version, or not readable.
-    static func loss(of result: GenerationSurvey, against reference: [String: GenerationSurvey.Entry]) -> Loss {
-        var paths: [String] = []
-        var bytes: UInt64 = 0
+    /// What `result` lacks of `reference`: paths missing, held in another version, or not
+    /// readable. A path whose content `result` holds under another name (or that the repair keeps
+    /// nameless, `keeping`) loses only its name. `orphans`, the newest tree's nameless readable
+    /// files, are lost when `result` holds their content nowhere.
+    static func loss(
+        of result: GenerationSurvey, against reference: [String: GenerationSurvey.Entry], keeping: Set<BlockPointer>,
+        orphans: [GenerationSurvey.Entry]
+    ) -> Loss {
+        var held = keeping
+        for entry in result.entries.values where entry.isReadable { held.insert(entry.node) }
+        var loss = Loss()
         for (path, wanted) in reference {
-            let kept: Bool
             if let have = result.entries[path] {
                 let sameVersion = wanted.kind == .directory ? have.kind == .directory : have.node == wanted.node
-                kept = sameVersion && have.isReadable
-            } else {
-                kept = false
+                if sameVersion && have.isReadable { continue }
             }
-            if !kept {
-                paths.append(path)
-                if wanted.kind != .directory { bytes += wanted.size }
+            if wanted.kind == .directory || held.contains(wanted.node) {
+                loss.renamed.append(path)
+            } else {
+                loss.paths.append(path)
+                loss.bytes += wanted.size
             }
         }
-        return Loss(paths: paths.sorted(), bytes: bytes)
+        for orphan in orphans where !held.contains(orphan.node) {
+            loss.paths.append("<nameless file at block \(orphan.node.address.index)>")
+            loss.bytes += orphan.size
+        }
+        loss.paths.sort()
+        loss.renamed.sort()
+        return loss
     }
 }
