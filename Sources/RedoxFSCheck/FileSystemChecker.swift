@@ -177,8 +177,8 @@ public enum FileSystemChecker {
             fromGeneration: newest.header.generation, toGeneration: decision.location.header.generation,
             toSlot: decision.location.slot, newGeneration: newest.header.generation + 1,
             commitsGivenUp: newest.header.generation - decision.location.header.generation,
-            pathsChanged: decision.loss.allPaths.count, bytesChanged: decision.loss.bytes,
-            changedPaths: Array(decision.loss.allPaths.prefix(50)), inPlaceLoss: decision.inPlace.allPaths.count,
+            pathsChanged: decision.loss.paths.count, bytesChanged: decision.loss.bytes,
+            changedPaths: Array(decision.loss.paths.prefix(50)), inPlaceLoss: decision.inPlace.paths.count,
             tornCommit: torn)
         return Fallback(base: base, rewind: rewind)
     }

@@ -13,7 +13,7 @@ public struct RewindSummary: Codable, Sendable, Equatable {
     public var commitsGivenUp: UInt64
     /// Paths of the newest readable state that the rewound tree lacks or holds in another version.
     public var pathsChanged: Int
-    /// Bytes of those paths (their size in the newest readable state).
+    /// Bytes whose content the rewound tree holds nowhere (those paths' and nameless files').
     public var bytesChanged: UInt64
     /// The first of those paths.
     public var changedPaths: [String]
@@ -26,7 +26,7 @@ public struct RewindSummary: Codable, Sendable, Equatable {
     public var summary: String {
         let shown = changedPaths.prefix(20).joined(separator: ", ")
         let more = pathsChanged > 20 ? " and \(pathsChanged - 20) more" : ""
-        return "rewind from generation \(fromGeneration) to generation \(toGeneration) (slot \(toSlot)), written as generation \(newGeneration): gives up \(commitsGivenUp) commit(s) and \(pathsChanged) path(s) changed since (\(bytesChanged) bytes)\(pathsChanged > 0 ? ": " + shown + more : ""); repairing the newest tree in place would lose \(inPlaceLoss) path(s)"
+        return "rewind from generation \(fromGeneration) to generation \(toGeneration) (slot \(toSlot)), written as generation \(newGeneration): gives up \(commitsGivenUp) commit(s) and \(pathsChanged) path(s) changed since (\(bytesChanged) bytes of content held nowhere else)\(pathsChanged > 0 ? ": " + shown + more : ""); repairing the newest tree in place would lose \(inPlaceLoss) path(s)"
     }
 }
 
@@ -38,22 +38,15 @@ public struct RewindSummary: Codable, Sendable, Equatable {
 enum RewindPlanner {
     /// The loss of one choice.
     struct Loss: Comparable {
-        /// Paths whose content the result holds nowhere.
+        /// Paths of the newest readable state the result does not have (missing, another version,
+        /// unreadable, or kept only under another name).
         var paths: [String] = []
-        /// Their bytes.
+        /// Bytes whose content the result holds nowhere (nameless files of the newest tree included).
         var bytes: UInt64 = 0
-        /// Paths whose content the result keeps under another name (/lost+found, or elsewhere).
-        var renamed: [String] = []
 
-        /// Content lost weighs first, then names.
-        static func < (a: Loss, b: Loss) -> Bool {
-            (a.paths.count, a.bytes, a.renamed.count) < (b.paths.count, b.bytes, b.renamed.count)
-        }
-
+        /// Paths first, then bytes.
+        static func < (a: Loss, b: Loss) -> Bool { (a.paths.count, a.bytes) < (b.paths.count, b.bytes) }
         static func == (a: Loss, b: Loss) -> Bool { !(a < b) && !(b < a) }
-
-        /// Every path changed, content lost first.
-        var allPaths: [String] { paths + renamed }
     }
 
     /// The decision: the generation to rewind to, with what it and the in-place repair lose.
@@ -81,10 +74,11 @@ enum RewindPlanner {
             surveys.append((location, surveyor.survey(location)))
         }
         let reference = self.reference(newest: current, older: surveys.map(\.1))
-        let inPlace = loss(of: current, against: reference, keeping: Set(current.orphans.map(\.node)), orphans: [])
+        let inPlace = loss(
+            of: current, against: reference, keeping: Set(current.orphans.map(\.node)), orphans: [], keepsRoot: true)
         var best: Decision?
         for (location, survey) in surveys where survey.isIntact {
-            let candidate = loss(of: survey, against: reference, keeping: [], orphans: current.orphans)
+            let candidate = loss(of: survey, against: reference, keeping: [], orphans: current.orphans, keepsRoot: false)
             if best == nil || candidate < best!.loss {
                 best = Decision(target: survey, location: location, loss: candidate, inPlace: inPlace, intact: true)
             }
@@ -94,7 +88,7 @@ enum RewindPlanner {
         // at least as much.
         if recreatesRoot, best == nil,
            let (location, survey) = surveys.first(where: { $0.1.entries["/"]?.kind == .directory && !$0.1.unreadable.contains("/") }) {
-            let candidate = loss(of: survey, against: reference, keeping: [], orphans: current.orphans)
+            let candidate = loss(of: survey, against: reference, keeping: [], orphans: current.orphans, keepsRoot: false)
             if !(inPlace < candidate) {
                 return Decision(target: survey, location: location, loss: candidate, inPlace: inPlace, intact: false)
             }
@@ -116,34 +110,29 @@ enum RewindPlanner {
     }
 
     /// What `result` lacks of `reference`: paths missing, held in another version, or not
-    /// readable. A path whose content `result` holds under another name (or that the repair keeps
-    /// nameless, `keeping`) loses only its name. `orphans`, the newest tree's nameless readable
-    /// files, are lost when `result` holds their content nowhere.
+    /// readable. Bytes count only content `result` holds nowhere: not at its path, not under
+    /// another name, not kept nameless by the repair (`keeping`). `orphans`, the newest tree's
+    /// nameless readable files, lose their bytes when `result` holds their content nowhere.
+    /// `keepsRoot`: the result has a root directory whatever the survey says (an in-place repair
+    /// stores one).
     static func loss(
         of result: GenerationSurvey, against reference: [String: GenerationSurvey.Entry], keeping: Set<BlockPointer>,
-        orphans: [GenerationSurvey.Entry]
+        orphans: [GenerationSurvey.Entry], keepsRoot: Bool
     ) -> Loss {
         var held = keeping
         for entry in result.entries.values where entry.isReadable { held.insert(entry.node) }
         var loss = Loss()
         for (path, wanted) in reference {
+            if path == "/", keepsRoot { continue }
             if let have = result.entries[path] {
                 let sameVersion = wanted.kind == .directory ? have.kind == .directory : have.node == wanted.node
                 if sameVersion && have.isReadable { continue }
             }
-            if wanted.kind == .directory || held.contains(wanted.node) {
-                loss.renamed.append(path)
-            } else {
-                loss.paths.append(path)
-                loss.bytes += wanted.size
-            }
+            loss.paths.append(path)
+            if wanted.kind != .directory, !held.contains(wanted.node) { loss.bytes += wanted.size }
         }
-        for orphan in orphans where !held.contains(orphan.node) {
-            loss.paths.append("<nameless file at block \(orphan.node.address.index)>")
-            loss.bytes += orphan.size
-        }
+        for orphan in orphans where !held.contains(orphan.node) { loss.bytes += orphan.size }
         loss.paths.sort()
-        loss.renamed.sort()
         return loss
     }
 }
