@@ -17,14 +17,45 @@ let tools: [(product: String, target: String, extra: [Target.Dependency])] = [
     ("redoxfs", "RedoxFSMountTool", ["RedoxFSFuse"]),
 ]
 
+// --- installer (redox-installer): configuration, GPT, FAT, users, packages -> bootable image ---
+let installerProducts: [Product] = [
+    .library(name: "Installer", targets: ["Installer"]),
+    .executable(name: "redox-installer", targets: ["RedoxInstallerTool"]),
+]
+let installerTargets: [Target] = [
+    // The installer's library over the engine: configuration, disk layout (GPT, FAT), contents.
+    .target(
+        name: "Installer",
+        dependencies: [
+            "RedoxFS", "RedoxFSTools", "CSodium", "CBlkid",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]
+    ),
+    .executableTarget(
+        name: "RedoxInstallerTool",
+        dependencies: [
+            "Installer", "RedoxFS", "RedoxFSTools", "RedoxFSCommandSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Sources/Tools/redox-installer"
+    ),
+    .testTarget(
+        name: "InstallerTests",
+        dependencies: ["Installer", "RedoxFS", "RedoxFSCheck", "RedoxFSTestSupport", "CSodium"]
+    ),
+]
+// --- end installer ---
+
 let package = Package(
     name: "RedoxFSKit",
     products: [
         .library(name: "RedoxFSFormat", targets: ["RedoxFSFormat"]),
         .library(name: "RedoxFS", targets: ["RedoxFS"]),
-    ] + tools.map { .executable(name: $0.product, targets: [$0.target]) },
+    ] + tools.map { .executable(name: $0.product, targets: [$0.target]) } + installerProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // --- installer: configuration files ---
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian's -dev packages).
@@ -75,7 +106,7 @@ let package = Package(
             name: "RedoxFSTests",
             dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTestSupport", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4"]
         ),
-    ] + tools.map {
+    ] + installerTargets + tools.map {
         .executableTarget(
             name: $0.target,
             dependencies: [
