@@ -46,6 +46,8 @@ enum Scratch {
     /// Installs `configuration` into a new image `folder/disk.img` through the library.
     static func install(_ configuration: Configuration, in folder: String, epoch: UInt64? = 1_700_000_000) throws -> (String, InstallReport) {
         let output = folder + "/disk.img"
+        var configuration = configuration
+        configuration.addImageRecords(original: configuration, configName: nil, buildID: nil)
         var options = InstallOptions(configuration: configuration, output: output)
         options.skipPackages = true
         options.showProgress = false
@@ -54,7 +56,7 @@ enum Scratch {
     }
 
     /// The manifest lines of `redoxfs-dump` for the RedoxFS at `offset`, keyed by path:
-    /// [type, mode, uid, gid, size, ..., sha256, target].
+    /// [type, mode, uid, gid, size, links, node, blocks, inline, htree, mtime, ctime, sha256, target].
     static func dump(_ image: String, offset: UInt64, password: String? = nil) throws -> [String: [String]] {
         var arguments = [image, "--offset", String(offset)]
         if let password {
