@@ -1,3 +1,4 @@
+import Pkgar
 import TOMLKit
 
 /// A local package repository (`--cookbook DIR`): packages in `DIR/repo/<target>/`, trusted key
@@ -8,7 +9,7 @@ public struct LocalRepository: PackageSource {
     public var directory: String { cookbook + "/repo/" + target }
     public var keyFile: String { cookbook + "/build/id_ed25519.pub.toml" }
 
-    public init(cookbook: String, target: String) throws(InstallerError) {
+    public init(cookbook: String, target: String) {
         self.cookbook = cookbook
         self.target = target
     }
@@ -24,23 +25,31 @@ public struct LocalRepository: PackageSource {
     public func metadata(_ name: String) throws(InstallerError) -> PackageMetadata {
         let path = directory + "/" + name + ".toml"
         guard HostFiles.exists(path) else { throw .package(name: name, "not found in \(directory)") }
-        return try PackageMetadata.parse(try HostFiles.readText(path), file: path)
+        do {
+            return try PackageMetadata.load(path)
+        } catch {
+            throw .package(name: name, "\(error)")
+        }
     }
 
     public func install(_ names: [String], into tree: StagedTree, log: (String) -> Void) throws(InstallerError) {
         let resolution = try PackageResolution.resolve(names) { (name: String) throws(InstallerError) -> PackageMetadata in
             try metadata(name)
         }
-        let key = try PackageArchives.trustedKey(keyFile)
+        let key: PublicKey
+        do {
+            key = try PublicKey.load(keyFile)
+        } catch {
+            throw .other("the repository's key \(keyFile): \(error)")
+        }
         for name in resolution.packages.keys.sorted() {
             let package = resolution.packages[name]!
-            if package.isMeta { continue }
-            let head = try PackageArchives.extract(
-                archive: directory + "/" + name + ".pkgar", package: name, publicKey: key, into: tree)
+            if package.isMetaPackage { continue }
+            let head = try PackageArchives.stage(archive: directory + "/" + name + ".pkgar", package: name, trustedKey: key, into: tree)
             try tree.writeFile("var/lib/packages/\(name).pkgar_head", content: .bytes(head), followLink: false)
-            log("installed \(name)")
+            log("package \(name): verified and staged")
         }
-        let state = resolution.stateTOML(remote: "local", publicKeyHex: PackageArchives.hex(key))
-        try tree.writeFile("etc/pkg/packages.toml", content: .bytes(Array(state.utf8)), followLink: false)
+        let state = resolution.state(remote: "local", publicKey: key)
+        try tree.writeFile("etc/pkg/packages.toml", content: .bytes(Array(state.text.utf8)), followLink: false)
     }
 }

@@ -145,7 +145,7 @@ struct RedoxInstaller: ParsableCommand {
             options.sourceDateEpoch = value
         }
         if let cookbook = configuration.general.cookbook {
-            options.packageSource = try LocalRepository(cookbook: cookbook, target: target)
+            options.packageSource = LocalRepository(cookbook: cookbook, target: target)
         }
         options.askPassword = { (user: String) throws(InstallerError) -> String in
             do {
