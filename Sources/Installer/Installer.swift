@@ -59,14 +59,10 @@ public struct Installer {
         self.options = options
     }
 
+    /// Derived from the configuration and SOURCE_DATE_EPOCH when set (GUIDs, uuid, salts, FAT
+    /// volume id; an encrypted volume's key material stays random), else random.
     var randomness: Randomness {
-        guard let epoch = options.sourceDateEpoch, options.configuration.general.encryptDisk == nil else {
-            if let epoch = options.sourceDateEpoch {
-                // Encrypted: still derived identifiers; the key material stays random.
-                return .reproducible(configurationText: ConfigurationWriter.text(options.configuration), epoch: epoch)
-            }
-            return Randomness(seed: nil)
-        }
+        guard let epoch = options.sourceDateEpoch else { return Randomness(seed: nil) }
         return .reproducible(configurationText: ConfigurationWriter.text(options.configuration), epoch: epoch)
     }
 
@@ -207,7 +203,7 @@ public struct Installer {
         } catch {
             throw InstallerError.engine(options.output, error)
         }
-        var format = FormatOptions(password: general.encryptDisk.map { Array($0.utf8) }, uuid: Array(randomness.bytes("redoxfs-uuid").prefix(16)), time: time)
+        var format = FormatOptions(password: general.encryptDisk.map { Array($0.utf8) }, uuid: Randomness.uuidBytes(randomness.bytes("redoxfs-uuid")), time: time)
         if general.encryptDisk == "" { format.password = nil }
         let fileSystem: FileSystem
         do {

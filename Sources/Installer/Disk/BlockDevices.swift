@@ -17,17 +17,24 @@ public enum BlockDevices {
         public var mounted: [String]
     }
 
-    /// Whole disks of /sys/block with a non-zero size (loop, ram and zram devices left out).
+    /// Whole disks of /sys/block with a non-zero size (ram and zram devices left out; loop
+    /// devices only while attached).
     public static func list() -> [Disk] {
         guard let directory = opendir("/sys/block") else { return [] }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasPrefix(".") || name.hasPrefix("loop") || name.hasPrefix("ram") || name.hasPrefix("zram") { continue }
+            if name.hasPrefix(".") || name.hasPrefix("ram") || name.hasPrefix("zram") { continue }
             names.append(name)
         }
-        return names.sorted().compactMap { describe("/dev/" + $0) }
+        return names.sorted().compactMap { name in
+            if let disk = describe("/dev/" + name) { return disk }
+            // Not probeable here (no device node, no permission): what sysfs says.
+            guard let sectors = (try? HostFiles.readText("/sys/block/\(name)/size")).flatMap({ UInt64($0.filter(\.isNumber)) }),
+                  sectors > 0 else { return nil }
+            return Disk(path: "/dev/" + name, size: sectors * 512, model: model(name), tableType: "?", partitions: [], mounted: [])
+        }
     }
 
     /// What libblkid says about `path`, or nil if it cannot be probed.
@@ -55,9 +62,14 @@ public enum BlockDevices {
             }
         }
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        let model = (try? HostFiles.readText("/sys/block/\(name)/device/model"))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        return Disk(path: path, size: UInt64(size), model: model, tableType: tableType, partitions: partitions,
+        return Disk(path: path, size: UInt64(size), model: model(name), tableType: tableType, partitions: partitions,
                     mounted: mountedSources(of: path, partitions: partitions))
+    }
+
+    /// The model name sysfs gives for disk `name` ("" when none).
+    static func model(_ name: String) -> String {
+        let text = (try? HostFiles.readText("/sys/block/\(name)/device/model")) ?? ""
+        return String(text.drop { $0 == " " }.reversed().drop { $0 == " " || $0 == "\n" }.reversed())
     }
 
     /// Mount points whose source is `path` or one of its partitions (from /proc/self/mounts).
@@ -69,7 +81,10 @@ public enum BlockDevices {
             let fields = line.split(separator: " ")
             guard fields.count >= 2 else { continue }
             let source = String(fields[0])
-            if devices.contains(source) || devices.contains(where: { source.hasPrefix($0) && source.dropFirst($0.count).allSatisfy(\.isNumber) && path == $0 }) {
+            // The device itself, a partition libblkid listed, or one named like a partition of it.
+            let rest = source.hasPrefix(path) ? source.dropFirst(path.count) : ""
+            let partitionLike = !rest.isEmpty && rest.drop { $0 == "p" }.allSatisfy(\.isNumber)
+            if devices.contains(source) || partitionLike {
                 result.append(String(fields[1]))
             }
         }

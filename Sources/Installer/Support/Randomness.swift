@@ -21,6 +21,14 @@ public struct Randomness: Sendable {
         return Self.sha256(seed + Array(label.utf8))
     }
 
+    /// 16 bytes of `random` marked as a version-4 UUID (in textual byte order).
+    public static func uuidBytes(_ random: [UInt8]) -> [UInt8] {
+        var bytes = Array(random.prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return bytes
+    }
+
     public func guid(_ label: String) -> GUID { GUID(version4From: bytes(label)) }
 
     public func uint64(_ label: String) -> UInt64 {

@@ -74,7 +74,7 @@ struct RedoxInstaller: ParsableCommand {
     func run() throws {
         do {
             try install()
-        } catch let error as InstallerError {
+        } catch {
             printError("redox-installer: \(error)")
             throw ExitCode.failure
         }
