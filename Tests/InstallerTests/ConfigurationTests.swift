@@ -97,6 +97,9 @@ import Testing
         ("[users.u]\nuid = 4294967296\n", "users.u.uid: 4294967296 is out of range"),
         ("include = \"base.toml\"\n", "include: expected an array of strings"),
         ("[packages]\na = 3\n", "packages.a: expected a table"),
+        // Found by the fuzz target: toml++ asserts on these; they are refused before it sees them.
+        ("[\u{FFFD}]\nion = {}\n", "line 1, column 2: a non-ASCII character outside a string"),
+        ("[general]\nprompt = true\u{0}\n", "NUL byte at line 2"),
     ])
     func malformedConfigurationsGiveClearErrors(text: String, message: String) throws {
         do {

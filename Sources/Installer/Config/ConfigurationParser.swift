@@ -27,7 +27,7 @@ public struct ConfigurationParser {
     }
 
     mutating func parse(_ text: String) throws(InstallerError) -> Parsed {
-        if text.utf8.contains(0) { throw fail("the file holds a NUL byte") }
+        try ConfigurationText.check(text, file: file)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
