@@ -78,7 +78,8 @@ public final class StagedTree {
     /// directories are made with `directoryDefaults` when given. A link leading above the root
     /// or to an absolute target is refused (on a host install it would escape the root).
     func resolve(
-        _ components: [String], path: String, followLast: Bool, create directoryDefaults: (UInt16, UInt32, UInt32)?
+        _ components: [String], path: String, followLast: Bool, create directoryDefaults: (UInt16, UInt32, UInt32)?,
+        throughLinks: Bool = true
     ) throws(InstallerError) -> (parent: Node, name: String)? {
         var pending = components
         var stack: [Node] = [root]
@@ -95,6 +96,9 @@ public final class StagedTree {
             let isLast = pending.isEmpty
             if let child = directory.children[name] {
                 if child.kind == .symlink && (!isLast || followLast) {
+                    guard throughLinks else {
+                        throw .invalidPath(path, "goes through the symbolic link \(name) (\(String(decoding: child.target, as: UTF8.self)))")
+                    }
                     links += 1
                     guard links <= Self.maximumLinks else { throw .invalidPath(path, "too many levels of symbolic links") }
                     let target = String(decoding: child.target, as: UTF8.self)
@@ -156,10 +160,10 @@ public final class StagedTree {
     @discardableResult
     public func writeFile(
         _ path: String, content: FileContent, permissions: UInt16 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0,
-        append: Bool = false, followLink: Bool = true
+        append: Bool = false, followLink: Bool = true, throughLinks: Bool = true
     ) throws(InstallerError) -> Node {
         let components = try Self.components(path)
-        guard let (parent, name) = try resolve(components, path: path, followLast: followLink, create: (0o755, 0, 0)) else {
+        guard let (parent, name) = try resolve(components, path: path, followLast: followLink, create: (0o755, 0, 0), throughLinks: throughLinks) else {
             throw .invalidPath(path, "is the root directory")
         }
         if let existing = parent.children[name] {
@@ -182,9 +186,9 @@ public final class StagedTree {
     }
 
     /// Makes symlink `path` → `target`, replacing an existing symlink or file there.
-    public func makeSymlink(_ path: String, target: [UInt8], uid: UInt32 = 0, gid: UInt32 = 0) throws(InstallerError) {
+    public func makeSymlink(_ path: String, target: [UInt8], uid: UInt32 = 0, gid: UInt32 = 0, throughLinks: Bool = true) throws(InstallerError) {
         let components = try Self.components(path)
-        guard let (parent, name) = try resolve(components, path: path, followLast: false, create: (0o755, 0, 0)) else {
+        guard let (parent, name) = try resolve(components, path: path, followLast: false, create: (0o755, 0, 0), throughLinks: throughLinks) else {
             throw .invalidPath(path, "is the root directory")
         }
         if let existing = parent.children[name], existing.kind == .directory {

@@ -7,6 +7,8 @@ import Pkgar
 /// opened with the trusted key (signature, key and entry-table hash checked) and every entry's
 /// content verified against its BLAKE3 before anything is staged; small contents are kept,
 /// larger ones are read from the archive again (and checked again) when the image is written.
+/// As in the Pkgar library's install, no entry may go through a symbolic link (one from the
+/// configuration, another package or the same one).
 enum PackageArchives {
     /// Contents up to this size are kept in memory.
     static let inlineLimit = 16 << 10
@@ -36,11 +38,11 @@ enum PackageArchives {
             do {
                 switch kind {
                 case .symbolicLink:
-                    try tree.makeSymlink(path, target: content)
+                    try tree.makeSymlink(path, target: content, throughLinks: false)
                 case .regularFile:
                     let stored: FileContent = content.count <= inlineLimit ? .bytes(content) : .external(
                         reader(archive: archive, package: name, entry: entry, dataStart: dataStart, compressed: compressed, size: UInt64(content.count)))
-                    let node = try tree.writeFile(path, content: stored, permissions: UInt16(entry.permissions), followLink: false)
+                    let node = try tree.writeFile(path, content: stored, permissions: UInt16(entry.permissions), followLink: false, throughLinks: false)
                     node.permissions = UInt16(entry.permissions)
                     StagedTree.chown(node, uid: 0, gid: 0, recursive: false)
                 }
