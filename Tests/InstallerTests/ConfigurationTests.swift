@@ -215,6 +215,13 @@ import Testing
         } throws: { "\($0)".contains("include \"missing.toml\": no such file") }
     }
 
+    @Test func textWithLeadingNewlineSurvivesWritingBack() throws {
+        var configuration = Configuration()
+        configuration.files.append(FileEntry(path: "/a", data: "\nsecond line\n'quoted' \"too\"\ttab\u{7f}"))
+        let text = ConfigurationWriter.text(configuration)
+        #expect(try ConfigurationParser.parse(text, file: "w").configuration == configuration)
+    }
+
     @Test func writtenConfigurationParsesBackEqual() throws {
         let root = try Scratch.folder("roundtrip")
         let loader = try ConfigurationLoader(path: Scratch.configFolder + "/minimal.toml")

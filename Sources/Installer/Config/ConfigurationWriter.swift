@@ -78,6 +78,10 @@ public enum ConfigurationWriter {
             groups[name] = table
         }
         root["groups"] = groups
-        return root.convert(to: .toml) + "\n"
+        // No multi-line strings: toml++ writes a value starting with a newline as a multi-line
+        // string whose first newline a reader then drops (found by the fuzz target).
+        return root.convert(to: .toml, options: [
+            .allowLiteralStrings, .allowUnicodeStrings, .allowOctalIntegers, .allowHexadecimalIntegers, .indentations,
+        ]) + "\n"
     }
 }
