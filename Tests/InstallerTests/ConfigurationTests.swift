@@ -98,7 +98,7 @@ import Testing
         ("include = \"base.toml\"\n", "include: expected an array of strings"),
         ("[packages]\na = 3\n", "packages.a: expected a table"),
         // Found by the fuzz target: toml++ asserts on these; they are refused before it sees them.
-        ("[\u{FFFD}]\nion = {}\n", "line 1, column 2: a non-ASCII character outside a string"),
+        ("x\u{FFFD} = 1\n", "line 1, column 2: a non-ASCII character outside a string"),
         ("[general]\nprompt = true\u{0}\n", "NUL byte at line 2"),
         ("[/x]\n", "line 1: a table header must start with a key name"),
         ("a = [ # c\n}\n", "line 2, column 1: unexpected '}'"),
