@@ -49,6 +49,7 @@ if [ "$target" = InstallerConfig ]; then
         -lsodium -lcrypto -llz4 -lblkid -llzma -lstdc++ -o "$binary"
     # TOMLKit 0.6.0 leaks in its TOML writer (strdup'd text, inserted tables): not ours to fix.
     set -- -detect_leaks=0 "$@"
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 else
     swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
         -module-name "Fuzz$target" \
