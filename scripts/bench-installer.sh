@@ -36,6 +36,7 @@ printf '[general]\nprompt = false\nfilesystem_size = %d\n\n[packages]\n' $((size
 for ((i = 0; i < packages; i++)); do
   name=$(printf 'bench%02d' "$i")
   tree="$work/packages/$name"
+  mkdir -p "$tree/usr/share"
   "$bin/redoxfs-bench" generate --files "$per_files" --size "${per_size}MiB" "$tree/usr/share/$name" >/dev/null
   "$bin/pkgar" create --skey "$work/cookbook/build/id_ed25519.toml" --archive "$repo/$name.pkgar" "$tree"
   printf 'name = "%s"\nversion = "1.0"\ntarget = "%s"\n' "$name" "$target" >"$repo/$name.toml"

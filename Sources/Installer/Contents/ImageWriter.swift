@@ -75,6 +75,16 @@ struct ImageWriter {
                 let id = try create(name, parent, attributes, [], path)
                 try copyHostFile(hostPath, size: size, into: id, path: path)
                 try finish(id, size: size, path: path)
+            case .external(let external) where external.size <= UInt64(Self.chunk):
+                // Small enough for one operation: node, content and times together.
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(Int(external.size))
+                try external.read { (chunk: UnsafeRawBufferPointer) throws(InstallerError) in bytes += chunk }
+                guard bytes.count == Int(external.size) else {
+                    throw .invalidPath(path, "content is \(bytes.count) bytes, \(external.size) expected")
+                }
+                _ = try create(name, parent, attributes, bytes, path)
+                copied.bytes += UInt64(bytes.count)
             case .external(let external):
                 let id = try create(name, parent, attributes, [], path)
                 var offset: UInt64 = 0

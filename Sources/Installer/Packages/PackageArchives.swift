@@ -22,6 +22,7 @@ enum PackageArchives {
             throw .package(name: name, "\(archive): \(error)")
         }
         let dataStart = UInt64(package.header.headSize)
+        let fingerprint = Fingerprint(archive)
         let compressed = package.header.flags.packaging == .lzma2
         for entry in package.entries {
             let kind: PackageEntry.Kind
@@ -41,7 +42,8 @@ enum PackageArchives {
                     try tree.makeSymlink(path, target: content, throughLinks: false)
                 case .regularFile:
                     let stored: FileContent = content.count <= inlineLimit ? .bytes(content) : .external(
-                        reader(archive: archive, package: name, entry: entry, dataStart: dataStart, compressed: compressed, size: UInt64(content.count)))
+                        reader(archive: archive, package: name, entry: entry, dataStart: dataStart, compressed: compressed,
+                               size: UInt64(content.count), verified: fingerprint))
                     let node = try tree.writeFile(path, content: stored, permissions: UInt16(entry.permissions), followLink: false, throughLinks: false)
                     node.permissions = UInt16(entry.permissions)
                     StagedTree.chown(node, uid: 0, gid: 0, recursive: false)
@@ -53,9 +55,33 @@ enum PackageArchives {
         return package.headBytes
     }
 
+    /// Identity of an archive file as verified (device, inode, size, change time): when it is the
+    /// same at writing time, the content checked while staging is what is read again.
+    struct Fingerprint: Equatable {
+        var device: UInt64 = 0, inode: UInt64 = 0, size: Int64 = 0, seconds: Int = 0, nanoseconds: Int = 0
+
+        init?(_ path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            self.init(info)
+        }
+
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            seconds = info.st_ctim.tv_sec
+            nanoseconds = info.st_ctim.tv_nsec
+        }
+    }
+
     /// Reads an entry's stored bytes from the archive again when the image is written, decoded
-    /// and checked against the entry's BLAKE3.
-    static func reader(archive: String, package name: String, entry: PackageEntry, dataStart: UInt64, compressed: Bool, size: UInt64) -> ExternalContent {
+    /// and — unless the archive file is provably the one verified while staging — checked
+    /// against the entry's BLAKE3 again.
+    static func reader(
+        archive: String, package name: String, entry: PackageEntry, dataStart: UInt64, compressed: Bool, size: UInt64,
+        verified: Fingerprint?
+    ) -> ExternalContent {
         ExternalContent(size: size) { (deliver: (UnsafeRawBufferPointer) throws(InstallerError) -> Void) throws(InstallerError) in
             let fd = open(archive, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw .host(operation: "open", path: archive, errno: errno) }
@@ -78,7 +104,9 @@ enum PackageArchives {
                     throw .package(name: name, "\(entry.path): \(error)")
                 }
             }
-            guard Blake3.hash(content) == entry.blake3 else {
+            var info = stat()
+            let unchanged = fstat(fd, &info) == 0 && verified != nil && Fingerprint(info) == verified
+            guard unchanged || Blake3.hash(content) == entry.blake3 else {
                 throw .package(name: name, "\(entry.path): BLAKE3 mismatch (the archive changed while installing)")
             }
             var failure: InstallerError?
