@@ -6,6 +6,10 @@ public struct CheckStatistics: Codable, Sendable, Equatable {
     public var files: UInt64 = 0
     public var symlinks: UInt64 = 0
     public var sockets: UInt64 = 0
+    /// FIFOs (named pipes).
+    public var fifos: UInt64 = 0
+    /// Character and block device nodes.
+    public var devices: UInt64 = 0
     /// Directory entries read.
     public var entries: UInt64 = 0
     /// Nodes whose content is inline.

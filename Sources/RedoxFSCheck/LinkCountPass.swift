@@ -87,6 +87,9 @@ struct LinkCountPass {
         case .file: return "file"
         case .symlink: return "symlink"
         case .socket: return "socket"
+        case .fifo: return "FIFO"
+        case .characterDevice: return "character device"
+        case .blockDevice: return "block device"
         case nil: return "node"
         }
     }

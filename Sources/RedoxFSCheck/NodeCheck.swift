@@ -1,6 +1,7 @@
 import RedoxFS
 
-/// The checks of one node (spec §15.1 items 20–23, 26, 28), then the walk of its content.
+/// The checks of one node (spec §15.1 items 20–23, 26, 28; FIFOs and device nodes are this
+/// implementation's node types, see `NodeKind`), then the walk of its content.
 enum NodeCheck {
     static func check(_ id: UInt32, pointer: BlockPointer, context: inout CheckContext) {
         context.nodeOrder.append(id)
@@ -21,7 +22,7 @@ enum NodeCheck {
             context.nodes[id] = summary
             context.report(
                 .nodeBadType,
-                "node \(id) at block \(block) has mode \(octal(node.mode)): type \(hex16(node.mode & Node.modeTypeMask)) is not a directory, file, symlink or socket",
+                "node \(id) at block \(block) has mode \(octal(node.mode)): type \(hex16(node.mode & Node.modeTypeMask)) is not a directory, file, symlink, socket, FIFO or device",
                 block: block, structure: .node, node: id, fix: remove)
             return
         }
@@ -32,6 +33,15 @@ enum NodeCheck {
         case .file: context.statistics.files += 1
         case .symlink: context.statistics.symlinks += 1
         case .socket: context.statistics.sockets += 1
+        case .fifo: context.statistics.fifos += 1
+        case .characterDevice, .blockDevice: context.statistics.devices += 1
+        }
+        if kind.isSpecial, kind.isDevice ? DeviceNumber(inlineContentOf: node) == nil : node.size != 0 {
+            context.report(
+                .specialNodeContent,
+                kind.isDevice ? "device node \(id) does not keep an inline 8-byte device number (size \(node.size))"
+                    : "node \(id) (a FIFO or socket) has \(node.size) bytes of content",
+                block: block, structure: .node, node: id)
         }
 
         if !node.padding.allSatisfy({ $0 == 0 }) {
@@ -57,7 +67,7 @@ enum NodeCheck {
                     .directoryRecordLevel, "directory node \(id) has record level \(node.recordLevel), not 0", block: block,
                     structure: .node, node: id, fix: .clearNodeFields(node: id))
             }
-            if !ByteLoading.isZero(node.data, 32..<RedoxFS.inlineDataSize) {
+            if !node.directoryExtraPointersAreZero {
                 context.report(
                     .directoryExtraPointers, "directory node \(id) uses level pointers beyond level0[1]", block: block,
                     structure: .node, node: id, fix: .clearNodeFields(node: id))
@@ -69,11 +79,11 @@ enum NodeCheck {
                 block: block, structure: .node, node: id, fix: .truncateFile(node: id, size: 0))
             owned = nil
         } else {
-            summary.recordSize = UInt64(RedoxFS.blockSize) << UInt64(node.recordLevel)
+            summary.recordSize = node.recordSize
+            summary.recordCount = node.recordCount
             if node.hasInlineData {
                 context.statistics.inlineNodes += 1
-                let end = Int(min(node.size, UInt64(RedoxFS.inlineDataSize)))
-                if !ByteLoading.isZero(node.data, end..<RedoxFS.inlineDataSize) {
+                if !node.inlineTailIsZero {
                     context.report(
                         .inlineTailNonZero, "node \(id) keeps non-zero inline bytes beyond its size (\(node.size))",
                         block: block, structure: .node, node: id, fix: .clearNodeFields(node: id))

@@ -7,6 +7,7 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable {
     case headerGenerationSlotMismatch = "header-generation-slot-mismatch"
     case headerForeignUUID = "header-foreign-uuid"
     case headerNewestTorn = "header-newest-torn"
+    case headerRingHole = "header-ring-hole"
     case headerTooSmall = "header-size-too-small"
     case fileSystemTruncated = "file-system-truncated"
     case headerPaddingNonZero = "header-padding-nonzero"
@@ -41,6 +42,7 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable {
     case staleRecord = "stale-record"
     case recordBadCompression = "record-bad-compression"
     case fileTooLarge = "file-too-large"
+    case specialNodeContent = "special-node-content"
 
     // Pass 3: directories (items 29–34).
     case directoryBadMarker = "directory-bad-marker"

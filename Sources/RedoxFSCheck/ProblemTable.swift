@@ -38,6 +38,7 @@ public enum ProblemTable {
         case .headerGenerationSlotMismatch: return (.error, .headers, "3", "header stored in the wrong ring slot")
         case .headerForeignUUID: return (.error, .headers, "6a", "stale header of another file system")
         case .headerNewestTorn: return (.error, .headers, "1", "torn newest header (the last commit was lost)")
+        case .headerRingHole: return (.error, .headers, "1", "a slot of a wrapped ring lacks the generation it should hold")
         case .headerTooSmall: return (.error, .headers, "5", "file system smaller than 260 blocks")
         case .fileSystemTruncated: return (.error, .headers, "5", "file system larger than its device (truncated image)")
         case .headerPaddingNonZero: return (.warning, .headers, "6", "header padding not zero")
@@ -70,6 +71,8 @@ public enum ProblemTable {
         case .staleRecord: return (.warning, .tree, "26", "record pointer beyond the end of the file")
         case .recordBadCompression: return (.error, .tree, "27", "compressed record does not decode")
         case .fileTooLarge: return (.error, .tree, "28", "file size beyond the addressable range")
+        case .specialNodeContent:
+            return (.warning, .tree, "20", "FIFO or socket with content, or device node without an inline 8-byte device number")
 
         case .directoryBadMarker: return (.error, .directories, "29", "directory marker invalid")
         case .dirListMalformed: return (.error, .directories, "30", "directory block malformed")

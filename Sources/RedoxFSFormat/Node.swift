@@ -1,9 +1,27 @@
-/// The type of a node, from the top four bits of its mode.
-public enum NodeKind: UInt16, Sendable {
+/// The type of a node, from the top four bits of its mode (the POSIX `S_IF*` values).
+///
+/// Upstream makes directories, files, symbolic links and (on Redox) sockets. FIFOs and device
+/// nodes are this implementation's: upstream 0.9.1 shows a node of a type it does not know as a
+/// regular file (its content, for a device the 8-byte device number, read as file data).
+public enum NodeKind: UInt16, Sendable, CaseIterable {
+    case fifo = 0x1000
+    case characterDevice = 0x2000
     case directory = 0x4000
+    case blockDevice = 0x6000
     case file = 0x8000
     case symlink = 0xA000
     case socket = 0xC000
+
+    /// FIFOs, sockets and device nodes: nodes whose only content is, for devices, the device number.
+    public var isSpecial: Bool {
+        switch self {
+        case .fifo, .characterDevice, .blockDevice, .socket: return true
+        case .directory, .file, .symlink: return false
+        }
+    }
+
+    /// Character and block devices, which keep a device number.
+    public var isDevice: Bool { self == .characterDevice || self == .blockDevice }
 }
 
 /// A node (inode): metadata, then either inline data or the record pointer tables.
@@ -107,6 +125,33 @@ public struct Node: Equatable, Sendable {
 
     public mutating func setLevelPointer(_ index: Int, _ pointer: BlockPointer) {
         pointer.encode(into: &data, at: index * 16)
+    }
+
+    /// Bytes of the level area a directory uses: `level0[0]` (the marker) and `level0[1]` (the top).
+    public static let directoryPointerBytes = 32
+
+    /// Whether a directory's level area is zero beyond its two pointers.
+    public var directoryExtraPointersAreZero: Bool { data.isZero(Self.directoryPointerBytes..<RedoxFS.inlineDataSize) }
+
+    /// Whether the inline area is zero beyond the node's size.
+    public var inlineTailIsZero: Bool {
+        data.isZero(Int(min(size, UInt64(RedoxFS.inlineDataSize)))..<RedoxFS.inlineDataSize)
+    }
+
+    /// Zeroes every field the format requires to be zero: the padding, a directory's flags, record
+    /// level and pointers beyond its two, unknown flags, and inline bytes beyond the size.
+    public mutating func clearReservedFields() {
+        padding = [UInt8](repeating: 0, count: padding.count)
+        if isDirectory {
+            flags = 0
+            recordLevel = 0
+            for i in Self.directoryPointerBytes..<RedoxFS.inlineDataSize { data[i] = 0 }
+        } else {
+            flags &= Self.inlineDataFlag
+            if hasInlineData {
+                for i in Int(min(size, UInt64(RedoxFS.inlineDataSize)))..<RedoxFS.inlineDataSize { data[i] = 0 }
+            }
+        }
     }
 
     /// Checks the fields a reader relies on.

@@ -39,6 +39,7 @@ extension FuseBridge {
                 if offset == 0 || !listing.isLoaded {
                     listing.entries = try fileSystem.entries(of: directory.id)
                     listing.isLoaded = true
+                    try noteAccess(directory.id, directory.node)
                 }
                 return fill(buffer, capacity: capacity, request: request, from: Int(min(offset, off_t(Int.max))),
                             listing: listing, directory: directory, plus: plus)
@@ -112,7 +113,7 @@ extension FuseBridge {
             info.f_frsize = 4096
             info.f_blocks = fsblkcnt_t(counts.blocks)
             info.f_bfree = fsblkcnt_t(counts.freeBlocks)
-            info.f_bavail = fsblkcnt_t(counts.freeBlocks)
+            info.f_bavail = fsblkcnt_t(try fileSystem.availableBlocks())
             info.f_files = fsfilcnt_t(counts.blocks)
             info.f_ffree = fsfilcnt_t(counts.freeBlocks)
             info.f_favail = fsfilcnt_t(counts.freeBlocks)

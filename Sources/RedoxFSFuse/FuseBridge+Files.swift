@@ -29,8 +29,11 @@ extension FuseBridge {
             let id = try fileSystem.exclusively { () throws(FileSystemError) in
                 let (id, node) = try resolve(inode)
                 guard !node.isDirectory else { throw .system(operation: "open", path: "", errno: EISDIR) }
-                // FUSE_CAP_ATOMIC_O_TRUNC: the kernel leaves O_TRUNC to open.
-                if truncate && node.size != 0 { try fileSystem.truncate(id, to: 0) }
+                // FUSE_CAP_ATOMIC_O_TRUNC: the kernel leaves O_TRUNC to open, which marks the file
+                // modified even when it was empty already (POSIX).
+                if truncate && node.kind == .file {
+                    try fileSystem.setAttributes(id, AttributeChanges(size: 0, modificationTime: fileSystem.clock()))
+                }
                 fileSystem.retain(id)
                 return id
             }
@@ -76,9 +79,11 @@ extension FuseBridge {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
             defer { buffer.deallocate() }
             let done = try fileSystem.exclusively { () throws(FileSystemError) in
-                let node = try resolve(inode).node
+                let (id, node) = try resolve(inode)
                 guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
-                return try fileSystem.readBulk(node, at: UInt64(offset), into: buffer)
+                let done = try fileSystem.readBulk(node, at: UInt64(offset), into: buffer)
+                try noteAccess(id, node)
+                return done
             }
             fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), done)
         }
@@ -130,7 +135,7 @@ extension FuseBridge {
                 case 0:
                     if end > node.size {
                         let needed = (end - max(node.size, start) + 4095) / 4096
-                        let free = try fileSystem.statistics().freeBlocks
+                        let free = try fileSystem.availableBlocks()
                         guard needed <= free else { throw .system(operation: "fallocate", path: "", errno: ENOSPC) }
                         if !keepSize { try fileSystem.truncate(id, to: end) }
                     }

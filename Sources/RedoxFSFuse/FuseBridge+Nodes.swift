@@ -64,7 +64,9 @@ extension FuseBridge {
             } else if toSet & FUSE_SET_ATTR_MTIME != 0 {
                 changes.modificationTime = Timestamp(wanted.st_mtim)
             }
-            // FUSE_SET_ATTR_CTIME is ignored: the format's ctime is a birth time and never changes.
+            // The kernel's writeback cache keeps ctime itself and sends it; otherwise the engine
+            // sets ctime to now for any change.
+            if toSet & FUSE_SET_ATTR_CTIME != 0 { changes.changeTime = Timestamp(wanted.st_ctim) }
             let (id, node) = try fileSystem.exclusively { () throws(FileSystemError) in
                 let id = try resolve(inode).id
                 return (id, try fileSystem.setAttributes(id, changes))
@@ -95,22 +97,36 @@ extension FuseBridge {
             let isDirectory = mode & Node.modeTypeMask == NodeKind.directory.rawValue
             let owner = newOwnership(request, parent: parentNode, directory: isDirectory)
             let id = try fileSystem.create(bytes, in: parentID, mode: mode | owner.extraMode, uid: owner.uid, gid: owner.gid)
+            inodes.assignTag(to: id)
             return (id, try fileSystem.node(id))
         }
     }
 
-    func mknod(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?, mode: mode_t) {
+    /// mknod: regular files, FIFOs, sockets, character and block devices (the device number is
+    /// kept with the node).
+    func mknod(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?, mode: mode_t, device: dev_t) {
         serve(request, "mknod") { () throws(FileSystemError) in
             let type = mode & mode_t(Glibc.S_IFMT)
-            let kind: NodeKind
+            let permissions = UInt16(mode & 0o7777)
+            let made: (id: UInt32, node: Node)
             switch type {
-            case mode_t(Glibc.S_IFREG), 0: kind = .file
-            case mode_t(Glibc.S_IFSOCK): kind = .socket
+            case mode_t(Glibc.S_IFREG), 0:
+                made = try make(request, parent: parent, name: name, mode: NodeKind.file.rawValue | permissions)
+            case mode_t(Glibc.S_IFIFO), mode_t(Glibc.S_IFSOCK), mode_t(Glibc.S_IFCHR), mode_t(Glibc.S_IFBLK):
+                guard let kind = NodeKind(rawValue: UInt16(type)) else { throw .system(operation: "mknod", path: "", errno: EINVAL) }
+                let bytes = try self.name(name)
+                made = try fileSystem.exclusively { () throws(FileSystemError) in
+                    let (parentID, parentNode) = try resolveDirectory(parent)
+                    let owner = newOwnership(request, parent: parentNode, directory: false)
+                    let id = try fileSystem.createSpecial(
+                        bytes, in: parentID, kind: kind, permissions: permissions, device: DeviceNumber(linuxValue: UInt64(device)),
+                        uid: owner.uid, gid: owner.gid)
+                    inodes.assignTag(to: id)
+                    return (id, try fileSystem.node(id))
+                }
             default:
-                // Devices and FIFOs have no node type in the format (spec §13.3).
-                throw .system(operation: "mknod", path: "", errno: EPERM)
+                throw .system(operation: "mknod", path: "", errno: EINVAL)
             }
-            let made = try make(request, parent: parent, name: name, mode: kind.rawValue | UInt16(mode & 0o7777))
             var reply = entry(for: made.id, made.node)
             fuse_reply_entry(request, &reply)
         }
@@ -135,6 +151,7 @@ extension FuseBridge {
                 let (parentID, parentNode) = try resolveDirectory(parent)
                 let owner = newOwnership(request, parent: parentNode, directory: false)
                 let id = try fileSystem.createSymlink(bytes, in: parentID, target: targetBytes, uid: owner.uid, gid: owner.gid)
+                inodes.assignTag(to: id)
                 return (id, try fileSystem.node(id))
             }
             var reply = entry(for: made.0, made.1)

@@ -10,7 +10,7 @@ import RedoxFSFormat
 /// a corrupt image (engine errors become their errno, anything unexpected EIO).
 ///
 /// Called from several libfuse worker threads at once; the engine serialises on its own lock,
-/// and this type keeps no other mutable state.
+/// and the only other mutable state, the inode tags, has a lock of its own.
 final class FuseBridge: @unchecked Sendable {
     let fileSystem: FileSystem
     /// How long the kernel may cache names and attributes: nothing changes the file system
@@ -18,11 +18,19 @@ final class FuseBridge: @unchecked Sendable {
     let cacheSeconds: Double
     let writebackCache: Bool
     let log: DaemonLog
+    /// When reads move atime (the mount's `relatime`, `noatime` or `strictatime`).
+    let accessTimePolicy: AccessTimePolicy
+    /// The handles of this mount's nodes.
+    let inodes = InodeNumbers()
     /// Called once the connection is negotiated (set before the request loop starts).
     var onInitialized: (@Sendable () -> Void)?
 
-    init(fileSystem: FileSystem, writebackCache: Bool, cacheSeconds: Double = 3600, log: DaemonLog) {
+    init(
+        fileSystem: FileSystem, writebackCache: Bool, accessTimePolicy: AccessTimePolicy = .relative,
+        cacheSeconds: Double = 3600, log: DaemonLog
+    ) {
         self.fileSystem = fileSystem
+        self.accessTimePolicy = accessTimePolicy
         self.writebackCache = writebackCache && fileSystem.isWritable
         self.cacheSeconds = cacheSeconds
         self.log = log
@@ -48,7 +56,7 @@ final class FuseBridge: @unchecked Sendable {
         let id = InodeNumbers.nodeID(of: handle)
         guard id > 0 else { throw .format(.noSuchNode(0)) }
         let node = try fileSystem.node(id)
-        guard InodeNumbers.matches(handle, id: id, node) else { throw .format(.noSuchNode(id)) }
+        guard inodes.matches(handle, id: id) else { throw .format(.noSuchNode(id)) }
         return (id, node)
     }
 
@@ -78,8 +86,8 @@ final class FuseBridge: @unchecked Sendable {
     /// The entry reply for node `id` (handle, attributes, generation, cache times).
     func entry(for id: UInt32, _ node: Node) -> fuse_entry_param {
         var entry = fuse_entry_param()
-        entry.ino = InodeNumbers.handle(for: id, node)
-        entry.generation = NodeAttributes.generation(of: node)
+        entry.ino = inodes.handle(for: id)
+        entry.generation = UInt64(inodes.tag(of: id))
         entry.attr = NodeAttributes.stat(of: node, id: id)
         entry.attr_timeout = cacheSeconds
         entry.entry_timeout = cacheSeconds
@@ -95,6 +103,13 @@ final class FuseBridge: @unchecked Sendable {
             return (who.uid, parent.gid, directory ? UInt16(Glibc.S_ISGID) : 0)
         }
         return (who.uid, who.gid, 0)
+    }
+
+    /// Moves node `id`'s atime for a read (of content or of a listing) as the mount's policy says;
+    /// cheap when nothing is to change. Call it inside `fileSystem.exclusively`.
+    func noteAccess(_ id: UInt32, _ node: Node) throws(FileSystemError) {
+        guard fileSystem.isWritable, node.needsAccessUpdate(at: fileSystem.clock(), policy: accessTimePolicy) else { return }
+        try fileSystem.recordAccess(id, policy: accessTimePolicy)
     }
 
     /// Commits the open transaction (fsync, fsyncdir).

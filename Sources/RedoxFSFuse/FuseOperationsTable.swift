@@ -20,7 +20,9 @@ enum FuseOperationsTable {
             forward(request) { $0.setattr(request, inode: inode, attributes: attributes, toSet: toSet) }
         }
         ops.readlink = { request, inode in forward(request) { $0.readlink(request, inode: inode) } }
-        ops.mknod = { request, parent, name, mode, _ in forward(request) { $0.mknod(request, parent: parent, name: name, mode: mode) } }
+        ops.mknod = { request, parent, name, mode, device in
+            forward(request) { $0.mknod(request, parent: parent, name: name, mode: mode, device: device) }
+        }
         ops.mkdir = { request, parent, name, mode in forward(request) { $0.mkdir(request, parent: parent, name: name, mode: mode) } }
         ops.unlink = { request, parent, name in forward(request) { $0.unlink(request, parent: parent, name: name) } }
         ops.rmdir = { request, parent, name in forward(request) { $0.rmdir(request, parent: parent, name: name) } }

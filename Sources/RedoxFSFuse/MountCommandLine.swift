@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedoxFS
 
 /// Parses the `redoxfs` command line: upstream's `redoxfs [--no-daemon|-d] [--uuid UUID | DISK]
 /// MOUNTPOINT [BLOCK]`, the usual FUSE flags (`-f`, `-o OPTIONS`), and the form `mount.fuse3`
@@ -38,10 +39,12 @@ public enum MountCommandLine {
           --commit-interval S    commit pending changes every S seconds (default 5; 0: only on
                                  fsync and unmount)
           --threads N            worker threads (default: the processors, 2 to 4)
+          --generation N         mount generation N of the header ring, as it was (read-only)
           --debug                print every FUSE request
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,
-                                 block=HEX, password_file=F, commit_interval=S, threads=N,
-                                 [no_]writeback_cache, ro, rw, debug; everything else (allow_other,
+                                 block=HEX, password_file=F, commit_interval=S, threads=N, generation=N,
+                                 [no_]writeback_cache, relatime (default), noatime, strictatime,
+                                 ro, rw, debug; everything else (allow_other,
                                  nosuid, nodev, noexec, …) goes to FUSE and the kernel.
 
         Unmount with `fusermount3 -u MOUNTPOINT`, `umount MOUNTPOINT`, or SIGTERM/SIGINT; the process
@@ -67,6 +70,7 @@ public enum MountCommandLine {
         var offset: String?
         var commitInterval: String?
         var threads: String?
+        var generation: String?
         var onlyPositionals = false
 
         var index = 0
@@ -103,6 +107,7 @@ public enum MountCommandLine {
             case "--offset": offset = try value(for: name, inline: inline)
             case "--commit-interval": commitInterval = try value(for: name, inline: inline)
             case "--threads": threads = try value(for: name, inline: inline)
+            case "--generation": generation = try value(for: name, inline: inline)
             case "-o":
                 options += split(try value(for: name, inline: nil))
             default:
@@ -124,6 +129,7 @@ public enum MountCommandLine {
         var fuseOptions: [String] = []
         var block: String?
         var writeback = true
+        var accessTimePolicy = AccessTimePolicy.relative
         for option in options {
             let (key, optionValue) = splitOption(option)
             switch key {
@@ -137,9 +143,13 @@ public enum MountCommandLine {
             case "password_file": passwordFile = optionValue
             case "commit_interval": commitInterval = optionValue
             case "threads": threads = optionValue
+            case "generation": generation = optionValue
             case "writeback_cache": writeback = true
             case "no_writeback_cache": writeback = false
             case "foreground": foreground = true
+            case "relatime", "noatime", "strictatime":
+                // Ours to apply: FUSE leaves atime to the file system (libfuse does not take them).
+                accessTimePolicy = AccessTimePolicy(rawValue: key) ?? .relative
             default:
                 if fstabOnlyOptions.contains(key) || key.hasPrefix("x-") || key == "comment" { continue }
                 fuseOptions.append(option)
@@ -195,11 +205,17 @@ public enum MountCommandLine {
         if configuration.partition != nil, case .uuid = configuration.source {
             throw .usage("--partition and --uuid cannot be combined")
         }
+        if let generation {
+            guard let number = UInt64(generation) else { throw .usage("generation takes a generation number, not '\(generation)'") }
+            configuration.generation = number
+        }
         configuration.foreground = foreground
-        configuration.readOnly = readOnly
+        // An older generation is mounted as it was: read-only.
+        configuration.readOnly = readOnly || configuration.generation != nil
         configuration.debug = debug
         configuration.passwordFile = passwordFile
         configuration.writebackCache = writeback
+        configuration.accessTimePolicy = accessTimePolicy
         configuration.fuseOptions = fuseOptions
         return configuration
     }

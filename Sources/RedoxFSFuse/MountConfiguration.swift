@@ -1,3 +1,5 @@
+import RedoxFS
+
 /// Everything the `redoxfs` command line says about one mount.
 public struct MountConfiguration: Equatable, Sendable {
     /// Which file system to mount.
@@ -20,12 +22,16 @@ public struct MountConfiguration: Equatable, Sendable {
     /// Stay in the foreground instead of forking into the background once mounted.
     public var foreground = false
     public var readOnly = false
+    /// Mount this older generation of the header ring, as it was (always read-only).
+    public var generation: UInt64?
     /// Read the password of an encrypted file system from this file instead of asking.
     public var passwordFile: String?
     /// Seconds between commits of pending changes (0 turns the timer off).
     public var commitInterval: Double = 5
     /// Use the kernel's writeback cache for writable mounts.
     public var writebackCache = true
+    /// When reads move atime: `relatime` (default), `noatime`, `strictatime`.
+    public var accessTimePolicy: AccessTimePolicy = .relative
     /// Let libfuse print every request (`--debug`, `-o debug`).
     public var debug = false
     /// The most worker threads serving requests; 0 picks the number of processors, from 2 to 4

@@ -7,8 +7,8 @@ import RedoxFSFormat
 
 /// The attributes the kernel sees for a node (spec §13.6, with the file type always right).
 enum NodeAttributes {
-    /// `stat` for node `id`: inode = node id, blocks in 512-byte units, ctime as stored (the format
-    /// never changes it).
+    /// `stat` for node `id`: inode = node id, blocks in 512-byte units, the three times as stored,
+    /// and the device number of a device node.
     static func stat(of node: Node, id: UInt32) -> stat {
         var info = Glibc.stat()
         info.st_ino = ino_t(id)
@@ -22,6 +22,9 @@ enum NodeAttributes {
         info.st_atim = timespec(seconds: node.atime, nanoseconds: node.atimeNanoseconds)
         info.st_mtim = timespec(seconds: node.mtime, nanoseconds: node.mtimeNanoseconds)
         info.st_ctim = timespec(seconds: node.ctime, nanoseconds: node.ctimeNanoseconds)
+        if node.kind?.isDevice == true, let device = DeviceNumber(inlineContentOf: node) {
+            info.st_rdev = dev_t(device.linuxValue)
+        }
         return info
     }
 
@@ -32,15 +35,11 @@ enum NodeAttributes {
         case .directory: return UInt32(Glibc.S_IFDIR)
         case .symlink: return UInt32(Glibc.S_IFLNK)
         case .socket: return UInt32(Glibc.S_IFSOCK)
+        case .fifo: return UInt32(Glibc.S_IFIFO)
+        case .characterDevice: return UInt32(Glibc.S_IFCHR)
+        case .blockDevice: return UInt32(Glibc.S_IFBLK)
         case .file, nil: return UInt32(Glibc.S_IFREG)
         }
-    }
-
-    /// A distinct generation for each life of a node id: ids are reused after a delete, and the
-    /// birth time (ctime, never changed) tells the lives apart, so the kernel never mistakes a
-    /// new node for a cached old one.
-    static func generation(of node: Node) -> UInt64 {
-        (node.ctime << 30) ^ UInt64(node.ctimeNanoseconds)
     }
 }
 

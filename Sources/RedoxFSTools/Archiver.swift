@@ -8,8 +8,9 @@ import RedoxFS
 /// the tree's size (the engine commits on its own when its write cache grows).
 ///
 /// Unlike upstream's archive it keeps hard links as hard links, stores host mtimes and atimes
-/// exactly (ctime is the host ctime, as upstream), skips holes of sparse files, visits names
-/// in byte order (reproducible images), and gives "/" the source folder's mode, owner and times.
+/// exactly (ctime is the host ctime, as upstream), copies FIFOs, sockets and device nodes (with
+/// their device numbers), skips holes of sparse files, visits names in byte order (reproducible
+/// images), and gives "/" the source folder's mode, owner and times.
 public final class Archiver {
     public let fileSystem: FileSystem
     /// Entries with this inode are skipped (the image being written).
@@ -50,7 +51,7 @@ public final class Archiver {
             try store(source) { () throws(FileSystemError) in
                 try fileSystem.setAttributes(RedoxFS.rootNodeID, AttributeChanges(
                     permissions: root.permissions, uid: root.uid, gid: root.gid,
-                    accessTime: root.accessTime, modificationTime: root.modificationTime))
+                    accessTime: root.accessTime, modificationTime: root.modificationTime, changeTime: root.changeTime))
             }
         }
     }
@@ -84,7 +85,11 @@ public final class Archiver {
             throw .engine(path: path, .invalidArgument(problem))
         }
         if status.kind != .directory, status.linkCount > 1, let existing = linked[status.inode] {
-            try store(path) { () throws(FileSystemError) in try fileSystem.link(existing, as: name, in: parent) }
+            try store(path) { () throws(FileSystemError) in
+                try fileSystem.link(existing, as: name, in: parent)
+                // Adding the name changed the node's ctime; the host's stays.
+                try fileSystem.setAttributes(existing, AttributeChanges(changeTime: status.changeTime))
+            }
             return
         }
         let type: NodeKind
@@ -93,7 +98,10 @@ public final class Archiver {
         case .regular: type = .file
         case .symlink: type = .symlink
         case .socket: type = .socket
-        case .fifo, .characterDevice, .blockDevice, .unknown:
+        case .fifo: type = .fifo
+        case .characterDevice: type = .characterDevice
+        case .blockDevice: type = .blockDevice
+        case .unknown:
             throw .engine(path: path, .invalidArgument("RedoxFS cannot store this kind of file"))
         }
         let attributes = NodeAttributes(
@@ -117,15 +125,18 @@ public final class Archiver {
                 try copyContent(of: fd, size: status.size, into: id, path: path)
                 try store(path) { () throws(FileSystemError) in
                     try fileSystem.setAttributes(id, AttributeChanges(
-                        size: status.size, accessTime: status.accessTime, modificationTime: status.modificationTime))
+                        size: status.size, accessTime: status.accessTime, modificationTime: status.modificationTime,
+                        changeTime: status.changeTime))
                 }
             }
         case .directory:
             id = try create(name, in: parent, attributes, count: 0, path: path)
             try copyDirectory(HostDirectory(in: directory, name: name), into: id)
             try restoreTimes(id, status, path: path)
-        case .socket:
+        case .socket, .fifo:
             id = try create(name, in: parent, attributes, count: 0, path: path)
+        case .characterDevice, .blockDevice:
+            id = try create(name, in: parent, attributes, content: status.device.content, path: path)
         }
         if type != .directory && status.linkCount > 1 { linked[status.inode] = id }
     }
@@ -159,11 +170,12 @@ public final class Archiver {
     /// Sets a directory's times again if adding its entries changed them.
     private func restoreTimes(_ id: UInt32, _ status: HostStatus, path: String) throws(ArchiveError) {
         let node = try store(path) { () throws(FileSystemError) in try fileSystem.node(id) }
-        let mtime = status.modificationTime, atime = status.accessTime
+        let mtime = status.modificationTime, atime = status.accessTime, ctime = status.changeTime
         guard node.mtime != mtime.seconds || node.mtimeNanoseconds != mtime.nanoseconds
-            || node.atime != atime.seconds || node.atimeNanoseconds != atime.nanoseconds else { return }
+            || node.atime != atime.seconds || node.atimeNanoseconds != atime.nanoseconds
+            || node.ctime != ctime.seconds || node.ctimeNanoseconds != ctime.nanoseconds else { return }
         try store(path) { () throws(FileSystemError) in
-            try fileSystem.setAttributes(id, AttributeChanges(accessTime: atime, modificationTime: mtime))
+            try fileSystem.setAttributes(id, AttributeChanges(accessTime: atime, modificationTime: mtime, changeTime: ctime))
         }
     }
 

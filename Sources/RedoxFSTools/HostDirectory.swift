@@ -37,6 +37,8 @@ public struct HostStatus: Sendable {
     public var accessTime: Timestamp
     public var modificationTime: Timestamp
     public var changeTime: Timestamp
+    /// The device number of a character or block device (`st_rdev`).
+    public var device: DeviceNumber
 
     init(_ status: stat) {
         switch status.st_mode & S_IFMT {
@@ -58,6 +60,7 @@ public struct HostStatus: Sendable {
         accessTime = Self.timestamp(status.st_atim)
         modificationTime = Self.timestamp(status.st_mtim)
         changeTime = Self.timestamp(status.st_ctim)
+        device = DeviceNumber(linuxValue: UInt64(status.st_rdev))
     }
 
     static func timestamp(_ time: timespec) -> Timestamp {

@@ -9,6 +9,8 @@ public struct HostTreeSummary: Equatable, Sendable {
     public var files = 0
     public var symlinks = 0
     public var sockets = 0
+    /// FIFOs, character and block devices.
+    public var specials = 0
     /// Names beyond the first of a hard-linked inode (stored as links, not copies).
     public var hardLinks = 0
     /// Bytes of regular-file content, each inode counted once.
@@ -19,12 +21,12 @@ public struct HostTreeSummary: Equatable, Sendable {
     public init() {}
 
     /// Every entry below the root, hard links included.
-    public var entries: Int { directories + files + symlinks + sockets + hardLinks }
+    public var entries: Int { directories + files + symlinks + sockets + specials + hardLinks }
 }
 
 /// The first pass of an archive: walks a host tree without writing anything, counts it, and
 /// collects every path that RedoxFS cannot store (long or non-UTF-8 names, names with ':',
-/// FIFOs and device nodes, unreadable entries).
+/// files of unknown type, unreadable entries).
 public struct HostTreeScanner {
     /// Entries with this inode are skipped (the image being written).
     public var excluded: HostInode?
@@ -105,10 +107,8 @@ public struct HostTreeScanner {
                 summary.symlinks += 1
             case .socket:
                 summary.sockets += 1
-            case .fifo:
-                report(path, "a FIFO (named pipe); RedoxFS has no FIFO nodes")
-            case .characterDevice, .blockDevice:
-                report(path, "a device node; RedoxFS has no device nodes")
+            case .fifo, .characterDevice, .blockDevice:
+                summary.specials += 1
             case .unknown:
                 report(path, "a file of unknown type")
             }

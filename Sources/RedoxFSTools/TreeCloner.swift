@@ -2,7 +2,8 @@ import RedoxFS
 
 /// Copies the tree of one file system into another (redoxfs-clone): every node with its full
 /// mode, owner, ctime, mtime and atime, content in chunks (zero chunks are skipped, so holes stay
-/// holes). Unlike upstream it keeps hard links, and gives "/" the source root's metadata.
+/// holes); FIFOs, sockets and device nodes (with their device numbers) too. Unlike upstream it
+/// keeps hard links, and gives "/" the source root's metadata.
 /// Node ids and block placement are not preserved.
 public final class TreeCloner {
     public let source: FileSystem
@@ -54,7 +55,8 @@ public final class TreeCloner {
         AttributeChanges(
             permissions: permissions, uid: uid, gid: gid,
             accessTime: Timestamp(seconds: node.atime, nanoseconds: node.atimeNanoseconds),
-            modificationTime: Timestamp(seconds: node.mtime, nanoseconds: node.mtimeNanoseconds))
+            modificationTime: Timestamp(seconds: node.mtime, nanoseconds: node.mtimeNanoseconds),
+            changeTime: Timestamp(seconds: node.ctime, nanoseconds: node.ctimeNanoseconds))
     }
 
     @discardableResult
@@ -81,7 +83,11 @@ public final class TreeCloner {
     private func cloneEntry(_ entry: DirectoryEntry, path: String, into parent: UInt32, depth: Int) throws(ArchiveError) {
         let node = try read(path) { () throws(FileSystemError) in try source.node(entry.nodeID) }
         if !node.isDirectory, node.links > 1, let existing = linked[entry.nodeID] {
-            try write(path) { () throws(FileSystemError) in try destination.link(existing, as: entry.name, in: parent) }
+            try write(path) { () throws(FileSystemError) in
+                try destination.link(existing, as: entry.name, in: parent)
+                // Adding the name changed the copy's ctime; the source's stays.
+                try destination.setAttributes(existing, AttributeChanges(changeTime: Timestamp(seconds: node.ctime, nanoseconds: node.ctimeNanoseconds)))
+            }
             return
         }
         let attributes = NodeAttributes(
@@ -95,10 +101,11 @@ public final class TreeCloner {
             try cloneDirectory(entry.nodeID, path: path, into: id, depth: depth + 1)
             let made = try write(path) { () throws(FileSystemError) in try destination.node(id) }
             if made.mtime != node.mtime || made.mtimeNanoseconds != node.mtimeNanoseconds
-                || made.atime != node.atime || made.atimeNanoseconds != node.atimeNanoseconds {
+                || made.atime != node.atime || made.atimeNanoseconds != node.atimeNanoseconds
+                || made.ctime != node.ctime || made.ctimeNanoseconds != node.ctimeNanoseconds {
                 try write(path) { () throws(FileSystemError) in try destination.setAttributes(id, Self.times(of: node)) }
             }
-        } else if node.isSymlink || node.size <= UInt64(buffer.count) {
+        } else if node.isSymlink || node.kind?.isSpecial == true || node.size <= UInt64(buffer.count) {
             // Small enough for one operation: node, content and times together.
             let content = try read(path) { () throws(FileSystemError) in try source.read(entry.nodeID, at: 0, count: Int(node.size)) }
             id = try create(entry.name, in: parent, attributes, content: content, path: path)

@@ -1,4 +1,5 @@
 import RedoxFSFuse
+import RedoxFS
 import XCTest
 
 /// The `redoxfs` command line: upstream's form, FUSE's flags, and mount.fuse3's argument order.
@@ -37,6 +38,25 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(configuration.maxThreads, 2)
         XCTAssertTrue(configuration.debug)
         XCTAssertFalse(configuration.writebackCache)
+    }
+
+    func testOlderGenerationMountsReadOnly() throws {
+        let option = try parse("-o generation=1639 disk.img /mnt")
+        XCTAssertEqual(option.generation, 1639)
+        XCTAssertTrue(option.readOnly)
+        XCTAssertTrue(try parse("--generation 7 -o rw disk.img /mnt").readOnly)
+        XCTAssertNil(try parse("disk.img /mnt").generation)
+        XCTAssertThrowsError(try parse("-o generation=x disk.img /mnt"))
+    }
+
+    /// relatime is the default; noatime and strictatime choose the others; none goes to libfuse.
+    func testAccessTimeOptions() throws {
+        XCTAssertEqual(try parse("disk.img /mnt").accessTimePolicy, .relative)
+        XCTAssertEqual(try parse("-o noatime disk.img /mnt").accessTimePolicy, .never)
+        let strict = try parse("-o allow_other,strictatime disk.img /mnt")
+        XCTAssertEqual(strict.accessTimePolicy, .strict)
+        XCTAssertEqual(strict.fuseOptions, ["allow_other"])
+        XCTAssertEqual(try parse("-o noatime,relatime disk.img /mnt").accessTimePolicy, .relative)
     }
 
     func testPartitionAndUUID() throws {

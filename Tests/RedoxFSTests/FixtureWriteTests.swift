@@ -4,7 +4,9 @@ import RedoxFSTestSupport
 import Testing
 
 /// Every upstream fixture, opened read-write, changed by a scripted sequence, closed and reopened,
-/// dumps to exactly the expected state, with clean space accounting.
+/// dumps to exactly the expected state, with clean space accounting. Times follow POSIX: every
+/// changed node's ctime, changed content's mtime and the mtime and ctime of every directory whose
+/// entries changed are the (fixed) clock's; everything else keeps upstream's times.
 @Suite struct FixtureWriteTests {
     /// Manifest columns: path type mode uid gid size links node_id blocks inline htree mtime ctime sha256 target.
     typealias Row = [String]
@@ -32,6 +34,11 @@ import Testing
         let fs = try FileSystem(path: path, readOnly: false, password: password)
         try fs.cleanup()
         fs.clock = { Timestamp(seconds: 1_800_000_000, nanoseconds: 0) }
+        let now = "1800000000.000000000"
+        // Expected (mtime, ctime) of changed paths; a nil mtime is the fixture's.
+        var times: [String: (mtime: String?, ctime: String)] = [
+            "/": (now, now), "/new-dir": (now, now), "/renamed.txt": (now, now),
+        ]
 
         func file(_ path: String, mode: String, uid: String, gid: String, content: [UInt8], links: String = "1") -> Row {
             [path, "f", mode, uid, gid, String(content.count), links, "", "", content.count < 3968 ? "1" : "0", "-", "", "",
@@ -71,6 +78,7 @@ import Testing
             expected["/size-4097.bin"] = file(row[0], mode: row[2], uid: row[3], gid: row[4], content: [])
             expected["/size-4097.bin"]![9] = "0"  // stays in records mode once converted
             touched.insert(row[0])
+            times[row[0]] = (now, now)
         }
         if expected["/many"] != nil {
             let many = try fs.lookup("/many")
@@ -82,6 +90,7 @@ import Testing
                 }
             }
             touched.insert("/many")
+            times["/many"] = (now, now)
         }
         if expected["/nested"] != nil {
             try fs.rename(Array("nested".utf8), in: 1, to: Array("nested-moved".utf8), in: dir)
@@ -92,6 +101,7 @@ import Testing
                 expected[moved[0]] = moved
             }
             touched.insert("/new-dir/nested-moved")
+            times["/new-dir/nested-moved"] = (nil, now)  // renamed: a status change only
         }
         if let row = expected["/modes/mode-0644.txt"] {
             try fs.setAttributes(try fs.lookup("/modes/mode-0644.txt"), AttributeChanges(permissions: 0o4711, uid: 7, gid: 8))
@@ -99,6 +109,7 @@ import Testing
             changed[2] = "4711"; changed[3] = "7"; changed[4] = "8"
             expected[row[0]] = changed
             touched.insert(row[0])
+            times[row[0]] = (nil, now)  // chmod and chown: a status change only
         }
         try fs.unmount()
 
@@ -120,6 +131,13 @@ import Testing
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) differences, e.g. \(mismatches.prefix(3))")
+        #expect(Set(times.keys) == touched, "every changed path has expected times")
+        for (key, want) in times {
+            guard let got = actual[key] else { continue }
+            let fixtureMtime = expected[key]?[11] ?? ""
+            #expect(got[11] == (want.mtime ?? fixtureMtime), "\(key): mtime \(got[11])")
+            #expect(got[12] == want.ctime, "\(key): ctime \(got[12])")
+        }
         // Upstream's truncate quirk leaked one block in fuse-modified (and deleting such files leaks more
         // there); our own changes must leak nothing beyond what the fixture already leaked.
         let before = try Fixtures.open(name).spaceReport()

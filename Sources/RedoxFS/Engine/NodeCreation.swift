@@ -9,7 +9,7 @@ public struct NodeAttributes: Sendable {
     public var mode: UInt16
     public var uid: UInt32
     public var gid: UInt32
-    /// Inode change time (set once, at creation).
+    /// Inode change time (later changes set it to the time of the change).
     public var changeTime: Timestamp
     public var modificationTime: Timestamp
     public var accessTime: Timestamp
@@ -30,12 +30,13 @@ public struct NodeAttributes: Sendable {
 /// clone): metadata, all three times and (optionally) the whole content at once, instead of a
 /// create, a write and an attribute change, each rewriting the node and its tree path.
 extension FileSystem {
-    /// Creates `name` in `parent` with `attributes` and, for files and symbolic links, `content`
-    /// (written from offset 0; all-zero records stay holes). Returns the new node's id.
+    /// Creates `name` in `parent` with `attributes` and, for files, symbolic links and device
+    /// nodes, `content` (written from offset 0; all-zero records stay holes; a device node's is
+    /// its `DeviceNumber`). Returns the new node's id. The parent's mtime and ctime become now.
     public func create(
         _ name: [UInt8], in parent: UInt32, attributes: NodeAttributes, content: UnsafeRawBufferPointer? = nil
     ) throws(FileSystemError) -> UInt32 {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(name, "create")
             guard let kind = NodeKind(rawValue: attributes.mode & Node.modeTypeMask) else {
@@ -51,13 +52,15 @@ extension FileSystem {
             node.atime = attributes.accessTime.seconds
             node.atimeNanoseconds = attributes.accessTime.nanoseconds
             if let content, content.count > 0 {
-                guard kind == .file || kind == .symlink else { throw Self.refuse(EISDIR, "write", name) }
+                guard kind == .file || kind == .symlink || kind.isDevice else {
+                    throw Self.refuse(kind == .directory ? EISDIR : EINVAL, "write", name)
+                }
                 try writeContent(content, at: 0, to: &node)
             }
             let id = try insertNode(node)
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
+            markEntriesChanged(&directory)
             try saveNode(parent, directory)
-            try commitIfLarge()
             return id
         }
     }

@@ -12,10 +12,13 @@ public struct AttributeChanges: Sendable {
     public var size: UInt64?
     public var accessTime: Timestamp?
     public var modificationTime: Timestamp?
+    /// An explicit ctime (tools copying a tree, the kernel's writeback cache); without it any
+    /// change sets ctime to now.
+    public var changeTime: Timestamp?
 
     public init(
         permissions: UInt16? = nil, uid: UInt32? = nil, gid: UInt32? = nil, size: UInt64? = nil,
-        accessTime: Timestamp? = nil, modificationTime: Timestamp? = nil
+        accessTime: Timestamp? = nil, modificationTime: Timestamp? = nil, changeTime: Timestamp? = nil
     ) {
         self.permissions = permissions
         self.uid = uid
@@ -23,6 +26,7 @@ public struct AttributeChanges: Sendable {
         self.size = size
         self.accessTime = accessTime
         self.modificationTime = modificationTime
+        self.changeTime = changeTime
     }
 }
 
@@ -56,24 +60,24 @@ extension FileSystem {
     }
 
     /// Creates a node named `name` in directory `parent` with `mode` (type and permission bits)
-    /// and returns its id. Regular files, directories, symbolic links (empty; write the target)
-    /// and sockets can be made.
+    /// and returns its id. Regular files, directories, symbolic links (empty; write the target),
+    /// FIFOs and sockets can be made (device nodes: `createDevice`).
     public func create(
         _ name: [UInt8], in parent: UInt32, mode: UInt16, uid: UInt32, gid: UInt32, time: Timestamp? = nil
     ) throws(FileSystemError) -> UInt32 {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(name, "create")
             guard NodeKind(rawValue: mode & Node.modeTypeMask) != nil else { throw Self.refuse(EINVAL, "create", name) }
             var directory = try loadDirectory(parent)
             if try findEntry(name, in: parent) != nil { throw Self.refuse(EEXIST, "create", name) }
-            let now = time ?? clock()
+            let now = time ?? clockSource()
             var node = Node(mode: mode, uid: uid, gid: gid, seconds: now.seconds, nanoseconds: now.nanoseconds)
             node.links = 1
             let id = try insertNode(node)
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
+            markEntriesChanged(&directory)
             try saveNode(parent, directory)
-            try commitIfLarge()
             return id
         }
     }
@@ -83,7 +87,7 @@ extension FileSystem {
         _ name: [UInt8], in parent: UInt32, target: [UInt8], uid: UInt32, gid: UInt32,
         permissions: UInt16 = 0o777, time: Timestamp? = nil
     ) throws(FileSystemError) -> UInt32 {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             let id = try create(name, in: parent, mode: NodeKind.symlink.rawValue | (permissions & 0o7777), uid: uid, gid: gid, time: time)
             var node = try loadNode(id)
             try withRawBytes(target) { (raw) throws(FileSystemError) in _ = try writeContent(raw, at: 0, to: &node) }
@@ -94,7 +98,7 @@ extension FileSystem {
 
     /// Adds the name `name` in `parent` for existing node `id` (a hard link).
     public func link(_ id: UInt32, as name: [UInt8], in parent: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(name, "link")
             var node = try loadNode(id)
@@ -103,7 +107,9 @@ extension FileSystem {
             var directory = try loadDirectory(parent)
             if try findEntry(name, in: parent) != nil { throw Self.refuse(EEXIST, "link", name) }
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
+            markEntriesChanged(&directory)
             node.links += 1
+            node.markChanged(at: clockSource())
             try saveNode(id, node)
             try saveNode(parent, directory)
         }
@@ -111,16 +117,17 @@ extension FileSystem {
 
     /// Removes the name of a non-directory.
     public func unlink(_ name: [UInt8], in parent: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in try removeName(name, in: parent, directory: false) }
+        try transaction { () throws(FileSystemError) in try removeName(name, in: parent, directory: false) }
     }
 
     /// Removes an empty directory.
     public func removeDirectory(_ name: [UInt8], in parent: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in try removeName(name, in: parent, directory: true) }
+        try transaction { () throws(FileSystemError) in try removeName(name, in: parent, directory: true) }
     }
 
     private func removeName(_ name: [UInt8], in parent: UInt32, directory expectDirectory: Bool) throws(FileSystemError) {
         try requireWritable()
+        useReserve()
         let operation = expectDirectory ? "rmdir" : "unlink"
         guard let id = try findEntry(name, in: parent) else { throw Self.refuse(ENOENT, operation, name) }
         let node = try loadNode(id)
@@ -132,9 +139,9 @@ extension FileSystem {
         }
         var dir = try loadDirectory(parent)
         _ = try removeEntry(named: name, from: &dir)
+        markEntriesChanged(&dir)
         try saveNode(parent, dir)
         try dropLink(id)
-        try commitIfLarge()
     }
 
     /// Decrements node `id`'s link count; at zero deletes it, or queues it in the release list
@@ -142,6 +149,7 @@ extension FileSystem {
     func dropLink(_ id: UInt32) throws(FileSystemError) {
         var node = try loadNode(id)
         node.links -= min(node.links, 1)
+        node.markChanged(at: clockSource())
         if node.links > 0 {
             try saveNode(id, node)
         } else if openCounts[id, default: 0] > 0 {
@@ -169,7 +177,7 @@ extension FileSystem {
     public func rename(
         _ name: [UInt8], in parent: UInt32, to newName: [UInt8], in newParent: UInt32, mode: RenameMode = .replace
     ) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(newName, "rename")
             guard let source = try findEntry(name, in: parent) else { throw Self.refuse(ENOENT, "rename", name) }
@@ -187,11 +195,14 @@ extension FileSystem {
                 }
                 try replaceEntry(name, in: parent, with: target)
                 try replaceEntry(newName, in: newParent, with: source)
+                try markStatusChanged(source)
+                try markStatusChanged(target)
                 return
             }
             if let target {
                 if target == source { return }
                 if mode == .noReplace { throw Self.refuse(EEXIST, "rename", newName) }
+                useReserve()
                 let targetNode = try loadNode(target)
                 if sourceNode.isDirectory {
                     guard targetNode.isDirectory else { throw Self.refuse(ENOTDIR, "rename", newName) }
@@ -203,15 +214,20 @@ extension FileSystem {
                 try dropLink(target)
                 var dir = try loadDirectory(parent)
                 _ = try removeEntry(named: name, from: &dir)
+                markEntriesChanged(&dir)
                 try saveNode(parent, dir)
+                try markStatusChanged(source)
                 return
             }
             var destination = try loadDirectory(newParent)
             try insertEntry(DirectoryEntry(nodeID: source, name: newName), into: &destination)
+            markEntriesChanged(&destination)
             try saveNode(newParent, destination)
             var dir = try loadDirectory(parent)
             _ = try removeEntry(named: name, from: &dir)
+            markEntriesChanged(&dir)
             try saveNode(parent, dir)
+            try markStatusChanged(source)
         }
     }
 
@@ -220,6 +236,7 @@ extension FileSystem {
         var dir = try loadDirectory(parent)
         _ = try removeEntry(named: name, from: &dir)
         try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &dir)
+        markEntriesChanged(&dir)
         try saveNode(parent, dir)
     }
 
@@ -241,19 +258,22 @@ extension FileSystem {
         return false
     }
 
-    /// Writes `bytes` at `offset` of node `id`; returns the number written.
+    /// Writes `bytes` at `offset` of node `id`; returns the number written. Each 4 MiB piece is an
+    /// operation of its own (so a long write may commit between pieces); when a piece fails
+    /// after others succeeded, the write is short.
     @discardableResult
     public func write(_ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) throws(FileSystemError) -> Int {
         try lock.locked { () throws(FileSystemError) in
             try requireWritable()
-            let chunk = 4 << 20
+            let chunk = max(1, writePieceBytes)
             var done = 0
             while done < bytes.count {
                 let count = min(chunk, bytes.count - done)
                 do throws(FileSystemError) {
-                    try atomically { () throws(FileSystemError) in
+                    try transaction { () throws(FileSystemError) in
                         var node = try loadNode(id)
                         guard !node.isDirectory else { throw .system(operation: "write", path: "node \(id)", errno: EISDIR) }
+                        guard node.kind?.isSpecial != true else { throw .system(operation: "write", path: "node \(id)", errno: EINVAL) }
                         let part = UnsafeRawBufferPointer(rebasing: bytes[done..<done + count])
                         if try writeContent(part, at: offset + UInt64(done), to: &node) {
                             touchModification(&node)
@@ -261,12 +281,12 @@ extension FileSystem {
                         }
                     }
                 } catch {
-                    // A short write is reported as such; an error before any byte is the error.
-                    if done > 0 { return done }
+                    // A short write is reported as such; an error before any byte (or one that
+                    // leaves the durable state unknown) is the error.
+                    if done > 0 && failure == nil { return done }
                     throw error
                 }
                 done += count
-                try commitIfLarge()
             }
             return bytes.count
         }
@@ -286,17 +306,22 @@ extension FileSystem {
     /// Changes node `id`'s attributes; returns the updated node.
     @discardableResult
     public func setAttributes(_ id: UInt32, _ changes: AttributeChanges) throws(FileSystemError) -> Node {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             var node = try loadNode(id)
+            var changed = changes.permissions != nil || changes.uid != nil || changes.gid != nil
+                || changes.accessTime != nil || changes.modificationTime != nil
             if let size = changes.size {
                 guard !node.isDirectory else { throw .system(operation: "truncate", path: "node \(id)", errno: EISDIR) }
+                guard node.kind?.isSpecial != true else { throw .system(operation: "truncate", path: "node \(id)", errno: EINVAL) }
                 guard size / node.recordSize < RecordPath.recordLimit else {
                     throw .system(operation: "truncate", path: "node \(id)", errno: EFBIG)
                 }
                 if size != node.size {
+                    if size < node.size { useReserve() }
                     try truncateContent(&node, to: size)
                     touchModification(&node)
+                    changed = true
                 }
             }
             if let permissions = changes.permissions {
@@ -312,19 +337,19 @@ extension FileSystem {
                 node.mtime = time.seconds
                 node.mtimeNanoseconds = time.nanoseconds
             }
+            if let time = changes.changeTime {
+                node.markChanged(at: time)
+            } else if changed {
+                node.markChanged(at: clockSource())
+            }
             try saveNode(id, node)
-            try commitIfLarge()
             return node
         }
     }
 
-    /// Moves the modification time forward to now (never backwards, as upstream does).
+    /// Marks a change of content: mtime and ctime to now (POSIX; upstream only moves mtime forward).
     func touchModification(_ node: inout Node) {
-        let now = clock()
-        if (now.seconds, now.nanoseconds) > (node.mtime, node.mtimeNanoseconds) {
-            node.mtime = now.seconds
-            node.mtimeNanoseconds = now.nanoseconds
-        }
+        node.markModified(at: clockSource())
     }
 
     /// Commits the open transaction and makes it durable.

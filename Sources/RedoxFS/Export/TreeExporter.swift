@@ -51,7 +51,9 @@ public struct TreeExporter {
                 let target = try fileSystem.readLink(entry.nodeID) + [0]
                 let ok = target.withUnsafeBufferPointer { symlink(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), path) }
                 if ok != 0 { throw .system(operation: "symlink", path: path, errno: errno) }
-            default:
+            case .fifo, .socket, .characterDevice, .blockDevice:
+                try exportSpecial(node, to: path)
+            case .file, nil:
                 try exportFile(node, to: path)
             }
             try applyMetadata(node, to: path)
@@ -71,6 +73,16 @@ public struct TreeExporter {
             }
         }
         if ftruncate(fd, off_t(node.size)) != 0 { throw .system(operation: "truncate", path: path, errno: errno) }
+    }
+
+    /// Recreates a FIFO, socket or device node with mknod (a socket becomes a socket node, bound
+    /// to nothing, as the kernel makes for mknod S_IFSOCK; devices need root).
+    private func exportSpecial(_ node: Node, to path: String) throws(FileSystemError) {
+        var device: dev_t = 0
+        if node.kind?.isDevice == true { device = dev_t(try fileSystem.deviceNumber(of: node).linuxValue) }
+        if mknod(path, mode_t(node.mode & Node.modeTypeMask) | 0o600, device) != 0 {
+            throw .system(operation: "mknod", path: path, errno: errno)
+        }
     }
 
     private func applyMetadata(_ node: Node, to path: String) throws(FileSystemError) {

@@ -3,7 +3,7 @@ import RedoxFSFormat
 /// One path of a manifest: what `redoxfs-dump` prints for it.
 public struct ManifestEntry: Equatable, Codable, Sendable {
     public var path: String
-    /// "d", "f", "l", or "s" (socket).
+    /// "d", "f", "l", "s" (socket), "p" (FIFO), "c" or "b" (character or block device).
     public var type: String
     public var mode: UInt16
     public var uid: UInt32
@@ -21,6 +21,8 @@ public struct ManifestEntry: Equatable, Codable, Sendable {
     public var sha256: String?
     /// The symlink target (decoded as UTF-8 with replacement); nil otherwise.
     public var symlinkTarget: String?
+    /// A device node's number as "major,minor" (shown in the text's target column); nil otherwise.
+    public var device: String?
 
     /// Seconds and nanoseconds since the epoch.
     public struct Timestamp: Equatable, Codable, Sendable {
@@ -40,7 +42,7 @@ public struct ManifestEntry: Equatable, Codable, Sendable {
             String(uid), String(gid), String(size), String(links), String(nodeID), String(blocks),
             inline ? "1" : "0",
             type == "d" ? (htreeLevels.map(String.init) ?? "none") : "-",
-            mtime.text, ctime.text, sha256 ?? "-", symlinkTarget.map(Manifest.escape) ?? "-",
+            mtime.text, ctime.text, sha256 ?? "-", symlinkTarget.map(Manifest.escape) ?? device ?? "-",
         ]
         return columns.joined(separator: "\t")
     }
@@ -129,7 +131,15 @@ public struct Manifest: Codable, Sendable {
         case .directory: type = "d"
         case .symlink: type = "l"
         case .socket: type = "s"
-        default: type = "f"
+        case .fifo: type = "p"
+        case .characterDevice: type = "c"
+        case .blockDevice: type = "b"
+        case .file, nil: type = "f"
+        }
+        var device: String?
+        if node.kind?.isDevice == true {
+            let number = try fs.deviceNumber(of: node)
+            device = "\(number.major),\(number.minor)"
         }
         var htree: Int?
         if node.isDirectory {
@@ -150,7 +160,7 @@ public struct Manifest: Codable, Sendable {
             links: node.links, nodeID: id, blocks: node.blocks, inline: node.hasInlineData, htreeLevels: htree,
             mtime: .init(seconds: node.mtime, nanoseconds: node.mtimeNanoseconds),
             ctime: .init(seconds: node.ctime, nanoseconds: node.ctimeNanoseconds),
-            sha256: sha, symlinkTarget: target)
+            sha256: sha, symlinkTarget: target, device: device)
     }
 
     static func contentDigest(_ fs: FileSystem, node: Node) throws(FileSystemError) -> String {

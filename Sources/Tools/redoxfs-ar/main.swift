@@ -12,10 +12,11 @@ struct Archive: ParsableCommand {
         abstract: "Make a RedoxFS file system on DISK holding a copy of a host folder.",
         discussion: """
             The folder is checked first: names over 252 bytes, names that are not UTF-8 or contain \
-            ':', FIFOs and device nodes are reported (every one of them) and nothing is written. \
+            ':', and files of unknown type are reported (every one of them) and nothing is written. \
             Then DISK is formatted (as redoxfs-mkfs) and the tree is streamed in, in byte order of \
-            names: hard links stay hard links, sparse files stay sparse, modes, owners, mtimes and \
-            atimes are kept exactly (ctime is the host ctime), and "/" takes the folder's mode, \
+            names: hard links stay hard links, sparse files stay sparse, FIFOs, sockets and device \
+            nodes (with their device numbers) are copied, modes, owners, mtimes and atimes are \
+            kept exactly (ctime is the host ctime), and "/" takes the folder's mode, \
             owner and times. Memory stays bounded whatever the tree's size. DISK must exist unless \
             --size is given; it is cut to whole blocks at the end, as upstream does.
             """)

@@ -10,17 +10,20 @@ struct Dump: ParsableCommand {
         abstract: "List every path of a RedoxFS image with its metadata and content digest.",
         discussion: """
             The text output matches the manifests of the upstream fixtures: a header, then one \
-            tab-separated line per path, depth-first, children sorted by name bytes.
+            tab-separated line per path, depth-first, children sorted by name bytes. Types: d \
+            directory, f file, l symlink, s socket, p FIFO, c and b character and block devices \
+            (their "major,minor" device number in the target column).
             """)
 
     @OptionGroup var image: ImageOptions
+    @OptionGroup var generation: GenerationOption
 
     @Flag(help: "Print JSON instead of the manifest text.")
     var json = false
 
     func run() throws {
         do {
-            let fs = try image.open(tool: "redoxfs-dump")
+            let fs = try image.open(tool: "redoxfs-dump", generation: generation.generation)
             defer { fs.close() }
             let name = URL(fileURLWithPath: image.image).lastPathComponent
             let manifest = try Manifest(fileSystem: fs, imageName: name)

@@ -86,7 +86,7 @@ struct ReportPrinter {
     private func summaryLine() -> String {
         let s = report.statistics
         var parts = [
-            "\(s.nodes) nodes (\(s.files) files, \(s.directories) directories, \(s.symlinks) symlinks\(s.sockets > 0 ? ", \(s.sockets) sockets" : ""))",
+            "\(s.nodes) nodes (\(s.files) files, \(s.directories) directories, \(s.symlinks) symlinks\(s.sockets > 0 ? ", \(s.sockets) sockets" : "")\(s.fifos > 0 ? ", \(s.fifos) FIFOs" : "")\(s.devices > 0 ? ", \(s.devices) devices" : ""))",
             "\(s.blocks - s.freeBlocks)/\(s.blocks) blocks in use",
         ]
         if s.leakedBlocks > 0 { parts.append("\(s.leakedBlocks) leaked") }
