@@ -47,7 +47,7 @@ c_flags=(
     -fno-stack-protector -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Os -Wall -Wextra -Werror
 )
 
-# Host tools (ELF to PE converter, GPT writer): rebuilt when a source is newer than the binary.
+# Host tools (ELF to PE converter): rebuilt when a source is newer than the binary.
 tools="$here/build/bootloader-tools"
 mkdir -p "$here/build"
 if [[ ! -x "$tools" ]] || [[ -n "$(find "$here/tools" -name '*.swift' -newer "$tools")" ]]; then
