@@ -12,7 +12,7 @@ set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
-boot_timeout=60
+boot_timeout=${BOOT_TIMEOUT:-180}  # a hang guard, not a speed check (boots take 15-20 s under TCG)
 
 say() { printf '%s\n' "$*"; }
 
