@@ -17,14 +17,45 @@ let tools: [(product: String, target: String, extra: [Target.Dependency])] = [
     ("redoxfs", "RedoxFSMountTool", ["RedoxFSFuse"]),
 ]
 
+// MARK: - Packages and the cookbook (pkgar, pkgar-keys, repo)
+
+/// The package tools: thin front ends over the `Pkgar` and `Cookbook` libraries.
+let packageTools: [(product: String, target: String, extra: [Target.Dependency])] = [
+    ("pkgar", "PkgarTool", []),
+    ("pkgar-keys", "PkgarKeysTool", []),
+    ("repo", "RepoTool", ["Cookbook"]),
+]
+
+let packageTargets: [Target] = [
+    .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+    // The pkgar archive format (format files without Foundation), BLAKE3, signing through
+    // libsodium, LZMA2 through liblzma, transactions, key files and installed-system state.
+    .target(name: "Pkgar", dependencies: ["CSodium", "CLZMA", .product(name: "TOMLKit", package: "TOMLKit")]),
+    // The recipe builder: recipes, templates, sources, dependency order, sandboxed cached builds.
+    .target(name: "Cookbook", dependencies: ["Pkgar", .product(name: "TOMLKit", package: "TOMLKit")]),
+    .testTarget(name: "PkgarTests", dependencies: ["Pkgar", "CSodium"]),
+    .testTarget(name: "CookbookTests", dependencies: ["Cookbook", "Pkgar"]),
+] + packageTools.map {
+    .executableTarget(
+        name: $0.target,
+        dependencies: ["Pkgar", .product(name: "ArgumentParser", package: "swift-argument-parser")] + $0.extra,
+        path: "Sources/Tools/\($0.product)"
+    )
+}
+// MARK: - end of packages and the cookbook
+
 let package = Package(
     name: "RedoxFSKit",
     products: [
         .library(name: "RedoxFSFormat", targets: ["RedoxFSFormat"]),
         .library(name: "RedoxFS", targets: ["RedoxFS"]),
-    ] + tools.map { .executable(name: $0.product, targets: [$0.target]) },
+        .library(name: "Pkgar", targets: ["Pkgar"]),
+        .library(name: "Cookbook", targets: ["Cookbook"]),
+    ] + tools.map { .executable(name: $0.product, targets: [$0.target]) }
+      + packageTools.map { .executable(name: $0.product, targets: [$0.target]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),  // packages and the cookbook
     ],
     targets: [
         // System libraries, found through pkg-config (Debian's -dev packages).
@@ -84,5 +115,5 @@ let package = Package(
             ] + $0.extra,
             path: "Sources/Tools/\($0.product)"
         )
-    }
+    } + packageTargets
 )

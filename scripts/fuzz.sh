@@ -26,6 +26,7 @@ fi
 # The core sources each target is built with.
 case $target in
     LZ4*) core="$root/Sources/RedoxFSFormat/LZ4" ;;
+    Pkgar*) core="$root/Sources/Pkgar/Format" ;;
     *) core="$root/Sources/RedoxFSFormat" ;;
 esac
 

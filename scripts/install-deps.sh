@@ -5,6 +5,7 @@ packages=(
   pkg-config zstd
   libsodium-dev libssl-dev liblz4-dev libfuse3-dev libblkid-dev fuse3
   qemu-system-x86 ovmf gnu-efi mtools dosfstools
+  liblzma-dev bubblewrap
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,36 +1,56 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, checks the format core as Embedded Swift,
-# runs the unit and fixture tests, then the boot test.
+# runs the unit and fixture tests, the crash test, then the boot test.
+# Every step's exit status is checked: a build that fails without printing "error:" fails the
+# run, and a failed release build stops it (no stale binary is tested). Logs go to a fresh
+# mktemp folder, named at the start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
+logs=$(mktemp -d "${TMPDIR:-/tmp}/redoxfs-test.XXXXXX")
+echo "logs: $logs"
+
+# run_logged NAME COMMAND...: runs COMMAND with its output in $logs/NAME.log; when it fails,
+# prints the log's last lines and ends the run with its exit status.
+run_logged() {
+  local name=$1 status=0
+  shift
+  "$@" >"$logs/$name.log" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "FAILED: $* (exit $status); last lines of $logs/$name.log:"
+    tail -n 60 "$logs/$name.log"
+    exit "$status"
+  fi
+}
+
 echo "== build (warnings from our own code fail the build)"
-swift build --build-tests 2>&1 | tee /tmp/redoxfs-build.log | grep -E "error|warning:" || true
-if grep -E "^/.*(Sources|Tests)/.*warning:" /tmp/redoxfs-build.log | grep -v "/.build/" ; then
+run_logged build swift build --build-tests
+if grep -E "^/.*(Sources|Tests)/.*warning:" "$logs/build.log" | grep -v "/.build/"; then
   echo "warnings in our own code"; exit 1
 fi
-grep -q "error:" /tmp/redoxfs-build.log && { cat /tmp/redoxfs-build.log | tail -40; exit 1; }
 
 echo "== embedded Swift check of the format core"
 scripts/embedded-check.sh
 
 echo "== release build of the FUSE mount (the mount tests drive it; 100,000 fsx operations need its speed)"
-swift build -c release --product redoxfs --scratch-path .build-release 2>&1 | grep -E "error|warning:" || true
+run_logged release-mount swift build -c release --product redoxfs --scratch-path .build-release
 export REDOXFS_MOUNT_BINARY="$PWD/.build-release/release/redoxfs" REDOXFS_FSX_OPS="${REDOXFS_FSX_OPS:-100000}"
 
 echo "== swift test"
-set +e
-timeout --kill-after=60 2400 swift test --skip-build > /tmp/redoxfs-test.log 2>&1
-status=$?
-set -e
-grep -E "✘|error:|recorded an issue" /tmp/redoxfs-test.log | head -n 80 || true
-grep -E "^(✔|✘) Suite|Test run with|Executed [0-9]+ tests" /tmp/redoxfs-test.log || true
-[ $status -eq 0 ] || { echo "swift test failed ($status)"; tail -n 40 /tmp/redoxfs-test.log; exit $status; }
+status=0
+timeout --kill-after=60 2400 swift test --skip-build >"$logs/test.log" 2>&1 || status=$?
+grep -E "✘|error:|recorded an issue" "$logs/test.log" | head -n 80 || true
+grep -E "^(✔|✘) Suite|Test run with|Executed [0-9]+ tests" "$logs/test.log" || true
+if [ "$status" -ne 0 ]; then
+  echo "swift test failed (exit $status); last lines of $logs/test.log:"
+  tail -n 40 "$logs/test.log"
+  exit "$status"
+fi
 
-echo "== crash safety: every cut point of ${REDOXFS_CRASH_WORKLOADS:-200} seeded workloads (release build)"
-swift build -c release --product redoxfs-crashtest --scratch-path .build-release 2>&1 | grep -E "error|warning:" || true
-.build-release/release/redoxfs-crashtest --workloads "${REDOXFS_CRASH_WORKLOADS:-200}"
+echo "== crash safety with injected failures: every cut point of ${REDOXFS_CRASH_WORKLOADS:-200} seeded workloads (release build)"
+run_logged release-crashtest swift build -c release --product redoxfs-crashtest --scratch-path .build-release
+.build-release/release/redoxfs-crashtest --workloads "${REDOXFS_CRASH_WORKLOADS:-200}" --subsets 1
 
 if [ -x bootloader/boot-test.sh ]; then
   echo "== boot test"

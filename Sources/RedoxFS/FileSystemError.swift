@@ -9,6 +9,9 @@ public enum FileSystemError: Error, Equatable, CustomStringConvertible {
     case format(FormatError)
     case system(operation: String, path: String, errno: Int32)
     case invalidArgument(String)
+    /// The newest generation's tree cannot be read; `newestIntact` is the newest older generation
+    /// whose whole tree verifies, if any.
+    case damagedGeneration(generation: UInt64, cause: FormatError, newestIntact: UInt64?)
 
     public var description: String {
         switch self {
@@ -16,6 +19,12 @@ public enum FileSystemError: Error, Equatable, CustomStringConvertible {
         case .system(let operation, let path, let code):
             return "\(operation) \(path): \(String(cString: strerror(code)))"
         case .invalidArgument(let message): return message
+        case .damagedGeneration(let generation, let cause, let intact):
+            let damage = "generation \(generation), the newest, is damaged (\(cause))"
+            guard let intact else {
+                return damage + "; no older generation is intact: `redoxfs-extract --salvage IMAGE DIR` copies out what still verifies"
+            }
+            return damage + "; generation \(intact) is the newest intact one: `redoxfs-fsck -y IMAGE` rewinds to it, `--generation \(intact)` opens it read-only as it was"
         }
     }
 
@@ -25,6 +34,7 @@ public enum FileSystemError: Error, Equatable, CustomStringConvertible {
         case .format(let error): return error.errno
         case .system(_, _, let code): return code
         case .invalidArgument: return EINVAL
+        case .damagedGeneration: return EIO
         }
     }
 }

@@ -92,16 +92,16 @@ struct CheckContext {
         }
     }
 
-    /// Decodes the compressed record in `stored` (length prefix already read) into the scratch
-    /// buffer, which holds at most `capacity` bytes; throws when it does not decode or fit.
-    mutating func decompress(_ stored: [UInt8], length: Int, capacity: Int) throws(LZ4Error) {
+    /// Decodes the LZ4 data at `payload` of the stored record `stored` into the scratch buffer,
+    /// which holds at most `capacity` bytes; throws when it does not decode or fit.
+    mutating func decompress(_ stored: [UInt8], payload: Range<Int>, capacity: Int) throws(LZ4Error) {
         let codec = self.codec
         var failure: LZ4Error?
         stored.withUnsafeBufferPointer { input in
             scratch.withUnsafeMutableBufferPointer { output in
                 do throws(LZ4Error) {
                     _ = try codec.decompress(
-                        UnsafeBufferPointer(rebasing: input[2..<2 + length]),
+                        UnsafeBufferPointer(rebasing: input[payload]),
                         into: UnsafeMutableBufferPointer(rebasing: output[0..<min(capacity, output.count)]))
                 } catch {
                     failure = error

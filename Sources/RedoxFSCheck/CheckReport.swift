@@ -54,6 +54,8 @@ public struct CheckReport: Codable, Sendable {
     public var errors: Int
     /// Warnings found (all of them).
     public var warnings: Int
+    /// The rewind to an older generation a repair makes (or, without -y, would make).
+    public var rewind: RewindSummary? = nil
 }
 
 /// The fsck(8) exit status bits.

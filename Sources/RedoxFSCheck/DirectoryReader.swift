@@ -1,15 +1,19 @@
 import RedoxFS
 
-/// Reads the blocks of one directory in pass 2 (hash-tree index blocks and leaves) into a
-/// `DirectoryImage`, leaving the invariant checks to pass 3.
-struct DirectoryReader {
+/// Reads the blocks of one directory in pass 2 (hash-tree index blocks and leaves), as the shared
+/// walk (`ReachableBlocks`) reaches them, into a `DirectoryImage`, leaving the invariant checks to
+/// pass 3.
+struct DirectoryReader: BlockVisitor {
+    var context: CheckContext
     let id: UInt32
     var image = DirectoryImage()
     var owned: UInt64 = 0
+    /// The index blocks being walked (numbers in `image.indexBlocks`), outermost first.
+    private var open: [Int] = []
 
     /// Reads directory `id`; returns the blocks it owns (its node block not included).
     static func read(_ id: UInt32, node: Node, context: inout CheckContext) -> UInt64 {
-        var reader = DirectoryReader(id: id)
+        var reader = DirectoryReader(context: consume context, id: id)
         reader.image.size = node.size
         let marker = node.levelPointer(0)
         let top = node.levelPointer(1)
@@ -18,32 +22,40 @@ struct DirectoryReader {
         } else if !marker.isMarker {
             reader.image.badMarker = true
         } else {
-            let depth = Int(marker.markerDepth)
-            reader.image.depth = depth
-            if !top.isNull {
-                reader.image.root = reader.visit(top, depth: depth, place: "the root of directory \(id)", context: &context)
-            }
+            reader.image.depth = Int(marker.markerDepth)
+            ReachableBlocks.walkContent(of: node, id: id, visitor: &reader)
         }
+        context = reader.context
         context.statistics.entries += UInt64(reader.image.entries.count)
         context.directories[id] = reader.image
         return reader.owned
     }
 
-    private mutating func visit(
-        _ pointer: BlockPointer, depth: Int, place: String, context: inout CheckContext
-    ) -> DirectoryImage.Child {
-        let structure: Structure = depth == 0 ? .dirList : .hTreeNode
-        let read = context.read(pointer, as: structure, owner: .node(id), where: place, fix: .rebuildDirectory(node: id))
+    private init(context: consuming CheckContext, id: UInt32) {
+        self.context = context
+        self.id = id
+    }
+
+    mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {
+        let place: String
+        if let parent = open.last {
+            let index = image.indexBlocks[parent]
+            place = "slot \(index.children.count) of the index block \(index.block) of directory \(id)"
+        } else {
+            place = "the root of directory \(id)"
+        }
+        let read = context.read(pointer, as: role.structure, owner: .node(id), where: place, fix: .rebuildDirectory(node: id))
         if read.isClaimed {
             owned += pointer.address.blockCount
             image.linkedBlocks += 1
         }
         guard case .bytes(let bytes) = read else {
             image.incomplete = true
-            return .missing
+            attach(.missing)
+            return nil
         }
         let block = pointer.address.index
-        if depth == 0 {
+        guard case .directoryIndex = role else {
             let start = image.entries.count
             do {
                 let list = try DirList(block: bytes, at: block)
@@ -55,33 +67,28 @@ struct DirectoryReader {
                 image.leaves.append(DirectoryImage.Leaf(block: block, entries: start..<start, malformation: why))
                 image.incomplete = true
             }
-            return .leaf(image.leaves.count - 1)
+            attach(.leaf(image.leaves.count - 1))
+            return nil
         }
-        var slots: [HTreeSlot] = []
-        var sawEmpty = false, notPrefix = false, badEmpty = false
-        for i in 0..<HTreeNode.slotCount {
-            let hash = ByteLoading.le32(bytes, i * 20)
-            let child = BlockPointer(bytes: bytes, at: i * 20 + 4)
-            if child.isNull {
-                sawEmpty = true
-                if hash != .max || !child.isZero { badEmpty = true }
-            } else if sawEmpty {
-                notPrefix = true
-            } else {
-                slots.append(HTreeSlot(hash: hash, pointer: child))
-            }
-        }
-        let index = image.indexBlocks.count
+        let layout = HTreeNode.layout(of: bytes)
         image.indexBlocks.append(DirectoryImage.IndexBlock(
-            block: block, slots: slots, children: [], slotsNotPrefix: notPrefix, badEmptySlot: badEmpty,
-            paddingNonZero: !ByteLoading.isZero(bytes, 4080..<RedoxFS.blockSize)))
-        var children: [DirectoryImage.Child] = []
-        for (i, slot) in slots.enumerated() {
-            children.append(visit(
-                slot.pointer, depth: depth - 1, place: "slot \(i) of the index block \(block) of directory \(id)",
-                context: &context))
+            block: block, slots: HTreeNode(block: bytes).slots, children: [], slotsNotPrefix: layout.slotsNotPrefix,
+            badEmptySlot: layout.badEmptySlot, paddingNonZero: layout.paddingNonZero))
+        attach(.index(image.indexBlocks.count - 1))
+        open.append(image.indexBlocks.count - 1)
+        return bytes
+    }
+
+    mutating func leave(_ pointer: BlockPointer, as role: BlockRole) {
+        open.removeLast()
+    }
+
+    /// Hangs `child` under the index block being walked, or makes it the root.
+    private mutating func attach(_ child: DirectoryImage.Child) {
+        if let parent = open.last {
+            image.indexBlocks[parent].children.append(child)
+        } else {
+            image.root = child
         }
-        image.indexBlocks[index].children = children
-        return .index(index)
     }
 }

@@ -30,20 +30,30 @@ public enum FileSystemChecker {
         context.resolvePaths()
         context.statistics.blocksRead = context.reader.blocksRead
 
-        // Damage that loses data: would an older header, whose whole tree verifies, do better?
+        // Damage that loses data: would an older generation, whose whole tree verifies, keep more?
         var fallback: Fallback?
-        if losesData(context) {
+        if losesData(context) || context.fixes.contains(.recreateRoot) {
             fallback = try findFallback(findings: findings, newest: context, device: device, options: options, observer: observer)
         }
 
         var plan = RepairPlan(fixes: context.fixes)
         if let fallback {
+            // The rewound tree's own fixes, and the newest ring's (torn slot, holes, stray headers).
+            let ringFixes = context.fixes.filter { action in
+                switch action {
+                case .clearHeaderSlot, .rewriteHeaderSlot, .rewriteHeader: return true
+                default: return false
+                }
+            }
             plan = RepairPlan(
                 fixes: [.fallBackToHeader(slot: fallback.base.headerSlot, generation: fallback.base.header.generation)]
-                    + fallback.base.fixes)
+                    + fallback.base.fixes + ringFixes)
         }
         var allowed = plan.allowed(in: options.repair)
-        if options.repair == .preen, fallback != nil { allowed = [] }
+        if options.repair == .preen, let fallback {
+            // -p rewinds only a torn commit: the newest generation's own blocks are what is damaged.
+            allowed = fallback.rewind.tornCommit ? plan.actions.filter { $0.isSafe || $0.isFallBack } : []
+        }
 
         var counts: [String: Int] = [:]
         for (code, count) in context.problemCounts { counts[code.rawValue] = count }
@@ -56,20 +66,21 @@ public enum FileSystemChecker {
             repairs: plan.actions.map {
                 CheckReport.PlannedRepair(action: $0, summary: $0.summary, safe: $0.isSafe, applied: false)
             },
-            repairNote: fallback.map {
-                "the header of generation \($0.base.header.generation) (slot \($0.base.headerSlot)) has a tree that verifies completely: a repair falls back to it, losing the last \(context.header.generation - $0.base.header.generation) commit(s) instead of the damaged data"
-            },
+            repairNote: fallback.map { $0.rewind.summary },
             seconds: 0, exitStatus: context.errorCount > 0 ? FsckExitStatus.uncorrected : FsckExitStatus.clean,
             errors: context.errorCount, warnings: context.warningCount)
-        if options.repair == .preen, fallback != nil {
-            report.repairNote = (report.repairNote ?? "") + "; -p does not fall back: run with -y"
+        report.rewind = fallback?.rewind
+        if options.repair == .preen, let fallback, !fallback.rewind.tornCommit {
+            report.repairNote = "-p rewinds only a torn newest commit, and more than the newest commit's own blocks are damaged; -y would \(fallback.rewind.summary)"
         }
 
         if !allowed.isEmpty {
             observer.passStarted(.repair)
             let base = fallback?.base ?? context
-            let newer = fallback.map { [context] + $0.intermediate } ?? []
-            try repair(&report, base: base, newer: newer, allowed: allowed, device: device, options: options, password: password)
+            let newer = fallback.map { _ in [context] } ?? []
+            try repair(
+                &report, base: base, newer: newer, writtenAfter: context.header.generation, allowed: allowed, device: device,
+                options: options, password: password)
         }
         report.seconds = seconds(clock.now - started)
         return report
@@ -115,10 +126,10 @@ public enum FileSystemChecker {
 
     // MARK: Falling back to an older header
 
-    /// An older header to base the repair on, and the contexts of the headers newer than it.
+    /// An older generation to base the repair on, and what choosing it gives up.
     struct Fallback {
         var base: CheckContext
-        var intermediate: [CheckContext]
+        var rewind: RewindSummary
     }
 
     /// Problems that make a local repair lose data: unreadable nodes, directories, tree lists, records.
@@ -133,62 +144,57 @@ public enum FileSystemChecker {
         }
     }
 
-    /// The previous generation's header when its whole tree checks without an error and falling back
-    /// loses fewer nodes than repairing the newest tree in place, or nil. Only one generation back:
-    /// blocks freed by the newest commit are still intact (nothing committed after it could reuse
-    /// them), while anything older may have been overwritten. The comparison keeps a tree that merely
-    /// verifies (the empty tree of mkfs under one big commit) from replacing a nearly intact one.
+    /// The generation to rewind to when that keeps more than repairing the newest tree in place
+    /// (`RewindPlanner`), checked in full as the base of the repair; nil to repair in place.
     private static func findFallback(
         findings: HeaderPass.Findings, newest: CheckContext, device: any StorageDevice, options: CheckOptions,
         observer: CheckObserver
     ) throws(CheckError) -> Fallback? {
-        var intermediate: [CheckContext] = []
+        let surveyor = GenerationSurveyor(device: device, startBlock: findings.startBlock, keys: findings.keys)
+        let location = HeaderRing.Location(header: findings.header, startBlock: findings.startBlock, slot: findings.slot)
+        let older = findings.older.map { HeaderRing.Location(header: $0.header, startBlock: findings.startBlock, slot: $0.slot) }
+        guard let decision = RewindPlanner.decide(
+            newest: location, older: older, surveyor: surveyor, recreatesRoot: newest.fixes.contains(.recreateRoot),
+            isCancelled: observer.isCancelled)
+        else {
+            try newest.checkCancelled()
+            return nil
+        }
         let quiet = CheckObserver(isCancelled: observer.isCancelled)
         var candidateOptions = options
         candidateOptions.scrub = false
-        let previous = findings.older.filter { $0.header.generation + 1 == newest.header.generation }
-        for candidate in previous.prefix(1) {
-            var context = makeContext(
-                header: candidate.header, slot: candidate.slot, findings: findings, device: device,
-                options: candidateOptions, observer: quiet)
-            _ = try runPasses(&context, scrub: false, observer: quiet)
-            context.resolvePaths()
-            if context.errorCount == 0, changedNodes(newest, context) < localLoss(newest) {
-                return Fallback(base: context, intermediate: intermediate)
-            }
-            intermediate.append(context)
-        }
-        return nil
-    }
-
-    /// Nodes a local repair of `context` would lose or leave nameless: unreadable nodes, entries
-    /// naming nodes lost with their tree list, orphans, files cut short.
-    private static func localLoss(_ context: CheckContext) -> Int {
-        let unreadable = context.nodes.values.filter { $0.state != .readable }.count
-        let counts = context.problemCounts
-        let cut = context.fixes.filter { if case .truncateFile = $0 { return true } else { return false } }.count
-        return unreadable + counts[.danglingEntry, default: 0] + counts[.orphanNode, default: 0] + cut
-    }
-
-    /// Nodes whose block differs between two trees (changed, added or removed by the commits
-    /// between them): what falling back from `newest` to `older` loses.
-    private static func changedNodes(_ newest: CheckContext, _ older: CheckContext) -> Int {
-        var changed = 0
-        for (id, node) in newest.nodes where older.nodes[id]?.block != node.block { changed += 1 }
-        for id in older.nodes.keys where newest.nodes[id] == nil { changed += 1 }
-        return changed
+        var base = makeContext(
+            header: decision.location.header, slot: decision.location.slot, findings: findings, device: device,
+            options: candidateOptions, observer: quiet)
+        _ = try runPasses(&base, scrub: false, observer: quiet)
+        base.resolvePaths()
+        // A torn commit: the generation just before the newest is intact, and every damaged block
+        // of the newest is one that generation does not use (the newest commit wrote it).
+        let damaged = newest.problems.filter { $0.severity == .error && $0.block != nil && $0.code != .blockLeaked }
+        let torn = decision.intact && decision.location.header.generation + 1 == newest.header.generation
+            && damaged.allSatisfy { base.claims.owners(of: $0.block ?? 0).isEmpty }
+        let rewind = RewindSummary(
+            fromGeneration: newest.header.generation, toGeneration: decision.location.header.generation,
+            toSlot: decision.location.slot, newGeneration: newest.header.generation + 1,
+            commitsGivenUp: newest.header.generation - decision.location.header.generation,
+            pathsChanged: decision.loss.paths.count, bytesChanged: decision.loss.bytes,
+            changedPaths: Array(decision.loss.paths.prefix(50)), inPlaceLoss: decision.inPlace.paths.count,
+            tornCommit: torn)
+        return Fallback(base: base, rewind: rewind)
     }
 
     // MARK: Repair
 
     /// Applies `allowed` on `base` (protecting what the `newer` headers use), then checks again.
     private static func repair(
-        _ report: inout CheckReport, base: CheckContext, newer: [CheckContext], allowed: [RepairAction],
+        _ report: inout CheckReport, base: CheckContext, newer: [CheckContext], writtenAfter newestGeneration: UInt64,
+        allowed: [RepairAction],
         device: any StorageDevice, options: CheckOptions, password: () -> [UInt8]?
     ) throws(CheckError) {
         var repairer = Repairer(context: base, keys: base.keys)
         let protected = newer.flatMap { $0.claims.claims.map { $0.start..<$0.end } }
-        let outcome = try repairer.run(allowed, device: device, protecting: protected, ring: report.ring)
+        let outcome = try repairer.run(
+            allowed, device: device, protecting: protected, ring: report.ring, writtenAfter: newestGeneration)
         let applied = Set(outcome.applied)
         let fellBack = applied.contains { if case .fallBackToHeader = $0 { return true } else { return false } }
         for index in report.repairs.indices where applied.contains(report.repairs[index].action) {

@@ -79,8 +79,11 @@ struct HeaderPass {
     private static func classify(
         _ header: Header, slot: UInt64, winner: Header, winnerSlot: UInt64, nextSlot: UInt64, problems: inout [Problem]
     ) -> HeaderSlotReport {
-        let bytes = header.bytes
-        if ByteLoading.isZero(bytes, 0..<RedoxFS.blockSize) {
+        if slot != winnerSlot, let expected = HeaderRing.expectedGeneration(inSlot: slot, newest: winner.generation),
+           !(header.isValid && header.uuid == winner.uuid && header.generation == expected) {
+            return hole(header, slot: slot, expected: expected, winner: winner, nextSlot: nextSlot, problems: &problems)
+        }
+        if header.isBlank {
             return HeaderSlotReport(slot: slot, state: .empty, generation: nil, chosen: false, note: "never written")
         }
         let generation = header.generation
@@ -151,6 +154,46 @@ struct HeaderPass {
             slot: slot, state: .valid, generation: generation, chosen: chosen, note: notes.joined(separator: "; "))
     }
 
+    /// A slot of a wrapped ring (every slot written in turn) that does not hold the generation it
+    /// should: zeroed, garbled, or holding a generation out of sequence. The slot after the header in
+    /// use is filled by the repair's own commit; any other is rewritten from the newest header.
+    private static func hole(
+        _ header: Header, slot: UInt64, expected: UInt64, winner: Header, nextSlot: UInt64, problems: inout [Problem]
+    ) -> HeaderSlotReport {
+        let carriesGeneration = header.signatureMatches && header.version == RedoxFS.version
+        if slot == nextSlot, carriesGeneration, !header.isValid, header.generation == winner.generation &+ 1 {
+            problems.append(Problem(
+                .headerNewestTorn,
+                "header slot \(slot) holds a torn write of generation \(header.generation); generation \(winner.generation) is in use and the last commit is lost",
+                slot: slot, fix: .rewriteHeader))
+            return HeaderSlotReport(
+                slot: slot, state: .damaged, generation: header.generation, chosen: false, note: "torn newest header")
+        }
+        let found: String
+        let state: HeaderSlotReport.State
+        if header.isBlank {
+            found = "is zeroed"
+            state = .empty
+        } else if !header.isValid {
+            found = "is garbled (\(carriesGeneration ? "checksum mismatch" : "no RedoxFS header"))"
+            state = .damaged
+        } else if header.uuid != winner.uuid {
+            found = "holds a header of another file system"
+            state = .damaged
+        } else {
+            found = "holds generation \(header.generation), out of sequence"
+            state = .damaged
+        }
+        let fix: RepairAction = slot == nextSlot ? .rewriteHeader : .rewriteHeaderSlot(slot: slot, generation: expected)
+        problems.append(Problem(
+            .headerRingHole,
+            "header slot \(slot) should hold generation \(expected) (the ring has wrapped: newest generation \(winner.generation)) but \(found)",
+            slot: slot, fix: fix))
+        return HeaderSlotReport(
+            slot: slot, state: state, generation: header.isValid ? header.generation : nil, chosen: false,
+            note: "hole: should hold generation \(expected) but \(found)")
+    }
+
     /// The header in use: size, pointers, padding, key slots.
     private static func checkWinner(
         _ header: Header, slot: UInt64, base: UInt64, deviceBlocks: UInt64, problems: inout [Problem]
@@ -176,13 +219,15 @@ struct HeaderPass {
                 .headerNullPointer, "the header in use (slot \(slot)) has no allocation log", slot: slot,
                 fix: .rebuildAllocator))
         }
-        if !ByteLoading.isZero(header.bytes, 3168..<Header.hashedByteCount) {
+        if !header.paddingIsZero {
+            let range = Header.paddingRange
             problems.append(Problem(
-                .headerPaddingNonZero, "the padding of the header in use (bytes 3168…4071) is not zero", slot: slot,
+                .headerPaddingNonZero,
+                "the padding of the header in use (bytes \(range.lowerBound)…\(range.upperBound - 1)) is not zero", slot: slot,
                 fix: .rewriteHeader))
         }
         if !header.isEncrypted {
-            let used = (0..<RedoxFS.keySlotCount).filter { !ByteLoading.isZero(header.keySlotBytes($0), 0..<48) }
+            let used = (0..<RedoxFS.keySlotCount).filter { !header.keySlotIsZero($0) }
             if !used.isEmpty {
                 problems.append(Problem(
                     .headerUnusedKeySlotNonZero,

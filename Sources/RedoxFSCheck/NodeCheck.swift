@@ -67,7 +67,7 @@ enum NodeCheck {
                     .directoryRecordLevel, "directory node \(id) has record level \(node.recordLevel), not 0", block: block,
                     structure: .node, node: id, fix: .clearNodeFields(node: id))
             }
-            if !ByteLoading.isZero(node.data, 32..<RedoxFS.inlineDataSize) {
+            if !node.directoryExtraPointersAreZero {
                 context.report(
                     .directoryExtraPointers, "directory node \(id) uses level pointers beyond level0[1]", block: block,
                     structure: .node, node: id, fix: .clearNodeFields(node: id))
@@ -79,11 +79,11 @@ enum NodeCheck {
                 block: block, structure: .node, node: id, fix: .truncateFile(node: id, size: 0))
             owned = nil
         } else {
-            summary.recordSize = UInt64(RedoxFS.blockSize) << UInt64(node.recordLevel)
+            summary.recordSize = node.recordSize
+            summary.recordCount = node.recordCount
             if node.hasInlineData {
                 context.statistics.inlineNodes += 1
-                let end = Int(min(node.size, UInt64(RedoxFS.inlineDataSize)))
-                if !ByteLoading.isZero(node.data, end..<RedoxFS.inlineDataSize) {
+                if !node.inlineTailIsZero {
                     context.report(
                         .inlineTailNonZero, "node \(id) keeps non-zero inline bytes beyond its size (\(node.size))",
                         block: block, structure: .node, node: id, fix: .clearNodeFields(node: id))

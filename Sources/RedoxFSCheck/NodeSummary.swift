@@ -21,6 +21,8 @@ struct NodeSummary: Sendable {
     var blocks: UInt64 = 0
     /// Record size in bytes (4096 << record_level).
     var recordSize: UInt64 = 4096
+    /// Records covering the size (`Node.recordCount`).
+    var recordCount: UInt64 = 0
     /// Index of the first record of the file that could not be read (for cutting the file).
     var firstBadRecord: UInt64?
 

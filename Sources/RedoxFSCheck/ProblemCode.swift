@@ -7,6 +7,7 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable {
     case headerGenerationSlotMismatch = "header-generation-slot-mismatch"
     case headerForeignUUID = "header-foreign-uuid"
     case headerNewestTorn = "header-newest-torn"
+    case headerRingHole = "header-ring-hole"
     case headerTooSmall = "header-size-too-small"
     case fileSystemTruncated = "file-system-truncated"
     case headerPaddingNonZero = "header-padding-nonzero"

@@ -38,6 +38,7 @@ public enum ProblemTable {
         case .headerGenerationSlotMismatch: return (.error, .headers, "3", "header stored in the wrong ring slot")
         case .headerForeignUUID: return (.error, .headers, "6a", "stale header of another file system")
         case .headerNewestTorn: return (.error, .headers, "1", "torn newest header (the last commit was lost)")
+        case .headerRingHole: return (.error, .headers, "1", "a slot of a wrapped ring lacks the generation it should hold")
         case .headerTooSmall: return (.error, .headers, "5", "file system smaller than 260 blocks")
         case .fileSystemTruncated: return (.error, .headers, "5", "file system larger than its device (truncated image)")
         case .headerPaddingNonZero: return (.warning, .headers, "6", "header padding not zero")

@@ -7,6 +7,9 @@ public enum RepairAction: Codable, Sendable, Hashable {
     case clearHeaderSlot(slot: UInt64)
     /// Commit a new header generation: it lands in the slot of a torn newest header.
     case rewriteHeader
+    /// Write a copy of the newest header as generation `generation` into ring slot `slot` (a hole
+    /// in a wrapped ring); done after the repair's header is durable.
+    case rewriteHeaderSlot(slot: UInt64, generation: UInt64)
     /// Use the older header of `generation` (whose whole tree verifies) as the base of the repair.
     case fallBackToHeader(slot: UInt64, generation: UInt64)
     /// Set the file-system size to what the device holds (truncated image), after cutting every
@@ -47,7 +50,7 @@ public enum RepairAction: Codable, Sendable, Hashable {
     /// Whether `-p` may apply it: the change loses nothing the user could still read.
     public var isSafe: Bool {
         switch self {
-        case .clearHeaderSlot, .rewriteHeader, .rebuildAllocator, .rebuildTreeFlags, .setLinkCount, .setBlockCount,
+        case .clearHeaderSlot, .rewriteHeader, .rewriteHeaderSlot, .rebuildAllocator, .rebuildTreeFlags, .setLinkCount, .setBlockCount,
              .setDirectorySize, .clearNodeFields, .rebuildDirectory, .dropEntry, .clearStaleRecords, .reconnect, .duplicateBlocks:
             return true
         case .fallBackToHeader, .shrinkFileSystem, .removeNode, .truncateFile, .recreateRoot:
@@ -55,12 +58,19 @@ public enum RepairAction: Codable, Sendable, Hashable {
         }
     }
 
+    /// Whether this is the rewind to an older generation.
+    public var isFallBack: Bool {
+        if case .fallBackToHeader = self { return true }
+        return false
+    }
+
     /// The change in words.
     public var summary: String {
         switch self {
         case .clearHeaderSlot(let slot): return "clear header slot \(slot)"
         case .rewriteHeader: return "write a new header generation"
-        case .fallBackToHeader(let slot, let generation): return "fall back to the header of generation \(generation) (slot \(slot))"
+        case .rewriteHeaderSlot(let slot, let generation): return "rewrite header slot \(slot) as generation \(generation) from the newest header"
+        case .fallBackToHeader(let slot, let generation): return "rewind to the intact tree of generation \(generation) (slot \(slot))"
         case .shrinkFileSystem(let blocks): return "shrink the file system to the device (\(blocks) blocks)"
         case .rebuildAllocator: return "rebuild the allocation log from the blocks in use"
         case .rebuildTreeFlags: return "recompute the node tree's flags"

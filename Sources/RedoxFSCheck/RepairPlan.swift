@@ -55,6 +55,7 @@ public struct RepairPlan: Sendable, Equatable {
         case .rebuildAllocator: return 14
         case .rewriteHeader: return 15
         case .clearHeaderSlot: return 16
+        case .rewriteHeaderSlot: return 17
         }
     }
 }

@@ -28,12 +28,13 @@ struct Repairer {
         self.keys = keys
     }
 
-    /// Applies `actions` (already filtered by the repair mode) and commits. `protected` are blocks
-    /// newer headers use (when falling back to an older one): never overwritten either. `ring` tells
-    /// which slots hold headers newer than the one written, to clear after a fall-back.
+    /// Applies `actions` (already filtered by the repair mode) and commits a header of the
+    /// generation after `newestGeneration` (so that a rewind keeps the ring monotonic). `protected`
+    /// are blocks the newest header uses (when rewinding to an older one): never overwritten either,
+    /// so that a crash before the new header leaves the image as it was.
     mutating func run(
         _ actions: [RepairAction], device: any StorageDevice, protecting protected: [Range<UInt64>],
-        ring: [HeaderSlotReport]
+        ring: [HeaderSlotReport], writtenAfter newestGeneration: UInt64
     ) throws(CheckError) -> Outcome {
         var blocks = context.blockCount
         for case .shrinkFileSystem(let size) in actions { blocks = min(blocks, size) }
@@ -43,7 +44,8 @@ struct Repairer {
         let oldUse = merge(usedByOldHeader(limit: blocks) + protected.map { $0.clamped(to: 0..<blocks) })
         let initialFree = complement(of: oldUse, within: RedoxFS.headerRing + 1..<blocks)
         let fs = FileSystem.openForRepair(
-            device: device, header: context.header, startBlock: context.startBlock, keys: keys, freeExtents: initialFree)
+            device: device, header: context.header, startBlock: context.startBlock, keys: keys, freeExtents: initialFree,
+            writtenAfter: newestGeneration)
 
         if blocks != context.blockCount {
             fs.repairSetBlockCount(blocks)
@@ -80,15 +82,14 @@ struct Repairer {
                 recount.insert(id)
             case .clearStaleRecords(let id):
                 guard let summary = context.nodes[id] else { continue }
-                let keep = summary.size / summary.recordSize + (summary.size % summary.recordSize == 0 ? 0 : 1)
-                attempt(action) { () throws(FileSystemError) in try fs.repairCutRecords(id, keeping: keep) }
+                attempt(action) { () throws(FileSystemError) in try fs.repairCutRecords(id, keeping: summary.recordCount) }
                 recount.insert(id)
             case .duplicateBlocks(let id):
                 let shared = sharedBlocks(of: id)
                 attempt(action) { () throws(FileSystemError) in try fs.repairCopyRecords(id, sharing: shared) }
                 recount.insert(id)
             case .clearNodeFields(let id):
-                attempt(action) { () throws(FileSystemError) in try fs.repairChangeNode(id, Self.clearFields) }
+                attempt(action) { () throws(FileSystemError) in try fs.repairChangeNode(id) { $0.clearReservedFields() } }
                 recount.insert(id)
             case .setBlockCount(let id), .setDirectorySize(let id):
                 recount.insert(id)
@@ -125,15 +126,13 @@ struct Repairer {
             default: return false
             }
         })
-        // After a fall-back, the newer headers must go (the new one is durable by now).
-        if actions.contains(where: { if case .fallBackToHeader = $0 { return true } else { return false } }) {
-            let written = context.header.generation + 1
-            for slot in ring where slot.state == .valid && (slot.generation ?? 0) > written {
-                attempt(nil) { () throws(FileSystemError) in try fs.repairClearHeaderSlot(slot.slot) }
-            }
-        }
         for case .clearHeaderSlot(let slot) in actions {
             attempt(.clearHeaderSlot(slot: slot)) { () throws(FileSystemError) in try fs.repairClearHeaderSlot(slot) }
+        }
+        for case .rewriteHeaderSlot(let slot, let generation) in actions {
+            attempt(.rewriteHeaderSlot(slot: slot, generation: generation)) { () throws(FileSystemError) in
+                try fs.repairRewriteHeaderSlot(slot, generation: generation)
+            }
         }
         return outcome
     }
@@ -219,21 +218,6 @@ struct Repairer {
             }
         }
         recount.insert(lostAndFound)
-    }
-
-    /// Zeroes the fields of a node that must be zero.
-    private static func clearFields(_ node: inout Node) {
-        node.padding = [UInt8](repeating: 0, count: node.padding.count)
-        if node.isDirectory {
-            node.flags = 0
-            node.recordLevel = 0
-            for i in 32..<RedoxFS.inlineDataSize { node.data[i] = 0 }
-        } else {
-            node.flags &= Node.inlineDataFlag
-            if node.hasInlineData {
-                for i in Int(min(node.size, UInt64(RedoxFS.inlineDataSize)))..<RedoxFS.inlineDataSize { node.data[i] = 0 }
-            }
-        }
     }
 
     // MARK: Bookkeeping

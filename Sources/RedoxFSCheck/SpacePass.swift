@@ -18,29 +18,44 @@ struct SpacePass {
 
     /// The allocation log blocks, oldest first; nil when the chain is broken.
     private static func readChain(_ context: inout CheckContext) -> [(block: UInt64, bytes: [UInt8])]? {
-        var pointer = context.header.alloc
-        guard !pointer.isNull else { return nil }
+        let newest = context.header.alloc
+        guard !newest.isNull else { return nil }
+        var reader = LogReader(context: consume context)
+        ReachableBlocks.walkAllocationLog(newest, visitor: &reader)
+        context = reader.context
+        return reader.broken ? nil : reader.chain.reversed()
+    }
+
+    /// Reads the allocation log chain as the shared walk reaches it.
+    private struct LogReader: BlockVisitor {
+        var context: CheckContext
         var chain: [(block: UInt64, bytes: [UInt8])] = []
-        while !pointer.isNull {
+        var broken = false
+
+        init(context: consuming CheckContext) { self.context = context }
+
+        mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {
+            guard case .allocList(let position) = role else { return nil }
             let read = context.read(
-                pointer, as: .allocList, owner: .allocationLog, where: "allocation log block \(chain.count + 1) from the newest",
+                pointer, as: .allocList, owner: .allocationLog, where: "allocation log block \(position + 1) from the newest",
                 fix: .rebuildAllocator)
             switch read {
             case .bytes(let bytes):
                 chain.append((pointer.address.index, bytes))
-                pointer = BlockPointer(bytes: bytes, at: 0)
+                let more: UInt64 = AllocList(block: bytes).previous.isNull ? 0 : 1
+                context.progress(.space, done: UInt64(chain.count), total: UInt64(chain.count) + more)
+                return bytes
             case .shared:
                 context.report(
                     .allocChainCycle,
                     "allocation log block \(pointer.address.index) is already in use: the chain loops or shares a block",
                     block: pointer.address.index, structure: .allocList, fix: .rebuildAllocator)
-                return nil
             case .failed, .invalid:
-                return nil
+                break
             }
-            context.progress(.space, done: UInt64(chain.count), total: UInt64(chain.count) + (pointer.isNull ? 0 : 1))
+            broken = true
+            return nil
         }
-        return chain.reversed()
     }
 
     /// Replays the log into `context.freeSpace`, checking every entry (items 13 and 16).
@@ -50,9 +65,9 @@ struct SpacePass {
         for (block, bytes) in chain {
             var sawEmpty = false
             var gapReported = false
-            for slot in 0..<AllocList.entryCount {
-                let index = ByteLoading.le64(bytes, 16 + 16 * slot)
-                let count = Int64(bitPattern: ByteLoading.le64(bytes, 24 + 16 * slot))
+            for (slot, stored) in AllocList.storedEntries(of: bytes).enumerated() {
+                let index = stored.index
+                let count = stored.count
                 if count == 0 {
                     sawEmpty = true
                     continue

@@ -1,15 +1,32 @@
 import RedoxFS
 
 /// Pass 2: the node tree and every node (spec §15.1 items 7–9, 11, 17–23, 26–28). Walks the four
-/// levels of tree lists, checks their flags, then reads every node and everything reachable from
-/// it: records (decrypted, hash-checked, decompressed), indirect lists, directory blocks.
-struct TreePass {
+/// levels of tree lists (through the shared walk, `ReachableBlocks`), checks their flags, then
+/// reads every node and everything reachable from it: records (decrypted, hash-checked,
+/// decompressed), indirect lists, directory blocks.
+struct TreePass: BlockVisitor {
+    /// A tree list being walked.
+    private struct OpenList {
+        var block: UInt64
+        var level: Int
+        var list: TreeList
+        /// Entries whose flag disagrees with what they hold.
+        var mismatched: [Int] = []
+    }
+
+    var context: CheckContext
+    /// The node pointers found, in tree order.
+    private var pointers: [(id: UInt32, pointer: BlockPointer)] = []
+    private var open: [OpenList] = []
+
+    private init(context: consuming CheckContext) { self.context = context }
+
     static func run(_ context: inout CheckContext) throws(CheckError) {
-        var pointers: [(id: UInt32, pointer: BlockPointer)] = []
         let tree = context.header.tree
-        if !tree.isNull {
-            _ = walk(tree, level: 3, prefix: 0, place: "the root tree list", context: &context, into: &pointers)
-        }
+        var pass = TreePass(context: consume context)
+        ReachableBlocks.walkTree(tree, visitor: &pass)
+        context = pass.context
+        let pointers = pass.pointers
         try context.checkCancelled()
         context.statistics.nodes = UInt64(pointers.count)
         let total = UInt64(pointers.count)
@@ -30,17 +47,47 @@ struct TreePass {
         }
     }
 
-    /// Walks the tree list `pointer` at `level` (3 = root) whose ids start with `prefix`; appends the
-    /// node pointers found. Returns whether the list is full by its stored flags, nil if unreadable.
-    private static func walk(
-        _ pointer: BlockPointer, level: Int, prefix: UInt32, place: String, context: inout CheckContext,
-        into pointers: inout [(id: UInt32, pointer: BlockPointer)]
-    ) -> Bool? {
+    mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {
+        switch role {
+        case .treeList(let level, let prefix): return treeList(pointer, level: level, prefix: prefix)
+        case .node(let id):
+            // Id 0 is reserved: reported with its tree list.
+            if id != 0 { pointers.append((id, pointer)) }
+        default: break
+        }
+        return nil
+    }
+
+    mutating func leave(_ pointer: BlockPointer, as role: BlockRole) {
+        guard case .treeList = role, let list = open.popLast(), !list.mismatched.isEmpty else { return }
+        let mismatched = list.mismatched.sorted()
+        let meaning = list.level == 0 ? "occupied" : "child full"
+        let shown = mismatched.prefix(8).map(String.init).joined(separator: ", ") + (mismatched.count > 8 ? ", …" : "")
+        context.report(
+            .treeFlagMismatch,
+            "the level-\(list.level) tree list at block \(list.block) has \(mismatched.count) \"\(meaning)\" flag(s) that disagree with its entries (\(shown))",
+            block: list.block, structure: .treeList, fix: .rebuildTreeFlags)
+    }
+
+    /// Reads and checks the tree list at `level` whose ids start with `prefix`; returns its bytes
+    /// when its entries are to be walked.
+    private mutating func treeList(_ pointer: BlockPointer, level: Int, prefix: UInt32) -> [UInt8]? {
+        var place = "the root tree list"
+        var entryInParent: Int?
+        if let parent = open.last {
+            let entry = NodeID(prefix).index(atLevel: parent.level)
+            entryInParent = entry
+            place = "entry \(entry) of the level-\(parent.level) tree list at block \(parent.block)"
+        }
         let read = context.read(pointer, as: .treeList, owner: .nodeTree, where: place, fix: .rebuildTreeFlags)
         guard case .bytes(let bytes) = read else { return nil }
         let list = TreeList(block: bytes)
         let block = pointer.address.index
-        var mismatched: [Int] = []
+        // The parent's "child full" flag must say whether this list is full by its own flags.
+        if let entry = entryInParent, list.isFull != open[open.count - 1].list.flag(entry) {
+            open[open.count - 1].mismatched.append(entry)
+        }
+        var current = OpenList(block: block, level: level, list: list)
         var empty = true
         for i in 0..<TreeList.entryCount {
             let child = list.pointers[i]
@@ -49,23 +96,17 @@ struct TreePass {
             if child.isNull {
                 // Entry 0 of the first level-0 list is id 0: its flag may be set with a null pointer.
                 let reserved = level == 0 && id == 0
-                if flag && !reserved { mismatched.append(i) }
+                if flag && !reserved { current.mismatched.append(i) }
                 continue
             }
             empty = false
-            if level == 0 {
-                if id == 0 {
-                    context.report(
-                        .treeFlagMismatch, "the level-0 tree list at block \(block) names a node for id 0, which is reserved",
-                        block: block, structure: .treeList, fix: .rebuildTreeFlags)
-                    continue
-                }
-                if !flag { mismatched.append(i) }
-                pointers.append((id, child))
-            } else {
-                let childPlace = "entry \(i) of the level-\(level) tree list at block \(block)"
-                let full = walk(child, level: level - 1, prefix: id, place: childPlace, context: &context, into: &pointers)
-                if let full, full != flag { mismatched.append(i) }
+            guard level == 0 else { continue }
+            if id == 0 {
+                context.report(
+                    .treeFlagMismatch, "the level-0 tree list at block \(block) names a node for id 0, which is reserved",
+                    block: block, structure: .treeList, fix: .rebuildTreeFlags)
+            } else if !flag {
+                current.mismatched.append(i)
             }
         }
         if list.flag(254) || list.flag(255) {
@@ -73,19 +114,12 @@ struct TreePass {
                 .treeReservedFlagSet, "the level-\(level) tree list at block \(block) sets the flag of entry 254 or 255",
                 block: block, structure: .treeList, fix: .rebuildTreeFlags)
         }
-        if !mismatched.isEmpty {
-            let meaning = level == 0 ? "occupied" : "child full"
-            let shown = mismatched.prefix(8).map(String.init).joined(separator: ", ") + (mismatched.count > 8 ? ", …" : "")
-            context.report(
-                .treeFlagMismatch,
-                "the level-\(level) tree list at block \(block) has \(mismatched.count) \"\(meaning)\" flag(s) that disagree with its entries (\(shown))",
-                block: block, structure: .treeList, fix: .rebuildTreeFlags)
-        }
         if empty {
             context.report(
                 .treeEmptyList, "the level-\(level) tree list at block \(block) (\(place)) has no entries but is still linked",
                 block: block, structure: .treeList, fix: .rebuildTreeFlags)
         }
-        return list.isFull
+        open.append(current)
+        return bytes
     }
 }

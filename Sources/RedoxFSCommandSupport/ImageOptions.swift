@@ -20,8 +20,9 @@ public struct ImageOptions: ParsableArguments {
 
     public init() {}
 
-    /// Opens the image, asking for a password when it is encrypted.
-    public func open(readOnly: Bool = true, tool: String) throws(FileSystemError) -> FileSystem {
+    /// Opens the image, asking for a password when it is encrypted; `generation` opens an older
+    /// generation of the header ring (read-only).
+    public func open(readOnly: Bool = true, tool: String, generation: UInt64? = nil) throws(FileSystemError) -> FileSystem {
         var startBlock: UInt64?
         if let block {
             guard let value = UInt64(block.hasPrefix("0x") ? String(block.dropFirst(2)) : block, radix: 16) else {
@@ -30,12 +31,24 @@ public struct ImageOptions: ParsableArguments {
             startBlock = value
         }
         do {
-            return try FileSystem(path: image, readOnly: readOnly, byteOffset: offset, startBlock: startBlock)
+            return try FileSystem(path: image, readOnly: readOnly, byteOffset: offset, startBlock: startBlock, generation: generation)
         } catch .format(.passwordRequired) {
             let password = try PasswordInput.read(file: passwordFile, prompt: "\(tool): password: ")
-            return try FileSystem(path: image, readOnly: readOnly, byteOffset: offset, startBlock: startBlock, password: password)
+            return try FileSystem(
+                path: image, readOnly: readOnly, byteOffset: offset, startBlock: startBlock, password: password,
+                generation: generation)
         }
     }
+}
+
+/// `--generation N`: for the tools that read an image, an older generation of its header ring.
+public struct GenerationOption: ParsableArguments {
+    @Option(
+        name: .long,
+        help: "Read this older generation of the header ring, as it was (see redoxfs-fsck's ring listing).")
+    public var generation: UInt64?
+
+    public init() {}
 }
 
 /// Prints `message` on standard error prefixed with the tool's name and exits with `code`.

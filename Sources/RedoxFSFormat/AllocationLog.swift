@@ -24,13 +24,14 @@ public struct AllocList: Equatable, Sendable {
 
     public init(block: [UInt8]) {
         previous = BlockPointer(bytes: block, at: 0)
-        var entries: [AllocEntry] = []
-        for i in 0..<Self.entryCount {
-            let entry = AllocEntry(index: block.le64(at: 16 + 16 * i), count: Int64(bitPattern: block.le64(at: 24 + 16 * i)))
-            if entry.count == 0 { continue }
-            entries.append(entry)
+        entries = Self.storedEntries(of: block).filter { $0.count != 0 }
+    }
+
+    /// All 255 stored entry slots of `block` in order, empty ones (count 0) included.
+    public static func storedEntries(of block: [UInt8]) -> [AllocEntry] {
+        (0..<entryCount).map { i in
+            AllocEntry(index: block.le64(at: 16 + 16 * i), count: Int64(bitPattern: block.le64(at: 24 + 16 * i)))
         }
-        self.entries = entries
     }
 
     public func encode() -> [UInt8] {

@@ -35,10 +35,21 @@ extension Array where Element == UInt8 {
         withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self) }
     }
 
-    /// Whether every byte in `range` is zero.
+    /// Whether every byte in `range` is zero (eight bytes at a time).
     @inline(__always)
-    func isZero(_ range: Range<Int>) -> Bool {
-        for i in range where self[i] != 0 { return false }
-        return true
+    public func isZero(_ range: Range<Int>) -> Bool {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count)
+        return withUnsafeBytes { raw in
+            var offset = range.lowerBound
+            while offset + 8 <= range.upperBound {
+                if raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != 0 { return false }
+                offset += 8
+            }
+            while offset < range.upperBound {
+                if raw[offset] != 0 { return false }
+                offset += 1
+            }
+            return true
+        }
     }
 }

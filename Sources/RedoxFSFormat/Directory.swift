@@ -128,6 +128,38 @@ public struct HTreeNode: Equatable, Sendable {
 
     public var maximumHash: UInt32 { slots.reduce(0) { max($0, $1.hash) } }
 
+    /// Offset of the 16 padding bytes after the last slot.
+    public static let paddingOffset = slotCount * 20
+
+    /// How a stored index block departs from the layout rules of spec §10.5 (slots are read as
+    /// `init(block:)` reads them: those before the first null pointer).
+    public struct LayoutFindings: Equatable, Sendable {
+        /// A slot in use follows an empty one (what lies below it is unreachable).
+        public var slotsNotPrefix = false
+        /// An empty slot is not hash FFFFFFFF with a zero pointer.
+        public var badEmptySlot = false
+        /// The padding after the last slot is not zero.
+        public var paddingNonZero = false
+    }
+
+    /// The layout findings of the stored block `bytes`.
+    public static func layout(of bytes: [UInt8]) -> LayoutFindings {
+        var findings = LayoutFindings()
+        var sawEmpty = false
+        for i in 0..<slotCount {
+            let hash = bytes.le32(at: i * 20)
+            let pointer = BlockPointer(bytes: bytes, at: i * 20 + 4)
+            if pointer.isNull {
+                sawEmpty = true
+                if hash != .max || !pointer.isZero { findings.badEmptySlot = true }
+            } else if sawEmpty {
+                findings.slotsNotPrefix = true
+            }
+        }
+        findings.paddingNonZero = !bytes.isZero(paddingOffset..<RedoxFS.blockSize)
+        return findings
+    }
+
     /// The slots that may hold names with hash `hash`, in order (spec §10.7).
     public func candidates(for hash: UInt32) -> [HTreeSlot] {
         var result: [HTreeSlot] = []

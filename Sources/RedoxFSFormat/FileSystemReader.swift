@@ -129,8 +129,7 @@ public struct FileSystemReader<Reader: BlockReader> {
         let decompressionLevel = pointer.address.decompressionLevel
         guard decompressionLevel != 0 else { return stored }
         let block = pointer.address.index
-        let compressedLength = Int(stored.le16(at: 0))
-        guard 2 + compressedLength <= stored.count else {
+        guard let payload = CompressedRecord.payload(of: stored) else {
             throw .malformed(.record, block: block, .badCompressedLength)
         }
         var output = [UInt8](repeating: 0, count: RedoxFS.blockSize << Int(decompressionLevel))
@@ -138,7 +137,7 @@ public struct FileSystemReader<Reader: BlockReader> {
         stored.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { out in
                 do throws(LZ4Error) {
-                    _ = try codec.decompress(UnsafeBufferPointer(rebasing: input[2..<2 + compressedLength]), into: out)
+                    _ = try codec.decompress(UnsafeBufferPointer(rebasing: input[payload]), into: out)
                 } catch {
                     failure = error
                 }

@@ -3,6 +3,8 @@ public struct Header: Equatable, Sendable {
     public static let hashedByteCount = 4072
     static let keySlotsOffset = 80
     static let releaseOffset = 3152
+    /// Bytes after the release pointer up to the hash: zero in every header the reference writes.
+    public static let paddingRange = (releaseOffset + 16)..<hashedByteCount
     static let encryptedHashOffset = 4072
     static let hashOffset = 4088
 
@@ -74,6 +76,26 @@ public struct Header: Equatable, Sendable {
         let start = Self.keySlotsOffset + 48 * n
         for i in 0..<48 { bytes[start + i] = slot[i] }
     }
+
+    /// Whether the padding (`paddingRange`) is all zero.
+    public var paddingIsZero: Bool { bytes.isZero(Self.paddingRange) }
+
+    /// Whether key slot `n` holds only zeros (unused).
+    public func keySlotIsZero(_ n: Int) -> Bool {
+        let start = Self.keySlotsOffset + 48 * n
+        return bytes.isZero(start..<start + 48)
+    }
+
+    /// Zeroes the padding and, unless `keepingKeySlots`, every key slot (call `seal` afterwards).
+    public mutating func clearPadding(keepingKeySlots: Bool) {
+        for i in Self.paddingRange { bytes[i] = 0 }
+        if !keepingKeySlots {
+            for i in Self.keySlotsOffset..<(Self.keySlotsOffset + 48 * RedoxFS.keySlotCount) { bytes[i] = 0 }
+        }
+    }
+
+    /// Whether the whole block is zero (a slot never written, or wiped).
+    public var isBlank: Bool { bytes.isZero(0..<RedoxFS.blockSize) }
 
     public var encryptedHash: [UInt8] { Array(bytes[Self.encryptedHashOffset..<Self.encryptedHashOffset + 16]) }
     public var storedHash: UInt64 { bytes.le64(at: Self.hashOffset) }

@@ -7,6 +7,12 @@ public enum HeaderRing {
         public var startBlock: UInt64
         /// The ring slot the header was read from.
         public var slot: UInt64
+
+        public init(header: Header, startBlock: UInt64, slot: UInt64) {
+            self.header = header
+            self.startBlock = startBlock
+            self.slot = slot
+        }
     }
 
     /// Scans for a valid anchor header (only `startBlock` when given, else blocks 0…65535, stopping
@@ -57,4 +63,36 @@ public enum HeaderRing {
         }
         return best
     }
+}
+
+extension HeaderRing {
+    /// The valid headers of the ring that `newest` was found in which belong to the same file
+    /// system (same uuid) and sit in their own slot (generation mod 256), newest first: the
+    /// generations a reader may go back to.
+    public static func generations<Device: BlockDevice>(
+        on device: inout Device, ring newest: Location, deviceBlocks: UInt64
+    ) throws(FormatError) -> [Location] {
+        let base = newest.startBlock
+        let count = Int(min(RedoxFS.headerRing, deviceBlocks > base ? deviceBlocks - base : 0))
+        let ring = try device.readBlocks(at: base, count: count)
+        var found: [Location] = []
+        for slot in 0..<count {
+            let header = Header(block: Array(ring[slot * RedoxFS.blockSize..<(slot + 1) * RedoxFS.blockSize]))
+            guard header.isValid, header.uuid == newest.header.uuid,
+                  header.generation % RedoxFS.headerRing == UInt64(slot) else { continue }
+            found.append(Location(header: header, startBlock: base, slot: UInt64(slot)))
+        }
+        found.sort { $0.header.generation > $1.header.generation }
+        return found
+    }
+
+    /// The generation ring slot `slot` holds when the ring is whole and `newest` is the newest
+    /// generation (every slot written in turn), or nil when the ring has not wrapped yet and the
+    /// slot may never have been written.
+    public static func expectedGeneration(inSlot slot: UInt64, newest: UInt64) -> UInt64? {
+        guard newest >= headerRingSize - 1 else { return nil }
+        return newest - (newest &- slot) % headerRingSize
+    }
+
+    private static var headerRingSize: UInt64 { RedoxFS.headerRing }
 }

@@ -127,6 +127,33 @@ public struct Node: Equatable, Sendable {
         pointer.encode(into: &data, at: index * 16)
     }
 
+    /// Bytes of the level area a directory uses: `level0[0]` (the marker) and `level0[1]` (the top).
+    public static let directoryPointerBytes = 32
+
+    /// Whether a directory's level area is zero beyond its two pointers.
+    public var directoryExtraPointersAreZero: Bool { data.isZero(Self.directoryPointerBytes..<RedoxFS.inlineDataSize) }
+
+    /// Whether the inline area is zero beyond the node's size.
+    public var inlineTailIsZero: Bool {
+        data.isZero(Int(min(size, UInt64(RedoxFS.inlineDataSize)))..<RedoxFS.inlineDataSize)
+    }
+
+    /// Zeroes every field the format requires to be zero: the padding, a directory's flags, record
+    /// level and pointers beyond its two, unknown flags, and inline bytes beyond the size.
+    public mutating func clearReservedFields() {
+        padding = [UInt8](repeating: 0, count: padding.count)
+        if isDirectory {
+            flags = 0
+            recordLevel = 0
+            for i in Self.directoryPointerBytes..<RedoxFS.inlineDataSize { data[i] = 0 }
+        } else {
+            flags &= Self.inlineDataFlag
+            if hasInlineData {
+                for i in Int(min(size, UInt64(RedoxFS.inlineDataSize)))..<RedoxFS.inlineDataSize { data[i] = 0 }
+            }
+        }
+    }
+
     /// Checks the fields a reader relies on.
     public func validate(block: UInt64) throws(FormatError) {
         guard let kind else { throw .malformed(.node, block: block, .badNodeType) }

@@ -49,3 +49,19 @@ public struct BlockList: Equatable, Sendable {
 
     public var isEmpty: Bool { pointers.allSatisfy { $0.isNull } }
 }
+
+/// The stored form of a compressed record: a 2-byte little-endian length, then that many bytes of
+/// LZ4 block data (spec §9.4).
+public enum CompressedRecord {
+    /// Bytes of the length prefix.
+    public static let prefixSize = 2
+
+    /// Where the LZ4 data of the stored record `stored` lies, or nil when its length prefix
+    /// reaches past the stored block.
+    public static func payload(of stored: [UInt8]) -> Range<Int>? {
+        guard stored.count >= prefixSize else { return nil }
+        let length = Int(stored.le16(at: 0))
+        guard prefixSize + length <= stored.count else { return nil }
+        return prefixSize..<prefixSize + length
+    }
+}

@@ -113,7 +113,7 @@ extension FuseBridge {
             info.f_frsize = 4096
             info.f_blocks = fsblkcnt_t(counts.blocks)
             info.f_bfree = fsblkcnt_t(counts.freeBlocks)
-            info.f_bavail = fsblkcnt_t(counts.freeBlocks)
+            info.f_bavail = fsblkcnt_t(try fileSystem.availableBlocks())
             info.f_files = fsfilcnt_t(counts.blocks)
             info.f_ffree = fsfilcnt_t(counts.freeBlocks)
             info.f_favail = fsfilcnt_t(counts.freeBlocks)

@@ -135,7 +135,7 @@ extension FuseBridge {
                 case 0:
                     if end > node.size {
                         let needed = (end - max(node.size, start) + 4095) / 4096
-                        let free = try fileSystem.statistics().freeBlocks
+                        let free = try fileSystem.availableBlocks()
                         guard needed <= free else { throw .system(operation: "fallocate", path: "", errno: ENOSPC) }
                         if !keepSize { try fileSystem.truncate(id, to: end) }
                     }

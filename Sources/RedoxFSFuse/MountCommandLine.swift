@@ -39,9 +39,10 @@ public enum MountCommandLine {
           --commit-interval S    commit pending changes every S seconds (default 5; 0: only on
                                  fsync and unmount)
           --threads N            worker threads (default: the processors, 2 to 4)
+          --generation N         mount generation N of the header ring, as it was (read-only)
           --debug                print every FUSE request
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,
-                                 block=HEX, password_file=F, commit_interval=S, threads=N,
+                                 block=HEX, password_file=F, commit_interval=S, threads=N, generation=N,
                                  [no_]writeback_cache, relatime (default), noatime, strictatime,
                                  ro, rw, debug; everything else (allow_other,
                                  nosuid, nodev, noexec, …) goes to FUSE and the kernel.
@@ -69,6 +70,7 @@ public enum MountCommandLine {
         var offset: String?
         var commitInterval: String?
         var threads: String?
+        var generation: String?
         var onlyPositionals = false
 
         var index = 0
@@ -105,6 +107,7 @@ public enum MountCommandLine {
             case "--offset": offset = try value(for: name, inline: inline)
             case "--commit-interval": commitInterval = try value(for: name, inline: inline)
             case "--threads": threads = try value(for: name, inline: inline)
+            case "--generation": generation = try value(for: name, inline: inline)
             case "-o":
                 options += split(try value(for: name, inline: nil))
             default:
@@ -140,6 +143,7 @@ public enum MountCommandLine {
             case "password_file": passwordFile = optionValue
             case "commit_interval": commitInterval = optionValue
             case "threads": threads = optionValue
+            case "generation": generation = optionValue
             case "writeback_cache": writeback = true
             case "no_writeback_cache": writeback = false
             case "foreground": foreground = true
@@ -201,8 +205,13 @@ public enum MountCommandLine {
         if configuration.partition != nil, case .uuid = configuration.source {
             throw .usage("--partition and --uuid cannot be combined")
         }
+        if let generation {
+            guard let number = UInt64(generation) else { throw .usage("generation takes a generation number, not '\(generation)'") }
+            configuration.generation = number
+        }
         configuration.foreground = foreground
-        configuration.readOnly = readOnly
+        // An older generation is mounted as it was: read-only.
+        configuration.readOnly = readOnly || configuration.generation != nil
         configuration.debug = debug
         configuration.passwordFile = passwordFile
         configuration.writebackCache = writeback

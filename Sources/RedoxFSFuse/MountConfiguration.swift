@@ -22,6 +22,8 @@ public struct MountConfiguration: Equatable, Sendable {
     /// Stay in the foreground instead of forking into the background once mounted.
     public var foreground = false
     public var readOnly = false
+    /// Mount this older generation of the header ring, as it was (always read-only).
+    public var generation: UInt64?
     /// Read the password of an encrypted file system from this file instead of asking.
     public var passwordFile: String?
     /// Seconds between commits of pending changes (0 turns the timer off).

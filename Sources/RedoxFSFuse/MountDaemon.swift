@@ -186,7 +186,9 @@ public enum MountDaemon {
         let device = try FileDevice.open(
             path: region.path, readOnly: configuration.readOnly, byteOffset: region.byteOffset, byteLength: region.byteLength)
         func attempt(_ password: [UInt8]?) throws(FileSystemError) -> FileSystem {
-            try FileSystem(device: device, startBlock: configuration.startBlock, password: password, writable: !configuration.readOnly)
+            try FileSystem(
+                device: device, startBlock: configuration.startBlock, password: password, writable: !configuration.readOnly,
+                generation: configuration.generation)
         }
         do throws(FileSystemError) {
             do {

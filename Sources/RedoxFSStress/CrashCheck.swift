@@ -12,15 +12,20 @@ public struct CrashCheck {
         public var imagesChecked = 0
         public var events = 0
         public var syncs = 0
+        /// Injected failures that fired, and operations that ran out of space by themselves.
+        public var injectedFailures = 0
+        public var spaceFailures = 0
     }
 
     /// A failed check, with what is needed to replay it.
     public struct Failure: Error, CustomStringConvertible {
         public var seed: UInt64
-        public var cut: Int
+        /// The cut point, or nil for a check made while the workload ran.
+        public var cut: Int?
         public var message: String
+        public var replay = ""
         public var description: String {
-            "seed \(seed), cut point \(cut): \(message)\n  replay: redoxfs-crashtest --seed \(seed) --workloads 1"
+            "seed \(seed), \(cut.map { "cut point \($0)" } ?? "while running"): \(message)\n  replay: redoxfs-crashtest --seed \(seed) --workloads 1\(replay)"
         }
     }
 
@@ -30,8 +35,15 @@ public struct CrashCheck {
     public var subsets = 2
     /// Also run the checker (`redoxfs-fsck -n`) on every image.
     public var checkWithFsck = true
+    /// Inject failures into the workloads (see `Workload`).
+    public var injectsFailures = true
 
     public init() {}
+
+    /// The options besides the seed that a replay needs.
+    var replayOptions: String {
+        (operations == 60 ? "" : " --operations \(operations)") + (injectsFailures ? "" : " --no-inject-failures")
+    }
 
     /// The password of encrypted workloads (every fourth seed).
     public static let password = Array("crash".utf8)
@@ -53,7 +65,14 @@ public struct CrashCheck {
             return Timestamp(seconds: clock, nanoseconds: 0)
         }
         var workload = Workload(seed: seed, operations: operations)
-        try workload.run(on: fs, device: device)
+        workload.injectsFailures = injectsFailures
+        do {
+            try workload.run(on: fs, device: device, password: options.password)
+        } catch {
+            var failure = Failure(seed: seed, cut: nil, message: "\(error)\n  operations: \(workload.log.suffix(4).joined(separator: "; "))")
+            failure.replay = replayOptions
+            throw failure
+        }
         return (device, workload)
     }
 
@@ -70,13 +89,15 @@ public struct CrashCheck {
         var result = Result()
         result.events = device.events.count
         result.syncs = workload.syncPoints.count
+        result.injectedFailures = workload.injectedFailures
+        result.spaceFailures = workload.spaceFailures
         var random = SeededGenerator(seed: seed ^ 0x5EED)
         let points = workload.syncPoints
         try device.forEachCutPoint { cut, durable, pending in
             result.cutPoints += 1
             let completed = points.lastIndex { $0.events <= cut } ?? 0
-            var allowed = [points[completed].listing]
-            if completed + 1 < points.count { allowed.append(points[completed + 1].listing) }
+            var allowed = points[completed].listings
+            if completed + 1 < points.count { allowed += points[completed + 1].listings }
             var variants: [[Bool]] = [[Bool](repeating: true, count: pending.count)]
             if !pending.isEmpty {
                 variants.append([Bool](repeating: false, count: pending.count))
@@ -85,7 +106,14 @@ public struct CrashCheck {
             for keep in variants {
                 var bytes = durable
                 for (position, write) in pending.enumerated() where keep[position] { RecordingDevice.apply(write, to: &bytes) }
-                try check(bytes, password: options.password, allowed: allowed, seed: seed, cut: cut)
+                do {
+                    try check(bytes, password: options.password, allowed: allowed, seed: seed, cut: cut)
+                } catch var failure as Failure {
+                    // The operations up to the cut (each log line starts with the event count).
+                    let before = workload.log.filter { (Int($0.prefix { $0.isNumber }) ?? 0) <= cut }
+                    failure.message += "\n  operations before the cut: \(before.suffix(5).joined(separator: "; "))"
+                    throw failure
+                }
                 result.imagesChecked += 1
             }
         }
@@ -93,7 +121,7 @@ public struct CrashCheck {
     }
 
     private func check(_ bytes: [UInt8], password: [UInt8]?, allowed: [[String]], seed: UInt64, cut: Int) throws {
-        func fail(_ message: String) -> Failure { Failure(seed: seed, cut: cut, message: message) }
+        func fail(_ message: String) -> Failure { Failure(seed: seed, cut: cut, message: message, replay: replayOptions) }
         let fs: FileSystem
         do {
             fs = try FileSystem(device: MemoryDevice(bytes: bytes), password: password)

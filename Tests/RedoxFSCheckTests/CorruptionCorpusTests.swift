@@ -23,7 +23,7 @@ import Testing
         return (result.status, report, String(decoding: result.output + result.error, as: UTF8.self))
     }
 
-    @Test(.timeLimit(.minutes(3)), arguments: DamageCase.all)
+    @Test(.timeLimit(.minutes(10)), arguments: DamageCase.all)
     func damageIsFoundAndRepaired(_ damage: DamageCase) throws {
         let (path, manifestText): (String, String)
         if damage.image == "generated" {

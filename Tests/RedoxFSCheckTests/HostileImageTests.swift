@@ -58,7 +58,7 @@ import Testing
         if first != nil { #expect(after != nil) }
     }
 
-    @Test(.timeLimit(.minutes(5)), arguments: 0..<24 as Range<UInt64>)
+    @Test(.timeLimit(.minutes(10)), arguments: 0..<24 as Range<UInt64>)
     func garbageWithValidHashes(seed: UInt64) throws {
         #expect(!Self.base.isEmpty)
         let path = try Self.write(Self.base)
@@ -114,8 +114,9 @@ import Testing
         try Self.survive(path)
     }
 
-    /// Every pointer of the root tree list names the same list: the walk must not multiply.
-    @Test(.timeLimit(.minutes(1))) func sharedTreeLists() throws {
+    /// Every pointer of the root tree list names the same list: the walk must not multiply. The
+    /// bound is on blocks read; the time limit is only a hang guard for a loaded machine.
+    @Test(.timeLimit(.minutes(10))) func sharedTreeLists() throws {
         let path = try Self.write(Self.base)
         var surgeon = try ImageSurgeon(path: path)
         let root = surgeon.header.tree.address.index
@@ -134,7 +135,7 @@ import Testing
     }
 
     /// Every record pointer of a file names the same 128 KiB record.
-    @Test(.timeLimit(.minutes(1))) func sharedRecords() throws {
+    @Test(.timeLimit(.minutes(10))) func sharedRecords() throws {
         let path = try Self.write(Self.base)
         var surgeon = try ImageSurgeon(path: path)
         let data = try surgeon.id(of: "/data")
@@ -145,6 +146,8 @@ import Testing
         surgeon.close()
         let report = try CheckFixtures.check(path)
         #expect(report.problems.contains { $0.code == .blockUsedTwice })
+        // Work is bounded by what it counts: the shared record is read once, not 128 times.
+        #expect(report.statistics.blocksRead < 10_000)
         try Self.survive(path)
     }
 

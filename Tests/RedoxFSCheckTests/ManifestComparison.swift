@@ -22,6 +22,13 @@ struct ReferenceManifest {
         }
     }
 
+    /// The header generation fixture `name`'s manifest records.
+    static func generation(of name: String) throws -> Int {
+        let text = try CheckFixtures.manifest(name)
+        guard let range = text.range(of: " generation ") else { return -1 }
+        return Int(text[range.upperBound...].prefix { $0.isNumber }) ?? -1
+    }
+
     /// The paths of `ids`, and for directories everything below them.
     func paths(ofNodes ids: Set<UInt32>) -> [String] {
         let direct = lines.filter { ids.contains($0.nodeID) }.map(\.path)

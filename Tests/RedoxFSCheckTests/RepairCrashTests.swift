@@ -33,7 +33,7 @@ import Testing
         try FileSystemChecker.check(device: MemoryDevice(bytes: bytes))
     }
 
-    @Test(.timeLimit(.minutes(5))) func everyCutPointLeavesTheOldOrTheRepairedFileSystem() throws {
+    @Test(.timeLimit(.minutes(10))) func everyCutPointLeavesTheOldOrTheRepairedFileSystem() throws {
         let damaged = try Self.damagedImage()
         let before = try Self.check(damaged)
         #expect(before.errors > 0)

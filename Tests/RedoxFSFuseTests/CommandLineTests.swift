@@ -50,6 +50,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try parse("-o noatime,relatime disk.img /mnt").accessTimePolicy, .relative)
     }
 
+    func testOlderGenerationMountsReadOnly() throws {
+        let option = try parse("-o generation=1639 disk.img /mnt")
+        XCTAssertEqual(option.generation, 1639)
+        XCTAssertTrue(option.readOnly)
+        XCTAssertTrue(try parse("--generation 7 -o rw disk.img /mnt").readOnly)
+        XCTAssertNil(try parse("disk.img /mnt").generation)
+        XCTAssertThrowsError(try parse("-o generation=x disk.img /mnt"))
+    }
+
     func testPartitionAndUUID() throws {
         XCTAssertEqual(try parse("--partition 3 disk.img /mnt").partition, 3)
         let uuid = try parse("--uuid 846deed0-5cc9-4f3c-83b5-17e7e7e470b4 /mnt")

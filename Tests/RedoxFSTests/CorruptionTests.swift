@@ -54,10 +54,12 @@ import Testing
         let path = try Fixtures.copy("ar")
         let tree = try FileSystem(path: path).header.tree
         try Self.flipBit(in: path, block: tree.address.index)
-        guard case .format(.hashMismatch(.treeList, let block, _, _)) = Self.dumpError(path) else {
-            Issue.record("expected a tree-list checksum error"); return
+        // The root cannot be read: opening refuses, naming the damage and the generation.
+        guard case .damagedGeneration(let generation, .hashMismatch(.treeList, let block, _, _), _) = Self.dumpError(path) else {
+            Issue.record("expected a refusal for a tree-list checksum error"); return
         }
         #expect(block == tree.address.index)
+        #expect(generation == 5)
     }
 
     @Test func flippedNode() throws {

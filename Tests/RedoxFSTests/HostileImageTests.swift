@@ -20,7 +20,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(5)), arguments: ["ar-encrypted-lib", "ar-htree2", "mkfs-empty", "htree2-fuse-modified"])
+    @Test(.timeLimit(.minutes(10)), arguments: ["ar-encrypted-lib", "ar-htree2", "mkfs-empty", "htree2-fuse-modified"])
     func damagedCopiesFailCleanly(image: String) throws {
         let password = Fixtures.images.first { $0.name == image }!.encrypted ? Fixtures.password : nil
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try Fixtures.image(image))))
@@ -44,7 +44,7 @@ import Testing
         #expect(outcomes.keys.contains { $0 != "clean" })
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func loopingHashTreeIsReported() throws {
         // A directory index whose slots all name the same subtree (a DAG: true cycles cannot pass the
         // hash checks) would be walked 204^depth times; it is reported instead.

@@ -105,7 +105,7 @@ import Testing
         let fifo = try fs.lookup("/fifo")
         var node = try fs.node(fifo)
         node.mode = NodeKind.blockDevice.rawValue | 0o600  // a device node with no number
-        try fs.atomically { () throws(FileSystemError) in try fs.saveNode(fifo, node) }
+        try fs.transaction { () throws(FileSystemError) in try fs.saveNode(fifo, node) }
         try fs.unmount()
         let damaged = try Fixtures.run(Fixtures.tool("redoxfs-fsck"), ["-n", path])
         let report = String(decoding: damaged.output, as: UTF8.self)

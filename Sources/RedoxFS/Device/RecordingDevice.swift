@@ -10,8 +10,31 @@ public struct RecordingDevice: StorageDevice {
         case flush
     }
 
+    /// A failure to inject once: the device refuses one write or one flush with an errno
+    /// (crash tests' fault injection).
+    public struct InjectedFailure: Sendable, Equatable {
+        /// What fails.
+        public enum Target: Sendable, Equatable {
+            /// The write after this many more writes succeeded.
+            case write(after: Int)
+            /// The flush after this many more flushes succeeded.
+            case flush(after: Int)
+        }
+
+        public var target: Target
+        /// The errno the device reports (EIO by default).
+        public var code: Int32
+
+        public init(_ target: Target, code: Int32 = 5) {
+            self.target = target
+            self.code = code
+        }
+    }
+
     final class Log {
         var events: [Event] = []
+        var injected: InjectedFailure?
+        var injectedFired = 0
     }
 
     public private(set) var memory: MemoryDevice
@@ -30,18 +53,46 @@ public struct RecordingDevice: StorageDevice {
     public var blockCount: UInt64 { memory.blockCount }
     public var events: [Event] { log.events }
 
+    /// Arms `failure` (replacing one not yet fired); copies of this device share it, so it may
+    /// be armed after the device was handed to a file system.
+    public func inject(_ failure: InjectedFailure?) { log.injected = failure }
+
+    /// Whether an armed failure is still waiting to fire.
+    public var isFailureArmed: Bool { log.injected != nil }
+
+    /// How many injected failures have fired.
+    public var injectedFailures: Int { log.injectedFired }
+
+    /// Counts the armed failure down for a write (`isWrite`) or flush; true when this one fails.
+    private func takeInjected(write isWrite: Bool) -> Int32? {
+        guard let failure = log.injected else { return nil }
+        switch failure.target {
+        case .write(let after) where isWrite:
+            if after > 0 { log.injected!.target = .write(after: after - 1); return nil }
+        case .flush(let after) where !isWrite:
+            if after > 0 { log.injected!.target = .flush(after: after - 1); return nil }
+        default:
+            return nil
+        }
+        log.injected = nil
+        log.injectedFired += 1
+        return failure.code
+    }
+
     public mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
         try memory.readBlocks(at: index, into: buffer)
     }
 
     public mutating func writeBlocks(at index: UInt64, from buffer: UnsafeRawBufferPointer) throws(FormatError) {
         if let limit = failAfterEvents, log.events.count >= limit { throw .io(block: index, code: 5) }
+        if let code = takeInjected(write: true) { throw .io(block: index, code: code) }
         try memory.writeBlocks(at: index, from: buffer)
         log.events.append(.write(index: index, bytes: Array(buffer.bindMemory(to: UInt8.self))))
     }
 
     public mutating func flush() throws(FormatError) {
         if let limit = failAfterEvents, log.events.count >= limit { throw .io(block: 0, code: 5) }
+        if let code = takeInjected(write: false) { throw .io(block: 0, code: code) }
         try memory.flush()
         log.events.append(.flush)
     }

@@ -3,7 +3,8 @@
 extension FileSystem {
     /// Runs `body` holding the engine's lock, so that the public calls it makes (a lookup and the
     /// node load that follows, say) see no other thread's changes in between. The lock is
-    /// recursive: `body` may call any public method.
+    /// recursive: `body` may call any public method. This is not an operation of its own: each
+    /// changing call inside is one (and commits, or is undone, by itself).
     public func exclusively<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         try lock.locked(body)
     }

@@ -9,8 +9,9 @@ extension FileSystem {
     /// size: records lying wholly inside the range (or reaching past the end of the file) are
     /// freed, the partial records at the edges are rewritten with zeros.
     public func punchHole(_ id: UInt32, at offset: UInt64, length: UInt64) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
+            useReserve()
             var node = try loadNode(id)
             guard !node.isDirectory else { throw .system(operation: "punch hole", path: "node \(id)", errno: EISDIR) }
             let (sum, overflow) = offset.addingReportingOverflow(length)
@@ -42,7 +43,6 @@ extension FileSystem {
             guard changed else { return }
             touchModification(&node)
             try saveNode(id, node)
-            try commitIfLarge()
         }
     }
 

@@ -1,6 +1,7 @@
 import RedoxFSFormat
 
-/// Primitives for `redoxfs-fsck`'s repairs. A repair opens the file system with
+/// Primitives for `redoxfs-fsck`'s repairs (package access: the checker of this package is their
+/// only user; they are not part of the engine's public API). A repair opens the file system with
 /// `openForRepair` (no allocation-log replay: the log may be what is broken), changes the tree in
 /// one open transaction through these calls, and ends with `repairCommit`, which writes an
 /// allocation log rebuilt from what the new tree uses. New blocks only ever come from blocks the
@@ -11,35 +12,35 @@ import RedoxFSFormat
 /// it was before the call.
 extension FileSystem {
     /// Opens `device` for a repair based on `header` (a valid header of the ring), allocating new
-    /// blocks only from `freeExtents` (blocks the caller found unused by that header's tree).
-    public static func openForRepair(
-        device: any StorageDevice, header: Header, startBlock: UInt64, keys: DataKeys?, freeExtents: [Range<UInt64>]
+    /// blocks only from `freeExtents` (blocks the caller found unused by that header's tree). The
+    /// repair's commit is generation `newestGeneration + 1` (a rewind to an older header still
+    /// writes after the newest, keeping the ring monotonic).
+    package static func openForRepair(
+        device: any StorageDevice, header: Header, startBlock: UInt64, keys: DataKeys?, freeExtents: [Range<UInt64>],
+        writtenAfter newestGeneration: UInt64
     ) -> FileSystem {
+        var header = header
+        header.generation = max(header.generation, newestGeneration)
         var allocator = BuddyAllocator()
         for extent in freeExtents where !extent.isEmpty {
             allocator.deallocate(extent: extent.lowerBound, count: UInt64(extent.count))
         }
         let fs = FileSystem(formatted: device, header: header, startBlock: startBlock, keys: keys, allocator: allocator)
         // Nothing may be committed before the repair's own commit.
-        fs.commitThresholdBytes = .max
+        fs.isRepairSession = true
         return fs
     }
 
     /// Sets the file-system size to `blocks` blocks (a truncated image shrunk to its device).
-    public func repairSetBlockCount(_ blocks: UInt64) {
-        lock.locked { working.size = blocks * UInt64(RedoxFS.blockSize) }
+    package func repairSetBlockCount(_ blocks: UInt64) {
+        // Cannot fail: no allocation, and a repair never commits by itself.
+        try? transaction { () throws(FileSystemError) in working.size = blocks * UInt64(RedoxFS.blockSize) }
     }
 
-    /// Zeroes the header's padding (bytes 3168…4071) and, when it is not encrypted, its key slots.
-    public func repairClearHeaderPadding() {
-        lock.locked {
-            var bytes = working.bytes
-            for i in 3168..<Header.hashedByteCount { bytes[i] = 0 }
-            if !working.isEncrypted {
-                for i in 80..<(80 + 48 * RedoxFS.keySlotCount) { bytes[i] = 0 }
-            }
-            working = Header(block: bytes)
-        }
+    /// Zeroes the header's padding and, when it is not encrypted, its key slots.
+    package func repairClearHeaderPadding() {
+        // Cannot fail: no allocation, and a repair never commits by itself.
+        try? transaction { () throws(FileSystemError) in working.clearPadding(keepingKeySlots: working.isEncrypted) }
     }
 
     // MARK: Node tree
@@ -47,8 +48,8 @@ extension FileSystem {
     /// Rebuilds the node tree's lists: drops tree lists that cannot be read (and, with
     /// `droppingNodes`, node blocks that cannot be read or are not nodes), recomputes every flag,
     /// frees emptied lists. Only changed lists are rewritten.
-    public func repairRebuildNodeTree(droppingNodes: Bool) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+    package func repairRebuildNodeTree(droppingNodes: Bool) throws(FileSystemError) {
+        try transaction { () throws(FileSystemError) in
             guard !working.tree.isNull else { return }
             let rebuilt = try rebuildTreeList(working.tree, level: 3, prefix: 0, droppingNodes: droppingNodes)
             working.tree = rebuilt.pointer
@@ -97,15 +98,15 @@ extension FileSystem {
     }
 
     /// Removes node `id`'s tree slot (its blocks are left to the rebuilt allocation log).
-    public func repairRemoveNode(_ id: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in try removeNode(id) }
+    package func repairRemoveNode(_ id: UInt32) throws(FileSystemError) {
+        try transaction { () throws(FileSystemError) in try removeNode(id) }
     }
 
     /// Stores a new, empty root directory as node 1 (mode 0o40755, owned by root), replacing
     /// whatever node 1 was, or inserting it when the tree has none.
-    public func repairRecreateRoot() throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
-            let now = clock()
+    package func repairRecreateRoot() throws(FileSystemError) {
+        try transaction { () throws(FileSystemError) in
+            let now = clockSource()
             var root = Node(mode: NodeKind.directory.rawValue | 0o755, uid: 0, gid: 0, seconds: now.seconds, nanoseconds: now.nanoseconds)
             root.links = 1
             let (lists, _) = try treePath(NodeID(RedoxFS.rootNodeID))
@@ -121,8 +122,8 @@ extension FileSystem {
     }
 
     /// Changes node `id` and saves it.
-    public func repairChangeNode(_ id: UInt32, _ change: (inout Node) -> Void) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+    package func repairChangeNode(_ id: UInt32, _ change: (inout Node) -> Void) throws(FileSystemError) {
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
             change(&node)
             try saveNode(id, node)
@@ -133,8 +134,8 @@ extension FileSystem {
 
     /// Replaces the index of directory `id` by a new one holding `entries` (valid, distinct
     /// names); the old blocks are not read.
-    public func repairRebuildDirectory(_ id: UInt32, entries: [DirectoryEntry]) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+    package func repairRebuildDirectory(_ id: UInt32, entries: [DirectoryEntry]) throws(FileSystemError) {
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
             guard node.isDirectory else { throw .invalidArgument("node \(id) is not a directory") }
             node.data = [UInt8](repeating: 0, count: RedoxFS.inlineDataSize)
@@ -146,8 +147,8 @@ extension FileSystem {
     }
 
     /// Adds `entry` to directory `directory` without touching the named node's link count.
-    public func repairInsertEntry(_ entry: DirectoryEntry, into directory: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+    package func repairInsertEntry(_ entry: DirectoryEntry, into directory: UInt32) throws(FileSystemError) {
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(directory)
             guard node.isDirectory else { throw .invalidArgument("node \(directory) is not a directory") }
             try insertEntry(entry, into: &node)
@@ -159,8 +160,8 @@ extension FileSystem {
 
     /// Drops every record of node `id` from index `count` on (and the indirect lists left empty),
     /// reading only the indirect lists that straddle the cut. The size is not changed.
-    public func repairCutRecords(_ id: UInt32, keeping count: UInt64) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+    package func repairCutRecords(_ id: UInt32, keeping count: UInt64) throws(FileSystemError) {
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
             guard !node.isDirectory, !node.hasInlineData else { return }
             var base: UInt64 = 0
@@ -202,60 +203,35 @@ extension FileSystem {
     }
 
     /// Gives node `id` its own copy of every record whose blocks are in `shared`.
-    public func repairCopyRecords(_ id: UInt32, sharing shared: Set<UInt64>) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+    package func repairCopyRecords(_ id: UInt32, sharing shared: Set<UInt64>) throws(FileSystemError) {
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
             guard !node.isDirectory, !node.hasInlineData, !shared.isEmpty else { return }
-            var base: UInt64 = 0
-            var copies: [(record: UInt64, pointer: BlockPointer)] = []
-            for tier in RecordPath.tiers {
-                let span = UInt64(1) << (8 * UInt64(tier.depth))
-                for k in 0..<tier.count where !node.levelPointer(tier.first + k).isNull {
-                    collectShared(
-                        node.levelPointer(tier.first + k), depth: tier.depth, record: base + UInt64(k) * span,
-                        shared: shared, into: &copies)
-                }
-                base += UInt64(tier.count) * span
+            var collector = QuietCollector(fileSystem: self)
+            ReachableBlocks.walkContent(of: node, id: id, visitor: &collector)
+            let copies = collector.records.filter { record in
+                let address = record.pointer.address
+                return (0..<address.blockCount).contains { shared.contains(address.index + $0) }
             }
             for copy in copies {
                 guard let stored = readQuietly(copy.pointer, as: .record) else { continue }
                 var nobody: Node?
                 let fresh = try writeBlock(stored, decompressionLevel: copy.pointer.address.decompressionLevel, owner: &nobody)
-                try setRecordPointer(copy.record, to: fresh, in: &node)
+                try setRecordPointer(copy.index, to: fresh, in: &node)
             }
             try saveNode(id, node)
         }
     }
 
-    private func collectShared(
-        _ pointer: BlockPointer, depth: Int, record: UInt64, shared: Set<UInt64>,
-        into copies: inout [(record: UInt64, pointer: BlockPointer)]
-    ) {
-        if depth == 0 {
-            let address = pointer.address
-            if (0..<address.blockCount).contains(where: { shared.contains(address.index + $0) }) {
-                copies.append((record, pointer))
-            }
-            return
-        }
-        guard let bytes = readQuietly(pointer, as: .blockList) else { return }
-        let span = UInt64(1) << (8 * UInt64(depth - 1))
-        for (i, child) in BlockList(block: bytes).pointers.enumerated() where !child.isNull {
-            collectShared(child, depth: depth - 1, record: record + UInt64(i) * span, shared: shared, into: &copies)
-        }
-    }
-
     /// Recounts node `id`'s `blocks` from what its level area reaches and, for a directory, its
     /// size from its index and leaf blocks.
-    public func repairRecount(_ id: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+    package func repairRecount(_ id: UInt32) throws(FileSystemError) {
+        try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
-            var visited: Set<UInt64> = []
-            var extents: [Range<UInt64>] = []
-            var directoryBlocks: UInt64 = 0
-            collectContent(of: node, into: &extents, directoryBlocks: &directoryBlocks, visited: &visited)
-            node.blocks = 1 + extents.reduce(0) { $0 + UInt64($1.count) }
-            if node.isDirectory { node.size = directoryBlocks * UInt64(RedoxFS.blockSize) }
+            var collector = QuietCollector(fileSystem: self)
+            ReachableBlocks.walkContent(of: node, id: id, visitor: &collector)
+            node.blocks = 1 + collector.blockCount
+            if node.isDirectory { node.size = collector.directoryBlocks * UInt64(RedoxFS.blockSize) }
             try saveNode(id, node)
         }
     }
@@ -264,79 +240,12 @@ extension FileSystem {
 
     /// Every block the working header reaches (node tree, nodes and their content, release list;
     /// not the allocation log), skipping what cannot be read.
-    public func repairUsedExtents() -> [Range<UInt64>] {
+    package func repairUsedExtents() -> [Range<UInt64>] {
         lock.locked {
-            var extents: [Range<UInt64>] = []
-            var visited: Set<UInt64> = []
-            var pointer = working.release
-            while !pointer.isNull, visited.insert(pointer.address.index).inserted {
-                extents.append(range(of: pointer))
-                guard let bytes = readQuietly(pointer, as: .releaseList) else { break }
-                pointer = ReleaseList(block: bytes).previous
-            }
-            collectTree(working.tree, level: 3, into: &extents, visited: &visited)
-            return extents
-        }
-    }
-
-    private func range(of pointer: BlockPointer) -> Range<UInt64> {
-        pointer.address.index..<pointer.address.index + pointer.address.blockCount
-    }
-
-    private func collectTree(_ pointer: BlockPointer, level: Int, into extents: inout [Range<UInt64>], visited: inout Set<UInt64>) {
-        guard !pointer.isNull, visited.insert(pointer.address.index).inserted else { return }
-        extents.append(range(of: pointer))
-        guard let bytes = readQuietly(pointer, as: .treeList) else { return }
-        for child in TreeList(block: bytes).pointers where !child.isNull {
-            if level > 0 {
-                collectTree(child, level: level - 1, into: &extents, visited: &visited)
-            } else if visited.insert(child.address.index).inserted {
-                extents.append(range(of: child))
-                guard let node = readQuietly(child, as: .node).map(Node.init(block:)) else { continue }
-                var directoryBlocks: UInt64 = 0
-                collectContent(of: node, into: &extents, directoryBlocks: &directoryBlocks, visited: &visited)
-            }
-        }
-    }
-
-    private func collectContent(
-        of node: Node, into extents: inout [Range<UInt64>], directoryBlocks: inout UInt64, visited: inout Set<UInt64>
-    ) {
-        if node.hasInlineData || node.kind == nil { return }
-        if node.isDirectory {
-            let marker = node.levelPointer(0)
-            guard marker.isMarker, !node.levelPointer(1).isNull else { return }
-            collectDirectory(
-                node.levelPointer(1), depth: Int(marker.markerDepth), into: &extents, count: &directoryBlocks,
-                visited: &visited)
-            return
-        }
-        for tier in RecordPath.tiers {
-            for k in 0..<tier.count where !node.levelPointer(tier.first + k).isNull {
-                collectRecords(node.levelPointer(tier.first + k), depth: tier.depth, into: &extents, visited: &visited)
-            }
-        }
-    }
-
-    private func collectRecords(_ pointer: BlockPointer, depth: Int, into extents: inout [Range<UInt64>], visited: inout Set<UInt64>) {
-        extents.append(range(of: pointer))
-        guard depth > 0, visited.insert(pointer.address.index).inserted,
-              let bytes = readQuietly(pointer, as: .blockList) else { return }
-        for child in BlockList(block: bytes).pointers where !child.isNull {
-            collectRecords(child, depth: depth - 1, into: &extents, visited: &visited)
-        }
-    }
-
-    private func collectDirectory(
-        _ pointer: BlockPointer, depth: Int, into extents: inout [Range<UInt64>], count: inout UInt64,
-        visited: inout Set<UInt64>
-    ) {
-        guard visited.insert(pointer.address.index).inserted else { return }
-        extents.append(range(of: pointer))
-        count += 1
-        guard depth > 0, let bytes = readQuietly(pointer, as: .hTreeNode) else { return }
-        for slot in HTreeNode(block: bytes).slots {
-            collectDirectory(slot.pointer, depth: depth - 1, into: &extents, count: &count, visited: &visited)
+            var collector = QuietCollector(fileSystem: self)
+            ReachableBlocks.walkReleaseList(working.release, visitor: &collector)
+            ReachableBlocks.walkTree(working.tree, visitor: &collector)
+            return collector.extents
         }
     }
 
@@ -344,8 +253,8 @@ extension FileSystem {
     /// uses), and `releasing` (blocks only the old tree used) is freed after the new log blocks are
     /// placed, so that they cannot land on anything the old header still names. The log is written
     /// from scratch (squashed); the old chain is not read.
-    public func repairCommit(free: [Range<UInt64>], releasing: [Range<UInt64>]) throws(FileSystemError) {
-        try lock.locked { () throws(FileSystemError) in
+    package func repairCommit(free: [Range<UInt64>], releasing: [Range<UInt64>]) throws(FileSystemError) {
+        try transaction { () throws(FileSystemError) in
             var allocator = BuddyAllocator()
             for extent in free where !extent.isEmpty {
                 allocator.deallocate(extent: extent.lowerBound, count: UInt64(extent.count))
@@ -355,7 +264,7 @@ extension FileSystem {
             allocatedInTransaction.removeAll()
             deferredFrees = releasing.flatMap(Self.alignedPieces)
             working.alloc = .null
-            try commitLocked(squash: true)
+            requestCommit(squash: true)
         }
     }
 
@@ -375,7 +284,7 @@ extension FileSystem {
     }
 
     /// Zeroes header ring slot `slot` (a damaged, misplaced or foreign header), then flushes.
-    public func repairClearHeaderSlot(_ slot: UInt64) throws(FileSystemError) {
+    package func repairClearHeaderSlot(_ slot: UInt64) throws(FileSystemError) {
         try lock.locked { () throws(FileSystemError) in
             guard slot < RedoxFS.headerRing, slot != header.generation % RedoxFS.headerRing else { return }
             try withRawBytes([UInt8](repeating: 0, count: RedoxFS.blockSize)) { (raw) throws(FileSystemError) in
@@ -385,8 +294,62 @@ extension FileSystem {
         }
     }
 
+    /// Writes a copy of the header in use, as generation `generation`, into ring slot `slot` (a
+    /// hole in a wrapped ring: the slot of an older generation that was zeroed, garbled or holds a
+    /// generation out of sequence), then flushes.
+    package func repairRewriteHeaderSlot(_ slot: UInt64, generation: UInt64) throws(FileSystemError) {
+        try lock.locked { () throws(FileSystemError) in
+            guard slot < RedoxFS.headerRing, generation % RedoxFS.headerRing == slot, generation < header.generation else {
+                throw .invalidArgument("generation \(generation) does not belong in slot \(slot) below generation \(header.generation)")
+            }
+            var copy = header
+            copy.generation = generation
+            copy.seal(keys: keys)
+            try withRawBytes(copy.bytes) { (raw) throws(FileSystemError) in
+                do throws(FormatError) { try device.writeBlocks(at: startBlock + slot, from: raw) } catch { throw .format(error) }
+            }
+            try flushDevice()
+        }
+    }
+
     /// The block, or nil when it cannot be read or verified.
-    private func readQuietly(_ pointer: BlockPointer, as structure: Structure) -> [UInt8]? {
+    fileprivate func readQuietly(_ pointer: BlockPointer, as structure: Structure) -> [UInt8]? {
         try? withReader { (reader) throws(FormatError) in try reader.reader.read(pointer, as: structure) }
+    }
+}
+
+/// What the repair's collectors gather on the shared walk, reading quietly (what cannot be read
+/// is counted but not walked) and entering each block that holds pointers once.
+private struct QuietCollector: BlockVisitor {
+    let fileSystem: FileSystem
+    var visited: Set<UInt64> = []
+    /// Every block reached, records included (a record named twice counts twice).
+    var extents: [Range<UInt64>] = []
+    /// Index and leaf blocks of directories reached.
+    var directoryBlocks: UInt64 = 0
+    /// Every record reached, with its index.
+    var records: [(index: UInt64, pointer: BlockPointer)] = []
+
+    init(fileSystem: FileSystem) { self.fileSystem = fileSystem }
+
+    /// Blocks in `extents`.
+    var blockCount: UInt64 { extents.reduce(0) { $0 + UInt64($1.count) } }
+
+    mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {
+        let address = pointer.address
+        let range = address.index..<address.index + address.blockCount
+        if case .record(_, let index) = role {
+            extents.append(range)
+            records.append((index, pointer))
+            return nil
+        }
+        guard visited.insert(address.index).inserted else { return nil }
+        extents.append(range)
+        switch role {
+        case .directoryIndex, .directoryLeaf: directoryBlocks += 1
+        default: break
+        }
+        if case .directoryLeaf = role { return nil }
+        return fileSystem.readQuietly(pointer, as: role.structure)
     }
 }

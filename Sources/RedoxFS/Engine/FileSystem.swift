@@ -31,23 +31,56 @@ public final class FileSystem {
     var allocatedInTransaction: [UInt64: UInt8] = [:]
     var deferredFrees: [BlockAddress] = []
     var openCounts: [UInt32: Int] = [:]
-    /// Commit automatically once this many bytes are waiting in the write cache.
-    public var commitThresholdBytes = 32 << 20
-    /// The clock used for new times; replace it for reproducible images.
-    public var clock: () -> Timestamp = Timestamp.now
+    /// How deep the running operation is nested (0: no operation runs).
+    var transactionDepth = 0
+    /// A commit asked for by the running operation, made when the outermost one succeeds.
+    var commitRequest: CommitRequest?
+    /// Whether the running operation frees space, and so may use the copy-on-write reserve.
+    var mayUseReserve = false
+    /// Set when a commit failed after its header was written: what is durable is unknown, so
+    /// every later change is refused (reopen the file system).
+    var failure: FileSystemError?
+    /// A repair session (`openForRepair`): it commits only when asked to, and may use every
+    /// free block (no copy-on-write reserve).
+    var isRepairSession = false
+    /// Fault injection for crash tests: the allocation this many allocations from now fails with ENOSPC.
+    package var allocationsBeforeInjectedFailure: Int?
+    /// The largest piece of a `write` made as one operation (crash tests make it small, so that
+    /// long writes commit between pieces).
+    package var writePieceBytes = 4 << 20
+    var closed = false
+    /// Whether the header this session builds on is known to be durable. A header read at open
+    /// may still sit in a volatile cache (its commit's last flush failed): blocks it freed must
+    /// not be overwritten before a flush makes it durable, or a power cut could bring back the
+    /// older header with those blocks clobbered. The first commit flushes first.
+    var baseIsDurable = false
+    var thresholdStorage = 32 << 20
+    var clockSource: () -> Timestamp = Timestamp.now
+
+    /// Commit automatically once this many bytes are waiting in the write cache (at the end of an
+    /// operation, never inside one).
+    public var commitThresholdBytes: Int {
+        get { lock.locked { thresholdStorage } }
+        set { lock.locked { thresholdStorage = newValue } }
+    }
+
+    /// The clock used for new times; replace it for reproducible images. The engine calls it
+    /// holding its lock, and so does the closure this returns.
+    public var clock: () -> Timestamp {
+        get { { [self] in lock.locked { clockSource() } } }
+        set { lock.locked { clockSource = newValue } }
+    }
 
     /// Opens the file system on `device`. `startBlock` pins the header ring's position (else the
-    /// device is scanned); `password` unlocks an encrypted file system.
+    /// device is scanned); `password` unlocks an encrypted file system. `generation` opens an older
+    /// generation of the ring read-only, as it was; without it a newest generation whose root
+    /// cannot be read is refused (`FileSystemError.damagedGeneration`).
     public init(
-        device: any StorageDevice, startBlock: UInt64? = nil, password: [UInt8]? = nil, writable: Bool = false
+        device: any StorageDevice, startBlock: UInt64? = nil, password: [UInt8]? = nil, writable: Bool = false,
+        generation: UInt64? = nil
     ) throws(FileSystemError) {
         var device = device
-        let location: HeaderRing.Location
-        do {
-            location = try HeaderRing.locate(on: &device, startBlock: startBlock, deviceBlocks: device.blockCount)
-        } catch {
-            throw .format(error)
-        }
+        let location = try Self.locate(on: &device, startBlock: startBlock, generation: generation, writable: writable)
         self.device = device
         header = location.header
         working = location.header
@@ -76,16 +109,18 @@ public final class FileSystem {
         guard location.startBlock + blocks <= device.blockCount else {
             throw .format(.malformed(.header, block: location.slot, .largerThanDevice))
         }
+        if generation == nil { try refuseDamagedNewest() }
         if writable { _ = try allocator() }
     }
 
     /// Opens the image or block device at `path` (a partition: `byteOffset`).
     public convenience init(
-        path: String, readOnly: Bool = true, byteOffset: UInt64 = 0, startBlock: UInt64? = nil, password: [UInt8]? = nil
+        path: String, readOnly: Bool = true, byteOffset: UInt64 = 0, startBlock: UInt64? = nil, password: [UInt8]? = nil,
+        generation: UInt64? = nil
     ) throws(FileSystemError) {
         let device = try FileDevice.open(path: path, readOnly: readOnly, byteOffset: byteOffset)
         do {
-            try self.init(device: device, startBlock: startBlock, password: password, writable: !readOnly)
+            try self.init(device: device, startBlock: startBlock, password: password, writable: !readOnly, generation: generation)
         } catch {
             device.close()
             throw error
@@ -104,6 +139,7 @@ public final class FileSystem {
         isWritable = true
         cache = BlockCache(capacityBytes: 64 << 20)
         allocatorState = allocator
+        baseIsDurable = true
     }
 
     public var isEncrypted: Bool { header.isEncrypted }
@@ -120,9 +156,9 @@ public final class FileSystem {
         return text
     }
 
-    /// A reader over the working tree (including uncommitted changes), sharing the engine's cache
-    /// (for the checker and tools that walk structures themselves).
-    public var reader: FileSystemReader<CachedBlockReader> {
+    /// A reader over the working tree (including uncommitted changes), sharing the engine's cache:
+    /// use it holding the lock only.
+    var reader: FileSystemReader<CachedBlockReader> {
         FileSystemReader(
             reader: CachedBlockReader(
                 device: device, startBlock: startBlock, blockCount: working.blockCount, cipher: cipher, cache: cache),
@@ -131,6 +167,7 @@ public final class FileSystem {
 
     /// Runs `body` with a reader over the working tree, mapping errors to the engine's.
     func withReader<T>(_ body: (inout FileSystemReader<CachedBlockReader>) throws(FormatError) -> T) throws(FileSystemError) -> T {
+        if closed { throw .system(operation: "read", path: "file system", errno: EBADF) }
         var reader = self.reader
         do {
             return try body(&reader)
@@ -231,9 +268,14 @@ public final class FileSystem {
         }
     }
 
-    /// Closes the device without writing anything (see `unmount` for a clean close of a writable file system).
+    /// Closes the device without writing anything (see `unmount` for a clean close of a writable
+    /// file system). Later calls fail with EBADF; closing twice does nothing.
     public func close() {
-        if let file = device as? FileDevice { file.close() }
+        lock.locked {
+            guard !closed else { return }
+            closed = true
+            if let file = device as? FileDevice { file.close() }
+        }
     }
 }
 

@@ -108,10 +108,10 @@ extension FileSystem {
         leaf.pointers[1] = BlockPointer(address: BlockAddress(index: 259, level: 0), hash: SeaHash.hash(rootBlock))
         leaf.setFlag(1, true)
         try fs.rewriteTreePath(NodeID.root, lists: [TreeList(), TreeList(), TreeList(), leaf], pointers: [header.tree, .null, .null, .null])
-        try fs.commitLocked(squash: false)
+        try fs.writeCommit(squash: false)
 
         // Generation 3: the cleanup that every open for writing does: a squashed log.
-        try fs.commitLocked(squash: true)
+        try fs.writeCommit(squash: true)
         return fs
     }
 

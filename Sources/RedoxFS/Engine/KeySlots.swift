@@ -83,15 +83,11 @@ extension FileSystem {
         }
     }
 
-    /// Stores `keySlot` as slot `n` and commits; on failure the slot is as it was.
+    /// Stores `keySlot` as slot `n` and commits (one operation); on failure the slot is as it was.
     private func commitKeySlot(_ n: Int, _ keySlot: KeySlot) throws(FileSystemError) {
-        let previous = working.keySlot(n)
-        working.setKeySlot(n, keySlot)
-        do throws(FileSystemError) {
-            try commitLocked(squash: false)
-        } catch {
-            working.setKeySlot(n, previous)
-            throw error
+        try transaction { () throws(FileSystemError) in
+            working.setKeySlot(n, keySlot)
+            requestCommit(squash: false)
         }
     }
 
@@ -105,6 +101,8 @@ extension FileSystem {
 
     private func requireKeyChange() throws(FileSystemError) -> DataKeys {
         try requireWritable()
+        // Each change commits, then may rewrite the header ring: it cannot join another operation.
+        try requireOutermost("changing key slots")
         guard let keys else { throw .invalidArgument("the file system is not encrypted: it has no key slots") }
         return keys
     }
@@ -129,12 +127,18 @@ extension FileSystem {
     func retireOlderHeaders() throws(FileSystemError) {
         precondition(working.bytes == header.bytes, "the ring is rewritten only after a commit")
         var next = header
-        for _ in 1..<RedoxFS.headerRing {
-            next.generation += 1
-            next.seal(keys: keys)
-            try writeHeader(next)
+        do throws(FileSystemError) {
+            for _ in 1..<RedoxFS.headerRing {
+                next.generation += 1
+                next.seal(keys: keys)
+                try writeHeader(next)
+            }
+            try flushDevice()
+        } catch {
+            // Newer generations may be on disk now: a later commit could be older than them.
+            failure = error
+            throw error
         }
-        try flushDevice()
         header = next
         working = next
     }

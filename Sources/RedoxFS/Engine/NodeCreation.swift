@@ -36,7 +36,7 @@ extension FileSystem {
     public func create(
         _ name: [UInt8], in parent: UInt32, attributes: NodeAttributes, content: UnsafeRawBufferPointer? = nil
     ) throws(FileSystemError) -> UInt32 {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(name, "create")
             guard let kind = NodeKind(rawValue: attributes.mode & Node.modeTypeMask) else {
@@ -61,7 +61,6 @@ extension FileSystem {
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
             markEntriesChanged(&directory)
             try saveNode(parent, directory)
-            try commitIfLarge()
             return id
         }
     }

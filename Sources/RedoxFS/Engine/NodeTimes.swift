@@ -49,13 +49,13 @@ extension Node {
 extension FileSystem {
     /// Marks directory `directory` as changed by an entry added, removed or renamed in it.
     func markEntriesChanged(_ directory: inout Node) {
-        directory.markModified(at: clock())
+        directory.markModified(at: clockSource())
     }
 
     /// Marks node `id`'s status as changed now and saves it (a link added or removed, a rename).
     func markStatusChanged(_ id: UInt32) throws(FileSystemError) {
         var node = try loadNode(id)
-        node.markChanged(at: clock())
+        node.markChanged(at: clockSource())
         try saveNode(id, node)
     }
 
@@ -65,9 +65,9 @@ extension FileSystem {
     @discardableResult
     public func recordAccess(_ id: UInt32, policy: AccessTimePolicy) throws(FileSystemError) -> Node {
         guard isWritable else { return try node(id) }
-        return try atomically { () throws(FileSystemError) in
+        return try transaction { () throws(FileSystemError) in
             var node = try loadNode(id)
-            let now = clock()
+            let now = clockSource()
             guard node.needsAccessUpdate(at: now, policy: policy) else { return node }
             node.atime = now.seconds
             node.atimeNanoseconds = now.nanoseconds

@@ -65,20 +65,19 @@ extension FileSystem {
     public func create(
         _ name: [UInt8], in parent: UInt32, mode: UInt16, uid: UInt32, gid: UInt32, time: Timestamp? = nil
     ) throws(FileSystemError) -> UInt32 {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(name, "create")
             guard NodeKind(rawValue: mode & Node.modeTypeMask) != nil else { throw Self.refuse(EINVAL, "create", name) }
             var directory = try loadDirectory(parent)
             if try findEntry(name, in: parent) != nil { throw Self.refuse(EEXIST, "create", name) }
-            let now = time ?? clock()
+            let now = time ?? clockSource()
             var node = Node(mode: mode, uid: uid, gid: gid, seconds: now.seconds, nanoseconds: now.nanoseconds)
             node.links = 1
             let id = try insertNode(node)
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
             markEntriesChanged(&directory)
             try saveNode(parent, directory)
-            try commitIfLarge()
             return id
         }
     }
@@ -88,7 +87,7 @@ extension FileSystem {
         _ name: [UInt8], in parent: UInt32, target: [UInt8], uid: UInt32, gid: UInt32,
         permissions: UInt16 = 0o777, time: Timestamp? = nil
     ) throws(FileSystemError) -> UInt32 {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             let id = try create(name, in: parent, mode: NodeKind.symlink.rawValue | (permissions & 0o7777), uid: uid, gid: gid, time: time)
             var node = try loadNode(id)
             try withRawBytes(target) { (raw) throws(FileSystemError) in _ = try writeContent(raw, at: 0, to: &node) }
@@ -99,7 +98,7 @@ extension FileSystem {
 
     /// Adds the name `name` in `parent` for existing node `id` (a hard link).
     public func link(_ id: UInt32, as name: [UInt8], in parent: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(name, "link")
             var node = try loadNode(id)
@@ -110,7 +109,7 @@ extension FileSystem {
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
             markEntriesChanged(&directory)
             node.links += 1
-            node.markChanged(at: clock())
+            node.markChanged(at: clockSource())
             try saveNode(id, node)
             try saveNode(parent, directory)
         }
@@ -118,16 +117,17 @@ extension FileSystem {
 
     /// Removes the name of a non-directory.
     public func unlink(_ name: [UInt8], in parent: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in try removeName(name, in: parent, directory: false) }
+        try transaction { () throws(FileSystemError) in try removeName(name, in: parent, directory: false) }
     }
 
     /// Removes an empty directory.
     public func removeDirectory(_ name: [UInt8], in parent: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in try removeName(name, in: parent, directory: true) }
+        try transaction { () throws(FileSystemError) in try removeName(name, in: parent, directory: true) }
     }
 
     private func removeName(_ name: [UInt8], in parent: UInt32, directory expectDirectory: Bool) throws(FileSystemError) {
         try requireWritable()
+        useReserve()
         let operation = expectDirectory ? "rmdir" : "unlink"
         guard let id = try findEntry(name, in: parent) else { throw Self.refuse(ENOENT, operation, name) }
         let node = try loadNode(id)
@@ -142,7 +142,6 @@ extension FileSystem {
         markEntriesChanged(&dir)
         try saveNode(parent, dir)
         try dropLink(id)
-        try commitIfLarge()
     }
 
     /// Decrements node `id`'s link count; at zero deletes it, or queues it in the release list
@@ -150,7 +149,7 @@ extension FileSystem {
     func dropLink(_ id: UInt32) throws(FileSystemError) {
         var node = try loadNode(id)
         node.links -= min(node.links, 1)
-        node.markChanged(at: clock())
+        node.markChanged(at: clockSource())
         if node.links > 0 {
             try saveNode(id, node)
         } else if openCounts[id, default: 0] > 0 {
@@ -178,7 +177,7 @@ extension FileSystem {
     public func rename(
         _ name: [UInt8], in parent: UInt32, to newName: [UInt8], in newParent: UInt32, mode: RenameMode = .replace
     ) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(newName, "rename")
             guard let source = try findEntry(name, in: parent) else { throw Self.refuse(ENOENT, "rename", name) }
@@ -203,6 +202,7 @@ extension FileSystem {
             if let target {
                 if target == source { return }
                 if mode == .noReplace { throw Self.refuse(EEXIST, "rename", newName) }
+                useReserve()
                 let targetNode = try loadNode(target)
                 if sourceNode.isDirectory {
                     guard targetNode.isDirectory else { throw Self.refuse(ENOTDIR, "rename", newName) }
@@ -258,17 +258,19 @@ extension FileSystem {
         return false
     }
 
-    /// Writes `bytes` at `offset` of node `id`; returns the number written.
+    /// Writes `bytes` at `offset` of node `id`; returns the number written. Each 4 MiB piece is an
+    /// operation of its own (so a long write may commit between pieces); when a piece fails
+    /// after others succeeded, the write is short.
     @discardableResult
     public func write(_ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) throws(FileSystemError) -> Int {
         try lock.locked { () throws(FileSystemError) in
             try requireWritable()
-            let chunk = 4 << 20
+            let chunk = max(1, writePieceBytes)
             var done = 0
             while done < bytes.count {
                 let count = min(chunk, bytes.count - done)
                 do throws(FileSystemError) {
-                    try atomically { () throws(FileSystemError) in
+                    try transaction { () throws(FileSystemError) in
                         var node = try loadNode(id)
                         guard !node.isDirectory else { throw .system(operation: "write", path: "node \(id)", errno: EISDIR) }
                         guard node.kind?.isSpecial != true else { throw .system(operation: "write", path: "node \(id)", errno: EINVAL) }
@@ -279,12 +281,12 @@ extension FileSystem {
                         }
                     }
                 } catch {
-                    // A short write is reported as such; an error before any byte is the error.
-                    if done > 0 { return done }
+                    // A short write is reported as such; an error before any byte (or one that
+                    // leaves the durable state unknown) is the error.
+                    if done > 0 && failure == nil { return done }
                     throw error
                 }
                 done += count
-                try commitIfLarge()
             }
             return bytes.count
         }
@@ -304,7 +306,7 @@ extension FileSystem {
     /// Changes node `id`'s attributes; returns the updated node.
     @discardableResult
     public func setAttributes(_ id: UInt32, _ changes: AttributeChanges) throws(FileSystemError) -> Node {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
             var node = try loadNode(id)
             var changed = changes.permissions != nil || changes.uid != nil || changes.gid != nil
@@ -316,6 +318,7 @@ extension FileSystem {
                     throw .system(operation: "truncate", path: "node \(id)", errno: EFBIG)
                 }
                 if size != node.size {
+                    if size < node.size { useReserve() }
                     try truncateContent(&node, to: size)
                     touchModification(&node)
                     changed = true
@@ -337,17 +340,16 @@ extension FileSystem {
             if let time = changes.changeTime {
                 node.markChanged(at: time)
             } else if changed {
-                node.markChanged(at: clock())
+                node.markChanged(at: clockSource())
             }
             try saveNode(id, node)
-            try commitIfLarge()
             return node
         }
     }
 
     /// Marks a change of content: mtime and ctime to now (POSIX; upstream only moves mtime forward).
     func touchModification(_ node: inout Node) {
-        node.markModified(at: clock())
+        node.markModified(at: clockSource())
     }
 
     /// Commits the open transaction and makes it durable.

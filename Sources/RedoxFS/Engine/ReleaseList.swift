@@ -8,12 +8,14 @@ import RedoxFSFormat
 extension FileSystem {
     /// Records that node `id` is open (a file handle).
     public func retain(_ id: UInt32) {
+        // One change that cannot fail: alone it needs no undo, and inside an operation the
+        // operation's undo covers it (open counts are part of the transaction's state).
         lock.locked { openCounts[id, default: 0] += 1 }
     }
 
     /// Records that a handle on node `id` was closed; the last close of an unlinked node deletes it.
     public func releaseHandle(_ id: UInt32) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             guard let count = openCounts[id] else { return }
             if count > 1 {
                 openCounts[id] = count - 1
@@ -21,6 +23,7 @@ extension FileSystem {
             }
             openCounts[id] = nil
             guard isWritable, let node = try? loadNode(id), node.links == 0 else { return }
+            useReserve()
             try removeFromReleaseList(id)
             try deleteNode(id, node)
         }
@@ -75,8 +78,9 @@ extension FileSystem {
     /// What upstream does at mount and unmount: delete the nodes of the release list that are not
     /// open, then commit with a squashed allocation log.
     public func cleanup() throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in
+        try transaction { () throws(FileSystemError) in
             try requireWritable()
+            useReserve()
             let chain = try releaseChain()
             var kept: [UInt32] = []
             for id in chain.reversed().flatMap(\.list.nodeIDs) {
@@ -84,16 +88,19 @@ extension FileSystem {
                 if let node = try? loadNode(id), node.links == 0 { try deleteNode(id, node) }
             }
             if !chain.isEmpty { try writeReleaseList(kept, replacing: chain) }
-            try commitLocked(squash: true)
+            requestCommit(squash: true)
         }
     }
 
     /// Cleans up, commits and closes the device: the end of a writable session.
     public func unmount() throws(FileSystemError) {
         try lock.locked { () throws(FileSystemError) in
+            try requireOutermost("unmount")
             if isWritable {
-                openCounts.removeAll()
-                try cleanup()
+                try transaction { () throws(FileSystemError) in
+                    openCounts.removeAll()
+                    try cleanup()
+                }
             }
             close()
         }

@@ -39,6 +39,7 @@ extension FileSystem {
     public func resize(to newSize: UInt64) throws(FileSystemError) {
         try lock.locked { () throws(FileSystemError) in
             try requireWritable()
+            try requireOutermost("resize")
             let blockSize = UInt64(RedoxFS.blockSize)
             let newBlocks = newSize / blockSize
             guard newBlocks >= RedoxFS.minimumBlocks else {
@@ -49,37 +50,33 @@ extension FileSystem {
                     "the device holds \((device.blockCount - min(device.blockCount, startBlock)) * blockSize) bytes "
                         + "after the reserved area; \(newBlocks * blockSize) were asked for")
             }
-            // Settle what is pending, so that no deferred free lands past the new end.
-            if hasPendingChanges { try commitLocked(squash: true) }
-            let oldBlocks = working.blockCount
-            let current = try allocator()
-            var resized = BuddyAllocator()
-            if newBlocks >= oldBlocks {
-                resized = current
-                if newBlocks > oldBlocks { resized.deallocate(extent: oldBlocks, count: newBlocks - oldBlocks) }
-            } else {
-                let end = Self.lastUsedEnd(of: current, blocks: oldBlocks)
-                guard end <= newBlocks else {
-                    throw .invalidArgument(
-                        "block \(end - 1) is in use: the file system cannot shrink below \(end * blockSize) bytes")
-                }
-                // Rebuild the map without the blocks past the new end (all of them are free).
-                for (level, indices) in current.free.enumerated() {
-                    let count = UInt64(1) << UInt64(level)
-                    for index in indices where index < newBlocks {
-                        resized.deallocate(extent: index, count: min(count, newBlocks - index))
+            // Settle what is pending (an operation of its own), so that no deferred free lands
+            // past the new end.
+            if hasPendingChanges { try commit(squash: true) }
+            try transaction { () throws(FileSystemError) in
+                let oldBlocks = working.blockCount
+                let current = try allocator()
+                var resized = BuddyAllocator()
+                if newBlocks >= oldBlocks {
+                    resized = current
+                    if newBlocks > oldBlocks { resized.deallocate(extent: oldBlocks, count: newBlocks - oldBlocks) }
+                } else {
+                    let end = Self.lastUsedEnd(of: current, blocks: oldBlocks)
+                    guard end <= newBlocks else {
+                        throw .invalidArgument(
+                            "block \(end - 1) is in use: the file system cannot shrink below \(end * blockSize) bytes")
+                    }
+                    // Rebuild the map without the blocks past the new end (all of them are free).
+                    for (level, indices) in current.free.enumerated() {
+                        let count = UInt64(1) << UInt64(level)
+                        for index in indices where index < newBlocks {
+                            resized.deallocate(extent: index, count: min(count, newBlocks - index))
+                        }
                     }
                 }
-            }
-            let oldSize = working.size
-            allocatorState = resized
-            working.size = newBlocks * blockSize
-            do throws(FileSystemError) {
-                try commitLocked(squash: true)
-            } catch {
-                allocatorState = current
-                working.size = oldSize
-                throw error
+                allocatorState = resized
+                working.size = newBlocks * blockSize
+                requestCommit(squash: true)
             }
         }
     }

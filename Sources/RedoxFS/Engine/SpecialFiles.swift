@@ -13,7 +13,7 @@ extension FileSystem {
         uid: UInt32, gid: UInt32
     ) throws(FileSystemError) -> UInt32 {
         guard kind.isSpecial else { throw Self.refuse(EINVAL, "mknod", name) }
-        return try atomically { () throws(FileSystemError) in
+        return try transaction { () throws(FileSystemError) in
             let id = try create(name, in: parent, mode: kind.rawValue | (permissions & Node.modePermissionMask), uid: uid, gid: gid)
             guard kind.isDevice else { return id }
             var node = try loadNode(id)

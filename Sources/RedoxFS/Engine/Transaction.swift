@@ -44,62 +44,14 @@ extension FileSystem {
         return allocator
     }
 
-    /// Everything an operation may change before it commits.
-    struct TransactionSnapshot {
-        var working: Header
-        var allocatorState: BuddyAllocator?
-        var pendingAllocations: [AllocEntry]
-        var allocatedInTransaction: [UInt64: UInt8]
-        var deferredFrees: [BlockAddress]
-        /// Position in the cache's journal.
-        var cacheMark: Int
-    }
-
-    /// Saves the transaction state and starts journaling the write cache; pair with `restore` or
-    /// `discard`.
-    func snapshot() -> TransactionSnapshot {
-        TransactionSnapshot(
-            working: working, allocatorState: allocatorState, pendingAllocations: pendingAllocations,
-            allocatedInTransaction: allocatedInTransaction, deferredFrees: deferredFrees, cacheMark: cache.beginJournal())
-    }
-
-    func restore(_ snapshot: TransactionSnapshot) {
-        working = snapshot.working
-        allocatorState = snapshot.allocatorState
-        pendingAllocations = snapshot.pendingAllocations
-        allocatedInTransaction = snapshot.allocatedInTransaction
-        deferredFrees = snapshot.deferredFrees
-        cache.rollBack(to: snapshot.cacheMark)
-        cache.endJournal()
-    }
-
-    func discard(_ snapshot: TransactionSnapshot) {
-        cache.endJournal()
-    }
-
-    /// Runs one operation under the lock: when it fails, everything it changed in the open
-    /// transaction is undone, so a failed call (ENOSPC, a corrupt block) leaves no half-made change.
-    func atomically<T>(_ body: () throws(FileSystemError) -> T) throws(FileSystemError) -> T {
-        try lock.locked { () throws(FileSystemError) in
-            let saved = snapshot()
-            do throws(FileSystemError) {
-                let result = try body()
-                discard(saved)
-                return result
-            } catch {
-                restore(saved)
-                throw error
-            }
-        }
-    }
-
-    func requireWritable() throws(FileSystemError) {
-        guard isWritable else { throw .system(operation: "write", path: "file system", errno: EROFS) }
-    }
-
     /// Allocates 2^level blocks for the open transaction.
     func allocate(level: UInt8) throws(FileSystemError) -> UInt64 {
+        if let failure { throw failure }
+        try takeInjectedAllocationFailure("allocate")
         var allocator = try allocator()
+        if transactionDepth > 0, !mayUseReserve, !isRepairSession, allocator.freeBlocks < reserveBlocks + (UInt64(1) << UInt64(level)) {
+            throw .system(operation: "allocate", path: "file system", errno: ENOSPC)
+        }
         guard let index = allocator.allocate(level: Int(level)) else {
             throw .system(operation: "allocate", path: "file system", errno: ENOSPC)
         }
@@ -158,29 +110,16 @@ extension FileSystem {
         !pendingAllocations.isEmpty || !deferredFrees.isEmpty || working.bytes != header.bytes
     }
 
-    /// Commits when the write cache has grown past the threshold (between operations only).
-    func commitIfLarge() throws(FileSystemError) {
-        if cache.dirtyBytes >= commitThresholdBytes { try commit() }
-    }
-
     /// Writes the open transaction: allocation log, blocks, flush, header, flush (spec §12.3).
-    /// `squash` forces a compacted allocation log.
+    /// `squash` forces a compacted allocation log. Called inside an operation, the commit is made
+    /// when the outermost operation has succeeded.
     public func commit(squash forced: Bool = false) throws(FileSystemError) {
-        try atomically { () throws(FileSystemError) in try commitLocked(squash: forced) }
+        try transaction { () throws(FileSystemError) in requestCommit(squash: forced) }
     }
 
-    func commitLocked(squash forced: Bool) throws(FileSystemError) {
-        let saved = snapshot()
-        do throws(FileSystemError) {
-            try writeCommit(squash: forced)
-            discard(saved)
-        } catch {
-            restore(saved)
-            throw error
-        }
-    }
-
-    private func writeCommit(squash forced: Bool) throws(FileSystemError) {
+    /// Writes the commit. Only the end of the outermost transaction (and `format`, before anyone
+    /// else holds the file system) calls this; the transaction undoes the state on failure.
+    func writeCommit(squash forced: Bool) throws(FileSystemError) {
         try requireWritable()
         guard forced || hasPendingChanges else { return }
         var allocator = try allocator()
@@ -217,6 +156,7 @@ extension FileSystem {
         // New log blocks, each logging its own allocation; they never land on blocks freed here.
         var logBlocks: [UInt64] = []
         while logBlocks.count * AllocList.entryCount <= entries.count + frees.count {
+            try takeInjectedAllocationFailure("commit")
             guard let index = allocator.allocate(level: 0) else {
                 throw .system(operation: "commit", path: "file system", errno: ENOSPC)
             }
@@ -237,14 +177,24 @@ extension FileSystem {
         }
         working.alloc = pointer
 
+        if !baseIsDurable {
+            try flushDevice()
+            baseIsDurable = true
+        }
         try writeDirtyBlocks()
         try flushDevice()
         var next = working
         next.generation = generation + 1
         next.seal(keys: keys)
-        try writeHeader(next)
-        try flushDevice()
+        do {
+            try writeHeader(next)
+        } catch {
+            // The header may have reached the disk or not: nothing more may be written.
+            failure = error
+            throw error
+        }
 
+        // The header is written: from here on this is the file system, durable or not.
         header = next
         working = next
         allocatorState = allocator
@@ -252,6 +202,12 @@ extension FileSystem {
         allocatedInTransaction.removeAll()
         deferredFrees.removeAll()
         cache.commitDirty()
+        do {
+            try flushDevice()
+        } catch {
+            failure = error
+            throw error
+        }
     }
 
     /// Writes every block of the write cache, encrypted, in ascending address order.
@@ -289,9 +245,18 @@ extension FileSystem {
         do { try device.flush() } catch { throw .format(error) }
     }
 
-    /// Total and free 4096-byte blocks.
+    /// Total and free 4096-byte blocks (free includes the copy-on-write reserve).
     public func statistics() throws(FileSystemError) -> (blocks: UInt64, freeBlocks: UInt64) {
         try lock.locked { () throws(FileSystemError) in (working.blockCount, try allocator().freeBlocks) }
+    }
+
+    /// Free blocks that ordinary allocations may use: the free blocks less the copy-on-write
+    /// reserve (statfs's `f_bavail`).
+    public func availableBlocks() throws(FileSystemError) -> UInt64 {
+        try lock.locked { () throws(FileSystemError) in
+            let free = try allocator().freeBlocks
+            return free - min(free, reserveBlocks)
+        }
     }
 }
 

@@ -25,87 +25,48 @@ public struct BlockUsage: Sendable {
 }
 
 extension FileSystem {
-    /// Walks every structure reachable from the working header.
+    /// Walks every structure reachable from the working header (the shared walk,
+    /// `ReachableBlocks`); throws at the first block that cannot be read.
     public func blockUsage() throws(FileSystemError) -> BlockUsage {
         try lock.locked { () throws(FileSystemError) in
-            var usage = BlockUsage()
-            try withReader { (reader) throws(FormatError) in
-                var pointer = working.alloc
-                var guardCount = 0
-                while !pointer.isNull, guardCount < 1 << 20 {
-                    usage.add(pointer, .allocList)
-                    pointer = AllocList(block: try reader.reader.read(pointer, as: .allocList)).previous
-                    guardCount += 1
-                }
-                pointer = working.release
-                guardCount = 0
-                while !pointer.isNull, guardCount < 1 << 20 {
-                    usage.add(pointer, .releaseList)
-                    pointer = ReleaseList(block: try reader.reader.read(pointer, as: .releaseList)).previous
-                    guardCount += 1
-                }
-                try walkTree(working.tree, level: 3, prefix: 0, reader: &reader, usage: &usage)
+            var visitor = UsageVisitor(reader: reader.reader)
+            do throws(FormatError) {
+                try ReachableBlocks.walkAllocationLog(working.alloc, visitor: &visitor)
+                try ReachableBlocks.walkReleaseList(working.release, visitor: &visitor)
+                try ReachableBlocks.walkTree(working.tree, visitor: &visitor)
+            } catch {
+                throw .format(error)
             }
-            return usage
+            return visitor.usage
         }
     }
+}
 
-    private func walkTree(
-        _ pointer: BlockPointer, level: Int, prefix: UInt32, reader: inout FileSystemReader<CachedBlockReader>,
-        usage: inout BlockUsage
-    ) throws(FormatError) {
-        guard !pointer.isNull else { return }
-        usage.add(pointer, .treeList)
-        let list = TreeList(block: try reader.reader.read(pointer, as: .treeList))
-        for (i, child) in list.pointers.enumerated() where !child.isNull {
-            let id = prefix | UInt32(i) << (8 * UInt32(level))
-            if level > 0 {
-                try walkTree(child, level: level - 1, prefix: id, reader: &reader, usage: &usage)
-            } else {
-                usage.add(child, .node(id))
-                let node = Node(block: try reader.reader.read(child, as: .node))
-                try walkContent(of: node, id: id, reader: &reader, usage: &usage)
-            }
-        }
-    }
+/// Records the use of every block the walk reaches, reading what holds pointers.
+private struct UsageVisitor: BlockVisitor {
+    /// Longest log or release chain followed (a loop in a damaged chain ends here).
+    static let chainLimit = 1 << 20
 
-    private func walkContent(
-        of node: Node, id: UInt32, reader: inout FileSystemReader<CachedBlockReader>, usage: inout BlockUsage
-    ) throws(FormatError) {
-        if node.hasInlineData { return }
-        if node.isDirectory {
-            let marker = node.levelPointer(0)
-            guard marker.isMarker else { return }
-            try walkDirectory(node.levelPointer(1), depth: Int(marker.markerDepth), id: id, reader: &reader, usage: &usage)
-            return
-        }
-        for slot in 0..<248 {
-            let pointer = node.levelPointer(slot)
-            guard !pointer.isNull else { continue }
-            let depth = RecordPath.tiers.last { $0.first <= slot }?.depth ?? 0
-            try walkRecords(pointer, depth: depth, id: id, reader: &reader, usage: &usage)
-        }
-    }
+    var reader: CachedBlockReader
+    var usage = BlockUsage()
 
-    private func walkRecords(
-        _ pointer: BlockPointer, depth: Int, id: UInt32, reader: inout FileSystemReader<CachedBlockReader>,
-        usage: inout BlockUsage
-    ) throws(FormatError) {
-        usage.add(pointer, .content(id))
-        guard depth > 0 else { return }
-        for child in BlockList(block: try reader.reader.read(pointer, as: .blockList)).pointers where !child.isNull {
-            try walkRecords(child, depth: depth - 1, id: id, reader: &reader, usage: &usage)
+    mutating func visit(_ pointer: BlockPointer, as role: BlockRole) throws(FormatError) -> [UInt8]? {
+        let use: BlockUsage.Use
+        switch role {
+        case .treeList: use = .treeList
+        case .node(let id): use = .node(id)
+        case .blockList(let id, _, _), .record(let id, _), .directoryIndex(let id, _), .directoryLeaf(let id): use = .content(id)
+        case .allocList(let position):
+            guard position < Self.chainLimit else { return nil }
+            use = .allocList
+        case .releaseList(let position):
+            guard position < Self.chainLimit else { return nil }
+            use = .releaseList
         }
-    }
-
-    private func walkDirectory(
-        _ pointer: BlockPointer, depth: Int, id: UInt32, reader: inout FileSystemReader<CachedBlockReader>,
-        usage: inout BlockUsage
-    ) throws(FormatError) {
-        usage.add(pointer, .content(id))
-        guard depth > 0 else { return }
-        for slot in HTreeNode(block: try reader.reader.read(pointer, as: .hTreeNode)).slots {
-            try walkDirectory(slot.pointer, depth: depth - 1, id: id, reader: &reader, usage: &usage)
+        usage.add(pointer, use)
+        switch role {
+        case .record, .directoryLeaf: return nil
+        default: return try reader.read(pointer, as: role.structure)
         }
     }
 }

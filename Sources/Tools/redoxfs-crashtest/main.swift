@@ -12,6 +12,8 @@ struct CrashTest: ParsableCommand {
     @Option(help: "Seed of the first workload (workload k uses seed + k).") var seed: UInt64 = 1
     @Option(help: "Operations per workload.") var operations = 60
     @Option(help: "Random subsets of in-flight writes per cut point, besides all and none.") var subsets = 2
+    @Flag(inversion: .prefixedNo, help: "Inject failures (device EIO on a write or flush, allocator ENOSPC) into the workloads.")
+    var injectFailures = true
 
     @Option(help: "Instead of checking, write the image that workload --seed leaves to this file (fuzzing seeds).")
     var writeSample: String?
@@ -30,19 +32,24 @@ struct CrashTest: ParsableCommand {
         var check = CrashCheck()
         check.operations = operations
         check.subsets = subsets
-        var passed = 0, failed = 0, cuts = 0, images = 0
+        check.injectsFailures = injectFailures
+        var passed = 0, failed = 0, cuts = 0, images = 0, injected = 0, outOfSpace = 0
         for k in 0..<UInt64(workloads) {
             do {
                 let result = try check.run(seed: seed + k)
                 cuts += result.cutPoints
                 images += result.imagesChecked
+                injected += result.injectedFailures
+                outOfSpace += result.spaceFailures
                 passed += 1
             } catch {
                 failed += 1
                 print("FAIL \(error)")
             }
+            if (k + 1) % 50 == 0 && k + 1 < workloads { print("  \(k + 1) of \(workloads) workloads, \(failed) failed") }
         }
         print("crash test: \(workloads) workloads, \(cuts) cut points, \(images) images checked")
+        print("injected failures recovered: \(injected); operations out of space: \(outOfSpace)")
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode.failure }
     }

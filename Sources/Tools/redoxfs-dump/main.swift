@@ -16,13 +16,14 @@ struct Dump: ParsableCommand {
             """)
 
     @OptionGroup var image: ImageOptions
+    @OptionGroup var generation: GenerationOption
 
     @Flag(help: "Print JSON instead of the manifest text.")
     var json = false
 
     func run() throws {
         do {
-            let fs = try image.open(tool: "redoxfs-dump")
+            let fs = try image.open(tool: "redoxfs-dump", generation: generation.generation)
             defer { fs.close() }
             let name = URL(fileURLWithPath: image.image).lastPathComponent
             let manifest = try Manifest(fileSystem: fs, imageName: name)

@@ -36,16 +36,36 @@ enum TestEnvironment {
     /// Whether the binary under test is an optimised build.
     static var isReleaseBinary: Bool { mountBinary.contains("/release/") }
 
-    /// Skips the test unless FUSE mounts work here (root, /dev/fuse, fusermount3, python3).
+    /// Skips the test unless FUSE mounts work here (root, /dev/fuse, fusermount3, mount, python3,
+    /// the mount binary). Under CI (`CI=true`) a test that cannot run fails instead: CI must not
+    /// pass without mounting.
     static func requireFuse() throws {
-        guard getuid() == 0 else { throw XCTSkip("FUSE mount tests run as root") }
-        guard FileManager.default.fileExists(atPath: "/dev/fuse") else { throw XCTSkip("no /dev/fuse") }
-        guard which("fusermount3") != nil else { throw XCTSkip("fusermount3 is not installed (package fuse3)") }
-        guard which("python3") != nil else { throw XCTSkip("python3 is not installed") }
+        guard getuid() == 0 else { throw unavailable("FUSE mount tests run as root") }
+        guard FileManager.default.fileExists(atPath: "/dev/fuse") else { throw unavailable("no /dev/fuse") }
+        guard which("fusermount3") != nil else { throw unavailable("fusermount3 is not installed (package fuse3)") }
+        guard which("mount") != nil else { throw unavailable("mount is not installed") }
+        guard which("python3") != nil else { throw unavailable("python3 is not installed") }
         guard FileManager.default.isExecutableFile(atPath: mountBinary) else {
-            throw XCTSkip("redoxfs is not built (\(mountBinary))")
+            throw unavailable("redoxfs is not built (\(mountBinary))")
         }
     }
+
+    /// Whether the tests run under CI, where nothing may be skipped.
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// Why a FUSE test cannot run: a skip, or under CI an error that fails it.
+    static func unavailable(_ reason: String) -> Error {
+        isCI ? FuseUnavailable(reason: reason) : XCTSkip(reason)
+    }
+}
+
+/// A FUSE test that cannot run under CI (`CI=true`): it fails rather than skips.
+struct FuseUnavailable: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "FUSE test cannot run under CI=true: \(reason)" }
+}
+
+extension TestEnvironment {
 
     static func which(_ program: String) -> String? {
         for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {

@@ -16,7 +16,7 @@ enum TestImages {
     /// Unpacks fixture `name` into `folder` as `name.img` and returns its path.
     static func fixture(_ name: String, into folder: ScratchFolder) throws -> String {
         let source = Fixtures.directory.appendingPathComponent("\(name).img.zst").path
-        guard FileManager.default.fileExists(atPath: source) else { throw XCTSkip("fixture \(source) is missing") }
+        guard FileManager.default.fileExists(atPath: source) else { throw TestEnvironment.unavailable("fixture \(source) is missing") }
         let target = folder.path("\(name).img")
         try CommandRunner.check(["zstd", "-q", "-d", "-f", source, "-o", target])
         return target
