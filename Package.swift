@@ -117,3 +117,19 @@ let package = Package(
         )
     } + packageTargets
 )
+
+// ---- Kernel and initfs (issue 16): the RedoxFtw format (Embedded-clean, also compiled into
+// bootstrap by recipes/core/kernel/build-system.sh), reading a host tree, redox-initfs-ar. ----
+package.products += [
+    .library(name: "RedoxInitfs", targets: ["RedoxInitfs"]),
+    .executable(name: "redox-initfs-ar", targets: ["RedoxInitfsArchiveTool"]),
+]
+package.targets += [
+    .target(name: "RedoxInitfs"),
+    .target(name: "RedoxInitfsHost", dependencies: ["RedoxInitfs"]),
+    .executableTarget(
+        name: "RedoxInitfsArchiveTool",
+        dependencies: ["RedoxInitfsHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Sources/Tools/redox-initfs-ar"),
+    .testTarget(name: "RedoxInitfsTests", dependencies: ["RedoxInitfs", "RedoxInitfsHost"]),
+]

@@ -27,6 +27,7 @@ fi
 case $target in
     LZ4*) core="$root/Sources/RedoxFSFormat/LZ4" ;;
     Pkgar*) core="$root/Sources/Pkgar/Format" ;;
+    Initfs*) core="$root/Sources/RedoxInitfs" ;;
     *) core="$root/Sources/RedoxFSFormat" ;;
 esac
 

@@ -56,3 +56,8 @@ if [ -x bootloader/boot-test.sh ]; then
   echo "== boot test"
   bootloader/boot-test.sh
 fi
+
+echo "== kernel boot test (kernel, runtime, daemons, initfs built from source; QEMU TCG)"
+recipes/core/kernel/boot-test.sh
+
+if [ -x bootloader/boot-test-platforms.sh ]; then echo "== boot test: aarch64 UEFI, BIOS, video modes"; bootloader/boot-test-platforms.sh; fi

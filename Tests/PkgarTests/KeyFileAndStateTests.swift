@@ -85,3 +85,44 @@ import Testing
         #expect(try PackageState(text: state.text, path: "s") == state)
     }
 }
+
+/// Installing from a local repository folder as the installer does.
+@Suite struct LocalRepositoryTests {
+    @Test func installsTheClosureVerifiedAndRecordsState() throws {
+        let work = try TestDirectory(), tree = try TestDirectory()
+        defer { work.cleanUp(); tree.cleanUp() }
+        let key = SecretKey.generate()
+        let folder = work.path + "/repo/x86_64-unknown-redox"
+        try Posix.makeDirectories(folder)
+        func publish(_ name: String, files: [String: String], depends: [String]) throws {
+            try Posix.removeTree(tree.path + "/" + name)
+            for (path, text) in files { try tree.write(name + "/" + path, text) }
+            var metadata = PackageMetadata(name: name, version: files.isEmpty ? "" : "1", depends: depends)
+            if !files.isEmpty {
+                try PackageBuilder.create(archivePath: folder + "/\(name).pkgar", from: tree.path + "/" + name, secretKey: key)
+                metadata.blake3 = try Package.open(folder + "/\(name).pkgar", trustedKey: key.publicKey).blake3Hex
+            }
+            try Posix.writeFileAtomically(folder + "/\(name).toml", bytes: Array(metadata.text.utf8))
+        }
+        try publish("libc", files: ["usr/lib/libc.a": "archive"], depends: [])
+        try publish("shell", files: ["usr/bin/sh": "#!sh"], depends: ["libc"])
+        try publish("base", files: [:], depends: ["shell"])
+        let repository = LocalRepository(directory: folder, publicKey: key.publicKey)
+        let system = InstalledSystem(root: work.path + "/root")
+        #expect(try system.install(["base"], from: repository) == ["libc", "shell", "base"])
+        #expect(try work.read("root/usr/bin/sh") == "#!sh")
+        let state = try system.loadState()
+        #expect(state.installed["base"]?.manual == true && state.installed["libc"]?.manual == false)
+        #expect(state.installed["libc"]?.dependents == ["shell"])
+        #expect(try Posix.status(system.headPath(of: "shell")) != nil)
+
+        // A package signed by another key is refused before anything is written.
+        let other = SecretKey.generate()
+        try tree.write("evil/etc/evil", "x")
+        try PackageBuilder.create(archivePath: folder + "/evil.pkgar", from: tree.path + "/evil", secretKey: other)
+        try Posix.writeFileAtomically(folder + "/evil.toml", bytes: Array(PackageMetadata(name: "evil", version: "1").text.utf8))
+        #expect(throws: PkgarError.invalidSignature) { try system.install(["evil"], from: repository) }
+        #expect(try Posix.status(work.path + "/root/etc/evil") == nil)
+        #expect(throws: PkgarError.self) { try system.install(["missing"], from: repository) }
+    }
+}

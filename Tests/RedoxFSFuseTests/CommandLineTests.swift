@@ -40,6 +40,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(configuration.writebackCache)
     }
 
+    func testOlderGenerationMountsReadOnly() throws {
+        let option = try parse("-o generation=1639 disk.img /mnt")
+        XCTAssertEqual(option.generation, 1639)
+        XCTAssertTrue(option.readOnly)
+        XCTAssertTrue(try parse("--generation 7 -o rw disk.img /mnt").readOnly)
+        XCTAssertNil(try parse("disk.img /mnt").generation)
+        XCTAssertThrowsError(try parse("-o generation=x disk.img /mnt"))
+    }
+
     /// relatime is the default; noatime and strictatime choose the others; none goes to libfuse.
     func testAccessTimeOptions() throws {
         XCTAssertEqual(try parse("disk.img /mnt").accessTimePolicy, .relative)
@@ -48,15 +57,6 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(strict.accessTimePolicy, .strict)
         XCTAssertEqual(strict.fuseOptions, ["allow_other"])
         XCTAssertEqual(try parse("-o noatime,relatime disk.img /mnt").accessTimePolicy, .relative)
-    }
-
-    func testOlderGenerationMountsReadOnly() throws {
-        let option = try parse("-o generation=1639 disk.img /mnt")
-        XCTAssertEqual(option.generation, 1639)
-        XCTAssertTrue(option.readOnly)
-        XCTAssertTrue(try parse("--generation 7 -o rw disk.img /mnt").readOnly)
-        XCTAssertNil(try parse("disk.img /mnt").generation)
-        XCTAssertThrowsError(try parse("-o generation=x disk.img /mnt"))
     }
 
     func testPartitionAndUUID() throws {

@@ -135,21 +135,47 @@ public struct Blake3: Sendable {
         var startFlag: UInt32 { blocksCompressed == 0 ? Flag.chunkStart : 0 }
 
         mutating func update(_ input: UnsafeBufferPointer<UInt8>) {
+            guard let base = input.baseAddress else { return }
             var position = 0
             while position < input.count {
                 if blockLength == 64 {
-                    let words = Blake3.words(of: block)
-                    chainingValue = Array(Blake3.compress(
-                        chainingValue: chainingValue, block: words, counter: counter, blockLength: 64,
-                        flags: flags | startFlag)[0..<8])
-                    blocksCompressed += 1
+                    let buffered = block
+                    buffered.withUnsafeBytes { compressBlock($0.baseAddress!) }
                     blockLength = 0
                 }
+                // Whole blocks straight from the input while more input follows (the last block
+                // of a chunk is kept: it is compressed with the chunk-end flag).
+                if blockLength == 0 {
+                    while input.count - position > 64 {
+                        compressBlock(UnsafeRawPointer(base + position))
+                        position += 64
+                    }
+                }
                 let take = min(64 - blockLength, input.count - position)
-                for offset in 0..<take { block[blockLength + offset] = input[position + offset] }
+                let offset = blockLength
+                block.withUnsafeMutableBytes { destination in
+                    destination.baseAddress!.advanced(by: offset).copyMemory(from: base + position, byteCount: take)
+                }
                 blockLength += take
                 position += take
             }
+        }
+
+        /// Compresses one 64-byte block (not the chunk's last) into the chaining value.
+        mutating func compressBlock(_ bytes: UnsafeRawPointer) {
+            let flags = self.flags | startFlag
+            let counter = self.counter
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 32) { scratch in
+                let message = scratch.baseAddress!, output = message + 16
+                for index in 0..<16 {
+                    message[index] = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))
+                }
+                chainingValue.withUnsafeBufferPointer { value in
+                    Blake3.compress(value.baseAddress!, message, counter, 64, flags, output)
+                }
+                for index in 0..<8 { chainingValue[index] = output[index] }
+            }
+            blocksCompressed += 1
         }
 
         func output() -> Output {
@@ -195,60 +221,64 @@ public struct Blake3: Sendable {
 
     // MARK: - Compression
 
-    private static let permutation = [2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8]
-
     /// The compression function: 16 output words (the first 8 are the next chaining value).
     static func compress(
         chainingValue: [UInt32], block: [UInt32], counter: UInt64, blockLength: UInt32, flags: UInt32
     ) -> [UInt32] {
-        var state: [UInt32] = [
-            chainingValue[0], chainingValue[1], chainingValue[2], chainingValue[3],
-            chainingValue[4], chainingValue[5], chainingValue[6], chainingValue[7],
-            iv[0], iv[1], iv[2], iv[3],
-            UInt32(truncatingIfNeeded: counter), UInt32(truncatingIfNeeded: counter >> 32), blockLength, flags,
-        ]
-        var message = block
-        state.withUnsafeMutableBufferPointer { v in
-            for round in 0..<7 {
-                message.withUnsafeBufferPointer { m in
-                    mix(v, 0, 4, 8, 12, m[0], m[1])
-                    mix(v, 1, 5, 9, 13, m[2], m[3])
-                    mix(v, 2, 6, 10, 14, m[4], m[5])
-                    mix(v, 3, 7, 11, 15, m[6], m[7])
-                    mix(v, 0, 5, 10, 15, m[8], m[9])
-                    mix(v, 1, 6, 11, 12, m[10], m[11])
-                    mix(v, 2, 7, 8, 13, m[12], m[13])
-                    mix(v, 3, 4, 9, 14, m[14], m[15])
+        var output = [UInt32](repeating: 0, count: 16)
+        chainingValue.withUnsafeBufferPointer { cv in
+            block.withUnsafeBufferPointer { words in
+                output.withUnsafeMutableBufferPointer { out in
+                    compress(cv.baseAddress!, words.baseAddress!, counter, blockLength, flags, out.baseAddress!)
                 }
-                if round < 6 {
-                    let previous = message
-                    for index in 0..<16 { message[index] = previous[permutation[index]] }
-                }
-            }
-            for index in 0..<8 {
-                v[index] ^= v[index + 8]
-                v[index + 8] ^= chainingValue[index]
             }
         }
-        return state
+        return output
     }
 
-    @inline(__always)
-    private static func mix(
-        _ v: UnsafeMutableBufferPointer<UInt32>, _ a: Int, _ b: Int, _ c: Int, _ d: Int, _ x: UInt32, _ y: UInt32
+    /// The compression function over raw pointers, all state in locals (no allocation):
+    /// `cv` 8 words, `m` 16 message words, `out` 16 words.
+    static func compress(
+        _ cv: UnsafePointer<UInt32>, _ m: UnsafePointer<UInt32>, _ counter: UInt64, _ blockLength: UInt32,
+        _ flags: UInt32, _ out: UnsafeMutablePointer<UInt32>
     ) {
-        v[a] = v[a] &+ v[b] &+ x
-        v[d] = rotateRight(v[d] ^ v[a], 16)
-        v[c] = v[c] &+ v[d]
-        v[b] = rotateRight(v[b] ^ v[c], 12)
-        v[a] = v[a] &+ v[b] &+ y
-        v[d] = rotateRight(v[d] ^ v[a], 8)
-        v[c] = v[c] &+ v[d]
-        v[b] = rotateRight(v[b] ^ v[c], 7)
-    }
+        var v0 = cv[0], v1 = cv[1], v2 = cv[2], v3 = cv[3], v4 = cv[4], v5 = cv[5], v6 = cv[6], v7 = cv[7]
+        var v8: UInt32 = 0x6A09E667, v9: UInt32 = 0xBB67AE85, v10: UInt32 = 0x3C6EF372, v11: UInt32 = 0xA54FF53A
+        var v12 = UInt32(truncatingIfNeeded: counter), v13 = UInt32(truncatingIfNeeded: counter >> 32)
+        var v14 = blockLength, v15 = flags
+        var m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5], m6 = m[6], m7 = m[7]
+        var m8 = m[8], m9 = m[9], m10 = m[10], m11 = m[11], m12 = m[12], m13 = m[13], m14 = m[14], m15 = m[15]
 
-    @inline(__always)
-    private static func rotateRight(_ value: UInt32, _ count: UInt32) -> UInt32 {
-        (value >> count) | (value << (32 - count))
+        @inline(__always)
+        func g(_ a: inout UInt32, _ b: inout UInt32, _ c: inout UInt32, _ d: inout UInt32, _ x: UInt32, _ y: UInt32) {
+            a = a &+ b &+ x
+            d = (d ^ a) >> 16 | (d ^ a) << 16
+            c = c &+ d
+            b = (b ^ c) >> 12 | (b ^ c) << 20
+            a = a &+ b &+ y
+            d = (d ^ a) >> 8 | (d ^ a) << 24
+            c = c &+ d
+            b = (b ^ c) >> 7 | (b ^ c) << 25
+        }
+
+        for round in 0..<7 {
+            g(&v0, &v4, &v8, &v12, m0, m1)
+            g(&v1, &v5, &v9, &v13, m2, m3)
+            g(&v2, &v6, &v10, &v14, m4, m5)
+            g(&v3, &v7, &v11, &v15, m6, m7)
+            g(&v0, &v5, &v10, &v15, m8, m9)
+            g(&v1, &v6, &v11, &v12, m10, m11)
+            g(&v2, &v7, &v8, &v13, m12, m13)
+            g(&v3, &v4, &v9, &v14, m14, m15)
+            if round < 6 {
+                // The message permutation [2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8].
+                (m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15) =
+                    (m2, m6, m3, m10, m7, m0, m4, m13, m1, m11, m12, m5, m9, m14, m15, m8)
+            }
+        }
+        out[0] = v0 ^ v8; out[1] = v1 ^ v9; out[2] = v2 ^ v10; out[3] = v3 ^ v11
+        out[4] = v4 ^ v12; out[5] = v5 ^ v13; out[6] = v6 ^ v14; out[7] = v7 ^ v15
+        out[8] = v8 ^ cv[0]; out[9] = v9 ^ cv[1]; out[10] = v10 ^ cv[2]; out[11] = v11 ^ cv[3]
+        out[12] = v12 ^ cv[4]; out[13] = v13 ^ cv[5]; out[14] = v14 ^ cv[6]; out[15] = v15 ^ cv[7]
     }
 }

@@ -79,6 +79,7 @@ public struct TOMLDocument {
 
     /// Parses `text`; a syntax error names the line and column.
     public init(text: String, name: String) throws(PkgarError) {
+        if let problem = TOMLPrecheck.problem(in: text) { throw .invalidDocument(path: name, reason: problem) }
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
@@ -150,4 +151,11 @@ public struct TOMLDocument {
 
     /// Keys that are not in `known` (for warnings or errors about typos).
     public func unknownKeys(known: Set<String>) -> [String] { keys.filter { !known.contains($0) } }
+}
+
+extension TOMLDocument {
+    /// A document over an already-parsed table (e.g. an element of an array of tables).
+    public init(wrapping table: TOMLTable, name: String) {
+        self.init(table: table, name: name)
+    }
 }

@@ -146,9 +146,6 @@ public struct Transaction: Sendable {
         var paths: [[String]] = []
         for entry in package.entries {
             let components = try entry.components()
-            for length in 1..<max(components.count, 1) where links.contains(Array(components[0..<length])) {
-                throw .pathThroughSymlink(path: entry.path, link: components[0..<length].joined(separator: "/"))
-            }
             if try entry.kind() == .symbolicLink { links.insert(components) }
             paths.append(components)
         }

@@ -1,0 +1,186 @@
+#!/bin/bash
+# Boot test of the kernel and its first userspace under QEMU (TCG) with OVMF.
+#
+#   recipes/core/kernel/boot-test.sh
+#
+# Builds the UEFI loader (bootloader/build.sh), the kernel, the userspace programs and the initfs
+# (recipes/core/kernel/build-system.sh, until `repo cook` builds the recipes), puts kernel and
+# initfs on a RedoxFS volume (our redoxfs-ar) in a GPT disk next to the ESP, boots it and asserts
+# on the serial console. Prints one line per check and `N passed, N failed`; exits non-zero on any
+# failure. Each boot is bounded by a 60 s timeout. KEEP_WORK=1 keeps the work folder.
+set -uo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+boot_timeout=60
+
+say() { printf '%s\n' "$*"; }
+
+ensure_packages() {
+    local missing=()
+    for package in "$@"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    say "installing ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo=sudo
+    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+ensure_packages qemu-system-x86 ovmf mtools dosfstools || { say "cannot install the test's packages"; exit 1; }
+
+work="$(mktemp -d /tmp/kernel-boot-test.XXXXXX)"
+qemu_pid=""
+cleanup() {
+    [[ -n "$qemu_pid" ]] && kill "$qemu_pid" 2>/dev/null
+    [[ -n "${KEEP_WORK:-}" ]] && say "work folder: $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail_build() { say "build failed: $1"; say "0 passed, 1 failed"; exit 1; }
+
+"$root/bootloader/build.sh" >"$work/loader-build.log" 2>&1 || { cat "$work/loader-build.log"; fail_build loader; }
+loader="$root/bootloader/build/BOOTX64.EFI"
+"$here/build-system.sh" "$work/system" >"$work/system-build.log" 2>&1 || { cat "$work/system-build.log"; fail_build system; }
+tail -n 3 "$work/system-build.log"
+
+# The RedoxFS volume: our redoxfs-ar (REDOXFS_AR, else a build folder, else `swift build`).
+redoxfs_ar="${REDOXFS_AR:-}"
+if [[ -z "$redoxfs_ar" ]]; then
+    for candidate in "$root"/.build/debug/redoxfs-ar "$root"/.build*/debug/redoxfs-ar "$root"/.build*/release/redoxfs-ar; do
+        [[ -x "$candidate" ]] && { redoxfs_ar="$candidate"; break; }
+    done
+fi
+if [[ -z "$redoxfs_ar" ]]; then
+    (cd "$root" && swift build --product redoxfs-ar >"$work/ar-build.log" 2>&1) || { cat "$work/ar-build.log"; fail_build redoxfs-ar; }
+    redoxfs_ar="$root/.build/debug/redoxfs-ar"
+fi
+
+# A second kernel that faults on purpose (for the kernel panic report).
+KERNEL_SWIFT_FLAGS="-D KERNEL_PANIC_TEST" "$here/source/build.sh" "$work/panic-kernel" >"$work/panic-build.log" 2>&1 ||
+    { cat "$work/panic-build.log"; fail_build "panic test kernel"; }
+
+# make_volume OUT KERNEL: a 16 MiB RedoxFS volume with usr/lib/boot/{kernel,initfs}.
+make_volume() {
+    rm -rf "$work/tree"
+    mkdir -p "$work/tree/usr/lib/boot"
+    cp "$2" "$work/tree/usr/lib/boot/kernel"
+    cp "$work/system/initfs" "$work/tree/usr/lib/boot/initfs"
+    rm -f "$1"
+    truncate -s 16M "$1"
+    "$redoxfs_ar" "$1" "$work/tree" </dev/null >"$work/ar.log" 2>&1 || { cat "$work/ar.log"; return 1; }
+}
+make_volume "$work/volume.img" "$work/system/kernel" || fail_build "redoxfs-ar"
+make_volume "$work/panic-volume.img" "$work/panic-kernel/kernel" || fail_build "redoxfs-ar"
+
+# The disk: ESP at 1 MiB, RedoxFS after it. The GPT writer is bootloader-tools' for now (the one
+# place to change when the installer's writer replaces it).
+make_disk() {
+    rm -f "$work/esp.img"
+    mkfs.fat -C -n ESP "$work/esp.img" 2048 >/dev/null &&
+        mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT &&
+        mcopy -i "$work/esp.img" "$loader" ::/EFI/BOOT/BOOTX64.EFI &&
+        "$root/bootloader/build/bootloader-tools" gpt-disk "$1" "$work/esp.img" "$2"
+}
+make_disk "$work/disk.img" "$work/volume.img" || fail_build "disk image"
+make_disk "$work/panic-disk.img" "$work/panic-volume.img" || fail_build "disk image"
+
+ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
+ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+[[ -f "$ovmf_code" ]] || { ovmf_code=/usr/share/OVMF/OVMF_CODE.fd; ovmf_vars=/usr/share/OVMF/OVMF_VARS.fd; }
+
+milliseconds() { echo $(($(date +%s%N) / 1000000)); }
+log=""
+clean_log() { sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$log" 2>/dev/null; }
+
+# boot NAME DISK: runs QEMU until the kernel powers off, panics, or the timeout; sets log,
+# console (the cleaned log), exit_status, init_time (QEMU start to "init: started") and total_time.
+boot() {
+    log="$work/$1.log"
+    console="$work/$1.txt"
+    local disk="$2"
+    cp "$ovmf_vars" "$work/vars.fd"
+    local start now
+    start=$(milliseconds)
+    timeout "$boot_timeout" qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 512 -display none -no-reboot \
+        -serial "file:$log" -monitor none -net none \
+        -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code" -drive "if=pflash,format=raw,file=$work/vars.fd" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -drive "file=$disk,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0,bootindex=0" \
+        </dev/null >"$work/qemu.out" 2>&1 &
+    qemu_pid=$!
+    init_time=""
+    kernel_time=""
+    while kill -0 "$qemu_pid" 2>/dev/null; do
+        sleep 0.1
+        now=$(milliseconds)
+        if [[ -z "$kernel_time" ]] && grep -q "^kernel: Redox-compatible" "$log" 2>/dev/null; then
+            kernel_time=$(((now - start)))
+        fi
+        if [[ -z "$init_time" ]] && grep -q "^init: started" "$log" 2>/dev/null; then
+            init_time=$(((now - start)))
+        fi
+        if grep -q "kernel panic\|kernel: halted\|BOOTLOADER ERROR" "$log" 2>/dev/null; then
+            sleep 0.3
+            kill "$qemu_pid" 2>/dev/null
+        fi
+    done
+    wait "$qemu_pid"
+    exit_status=$?
+    qemu_pid=""
+    total_time=$(($(milliseconds) - start))
+    clean_log >"$console"
+}
+
+passed=0
+failed=0
+check() {
+    local name="$1"; shift
+    if "$@"; then
+        passed=$((passed + 1)); say "PASS $name"
+    else
+        failed=$((failed + 1)); say "FAIL $name"
+    fi
+}
+# The checks read the console cleaned once after each boot (grep reads a file: no pipe cut short).
+# has PATTERN: an extended regular expression matches a line of the console.
+has() { grep -qE -- "$1" "$console"; }
+# lacks PATTERN
+lacks() { ! grep -qE -- "$1" "$console"; }
+# before A B: the first line matching A comes before the last line matching B.
+before() {
+    local a b
+    a=$(grep -nE -- "$1" "$console" | head -n1 | cut -d: -f1)
+    b=$(grep -nE -- "$2" "$console" | tail -n1 | cut -d: -f1)
+    [[ -n "$a" && -n "$b" && "$a" -lt "$b" ]]
+}
+
+boot system "$work/disk.img"
+source "$here/boot-checks.sh"
+first_init_time=$init_time
+first_kernel_time=$kernel_time
+first_total_time=$total_time
+first_console=$console
+
+boot panic "$work/panic-disk.img"
+check "a kernel fault prints the registers and the faulting address, then halts" \
+    eval 'has "^kernel panic: page fault in the kernel, vector 14, error [0-9a-f]+, faulting address \(CR2\) ffff9000dead0000" &&
+          has "^rip=ffffffff8[0-9a-f]+ cs=0000000000000008 " && has "^rax=[0-9a-f]{16} rbx=" && has "^kernel: halted" &&
+          lacks "^bootstrap: started"'
+init_time=$first_init_time
+kernel_time=$first_kernel_time
+total_time=$first_total_time
+console=$first_console
+
+say ""
+say "kernel size: $(stat -c %s "$work/system/kernel") bytes, initfs: $(stat -c %s "$work/system/initfs") bytes"
+seconds() { printf '%d.%01d s' $(($1 / 1000)) $((($1 % 1000) / 100)); }
+[[ -n "$init_time" && -n "$kernel_time" ]] &&
+    say "time from QEMU start to the kernel: $(seconds "$kernel_time"), to init: $(seconds "$init_time"); whole boot $(seconds "$total_time")"
+grep -E "^bench:" "$console" || true
+if ((failed > 0)); then
+    say "console (last 60 lines):"
+    grep -v '^\s*$' "$console" | tail -n 60 | sed 's/^/    | /'
+fi
+say "$passed passed, $failed failed"
+((failed == 0))

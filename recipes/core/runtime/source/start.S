@@ -1,0 +1,141 @@
+/* The runtime's machine-level pieces: program entry, the system-call instruction, the libc
+   functions Embedded Swift needs, and a raw `div` for tests. */
+
+    .text
+    .global _start
+/* Entry of a spawned program: RSP points at argc (System V start stack). */
+_start:
+    mov %rsp, %rdi
+    and $-16, %rsp
+    xor %ebp, %ebp
+    call runtime_start
+    ud2
+
+/* bootstrap's entry: the kernel gives no stack (RSP = 0). */
+    .global bootstrap_start
+bootstrap_start:
+    lea bootstrap_stack_top(%rip), %rsp
+    xor %edi, %edi
+    xor %ebp, %ebp
+    call runtime_start
+    ud2
+
+/* redox_syscall(number, a, b, c, d, e, f): RAX number, RDI RSI RDX R10 R8 R9 (kernel.md §2.1). */
+    .global redox_syscall
+redox_syscall:
+    mov %rdi, %rax
+    mov %rsi, %rdi
+    mov %rdx, %rsi
+    mov %rcx, %rdx
+    mov %r8, %r10
+    mov %r9, %r8
+    mov 8(%rsp), %r9
+    syscall
+    ret
+
+/* runtime_divide(a, b): an unchecked 64-bit division (b = 0 raises #DE). */
+    .global runtime_divide
+runtime_divide:
+    mov %rdi, %rax
+    xor %edx, %edx
+    divq %rsi
+    ret
+
+/* runtime_store(address, value): a plain store, for tests that must fault. */
+    .global runtime_store
+runtime_store:
+    mov %rsi, (%rdi)
+    ret
+
+    .global runtime_timestamp
+runtime_timestamp:
+    lfence
+    rdtsc
+    shl $32, %rdx
+    or %rdx, %rax
+    ret
+
+/* A function that does nothing, never inlined: the baseline for the benchmark. */
+    .global runtime_empty_function
+runtime_empty_function:
+    mov %rdi, %rax
+    ret
+
+    .global runtime_rdrand
+runtime_rdrand:
+    mov $10, %ecx
+1:  rdrand %rax
+    jc 2f
+    dec %ecx
+    jnz 1b
+    xor %eax, %eax
+2:  ret
+
+    .global runtime_cpuid_ecx
+runtime_cpuid_ecx:
+    push %rbx
+    mov %edi, %eax
+    xor %ecx, %ecx
+    cpuid
+    mov %ecx, %eax
+    pop %rbx
+    ret
+
+    .global memset, memcpy, memmove, memcmp, posix_memalign, free, arc4random_buf, putchar
+posix_memalign:
+    jmp swift_heap_allocate
+free:
+    jmp swift_heap_free
+putchar:
+    jmp runtime_putchar
+arc4random_buf:
+    test %rsi, %rsi
+    jz 2f
+1:  rdtsc
+    mov %al, (%rdi)
+    inc %rdi
+    dec %rsi
+    jnz 1b
+2:  ret
+memset:
+    mov %rdi, %r8
+    mov %esi, %eax
+    mov %rdx, %rcx
+    rep stosb
+    mov %r8, %rax
+    ret
+memcpy:
+    mov %rdi, %rax
+    mov %rdx, %rcx
+    rep movsb
+    ret
+memmove:
+    mov %rdi, %rax
+    cmp %rsi, %rdi
+    jbe memcpy
+    lea -1(%rsi,%rdx), %rsi
+    lea -1(%rdi,%rdx), %rdi
+    mov %rdx, %rcx
+    std
+    rep movsb
+    cld
+    ret
+memcmp:
+    xor %eax, %eax
+    test %rdx, %rdx
+    jz 2f
+1:  movzbl (%rdi), %eax
+    movzbl (%rsi), %ecx
+    sub %ecx, %eax
+    jnz 2f
+    inc %rdi
+    inc %rsi
+    dec %rdx
+    jnz 1b
+2:  ret
+
+    .bss
+    .balign 16
+bootstrap_stack:
+    .skip 65536
+bootstrap_stack_top:
