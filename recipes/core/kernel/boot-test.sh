@@ -173,6 +173,16 @@ first_kernel_time=$kernel_time
 first_total_time=$total_time
 first_console=$console
 
+# disktest's write reached the second disk: 700 bytes (i*13+5) at byte 4196 of partition 1.
+written_on_disk() {
+    local first
+    first=$(od -An -t u8 -j $((1024 + 128 + 32)) -N 8 "$work/test-disk.img" | tr -d ' ')
+    [[ -n "$first" ]] || return 1
+    cmp -s <(dd if="$work/test-disk.img" bs=1 skip=$((first * 512 + 4196)) count=700 status=none) \
+        <(LC_ALL=C awk 'BEGIN { for (i = 0; i < 700; i++) printf "%c", (i * 13 + 5) % 256 }')
+}
+check "virtio-blkd's write is on the disk image afterwards (host side)" written_on_disk
+
 boot panic "$work/panic-disk.img"
 check "a kernel fault prints the registers and the faulting address, then halts" \
     eval 'has "^kernel panic: page fault in the kernel, vector 14, error [0-9a-f]+, faulting address \(CR2\) ffff9000dead0000" &&
