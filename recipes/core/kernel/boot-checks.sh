@@ -47,3 +47,5 @@ check "disk scheme: the partition's known bytes" has "^disktest: ok: partition 0
 check "disk scheme: reads stop at the partition's end" has "^disktest: ok: partition 0: a read at its end stops there"
 check "disk scheme: a write reads back" has "^disktest: ok: partition 1: 700 bytes written at an unaligned offset read back"
 check "disktest: no failed check" has "^disktest: [0-9]+ checks passed, 0 failed"
+check "disk scheme: a disk and its partitions are not open together" has "^disktest: ok: a partition cannot be opened while the whole disk is \(ENOLCK\)"
+check "disk scheme: the whole disk reads to its end" has "^disktest: ok: whole disk: reading it to the end gives its fstat size"

@@ -1,5 +1,6 @@
 // The disk scheme (kernel.md §4.3): "" lists `0` and `0pM`; `0` is the whole disk, `0pM` GPT
-// partition M; positioned handles with byte offsets; fstat gives the size.
+// partition M; positioned handles with byte offsets; fstat gives the size. A disk and its
+// partitions are not open together (ENOLCK).
 
 import RedoxRuntime
 
@@ -9,6 +10,7 @@ final class DiskScheme: SchemeDaemon {
     /// Open handles: the extent served and the path fpath reports; nil = the listing.
     private var handles: [(extent: Extent, path: [UInt8])?] = []
     private let listingHandle = Int.max / 2
+    static let ENOLCK = 37
 
     init(name: [UInt8], device: VirtioBlock) {
         self.device = device
@@ -55,6 +57,10 @@ final class DiskScheme: SchemeDaemon {
             extent = partitions[index]
         } else {
             return (-Errno.ENOENT, false)
+        }
+        let wholeDisk = name == bytes("0")
+        for handle in handles {
+            if let open = handle, (open.path == bytes("0")) != wholeDisk { return (-DiskScheme.ENOLCK, false) }
         }
         for index in handles.indices where handles[index] == nil {
             handles[index] = (extent, name)

@@ -60,6 +60,25 @@ func programMain() -> Int {
     check(diskStat >= 0 && diskMode & 0xF000 == 0x6000 && diskSize > 0, "whole disk: fstat gives a block device of ", .number(Int(diskSize)), " bytes")
     let path = Sys.fpath(disk)
     check(path == base + bytes("/0"), "whole disk: fpath is ", .bytes(path))
+    let partitionWhileDisk = Sys.open(base + bytes("/0p0"), flags: OpenFlags.readOnly)
+    check(partitionWhileDisk == -37, "a partition cannot be opened while the whole disk is (ENOLCK)")
+    if partitionWhileDisk >= 0 { _ = Sys.close(partitionWhileDisk) }
+    // Throughput: the whole disk in 64 KiB reads.
+    var diskBuffer = [UInt8](repeating: 0, count: 65_536)
+    _ = Sys.call(SyscallNumber.lseek, UInt64(disk), 0, 0)
+    let diskStart = Sys.monotonicNanoseconds()
+    var diskRead = 0
+    while true {
+        let got = diskBuffer.withUnsafeMutableBytes { Sys.read(disk, $0) }
+        if got <= 0 { break }
+        diskRead += got
+    }
+    let diskElapsed = Sys.monotonicNanoseconds() - diskStart
+    check(UInt64(diskRead) == diskSize, "whole disk: reading it to the end gives its fstat size")
+    if diskElapsed >= 1_000_000 {
+        say("disktest: read the whole disk (", .number(diskRead / 1024), " KiB) through the scheme in ",
+            .number(Int(diskElapsed / 1_000_000)), " ms (", .number(Int(UInt64(diskRead / 1024) * 1000 / (diskElapsed / 1_000_000))), " KiB/s)")
+    }
     _ = Sys.close(disk)
 
     let partition = Sys.open(base + bytes("/0p0"), flags: OpenFlags.readOnly)
