@@ -38,6 +38,9 @@ find_redoxfs_ar
 [[ -n "$redoxfs_ar" ]] || { say "no redoxfs-ar: build it with 'swift build --product redoxfs-ar' (or set REDOXFS_AR)"; say "0 passed, 1 failed"; exit 1; }
 say "using $redoxfs_ar"
 tools="$here/build/bootloader-tools"
+find_redox_installer
+[[ -n "$redox_installer" ]] || { say "no redox-installer: build it with 'swift build --product redox-installer' (or set REDOX_INSTALLER)"; say "0 passed, 1 failed"; exit 1; }
+say "using $redox_installer"
 summary=()
 
 # expect_handoff BANNER UUID BLOCK KERNEL: the lines of a successful boot, up to the probe's verdict.

@@ -186,14 +186,11 @@ public struct Installer {
                 randomness.guid("partition:BIOS"), randomness.guid("partition:EFI"), randomness.guid("partition:REDOX"),
             ])
             let sector0 = bios.isEmpty ? [UInt8](repeating: 0, count: 512) : try writer.read(512, at: 0)
-            try writer.write(gpt.protectiveMBR(keeping: sector0), at: 0)
-            let (primary, backup, backupOffset) = gpt.tables()
-            try writer.write(primary, at: 512)
+            try writer.writePartitionTables(gpt, sector0: sector0)
             if bios.isEmpty || bios.count < 34 * 512 {
                 // Clear the BIOS boot partition (stale bytes of an earlier image would stay otherwise).
                 try writer.write([UInt8](repeating: 0, count: Int(layout.biosLastLBA + 1 - 34) * 512), at: 34 * 512)
             }
-            try writer.write(backup, at: backupOffset)
             for write in fatWrites ?? [] { try writer.write(write.bytes, at: layout.efiOffset + write.offset) }
         }
 

@@ -186,13 +186,28 @@ result() {
 # ---------------------------------------------------------------------------------------------
 # Disks and machines (need `tools`, the bootloader-tools binary)
 
+# find_redox_installer: sets redox_installer (REDOX_INSTALLER, else a build folder's or PATH's
+# binary that has the --esp-image mode, else built with `swift build`); empty when none.
+find_redox_installer() {
+    redox_installer="${REDOX_INSTALLER:-}"
+    [[ -n "$redox_installer" ]] && return 0
+    for candidate in "$root"/.build/debug/redox-installer "$root"/.build*/debug/redox-installer \
+        "$root"/.build*/release/redox-installer "$(command -v redox-installer 2>/dev/null)"; do
+        [[ -n "$candidate" && -x "$candidate" ]] && "$candidate" --help 2>&1 | grep -q -- --esp-image &&
+            { redox_installer="$candidate"; return 0; }
+    done
+    say "building redox-installer"
+    (cd "$root" && swift build --product redox-installer >"$work/installer-build.log" 2>&1) &&
+        redox_installer="$root/.build/debug/redox-installer" || { cat "$work/installer-build.log"; redox_installer=""; }
+}
+
 # make_disk OUT ESP VOLUME [BIOS-BLOB]: the installer's layout (GPT, ESP at 1 MiB, RedoxFS at
-# 2 MiB); with a BIOS blob, its stage 1 code replaces the MBR's boot code (the protective
-# partition entry stays) and the rest of the blob, from LBA 34 on, fills the space the GPT
-# leaves before 1 MiB. The one place where this test makes disks, so that it can move to
-# redox-installer.
+# 2 MiB), assembled by `redox-installer --esp-image ESP --redoxfs-image VOLUME OUT`; with a BIOS
+# blob, its stage 1 code replaces the MBR's boot code (the protective partition entry stays) and
+# the rest of the blob, from LBA 34 on, fills the space the GPT leaves before 1 MiB (the
+# installer's mode writes nothing else there).
 make_disk() {
-    "$tools" gpt-disk "$1" "$2" "$3" || return 1
+    "$redox_installer" --esp-image "$2" --redoxfs-image "$3" "$1" || return 1
     if [[ -n "${4:-}" ]]; then
         dd if="$4" of="$1" bs=446 count=1 conv=notrunc status=none &&
             dd if="$4" of="$1" bs=512 skip=34 seek=34 count=$(((0x60000 - 0x4400) / 512)) conv=notrunc status=none

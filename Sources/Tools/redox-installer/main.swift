@@ -18,6 +18,12 @@ struct RedoxInstaller: ParsableCommand {
             assembled and their space checked before anything is written; RedoxFS is written \
             through the engine directly, no mount is needed (--no-mount is accepted and means the \
             same). With SOURCE_DATE_EPOCH set, two runs give byte-identical images (unencrypted).
+
+            With --esp-image and --redoxfs-image no configuration is used: OUTPUT (an image file, \
+            replaced) becomes a disk in the installer's layout assembled from the two ready \
+            partition images: protective MBR (boot code zero), GPT (BIOS, EFI, REDOX partitions), \
+            the ESP at 1 MiB, RedoxFS at 2 MiB (or the next MiB after a larger ESP), the backup GPT \
+            in the last MiB. Nothing else is written before 1 MiB.
             """)
 
     @Option(name: [.short, .long], help: "The configuration file (includes are resolved relative to it).")
@@ -68,6 +74,12 @@ struct RedoxInstaller: ParsableCommand {
     @Flag(name: .customLong("no-progress"), help: "No progress bar.")
     var noProgress = false
 
+    @Option(name: .customLong("esp-image"), help: "Assemble OUTPUT from this ready ESP image (needs --redoxfs-image).")
+    var espImage: String?
+
+    @Option(name: .customLong("redoxfs-image"), help: "Assemble OUTPUT from this ready RedoxFS volume (needs --esp-image).")
+    var redoxFSImage: String?
+
     @Argument(help: "The image file or block device to write.")
     var output: String?
 
@@ -90,6 +102,10 @@ struct RedoxInstaller: ParsableCommand {
                 print("\(disk.path)\t\(ByteSize.describe(disk.size))\t\(disk.model.isEmpty ? "-" : disk.model)\t\(table)\(mounted)")
                 for partition in disk.partitions { print("  \(partition)") }
             }
+            return
+        }
+        if espImage != nil || redoxFSImage != nil {
+            try assemble()
             return
         }
         var configuration = Configuration()
@@ -160,6 +176,25 @@ struct RedoxInstaller: ParsableCommand {
         let report = try Installer(options: options).install()
         if verbose {
             print("redox-installer: wrote \(output): \(report.diskBytes >> 20) MiB, RedoxFS \(report.uuid) at byte \(report.redoxFSOffset) (\(report.redoxFSBytes >> 20) MiB), \(report.nodes) nodes, \(report.contentBytes) bytes of content")
+        }
+    }
+
+    /// The --esp-image/--redoxfs-image mode: a disk from ready partition images.
+    func assemble() throws(InstallerError) {
+        guard let espImage, let redoxFSImage else { throw .other("--esp-image and --redoxfs-image go together") }
+        guard let output else { throw .other("no output given") }
+        guard config == nil, cookbook == nil, !skipPartition, !live else {
+            throw .other("--esp-image/--redoxfs-image take no configuration, cookbook, --skip-partition or --live")
+        }
+        let disk = try PartitionImageDisk(espImage: espImage, redoxFSImage: redoxFSImage)
+        var randomness = Randomness(seed: nil)
+        if let epoch = getenv("SOURCE_DATE_EPOCH") {
+            guard let value = UInt64(String(cString: epoch)) else { throw .other("SOURCE_DATE_EPOCH is not a number of seconds") }
+            randomness = .reproducible(configurationText: "partition images \(disk.espBytes) \(disk.redoxFSBytes)", epoch: value)
+        }
+        try disk.write(to: output, randomness: randomness)
+        if verbose {
+            print("redox-installer: wrote \(output): \(disk.layout.diskBytes >> 20) MiB, ESP at byte \(disk.layout.efiOffset), RedoxFS at byte \(disk.layout.redoxOffset)")
         }
     }
 

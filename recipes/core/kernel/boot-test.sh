@@ -73,14 +73,29 @@ make_volume() {
 make_volume "$work/volume.img" "$work/system/kernel" || fail_build "redoxfs-ar"
 make_volume "$work/panic-volume.img" "$work/panic-kernel/kernel" || fail_build "redoxfs-ar"
 
-# The disk: ESP at 1 MiB, RedoxFS after it. The GPT writer is bootloader-tools' for now (the one
-# place to change when the installer's writer replaces it).
+# The disk assembler: redox-installer's --esp-image/--redoxfs-image mode (REDOX_INSTALLER, else
+# a build folder's binary that has the mode, else `swift build`).
+redox_installer="${REDOX_INSTALLER:-}"
+if [[ -z "$redox_installer" ]]; then
+    for candidate in "$root"/.build/debug/redox-installer "$root"/.build*/debug/redox-installer \
+        "$root"/.build*/release/redox-installer; do
+        [[ -x "$candidate" ]] && "$candidate" --help 2>&1 | grep -q -- --esp-image && { redox_installer="$candidate"; break; }
+    done
+fi
+if [[ -z "$redox_installer" ]]; then
+    (cd "$root" && swift build --product redox-installer >"$work/installer-build.log" 2>&1) ||
+        { cat "$work/installer-build.log"; fail_build redox-installer; }
+    redox_installer="$root/.build/debug/redox-installer"
+fi
+
+# The disk: the installer's layout (2 MiB ESP at 1 MiB, RedoxFS right after it at 3 MiB), the GPT
+# written by the installer library.
 make_disk() {
     rm -f "$work/esp.img"
     mkfs.fat -C -n ESP "$work/esp.img" 2048 >/dev/null &&
         mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT &&
         mcopy -i "$work/esp.img" "$loader" ::/EFI/BOOT/BOOTX64.EFI &&
-        "$root/bootloader/build/bootloader-tools" gpt-disk "$1" "$work/esp.img" "$2"
+        "$redox_installer" --esp-image "$work/esp.img" --redoxfs-image "$2" "$1"
 }
 make_disk "$work/disk.img" "$work/volume.img" || fail_build "disk image"
 make_disk "$work/panic-disk.img" "$work/panic-volume.img" || fail_build "disk image"

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A disk in the installer's layout assembled from ready partition images (an ESP image and a
+/// RedoxFS volume): the protective MBR (boot code zero), the primary GPT in sectors 1-33, the ESP
+/// at 1 MiB, RedoxFS at the next MiB boundary after it (2 MiB when the ESP fits the default
+/// 1 MiB), the backup GPT in the last MiB. The partition table is `DiskLayout.gpt` (BIOS, EFI,
+/// REDOX), the same the installer writes; nothing else is written before 1 MiB, so a BIOS blob
+/// can be laid over the MBR boot code and LBA 34 on afterwards.
+public struct PartitionImageDisk: Sendable {
+    /// The ESP image's path and size in bytes.
+    public let espPath: String
+    public let espBytes: UInt64
+    /// The RedoxFS image's path and size in bytes.
+    public let redoxFSPath: String
+    public let redoxFSBytes: UInt64
+    /// Where everything goes.
+    public let layout: DiskLayout
+
+    /// Looks at both images (regular, non-empty files) and derives the layout.
+    public init(espImage: String, redoxFSImage: String) throws(InstallerError) {
+        espPath = espImage
+        redoxFSPath = redoxFSImage
+        espBytes = try Self.regularFileSize(espImage)
+        redoxFSBytes = try Self.regularFileSize(redoxFSImage)
+        let mib = DiskLayout.mebibyte
+        let espMiB = max(1, (espBytes + mib - 1) / mib)
+        let redoxMiB = (redoxFSBytes + mib - 1) / mib
+        // ESP from 1 MiB, RedoxFS whole MiBs after it, one MiB for the backup GPT.
+        layout = DiskLayout(diskBytes: (1 + espMiB + redoxMiB + 1) * mib, efiMiB: espMiB)
+    }
+
+    /// Writes the disk to `output` (a new or existing regular file, replaced); GUIDs from `randomness`.
+    public func write(to output: String, randomness: Randomness = Randomness(seed: nil)) throws(InstallerError) {
+        var info = stat()
+        if stat(output, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            throw .unsafeTarget("\(output) is not a regular file; this mode writes image files only")
+        }
+        let fd = Glibc.open(output, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .host(operation: "create", path: output, errno: errno) }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(layout.diskBytes)) == 0 else { throw .host(operation: "resize", path: output, errno: errno) }
+        let writer = OutputWriter(fd: fd, path: output)
+        try writer.writePartitionTables(layout.gpt(diskGUID: randomness.guid("disk"), uniqueGUIDs: [
+            randomness.guid("partition:BIOS"), randomness.guid("partition:EFI"), randomness.guid("partition:REDOX"),
+        ]), sector0: [UInt8](repeating: 0, count: GPT.sectorSize))
+        try copy(espPath, bytes: espBytes, to: writer, at: layout.efiOffset)
+        try copy(redoxFSPath, bytes: redoxFSBytes, to: writer, at: layout.redoxOffset)
+        if fsync(fd) != 0 && errno != EINVAL { throw .host(operation: "sync", path: output, errno: errno) }
+    }
+
+    /// Copies `bytes` bytes of the file at `path` to the output at `offset`, 1 MiB at a time.
+    private func copy(_ path: String, bytes: UInt64, to writer: OutputWriter, at offset: UInt64) throws(InstallerError) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .host(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        let input = OutputWriter(fd: fd, path: path)
+        var done: UInt64 = 0
+        while done < bytes {
+            let count = Int(min(bytes - done, DiskLayout.mebibyte))
+            let chunk = try input.read(count, at: done)
+            try writer.write(chunk, at: offset + done)
+            done += UInt64(count)
+        }
+    }
+
+    private static func regularFileSize(_ path: String) throws(InstallerError) -> UInt64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .host(operation: "stat", path: path, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .other("\(path): not a regular file (a partition image is needed)") }
+        guard info.st_size > 0 else { throw .other("\(path): the partition image is empty") }
+        return UInt64(info.st_size)
+    }
+}
+
+extension OutputWriter {
+    /// The protective MBR (keeping the boot code of `sector0`), the primary GPT (sectors 1-33)
+    /// and the backup GPT: the partition tables as the installer writes them.
+    func writePartitionTables(_ gpt: GPT, sector0: [UInt8]) throws(InstallerError) {
+        try write(gpt.protectiveMBR(keeping: sector0), at: 0)
+        let (primary, backup, backupOffset) = gpt.tables()
+        try write(primary, at: UInt64(GPT.sectorSize))
+        try write(backup, at: backupOffset)
+    }
+}
