@@ -100,13 +100,13 @@ make_disk() {
 make_disk "$work/disk.img" "$work/volume.img" || fail_build "disk image"
 make_disk "$work/panic-disk.img" "$work/panic-volume.img" || fail_build "disk image"
 
-# The second disk, for virtio-blkd: a GPT whose partition 0 holds one line repeated (1 MiB) and
-# partition 1 is blank (1 MiB, written by disktest), through the same GPT writer.
+# The second disk, for virtio-blkd, in the installer's layout (partition 0 the BIOS boot area):
+# partition 1 holds one line repeated (1 MiB), partition 2 is blank (1 MiB, written by disktest).
 make_test_disk() {
     yes "virtio-blkd test partition data 0123456789abcdef" 2>/dev/null | head -c 1048576 >"$work/pattern.img"
     truncate -s 1M "$work/blank.img"
     [[ $(stat -c %s "$work/pattern.img") -eq 1048576 ]] &&
-        "$root/bootloader/build/bootloader-tools" gpt-disk "$1" "$work/pattern.img" "$work/blank.img"
+        "$redox_installer" --esp-image "$work/pattern.img" --redoxfs-image "$work/blank.img" "$1"
 }
 make_test_disk "$work/test-disk.img" || fail_build "test disk image"
 
@@ -188,10 +188,10 @@ first_kernel_time=$kernel_time
 first_total_time=$total_time
 first_console=$console
 
-# disktest's write reached the second disk: 700 bytes (i*13+5) at byte 4196 of partition 1.
+# disktest's write reached the second disk: 700 bytes (i*13+5) at byte 4196 of partition 2 (GPT entry 2).
 written_on_disk() {
     local first
-    first=$(od -An -t u8 -j $((1024 + 128 + 32)) -N 8 "$work/test-disk.img" | tr -d ' ')
+    first=$(od -An -t u8 -j $((1024 + 2 * 128 + 32)) -N 8 "$work/test-disk.img" | tr -d ' ')
     [[ -n "$first" ]] || return 1
     cmp -s <(dd if="$work/test-disk.img" bs=1 skip=$((first * 512 + 4196)) count=700 status=none) \
         <(LC_ALL=C awk 'BEGIN { for (i = 0; i < 700; i++) printf "%c", (i * 13 + 5) % 256 }')
