@@ -44,6 +44,36 @@ let packageTargets: [Target] = [
 }
 // MARK: - end of packages and the cookbook
 
+// --- installer (redox-installer): configuration, GPT, FAT, users, packages -> bootable image ---
+let installerProducts: [Product] = [
+    .library(name: "Installer", targets: ["Installer"]),
+    .executable(name: "redox-installer", targets: ["RedoxInstallerTool"]),
+]
+let installerTargets: [Target] = [
+    // The installer's library over the engine: configuration, disk layout (GPT, FAT), contents,
+    // packages through Pkgar.
+    .target(
+        name: "Installer",
+        dependencies: [
+            "RedoxFS", "RedoxFSTools", "Pkgar", "CSodium", "CBlkid",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]
+    ),
+    .executableTarget(
+        name: "RedoxInstallerTool",
+        dependencies: [
+            "Installer", "RedoxFS", "RedoxFSTools", "RedoxFSCommandSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Sources/Tools/redox-installer"
+    ),
+    .testTarget(
+        name: "InstallerTests",
+        dependencies: ["Installer", "Pkgar", "RedoxFS", "RedoxFSCheck", "RedoxFSTestSupport", "CSodium"]
+    ),
+]
+// --- end installer ---
+
 let package = Package(
     name: "RedoxFSKit",
     products: [
@@ -52,7 +82,7 @@ let package = Package(
         .library(name: "Pkgar", targets: ["Pkgar"]),
         .library(name: "Cookbook", targets: ["Cookbook"]),
     ] + tools.map { .executable(name: $0.product, targets: [$0.target]) }
-      + packageTools.map { .executable(name: $0.product, targets: [$0.target]) },
+      + packageTools.map { .executable(name: $0.product, targets: [$0.target]) } + installerProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),  // packages and the cookbook
@@ -115,7 +145,7 @@ let package = Package(
             ] + $0.extra,
             path: "Sources/Tools/\($0.product)"
         )
-    } + packageTargets
+    } + packageTargets + installerTargets
 )
 
 // ---- Kernel and initfs (issue 16): the RedoxFtw format (Embedded-clean, also compiled into

@@ -8,10 +8,12 @@
 # one line per case and a closing `N passed, N failed` (plus the skipped cases); exits non-zero on
 # any failure. Every QEMU run is bounded by a timeout.
 #
-# Images holding a kernel and an initfs are made with `redoxfs-ar` (ours: .build*/debug or PATH,
-# or the command in REDOXFS_AR); when there is none (or REDOXFS_AR is empty), those cases are
-# skipped and reported. The fixture images of ../shared are booted in any case (they hold no
-# kernel, so the loader must say so). KEEP_WORK=1 keeps the work folder with the serial logs.
+# Every disk is made by `redox-installer` (REDOX_INSTALLER, else ours from .build*/ or PATH, else
+# built here) from a configuration that installs the loader, the probe kernel and an initfs as
+# files: GPT, our FAT ESP (checked with fsck.fat, mdir and sgdisk -v), RedoxFS written by the
+# engine, plain or encrypted. The fixture images of ../shared are put into an installer disk's
+# REDOX partition (they hold no kernel, so the loader must say so). KEEP_WORK=1 keeps the work
+# folder with the serial logs.
 set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -36,7 +38,7 @@ ensure_packages() {
     fi
 }
 
-ensure_packages qemu-system-x86 ovmf mtools dosfstools zstd || { say "cannot install the test's packages"; exit 1; }
+ensure_packages qemu-system-x86 ovmf mtools dosfstools gdisk zstd || { say "cannot install the test's packages"; exit 1; }
 
 "$here/build.sh" --kernel || { say "build failed"; say "0 passed, 1 failed"; exit 1; }
 build="$here/build"
@@ -60,14 +62,6 @@ skipped=()
 
 # ---------------------------------------------------------------------------------------------
 # Images
-
-# make_esp OUT: a FAT file system holding EFI/BOOT/BOOTX64.EFI.
-make_esp() {
-    rm -f "$1"
-    mkfs.fat -C -n ESP "$1" 2048 >/dev/null &&
-        mmd -i "$1" ::/EFI ::/EFI/BOOT &&
-        mcopy -i "$1" "$build/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
-}
 
 # make_initfs OUT [MAGIC]: a small initfs image: a 4096-byte header page (magic, inode table
 # offset, size, page size, root inode, inode count, bootstrap entry), one empty root directory
@@ -98,32 +92,38 @@ le() {
     done
 }
 
-# The image builder: REDOXFS_AR if set (empty: none), else our redoxfs-ar from a build folder or PATH.
-redoxfs_ar="${REDOXFS_AR-}"
-if [[ -z "${REDOXFS_AR+set}" ]]; then
-    for candidate in "$root"/.build/debug/redoxfs-ar "$root"/.build*/debug/redoxfs-ar "$root"/.build*/release/redoxfs-ar \
-        "$(command -v redoxfs-ar 2>/dev/null)"; do
-        [[ -n "$candidate" && -x "$candidate" ]] && { redoxfs_ar="$candidate"; break; }
+# The image builder: redox-installer (REDOX_INSTALLER if set, else ours from a build folder or
+# PATH, else built here). Every disk is made by it: GPT, our FAT ESP, RedoxFS written by the engine.
+redox_installer="${REDOX_INSTALLER:-}"
+if [[ -z "$redox_installer" ]]; then
+    for candidate in "$root"/.build/debug/redox-installer "$root"/.build*/debug/redox-installer \
+        "$root"/.build*/release/redox-installer "$(command -v redox-installer 2>/dev/null)"; do
+        [[ -n "$candidate" && -x "$candidate" ]] && { redox_installer="$candidate"; break; }
     done
 fi
-ar_help="$([[ -n "$redoxfs_ar" ]] && "$redoxfs_ar" --help 2>&1)"
-ar_encrypts=false
-grep -q -- "--encrypt" <<<"$ar_help" && ar_encrypts=true
+if [[ -z "$redox_installer" ]]; then
+    say "building redox-installer"
+    (cd "$root" && swift build --product redox-installer >/dev/null 2>&1) || { say "cannot build redox-installer"; say "0 passed, 1 failed"; exit 1; }
+    redox_installer="$root/.build/debug/redox-installer"
+fi
 
-# make_volume OUT FOLDER [PASSWORD]: a 16 MiB RedoxFS image of FOLDER made by redoxfs-ar
-# (encrypted with --password-file, or --encrypt and the password on standard input).
-make_volume() {
-    local out="$1" folder="$2" secret="${3:-}"
+# make_disk OUT FOLDER [PASSWORD] [--skip-partition]: a 32 MiB disk made by redox-installer from a
+# configuration that installs the loader (usr/lib/boot/bootloader.efi, which the installer puts on
+# the ESP as EFI/BOOT/BOOTX64.EFI) and every file of FOLDER/usr/lib/boot as files; encrypted
+# with PASSWORD when it is not empty.
+make_disk() {
+    local out="$1" folder="$2" secret="${3:-}" extra="${4:-}" config="$1.toml"
     rm -f "$out"
-    truncate -s 16M "$out"
-    if [[ -n "$secret" ]] && grep -q -- "--password-file" <<<"$ar_help"; then
-        printf '%s' "$secret" >"$out.password"
-        "$redoxfs_ar" --password-file "$out.password" "$out" "$folder" </dev/null >"$out.log" 2>&1
-    elif [[ -n "$secret" ]]; then
-        printf '%s\n' "$secret" | "$redoxfs_ar" --encrypt "$out" "$folder" >"$out.log" 2>&1
-    else
-        "$redoxfs_ar" "$out" "$folder" </dev/null >"$out.log" 2>&1
-    fi || { say "redoxfs-ar failed:"; cat "$out.log"; return 1; }
+    {
+        printf '[general]\nprompt = false\nfilesystem_size = 32\n'
+        [[ -n "$secret" ]] && printf 'encrypt_disk = "%s"\n' "$secret"
+        printf '\n[[files]]\npath = "/usr/lib/boot/bootloader.efi"\ndata = ""\nsource = "%s"\n' "$build/BOOTX64.EFI"
+        for file in "$folder"/usr/lib/boot/*; do
+            [[ -f "$file" ]] && printf '\n[[files]]\npath = "/usr/lib/boot/%s"\ndata = ""\nsource = "%s"\n' "$(basename "$file")" "$file"
+        done
+    } >"$config"
+    SOURCE_DATE_EPOCH=1700000000 "$redox_installer" --no-progress -c "$config" $extra "$out" >"$out.log" 2>&1 ||
+        { say "redox-installer failed:"; cat "$out.log"; return 1; }
 }
 
 # fixture NAME OUT: a decompressed fixture image.
@@ -131,15 +131,28 @@ fixture() {
     zstd -q -d -f "$fixtures/$1.img.zst" -o "$2"
 }
 
-# gpt_disk OUT VOLUME: the installer's layout, ESP at 1 MiB, RedoxFS right after it (2 MiB).
-gpt_disk() {
-    make_esp "$work/esp.img" && "$tools" gpt-disk "$1" "$work/esp.img" "$2"
+# esp_of DISK OUT: the ESP (1 MiB at 1 MiB) of an installer disk as a drive of its own.
+esp_of() {
+    dd if="$1" of="$2" bs=1M skip=1 count=1 status=none
 }
 
 # whole_disk OUT VOLUME: a disk without partition table, RedoxFS at byte 2 MiB.
 whole_disk() {
     rm -f "$1"
     truncate -s 2M "$1" && cat "$2" >>"$1"
+}
+
+# check_disk NAME DISK: our ESP passes fsck.fat and mtools, sgdisk finds the GPT clean.
+check_disk() {
+    local name="$1" disk="$2" problems=""
+    esp_of "$disk" "$work/$name-esp.img"
+    fsck.fat -n "$work/$name-esp.img" >"$work/$name-fsck.log" 2>&1 || problems+=" fsck.fat($(tail -n 3 "$work/$name-fsck.log" | tr '\n' ' '))"
+    mdir -i "$disk@@1M" ::/EFI/BOOT >"$work/$name-mdir.log" 2>&1 && grep -q "BOOTX64 *EFI" "$work/$name-mdir.log" ||
+        problems+=" mdir($(tr '\n' ' ' <"$work/$name-mdir.log"))"
+    mtype -i "$disk@@1M" ::/EFI/BOOT/BOOTX64.EFI 2>/dev/null | cmp -s - "$build/BOOTX64.EFI" || problems+=" mtype(loader differs)"
+    sgdisk -v "$disk" >"$work/$name-sgdisk.log" 2>&1 && grep -q "No problems found" "$work/$name-sgdisk.log" ||
+        problems+=" sgdisk($(tr '\n' ' ' <"$work/$name-sgdisk.log"))"
+    [[ -z "$problems" ]] || { say "    $problems"; return 1; }
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -238,8 +251,8 @@ result() {
 
 # Lines every successful boot shows, up to the probe's verdict.
 expect_handoff() {
-    local uuid="$1" block="$2"
-    expect_lines "^Redox OS Bootloader .* on x86_64/UEFI" "^RedoxFS $uuid: 16 MiB" \
+    local uuid="$1" block="$2" size="${3:-29}"
+    expect_lines "^Redox OS Bootloader .* on x86_64/UEFI" "^RedoxFS $uuid: $size MiB" \
         "usr/lib/boot/kernel: 1/1 MiB" "usr/lib/boot/initfs: 1/1 MiB" "^Exiting boot services" \
         "^kernel: started" "^kernel: kernel_size=0*$(printf %x "$(stat -c %s "$build/test-kernel.elf")")$" \
         "^kernel: stack_size=0000000000020000$" "^kernel: areas_size=0000000000006000$" \
@@ -251,84 +264,87 @@ expect_handoff() {
         [[ $exit_status -eq 33 ]] || { say "    QEMU exit status $exit_status (33 = probe passed)"; return 1; }
 }
 
+# volume_uuid IMAGE [OFFSET]: the uuid of the RedoxFS header at OFFSET (default: 2 MiB, the
+# installer's partition).
 volume_uuid() {
-    od -An -tx1 -j16 -N16 "$1" | tr -d ' \n' | sed -E 's/(.{8})(.{4})(.{4})(.{4})(.{12})/\1-\2-\3-\4-\5/'
+    od -An -tx1 -j$((${2:-2097152} + 16)) -N16 "$1" | tr -d ' \n' | sed -E 's/(.{8})(.{4})(.{4})(.{4})(.{12})/\1-\2-\3-\4-\5/'
 }
 
 # ---------------------------------------------------------------------------------------------
 # Cases
 
-make_esp "$work/esp-only.img" || { say "cannot make the ESP"; exit 1; }
-mkdir -p "$work/tree/usr/lib/boot" "$work/no-kernel/usr/lib/boot" "$work/bad-initfs/usr/lib/boot"
+mkdir -p "$work/tree/usr/lib/boot" "$work/no-kernel/usr/lib/boot" "$work/bad-initfs/usr/lib/boot" "$work/empty/usr/lib/boot"
 cp "$build/test-kernel.elf" "$work/tree/usr/lib/boot/kernel"
 make_initfs "$work/tree/usr/lib/boot/initfs"
 cp "$work/tree/usr/lib/boot/initfs" "$work/no-kernel/usr/lib/boot/initfs"
 cp "$build/test-kernel.elf" "$work/bad-initfs/usr/lib/boot/kernel"
 make_initfs "$work/bad-initfs/usr/lib/boot/initfs" "RedoxFtX"
+say "using $redox_installer"
 
-if [[ -n "$redoxfs_ar" ]]; then
-    say "using $redoxfs_ar"
-
-    # Plain volume in a GPT partition next to the ESP: found as the boot disk's partition.
-    if make_volume "$work/plain.img" "$work/tree"; then
-        uuid=$(volume_uuid "$work/plain.img")
-        gpt_disk "$work/plain-disk.img" "$work/plain.img"
-        PASSWORDS=()
-        boot plain "$work/plain-disk.img"
-        expect_handoff "$uuid" 0000000000000000
-        result "plain volume, GPT partition" $? "kernel after ${kernel_time:-?} s"
-        plain_time=$kernel_time
-    else
-        result "plain volume (image)" 1
-    fi
-
-    # Same volume on a whole disk (no partition table): found at 2 MiB.
-    whole_disk "$work/plain-whole.img" "$work/plain.img"
+# Plain volume in the installer's GPT partition: found as the boot disk's partition.
+if make_disk "$work/plain-disk.img" "$work/tree"; then
+    uuid=$(volume_uuid "$work/plain-disk.img")
+    check_disk plain "$work/plain-disk.img"
+    result "installer disk: fsck.fat, mdir and sgdisk -v accept it" $?
     PASSWORDS=()
-    boot plain-whole "$work/esp-only.img" "$work/plain-whole.img"
-    expect_handoff "$uuid" 0000000000000200
-    result "plain volume, whole disk at 2 MiB" $?
-
-    # A volume without usr/lib/boot/kernel.
-    make_volume "$work/no-kernel.img" "$work/no-kernel" && gpt_disk "$work/no-kernel-disk.img" "$work/no-kernel.img"
-    PASSWORDS=()
-    boot no-kernel "$work/no-kernel-disk.img"
-    expect_lines "^RedoxFS [0-9a-f-]+: 16 MiB" "BOOTLOADER ERROR: Failed to find usr/lib/boot/kernel: not found" \
-        "Press any key to restart"
-    result "missing kernel gives the loader's message" $?
-
-    # A volume whose initfs has a damaged magic.
-    make_volume "$work/bad-initfs.img" "$work/bad-initfs" && gpt_disk "$work/bad-initfs-disk.img" "$work/bad-initfs.img"
-    PASSWORDS=()
-    boot bad-initfs "$work/bad-initfs-disk.img"
-    expect_lines "usr/lib/boot/kernel: 1/1 MiB" "BOOTLOADER ERROR: usr/lib/boot/initfs has invalid magic number" \
-        "Press any key to restart"
-    result "damaged initfs gives the loader's message" $?
-
-    if $ar_encrypts; then
-        make_volume "$work/secret.img" "$work/tree" "$password" && gpt_disk "$work/secret-disk.img" "$work/secret.img"
-        uuid=$(volume_uuid "$work/secret.img")
-        PASSWORDS=("$password")
-        boot encrypted "$work/secret-disk.img"
-        expect_handoff "$uuid" 0000000000000000 && expect_lines "^RedoxFS password \(1/10\): " \
-            "^REDOXFS_PASSWORD_ADDR=[0-9a-f]{16}$" "^REDOXFS_PASSWORD_SIZE=000000000000000d$" \
-            "^kernel: password bytes=$password$"
-        result "encrypted volume" $? "kernel after ${kernel_time:-?} s, unlock ${unlock_times[0]:-?} s"
-        encrypted_time=$kernel_time
-
-        PASSWORDS=("wrong horse" "$password")
-        boot wrong-then-right "$work/secret-disk.img"
-        expect_lines "^RedoxFS password \(1/10\): " "^RedoxFS password \(2/10\): " && expect_handoff "$uuid" 0000000000000000
-        result "wrong password, then the right one" $?
-    else
-        skipped+=("encrypted hand-off cases: redoxfs-ar has no --encrypt option")
-    fi
+    boot plain "$work/plain-disk.img"
+    expect_handoff "$uuid" 0000000000000000
+    result "plain volume, GPT partition" $? "kernel after ${kernel_time:-?} s"
+    plain_time=$kernel_time
 else
-    skipped+=("hand-off cases (plain, whole disk, encrypted, wrong password, missing kernel, damaged initfs): no redoxfs-ar built")
+    result "plain volume (image)" 1
+fi
+esp_of "$work/plain-disk.img" "$work/esp-only.img"
+
+# An installer volume without partitions (--skip-partition) on a whole disk: found at 2 MiB.
+make_disk "$work/plain.img" "$work/tree" "" --skip-partition && whole_disk "$work/plain-whole.img" "$work/plain.img"
+uuid=$(volume_uuid "$work/plain.img" 0)
+PASSWORDS=()
+boot plain-whole "$work/esp-only.img" "$work/plain-whole.img"
+expect_handoff "$uuid" 0000000000000200 32
+result "plain volume, whole disk at 2 MiB" $?
+
+# A volume without usr/lib/boot/kernel.
+make_disk "$work/no-kernel-disk.img" "$work/no-kernel"
+PASSWORDS=()
+boot no-kernel "$work/no-kernel-disk.img"
+expect_lines "^RedoxFS [0-9a-f-]+: 29 MiB" "BOOTLOADER ERROR: Failed to find usr/lib/boot/kernel: not found" \
+    "Press any key to restart"
+result "missing kernel gives the loader's message" $?
+
+# A volume whose initfs has a damaged magic.
+make_disk "$work/bad-initfs-disk.img" "$work/bad-initfs"
+PASSWORDS=()
+boot bad-initfs "$work/bad-initfs-disk.img"
+expect_lines "usr/lib/boot/kernel: 1/1 MiB" "BOOTLOADER ERROR: usr/lib/boot/initfs has invalid magic number" \
+    "Press any key to restart"
+result "damaged initfs gives the loader's message" $?
+
+# Encrypted (encrypt_disk in the configuration).
+if make_disk "$work/secret-disk.img" "$work/tree" "$password"; then
+    uuid=$(volume_uuid "$work/secret-disk.img")
+    check_disk secret "$work/secret-disk.img"
+    result "encrypted installer disk: fsck.fat, mdir and sgdisk -v accept it" $?
+    PASSWORDS=("$password")
+    boot encrypted "$work/secret-disk.img"
+    expect_handoff "$uuid" 0000000000000000 && expect_lines "^RedoxFS password \(1/10\): " \
+        "^REDOXFS_PASSWORD_ADDR=[0-9a-f]{16}$" "^REDOXFS_PASSWORD_SIZE=000000000000000d$" \
+        "^kernel: password bytes=$password$"
+    result "encrypted volume" $? "kernel after ${kernel_time:-?} s, unlock ${unlock_times[0]:-?} s"
+    encrypted_time=$kernel_time
+
+    PASSWORDS=("wrong horse" "$password")
+    boot wrong-then-right "$work/secret-disk.img"
+    expect_lines "^RedoxFS password \(1/10\): " "^RedoxFS password \(2/10\): " && expect_handoff "$uuid" 0000000000000000
+    result "wrong password, then the right one" $?
+else
+    result "encrypted volume (image)" 1
 fi
 
 # Fixture volumes (made by upstream redoxfs 0.9.1; they hold no kernel).
-fixture mkfs-empty "$work/empty.img" && gpt_disk "$work/empty-disk.img" "$work/empty.img"
+# The fixture volume goes into the REDOX partition (at 2 MiB) of an installer disk holding only the loader.
+fixture mkfs-empty "$work/empty.img" && make_disk "$work/empty-disk.img" "$work/empty" &&
+    dd if="$work/empty.img" of="$work/empty-disk.img" bs=1M seek=2 conv=notrunc status=none
 PASSWORDS=()
 boot fixture-plain "$work/empty-disk.img"
 expect_lines "^Redox OS Bootloader .* on x86_64/UEFI" "^RedoxFS a32ba6db-c688-432f-8f40-bd7297b39990: 16 MiB" \

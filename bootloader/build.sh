@@ -27,7 +27,7 @@ c_flags=(
     -fno-stack-protector -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Os -Wall -Wextra -Werror
 )
 
-# Host tools (ELF to PE converter, GPT writer): rebuilt when a source is newer than the binary.
+# Host tools (ELF to PE converter): rebuilt when a source is newer than the binary.
 tools="$out/bootloader-tools"
 if [[ ! -x "$tools" ]] || [[ -n "$(find "$here/tools" -name '*.swift' -newer "$tools")" ]]; then
     swiftc -O -o "$tools" "$here"/tools/*.swift

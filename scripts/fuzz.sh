@@ -36,10 +36,30 @@ mkdir -p "$work/corpus"
 binary="$work/$target"
 
 echo "building $binary" >&2
-swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
-    -module-name "Fuzz$target" \
-    "$source_dir"/*.swift $(find "$core" -name '*.swift' | sort) \
-    -o "$binary"
+if [ "$target" = InstallerConfig ]; then
+    # The configuration parser needs the Installer library and TOMLKit (C++): built by SwiftPM
+    # with fuzzer instrumentation in a scratch folder, then linked with the target's main.swift.
+    spm="$work/spm"
+    (cd "$root" && swift build --scratch-path "$spm" -c release --target Installer \
+        -Xswiftc -sanitize=fuzzer -Xswiftc -sanitize=address -Xcc -fsanitize=fuzzer-no-link >/dev/null)
+    objects=$(for t in Installer RedoxFS RedoxFSFormat RedoxFSTools Pkgar TOMLKit CTOML; do find "$spm/release/$t.build" -name '*.o'; done)
+    maps=$(for m in CSodium CCrypto CLZ4 CBlkid CLZMA; do echo "-Xcc -fmodule-map-file=$root/Sources/$m/module.modulemap"; done)
+    # shellcheck disable=SC2086
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name "Fuzz$target" \
+        "$source_dir"/*.swift -I "$spm/release/Modules" -I "$spm/checkouts/TOMLKit/Sources/CTOML/include" $maps $objects \
+        -lsodium -lcrypto -llz4 -lblkid -llzma -lstdc++ -o "$binary"
+    # TOMLKit 0.6.0 leaks in its TOML writer (strdup'd text, inserted tables): not ours to fix.
+    set -- -detect_leaks=0 "$@"
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+else
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
+        -module-name "Fuzz$target" \
+        "$source_dir"/*.swift $(find "$core" -name '*.swift' | sort) \
+        -o "$binary"
+fi
+if [ "$target" = InstallerConfig ] && [ -z "$(ls -A "$work/corpus")" ]; then
+    cp "$root"/installer/config/*.toml "$work/corpus/"
+fi
 
 if [ "$target" = ImageWalk ] && [ -z "${REDOXFS_FUZZ_IMAGE:-}" ]; then
     # A small image with a varied tree, made by the engine (plain; set REDOXFS_FUZZ_ENCRYPTED=1 for encrypted).

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   pkg-config zstd
   libsodium-dev libssl-dev liblz4-dev libfuse3-dev libblkid-dev fuse3
-  qemu-system-x86 ovmf gnu-efi mtools dosfstools
+  qemu-system-x86 ovmf gnu-efi mtools dosfstools gdisk
   liblzma-dev bubblewrap
 )
 missing=()

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small host file operations with the installer's errors.
+enum HostFiles {
+    /// The whole content of `path`.
+    static func read(_ path: String) throws(InstallerError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .host(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .host(operation: "read", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            result += chunk[0..<n]
+        }
+        return result
+    }
+
+    /// The content of `path` as text (invalid UTF-8 is an error).
+    static func readText(_ path: String) throws(InstallerError) -> String {
+        let bytes = try read(path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .configuration(file: path, "the file is not valid UTF-8")
+        }
+        return text
+    }
+
+    /// Replaces `path` with `bytes` (mode 0644).
+    static func write(_ bytes: [UInt8], to path: String) throws(InstallerError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .host(operation: "create", path: path, errno: errno) }
+        defer { close(fd) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .host(operation: "write", path: path, errno: errno)
+            }
+            done += n
+        }
+    }
+
+    /// The absolute, symlink-free form of `path`.
+    static func canonical(_ path: String) throws(InstallerError) -> String {
+        guard let resolved = realpath(path, nil) else { throw .host(operation: "open", path: path, errno: errno) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The folder part of `path` ("." when there is none).
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// `relative` resolved against folder `base` (absolute paths stay as they are).
+    static func join(_ base: String, _ relative: String) -> String {
+        relative.hasPrefix("/") ? relative : (base.hasSuffix("/") ? base + relative : base + "/" + relative)
+    }
+
+    /// Whether `path` exists (without following a final symlink).
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// Whether `path` is a directory.
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+}
