@@ -59,3 +59,6 @@ fi
 
 echo "== kernel boot test (kernel, runtime, daemons, initfs built from source; QEMU TCG)"
 recipes/core/kernel/boot-test.sh
+
+echo "== image boot test (repo cook + redox-installer, plain and encrypted images booted in QEMU TCG)"
+scripts/boot-image-test.sh
