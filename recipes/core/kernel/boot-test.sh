@@ -4,8 +4,8 @@
 #   recipes/core/kernel/boot-test.sh
 #
 # Builds the UEFI loader (bootloader/build.sh), the kernel, the userspace programs and the initfs
-# (recipes/core/kernel/build-system.sh, until `repo cook` builds the recipes), puts kernel and
-# initfs on a RedoxFS volume (our redoxfs-ar) in a GPT disk next to the ESP, boots it and asserts
+# (recipes/core/kernel/build-system.sh), puts loader, kernel and initfs on a GPT disk made by
+# redox-installer, boots it and asserts
 # on the serial console. Prints one line per check and `N passed, N failed`; exits non-zero on any
 # failure. Each boot is bounded by a 60 s timeout. KEEP_WORK=1 keeps the work folder.
 set -uo pipefail
@@ -44,46 +44,37 @@ loader="$root/bootloader/build/BOOTX64.EFI"
 "$here/build-system.sh" "$work/system" >"$work/system-build.log" 2>&1 || { cat "$work/system-build.log"; fail_build system; }
 tail -n 3 "$work/system-build.log"
 
-# The RedoxFS volume: our redoxfs-ar (REDOXFS_AR, else a build folder, else `swift build`).
-redoxfs_ar="${REDOXFS_AR:-}"
-if [[ -z "$redoxfs_ar" ]]; then
-    for candidate in "$root"/.build/debug/redoxfs-ar "$root"/.build*/debug/redoxfs-ar "$root"/.build*/release/redoxfs-ar; do
-        [[ -x "$candidate" ]] && { redoxfs_ar="$candidate"; break; }
-    done
-fi
-if [[ -z "$redoxfs_ar" ]]; then
-    (cd "$root" && swift build --product redoxfs-ar >"$work/ar-build.log" 2>&1) || { cat "$work/ar-build.log"; fail_build redoxfs-ar; }
-    redoxfs_ar="$root/.build/debug/redoxfs-ar"
-fi
-
 # A second kernel that faults on purpose (for the kernel panic report).
 KERNEL_SWIFT_FLAGS="-D KERNEL_PANIC_TEST" "$here/source/build.sh" "$work/panic-kernel" >"$work/panic-build.log" 2>&1 ||
     { cat "$work/panic-build.log"; fail_build "panic test kernel"; }
 
-# make_volume OUT KERNEL: a 16 MiB RedoxFS volume with usr/lib/boot/{kernel,initfs}.
-make_volume() {
-    rm -rf "$work/tree"
-    mkdir -p "$work/tree/usr/lib/boot"
-    cp "$2" "$work/tree/usr/lib/boot/kernel"
-    cp "$work/system/initfs" "$work/tree/usr/lib/boot/initfs"
-    rm -f "$1"
-    truncate -s 16M "$1"
-    "$redoxfs_ar" "$1" "$work/tree" </dev/null >"$work/ar.log" 2>&1 || { cat "$work/ar.log"; return 1; }
-}
-make_volume "$work/volume.img" "$work/system/kernel" || fail_build "redoxfs-ar"
-make_volume "$work/panic-volume.img" "$work/panic-kernel/kernel" || fail_build "redoxfs-ar"
+# The disk: made by redox-installer (REDOX_INSTALLER, else a build folder, else `swift build`) from
+# a configuration installing the loader (usr/lib/boot/bootloader.efi, put on the ESP), the kernel
+# and the initfs as files: GPT, ESP at 1 MiB, RedoxFS at 2 MiB.
+redox_installer="${REDOX_INSTALLER:-}"
+if [[ -z "$redox_installer" ]]; then
+    for candidate in "$root"/.build/debug/redox-installer "$root"/.build*/debug/redox-installer "$root"/.build*/release/redox-installer; do
+        [[ -x "$candidate" ]] && { redox_installer="$candidate"; break; }
+    done
+fi
+if [[ -z "$redox_installer" ]]; then
+    (cd "$root" && swift build --product redox-installer >"$work/installer-build.log" 2>&1) || { cat "$work/installer-build.log"; fail_build redox-installer; }
+    redox_installer="$root/.build/debug/redox-installer"
+fi
 
-# The disk: ESP at 1 MiB, RedoxFS after it. The GPT writer is bootloader-tools' for now (the one
-# place to change when the installer's writer replaces it).
+# make_disk OUT KERNEL
 make_disk() {
-    rm -f "$work/esp.img"
-    mkfs.fat -C -n ESP "$work/esp.img" 2048 >/dev/null &&
-        mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT &&
-        mcopy -i "$work/esp.img" "$loader" ::/EFI/BOOT/BOOTX64.EFI &&
-        "$root/bootloader/build/bootloader-tools" gpt-disk "$1" "$work/esp.img" "$2"
+    local config="$1.toml"
+    rm -f "$1"
+    {
+        printf '[general]\nprompt = false\nfilesystem_size = 32\n'
+        printf '\n[[files]]\npath = "/usr/lib/boot/%s"\ndata = ""\nsource = "%s"\n' \
+            bootloader.efi "$loader" kernel "$2" initfs "$work/system/initfs"
+    } >"$config"
+    "$redox_installer" --no-progress -c "$config" "$1" >"$work/installer.log" 2>&1 || { cat "$work/installer.log"; return 1; }
 }
-make_disk "$work/disk.img" "$work/volume.img" || fail_build "disk image"
-make_disk "$work/panic-disk.img" "$work/panic-volume.img" || fail_build "disk image"
+make_disk "$work/disk.img" "$work/system/kernel" || fail_build "disk image"
+make_disk "$work/panic-disk.img" "$work/panic-kernel/kernel" || fail_build "disk image"
 
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
