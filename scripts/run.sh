@@ -33,9 +33,14 @@ scripts/install-deps.sh
 
 echo "== build repo and redox-installer (release)"
 start=$(date +%s)
+mkdir -p build
 for product in repo redox-installer; do
-    swift build -c release --product "$product" 2>&1 | grep -E "error|warning: .*Sources|Build complete" | tail -n 3
-    [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "run.sh: swift build --product $product failed" >&2; exit 1; }
+    if ! swift build -c release --product "$product" >"build/swift-build-$product.log" 2>&1; then
+        tail -n 30 "build/swift-build-$product.log"
+        echo "run.sh: swift build --product $product failed (build/swift-build-$product.log)" >&2
+        exit 1
+    fi
+    tail -n 1 "build/swift-build-$product.log"
 done
 bin=.build/release
 echo "tools built in $(elapsed "$start")"
@@ -47,7 +52,6 @@ echo "cooked in $(elapsed "$start")"
 
 echo "== redox-installer -> $image"
 start=$(date +%s)
-mkdir -p build
 rm -f "$image"
 "$bin/redox-installer" --cookbook . -c "$config" --no-progress "$image"
 echo "image built in $(elapsed "$start"): $PWD/$image"
@@ -63,7 +67,9 @@ status=0
 if [[ -n "$password_file" ]]; then
     scripts/qemu.sh --password-file "$password_file" "$image" || status=$?
 elif [[ -t 0 && -t 1 ]]; then
-    echo "type the RedoxFS password at the loader's prompt${password:+ (the configuration's is \"$password\")}; Ctrl-A X quits"
+    hint=""
+    [[ -n "$password" ]] && hint=" (the configuration sets \"$password\")"
+    echo "type the RedoxFS password at the prompt of the loader$hint; Ctrl-A X quits QEMU"
     scripts/qemu.sh "$image" || status=$?
 else
     answers="$(mktemp)"
