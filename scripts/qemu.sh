@@ -4,9 +4,9 @@
 #   scripts/qemu.sh [--password-file FILE] [--log FILE] [--timeout SECONDS] IMAGE
 #
 # Without --password-file the console is interactive (type the RedoxFS password at the loader's
-# prompt; Ctrl-A X quits QEMU). With --password-file the file's first line is typed at each
-# "RedoxFS password" prompt (the first line of FILE; a second line, when present, is typed at the
-# second prompt, and so on), the console is shown and also written to --log FILE.
+# prompt; Ctrl-A X quits QEMU). With --password-file, line N of FILE is typed at the loader's Nth
+# "RedoxFS password" prompt (an empty answer once the lines run out); the console is shown and
+# also written to --log FILE.
 # The machine powers off through isa-debug-exit: QEMU's status 33 is a clean power-off, and this
 # script then exits 0. A kernel panic or a loader error stops QEMU and exits 1; --timeout
 # (default 600 s) is a hang guard for the unattended mode.
