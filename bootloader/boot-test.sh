@@ -20,7 +20,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 fixtures="$root/../shared/fixtures/redoxfs-0.9.1"
 password="correct horse"
-boot_timeout=45
+boot_timeout=${BOOT_TIMEOUT:-180}  # a hang guard, not a speed check
 
 say() { printf '%s\n' "$*"; }
 

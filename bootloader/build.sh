@@ -1,8 +1,10 @@
 #!/bin/bash
-# Builds the UEFI loader: bootloader/build/BOOTX64.EFI.
+# Builds the UEFI loader.
 #
-#   bootloader/build.sh            the loader
-#   bootloader/build.sh --kernel   also the hand-off test kernel (bootloader/build/test-kernel.elf)
+#   bootloader/build.sh [--arch x86_64|aarch64] [--kernel]
+#
+#   x86_64 (default)  bootloader/build/BOOTX64.EFI          (--kernel: build/test-kernel.elf)
+#   aarch64           bootloader/build/aarch64/BOOTAA64.EFI (--kernel: build/aarch64/test-kernel.elf)
 #
 # The format core is compiled from Sources/RedoxFSFormat in place (every .swift file under it, as
 # Embedded Swift); nothing is copied. Only the Swift toolchain (swiftc, clang, ld.lld) is needed;
@@ -11,7 +13,24 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-out="$here/build"
+
+arch=x86_64
+kernel=false
+while (($#)); do
+    case "$1" in
+        --arch) arch="${2:-}"; shift 2 ;;
+        --kernel) kernel=true; shift ;;
+        *) echo "usage: bootloader/build.sh [--arch x86_64|aarch64] [--kernel]" >&2; exit 2 ;;
+    esac
+done
+case "$arch" in
+    x86_64) triple=x86_64-unknown-none-elf; out="$here/build"; efi=BOOTX64.EFI
+        arch_c_flags=(-mno-red-zone) ;;
+    aarch64) triple=aarch64-none-none-elf; out="$here/build/aarch64"; efi=BOOTAA64.EFI
+        arch_c_flags=() ;;
+    *) echo "build.sh: unknown architecture '$arch' (x86_64 or aarch64)" >&2; exit 2 ;;
+esac
+
 mkdir -p "$out/modules"
 # Always compile from scratch: the driver skips a compile whose outputs look newer than its
 # inputs, even when the flags changed.
@@ -22,13 +41,15 @@ clang="$swift_bin/clang"
 lld="$swift_bin/ld.lld"
 
 source "$here/embedded-flags.sh"
+embedded_flags_for "$triple"
 c_flags=(
-    -target x86_64-unknown-none-elf -ffreestanding -fno-builtin -fPIC -mno-red-zone
+    -target "$triple" -ffreestanding -fno-builtin -fPIC "${arch_c_flags[@]}"
     -fno-stack-protector -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Os -Wall -Wextra -Werror
 )
 
 # Host tools (ELF to PE converter): rebuilt when a source is newer than the binary.
-tools="$out/bootloader-tools"
+tools="$here/build/bootloader-tools"
+mkdir -p "$here/build"
 if [[ ! -x "$tools" ]] || [[ -n "$(find "$here/tools" -name '*.swift' -newer "$tools")" ]]; then
     swiftc -O -o "$tools" "$here"/tools/*.swift
 fi
@@ -39,14 +60,17 @@ swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
     -emit-module -emit-module-path "$out/modules/RedoxFSFormat.swiftmodule" \
     -c -o "$out/RedoxFSFormat.o" "${core_sources[@]}"
 
-# 2. The loader.
-mapfile -t loader_sources < <(find "$here/Sources" -name '*.swift' | sort)
+# 2. The loader: the common files, this architecture's files and the firmware bindings.
+mapfile -t loader_sources < <(
+    find "$here/Sources/Loader" -maxdepth 1 -name '*.swift'
+    find "$here/Sources/Loader/$arch" "$here/Sources/UEFI" -name '*.swift'
+)
 swiftc "${embedded_swift_flags[@]}" -module-name Loader -I "$out/modules" \
-    -c -o "$out/Loader.o" "${loader_sources[@]}"
+    -c -o "$out/Loader.o" $(printf '%s\n' "${loader_sources[@]}" | sort)
 
-# 3. Freestanding C pieces.
+# 3. Freestanding C pieces: the common ones and this architecture's.
 shim_objects=()
-for source in "$here"/shim/*.c; do
+for source in "$here"/shim/*.c "$here"/shim/"$arch"/*.c; do
     object="$out/shim-$(basename "$source" .c).o"
     "$clang" "${c_flags[@]}" -c -o "$object" "$source"
     shim_objects+=("$object")
@@ -56,9 +80,9 @@ done
 "$lld" -pie --no-dynamic-linker -nostdlib --gc-sections -Bsymbolic --apply-dynamic-relocs -z norelro -z nognustack \
     --hash-style=sysv -T "$here/efi.ld" -o "$out/loader.elf" \
     "$out/Loader.o" "$out/RedoxFSFormat.o" "${shim_objects[@]}"
-"$tools" elf2efi "$out/loader.elf" "$out/BOOTX64.EFI"
-echo "built $out/BOOTX64.EFI ($(stat -c %s "$out/BOOTX64.EFI") bytes)"
+"$tools" elf2efi "$out/loader.elf" "$out/$efi"
+echo "built $out/$efi ($(stat -c %s "$out/$efi") bytes)"
 
-if [[ "${1:-}" == "--kernel" ]]; then
-    "$here/tests/kernel/build.sh" "$out"
+if $kernel; then
+    "$here/tests/kernel/build.sh" "$out" "$arch"
 fi

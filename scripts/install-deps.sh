@@ -6,6 +6,7 @@ packages=(
   libsodium-dev libssl-dev liblz4-dev libfuse3-dev libblkid-dev fuse3
   qemu-system-x86 ovmf gnu-efi mtools dosfstools gdisk
   liblzma-dev bubblewrap
+  qemu-system-arm qemu-efi-aarch64
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -13,7 +13,7 @@ public struct RewindSummary: Codable, Sendable, Equatable {
     public var commitsGivenUp: UInt64
     /// Paths of the newest readable state that the rewound tree lacks or holds in another version.
     public var pathsChanged: Int
-    /// Bytes of those paths (their size in the newest readable state).
+    /// Bytes whose content the rewound tree holds nowhere (those paths' and nameless files').
     public var bytesChanged: UInt64
     /// The first of those paths.
     public var changedPaths: [String]
@@ -26,7 +26,7 @@ public struct RewindSummary: Codable, Sendable, Equatable {
     public var summary: String {
         let shown = changedPaths.prefix(20).joined(separator: ", ")
         let more = pathsChanged > 20 ? " and \(pathsChanged - 20) more" : ""
-        return "rewind from generation \(fromGeneration) to generation \(toGeneration) (slot \(toSlot)), written as generation \(newGeneration): gives up \(commitsGivenUp) commit(s) and \(pathsChanged) path(s) changed since (\(bytesChanged) bytes)\(pathsChanged > 0 ? ": " + shown + more : ""); repairing the newest tree in place would lose \(inPlaceLoss) path(s)"
+        return "rewind from generation \(fromGeneration) to generation \(toGeneration) (slot \(toSlot)), written as generation \(newGeneration): gives up \(commitsGivenUp) commit(s) and \(pathsChanged) path(s) changed since (\(bytesChanged) bytes of content held nowhere else)\(pathsChanged > 0 ? ": " + shown + more : ""); repairing the newest tree in place would lose \(inPlaceLoss) path(s)"
     }
 }
 
@@ -38,11 +38,15 @@ public struct RewindSummary: Codable, Sendable, Equatable {
 enum RewindPlanner {
     /// The loss of one choice.
     struct Loss: Comparable {
-        var paths: [String]
-        var bytes: UInt64
-        static func < (a: Loss, b: Loss) -> Bool {
-            (a.paths.count, a.bytes) < (b.paths.count, b.bytes)
-        }
+        /// Paths of the newest readable state the result does not have (missing, another version,
+        /// unreadable, or kept only under another name).
+        var paths: [String] = []
+        /// Bytes whose content the result holds nowhere (nameless files of the newest tree included).
+        var bytes: UInt64 = 0
+
+        /// Paths first, then bytes.
+        static func < (a: Loss, b: Loss) -> Bool { (a.paths.count, a.bytes) < (b.paths.count, b.bytes) }
+        static func == (a: Loss, b: Loss) -> Bool { !(a < b) && !(b < a) }
     }
 
     /// The decision: the generation to rewind to, with what it and the in-place repair lose.
@@ -70,22 +74,25 @@ enum RewindPlanner {
             surveys.append((location, surveyor.survey(location)))
         }
         let reference = self.reference(newest: current, older: surveys.map(\.1))
-        let inPlace = loss(of: current, against: reference)
+        let inPlace = loss(
+            of: current, against: reference, keeping: Set(current.orphans.map(\.node)), orphans: [], keepsRoot: true)
         var best: Decision?
         for (location, survey) in surveys where survey.isIntact {
-            let candidate = loss(of: survey, against: reference)
+            let candidate = loss(of: survey, against: reference, keeping: [], orphans: current.orphans, keepsRoot: false)
             if best == nil || candidate < best!.loss {
                 best = Decision(target: survey, location: location, loss: candidate, inPlace: inPlace, intact: true)
             }
         }
         if let chosen = best, chosen.loss < inPlace { return chosen }
+        // An empty root is never stored while an older generation has a readable one that keeps
+        // at least as much.
         if recreatesRoot, best == nil,
            let (location, survey) = surveys.first(where: { $0.1.entries["/"]?.kind == .directory && !$0.1.unreadable.contains("/") }) {
-            return Decision(
-                target: survey, location: location, loss: loss(of: survey, against: reference), inPlace: inPlace,
-                intact: false)
+            let candidate = loss(of: survey, against: reference, keeping: [], orphans: current.orphans, keepsRoot: false)
+            if !(inPlace < candidate) {
+                return Decision(target: survey, location: location, loss: candidate, inPlace: inPlace, intact: false)
+            }
         }
-        if recreatesRoot, let chosen = best { return chosen }
         return nil
     }
 
@@ -102,23 +109,30 @@ enum RewindPlanner {
         return state
     }
 
-    /// What `result` lacks of `reference`: paths missing, held in another version, or not readable.
-    static func loss(of result: GenerationSurvey, against reference: [String: GenerationSurvey.Entry]) -> Loss {
-        var paths: [String] = []
-        var bytes: UInt64 = 0
+    /// What `result` lacks of `reference`: paths missing, held in another version, or not
+    /// readable. Bytes count only content `result` holds nowhere: not at its path, not under
+    /// another name, not kept nameless by the repair (`keeping`). `orphans`, the newest tree's
+    /// nameless readable files, lose their bytes when `result` holds their content nowhere.
+    /// `keepsRoot`: the result has a root directory whatever the survey says (an in-place repair
+    /// stores one).
+    static func loss(
+        of result: GenerationSurvey, against reference: [String: GenerationSurvey.Entry], keeping: Set<BlockPointer>,
+        orphans: [GenerationSurvey.Entry], keepsRoot: Bool
+    ) -> Loss {
+        var held = keeping
+        for entry in result.entries.values where entry.isReadable { held.insert(entry.node) }
+        var loss = Loss()
         for (path, wanted) in reference {
-            let kept: Bool
+            if path == "/", keepsRoot { continue }
             if let have = result.entries[path] {
                 let sameVersion = wanted.kind == .directory ? have.kind == .directory : have.node == wanted.node
-                kept = sameVersion && have.isReadable
-            } else {
-                kept = false
+                if sameVersion && have.isReadable { continue }
             }
-            if !kept {
-                paths.append(path)
-                if wanted.kind != .directory { bytes += wanted.size }
-            }
+            loss.paths.append(path)
+            if wanted.kind != .directory, !held.contains(wanted.node) { loss.bytes += wanted.size }
         }
-        return Loss(paths: paths.sorted(), bytes: bytes)
+        for orphan in orphans where !held.contains(orphan.node) { loss.bytes += orphan.size }
+        loss.paths.sort()
+        return loss
     }
 }

@@ -9,7 +9,7 @@ import Testing
         guard getuid() == 0, FileManager.default.fileExists(atPath: "/dev/loop-control") else { return }
         let folder = try Scratch.folder("loop")
         let backing = folder + "/backing.img"
-        FileManager.default.createFile(atPath: backing, contents: nil)
+        _ = FileManager.default.createFile(atPath: backing, contents: nil)
         try FileHandle(forWritingTo: URL(fileURLWithPath: backing)).truncate(atOffset: 48 << 20)
         let attach = try Scratch.runHost("/usr/sbin/losetup", ["-f", "--show", backing])
         guard attach.status == 0 else { return }

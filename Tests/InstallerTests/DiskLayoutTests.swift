@@ -46,7 +46,7 @@ import Testing
         ])
         let folder = try Scratch.folder("fat")
         let image = folder + "/esp.img"
-        FileManager.default.createFile(atPath: image, contents: nil)
+        _ = FileManager.default.createFile(atPath: image, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
         try handle.truncate(atOffset: bytes)
         for write in writes {

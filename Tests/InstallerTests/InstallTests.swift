@@ -189,7 +189,7 @@ import Testing
     @Test func contentsThatDoNotFitAreRefusedBeforeWriting() throws {
         let folder = try Scratch.folder("space")
         let big = folder + "/big.bin"
-        FileManager.default.createFile(atPath: big, contents: nil)
+        _ = FileManager.default.createFile(atPath: big, contents: nil)
         try FileHandle(forWritingTo: URL(fileURLWithPath: big)).truncate(atOffset: 40 << 20)
         let config = try Scratch.write("""
             [general]
@@ -206,7 +206,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder + "/new.img"))
         // An existing image is left untouched.
         let existing = folder + "/existing.img"
-        FileManager.default.createFile(atPath: existing, contents: nil)
+        _ = FileManager.default.createFile(atPath: existing, contents: nil)
         try FileHandle(forWritingTo: URL(fileURLWithPath: existing)).truncate(atOffset: 32 << 20)
         let again = try Scratch.run("redox-installer", ["-c", config, existing])
         #expect(again.status == 1 && again.err.contains("the image has 32 MiB"))
@@ -220,7 +220,7 @@ import Testing
         let result = try Scratch.run("redox-installer", ["-c", config, folder + "/small.img"])
         #expect(result.status == 1 && result.err.contains("Refusing to create image disk less than 32 MB"))
         let existing = folder + "/existing.img"
-        FileManager.default.createFile(atPath: existing, contents: nil)
+        _ = FileManager.default.createFile(atPath: existing, contents: nil)
         try FileHandle(forWritingTo: URL(fileURLWithPath: existing)).truncate(atOffset: 20 << 20)
         let onto = try Scratch.run("redox-installer", [existing])
         #expect(onto.status == 1 && onto.err.contains("at least 32 MiB"))

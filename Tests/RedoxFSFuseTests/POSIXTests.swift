@@ -164,6 +164,15 @@ final class POSIXTests: MountTestCase {
             XCTAssertTrue(dump.contains(expected), "dump lacks \(expected):\n\(dump)")
         }
         XCTAssertTrue(dump.contains("\t4,66\n") && dump.contains("\t8,17\n") && dump.contains("\t4095,1048575\n"), dump)
+        // ar keeps the host's ctime, also of directories it filled and of nodes it linked twice.
+        let archived = try FileSystem(path: image, readOnly: true)
+        for path in ["dir", "tty", "dir/tty-link", "fifo", "socket", "disk", "link"] {
+            let node = try archived.node(archived.lookup("/" + path))
+            let host = try Times(source + "/" + path)
+            XCTAssertEqual(Int(node.ctime) * 1_000_000_000 + Int(node.ctimeNanoseconds), host.ctime, "\(path): ctime")
+            XCTAssertEqual(Int(node.mtime) * 1_000_000_000 + Int(node.mtimeNanoseconds), host.mtime, "\(path): mtime")
+        }
+        archived.close()
 
         var mounted = try mount(image, arguments: ["-o", "allow_other,default_permissions"])
         XCTAssertEqual(try listing(mounted.mountpoint), try listing(source), "the mount shows the host tree")

@@ -3,12 +3,15 @@
 
 #include <stdint.h>
 
+#include "efiapi.h"
+
 // Defined in Swift (Loader/Main.swift); never returns.
 extern void loader_main(void *image_handle, void *system_table);
+// shim/<arch>/cpu.c
+extern void cpu_halt_forever(void);
 
-__attribute__((ms_abi)) uint64_t efi_main(void *image_handle, void *system_table) {
+EFIAPI uint64_t efi_main(void *image_handle, void *system_table) {
     loader_main(image_handle, system_table);
-    for (;;) {
-        __asm__ volatile("cli; hlt");
-    }
+    cpu_halt_forever();
+    return 0;
 }

@@ -5,33 +5,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef __attribute__((ms_abi)) uint64_t (*allocate_pool_fn)(uint32_t type, uint64_t size, void **buffer);
-typedef __attribute__((ms_abi)) uint64_t (*free_pool_fn)(void *buffer);
+#include "efiapi.h"
+
+typedef EFIAPI uint64_t (*allocate_pool_fn)(uint32_t type, uint64_t size, void **buffer);
+typedef EFIAPI uint64_t (*free_pool_fn)(void *buffer);
 
 static allocate_pool_fn allocate_pool;
 static free_pool_fn free_pool;
 
 enum { loader_data = 2, out_of_memory = 12, header = 16 };
 
-extern void cpu_halt_forever(void);
-extern void cpu_out8(uint16_t port, uint8_t value);
-extern uint8_t cpu_in8(uint16_t port);
+// Prints `message` on the serial port and stops (shim/<arch>/cpu.c).
+extern void cpu_fail(const char *message);
 
 void heap_set_pool_services(uint64_t allocate, uint64_t release) {
     allocate_pool = (allocate_pool_fn)allocate;
     free_pool = (free_pool_fn)release;
 }
 
-static void fail(const char *message) {
-    for (const char *c = message; *c; c++) {
-        while (!(cpu_in8(0x3FD) & 0x20)) {}
-        cpu_out8(0x3F8, (uint8_t)*c);
-    }
-    cpu_halt_forever();
-}
-
 int posix_memalign(void **result, size_t alignment, size_t size) {
-    if (!allocate_pool) fail("\r\nBOOTLOADER ERROR: memory allocation after ExitBootServices\r\n");
+    if (!allocate_pool) cpu_fail("\r\nBOOTLOADER ERROR: memory allocation after ExitBootServices\r\n");
     if (alignment < header) alignment = header;
     void *raw = 0;
     if (allocate_pool(loader_data, size + alignment + header, &raw) >> 63) return out_of_memory;

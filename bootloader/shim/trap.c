@@ -4,10 +4,12 @@
 
 #include <stdint.h>
 
+#include "efiapi.h"
+
 // Defined in Swift (Loader/ExceptionHandlers.swift); never returns.
 extern void loader_exception(uint64_t type);
 
-static __attribute__((ms_abi)) void on_exception(int64_t type, void *context) {
+static EFIAPI void on_exception(int64_t type, void *context) {
     (void)context;
     loader_exception((uint64_t)type);
 }

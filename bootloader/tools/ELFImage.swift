@@ -1,5 +1,6 @@
-/// The parts of a linked x86_64 ELF executable that the PE converter needs: its loadable segments,
-/// its entry point and its R_X86_64_RELATIVE dynamic relocations.
+/// The parts of a linked x86_64 or aarch64 ELF executable that the PE converter needs: its
+/// machine, its loadable segments, its entry point and its relative dynamic relocations
+/// (R_X86_64_RELATIVE, R_AARCH64_RELATIVE).
 struct ELFImage {
     /// One PT_LOAD program header.
     struct Segment {
@@ -11,6 +12,8 @@ struct ELFImage {
         var isWritable: Bool
     }
 
+    /// The ELF machine number: 0x3E (x86_64) or 0xB7 (aarch64).
+    var machine: UInt16
     var entry: UInt64
     var segments: [Segment]
     /// Virtual addresses of the 64-bit words that must be rebased when the image moves.
@@ -23,15 +26,21 @@ struct ELFImage {
     private static let relaTag: UInt64 = 7
     private static let relaSizeTag: UInt64 = 8
     private static let relaEntrySizeTag: UInt64 = 9
-    private static let relativeRelocation: UInt32 = 8
+    static let x86_64Machine: UInt16 = 0x3E
+    static let aarch64Machine: UInt16 = 0xB7
+    /// R_X86_64_RELATIVE or R_AARCH64_RELATIVE, by machine.
+    private var relativeRelocation: UInt32 { machine == Self.aarch64Machine ? 1027 : 8 }
     private static let noneRelocation: UInt32 = 0
 
-    /// Parses `bytes`, which must be a little-endian ELF64 x86_64 executable or shared object.
+    /// Parses `bytes`, which must be a little-endian ELF64 x86_64 or aarch64 executable or shared object.
     init(_ bytes: [UInt8]) throws(ToolError) {
         file = ByteBuffer(bytes)
         guard bytes.count >= 64, bytes[0..<4] == [0x7F, 0x45, 0x4C, 0x46] else { throw ToolError("not an ELF file") }
         guard bytes[4] == 2, bytes[5] == 1 else { throw ToolError("not a little-endian ELF64 file") }
-        guard file.load16(at: 18) == 0x3E else { throw ToolError("not an x86_64 ELF file") }
+        machine = file.load16(at: 18)
+        guard machine == Self.x86_64Machine || machine == Self.aarch64Machine else {
+            throw ToolError("not an x86_64 or aarch64 ELF file")
+        }
         entry = file.load64(at: 24)
         let headerOffset = Int(file.load64(at: 32))
         let headerSize = Int(file.load16(at: 54))
@@ -92,7 +101,7 @@ struct ELFImage {
             let type = UInt32(truncatingIfNeeded: file.load64(at: at + 8))
             let addend = file.load64(at: at + 16)
             if type == Self.noneRelocation { continue }
-            guard type == Self.relativeRelocation else {
+            guard type == relativeRelocation else {
                 throw ToolError("unsupported dynamic relocation type \(type) at 0x\(String(site, radix: 16))")
             }
             guard let siteOffset = fileOffset(of: site) else {

@@ -57,7 +57,7 @@ enum PEWriter {
         out.store32(UInt32(peHeaderOffset), at: 0x3C)
         out.storeASCII("PE\0\0", at: peHeaderOffset)
         let coff = peHeaderOffset + 4
-        out.store16(0x8664, at: coff)                        // machine: x86_64
+        out.store16(elf.machine == ELFImage.aarch64Machine ? 0xAA64 : 0x8664, at: coff)  // machine
         out.store16(UInt16(sections.count), at: coff + 2)
         out.store16(UInt16(optionalHeaderSize), at: coff + 16)
         out.store16(0x0022, at: coff + 18)                   // executable, large-address aware

@@ -32,6 +32,7 @@ struct ImageWriter {
         try engine("/") { () throws(FileSystemError) in try fileSystem.sync() }
     }
 
+    @discardableResult
     private func engine<T>(_ path: String, _ body: () throws(FileSystemError) -> T) throws(InstallerError) -> T {
         do { return try body() } catch { throw InstallerError.engine(path, error) }
     }

@@ -61,7 +61,7 @@ extension FileSystem {
 
     /// Creates a node named `name` in directory `parent` with `mode` (type and permission bits)
     /// and returns its id. Regular files, directories, symbolic links (empty; write the target),
-    /// FIFOs and sockets can be made (device nodes: `createDevice`).
+    /// FIFOs and sockets can be made (device nodes, with their numbers: `createSpecial`).
     public func create(
         _ name: [UInt8], in parent: UInt32, mode: UInt16, uid: UInt32, gid: UInt32, time: Timestamp? = nil
     ) throws(FileSystemError) -> UInt32 {

@@ -20,6 +20,9 @@ public struct GenerationSurvey: Sendable {
     public var entries: [String: Entry] = [:]
     /// Paths whose node or directory entries cannot be read: what lies at or below them is unknown.
     public var unreadable: Set<String> = []
+    /// Files, symlinks and sockets of the tree whose content verifies but that no path reaches
+    /// (their names were in an unreadable directory): kept by an in-place repair under /lost+found.
+    public var orphans: [Entry] = []
     /// The first problems found, in words (at most `damageShown`).
     public var damage: [String] = []
     /// Every block that failed to verify.
@@ -74,6 +77,13 @@ public final class GenerationSurveyor {
             reader: SurveyReader(surveyor: self, blockCount: location.header.blockCount), tree: location.header.tree)
         var namespace = NamespaceWalk(walk: walk, reader: reader)
         namespace.enter(RedoxFS.rootNodeID, path: "/", depth: 0, into: &survey)
+        let named = Set(survey.entries.values.map(\.node))
+        for (id, pointer) in walk.nodePointers where !named.contains(pointer) && !walk.damagedNodes.contains(id) {
+            guard let bytes = metadata[pointer] else { continue }
+            let node = Node(block: bytes)
+            guard let kind = node.kind, kind != .directory else { continue }
+            survey.orphans.append(GenerationSurvey.Entry(kind: kind, node: pointer, size: node.size, isReadable: true))
+        }
         return survey
     }
 

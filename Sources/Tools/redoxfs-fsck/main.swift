@@ -31,6 +31,14 @@ struct Fsck: ParsableCommand {
             corrected, 2 corrected and a reboot advised (never: RedoxFS is not checked while mounted), \
             4 errors left uncorrected, 8 operational error, 16 usage error, 32 cancelled.
 
+            When damage would make a repair in place lose files, every generation of the header ring \
+            is surveyed: -y rewinds to the intact generation that keeps the most (a new header after \
+            the newest, pointing at that tree), or repairs in place when that keeps more; the report \
+            says what a rewind gives up. -p rewinds only a torn newest commit (its header landed, its \
+            blocks did not) and otherwise exits 4 saying what -y would do. To read an older \
+            generation without changing anything: redoxfs-dump/redoxfs-extract --generation N, or \
+            redoxfs-extract --salvage.
+
             Without -n, -y or -p the check runs as with -n. -a is taken as -p; -f is accepted (every \
             check is complete: RedoxFS keeps no "clean" flag).
             """)

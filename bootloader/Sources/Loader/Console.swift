@@ -67,6 +67,33 @@ enum Console {
         write("\n")
     }
 
+    /// The cursor's row on the firmware's screen (0 without one).
+    static var cursorRow: Int {
+        guard Firmware.bootServicesActive, let output = Firmware.systemTable?.consoleOut else { return 0 }
+        return output.cursorRow
+    }
+
+    /// Moves the cursor (the firmware's screen; an ANSI sequence on a directly driven COM1).
+    static func moveCursor(column: Int, row: Int) {
+        if Firmware.bootServicesActive, let output = Firmware.systemTable?.consoleOut {
+            output.setCursorPosition(column: column, row: row)
+        }
+        if !Firmware.bootServicesActive || !firmwareMirrorsSerial {
+            Message("\u{1B}[\(row + 1);\(column + 1)H").bytes.withUnsafeBytes { SerialPort.write($0) }
+        }
+    }
+
+    /// Highlighted text (black on grey, attribute 0x70) or normal text (0x07).
+    static func highlight(_ on: Bool) {
+        if Firmware.bootServicesActive, let output = Firmware.systemTable?.consoleOut {
+            output.setAttribute(on ? 0x70 : 0x07)
+        }
+        if !Firmware.bootServicesActive || !firmwareMirrorsSerial {
+            let sequence: [UInt8] = on ? [0x1B, 0x5B, 0x37, 0x6D] : [0x1B, 0x5B, 0x30, 0x6D]   // ESC[7m, ESC[0m
+            sequence.withUnsafeBytes { SerialPort.write($0) }
+        }
+    }
+
     /// Prints `message` as a fatal error and waits: for a key (then the machine is reset) while
     /// boot services run, forever otherwise.
     static func fatal(_ message: Message) -> Never {

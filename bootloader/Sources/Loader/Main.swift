@@ -1,12 +1,5 @@
 import RedoxFSFormat
 
-/// The loader's version, printed in the banner.
-enum Loader {
-    static let version: StaticString = "1.0.0"
-    /// Size of the boot stack handed to the kernel.
-    static let stackSize = 0x20000
-}
-
 /// Entry from bootloader/shim/entry.c: the whole boot, in upstream's order. Every failure ends in
 /// `Console.fatal`, which prints the reason and waits.
 @_cdecl("loader_main")
@@ -15,21 +8,28 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
     guard let system = Firmware.systemTable, let boot = Firmware.boot else { return }
     Console.setUp()
     ExceptionHandlers.install()
-    Console.print("Redox OS Bootloader \(Loader.version) on x86_64/UEFI")
+    Console.print("Redox OS Bootloader \(Loader.version) on \(Platform.name)")
+    Platform.announce()
 
-    let rsdp = ACPI.copyRSDP(from: system)
-    if let rsdp {
+    // aarch64 prefers a device tree when the firmware offers one; x86_64 always uses ACPI.
+    let deviceTree = Platform.prefersDeviceTree ? DeviceTree.copy(from: system) : nil
+    let rsdp = deviceTree == nil ? ACPI.copyRSDP(from: system) : nil
+    if let deviceTree {
+        Console.print("Hardware descriptor: device tree at \(address: deviceTree.address), \(deviceTree.size) bytes")
+    } else if let rsdp {
         Console.print("Hardware descriptor: ACPI RSDP at \(address: rsdp.address), \(rsdp.size) bytes")
     } else {
         Console.print("Hardware descriptor: none")
     }
+    let hardware = deviceTree ?? rsdp
 
     let areas = MemoryAreas()
     var (volume, password) = VolumeSearch.open()
     let uuid = Message(uuid: volume.header.uuid)
     Console.print("RedoxFS \(uuid): \(volume.header.size >> 20) MiB")
 
-    let videoMode = Framebuffer.find(bootServices: boot)
+    let display = Framebuffer.findOutput(bootServices: boot)
+    let chosenMode = display.flatMap { Framebuffer.chooseMode(for: $0.output, handle: $0.handle, bootServices: boot) }
     let stack = PhysicalMemory.allocate(Loader.stackSize, for: "stack")
     let kernel = BootFiles.loadKernel(from: &volume)
     let initfs = BootFiles.loadInitfs(from: &volume)
@@ -42,6 +42,10 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
         environment.set("RSDP_ADDR", hex: rsdp.address)
         environment.set("RSDP_SIZE", hex: UInt64(rsdp.size))
     }
+    if let deviceTree {
+        environment.set("DTB_ADDR", hex: deviceTree.address)
+        environment.set("DTB_SIZE", hex: UInt64(deviceTree.size))
+    }
     environment.set("REDOXFS_BLOCK", hex: volume.startBlock)
     environment.set("REDOXFS_UUID", uuid)
     if !password.isEmpty {
@@ -52,7 +56,7 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
         environment.set("REDOXFS_PASSWORD_SIZE", hex: UInt64(password.count))
         password.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
-    if let videoMode {
+    if let display, let chosenMode, let videoMode = Framebuffer.set(chosenMode, on: display.output) {
         let output = Framebuffer.map(videoMode, in: pageTables)
         environment.set("FRAMEBUFFER_ADDR", hex: videoMode.frameBuffer)
         environment.set("FRAMEBUFFER_VIRT", hex: output.virtualAddress)
@@ -66,7 +70,7 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
         kernelBase: kernel.file.address, kernelSize: UInt64(kernel.file.size),
         stackBase: bits(stack.baseAddress), stackSize: UInt64(stack.count),
         envBase: environment.address, envSize: UInt64(environment.count),
-        hardwareDescriptionBase: rsdp?.address ?? 0, hardwareDescriptionSize: UInt64(rsdp?.size ?? 0),
+        hardwareDescriptionBase: hardware?.address ?? 0, hardwareDescriptionSize: UInt64(hardware?.size ?? 0),
         areasBase: areas.address, areasSize: UInt64(MemoryAreas.byteCount),
         bootstrapBase: initfs.address, bootstrapSize: UInt64(initfs.memory.count))
     Handoff.enterKernel(entry: kernel.entry, pageTables: pageTables, areas: areas,

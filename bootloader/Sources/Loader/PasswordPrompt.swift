@@ -6,7 +6,7 @@ enum PasswordPrompt {
         var password: [UInt8] = []
         while true {
             guard let key = ConsoleInput.readKey() else {
-                Firmware.boot?.stall(microseconds: 5_000)
+                Platform.idle()
                 continue
             }
             switch key {
@@ -23,7 +23,7 @@ enum PasswordPrompt {
                 for _ in password { erase += [0x08, 0x20, 0x08] }
                 Console.write(erase + [0x0A])
                 return password
-            case .other:
+            default:
                 break
             }
         }

@@ -30,6 +30,21 @@ struct TextOutput {
     func showCursor(_ visible: Bool) {
         table.callMember(64, visible ? 1 : 0)
     }
+
+    /// SetAttribute: foreground in the low nibble, background in the next three bits.
+    func setAttribute(_ attribute: Int) {
+        table.callMember(40, UInt64(attribute))
+    }
+
+    func setCursorPosition(column: Int, row: Int) {
+        table.callMember(56, UInt64(column), UInt64(row))
+    }
+
+    /// Mode->CursorRow.
+    var cursorRow: Int {
+        guard let mode = table.pointer(72) else { return 0 }
+        return Int(mode.loadUnaligned(fromByteOffset: 16, as: Int32.self))
+    }
 }
 
 /// EFI_SIMPLE_TEXT_INPUT_PROTOCOL.

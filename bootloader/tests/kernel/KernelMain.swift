@@ -2,15 +2,8 @@
 // what it can about the machine state and the arguments, prints them on COM1 and powers QEMU off
 // through isa-debug-exit (I/O port 0xF4): exit status 33 when every check passed, 35 otherwise.
 
-@_extern(c, "kernel_cr0") func kernel_cr0() -> UInt64
-@_extern(c, "kernel_cr3") func kernel_cr3() -> UInt64
-@_extern(c, "kernel_cr4") func kernel_cr4() -> UInt64
-@_extern(c, "kernel_efer") func kernel_efer() -> UInt64
-@_extern(c, "kernel_entry_rsp") func kernel_entry_rsp() -> UInt64
-@_extern(c, "kernel_entry_rflags") func kernel_entry_rflags() -> UInt64
-
-let kernelOffset: UInt64 = 0xFFFF_FFFF_8000_0000
-let physicalOffset: UInt64 = 0xFFFF_8000_0000_0000
+// Architecture facts (kernelOffset, physicalOffset, entryStackOffset, checkMachineState,
+// checkPageTables) live in <arch>/MachineChecks.swift.
 
 @_cdecl("kernel_main")
 func kernelMain(arguments: UInt64) {
@@ -33,6 +26,7 @@ func kernelMain(arguments: UInt64) {
     checkAreas(args, &checks)
     printEnvironment(args)
     checkPassword(args, &checks)
+    checkFramebuffer(args, &checks)
     printInitfsHeader(args, &checks)
 
     Serial.write("kernel: ")
@@ -43,19 +37,10 @@ func kernelMain(arguments: UInt64) {
     kernel_out8(0xF4, checks.failed == 0 ? 0x10 : 0x11)
 }
 
-private func checkMachineState(_ checks: inout Checks) {
-    checks.expect(kernel_entry_rflags() & (1 << 9) == 0, "interrupts disabled at entry")
-    checks.expect(kernel_cr0() & (1 << 31) != 0 && kernel_cr0() & (1 << 16) != 0, "CR0.PG and CR0.WP set")
-    checks.expect(kernel_cr4() & (1 << 5) != 0 && kernel_cr4() & (1 << 7) != 0 && kernel_cr4() & (1 << 9) != 0,
-                  "CR4.PAE, PGE and OSFXSR set")
-    checks.expect(kernel_efer() & (1 << 8) != 0 && kernel_efer() & (1 << 11) != 0, "EFER.LME and NXE set")
-}
-
 private func checkArguments(_ args: KernelArgs, _ checks: inout Checks) {
     checks.expect(args.stackSize == 0x20000, "stack_size is 128 KiB")
     let stackTop = args.stackBase + args.stackSize + physicalOffset
-    // The loader's `call` pushed a return address: RSP at entry is 8 below the top it chose.
-    checks.expect(kernel_entry_rsp() == stackTop - 8, "entry RSP = stack_base + stack_size + PHYS_OFFSET - 8")
+    checks.expect(kernel_entry_rsp() == stackTop - entryStackOffset, entryStackCheck)
     checks.expect(args.areasSize == 24576, "areas_size is 1024 entries of 24 bytes")
     checks.expect(args.envSize > 0 && args.envSize <= 65536, "env_size within 64 KiB")
     checks.expect(args.envBase % 4096 == 0 && args.areasBase % 4096 == 0 && args.bootstrapBase % 4096 == 0
@@ -65,8 +50,10 @@ private func checkArguments(_ args: KernelArgs, _ checks: inout Checks) {
                       args.envBase + args.envSize, args.areasBase + args.areasSize)
     checks.expect(highest <= 8 << 30, "everything lies below 8 GiB")
     if args.hardwareDescriptionSize > 0 {
-        let rsdp = UnsafeRawPointer(bitPattern: UInt(args.hardwareDescriptionBase + physicalOffset))!
-        checks.expect(rsdp.loadUnaligned(as: UInt64.self) == 0x2052_5450_2044_5352, "hwdesc is an RSDP (\"RSD PTR \")")
+        let table = UnsafeRawPointer(bitPattern: UInt(args.hardwareDescriptionBase + physicalOffset))!
+        let isRSDP = table.load(as: UInt64.self) == 0x2052_5450_2044_5352
+        let isDeviceTree = table.load(as: UInt32.self) == 0xEDFE_0DD0   // 0xd00dfeed, big-endian
+        checks.expect(isRSDP || isDeviceTree, "hwdesc is an RSDP (\"RSD PTR \") or a device tree")
     }
 }
 
@@ -89,33 +76,6 @@ private func checkMappings(_ args: KernelArgs, _ checks: inout Checks) {
     checkPageTables(&checks)
 }
 
-/// The tables of spec §8.2, read through the identity map: PML4[0] and PML4[256] share one PDP
-/// whose first 8 entries map 0–8 GiB with present, writable 2 MiB pages; PML4[511] → PDP[510]
-/// holds the kernel.
-private func checkPageTables(_ checks: inout Checks) {
-    let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000
-    func entry(_ table: UInt64, _ index: Int) -> UInt64 {
-        UnsafeRawPointer(bitPattern: UInt(table & addressMask))!.load(fromByteOffset: 8 * index, as: UInt64.self)
-    }
-    let root = kernel_cr3()
-    checks.expect(root & 0xFFF == 0, "CR3 holds a page-aligned PML4")
-    let identity = entry(root, 0)
-    checks.expect(identity & 3 == 3 && identity & addressMask == entry(root, 256) & addressMask,
-                  "PML4[0] and PML4[256] share one PDP")
-    var largePages = true
-    for gigabyte in 0..<8 {
-        let directory = entry(identity, gigabyte)
-        guard directory & 1 != 0 else { largePages = false; break }
-        for index in 0..<512 {
-            let expected = UInt64(gigabyte) << 30 | UInt64(index) << 21 | 0x83
-            if entry(directory, index) & (addressMask | 0x83) != expected { largePages = false }
-        }
-    }
-    checks.expect(largePages, "first 8 GiB mapped with 2 MiB pages")
-    let kernelPDP = entry(root, 511)
-    checks.expect(kernelPDP & 1 != 0 && entry(kernelPDP, 510) & 1 != 0, "PML4[511] -> PDP[510] maps the kernel")
-}
-
 /// When the volume was unlocked, the password bytes must be readable and kept out of free memory.
 private func checkPassword(_ args: KernelArgs, _ checks: inout Checks) {
     let environment = Environment(base: args.envBase + physicalOffset, size: Int(min(args.envSize, 65536)))
@@ -126,6 +86,25 @@ private func checkPassword(_ args: KernelArgs, _ checks: inout Checks) {
     Serial.write("\n")
     checks.expect(address % 4096 == 0, "password copy is page aligned")
     checks.expect(area(containing: address, size: size, in: args) == 3, "password copy lies in a Reserved area")
+}
+
+/// When a video mode was chosen: the frame buffer is where the environment says, and writable
+/// through FRAMEBUFFER_VIRT (read back through the identity map).
+private func checkFramebuffer(_ args: KernelArgs, _ checks: inout Checks) {
+    let environment = Environment(base: args.envBase + physicalOffset, size: Int(min(args.envSize, 65536)))
+    guard let physical = environment.hexValue("FRAMEBUFFER_ADDR"), let virtual = environment.hexValue("FRAMEBUFFER_VIRT"),
+          let width = environment.hexValue("FRAMEBUFFER_WIDTH"), let height = environment.hexValue("FRAMEBUFFER_HEIGHT"),
+          let stride = environment.hexValue("FRAMEBUFFER_STRIDE") else { return }
+    checks.expect(virtual == physical + physicalOffset, "FRAMEBUFFER_VIRT = FRAMEBUFFER_ADDR + PHYS_OFFSET")
+    checks.expect(width > 0 && height > 0 && stride >= width, "frame buffer stride >= width > 0")
+    guard width > 0, height > 0, stride >= width else { return }
+    let last = Int(stride * (height - 1) + width - 1)
+    let mapped = UnsafeMutablePointer<UInt32>(bitPattern: UInt(virtual))!
+    let identity = UnsafeMutablePointer<UInt32>(bitPattern: UInt(physical))!
+    mapped[0] = 0x00FF_8000
+    mapped[last] = 0x0000_80FF
+    checks.expect(identity[0] == 0x00FF_8000 && identity[last] == 0x0000_80FF,
+                  "frame buffer writable through FRAMEBUFFER_VIRT (first and last pixel)")
 }
 
 /// The kind of the first area that contains `size` bytes at `address`, or 0.

@@ -34,3 +34,18 @@ check "hostile: division by zero ends only it" \
 check "the system goes on after the hostile program" before "^init: hostile \(pid [0-9]+\) ended" "^bench: "
 check "no kernel panic" lacks "kernel panic|kernel: halted"
 check "power-off through isa-debug-exit" eval 'has "^kernel: power off" && [[ $exit_status -eq 33 ]]'
+check "virtio-blkd registers a disk scheme per virtio-blk disk" \
+    eval '[[ $(grep -cE "^kernel: scheme disk\.pci-0000-[0-9a-f]{2}-[0-9a-f]{2}\.[0-7]_virtio_blk registered by virtio-blkd \(pid [0-9]+\)" "$console") -eq 2 ]]'
+check "disktest finds the second disk through its scheme" \
+    before "^kernel: scheme disk\.pci-0000-[0-9a-f]{2}-[0-9a-f]{2}\.[0-7]_virtio_blk registered by virtio-blkd" "^disktest: ok: found the test disk at /scheme/disk\.pci-"
+check "disk scheme: listing of the disk and its GPT partitions" has "^disktest: ok: listing gives the disk and its 2 partitions"
+check "disk scheme: protective MBR signature 0x55AA" has "^disktest: ok: whole disk: protective MBR"
+check "disk scheme: GPT header" has "^disktest: ok: whole disk: GPT header \"EFI PART\""
+check "disk scheme: fstat and fpath of the whole disk" \
+    eval 'has "^disktest: ok: whole disk: fstat gives a block device of [0-9]+ bytes" && has "^disktest: ok: whole disk: fpath is /scheme/disk\.pci-"'
+check "disk scheme: the partition's known bytes" has "^disktest: ok: partition 0: fstat gives [0-9]+ bytes, its first MiB reads back as written"
+check "disk scheme: reads stop at the partition's end" has "^disktest: ok: partition 0: a read at its end stops there"
+check "disk scheme: a write reads back" has "^disktest: ok: partition 1: 700 bytes written at an unaligned offset read back"
+check "disktest: no failed check" has "^disktest: [0-9]+ checks passed, 0 failed"
+check "disk scheme: a disk and its partitions are not open together" has "^disktest: ok: a partition cannot be opened while the whole disk is \(ENOLCK\)"
+check "disk scheme: the whole disk reads to its end" has "^disktest: ok: whole disk: reading it to the end gives its fstat size"

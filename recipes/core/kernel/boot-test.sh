@@ -12,7 +12,7 @@ set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
-boot_timeout=60
+boot_timeout=${BOOT_TIMEOUT:-180}  # a hang guard, not a speed check (boots take 15-20 s under TCG)
 
 say() { printf '%s\n' "$*"; }
 
@@ -27,7 +27,7 @@ ensure_packages() {
     [[ $(id -u) -eq 0 ]] || sudo=sudo
     $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
-ensure_packages qemu-system-x86 ovmf mtools dosfstools || { say "cannot install the test's packages"; exit 1; }
+ensure_packages qemu-system-x86 ovmf mtools dosfstools gdisk || { say "cannot install the test's packages"; exit 1; }
 
 work="$(mktemp -d /tmp/kernel-boot-test.XXXXXX)"
 qemu_pid=""
@@ -76,6 +76,19 @@ make_disk() {
 make_disk "$work/disk.img" "$work/system/kernel" || fail_build "disk image"
 make_disk "$work/panic-disk.img" "$work/panic-kernel/kernel" || fail_build "disk image"
 
+# The second disk, for virtio-blkd: a GPT whose partition 0 holds one line repeated (1 MiB) and
+# partition 1 is blank (1 MiB, written by disktest), at 1 and 2 MiB of a GPT made by sgdisk (the
+# bootloader-tools GPT writer moved into the installer library).
+make_test_disk() {
+    yes "virtio-blkd test partition data 0123456789abcdef" 2>/dev/null | head -c 1048576 >"$work/pattern.img"
+    truncate -s 1M "$work/blank.img"
+    [[ $(stat -c %s "$work/pattern.img") -eq 1048576 ]] &&
+        rm -f "$1" && truncate -s 4M "$1" &&
+        sgdisk -q -n 1:2048:+1M -t 1:EF00 -n 2:4096:+1M -t 2:8300 "$1" >/dev/null &&
+        dd if="$work/pattern.img" of="$1" bs=1M seek=1 conv=notrunc status=none
+}
+make_test_disk "$work/test-disk.img" || fail_build "test disk image"
+
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [[ -f "$ovmf_code" ]] || { ovmf_code=/usr/share/OVMF/OVMF_CODE.fd; ovmf_vars=/usr/share/OVMF/OVMF_VARS.fd; }
@@ -84,12 +97,13 @@ milliseconds() { echo $(($(date +%s%N) / 1000000)); }
 log=""
 clean_log() { sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$log" 2>/dev/null; }
 
-# boot NAME DISK: runs QEMU until the kernel powers off, panics, or the timeout; sets log,
+# boot NAME DISK [SECOND_DISK]: runs QEMU until the kernel powers off, panics, or the timeout; sets log,
 # console (the cleaned log), exit_status, init_time (QEMU start to "init: started") and total_time.
 boot() {
     log="$work/$1.log"
     console="$work/$1.txt"
-    local disk="$2"
+    local disk="$2" extra=()
+    [[ -n "${3:-}" ]] && extra=(-drive "file=$3,format=raw,if=none,id=disk1" -device "virtio-blk-pci,drive=disk1")
     cp "$ovmf_vars" "$work/vars.fd"
     local start now
     start=$(milliseconds)
@@ -97,7 +111,7 @@ boot() {
         -serial "file:$log" -monitor none -net none \
         -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code" -drive "if=pflash,format=raw,file=$work/vars.fd" \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-        -drive "file=$disk,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0,bootindex=0" \
+        -drive "file=$disk,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0,bootindex=0" "${extra[@]}" \
         </dev/null >"$work/qemu.out" 2>&1 &
     qemu_pid=$!
     init_time=""
@@ -146,12 +160,22 @@ before() {
     [[ -n "$a" && -n "$b" && "$a" -lt "$b" ]]
 }
 
-boot system "$work/disk.img"
+boot system "$work/disk.img" "$work/test-disk.img"
 source "$here/boot-checks.sh"
 first_init_time=$init_time
 first_kernel_time=$kernel_time
 first_total_time=$total_time
 first_console=$console
+
+# disktest's write reached the second disk: 700 bytes (i*13+5) at byte 4196 of partition 1.
+written_on_disk() {
+    local first
+    first=$(od -An -t u8 -j $((1024 + 128 + 32)) -N 8 "$work/test-disk.img" | tr -d ' ')
+    [[ -n "$first" ]] || return 1
+    cmp -s <(dd if="$work/test-disk.img" bs=1 skip=$((first * 512 + 4196)) count=700 status=none) \
+        <(LC_ALL=C awk 'BEGIN { for (i = 0; i < 700; i++) printf "%c", (i * 13 + 5) % 256 }')
+}
+check "virtio-blkd's write is on the disk image afterwards (host side)" written_on_disk
 
 boot panic "$work/panic-disk.img"
 check "a kernel fault prints the registers and the faulting address, then halts" \

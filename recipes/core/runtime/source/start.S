@@ -139,3 +139,40 @@ memcmp:
 bootstrap_stack:
     .skip 65536
 bootstrap_stack_top:
+
+    .text
+/* Port I/O for driver daemons (after IOPL 3): runtime_in{b,w,l}(port), runtime_out{b,w,l}(port, value). */
+    .global runtime_inb, runtime_inw, runtime_inl, runtime_outb, runtime_outw, runtime_outl, runtime_load16
+runtime_inb:
+    mov %edi, %edx
+    xor %eax, %eax
+    inb %dx, %al
+    ret
+runtime_inw:
+    mov %edi, %edx
+    xor %eax, %eax
+    inw %dx, %ax
+    ret
+runtime_inl:
+    mov %edi, %edx
+    inl %dx, %eax
+    ret
+runtime_outb:
+    mov %edi, %edx
+    mov %esi, %eax
+    outb %al, %dx
+    ret
+runtime_outw:
+    mov %edi, %edx
+    mov %esi, %eax
+    outw %ax, %dx
+    ret
+runtime_outl:
+    mov %edi, %edx
+    mov %esi, %eax
+    outl %eax, %dx
+    ret
+/* runtime_load16(address): a 16-bit load the compiler cannot cache (memory a device writes). */
+runtime_load16:
+    movzwl (%rdi), %eax
+    ret

@@ -49,6 +49,12 @@ func programMain() -> Int {
     expect(Sys.call(SyscallNumber.fmap, UInt64.max, kernelAddress, 32), Errno.EFAULT, "fmap with a kernel Map pointer")
     expect(Sys.call(SyscallNumber.nanosleep, 0xDEAD_0000, 0), Errno.EFAULT, "nanosleep with a bad request")
     expect(Sys.call(SyscallNumber.clockGetTime, 4, kernelAddress), Errno.EFAULT, "clock_gettime into kernel memory")
+    expect(Sys.call(110, 4), Errno.EINVAL, "iopl with a level above 3")
+    expect(Sys.virtualToPhysical(kernelAddress), Errno.EFAULT, "virttophys of kernel memory")
+    expect(Sys.virtualToPhysical(0xDEAD_0000), Errno.EFAULT, "virttophys of an unmapped address")
+    let contiguous = Sys.open(bytes("/scheme/memory/zeroed?phys_contiguous"))
+    expect(Sys.mapAnonymous(size: 2 << 20, fd: contiguous), Errno.ENOMEM, "physically contiguous memory above 1 MiB")
+    _ = Sys.close(contiguous)
     expect(Sys.call(SyscallNumber.futex, kernelAddress, 0, 0), Errno.EFAULT, "futex on kernel memory")
     expect(Sys.call(0x7777), Errno.ENOSYS, "an unknown system call")
     var badRequest: [UInt64] = [kernelAddress, 4096, 0, 0, 0, 0, 0, 0]

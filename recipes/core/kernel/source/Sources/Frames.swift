@@ -95,6 +95,20 @@ enum Frames {
         return frame
     }
 
+    /// `count` zeroed frames at consecutive physical addresses (for device DMA), the first one's
+    /// address, or nil when no free range is long enough.
+    static func allocateContiguous(_ count: Int) -> UInt64? {
+        let length = UInt64(count) * 4096
+        for index in 0..<rangeCount where ranges[2 * index + 1] - ranges[2 * index] >= length {
+            let start = ranges[2 * index]
+            ranges[2 * index] += length
+            usedFrames += UInt64(count)
+            Layout.physical(start).initializeMemory(as: UInt8.self, repeating: 0, count: Int(length))
+            return start
+        }
+        return nil
+    }
+
     static func free(_ frame: UInt64) {
         Layout.physical(frame).storeBytes(of: freeList, as: UInt64.self)
         freeList = frame

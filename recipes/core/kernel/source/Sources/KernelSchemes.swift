@@ -16,11 +16,16 @@ final class DebugScheme: Scheme {
     override func read(_ file: FileDescription, address: UInt64, count: Int, offset: UInt64) -> Int { 0 }
 }
 
-/// `memory:` — anonymous memory through FMAP (`zeroed`, `zeroed@wb`, …).
+/// `memory:` — anonymous memory through FMAP (`zeroed`, `zeroed@wb`, …); `zeroed?phys_contiguous`
+/// gives physically consecutive frames (handle 1), for device DMA with VIRTTOPHYS.
 final class MemoryScheme: Scheme {
+    static let contiguousHandle = 1
+
     override func open(_ path: [UInt8], flags: Int) -> (Int, Bool) {
         let text = path.prefix { $0 != 0x40 && $0 != 0x3F }
-        if text.isEmpty || Array(text) == Array("zeroed".utf8) { return (0, false) }
+        let query: StaticString = "?phys_contiguous"
+        let contiguous = Array(path.drop { $0 != 0x3F }) == Array(UnsafeBufferPointer(start: query.utf8Start, count: query.utf8CodeUnitCount))
+        if text.isEmpty || Array(text) == Array("zeroed".utf8) { return (contiguous ? MemoryScheme.contiguousHandle : 0, false) }
         if Array(text) == Array("physical".utf8) || Array(text) == Array("translation".utf8) { return (-Errno.EACCES, false) }
         return (-Errno.ENOENT, false)
     }

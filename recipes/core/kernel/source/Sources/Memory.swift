@@ -10,9 +10,11 @@ enum Memory {
 
     static func fmap(_ process: Process, fd: UInt64, mapAddress: UInt64, mapLength: UInt64) -> Int {
         guard mapLength >= 32, let raw = UserMemory.copyIn(mapAddress, 32) else { return -Errno.EFAULT }
+        var contiguous = false
         if fd != UInt64.max {
             guard let file = process.files.get(Int(truncatingIfNeeded: fd)) else { return -Errno.EBADF }
             guard file.scheme.mapsAnonymousMemory else { return -Errno.EOPNOTSUPP }
+            contiguous = file.number == MemoryScheme.contiguousHandle
         }
         let (size, flags, requested) = raw.withUnsafeBytes {
             ($0.loadUnaligned(fromByteOffset: 8, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
@@ -30,12 +32,36 @@ enum Memory {
             guard address + length < Layout.windowBase else { return -Errno.ENOMEM }
             process.mapNext += length
         }
+        if contiguous {
+            guard length <= 1 << 20, let first = Frames.allocateContiguous(Int(length / 4096)) else {
+                if flags & mapFixed == 0 { process.mapNext -= length }
+                return -Errno.ENOMEM
+            }
+            var page: UInt64 = 0
+            while page < length {
+                if let old = space.entry(address + page, create: false)?.pointee, old & PageFlags.present != 0,
+                   old & PageFlags.borrowed == 0 { Frames.free(old & PageFlags.addressMask) }
+                guard space.map(address + page, to: first + page, flags: pageFlags(flags)) else {
+                    _ = funmap(process, address: address, length: length)
+                    return -Errno.ENOMEM
+                }
+                page += 4096
+            }
+            return Int(address)
+        }
         guard space.mapFresh(address, address + length, flags: pageFlags(flags)) else {
             // Out of memory part way: give back what was mapped, so the system goes on.
             _ = funmap(process, address: address, length: length)
             return -Errno.ENOMEM
         }
         return Int(address)
+    }
+
+    /// VIRTTOPHYS: the physical address behind a user address of the caller (for DMA), or EFAULT.
+    static func virtualToPhysical(_ process: Process, address: UInt64) -> Int {
+        guard address < Layout.windowBase, let space = process.space,
+              let (physical, flags) = space.translate(address), flags & PageFlags.user != 0 else { return -Errno.EFAULT }
+        return Int(physical)
     }
 
     static func funmap(_ process: Process, address: UInt64, length: UInt64) -> Int {

@@ -9,14 +9,24 @@ enum SyscallNumber {
     static let call: UInt64 = 0x2300CA11, fmap: UInt64 = 0x21000384, funmap: UInt64 = 0x2000005C
     static let mprotect: UInt64 = 0x7D, fpath: UInt64 = 0x220003A0, fstat: UInt64 = 0x2200001C
     static let fsync: UInt64 = 0x20000076, clockGetTime: UInt64 = 0x109, nanosleep: UInt64 = 0xA2
-    static let yield: UInt64 = 0x9E, futex: UInt64 = 0xF0
+    static let yield: UInt64 = 0x9E, futex: UInt64 = 0xF0, iopl: UInt64 = 110, virtToPhys: UInt64 = 949
 }
 
 @_cdecl("syscall_dispatch")
 func syscallDispatch(_ rawFrame: UnsafeMutableRawPointer) {
     let frame = rawFrame.assumingMemoryBound(to: TrapFrame.self)
     let f = frame.pointee
-    let result = Syscalls.handle(f.rax, f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
+    var result = 0
+    if f.rax == SyscallNumber.iopl {
+        // IOPL(level): port I/O for this process (driver daemons; every process is uid 0 here).
+        if f.rdi <= 3 {
+            frame.pointee.rflags = (f.rflags & ~0x3000) | (f.rdi << 12)
+        } else {
+            result = -Errno.EINVAL
+        }
+    } else {
+        result = Syscalls.handle(f.rax, f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
+    }
     frame.pointee.rax = UInt64(bitPattern: Int64(result))
     // SYSRET to a non-canonical RCX would fault in ring 0: end such a process instead.
     if frame.pointee.rip >= Layout.userEnd, let process = Scheduler.current {
@@ -158,6 +168,8 @@ enum Syscalls {
         case SyscallNumber.yield:
             Scheduler.yield()
             return 0
+        case SyscallNumber.virtToPhys:
+            return Memory.virtualToPhysical(process, address: a)
         case SyscallNumber.futex:
             return Futex.handle(process, address: a, operation: b, value: c, deadline: d)
         default:

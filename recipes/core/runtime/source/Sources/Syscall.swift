@@ -172,3 +172,19 @@ public func cpuHasRDRAND() -> Bool { cpuidECX(1) & (1 << 30) != 0 }
 
 /// A value from RDRAND (0 after ten failures).
 public func hardwareRandomValue() -> UInt64 { hardwareRandom() }
+
+// Port I/O and device-memory reads for driver daemons (start.S); port I/O needs `Sys.iopl()` first.
+@_extern(c, "runtime_inb") public func portIn8(_ port: UInt16) -> UInt8
+@_extern(c, "runtime_inw") public func portIn16(_ port: UInt16) -> UInt16
+@_extern(c, "runtime_inl") public func portIn32(_ port: UInt16) -> UInt32
+@_extern(c, "runtime_outb") public func portOut8(_ port: UInt16, _ value: UInt8)
+@_extern(c, "runtime_outw") public func portOut16(_ port: UInt16, _ value: UInt16)
+@_extern(c, "runtime_outl") public func portOut32(_ port: UInt16, _ value: UInt32)
+@_extern(c, "runtime_load16") public func deviceLoad16(_ address: UInt64) -> UInt16
+
+extension Sys {
+    /// IOPL 3: port I/O for this process (kernel.md §1.3 `Iopl`); 0 or −errno.
+    public static func iopl() -> Int { call(110, 3) }
+    /// VIRTTOPHYS: the physical address behind `address`, or −errno.
+    public static func virtualToPhysical(_ address: UInt64) -> Int { call(949, address) }
+}

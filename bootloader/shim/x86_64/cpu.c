@@ -23,6 +23,15 @@ void cpu_halt_forever(void) {
     }
 }
 
+// Writes `message` on COM1 and halts: for the heap's fatal errors, which cannot allocate.
+void cpu_fail(const char *message) {
+    for (const char *c = message; *c; c++) {
+        while (!(cpu_in8(0x3FD) & 0x20)) {}
+        cpu_out8(0x3F8, (uint8_t)*c);
+    }
+    cpu_halt_forever();
+}
+
 // Switches to the kernel's page tables and calls its entry with the System V convention
 // (RDI = KernelArgs) on the given stack. Interrupts stay disabled; the firmware's GDT is kept.
 __attribute__((noreturn)) void cpu_enter_kernel(uint64_t page_table, uint64_t stack_top, uint64_t entry, uint64_t args) {

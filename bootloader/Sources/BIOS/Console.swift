@@ -1,0 +1,111 @@
+/// The loader's console on BIOS machines: the VGA text screen (80×25 at 0xB8000, grey on black,
+/// scrolling) and COM1, always both. Writing never allocates.
+enum Console {
+    private static let columns = 80
+    private static let rows = 25
+    private static let attribute: UInt16 = 0x07
+    nonisolated(unsafe) private static var currentAttribute: UInt16 = 0x07
+    nonisolated(unsafe) private static var row = 0
+    nonisolated(unsafe) private static var column = 0
+
+    private static var screen: UnsafeMutablePointer<UInt16> {
+        UnsafeMutablePointer(bitPattern: UInt(0xB8000))!
+    }
+
+    /// 80×25 text mode through INT 10h, cursor hidden, screen cleared; COM1 at 115200 8N1.
+    static func setUp() {
+        SerialPort.configure()
+        var registers = BIOS.Registers(eax: 0x0003)
+        BIOS.interrupt(0x10, &registers)
+        registers = BIOS.Registers(eax: 0x0100, ecx: 0x3F00)
+        BIOS.interrupt(0x10, &registers)
+        clear()
+    }
+
+    static func clear() {
+        for cell in 0..<columns * rows { screen[cell] = attribute << 8 | 0x20 }
+        row = 0
+        column = 0
+    }
+
+    /// Writes ASCII `bytes` ("\n" ends a line, 0x08 moves back) to the screen and COM1.
+    static func write(_ bytes: UnsafeRawBufferPointer) {
+        for byte in bytes { put(byte) }
+        SerialPort.write(bytes)
+    }
+
+    static func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    static func write(_ text: StaticString) {
+        write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Prints one line.
+    static func print(_ message: Message) {
+        write(message.bytes)
+        write("\n")
+    }
+
+    /// The cursor's row on the screen.
+    static var cursorRow: Int { row }
+
+    /// Moves the cursor (on the screen, and by an ANSI sequence on COM1).
+    static func moveCursor(column: Int, row: Int) {
+        self.column = min(max(column, 0), columns - 1)
+        self.row = min(max(row, 0), rows - 1)
+        Message("\u{1B}[\(self.row + 1);\(self.column + 1)H").bytes.withUnsafeBytes { SerialPort.write($0) }
+    }
+
+    /// Highlighted text (black on grey) or normal text (grey on black).
+    static func highlight(_ on: Bool) {
+        currentAttribute = on ? 0x70 : 0x07
+        let sequence: [UInt8] = on ? [0x1B, 0x5B, 0x37, 0x6D] : [0x1B, 0x5B, 0x30, 0x6D]   // ESC[7m, ESC[0m
+        sequence.withUnsafeBytes { SerialPort.write($0) }
+    }
+
+    /// Prints `message` as a fatal error, waits for a key and restarts the machine.
+    static func fatal(_ message: Message) -> Never {
+        write("\nBOOTLOADER ERROR: ")
+        print(message)
+        write("Press any key to restart.\n")
+        while ConsoleInput.readKey() != nil {}
+        while ConsoleInput.readKey() == nil { Platform.idle() }
+        // Pulse the reset line through the keyboard controller.
+        cpu_out8(0x64, 0xFE)
+        cpu_halt_forever()
+    }
+
+    /// Prints `message` as a fatal error and halts, without allocating.
+    static func fatal(static message: StaticString) -> Never {
+        write("\nBOOTLOADER ERROR: ")
+        write(message)
+        write("\nThe system is halted.\n")
+        cpu_halt_forever()
+    }
+
+    private static func put(_ byte: UInt8) {
+        switch byte {
+        case 0x0A:
+            column = 0
+            row += 1
+        case 0x0D:
+            column = 0
+        case 0x08:
+            if column > 0 { column -= 1 }
+        default:
+            screen[row * columns + column] = currentAttribute << 8 | UInt16(byte)
+            column += 1
+            if column == columns {
+                column = 0
+                row += 1
+            }
+        }
+        if row == rows {
+            for cell in 0..<columns * (rows - 1) { screen[cell] = screen[cell + columns] }
+            for cell in columns * (rows - 1)..<columns * rows { screen[cell] = attribute << 8 | 0x20 }
+            row = rows - 1
+        }
+    }
+}
