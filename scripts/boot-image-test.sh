@@ -3,7 +3,8 @@
 # installer/config/redox-swift-encrypted.toml (which includes redox-swift.toml), `redox-installer`
 # of a plain and of an encrypted image from those packages, then each image booted in QEMU (TCG,
 # OVMF) through scripts/qemu.sh, asserting on the serial console: our loader, the kernel's banner,
-# bootstrap, init, the daemons registering their schemes, no panic, the power-off. The encrypted
+# bootstrap, init, the daemons registering their schemes, virtio-blkd serving the image's own disk,
+# no panic, the power-off. The encrypted
 # image gets a wrong password first, then the right one, typed on the serial port.
 # Prints one line per check and `N passed, N failed`; exits non-zero on any failure.
 # The cookbook's cache (build/cache) makes a second run cook nothing; KEEP_WORK=1 keeps the logs.
@@ -99,6 +100,9 @@ checks_after_loader() {
         check "$1: daemon registers $scheme before init sees it ready" \
             before "^kernel: scheme $scheme registered by [a-z]+d \(pid [0-9]+\)" "^init: scheme $scheme ready"
     done
+    check "$1: virtio-blkd serves the image's disk with its GPT partitions (BIOS boot, EFI, REDOX)" \
+        eval 'has "^virtio-blkd: [0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: 64 MiB \([0-9]+ sectors\).*, 3 GPT partitions" &&
+              has "^kernel: scheme disk\.pci-[0-9a-f-]+\.[0-7]_virtio_blk registered by virtio-blkd"'
     check "$1: no kernel panic" lacks "kernel panic|kernel: halted"
     check "$1: power-off (QEMU status 33)" eval 'has "^kernel: power off" && [[ $boot_status -eq 0 ]]'
 }
