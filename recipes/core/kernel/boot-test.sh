@@ -84,7 +84,7 @@ make_test_disk() {
     truncate -s 1M "$work/blank.img"
     [[ $(stat -c %s "$work/pattern.img") -eq 1048576 ]] &&
         rm -f "$1" && truncate -s 4M "$1" &&
-        sgdisk -q -n 1:2048:+1M -t 1:EF00 -n 2:4096:+1M -t 2:8300 "$1" >/dev/null &&
+        sgdisk -n 1:2048:+1M -t 1:EF00 -n 2:4096:+1M -t 2:8300 "$1" >/dev/null &&
         dd if="$work/pattern.img" of="$1" bs=1M seek=1 conv=notrunc status=none
 }
 make_test_disk "$work/test-disk.img" || fail_build "test disk image"
