@@ -1,32 +1,81 @@
 #!/usr/bin/env bash
-# The main job, for now: build the tools; dump an upstream fixture with them and compare it with its
-# manifest; then make an encrypted image of a small tree with redoxfs-ar, check it with
-# redoxfs-fsck, and list it. (It grows into building and booting a whole Redox image.)
+# The main job: builds the system from source offline and boots it.
+#
+#   scripts/run.sh [--password-file FILE] [--config FILE] [--no-boot]
+#
+# 1. installs the Debian packages (scripts/install-deps.sh) and builds `repo` and `redox-installer`;
+# 2. `repo cook --filesystem=CONFIG`: every recipe the configuration names (loader, kernel, initfs,
+#    base files), signed into repo/x86_64-unknown-redox/ (cached in build/cache: a second run
+#    cooks nothing);
+# 3. `redox-installer --cookbook . -c CONFIG build/redox-swift.img`: the encrypted disk image;
+# 4. boots it in QEMU (TCG, OVMF) with the serial console here and the RedoxFS password answered:
+#    typed by you on a terminal, taken from --password-file, or, without a terminal (CI), the
+#    configuration's own `encrypt_disk` password. The system powers itself off.
+# CONFIG defaults to installer/config/redox-swift-encrypted.toml. Boot it again: scripts/qemu.sh IMAGE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-swift build -c release 2>&1 | grep -E "error|warning:|Compiling|Build complete" | tail -n 3
-bin=.build/release
-fixtures=${REDOXFS_FIXTURES:-../shared/fixtures/redoxfs-0.9.1}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
-echo "== redoxfs-dump of the upstream image ar.img"
-zstd -q -d "$fixtures/ar.img.zst" -o "$work/ar.img"
-"$bin/redoxfs-dump" "$work/ar.img" > "$work/ar.manifest.txt"
-head -n 8 "$work/ar.manifest.txt"
-if cmp -s "$work/ar.manifest.txt" "$fixtures/ar.manifest.txt"; then
-  echo "redoxfs-dump output equals the upstream manifest ($(wc -l < "$work/ar.manifest.txt") lines)"
-else
-  echo "redoxfs-dump output differs from the upstream manifest" >&2; exit 1
+config=installer/config/redox-swift-encrypted.toml password_file="" boot=yes
+while (($#)); do
+    case "$1" in
+        --password-file) password_file="${2:?--password-file needs a file}"; shift 2 ;;
+        --config) config="${2:?--config needs a file}"; shift 2 ;;
+        --no-boot) boot=""; shift ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+image=build/redox-swift.img
+elapsed() { echo "$(( $(date +%s) - $1 )) s"; }
+
+echo "== dependencies"
+scripts/install-deps.sh
+
+echo "== build repo and redox-installer (release)"
+start=$(date +%s)
+mkdir -p build
+for product in repo redox-installer; do
+    if ! swift build -c release --product "$product" >"build/swift-build-$product.log" 2>&1; then
+        tail -n 30 "build/swift-build-$product.log"
+        echo "run.sh: swift build --product $product failed (build/swift-build-$product.log)" >&2
+        exit 1
+    fi
+    tail -n 1 "build/swift-build-$product.log"
+done
+bin=.build/release
+echo "tools built in $(elapsed "$start")"
+
+echo "== repo cook --filesystem=$config"
+start=$(date +%s)
+"$bin/repo" cook --filesystem="$config"
+echo "cooked in $(elapsed "$start")"
+
+echo "== redox-installer -> $image"
+start=$(date +%s)
+rm -f "$image"
+"$bin/redox-installer" --cookbook . -c "$config" --no-progress "$image"
+echo "image built in $(elapsed "$start"): $PWD/$image"
+
+if [[ -z "$boot" ]]; then
+    echo "image: $PWD/$image (boot it: scripts/qemu.sh $image)"
+    exit 0
 fi
 
-echo "== redoxfs-ar --encrypt of a small tree, then redoxfs-fsck and redoxfs-dump"
-mkdir -p "$work/tree/usr/lib/boot" "$work/tree/home/user"
-printf 'hello from Swift\n' > "$work/tree/home/user/hello.txt"
-head -c 300000 /dev/urandom > "$work/tree/usr/lib/boot/blob"
-ln -s ../../home/user/hello.txt "$work/tree/usr/lib/link"
-printf 'correct horse\n' > "$work/password"
-"$bin/redoxfs-ar" --password-file "$work/password" --size 64MiB "$work/image.img" "$work/tree"
-"$bin/redoxfs-fsck" -n -f --password-file "$work/password" "$work/image.img"
-"$bin/redoxfs-dump" --password-file "$work/password" "$work/image.img" | cut -f1-7
+echo "== boot in QEMU (TCG, OVMF)"
+password="$(sed -n 's/^encrypt_disk *= *"\(.*\)"$/\1/p' "$config" | tail -n 1)"
+status=0
+if [[ -n "$password_file" ]]; then
+    scripts/qemu.sh --password-file "$password_file" "$image" || status=$?
+elif [[ -t 0 && -t 1 ]]; then
+    hint=""
+    [[ -n "$password" ]] && hint=" (the configuration sets \"$password\")"
+    echo "type the RedoxFS password at the prompt of the loader$hint; Ctrl-A X quits QEMU"
+    scripts/qemu.sh "$image" || status=$?
+else
+    answers="$(mktemp)"
+    printf '%s\n' "$password" >"$answers"
+    scripts/qemu.sh --password-file "$answers" "$image" || status=$?
+    rm -f "$answers"
+fi
+echo "image: $PWD/$image (boot it again: scripts/qemu.sh $image)"
+exit "$status"

@@ -61,3 +61,6 @@ echo "== kernel boot test (kernel, runtime, daemons, initfs built from source; Q
 recipes/core/kernel/boot-test.sh
 
 if [ -x bootloader/boot-test-platforms.sh ]; then echo "== boot test: aarch64 UEFI, BIOS, video modes"; bootloader/boot-test-platforms.sh; fi
+
+echo "== image boot test (repo cook + redox-installer, plain and encrypted images booted in QEMU TCG)"
+scripts/boot-image-test.sh

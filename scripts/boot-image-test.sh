@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Boot test of the whole pipeline: `repo cook` of the recipes named by
+# installer/config/redox-swift-encrypted.toml (which includes redox-swift.toml), `redox-installer`
+# of a plain and of an encrypted image from those packages, then each image booted in QEMU (TCG,
+# OVMF) through scripts/qemu.sh, asserting on the serial console: our loader, the kernel's banner,
+# bootstrap, init, the daemons registering their schemes, virtio-blkd serving the image's own disk,
+# no panic, the power-off. The encrypted
+# image gets a wrong password first, then the right one, typed on the serial port.
+# Prints one line per check and `N passed, N failed`; exits non-zero on any failure.
+# The cookbook's cache (build/cache) makes a second run cook nothing; KEEP_WORK=1 keeps the logs.
+set -uo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+say() { printf '%s\n' "$*"; }
+milliseconds() { echo $(($(date +%s%N) / 1000000)); }
+seconds() { printf '%d.%01d s' $(($1 / 1000)) $((($1 % 1000) / 100)); }
+
+ensure_packages() {
+    local missing=()
+    for package in "$@"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
+    ((${#missing[@]} == 0)) && return 0
+    say "installing ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo=sudo
+    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+ensure_packages qemu-system-x86 ovmf bubblewrap || { say "cannot install the test's packages"; exit 1; }
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/boot-image-test.XXXXXX")"
+cleanup() { [[ -n "${KEEP_WORK:-}" ]] && say "work folder: $work" || rm -rf "$work"; }
+trap cleanup EXIT
+
+passed=0 failed=0
+check() {
+    local name="$1"; shift
+    if "$@"; then passed=$((passed + 1)); say "PASS $name"; else failed=$((failed + 1)); say "FAIL $name"; fi
+}
+fail_step() { say "$1 failed:"; tail -n 40 "$2" | sed 's/^/    | /'; say "$passed passed, $((failed + 1)) failed"; exit 1; }
+
+config=installer/config/redox-swift.toml
+encrypted_config=installer/config/redox-swift-encrypted.toml
+password="$(sed -n 's/^encrypt_disk *= *"\(.*\)"$/\1/p' "$encrypted_config")"
+target=x86_64-unknown-redox
+
+# The tools (debug builds; test.sh has built them already, so this only links what is missing).
+for product in repo redox-installer; do
+    swift build --product "$product" >"$work/build-$product.log" 2>&1 || fail_step "swift build --product $product" "$work/build-$product.log"
+done
+bin="$root/.build/debug"
+
+start=$(milliseconds)
+"$bin/repo" cook --filesystem="$encrypted_config" >"$work/cook.log" 2>&1 || fail_step "repo cook" "$work/cook.log"
+cook_time=$(($(milliseconds) - start))
+say "repo cook: $(grep -c ' - successful' "$work/cook.log") built, $(grep -c ' - cached' "$work/cook.log") cached in $(seconds "$cook_time")"
+for package in bootloader kernel initfs base-files; do
+    check "repo cook publishes $package" test -f "repo/$target/$package.pkgar"
+done
+
+start=$(milliseconds)
+"$bin/redox-installer" --cookbook . -c "$config" --no-progress "$work/plain.img" >"$work/install-plain.log" 2>&1
+check "redox-installer makes the plain image from the packages" test $? -eq 0
+"$bin/redox-installer" --cookbook . -c "$encrypted_config" --no-progress "$work/encrypted.img" >"$work/install-encrypted.log" 2>&1
+check "redox-installer makes the encrypted image" test $? -eq 0
+install_time=$(($(milliseconds) - start))
+[[ -f "$work/plain.img" && -f "$work/encrypted.img" ]] || { cat "$work"/install-*.log; say "$passed passed, $((failed + 1)) failed"; exit 1; }
+
+console=""
+has() { grep -qE -- "$1" "$console"; }
+lacks() { ! grep -qE -- "$1" "$console"; }
+before() {
+    local a b
+    a=$(grep -nE -- "$1" "$console" | head -n1 | cut -d: -f1)
+    b=$(grep -nE -- "$2" "$console" | tail -n1 | cut -d: -f1)
+    [[ -n "$a" && -n "$b" && "$a" -lt "$b" ]]
+}
+
+# boot NAME IMAGE PASSWORD...: boots through scripts/qemu.sh answering the prompts in order.
+boot() {
+    local name="$1" image="$2"; shift 2
+    printf '%s\n' "$@" >"$work/$name.passwords"
+    local start status=0
+    start=$(milliseconds)
+    scripts/qemu.sh --password-file "$work/$name.passwords" --log "$work/$name.log" "$image" >"$work/$name.out" 2>&1 || status=$?
+    boot_time=$(($(milliseconds) - start))
+    console="$work/$name.txt"
+    sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$work/$name.log" >"$console"
+    boot_status=$status
+}
+
+# checks_after_loader NAME: what every good boot shows once the loader has the root.
+checks_after_loader() {
+    check "$1: loader reads kernel and initfs from the packages" \
+        before "usr/lib/boot/kernel: " "usr/lib/boot/initfs: "
+    check "$1: kernel banner with memory totals" has "^kernel: memory: [0-9]+ MiB usable, [0-9]+ MiB free"
+    check "$1: bootstrap serves initfs and starts init" has "^bootstrap: serving initfs, started init \(pid [0-9]+\)"
+    check "$1: init starts" has "^init: started \(pid [0-9]+\)"
+    local scheme
+    for scheme in log null zero rand; do
+        check "$1: daemon registers $scheme before init sees it ready" \
+            before "^kernel: scheme $scheme registered by [a-z]+d \(pid [0-9]+\)" "^init: scheme $scheme ready"
+    done
+    check "$1: virtio-blkd serves the image's disk with its GPT partitions (BIOS boot, EFI, REDOX)" \
+        eval 'has "^virtio-blkd: [0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: 64 MiB \([0-9]+ sectors\).*, 3 GPT partitions" &&
+              has "^kernel: scheme disk\.pci-[0-9a-f-]+\.[0-7]_virtio_blk registered by virtio-blkd"'
+    check "$1: no kernel panic" lacks "kernel panic|kernel: halted"
+    check "$1: power-off (QEMU status 33)" eval 'has "^kernel: power off" && [[ $boot_status -eq 0 ]]'
+}
+
+boot plain "$work/plain.img"
+plain_time=$boot_time
+check "plain: our loader starts from the ESP" has "^Redox OS Bootloader .* on x86_64/UEFI"
+check "plain: no password asked" lacks "RedoxFS password"
+checks_after_loader plain
+plain_console=$console
+
+boot encrypted "$work/encrypted.img" "wrong horse" "$password"
+encrypted_time=$boot_time
+check "encrypted: a wrong password is asked again, the right one unlocks the root" \
+    eval 'before "^RedoxFS password \(1/10\)" "^RedoxFS password \(2/10\)" && before "^RedoxFS password \(2/10\)" "^RedoxFS [0-9a-f-]{36}: [0-9]+ MiB"'
+checks_after_loader encrypted
+
+say ""
+say "cook $(seconds "$cook_time"), two images $(seconds "$install_time"), boots (QEMU start to power-off): plain $(seconds "$plain_time"), encrypted $(seconds "$encrypted_time") (typing included)"
+if ((failed > 0)); then
+    for file in "$plain_console" "$console"; do
+        say "console $(basename "$file") (last 40 lines):"
+        grep -v '^\s*$' "$file" | tail -n 40 | sed 's/^/    | /'
+    done
+fi
+say "$passed passed, $failed failed"
+((failed == 0))
