@@ -4,10 +4,10 @@
 #   recipes/core/kernel/boot-test.sh
 #
 # Builds the UEFI loader (bootloader/build.sh), the kernel, the userspace programs and the initfs
-# (recipes/core/kernel/build-system.sh, until `repo cook` builds the recipes), puts kernel and
+# (recipes/core/kernel/build-system.sh; scripts/boot-image-test.sh boots what `repo cook` builds), puts kernel and
 # initfs on a RedoxFS volume (our redoxfs-ar) in a GPT disk next to the ESP, boots it and asserts
 # on the serial console. Prints one line per check and `N passed, N failed`; exits non-zero on any
-# failure. Each boot is bounded by a 60 s timeout. KEEP_WORK=1 keeps the work folder.
+# failure. Each boot is bounded by a 180 s hang guard. KEEP_WORK=1 keeps the work folder.
 set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
