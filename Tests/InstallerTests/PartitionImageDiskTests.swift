@@ -25,10 +25,10 @@ import Testing
     func assemblesInTheInstallersLayout(esp espBytes: Int, redox redoxBytes: Int, offset: Int, size: Int) throws {
         let folder = try Scratch.folder("assemble")
         let esp = Self.pattern(espBytes, seed: 7), volume = Self.pattern(redoxBytes, seed: 91)
-        FileManager.default.createFile(atPath: folder + "/esp.img", contents: Data(esp))
-        FileManager.default.createFile(atPath: folder + "/volume.img", contents: Data(volume))
+        _ = FileManager.default.createFile(atPath: folder + "/esp.img", contents: Data(esp))
+        _ = FileManager.default.createFile(atPath: folder + "/volume.img", contents: Data(volume))
         // An existing, larger output is replaced, not patched.
-        FileManager.default.createFile(atPath: folder + "/disk.img", contents: Data(repeating: 0xCC, count: 40 << 20))
+        _ = FileManager.default.createFile(atPath: folder + "/disk.img", contents: Data(repeating: 0xCC, count: 40 << 20))
         let assembly = try PartitionImageDisk(espImage: folder + "/esp.img", redoxFSImage: folder + "/volume.img")
         try assembly.write(to: folder + "/disk.img")
         let disk = try Self.bytes(folder + "/disk.img")
@@ -66,8 +66,8 @@ import Testing
 
     @Test func reproducibleWithASeed() throws {
         let folder = try Scratch.folder("assemble-seed")
-        FileManager.default.createFile(atPath: folder + "/esp.img", contents: Data(Self.pattern(4096, seed: 1)))
-        FileManager.default.createFile(atPath: folder + "/volume.img", contents: Data(Self.pattern(8192, seed: 2)))
+        _ = FileManager.default.createFile(atPath: folder + "/esp.img", contents: Data(Self.pattern(4096, seed: 1)))
+        _ = FileManager.default.createFile(atPath: folder + "/volume.img", contents: Data(Self.pattern(8192, seed: 2)))
         let assembly = try PartitionImageDisk(espImage: folder + "/esp.img", redoxFSImage: folder + "/volume.img")
         let seed = Randomness.reproducible(configurationText: "test", epoch: 1)
         try assembly.write(to: folder + "/a.img", randomness: seed)
@@ -79,8 +79,8 @@ import Testing
 
     @Test func refusesMissingEmptyOrNonFileImages() throws {
         let folder = try Scratch.folder("assemble-bad")
-        FileManager.default.createFile(atPath: folder + "/esp.img", contents: Data(Self.pattern(4096, seed: 1)))
-        FileManager.default.createFile(atPath: folder + "/empty.img", contents: Data())
+        _ = FileManager.default.createFile(atPath: folder + "/esp.img", contents: Data(Self.pattern(4096, seed: 1)))
+        _ = FileManager.default.createFile(atPath: folder + "/empty.img", contents: Data())
         #expect(throws: InstallerError.self) { try PartitionImageDisk(espImage: folder + "/esp.img", redoxFSImage: folder + "/missing.img") }
         #expect(throws: InstallerError.self) { try PartitionImageDisk(espImage: folder + "/esp.img", redoxFSImage: folder + "/empty.img") }
         #expect(throws: InstallerError.self) { try PartitionImageDisk(espImage: folder, redoxFSImage: folder + "/esp.img") }
