@@ -25,10 +25,18 @@ import Testing
         let (image, report) = try Scratch.install(configuration, in: folder)
         #expect(report.redoxFSOffset == 2 << 20)
 
-        let fsck = try Scratch.run("redoxfs-fsck", ["-n", "-f", "--offset", String(report.redoxFSOffset), image])
+        // An encrypted configuration (encrypt_disk) is checked and dumped with its own password.
+        let password = configuration.general.encryptDisk
+        var fsckArguments = ["-n", "-f", "--offset", String(report.redoxFSOffset)]
+        if let password {
+            let file = folder + "/password"
+            try password.write(toFile: file, atomically: true, encoding: .utf8)
+            fsckArguments += ["--password-file", file]
+        }
+        let fsck = try Scratch.run("redoxfs-fsck", fsckArguments + [image])
         #expect(fsck.status == 0, "\(fsck.out)\(fsck.err)")
         #expect(fsck.out.contains(": clean"))
-        try Self.compare(configuration, image: image, offset: report.redoxFSOffset)
+        try Self.compare(configuration, image: image, offset: report.redoxFSOffset, password: password)
     }
 
     /// What `configuration` asked for against redoxfs-dump of the image.
