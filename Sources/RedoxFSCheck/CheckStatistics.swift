@@ -28,6 +28,11 @@ public struct CheckStatistics: Codable, Sendable, Equatable {
     public var leakedBlocks: UInt64 = 0
     /// Blocks read from the device.
     public var blocksRead: UInt64 = 0
+    /// Bytes of data records read, decrypted, verified and decoded (only `--scrub` reads them).
+    public var recordBytesVerified: UInt64 = 0
+    /// Seconds the scrub's reading took: the node-tree pass (which then reads every record) and
+    /// the media pass; with `blocksRead`, the scrub's throughput.
+    public var scrubSeconds: Double = 0
 
     public init() {}
 }
