@@ -18,7 +18,7 @@ struct CheckBlockReader: BlockReader {
         self.cipher = cipher
     }
 
-    /// Number of 4096-byte blocks read so far.
+    /// Number of 4096-byte blocks asked for so far (read-ahead not counted).
     var blocksRead: UInt64 { device.blocksRead }
 
     /// Blocks of the file system that the device actually holds.
@@ -36,7 +36,7 @@ struct CheckBlockReader: BlockReader {
     }
 }
 
-/// A device that counts the blocks read through it and reads ahead: a single-block read that
+/// A device that counts the blocks asked of it and reads ahead: a single-block read that
 /// misses the window fills the window from that block on, so that metadata laid out together
 /// (nodes of small files, directory blocks) costs one system call per window, not per block.
 /// The window adapts: it doubles while most of what it read ahead is used and halves while little
@@ -61,8 +61,8 @@ private struct CountingDevice: BlockDevice {
 
     mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
         let size = RedoxFS.blockSize
+        blocksRead += UInt64(buffer.count / size)
         guard buffer.count == size else {
-            blocksRead += UInt64(buffer.count / size)
             try base.readBlocks(at: index, into: buffer)
             return
         }
@@ -86,7 +86,6 @@ private struct CountingDevice: BlockDevice {
         let count = Int(min(UInt64(windowSize), available))
         guard count > 1 else {
             windowBlocks = 0
-            blocksRead += 1
             try base.readBlocks(at: index, into: buffer)
             return
         }
@@ -105,11 +104,9 @@ private struct CountingDevice: BlockDevice {
             // A bad block somewhere in the window: read just this one, as asked.
             windowBlocks = 0
             windowSize = 1
-            blocksRead += 1
             try self.base.readBlocks(at: index, into: buffer)
             return
         }
-        blocksRead += UInt64(count)
         windowStart = index
         windowBlocks = count
         windowHits = 1

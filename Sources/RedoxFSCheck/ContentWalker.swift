@@ -112,7 +112,10 @@ struct ContentWalker: BlockVisitor {
         let read = context.read(
             pointer, as: .record, owner: .node(id), where: place, fix: fix, severity: severity,
             verify: context.options.scrub)
-        if read.isClaimed { owned += address.blockCount }
+        if read.isClaimed {
+            owned += address.blockCount
+            context.statistics.recordBlocks += address.blockCount
+        }
         guard case .bytes(let stored) = read else {
             if case .unread = read { return }
             noteBad(index)
