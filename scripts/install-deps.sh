@@ -7,6 +7,7 @@ packages=(
   qemu-system-x86 ovmf gnu-efi mtools dosfstools gdisk
   liblzma-dev bubblewrap
   qemu-system-arm qemu-efi-aarch64
+  e2fsprogs fuse2fs fio
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,8 @@ enum BlockRead {
     case failed
     /// Not even a valid pointer (out of range, bad level): nothing was claimed; reported.
     case invalid
+    /// Checked through its pointer and claimed, not read (a data record outside `--scrub`).
+    case unread
 
     /// Whether the blocks were claimed for the owner (they count in its block total).
     var isClaimed: Bool {
@@ -20,11 +22,11 @@ enum BlockRead {
 
 extension CheckContext {
     /// Checks `pointer` for `structure` (range, level), claims its blocks for `owner`, then reads,
-    /// decrypts and verifies them. Problems are reported here, with `where` saying which pointer it
+    /// decrypts and verifies them (with `verify` false: stops after the claim, `.unread`). Problems are reported here, with `where` saying which pointer it
     /// was ("record 5", "entry 3 of the root tree list") and `fix` what a repair would do about it.
     mutating func read(
         _ pointer: BlockPointer, as structure: Structure, owner: BlockOwner, where describePlace: @autoclosure () -> String,
-        fix: RepairAction?, severity: Severity? = nil
+        fix: RepairAction?, severity: Severity? = nil, verify: Bool = true
     ) -> BlockRead {
         let address = pointer.address
         let node = owner.nodeID
@@ -71,6 +73,7 @@ extension CheckContext {
             return .failed
         }
         guard fresh else { return .shared }
+        guard verify else { return .unread }
         do {
             return .bytes(try reader.read(pointer, as: structure))
         } catch {

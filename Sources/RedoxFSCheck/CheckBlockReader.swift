@@ -18,7 +18,7 @@ struct CheckBlockReader: BlockReader {
         self.cipher = cipher
     }
 
-    /// Number of 4096-byte blocks read so far.
+    /// Number of 4096-byte blocks asked for so far (read-ahead not counted).
     var blocksRead: UInt64 { device.blocksRead }
 
     /// Blocks of the file system that the device actually holds.
@@ -36,15 +36,80 @@ struct CheckBlockReader: BlockReader {
     }
 }
 
-/// A device that counts the blocks read through it.
+/// A device that counts the blocks asked of it and reads ahead: a single-block read that
+/// misses the window fills the window from that block on, so that metadata laid out together
+/// (nodes of small files, directory blocks) costs one system call per window, not per block.
+/// The window adapts: it doubles while most of what it read ahead is used and halves while little
+/// is (down to no read-ahead), so that sparse metadata among data blocks that are not read
+/// (outside `--scrub`) does not pay for them. The checker never writes through it.
 private struct CountingDevice: BlockDevice {
     var base: any StorageDevice
     var blocksRead: UInt64 = 0
+    static let maximumWindow = 32
+    private var window: [UInt8] = []
+    /// Device block of `window`'s first block, and how many blocks it holds.
+    private var windowStart: UInt64 = 0
+    private var windowBlocks = 0
+    /// Blocks to read on the next miss (1: no read-ahead).
+    private var windowSize = 8
+    /// Blocks of the current window handed out.
+    private var windowHits = 0
+
+    init(base: any StorageDevice) { self.base = base }
 
     var blockCount: UInt64 { base.blockCount }
 
     mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
-        blocksRead += UInt64(buffer.count / RedoxFS.blockSize)
-        try base.readBlocks(at: index, into: buffer)
+        let size = RedoxFS.blockSize
+        blocksRead += UInt64(buffer.count / size)
+        guard buffer.count == size else {
+            try base.readBlocks(at: index, into: buffer)
+            return
+        }
+        if index >= windowStart, index - windowStart < UInt64(windowBlocks) {
+            let offset = Int(index - windowStart) * size
+            window.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + size])) }
+            windowHits += 1
+            return
+        }
+        // A miss: adapt the window to how much of the last one was used, then refill it.
+        if windowBlocks > 1 {
+            if windowHits * 2 >= windowBlocks {
+                windowSize = min(Self.maximumWindow, windowSize * 2)
+            } else if windowHits * 4 < windowBlocks {
+                windowSize = max(1, windowSize / 2)
+            }
+        } else if windowSize == 1 {
+            windowSize = 2  // probe again now and then
+        }
+        let available = base.blockCount > index ? base.blockCount - index : 0
+        let count = Int(min(UInt64(windowSize), available))
+        guard count > 1 else {
+            windowBlocks = 0
+            try base.readBlocks(at: index, into: buffer)
+            return
+        }
+        if window.count < count * size { window = [UInt8](repeating: 0, count: Self.maximumWindow * size) }
+        var failure: FormatError?
+        let base = self.base
+        window.withUnsafeMutableBytes { bytes in
+            do throws(FormatError) {
+                var device = base
+                try device.readBlocks(at: index, into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<count * size]))
+            } catch {
+                failure = error
+            }
+        }
+        if failure != nil {
+            // A bad block somewhere in the window: read just this one, as asked.
+            windowBlocks = 0
+            windowSize = 1
+            try self.base.readBlocks(at: index, into: buffer)
+            return
+        }
+        windowStart = index
+        windowBlocks = count
+        windowHits = 1
+        window.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
     }
 }

@@ -26,8 +26,16 @@ public struct CheckStatistics: Codable, Sendable, Equatable {
     public var reachableBlocks: UInt64 = 0
     /// Allocated blocks reachable from nothing (block 256 not included).
     public var leakedBlocks: UInt64 = 0
-    /// Blocks read from the device.
+    /// Blocks the check asked the device for (read-ahead not counted): every reachable block but
+    /// data records, and with `--scrub` those and every block of the file system once more.
     public var blocksRead: UInt64 = 0
+    /// Blocks of reachable data records (read only by `--scrub`).
+    public var recordBlocks: UInt64 = 0
+    /// Bytes of data records read, decrypted, verified and decoded (only `--scrub` reads them).
+    public var recordBytesVerified: UInt64 = 0
+    /// Seconds the scrub's reading took: the node-tree pass (which then reads every record) and
+    /// the media pass; with `blocksRead`, the scrub's throughput.
+    public var scrubSeconds: Double = 0
 
     public init() {}
 }

@@ -29,15 +29,18 @@ struct ContentWalker: BlockVisitor {
             context: consume context, id: id, recordLevel: UInt8(node.recordLevel), recordSize: node.recordSize,
             recordCount: node.recordCount)
         ReachableBlocks.walkContent(of: node, id: id, visitor: &walker)
-        context = walker.context
-        if walker.staleRecords > 0 {
+        let (staleRecords, staleBlocks, firstBadRecord, owned) =
+            (walker.staleRecords, walker.staleBlocks, walker.firstBadRecord, walker.owned)
+        // The walker goes before the context changes, so that its arrays are not copied.
+        context = (consume walker).context
+        if staleRecords > 0 {
             context.report(
                 .staleRecord,
-                "node \(id) keeps \(walker.staleRecords) record pointer(s) beyond its end of file (size \(node.size)), \(walker.staleBlocks) block(s) still counted in its blocks",
+                "node \(id) keeps \(staleRecords) record pointer(s) beyond its end of file (size \(node.size)), \(staleBlocks) block(s) still counted in its blocks",
                 structure: .record, node: id, fix: .clearStaleRecords(node: id))
         }
-        summary.firstBadRecord = walker.firstBadRecord
-        return walker.owned
+        summary.firstBadRecord = firstBadRecord
+        return owned
     }
 
     mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {
@@ -75,7 +78,7 @@ struct ContentWalker: BlockVisitor {
         return bytes
     }
 
-    /// Record `index`: level rules, then read, verify and decompress.
+    /// Record `index`: level rules, then (with `--scrub`) read, verify and decompress.
     private mutating func record(_ pointer: BlockPointer, index: UInt64) {
         let stale = index >= recordCount
         let address = pointer.address
@@ -104,12 +107,21 @@ struct ContentWalker: BlockVisitor {
                 block: address.index, structure: .record, node: id, fix: fix, severity: severity)
             noteBad(index)
         }
-        let read = context.read(pointer, as: .record, owner: .node(id), where: place, fix: fix, severity: severity)
-        if read.isClaimed { owned += address.blockCount }
+        // Data is read, decrypted and decoded only by `--scrub`: without it the record is checked
+        // through its pointer alone (range, level, ownership, allocation, sharing).
+        let read = context.read(
+            pointer, as: .record, owner: .node(id), where: place, fix: fix, severity: severity,
+            verify: context.options.scrub)
+        if read.isClaimed {
+            owned += address.blockCount
+            context.statistics.recordBlocks += address.blockCount
+        }
         guard case .bytes(let stored) = read else {
+            if case .unread = read { return }
             noteBad(index)
             return
         }
+        context.statistics.recordBytesVerified += UInt64(stored.count)
         guard logical != 0 else { return }
         guard let payload = CompressedRecord.payload(of: stored) else {
             context.report(

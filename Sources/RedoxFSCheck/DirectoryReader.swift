@@ -25,10 +25,12 @@ struct DirectoryReader: BlockVisitor {
             reader.image.depth = Int(marker.markerDepth)
             ReachableBlocks.walkContent(of: node, id: id, visitor: &reader)
         }
-        context = reader.context
-        context.statistics.entries += UInt64(reader.image.entries.count)
-        context.directories[id] = reader.image
-        return reader.owned
+        let (image, owned) = (reader.image, reader.owned)
+        // The reader goes before the context changes, so that its dictionaries are not copied.
+        context = (consume reader).context
+        context.statistics.entries += UInt64(image.entries.count)
+        context.directories[id] = image
+        return owned
     }
 
     private init(context: consuming CheckContext, id: UInt32) {

@@ -29,6 +29,7 @@ public enum FileSystemChecker {
         summaries += try runPasses(&context, scrub: options.scrub, observer: observer)
         context.resolvePaths()
         context.statistics.blocksRead = context.reader.blocksRead
+        if options.scrub { context.statistics.scrubSeconds = seconds(clock.now - started) }
 
         // Damage that loses data: would an older generation, whose whole tree verifies, keep more?
         var fallback: Fallback?

@@ -29,6 +29,8 @@ struct TreePass: BlockVisitor {
         let pointers = pass.pointers
         try context.checkCancelled()
         context.statistics.nodes = UInt64(pointers.count)
+        context.nodes.reserveCapacity(pointers.count)
+        context.nodeOrder.reserveCapacity(pointers.count)
         let total = UInt64(pointers.count)
         for (done, entry) in pointers.enumerated() {
             if done % 64 == 0 { try context.checkCancelled() }

@@ -19,6 +19,9 @@ struct DamageCase: CustomTestStringConvertible, Sendable {
     var named: String?
     /// Whether the repair falls back to an older header (instead of fixing the newest tree).
     var fallsBack = false
+    /// Whether the damage is inside data records, which only `--scrub` reads (every run of the
+    /// case then passes it).
+    var scrub = false
     /// Applies the damage; returns the paths whose files may differ afterwards (and after repair).
     let damage: @Sendable (inout ImageSurgeon, ReferenceManifest) throws -> [String]
 
@@ -225,17 +228,17 @@ extension DamageCase {
     // MARK: Content
 
     static let contentCases: [DamageCase] = [
-        DamageCase(name: "bit flip in a data record", image: "ar", expected: [.checksumMismatch], exitStatus: 4, named: "/random-1MiB.bin") { s, _ in
+        DamageCase(name: "bit flip in a data record", image: "ar", expected: [.checksumMismatch], exitStatus: 4, named: "/random-1MiB.bin", scrub: true) { s, _ in
             try s.flipBit(block: try s.node(s.id(of: "/random-1MiB.bin")).levelPointer(3).address.index, byte: 17)
             return ["/random-1MiB.bin"]
         },
-        DamageCase(name: "bit flip in a compressed record", image: "ar", expected: [.checksumMismatch], exitStatus: 4, named: "/compressible-1MiB.txt") { s, _ in
+        DamageCase(name: "bit flip in a compressed record", image: "ar", expected: [.checksumMismatch], exitStatus: 4, named: "/compressible-1MiB.txt", scrub: true) { s, _ in
             let node = try s.node(s.id(of: "/compressible-1MiB.txt"))
             let slot = try requireSlot((0..<128).first { node.levelPointer($0).address.decompressionLevel != 0 })
             try s.flipBit(block: node.levelPointer(slot).address.index, byte: 30)
             return ["/compressible-1MiB.txt"]
         },
-        DamageCase(name: "compressed record that does not decode", image: "ar", expected: [.recordBadCompression], exitStatus: 4, named: "/compressible-1MiB.txt") { s, _ in
+        DamageCase(name: "compressed record that does not decode", image: "ar", expected: [.recordBadCompression], exitStatus: 4, named: "/compressible-1MiB.txt", scrub: true) { s, _ in
             let id = try s.id(of: "/compressible-1MiB.txt")
             let node = try s.node(id)
             let slot = try requireSlot((0..<128).first { node.levelPointer($0).address.decompressionLevel != 0 })
@@ -247,7 +250,7 @@ extension DamageCase {
             }
             return ["/compressible-1MiB.txt"]
         },
-        DamageCase(name: "bit flip in an encrypted record", image: "ar-encrypted-lib", expected: [.checksumMismatch], exitStatus: 4, named: "/random-1MiB.bin") { s, _ in
+        DamageCase(name: "bit flip in an encrypted record", image: "ar-encrypted-lib", expected: [.checksumMismatch], exitStatus: 4, named: "/random-1MiB.bin", scrub: true) { s, _ in
             try s.flipBit(block: try s.node(s.id(of: "/random-1MiB.bin")).levelPointer(2).address.index, byte: 99)
             return ["/random-1MiB.bin"]
         },
@@ -268,7 +271,7 @@ extension DamageCase {
             try s.rewriteNode(try s.id(of: "/big.txt")) { $0.links = 1 }
             return []
         },
-        DamageCase(name: "bit flip in a compressed record (generated)", image: "generated", expected: [.checksumMismatch], exitStatus: 4) { s, _ in
+        DamageCase(name: "bit flip in a compressed record (generated)", image: "generated", expected: [.checksumMismatch], exitStatus: 4, scrub: true) { s, _ in
             let node = try s.node(s.id(of: "/big.txt"))
             let slot = try requireSlot((0..<128).first { node.levelPointer($0).address.decompressionLevel != 0 })
             try s.flipBit(block: node.levelPointer(slot).address.index, byte: 10)

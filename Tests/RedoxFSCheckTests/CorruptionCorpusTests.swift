@@ -35,10 +35,11 @@ import Testing
         var surgeon = try ImageSurgeon(path: path, password: damage.password)
         let damaged = try damage.damage(&surgeon, manifest)
         surgeon.close()
+        let scrub = damage.scrub ? ["--scrub"] : []
 
         // -n: the right status, the damage named, not a byte written.
         let before = try CheckFixtures.digest(path)
-        let check = try Self.run(["-n", "-f"], image: path, password: damage.password)
+        let check = try Self.run(["-n", "-f"] + scrub, image: path, password: damage.password)
         #expect(try CheckFixtures.digest(path) == before, "-n changed the image")
         #expect(check.status == damage.exitStatus, "\(check.output.prefix(4000))")
         let report = try #require(check.report, "no JSON report: \(check.output.prefix(2000))")
@@ -53,11 +54,11 @@ import Testing
         #expect(fallback == damage.fallsBack, "\(report.repairs.map(\.summary))")
 
         // -y: one repair commit, then nothing left.
-        let repair = try Self.run(["-y"], image: path, password: damage.password)
+        let repair = try Self.run(["-y"] + scrub, image: path, password: damage.password)
         #expect(repair.status & FsckExitStatus.operationalError == 0, "\(repair.output.prefix(4000))")
         if damage.repairable {
             #expect(repair.status == FsckExitStatus.corrected, "\(repair.output.prefix(4000))")
-            let again = try Self.run(["-n", "-f"], image: path, password: damage.password)
+            let again = try Self.run(["-n", "-f"] + scrub, image: path, password: damage.password)
             #expect(again.status == 0, "\(again.output.prefix(4000))")
             // Only what the undamaged fixture itself shows may remain (its slot 0, for encrypted mkfs).
             let left = again.report?.problems.filter { $0.code != .headerSlotZeroInvalid } ?? []
@@ -68,5 +69,37 @@ import Testing
         guard damage.repairable else { return }
         let differences = try manifest.differences(in: path, password: damage.password, damaged: damaged)
         #expect(differences.isEmpty, "\(differences.prefix(10))")
+    }
+
+    /// Without `--scrub` data records are checked through their pointers only: a bit flipped inside
+    /// one is not read (the check is clean and reads fewer blocks); `--scrub` reads it, names the
+    /// file and reports its throughput.
+    @Test(.timeLimit(.minutes(10)))
+    func dataRecordsAreReadOnlyByScrub() throws {
+        let path = try CheckFixtures.copy("ar")
+        var surgeon = try ImageSurgeon(path: path, password: nil)
+        let block = try surgeon.node(surgeon.id(of: "/random-1MiB.bin")).levelPointer(3).address.index
+        try surgeon.flipBit(block: block, byte: 17)
+        surgeon.close()
+
+        let quick = try Self.run(["-n", "-f"], image: path, password: nil)
+        #expect(quick.status == 0, "\(quick.output.prefix(4000))")
+        let quickReport = try #require(quick.report, "no JSON report: \(quick.output.prefix(2000))")
+        #expect(quickReport.problems.allSatisfy { $0.block != block }, "\(quickReport.problems.map(\.message))")
+        #expect(quickReport.statistics.recordBytesVerified == 0)
+
+        let scrubbed = try Self.run(["-n", "-f", "--scrub"], image: path, password: nil)
+        #expect(scrubbed.status == 4, "\(scrubbed.output.prefix(4000))")
+        let report = try #require(scrubbed.report, "no JSON report: \(scrubbed.output.prefix(2000))")
+        #expect(report.problems.contains { $0.code == .checksumMismatch && $0.block == block && ($0.path ?? "") == "/random-1MiB.bin" },
+                "\(report.problems.map(\.message))")
+        #expect(report.statistics.recordBytesVerified > 1 << 20)
+        #expect(report.statistics.blocksRead > quickReport.statistics.blocksRead)
+        #expect(report.statistics.scrubSeconds > 0)
+
+        // The throughput line of the text report.
+        let text = try CheckFixtures.run(Self.fsck, ["-n", "-f", "--scrub", path])
+        let output = String(decoding: text.output, as: UTF8.self)
+        #expect(output.contains("MB/s"), "\(output.suffix(2000))")
     }
 }

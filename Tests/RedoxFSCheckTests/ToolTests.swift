@@ -94,14 +94,14 @@ import Testing
         #expect(report.passes.count == 5)
     }
 
-    /// -p applies only the safe fixes: a damaged record needs -y, so nothing is written.
+    /// -p applies only the safe fixes: a damaged record (found by --scrub) needs -y, so nothing is written.
     @Test func preenLeavesUnsafeFixes() throws {
         let path = try CheckFixtures.copy("ar")
         var surgeon = try ImageSurgeon(path: path)
         try surgeon.flipBit(block: try surgeon.node(surgeon.id(of: "/random-1MiB.bin")).levelPointer(1).address.index, byte: 5)
         surgeon.close()
         let before = try CheckFixtures.digest(path)
-        let result = try Self.run(["-p", path])
+        let result = try Self.run(["-p", "--scrub", path])
         #expect(result.status == FsckExitStatus.uncorrected, "\(result.output)")
         #expect(try CheckFixtures.digest(path) == before)
         #expect(result.output.contains("needs -y"))

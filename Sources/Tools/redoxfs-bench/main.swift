@@ -6,7 +6,7 @@ import RedoxFS
 import RedoxFSCommandSupport
 import RedoxFSTools
 
-/// `redoxfs-bench`: the benchmark helpers behind scripts/bench-ar.sh.
+/// `redoxfs-bench`: the benchmark helpers behind scripts/bench-compare.sh (and bench-installer.sh).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redoxfs-bench",

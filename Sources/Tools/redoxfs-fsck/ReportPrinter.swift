@@ -83,6 +83,19 @@ struct ReportPrinter {
         return lines
     }
 
+    /// The scrub's throughput: every block read (decrypted, verified, decoded where it is a record).
+    private func scrubLine(_ s: CheckStatistics) -> String {
+        let megabytes = Double(s.blocksRead) * 4096 / 1e6
+        let rate = s.scrubSeconds > 0 ? megabytes / s.scrubSeconds : 0
+        return "scrub read \(decimal(megabytes)) MB (\(decimal(Double(s.recordBytesVerified) / 1e6)) MB of data records "
+            + "verified and decoded) in \(decimal(s.scrubSeconds)) s: \(decimal(rate)) MB/s"
+    }
+
+    private func decimal(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+    }
+
     private func summaryLine() -> String {
         let s = report.statistics
         var parts = [
@@ -98,6 +111,7 @@ struct ReportPrinter {
         let seconds = Int(report.seconds * 100)
         parts.append("\(seconds / 100).\(seconds % 100 < 10 ? "0" : "")\(seconds % 100) s")
         var line = "\(device): " + parts.joined(separator: ", ")
+        if report.scrubbed { line += "\n\(device): " + scrubLine(s) }
         switch report.exitStatus & ~FsckExitStatus.corrected {
         case FsckExitStatus.clean: line += "\n\(device): clean" + (report.exitStatus & FsckExitStatus.corrected != 0 ? " after repair" : "")
         default:

@@ -25,7 +25,9 @@ struct Fsck: ParsableCommand {
         discussion: """
             Passes: 1 header ring, 2 node tree, nodes and every reachable block, 3 directories, \
             4 link counts and orphans, 5 allocation log against the blocks in use (6 with --scrub: \
-            every block read, bad ones named by their owners).
+            every block read, bad ones named by their owners). Data records are checked through \
+            their pointers (range, level, ownership, allocation, sharing) and read, decrypted, \
+            verified and decoded only with --scrub, which reports its throughput.
 
             Exit status (fsck(8), bits added): 0 no errors (warnings alone do not count), 1 errors \
             corrected, 2 corrected and a reboot advised (never: RedoxFS is not checked while mounted), \
@@ -64,7 +66,7 @@ struct Fsck: ParsableCommand {
     @Option(name: .customShort("C"), help: "Write completion lines (pass done total device) to this descriptor.")
     var completionDescriptor: Int32?
 
-    @Flag(help: "Also read every block of the file system and name the paths that own bad ones.")
+    @Flag(help: "Also read, decrypt, verify and decode every data record, read every block of the file system, name the paths that own bad ones and report the throughput (without it, data records are checked through their pointers only).")
     var scrub = false
 
     @Flag(help: "Print the report as JSON on standard output.")

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Instruction counts of the FUSE mount process for one workload (not a test): the figure that
+# decides when wall times are too noisy (a busy machine). Setup runs outside valgrind; the mount
+# that serves the workload runs under `valgrind --tool=callgrind`, and the count covers mount,
+# workload, final commit and exit. Compare two builds by running it once with each BIN_DIR.
+#
+#   scripts/bench-callgrind.sh BIN_DIR WORKLOAD [OUT_FILE]
+#
+# WORKLOAD: seqwrite (64 MiB + fsync), seqread (64 MiB after a remount), randwrite (64 MiB, then
+# 1,024 random 4 KiB writes + fsync, fio), create (2,000 small files), createfsync (300 small
+# files, fsync each), stat, read (2,000 files after a remount), staleread (the same with atimes
+# set back, so that relatime writes every atime), delete, untar (/usr/include/linux).
+# BIN_DIR holds `redoxfs` (and `redoxfs-mkfs`, else this checkout's .build/release one).
+# Needs valgrind, fio, python3; run as root.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(cd "$1" && pwd); workload=$2; out=${3:-callgrind.$workload.out}
+mkfs=$bin/redoxfs-mkfs; [ -x "$mkfs" ] || mkfs=$root/.build/release/redoxfs-mkfs
+work=$(mktemp -d /var/tmp/redoxfs-callgrind.XXXXXX)
+daemon=""
+cleanup() {
+  if mountpoint -q "$work/mnt"; then umount "$work/mnt" || true; fi
+  if [ -n "$daemon" ]; then wait "$daemon" 2> /dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir "$work/mnt"
+truncate -s 1G "$work/image"
+"$mkfs" "$work/image" > /dev/null
+head -c 67108864 /dev/urandom > "$work/random.bin"
+files() { python3 -c "import sys; sys.path.insert(0, '$root/scripts'); import bench_compare as b; $1"; }
+mount_fs() {  # $@: command prefix (empty or valgrind)
+  "$@" "$bin/redoxfs" -f "$work/image" "$work/mnt" 2> "$work/mount.log" &
+  daemon=$!
+  for _ in $(seq 1200); do mountpoint -q "$work/mnt" && return 0; sleep 0.1; done
+  echo "the mount did not come up"; cat "$work/mount.log"; exit 1
+}
+unmount_fs() { umount "$work/mnt"; wait "$daemon"; daemon=""; }
+
+case $workload in
+  stat|read|delete) mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')"; unmount_fs ;;
+  staleread)
+    mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')"
+    find "$work/mnt/s" -type f -exec touch -a -d 2020-01-01 {} +; unmount_fs ;;
+  seqread) mount_fs; dd if="$work/random.bin" of="$work/mnt/big" bs=1M conv=fsync status=none; unmount_fs ;;
+  untar) tar -C /usr/include -cf "$work/tree.tar" linux ;;
+esac
+
+mount_fs valgrind --tool=callgrind --callgrind-out-file="$out"
+case $workload in
+  seqwrite) dd if="$work/random.bin" of="$work/mnt/big" bs=1M conv=fsync status=none ;;
+  seqread) dd if="$work/mnt/big" of=/dev/null bs=1M status=none ;;
+  randwrite)
+    dd if="$work/random.bin" of="$work/mnt/big" bs=1M status=none
+    fio --name=x --filename="$work/mnt/big" --rw=randwrite --bs=4k --size=64M --io_size=4M --ioengine=psync \
+      --randrepeat=1 --norandommap --invalidate=0 --end_fsync=1 > /dev/null ;;
+  create) mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')" ;;
+  createfsync) mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 300, 'create', fsync_each=True)" ;;
+  stat) files "b.small_files('$work/mnt/s', 2000, 'stat')" ;;
+  read|staleread) files "b.small_files('$work/mnt/s', 2000, 'read')" ;;
+  delete) files "b.small_files('$work/mnt/s', 2000, 'delete')" ;;
+  untar) mkdir "$work/mnt/t"; tar -xf "$work/tree.tar" -C "$work/mnt/t"; files "b.fsync_path('$work/mnt/t')" ;;
+  *) echo "unknown workload $workload"; exit 16 ;;
+esac
+unmount_fs
+grep -o "Collected : [0-9]*" "$work/mount.log" | sed "s/Collected :/$workload: instructions/"
