@@ -86,7 +86,14 @@ public struct Node: NodeFields, Equatable, Sendable {
     }
 
     public func encode() -> [UInt8] {
-        var block = [UInt8](repeating: 0, count: RedoxFS.blockSize)
+        // The padding and data areas copied whole; the fields are stored below.
+        var block = [UInt8](unsafeUninitializedCapacity: RedoxFS.blockSize) { out, initialized in
+            let base = UnsafeMutableRawPointer(out.baseAddress!)
+            base.initializeMemory(as: UInt8.self, repeating: 0, count: 74)
+            Self.copy(padding, to: base + 74, count: 54)
+            Self.copy(data, to: base + Self.dataOffset, count: RedoxFS.inlineDataSize)
+            initialized = RedoxFS.blockSize
+        }
         block.storeLE16(mode, at: 0)
         block.storeLE32(uid, at: 2)
         block.storeLE32(gid, at: 6)
@@ -101,9 +108,14 @@ public struct Node: NodeFields, Equatable, Sendable {
         block.storeLE32(atimeNanoseconds, at: 62)
         block.storeLE32(recordLevel, at: 66)
         block.storeLE32(flags, at: 70)
-        for i in 0..<54 { block[74 + i] = padding[i] }
-        for i in 0..<RedoxFS.inlineDataSize { block[128 + i] = data[i] }
         return block
+    }
+
+    /// Copies `count` bytes of `bytes` to `target`, zeros where `bytes` is shorter.
+    private static func copy(_ bytes: [UInt8], to target: UnsafeMutableRawPointer, count: Int) {
+        let copied = min(bytes.count, count)
+        bytes.withUnsafeBytes { if copied > 0 { target.copyMemory(from: $0.baseAddress!, byteCount: copied) } }
+        if copied < count { (target + copied).initializeMemory(as: UInt8.self, repeating: 0, count: count - copied) }
     }
 
     /// Pointer `index` of the level area, counted from its start (level0[0] is 0, level1[0] is 128, …).
