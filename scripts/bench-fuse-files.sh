@@ -60,7 +60,10 @@ for round in $(seq 1 "$rounds"); do
       [ "$phase" = read ] && echo 3 > /proc/sys/vm/drop_caches
       c0=$(cpu "$daemon"); t0=$(date +%s.%N)
       python3 -c "$phase_script" "$phase" "$work/mnt" "$files"
-      [ "$phase" = create ] || [ "$phase" = delete ] && sync -f "$work/mnt"
+      # One commit at the end (fsync of the root: fsyncdir).
+      if [ "$phase" = create ] || [ "$phase" = delete ]; then
+        python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)' "$work/mnt"
+      fi
       t1=$(date +%s.%N); c1=$(cpu "$daemon")
       wall[$label,$phase]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') "
       cpu_used[$label,$phase]+="$(awk -v a="$c0" -v b="$c1" -v t="$ticks" 'BEGIN { printf "%.3f", (b - a) / t }') "
