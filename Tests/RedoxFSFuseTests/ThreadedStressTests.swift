@@ -97,6 +97,26 @@ final class ThreadedStressTests: MountTestCase {
         print("threaded stress: \(Self.writers) writers x \(Self.operationsPerWriter) operations, \(Self.readers) readers; \(files) files and \(expected.count - files) directories match the model")
     }
 
+    /// A file written, then unlinked while the kernel still holds its cached times: the times
+    /// the writeback cache flushes for it afterwards are acknowledged, so a following syncfs
+    /// succeeds (it failed with ENOENT when the flush was refused).
+    func testSyncAfterUnlinkingAWrittenFile() throws {
+        let folder = try self.folder
+        let image = try TestImages.make(folder.path("unlink.img"), megabytes: 64)
+        let mounted = try mount(image)
+        let root = mounted.mountpoint
+        for n in 0..<5 {
+            XCTAssertEqual(mkdir(root + "/d\(n)", 0o755), 0)
+            XCTAssertNil(Posix.write(root + "/d\(n)/f", Array("content \(n)\n".utf8)))
+            XCTAssertEqual(unlink(root + "/d\(n)/f"), 0)
+            XCTAssertEqual(rmdir(root + "/d\(n)"), 0)
+            let sync = try CommandRunner.run(["sync", "-f", root])
+            XCTAssertEqual(sync.status, 0, "sync -f after unlink \(n): \(sync.transcript)")
+        }
+        try mounted.unmount()
+        try TestImages.assertClean(image)
+    }
+
     private func spawn(_ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
         group.enter()
         let thread = Thread {
