@@ -20,10 +20,17 @@ struct BlockWriteBatch {
         if !buffers.isEmpty && (index != end || buffers.count >= Self.bufferLimit || bytes + buffer.count > Self.byteLimit) {
             try send(to: &device)
         }
+        if buffer.count % RedoxFS.blockSize != 0 {
+            // Not whole blocks (the engine pads what it stores, so never expected): written
+            // alone, since what follows it in a run would land at the wrong offset.
+            try send(to: &device)
+            try buffer.withBytes { (raw) throws(FormatError) in try device.writeBlocks(at: index, from: raw) }
+            return
+        }
         if buffers.isEmpty { start = index; end = index }
         buffers.append(buffer)
         bytes += buffer.count
-        end += UInt64((buffer.count + RedoxFS.blockSize - 1) / RedoxFS.blockSize)
+        end += UInt64(buffer.count / RedoxFS.blockSize)
     }
 
     /// Sends the run held (if any).
