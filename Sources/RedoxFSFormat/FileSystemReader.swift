@@ -19,8 +19,7 @@ public struct FileSystemReader<Reader: BlockReader> {
         var pointer = tree
         for level in stride(from: 3, through: 0, by: -1) {
             guard !pointer.isNull else { throw .noSuchNode(id) }
-            let list = TreeList(block: try reader.read(pointer, as: .treeList))
-            pointer = list.pointers[nodeID.index(atLevel: level)]
+            pointer = TreeList(block: try reader.read(pointer, as: .treeList)).pointer(nodeID.index(atLevel: level))
         }
         guard !pointer.isNull else { throw .noSuchNode(id) }
         return pointer
@@ -34,12 +33,22 @@ public struct FileSystemReader<Reader: BlockReader> {
         return node
     }
 
+    /// Node `id` read in place (its type and level pointers decoded when asked for), checked.
+    public mutating func nodeView(_ id: UInt32) throws(FormatError) -> NodeView {
+        let pointer = try nodePointer(id)
+        guard let view = NodeView(block: try reader.read(pointer, as: .node)) else {
+            throw .malformed(.node, block: pointer.address.index, .badNodeType)
+        }
+        try view.validate(block: pointer.address.index)
+        return view
+    }
+
     // MARK: Directories
 
     /// Calls `body` for each entry of directory `directory` in stored order (spec §10.9);
     /// stops early when `body` returns false.
-    public mutating func forEachEntry(
-        of directory: Node, _ body: (DirectoryEntry) throws(FormatError) -> Bool
+    public mutating func forEachEntry<Directory: NodeFields>(
+        of directory: Directory, _ body: (DirectoryEntry) throws(FormatError) -> Bool
     ) throws(FormatError) {
         guard directory.isDirectory else { throw .notDirectory }
         let marker = directory.levelPointer(0)
@@ -64,14 +73,14 @@ public struct FileSystemReader<Reader: BlockReader> {
     }
 
     /// The entries of `directory`, in stored order.
-    public mutating func entries(of directory: Node) throws(FormatError) -> [DirectoryEntry] {
+    public mutating func entries<Directory: NodeFields>(of directory: Directory) throws(FormatError) -> [DirectoryEntry] {
         var result: [DirectoryEntry] = []
         try forEachEntry(of: directory) { (entry) throws(FormatError) in result.append(entry); return true }
         return result
     }
 
     /// The node id that `name` names in `directory`, found through the hash index (spec §10.7).
-    public mutating func find(_ name: [UInt8], in directory: Node) throws(FormatError) -> UInt32? {
+    public mutating func find<Directory: NodeFields>(_ name: [UInt8], in directory: Directory) throws(FormatError) -> UInt32? {
         guard directory.isDirectory else { throw .notDirectory }
         let marker = directory.levelPointer(0)
         if marker.isZero { return nil }
@@ -100,7 +109,7 @@ public struct FileSystemReader<Reader: BlockReader> {
     public mutating func lookup(path: [UInt8]) throws(FormatError) -> UInt32 {
         var id = RedoxFS.rootNodeID
         for component in path.split(separator: 0x2F, omittingEmptySubsequences: true) {
-            let directory = try node(id)
+            let directory = try nodeView(id)
             guard directory.isDirectory else { throw .notDirectory }
             guard let next = try find(Array(component), in: directory) else { throw .notFound }
             id = next
@@ -203,18 +212,47 @@ public struct FileSystemReader<Reader: BlockReader> {
 }
 
 /// The blocks a directory walk has read, so that a hash tree whose pointers loop back (a damaged
-/// or hostile image) is reported instead of walked forever.
+/// or hostile image) is reported instead of walked forever. An open-addressing hash set of block
+/// indices: O(1) per insert on average, no hashing seed (so no platform randomness in Embedded
+/// builds).
 struct VisitedBlocks {
-    private var sorted: [UInt64] = []
+    /// Slots holding `index + 1` (0 = empty); the count is a power of two.
+    private var slots: [UInt64] = []
+    private var count = 0
 
     mutating func insert(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) {
         let index = pointer.address.index
-        var low = 0, high = sorted.count
-        while low < high {
-            let mid = (low + high) / 2
-            if sorted[mid] < index { low = mid + 1 } else { high = mid }
+        if !insert(index) { throw .malformed(structure, block: index, .cycle) }
+    }
+
+    /// Adds `index`; false when it was there already.
+    mutating func insert(_ index: UInt64) -> Bool {
+        if (count + 1) * 2 > slots.count { grow() }
+        let stored = index &+ 1
+        let mask = slots.count - 1
+        var slot = Self.slot(for: stored, mask: mask)
+        while slots[slot] != 0 {
+            if slots[slot] == stored { return false }
+            slot = (slot + 1) & mask
         }
-        if low < sorted.count && sorted[low] == index { throw .malformed(structure, block: index, .cycle) }
-        sorted.insert(index, at: low)
+        slots[slot] = stored
+        count += 1
+        return true
+    }
+
+    private static func slot(for stored: UInt64, mask: Int) -> Int {
+        // Fibonacci hashing: spreads neighbouring block indices over the table.
+        Int(truncatingIfNeeded: (stored &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [UInt64](repeating: 0, count: max(16, old.count * 2))
+        let mask = slots.count - 1
+        for stored in old where stored != 0 {
+            var slot = Self.slot(for: stored, mask: mask)
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = stored
+        }
     }
 }

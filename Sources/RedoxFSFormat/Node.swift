@@ -25,7 +25,7 @@ public enum NodeKind: UInt16, Sendable, CaseIterable {
 }
 
 /// A node (inode): metadata, then either inline data or the record pointer tables.
-public struct Node: Equatable, Sendable {
+public struct Node: NodeFields, Equatable, Sendable {
     public static let modeTypeMask: UInt16 = 0xF000
     public static let modePermissionMask: UInt16 = 0o7777
     public static let inlineDataFlag: UInt32 = 1
@@ -86,7 +86,14 @@ public struct Node: Equatable, Sendable {
     }
 
     public func encode() -> [UInt8] {
-        var block = [UInt8](repeating: 0, count: RedoxFS.blockSize)
+        // The padding and data areas copied whole; the fields are stored below.
+        var block = [UInt8](unsafeUninitializedCapacity: RedoxFS.blockSize) { out, initialized in
+            let base = UnsafeMutableRawPointer(out.baseAddress!)
+            base.initializeMemory(as: UInt8.self, repeating: 0, count: 74)
+            Self.copy(padding, to: base + 74, count: 54)
+            Self.copy(data, to: base + Self.dataOffset, count: RedoxFS.inlineDataSize)
+            initialized = RedoxFS.blockSize
+        }
         block.storeLE16(mode, at: 0)
         block.storeLE32(uid, at: 2)
         block.storeLE32(gid, at: 6)
@@ -101,24 +108,15 @@ public struct Node: Equatable, Sendable {
         block.storeLE32(atimeNanoseconds, at: 62)
         block.storeLE32(recordLevel, at: 66)
         block.storeLE32(flags, at: 70)
-        for i in 0..<54 { block[74 + i] = padding[i] }
-        for i in 0..<RedoxFS.inlineDataSize { block[128 + i] = data[i] }
         return block
     }
 
-    /// The node's type, or nil for a type value the format does not define.
-    public var kind: NodeKind? { NodeKind(rawValue: mode & Self.modeTypeMask) }
-    public var isDirectory: Bool { kind == .directory }
-    public var isSymlink: Bool { kind == .symlink }
-    public var permissions: UInt16 { mode & Self.modePermissionMask }
-    public var hasInlineData: Bool { flags & Self.inlineDataFlag != 0 }
-
-    /// Bytes per record: 4096 << record_level (a damaged level is clamped so that this never
-    /// reaches zero; `validate` rejects levels above 5).
-    public var recordSize: UInt64 { UInt64(RedoxFS.blockSize) << UInt64(min(recordLevel, 15)) }
-
-    /// Number of records covering `size` (records at or past this index are ignored on read).
-    public var recordCount: UInt64 { size / recordSize + (size % recordSize == 0 ? 0 : 1) }
+    /// Copies `count` bytes of `bytes` to `target`, zeros where `bytes` is shorter.
+    private static func copy(_ bytes: [UInt8], to target: UnsafeMutableRawPointer, count: Int) {
+        let copied = min(bytes.count, count)
+        bytes.withUnsafeBytes { if copied > 0 { target.copyMemory(from: $0.baseAddress!, byteCount: copied) } }
+        if copied < count { (target + copied).initializeMemory(as: UInt8.self, repeating: 0, count: count - copied) }
+    }
 
     /// Pointer `index` of the level area, counted from its start (level0[0] is 0, level1[0] is 128, …).
     public func levelPointer(_ index: Int) -> BlockPointer { BlockPointer(bytes: data, at: index * 16) }
@@ -153,12 +151,69 @@ public struct Node: Equatable, Sendable {
             }
         }
     }
+}
+
+/// The fields of a node that readers and walkers use, shared by the decoded `Node` and the
+/// in-place `NodeView`, with the rules derived from them written once.
+public protocol NodeFields {
+    var mode: UInt16 { get }
+    var size: UInt64 { get }
+    var recordLevel: UInt32 { get }
+    var flags: UInt32 { get }
+    /// Pointer `index` of the level area, counted from its start.
+    func levelPointer(_ index: Int) -> BlockPointer
+}
+
+extension NodeFields {
+    /// The node's type, or nil for a type value the format does not define.
+    public var kind: NodeKind? { NodeKind(rawValue: mode & Node.modeTypeMask) }
+    public var isDirectory: Bool { kind == .directory }
+    public var isSymlink: Bool { kind == .symlink }
+    public var permissions: UInt16 { mode & Node.modePermissionMask }
+    public var hasInlineData: Bool { flags & Node.inlineDataFlag != 0 }
+
+    /// Bytes per record: 4096 << record_level (a damaged level is clamped so that this never
+    /// reaches zero; `validate` rejects levels above 5).
+    public var recordSize: UInt64 { UInt64(RedoxFS.blockSize) << UInt64(min(recordLevel, 15)) }
+
+    /// Number of records covering `size` (records at or past this index are ignored on read).
+    public var recordCount: UInt64 { size / recordSize + (size % recordSize == 0 ? 0 : 1) }
 
     /// Checks the fields a reader relies on.
     public func validate(block: UInt64) throws(FormatError) {
         guard let kind else { throw .malformed(.node, block: block, .badNodeType) }
         guard recordLevel <= 5 else { throw .malformed(.node, block: block, .badRecordLevel) }
-        guard flags & ~Self.inlineDataFlag == 0 else { throw .malformed(.node, block: block, .badFlags) }
+        guard flags & ~Node.inlineDataFlag == 0 else { throw .malformed(.node, block: block, .badFlags) }
         if kind == .directory && hasInlineData { throw .malformed(.node, block: block, .inlineDirectory) }
     }
+}
+
+/// A node read in place: its block's bytes, each field decoded when asked for. Lookups and
+/// walks that need a node's type and level pointers use it instead of decoding the whole node
+/// (and copying its 3,968-byte data area).
+public struct NodeView: NodeFields, Sendable {
+    /// The node block as stored (4096 bytes).
+    public let bytes: [UInt8]
+
+    /// A view over `block`; nil when it is shorter than a node block.
+    public init?(block: [UInt8]) {
+        guard block.count >= RedoxFS.blockSize else { return nil }
+        bytes = block
+    }
+
+    public var mode: UInt16 { bytes.le16(at: 0) }
+    public var uid: UInt32 { bytes.le32(at: 2) }
+    public var gid: UInt32 { bytes.le32(at: 6) }
+    public var links: UInt32 { bytes.le32(at: 10) }
+    public var size: UInt64 { bytes.le64(at: 14) }
+    public var blocks: UInt64 { bytes.le64(at: 22) }
+    public var recordLevel: UInt32 { bytes.le32(at: 66) }
+    public var flags: UInt32 { bytes.le32(at: 70) }
+
+    public func levelPointer(_ index: Int) -> BlockPointer {
+        BlockPointer(bytes: bytes, at: Node.dataOffset + index * 16)
+    }
+
+    /// The whole node, decoded.
+    public var node: Node { Node(block: bytes) }
 }

@@ -96,15 +96,15 @@ public enum ReachableBlocks {
     ) throws(Visitor.Failure) {
         let role = BlockRole.node(id: id)
         guard let bytes = try visitor.visit(pointer, as: role) else { return }
-        try walkContent(of: Node(block: bytes), id: id, visitor: &visitor)
+        if let node = NodeView(block: bytes) { try walkContent(of: node, id: id, visitor: &visitor) }
         try visitor.leave(pointer, as: role)
     }
 
     /// Walks what node `id`'s level area names: a directory's hash tree (when its marker is
     /// valid), or a file's indirect lists and records (every tier, stale records included);
     /// nothing for inline nodes and nodes of no known type.
-    public static func walkContent<Visitor: BlockVisitor>(
-        of node: Node, id: UInt32, visitor: inout Visitor
+    public static func walkContent<Visitor: BlockVisitor, Fields: NodeFields>(
+        of node: Fields, id: UInt32, visitor: inout Visitor
     ) throws(Visitor.Failure) {
         guard let kind = node.kind, !node.hasInlineData else { return }
         if kind == .directory {

@@ -6,7 +6,7 @@ public enum SeaHash {
     @inline(__always)
     private static func diffuse(_ value: UInt64) -> UInt64 {
         var x = value &* k
-        x ^= (x >> 32) >> (x >> 60)
+        x ^= (x &>> 32) &>> (x &>> 60)  // the shift is at most 15: no over-shift to handle
         return x &* k
     }
 
@@ -31,14 +31,17 @@ public enum SeaHash {
             return diffuse(a ^ b ^ c ^ d ^ UInt64(n))
         }
         let raw = UnsafeRawPointer(base)
-        var offset = 0
-        while n - offset >= 32 {
-            a = diffuse(a ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
-            b = diffuse(b ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)))
-            c = diffuse(c ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)))
-            d = diffuse(d ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)))
-            offset += 32
+        // Whole 32-byte rows: one pointer step per row, no per-lane offset arithmetic.
+        let rows = n / 32
+        var row = raw
+        for _ in 0..<rows {
+            a = diffuse(a ^ UInt64(littleEndian: row.loadUnaligned(as: UInt64.self)))
+            b = diffuse(b ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            c = diffuse(c ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+            d = diffuse(d ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+            row += 32
         }
+        var offset = rows &* 32
         var lane = 0
         while offset < n {
             let take = min(8, n - offset)

@@ -1,47 +1,94 @@
 /// One block of the node tree: 254 child pointers and a 256-bit flag map.
+///
+/// The list keeps the block's bytes and decodes only the pointer or flag asked for: reading a
+/// list from the cache costs no copy (the bytes are shared until changed), and a lookup decodes
+/// one pointer per level instead of all 254.
 public struct TreeList: Equatable, Sendable {
     /// Number of child pointers.
     public static let entryCount = 254
     static let flagsOffset = 4064
 
-    public var pointers: [BlockPointer]
+    /// The block as stored: 254 pointers of 16 bytes, then 32 bytes of flags.
+    public private(set) var bytes: [UInt8]
+
+    /// The child pointers, decoded one at a time from the block's bytes.
+    public var pointers: Pointers {
+        get { Pointers(bytes: bytes) }
+        _modify {
+            var view = Pointers(bytes: bytes)
+            bytes = []
+            defer { bytes = view.bytes }
+            yield &view
+        }
+    }
+
     /// Flag bits: occupied (level 0) or child full (levels 1–3); 256 bits, entries 254/255 always clear.
-    public var flags: [UInt8]
+    public var flags: [UInt8] { Array(bytes[Self.flagsOffset..<RedoxFS.blockSize]) }
 
     /// An empty TreeList.
     public init() {
-        pointers = [BlockPointer](repeating: .null, count: Self.entryCount)
-        flags = [UInt8](repeating: 0, count: 32)
+        bytes = [UInt8](repeating: 0, count: RedoxFS.blockSize)
     }
 
+    /// The list stored in `block` (shorter blocks are padded with zeros, longer ones cut).
     public init(block: [UInt8]) {
-        pointers = (0..<Self.entryCount).map { BlockPointer(bytes: block, at: $0 * 16) }
-        flags = Array(block[Self.flagsOffset..<Self.flagsOffset + 32])
+        if block.count == RedoxFS.blockSize {
+            bytes = block
+        } else {
+            var padded = [UInt8](repeating: 0, count: RedoxFS.blockSize)
+            for i in 0..<min(block.count, RedoxFS.blockSize) { padded[i] = block[i] }
+            bytes = padded
+        }
     }
 
-    public func encode() -> [UInt8] {
-        var block = [UInt8](repeating: 0, count: RedoxFS.blockSize)
-        for (i, pointer) in pointers.enumerated() { pointer.encode(into: &block, at: i * 16) }
-        for i in 0..<32 { block[Self.flagsOffset + i] = flags[i] }
-        return block
-    }
+    public func encode() -> [UInt8] { bytes }
 
-    public func flag(_ i: Int) -> Bool { flags[i / 8] & (1 << UInt8(i % 8)) != 0 }
+    /// Pointer `index`, decoded in place.
+    @inline(__always)
+    public func pointer(_ index: Int) -> BlockPointer { BlockPointer(bytes: bytes, at: index * 16) }
+
+    public func flag(_ i: Int) -> Bool { bytes[Self.flagsOffset + i / 8] & (1 << UInt8(i % 8)) != 0 }
 
     public mutating func setFlag(_ i: Int, _ value: Bool) {
-        if value { flags[i / 8] |= 1 << UInt8(i % 8) } else { flags[i / 8] &= ~(1 << UInt8(i % 8)) }
+        let offset = Self.flagsOffset + i / 8
+        if value { bytes[offset] |= 1 << UInt8(i % 8) } else { bytes[offset] &= ~(1 << UInt8(i % 8)) }
     }
 
     /// All 254 flags set.
     public var isFull: Bool {
-        for i in 0..<Self.entryCount where !flag(i) { return false }
-        return true
+        // 31 whole bytes hold flags 0–247; the last byte holds 248–253.
+        for i in 0..<31 where bytes[Self.flagsOffset + i] != 0xFF { return false }
+        return bytes[Self.flagsOffset + 31] & 0x3F == 0x3F
     }
 
     /// All 254 pointers null.
     public var isEmpty: Bool {
-        for pointer in pointers where !pointer.isNull { return false }
+        var index = 0
+        while index < Self.entryCount {
+            if !BlockAddress(rawValue: bytes.le64(at: index * 16)).isNull { return false }
+            index += 1
+        }
         return true
+    }
+
+    /// A view of a list's 254 pointers over its bytes: reading one decodes 16 bytes, writing one
+    /// stores 16.
+    public struct Pointers: RandomAccessCollection, MutableCollection, Sendable {
+        fileprivate var bytes: [UInt8]
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { TreeList.entryCount }
+
+        public subscript(index: Int) -> BlockPointer {
+            get {
+                precondition(index >= 0 && index < TreeList.entryCount)
+                return BlockPointer(bytes: bytes, at: index * 16)
+            }
+            set {
+                precondition(index >= 0 && index < TreeList.entryCount)
+                newValue.encode(into: &bytes, at: index * 16)
+            }
+        }
     }
 }
 

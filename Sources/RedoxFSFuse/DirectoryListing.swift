@@ -11,6 +11,16 @@ final class DirectoryListing: @unchecked Sendable {
     var entries: [DirectoryEntry] = []
     /// Whether `entries` has been read for the current pass.
     var isLoaded = false
+    /// The directory's hash-tree marker and top pointer when `entries` was read: while the
+    /// directory still holds these, every entry of the listing is current (any change of its
+    /// entries rewrites the tree and so its top pointer) and needs no lookup again.
+    var loadedTree: (marker: BlockPointer, top: BlockPointer)?
+
+    /// Whether the entries read are still those of `directory` (its current node).
+    func isCurrent(for directory: Node) -> Bool {
+        guard let loadedTree else { return false }
+        return loadedTree.marker == directory.levelPointer(0) && loadedTree.top == directory.levelPointer(1)
+    }
 
     init(directory: UInt32) { self.directory = directory }
 

@@ -39,6 +39,7 @@ extension FuseBridge {
                 if offset == 0 || !listing.isLoaded {
                     listing.entries = try fileSystem.entries(of: directory.id)
                     listing.isLoaded = true
+                    listing.loadedTree = (directory.node.levelPointer(0), directory.node.levelPointer(1))
                     try noteAccess(directory.id, directory.node)
                 }
                 return fill(buffer, capacity: capacity, request: request, from: Int(min(offset, off_t(Int.max))),
@@ -49,14 +50,17 @@ extension FuseBridge {
     }
 
     /// Packs the listing's entries from `position` into `buffer`; returns the bytes used. Runs
-    /// under the engine lock. The listing was read when the pass started, so for readdirplus an
-    /// entry whose name no longer leads to the same node goes out as a plain entry: the kernel
-    /// must not cache a name for a node it no longer names.
+    /// under the engine lock. The listing was read when the pass started, so when the directory
+    /// has changed since, for readdirplus an entry whose name no longer leads to the same node
+    /// goes out as a plain entry: the kernel must not cache a name for a node it no longer names.
     private func fill(
         _ buffer: UnsafeMutableRawBufferPointer, capacity: Int, request: fuse_req_t?, from position: Int,
         listing: DirectoryListing, directory: (id: UInt32, node: Node), plus: Bool
     ) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
+        // Entries read from the directory as it still is are handed on with their node ids as
+        // listed; only a listing the directory has changed since is checked name by name.
+        let current = listing.isCurrent(for: directory.node)
         var used = 0
         var position = position
         while position < listing.count {
@@ -64,7 +68,7 @@ extension FuseBridge {
             var node: Node?
             if position < 2 {
                 node = directory.node
-            } else if let current = try? fileSystem.find(item.name, in: directory.id), current == item.nodeID {
+            } else if current || (try? fileSystem.find(item.name, in: directory.id)) == item.nodeID {
                 node = try? fileSystem.node(item.nodeID)
             }
             let next = off_t(position + 1)

@@ -67,11 +67,31 @@ extension FuseBridge {
             // The kernel's writeback cache keeps ctime itself and sends it; otherwise the engine
             // sets ctime to now for any change.
             if toSet & FUSE_SET_ATTR_CTIME != 0 { changes.changeTime = Timestamp(wanted.st_ctim) }
-            let (id, node) = try fileSystem.exclusively { () throws(FileSystemError) in
-                let id = try resolve(inode).id
+            // The writeback cache flushes the times of an inode it still holds after its last
+            // name went (and with it the node): nothing is left to change, and an error here
+            // would surface as a failed syncfs, so the times are acknowledged as sent.
+            let timeBits: Int32 = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME
+                | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW
+            let timesOnly: Bool = toSet & ~timeBits == 0
+            let changed = try fileSystem.exclusively { () throws(FileSystemError) -> (id: UInt32, node: Node)? in
+                let id: UInt32
+                do throws(FileSystemError) {
+                    id = try resolve(inode).id
+                } catch {
+                    if timesOnly, case .format(.noSuchNode) = error { return nil }
+                    throw error
+                }
                 return (id, try fileSystem.setAttributes(id, changes))
             }
-            var reply = NodeAttributes.stat(of: node, id: id)
+            guard let changed else {
+                var reply = wanted
+                reply.st_ino = ino_t(inode)
+                reply.st_nlink = 0
+                if reply.st_mode & S_IFMT == 0 { reply.st_mode |= S_IFREG }
+                fuse_reply_attr(request, &reply, 0)
+                return
+            }
+            var reply = NodeAttributes.stat(of: changed.node, id: changed.id)
             fuse_reply_attr(request, &reply, cacheSeconds)
         }
     }

@@ -3,8 +3,8 @@ import Glibc
 #endif
 import RedoxFS
 
-/// The second pass of an archive: copies a host tree (already checked by `HostTreeScanner`)
-/// into a file system, streaming file contents in chunks so that memory stays bounded whatever
+/// The copy of an archive: copies a host tree (already checked by `HostTreeScanner`, whose plan
+/// of the tree it copies from without listing or `stat`-ing it again) into a file system, streaming file contents in chunks so that memory stays bounded whatever
 /// the tree's size (the engine commits on its own when its write cache grows).
 ///
 /// Unlike upstream's archive it keeps hard links as hard links, stores host mtimes and atimes
@@ -38,15 +38,16 @@ public final class Archiver {
         buffer = [UInt8](repeating: 0, count: records * Int(Self.recordSize))
     }
 
-    /// Copies the tree below host directory `source` into the root directory.
-    public func archive(_ source: String) throws(ArchiveError) {
+    /// Copies the tree below host directory `source` into the root directory: the entries of
+    /// `plan` (made by `HostTreeScanner.plan`) when given, else what the folder holds now.
+    public func archive(_ source: String, plan: HostTreePlan? = nil) throws(ArchiveError) {
         let root = try HostStatus.of(source)
         guard root.kind == .directory else { throw .host(operation: "archive", path: source, errno: ENOTDIR) }
         let directory = try HostDirectory(path: source)
         let threshold = fileSystem.commitThresholdBytes
         fileSystem.commitThresholdBytes = commitThresholdBytes
         defer { fileSystem.commitThresholdBytes = threshold }
-        try copyDirectory(directory, into: RedoxFS.rootNodeID)
+        try copyDirectory(directory, planned: plan?.entries, into: RedoxFS.rootNodeID)
         if copyRootMetadata {
             try store(source) { () throws(FileSystemError) in
                 try fileSystem.setAttributes(RedoxFS.rootNodeID, AttributeChanges(
@@ -66,18 +67,27 @@ public final class Archiver {
         }
     }
 
-    private func copyDirectory(_ directory: HostDirectory, into parent: UInt32) throws(ArchiveError) {
+    /// Copies the entries of `directory`: those `planned` when given, else those listed now.
+    private func copyDirectory(_ directory: HostDirectory, planned: [PlannedEntry]?, into parent: UInt32) throws(ArchiveError) {
+        if let planned {
+            for entry in planned where entry.status.inode != excluded {
+                try copyEntry(entry.name, status: entry.status, children: entry.children, from: directory, into: parent)
+                copied.entries += 1
+                progress?(copied)
+            }
+            return
+        }
         for name in try directory.names() {
             let status = try directory.status(of: name)
             if status.inode == excluded { continue }
-            try copyEntry(name, status: status, from: directory, into: parent)
+            try copyEntry(name, status: status, children: nil, from: directory, into: parent)
             copied.entries += 1
             progress?(copied)
         }
     }
 
     private func copyEntry(
-        _ name: [UInt8], status: HostStatus, from directory: HostDirectory, into parent: UInt32
+        _ name: [UInt8], status: HostStatus, children: [PlannedEntry]?, from directory: HostDirectory, into parent: UInt32
     ) throws(ArchiveError) {
         let path = directory.path(of: name)
         if let problem = HostName.problem(name) {
@@ -131,7 +141,7 @@ public final class Archiver {
             }
         case .directory:
             id = try create(name, in: parent, attributes, count: 0, path: path)
-            try copyDirectory(HostDirectory(in: directory, name: name), into: id)
+            try copyDirectory(HostDirectory(in: directory, name: name), planned: children, into: id)
             try restoreTimes(id, status, path: path)
         case .socket, .fifo:
             id = try create(name, in: parent, attributes, count: 0, path: path)

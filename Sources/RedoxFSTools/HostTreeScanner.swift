@@ -24,9 +24,10 @@ public struct HostTreeSummary: Equatable, Sendable {
     public var entries: Int { directories + files + symlinks + sockets + specials + hardLinks }
 }
 
-/// The first pass of an archive: walks a host tree without writing anything, counts it, and
+/// The one walk over the host tree of an archive, before anything is written: counts the tree,
 /// collects every path that RedoxFS cannot store (long or non-UTF-8 names, names with ':',
-/// files of unknown type, unreadable entries).
+/// files of unknown type, unreadable entries), and keeps each entry's name and status as a
+/// `HostTreePlan` that the archiver then copies from.
 public struct HostTreeScanner {
     /// Entries with this inode are skipped (the image being written).
     public var excluded: HostInode?
@@ -44,6 +45,12 @@ public struct HostTreeScanner {
 
     /// Scans the tree below directory `root`; throws `.unstorable` listing the problems.
     public mutating func scan(_ root: String) throws(ArchiveError) -> HostTreeSummary {
+        try plan(root).summary
+    }
+
+    /// Scans the tree below directory `root` and keeps what it found for the copy; throws
+    /// `.unstorable` listing the problems.
+    public mutating func plan(_ root: String) throws(ArchiveError) -> HostTreePlan {
         summary = HostTreeSummary()
         problems = []
         problemCount = 0
@@ -51,9 +58,9 @@ public struct HostTreeScanner {
         let status = try HostStatus.of(root)
         guard status.kind == .directory else { throw .host(operation: "archive", path: root, errno: ENOTDIR) }
         let directory = try HostDirectory(path: root)
-        try scanDirectory(directory)
+        let entries = try scanDirectory(directory)
         if problemCount > 0 { throw .unstorable(problems, total: problemCount) }
-        return summary
+        return HostTreePlan(summary: summary, entries: entries)
     }
 
     private mutating func report(_ path: String, _ reason: String) {
@@ -61,14 +68,18 @@ public struct HostTreeScanner {
         if problems.count < problemLimit { problems.append(ArchiveProblem(path: path, reason: reason)) }
     }
 
-    private mutating func scanDirectory(_ directory: HostDirectory) throws(ArchiveError) {
+    /// Scans `directory`; returns its entries for the plan (those kept while there are no
+    /// problems: once one is found nothing will be copied, so nothing more is kept).
+    private mutating func scanDirectory(_ directory: HostDirectory) throws(ArchiveError) -> [PlannedEntry] {
         let names: [[UInt8]]
         do {
             names = try directory.names()
         } catch {
             report(directory.path, "cannot list the directory: \(Self.reason(error))")
-            return
+            return []
         }
+        var planned: [PlannedEntry] = []
+        planned.reserveCapacity(names.count)
         for name in names {
             let path = directory.path(of: name)
             if let problem = HostName.problem(name) { report(path, problem) }
@@ -85,13 +96,15 @@ public struct HostTreeScanner {
             }
             if status.kind != .directory && status.linkCount > 1 && !seenLinks.insert(status.inode).inserted {
                 summary.hardLinks += 1
+                if problemCount == 0 { planned.append(PlannedEntry(name: name, status: status, children: [])) }
                 continue
             }
+            var children: [PlannedEntry] = []
             switch status.kind {
             case .directory:
                 summary.directories += 1
                 do {
-                    try scanDirectory(HostDirectory(in: directory, name: name))
+                    children = try scanDirectory(HostDirectory(in: directory, name: name))
                 } catch {
                     report(path, "cannot open the directory: \(Self.reason(error))")
                 }
@@ -112,7 +125,9 @@ public struct HostTreeScanner {
             case .unknown:
                 report(path, "a file of unknown type")
             }
+            if problemCount == 0 { planned.append(PlannedEntry(name: name, status: status, children: children)) }
         }
+        return planned
     }
 
     private static func reason(_ error: ArchiveError) -> String {

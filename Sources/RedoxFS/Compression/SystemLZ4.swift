@@ -42,19 +42,19 @@ public struct SystemLZ4: LZ4Codec {
             return SwiftLZ4().compress(input)
         }
         let bound = Int(LZ4_compressBound(Int32(input.count)))
-        var output = [UInt8](repeating: 0, count: bound)
-        let written = output.withUnsafeMutableBufferPointer { destination -> Int in
-            guard let base = destination.baseAddress else { return 0 }
-            return Int(
-                LZ4_compress_default(
-                    UnsafeRawPointer(source).assumingMemoryBound(to: CChar.self),
-                    UnsafeMutableRawPointer(base).assumingMemoryBound(to: CChar.self),
-                    Int32(input.count),
-                    Int32(bound)))
+        // No zero fill: liblz4 writes the bytes it reports, and only those are kept.
+        let output = [UInt8](unsafeUninitializedCapacity: bound) { destination, initialized in
+            initialized = 0
+            guard let base = destination.baseAddress else { return }
+            let written = LZ4_compress_default(
+                UnsafeRawPointer(source).assumingMemoryBound(to: CChar.self),
+                UnsafeMutableRawPointer(base).assumingMemoryBound(to: CChar.self),
+                Int32(input.count),
+                Int32(bound))
+            initialized = max(0, Int(written))
         }
         // liblz4 cannot fail with a bound-sized output; fall back rather than trap if it did.
-        guard written > 0 else { return SwiftLZ4().compress(input) }
-        output.removeLast(bound - written)
+        guard !output.isEmpty else { return SwiftLZ4().compress(input) }
         return output
     }
 }

@@ -78,6 +78,45 @@ public struct FileDevice: StorageDevice {
         }
     }
 
+    /// One `pwritev` for the whole run (a short write is finished with `pwrite`).
+    public mutating func writeBlocks(at index: UInt64, gathering buffers: [[UInt8]]) throws(FormatError) {
+        let total = buffers.reduce(0) { $0 + $1.count }
+        guard !isReadOnly else { throw .io(block: index, code: EROFS) }
+        let blocks = UInt64(total / RedoxFS.blockSize)
+        guard index < blockCount, blockCount - index >= blocks else { throw .io(block: index, code: ENOSPC) }
+        var vectors = [iovec](repeating: iovec(), count: buffers.count)
+        let offset = off_t(byteOffset + index * UInt64(RedoxFS.blockSize))
+        var written = 0
+        var code: Int32 = 0
+        // Each buffer's storage is pinned by a nested closure while the call runs.
+        func pin(_ n: Int) {
+            if n == buffers.count {
+                repeat {
+                    written = vectors.withUnsafeBufferPointer { pwritev(descriptor, $0.baseAddress, Int32($0.count), offset) }
+                } while written < 0 && errno == EINTR
+                if written < 0 { code = errno }
+                return
+            }
+            buffers[n].withUnsafeBytes { raw in
+                vectors[n] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count)
+                pin(n + 1)
+            }
+        }
+        pin(0)
+        if written < 0 { throw .io(block: index, code: code) }
+        guard written < total else { return }
+        // A short write: the rest, buffer by buffer, with the ordinary path.
+        var position = 0
+        for buffer in buffers {
+            defer { position += buffer.count }
+            let skip = max(0, written - position)
+            if skip >= buffer.count { continue }
+            let blockOffset = UInt64((position + skip) / RedoxFS.blockSize)
+            let rest = Array(buffer[(skip / RedoxFS.blockSize * RedoxFS.blockSize)...])
+            try rest.withBytes { (raw) throws(FormatError) in try writeBlocks(at: index + blockOffset, from: raw) }
+        }
+    }
+
     public mutating func flush() throws(FormatError) {
         guard !isReadOnly else { return }
         if fdatasync(descriptor) != 0 { throw .io(block: 0, code: errno) }

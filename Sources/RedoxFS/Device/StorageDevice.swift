@@ -7,6 +7,20 @@ public protocol StorageDevice: BlockDevice {
     var blockCount: UInt64 { get }
     /// Writes `buffer` (a multiple of 4096 bytes) starting at device block `index`.
     mutating func writeBlocks(at index: UInt64, from buffer: UnsafeRawBufferPointer) throws(FormatError)
+    /// Writes `buffers` (each a multiple of 4096 bytes) back to back from device block `index`,
+    /// as one request where the device can (an image file: one `pwritev`). The default writes
+    /// them one by one, so a recording device sees each buffer as a write of its own.
+    mutating func writeBlocks(at index: UInt64, gathering buffers: [[UInt8]]) throws(FormatError)
     /// Makes every completed write durable (fdatasync or its equivalent).
     mutating func flush() throws(FormatError)
+}
+
+extension StorageDevice {
+    public mutating func writeBlocks(at index: UInt64, gathering buffers: [[UInt8]]) throws(FormatError) {
+        var next = index
+        for buffer in buffers {
+            try buffer.withBytes { (raw) throws(FormatError) in try writeBlocks(at: next, from: raw) }
+            next += UInt64(buffer.count / RedoxFS.blockSize)
+        }
+    }
 }

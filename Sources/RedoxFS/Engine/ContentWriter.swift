@@ -74,13 +74,9 @@ extension FileSystem {
         }
         let wanted = RedoxFS.blockSize << Int(BlockLevel.forBytes(within + bytes.count))
         if content.count < wanted { content += [UInt8](repeating: 0, count: wanted - content.count) }
-        var same = true
-        for i in 0..<bytes.count where content[within + i] != bytes[i] {
-            same = false
-            break
-        }
+        let same = bytes.isEmpty || content.withUnsafeBytes { memcmp($0.baseAddress! + within, bytes.baseAddress!, bytes.count) == 0 }
         if same && !(old.isNull == false && record >= node.recordCount) { return false }
-        for i in 0..<bytes.count { content[within + i] = bytes[i] }
+        if !bytes.isEmpty { content.withUnsafeMutableBytes { ($0.baseAddress! + within).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) } }
         try replaceRecord(record, old: old, with: content, node: &node)
         return true
     }

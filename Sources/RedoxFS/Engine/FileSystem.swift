@@ -200,13 +200,13 @@ public final class FileSystem {
     }
 
     func findEntry(_ name: [UInt8], in directory: UInt32) throws(FileSystemError) -> UInt32? {
-        try withReader { (reader) throws(FormatError) in try reader.find(name, in: reader.node(directory)) }
+        try withReader { (reader) throws(FormatError) in try reader.find(name, in: reader.nodeView(directory)) }
     }
 
     /// The entries of directory `id`, in stored order ("." and ".." are not stored).
     public func entries(of id: UInt32) throws(FileSystemError) -> [DirectoryEntry] {
         try lock.locked { () throws(FileSystemError) in
-            try withReader { (reader) throws(FormatError) in try reader.entries(of: reader.node(id)) }
+            try withReader { (reader) throws(FormatError) in try reader.entries(of: reader.nodeView(id)) }
         }
     }
 

@@ -212,6 +212,7 @@ extension FileSystem {
 
     /// Writes every block of the write cache, encrypted, in ascending address order.
     func writeDirtyBlocks() throws(FileSystemError) {
+        var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
         for index in cache.dirty.keys.sorted() {
             guard var bytes = cache.dirty[index] else { continue }
             if let cipher {
@@ -219,14 +220,9 @@ extension FileSystem {
                     cipher.encrypt($0, firstUnit: index, unitSize: RedoxFS.blockSize)
                 }
             }
-            do {
-                try bytes.withBytes { (raw) throws(FormatError) in
-                    try device.writeBlocks(at: startBlock + index, from: raw)
-                }
-            } catch {
-                throw .format(error)
-            }
+            do { try batch.append(bytes, at: startBlock + index, to: &device) } catch { throw .format(error) }
         }
+        do { try batch.send(to: &device) } catch { throw .format(error) }
     }
 
     /// Writes `header` to its ring slot.

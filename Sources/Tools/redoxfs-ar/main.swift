@@ -50,15 +50,16 @@ struct Archive: ParsableCommand {
     }
 
     func run() throws {
-        // 1. Check the whole tree before touching DISK.
+        // 1. Check the whole tree before touching DISK, keeping what was read for the copy.
         let excluded = DiskFile.inode(disk)
         var scanner = HostTreeScanner(excluding: excluded)
-        let summary: HostTreeSummary
+        let plan: HostTreePlan
         do {
-            summary = try scanner.scan(folder)
+            plan = try scanner.plan(folder)
         } catch {
             exitWithError(Self.tool, "\(error)")
         }
+        let summary = plan.summary
         for path in summary.skipped where !quiet {
             printError("\(Self.tool): skipping \(path): it is the image being written")
         }
@@ -81,7 +82,7 @@ struct Archive: ParsableCommand {
             }
             if let bar { archiver.progress = { bar.update($0) } }
             do {
-                try archiver.archive(folder)
+                try archiver.archive(folder, plan: plan)
             } catch {
                 bar?.clear()
                 fs.close()
