@@ -99,10 +99,16 @@ let package = Package(
         // by the bootloader (see bootloader/).
         .target(name: "RedoxFSFormat"),
 
-        // The engine: devices, caching, hosted fast paths, the file-system API.
+        // The portable engine (the copy-on-write write path): pure Swift, no Foundation, typed
+        // throws, generic over the device and the providers; also compiled as Embedded Swift
+        // (scripts/embedded-check.sh).
+        .target(name: "RedoxFSEngine", dependencies: ["RedoxFSFormat"]),
+
+        // The hosted engine: file devices, the recording device, the hosted fast paths (OpenSSL,
+        // libsodium, liblz4), the lock, the file-system API.
         .target(
             name: "RedoxFS",
-            dependencies: ["RedoxFSFormat", "CSodium", "CCrypto", "CLZ4"]
+            dependencies: ["RedoxFSEngine", "RedoxFSFormat", "CSodium", "CCrypto", "CLZ4"]
         ),
 
         // The checker: passes over every structure, repair and scrub (front end over the engine).
