@@ -137,10 +137,10 @@ let package = Package(
         .testTarget(
             name: "RedoxFSFuseTests", dependencies: ["RedoxFS", "RedoxFSFuse", "RedoxFSCheck", "RedoxFSTestSupport"],
             exclude: ["Scripts"]),
-        .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS", "RedoxFSTestSupport"]),
+        .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS", "RedoxFSEngine", "RedoxFSTestSupport"]),
         .testTarget(
             name: "RedoxFSTests",
-            dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTestSupport", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4"]
+            dependencies: ["RedoxFS", "RedoxFSEngine", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTestSupport", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4"]
         ),
     ] + tools.map {
         .executableTarget(

@@ -1,11 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// Open-file tracking and the on-disk release list of unlinked-but-open nodes (spec §11.7).
 /// Unlike upstream, the chain is rewritten whole, so it is never mis-linked.
-extension FileSystem {
+extension FileSystemEngine {
     /// Records that node `id` is open (a file handle).
     public func retain(_ id: UInt32) {
         // One change that cannot fail: alone it needs no undo, and inside an operation the
