@@ -101,7 +101,7 @@ extension FileSystemEngine {
             return nil
         }
         let all = stableSorted(node.slots + [newSlot]) { $0.hash }
-        let split = splitPoint(all.map(\.hash), half: 102, exclusiveRun: false)
+        let split = splitPoint(all.map { $0.hash }, half: 102, exclusiveRun: false)
         node.slots = Array(all[0..<split])
         return HTreeNode(slots: Array(all[split...]))
     }
@@ -123,7 +123,7 @@ extension FileSystemEngine {
         items.enumerated().sorted { a, b in
             let ka = key(a.element), kb = key(b.element)
             return ka != kb ? ka < kb : a.offset < b.offset
-        }.map(\.element)
+        }.map { $0.element }
     }
 
     /// Removes `name` from `directory`; returns the node id it named, or nil when absent.

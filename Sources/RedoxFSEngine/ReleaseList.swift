@@ -28,11 +28,11 @@ extension FileSystemEngine {
 
     /// The ids in the release list, newest block first.
     public func releaseListIDs() throws(FileSystemError) -> [UInt32] {
-        try lock.locked { () throws(FileSystemError) in try releaseChain().flatMap(\.list.nodeIDs) }
+        try lock.locked { () throws(FileSystemError) in try releaseChain().flatMap { $0.list.nodeIDs } }
     }
 
     func releaseChain() throws(FileSystemError) -> [(pointer: BlockPointer, list: ReleaseList)] {
-        var chain: [(BlockPointer, ReleaseList)] = []
+        var chain: [(pointer: BlockPointer, list: ReleaseList)] = []
         var pointer = working.release
         var seen: Set<UInt64> = []
         try withReader { (reader) throws(FormatError) in
@@ -60,14 +60,14 @@ extension FileSystemEngine {
 
     func addToReleaseList(_ id: UInt32) throws(FileSystemError) {
         let chain = try releaseChain()
-        let ids = chain.reversed().flatMap(\.list.nodeIDs)
+        let ids = chain.reversed().flatMap { $0.list.nodeIDs }
         guard !ids.contains(id) else { return }
         try writeReleaseList(ids + [id], replacing: chain)
     }
 
     func removeFromReleaseList(_ id: UInt32) throws(FileSystemError) {
         let chain = try releaseChain()
-        let ids = chain.reversed().flatMap(\.list.nodeIDs)
+        let ids = chain.reversed().flatMap { $0.list.nodeIDs }
         guard ids.contains(id) else { return }
         try writeReleaseList(ids.filter { $0 != id }, replacing: chain)
     }
@@ -80,7 +80,7 @@ extension FileSystemEngine {
             useReserve()
             let chain = try releaseChain()
             var kept: [UInt32] = []
-            for id in chain.reversed().flatMap(\.list.nodeIDs) {
+            for id in chain.reversed().flatMap({ $0.list.nodeIDs }) {
                 if openCounts[id, default: 0] > 0 { kept.append(id); continue }
                 if let node = try? loadNode(id), node.links == 0 { try deleteNode(id, node) }
             }

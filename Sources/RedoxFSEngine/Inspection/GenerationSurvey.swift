@@ -78,7 +78,7 @@ public final class RingSurveyor<Device: StorageDevice, Cipher: XTSCipher> {
             reader: SurveyReader(surveyor: self, blockCount: location.header.blockCount), tree: location.header.tree)
         var namespace = NamespaceWalk(walk: walk, reader: reader)
         namespace.enter(RedoxFS.rootNodeID, path: "/", depth: 0, into: &survey)
-        let named = Set(survey.entries.values.map(\.node))
+        let named = Set(survey.entries.values.map { $0.node })
         for (id, pointer) in walk.nodePointers where !named.contains(pointer) && !walk.damagedNodes.contains(id) {
             guard let bytes = metadata[pointer] else { continue }
             let node = Node(block: bytes)
