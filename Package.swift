@@ -102,7 +102,12 @@ let package = Package(
         // The portable engine (the copy-on-write write path): pure Swift, no Foundation, typed
         // throws, generic over the device and the providers; also compiled as Embedded Swift
         // (scripts/embedded-check.sh).
-        .target(name: "RedoxFSEngine", dependencies: ["RedoxFSFormat"]),
+        // Cross-module optimisation: the hosted layer and the front ends specialise the generic
+        // engine for their concrete device and providers (no generic dispatch per block).
+        .target(
+            name: "RedoxFSEngine", dependencies: ["RedoxFSFormat"],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+        ),
 
         // The hosted engine: file devices, the recording device, the hosted fast paths (OpenSSL,
         // libsodium, liblz4), the lock, the file-system API.
