@@ -42,7 +42,7 @@ if [ "$target" = InstallerConfig ]; then
     spm="$work/spm"
     (cd "$root" && swift build --scratch-path "$spm" -c release --target Installer \
         -Xswiftc -sanitize=fuzzer -Xswiftc -sanitize=address -Xcc -fsanitize=fuzzer-no-link >/dev/null)
-    objects=$(for t in Installer RedoxFS RedoxFSFormat RedoxFSTools Pkgar TOMLKit CTOML; do find "$spm/release/$t.build" -name '*.o'; done)
+    objects=$(for t in Installer RedoxFS RedoxFSEngine RedoxFSFormat RedoxFSTools Pkgar TOMLKit CTOML; do find "$spm/release/$t.build" -name '*.o'; done)
     maps=$(for m in CSodium CCrypto CLZ4 CBlkid CLZMA; do echo "-Xcc -fmodule-map-file=$root/Sources/$m/module.modulemap"; done)
     # shellcheck disable=SC2086
     swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name "Fuzz$target" \

@@ -16,7 +16,7 @@ struct BlockWriteBatch {
 
     /// Adds `buffer` (whole blocks) at device block `index`, first sending the run held so far
     /// when `buffer` does not continue it or the run is full.
-    mutating func append(_ buffer: [UInt8], at index: UInt64, to device: inout any StorageDevice) throws(FormatError) {
+    mutating func append<Device: StorageDevice>(_ buffer: [UInt8], at index: UInt64, to device: inout Device) throws(FormatError) {
         if !buffers.isEmpty && (index != end || buffers.count >= Self.bufferLimit || bytes + buffer.count > Self.byteLimit) {
             try send(to: &device)
         }
@@ -34,7 +34,7 @@ struct BlockWriteBatch {
     }
 
     /// Sends the run held (if any).
-    mutating func send(to device: inout any StorageDevice) throws(FormatError) {
+    mutating func send<Device: StorageDevice>(to device: inout Device) throws(FormatError) {
         guard !buffers.isEmpty else { return }
         defer {
             buffers.removeAll(keepingCapacity: true)
