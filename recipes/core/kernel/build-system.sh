@@ -28,7 +28,8 @@ build_kernel() {
     "$here/source/build.sh" "$out"
 }
 
-# The runtime module (with the kernel's allocator source, shared) and the Embedded initfs format.
+# The runtime module (with the kernel's allocator source, shared), the Embedded initfs format and
+# the RedoxFS format core (Sources/RedoxFSFormat, for the redoxfs daemon).
 build_libraries() {
     swiftc "${embedded_swift_flags[@]}" -module-name RedoxRuntime \
         -emit-module -emit-module-path "$out/modules/RedoxRuntime.swiftmodule" \
@@ -37,6 +38,11 @@ build_libraries() {
     swiftc "${embedded_swift_flags[@]}" -module-name RedoxInitfs \
         -emit-module -emit-module-path "$out/modules/RedoxInitfs.swiftmodule" \
         -c -o "$out/obj/RedoxInitfs.o" "$root"/Sources/RedoxInitfs/*.swift
+    local format_sources
+    mapfile -t format_sources < <(find "$root/Sources/RedoxFSFormat" -name '*.swift' | sort)
+    swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
+        -emit-module -emit-module-path "$out/modules/RedoxFSFormat.swiftmodule" \
+        -c -o "$out/obj/RedoxFSFormat.o" "${format_sources[@]}"
 }
 
 # program NAME SOURCE_DIR: OUT/bin/NAME.
@@ -45,6 +51,8 @@ program() {
     if [[ "$name" == bootstrap ]]; then
         script="$runtime/bootstrap.ld"
         extra=("$out/obj/RedoxInitfs.o")
+    elif [[ "$name" == redoxfs ]]; then
+        extra=("$out/obj/RedoxFSFormat.o")
     fi
     swiftc "${embedded_swift_flags[@]}" -module-name "$(echo "$name" | tr -d -)" -I "$out/modules" \
         -c -o "$out/obj/$name.o" "$dir"/*.swift
@@ -57,7 +65,7 @@ build_programs() {
     for dir in "$root"/recipes/core/*/source "$root"/recipes/tests/*/source; do
         local name
         name="$(basename "$(dirname "$dir")")"
-        [[ "$name" == kernel || "$name" == runtime ]] && continue
+        [[ "$name" == kernel || "$name" == runtime || "$name" == system-source ]] && continue
         compgen -G "$dir/*.swift" >/dev/null || continue
         program "$name" "$dir"
     done

@@ -18,7 +18,9 @@ public struct Request {
 
 open class SchemeDaemon {
     public static let opDup: UInt8 = 4, opRead: UInt8 = 5, opWrite: UInt8 = 6, opFsize: UInt8 = 7
-    public static let opFpath: UInt8 = 13, opFstat: UInt8 = 15, opClose: UInt8 = 27, opOpenAt: UInt8 = 29
+    public static let opFpath: UInt8 = 13, opFrename: UInt8 = 14, opFstat: UInt8 = 15, opFstatvfs: UInt8 = 16
+    public static let opFsync: UInt8 = 17, opFtruncate: UInt8 = 18, opClose: UInt8 = 27, opOpenAt: UInt8 = 29
+    public static let opUnlinkAt: UInt8 = 32
 
     public let name: [UInt8]
     public var socket = -1
@@ -88,8 +90,10 @@ open class SchemeDaemon {
         }
     }
 
+    /// Answers one request: (result or −errno, extra flags). Daemons override it for opcodes
+    /// beyond the ones below and call `super` for the rest.
     @discardableResult
-    func handle(_ request: Request) -> (Int, UInt8) {
+    open func handle(_ request: Request) -> (Int, UInt8) {
         let handle = Int(truncatingIfNeeded: request.args[0])
         switch request.opcode {
         case SchemeDaemon.opOpenAt:
