@@ -8,7 +8,8 @@
 # OUT/bin/NAME          every program of recipes/core/* and recipes/tests/* with a source/ of
 #                       Swift files, linked with the runtime (recipes/core/runtime)
 # OUT/initfs            the initfs image (redox-initfs-ar): bin/ with the programs (nulld a
-#                       link to zerod), lib/init.d/ from recipes/core/init/init.d, bootstrap at 0x1000
+#                       link to zerod), lib/init.d/ from recipes/core/init/init.d (plus the
+#                       folder INITFS_EXTRA_UNITS names, if set), bootstrap at 0x1000
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -66,6 +67,9 @@ build_programs() {
         local name
         name="$(basename "$(dirname "$dir")")"
         [[ "$name" == kernel || "$name" == runtime || "$name" == system-source ]] && continue
+        # The daemon's recipe is redoxfs-daemon (the name `redoxfs` is the host tools' recipe, as
+        # `repo cook host:redoxfs`); the program is `redoxfs`, as init runs it.
+        [[ "$name" == redoxfs-daemon ]] && name=redoxfs
         compgen -G "$dir/*.swift" >/dev/null || continue
         program "$name" "$dir"
     done
@@ -95,6 +99,8 @@ build_initfs() {
     done
     ln -s zerod "$tree/bin/nulld"
     cp "$root"/recipes/core/init/init.d/* "$tree/lib/init.d/"
+    # The kernel boot test adds its own units (recipes/tests/init.d: the test programs, then kstop).
+    if [[ -n "${INITFS_EXTRA_UNITS:-}" ]]; then cp "$INITFS_EXTRA_UNITS"/* "$tree/lib/init.d/"; fi
     printf 'Redox (Swift kernel) initfs\n' >"$tree/etc/issue"
     "$(initfs_tool)" "$tree" "$out/bin/bootstrap" -o "$out/initfs"
     echo "built $out/initfs ($(stat -c %s "$out/initfs") bytes)"
