@@ -32,6 +32,28 @@ struct SchemeDisk: BlockDevice {
 
     func close() { _ = Sys.close(fd) }
 
+    /// Writes whole blocks at `index` (positioned WRITE2, in pieces of at most 1 MiB).
+    mutating func writeBlocks(at index: UInt64, from buffer: UnsafeRawBufferPointer) throws(FormatError) {
+        let count = UInt64(buffer.count / RedoxFS.blockSize)
+        guard index <= blockCount, count <= blockCount - index else { throw .io(block: index, code: Int32(Errno.EINVAL)) }
+        var done = 0
+        while done < buffer.count {
+            let piece = min(Self.pieceBytes, buffer.count - done)
+            let source = UnsafeRawBufferPointer(rebasing: buffer[done..<done + piece])
+            let put = Sys.write(fd, source, offset: index * UInt64(RedoxFS.blockSize) + UInt64(done))
+            guard put == piece else {
+                throw .io(block: index + UInt64(done / RedoxFS.blockSize), code: Int32(put < 0 ? -put : Errno.EIO))
+            }
+            done += piece
+        }
+    }
+
+    /// FSYNC on the disk handle: the driver answers once its writes are on the device.
+    mutating func flush() throws(FormatError) {
+        let result = Sys.fsync(fd)
+        if result < 0 { throw .io(block: 0, code: Int32(-result)) }
+    }
+
     mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
         let count = UInt64(buffer.count / RedoxFS.blockSize)
         guard index <= blockCount, count <= blockCount - index else { throw .io(block: index, code: Int32(Errno.EINVAL)) }
