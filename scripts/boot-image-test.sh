@@ -89,8 +89,18 @@ boot() {
     printf '%s\n' "$@" >"$work/$name.passwords"
     local start status=0
     start=$(milliseconds)
+    : >"$work/$name.log"
+    # The time from QEMU start to the root program's hostname line (typing included).
+    (while sleep 0.2; do
+        if grep -q "rootcheck: /etc/hostname" "$work/$name.log" 2>/dev/null; then echo $(($(milliseconds) - start)) >"$work/$name.root-ms"; break; fi
+        [[ -f "$work/$name.done" ]] && break
+     done) &
+    local watcher=$!
     scripts/qemu.sh --password-file "$work/$name.passwords" --log "$work/$name.log" "$image" >"$work/$name.out" 2>&1 || status=$?
     boot_time=$(($(milliseconds) - start))
+    touch "$work/$name.done"
+    wait "$watcher" 2>/dev/null
+    root_time=$(cat "$work/$name.root-ms" 2>/dev/null || echo 0)
     console="$work/$name.txt"
     sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$work/$name.log" >"$console"
     boot_status=$status
@@ -164,7 +174,7 @@ redoxfs_offset() { echo $(($(od -An -t u8 -j $((1024 + 2 * 128 + 32)) -N 8 "$1" 
 cp "$work/plain.img" "$work/damaged.img"
 
 boot plain "$work/plain.img"
-plain_time=$boot_time
+plain_time=$boot_time plain_root_time=$root_time
 check "plain: our loader starts from the ESP" has "^Redox OS Bootloader .* on x86_64/UEFI"
 check "plain: no password asked" lacks "RedoxFS password"
 checks_after_loader plain
@@ -172,7 +182,7 @@ checks_root plain 1
 plain_console=$console
 
 boot encrypted "$work/encrypted.img" "wrong horse" "$password"
-encrypted_time=$boot_time
+encrypted_time=$boot_time encrypted_root_time=$root_time
 check "encrypted: a wrong password is asked again, the right one unlocks the root" \
     eval 'before "^RedoxFS password \(1/10\)" "^RedoxFS password \(2/10\)" && before "^RedoxFS password \(2/10\)" "^RedoxFS [0-9a-f-]{36}: [0-9]+ MiB"'
 checks_after_loader encrypted
@@ -217,6 +227,7 @@ check "root without /usr/lib/init.d or /etc/init.d: init says so in one line; no
 
 say ""
 say "cook $(seconds "$cook_time"), two images $(seconds "$install_time"), boots (QEMU start to power-off): plain $(seconds "$plain_time"), encrypted $(seconds "$encrypted_time") (typing included)"
+say "QEMU start to the root program's output (rootcheck's hostname line): plain $(seconds "$plain_root_time"), encrypted $(seconds "$encrypted_root_time")"
 if ((failed > 0)); then
     for file in "$plain_console" "$console"; do
         say "console $(basename "$file") (last 40 lines):"

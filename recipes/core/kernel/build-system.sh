@@ -2,7 +2,10 @@
 # Builds the kernel, the runtime, every userspace program and the initfs, until `repo cook`
 # builds the recipes (each recipe's script calls this with its own target).
 #
-#   recipes/core/kernel/build-system.sh OUT [kernel|programs|initfs|all]
+#   recipes/core/kernel/build-system.sh OUT [kernel|programs [NAME...]|libraries|initfs|all]
+#
+# `programs NAME...` builds only the named programs (a program recipe builds its own); the format
+# core (Sources/RedoxFSFormat) is compiled only when `redoxfs` is among them.
 #
 # OUT/kernel            the kernel (recipes/core/kernel)
 # OUT/bin/NAME          every program of recipes/core/* and recipes/tests/* with a source/ of
@@ -39,6 +42,7 @@ build_libraries() {
     swiftc "${embedded_swift_flags[@]}" -module-name RedoxInitfs \
         -emit-module -emit-module-path "$out/modules/RedoxInitfs.swiftmodule" \
         -c -o "$out/obj/RedoxInitfs.o" "$root"/Sources/RedoxInitfs/*.swift
+    [[ "${1:-}" == with-format ]] || return 0
     local format_sources
     mapfile -t format_sources < <(find "$root/Sources/RedoxFSFormat" -name '*.swift' | sort)
     swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
@@ -62,7 +66,12 @@ program() {
 }
 
 build_programs() {
-    build_libraries
+    local wanted=("$@") with_format=with-format
+    if ((${#wanted[@]})); then
+        with_format=""
+        for name in "${wanted[@]}"; do [[ "$name" == redoxfs ]] && with_format=with-format; done
+    fi
+    build_libraries "$with_format"
     for dir in "$root"/recipes/core/*/source "$root"/recipes/tests/*/source; do
         local name
         name="$(basename "$(dirname "$dir")")"
@@ -71,6 +80,7 @@ build_programs() {
         # `repo cook host:redoxfs`); the program is `redoxfs`, as init runs it.
         [[ "$name" == redoxfs-daemon ]] && name=redoxfs
         compgen -G "$dir/*.swift" >/dev/null || continue
+        if ((${#wanted[@]})) && [[ " ${wanted[*]} " != *" $name "* ]]; then continue; fi
         program "$name" "$dir"
     done
 }
@@ -108,7 +118,8 @@ build_initfs() {
 
 case "$what" in
     kernel) build_kernel ;;
-    programs) build_programs ;;
+    programs) build_programs "${@:3}" ;;
+    libraries) build_libraries ;;
     initfs) build_programs; build_initfs ;;
     all) build_kernel; build_programs; build_initfs ;;
     *) echo "unknown part $what" >&2; exit 2 ;;
