@@ -48,6 +48,15 @@ build_libraries() {
     swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
         -emit-module -emit-module-path "$out/modules/RedoxFSFormat.swiftmodule" \
         -c -o "$out/obj/RedoxFSFormat.o" "${format_sources[@]}"
+    # The portable copy-on-write engine, when the tree has it: redoxfs then serves read-write.
+    rm -f "$out/obj/RedoxFSEngine.o" "$out/modules/RedoxFSEngine.swiftmodule"
+    if [[ -d "$root/Sources/RedoxFSEngine" ]]; then
+        local engine_sources
+        mapfile -t engine_sources < <(find "$root/Sources/RedoxFSEngine" -name '*.swift' | sort)
+        swiftc "${embedded_swift_flags[@]}" -package-name RedoxFSKit -module-name RedoxFSEngine -I "$out/modules" \
+            -emit-module -emit-module-path "$out/modules/RedoxFSEngine.swiftmodule" \
+            -c -o "$out/obj/RedoxFSEngine.o" "${engine_sources[@]}"
+    fi
 }
 
 # program NAME SOURCE_DIR: OUT/bin/NAME.
@@ -58,6 +67,7 @@ program() {
         extra=("$out/obj/RedoxInitfs.o")
     elif [[ "$name" == redoxfs ]]; then
         extra=("$out/obj/RedoxFSFormat.o")
+        [[ -f "$out/obj/RedoxFSEngine.o" ]] && extra+=("$out/obj/RedoxFSEngine.o")
     fi
     swiftc "${embedded_swift_flags[@]}" -module-name "$(echo "$name" | tr -d -)" -I "$out/modules" \
         -c -o "$out/obj/$name.o" "$dir"/*.swift

@@ -141,7 +141,7 @@ final class FileScheme: SchemeDaemon {
         case SchemeDaemon.opFstat:
             guard valid(handle) else { return (-Errno.EBADF, 0) }
             guard request.args[2] >= UInt64(FileScheme.statSize) else { return (-Errno.EINVAL, 0) }
-            writeStat(handles[handle]!, to: request.buffer)
+            writeStat(id: handles[handle]!.id, node: handles[handle]!.node, to: request.buffer)
             return (0, 0)
         case SchemeDaemon.opFsync:
             return (valid(handle) ? 0 : -Errno.EBADF, 0)
@@ -152,25 +152,5 @@ final class FileScheme: SchemeDaemon {
         default:
             return super.handle(request)
         }
-    }
-
-    /// The 104-byte `Stat` (kernel.md §2.6) of `file`.
-    private func writeStat(_ file: OpenFile, to out: UnsafeMutableRawBufferPointer) {
-        let node = file.node
-        out.initializeMemory(as: UInt8.self, repeating: 0)
-        out.storeBytes(of: UInt64(file.id), toByteOffset: 8, as: UInt64.self)
-        out.storeBytes(of: node.mode, toByteOffset: 16, as: UInt16.self)
-        out.storeBytes(of: node.links, toByteOffset: 20, as: UInt32.self)
-        out.storeBytes(of: node.uid, toByteOffset: 24, as: UInt32.self)
-        out.storeBytes(of: node.gid, toByteOffset: 28, as: UInt32.self)
-        out.storeBytes(of: node.size, toByteOffset: 32, as: UInt64.self)
-        out.storeBytes(of: UInt32(RedoxFS.blockSize), toByteOffset: 40, as: UInt32.self)
-        out.storeBytes(of: node.blocks * UInt64(RedoxFS.blockSize / 512), toByteOffset: 48, as: UInt64.self)
-        out.storeBytes(of: node.mtime, toByteOffset: 56, as: UInt64.self)
-        out.storeBytes(of: node.mtimeNanoseconds, toByteOffset: 64, as: UInt32.self)
-        out.storeBytes(of: node.atime, toByteOffset: 72, as: UInt64.self)
-        out.storeBytes(of: node.atimeNanoseconds, toByteOffset: 80, as: UInt32.self)
-        out.storeBytes(of: node.ctime, toByteOffset: 88, as: UInt64.self)
-        out.storeBytes(of: node.ctimeNanoseconds, toByteOffset: 96, as: UInt32.self)
     }
 }

@@ -3,9 +3,14 @@
 // the disk schemes, unlocks it with the password the loader handed over (whose memory it then
 // clears), checks that the root directory reads, registers the scheme and tells init it is
 // ready. Every failure is one line on the console and exit status 1 (init reports it).
+// Built with the portable engine (Sources/RedoxFSEngine) it serves read-write (EngineFileScheme);
+// without it, read-only through the format core's reader (FileScheme).
 //
 //   redoxfs [-d|--no-daemon] (--uuid UUID | DISK) MOUNTPOINT [BLOCK_HEX]
 
+#if canImport(RedoxFSEngine)
+import RedoxFSEngine
+#endif
 import RedoxFSFormat
 import RedoxRuntime
 
@@ -41,14 +46,84 @@ func programMain() -> Int {
     }
 
     guard let volume = locate(uuid: uuid, diskPath: diskPath, block: block) else { return 1 }
+#if canImport(RedoxFSEngine)
+    return serveReadWrite(volume, block: block, mountpoint: mountpoint)
+#else
+    return serveReadOnly(volume, mountpoint: mountpoint)
+#endif
+}
+
+/// The password for an encrypted volume (nil with a line when there is none).
+func password(for header: Header) -> [UInt8]? {
+    guard let password = LoaderPassword.take() else {
+        say("redoxfs: volume ", .bytes(uuidText(header.uuid)), " is encrypted and the loader handed over no password")
+        return nil
+    }
+    return password
+}
+
+#if canImport(RedoxFSEngine)
+/// Read-write through the copy-on-write engine; commits on fsync, when idle, and at the end.
+func serveReadWrite(_ volume: VolumeSearch.Found, block: UInt64, mountpoint: [UInt8]) -> Int {
+    let header = volume.location.header
+    let name = uuidText(header.uuid)
+    var secret: [UInt8]?
+    if header.isEncrypted {
+        guard let given = password(for: header) else { return 1 }
+        secret = given
+    }
+    RealTimeClock.start()
+    let engine: DaemonEngine
+    do throws(FileSystemError) {
+        engine = try DaemonEngine(device: volume.disk, providers: daemonProviders(), startBlock: block,
+                                  password: secret, writable: true)
+    } catch {
+        if var secret { for index in secret.indices { secret[index] = 0 } }
+        switch error {
+        case .format(let format):
+            say("redoxfs: volume ", .bytes(name), " on ", .bytes(volume.disk.path), ": ", .bytes(describe(format)), "; not mounting")
+        case .damagedGeneration(let generation, let cause, let intact):
+            say("redoxfs: volume ", .bytes(name), ": the newest generation ", .number(Int(generation)), " cannot be read (",
+                .bytes(describe(cause)), "); newest intact generation: ",
+                .bytes(intact.map { decimal(Int($0)) } ?? bytes("none")), "; not mounting (redoxfs-fsck can rewind it)")
+        default:
+            say("redoxfs: volume ", .bytes(name), " cannot be opened: errno ", .number(Int(error.errno)), "; not mounting")
+        }
+        return 1
+    }
+    if var secret { for index in secret.indices { secret[index] = 0 } }
+    do throws(FileSystemError) {
+        _ = try engine.entries(of: RedoxFS.rootNodeID)
+    } catch {
+        say("redoxfs: volume ", .bytes(name), ": the root directory cannot be read (errno ", .number(Int(error.errno)), "); not mounting")
+        return 1
+    }
+    let scheme = EngineFileScheme(name: mountpoint, engine: engine)
+    let socket = scheme.register()
+    guard socket >= 0 else {
+        say("redoxfs: cannot register scheme ", .bytes(mountpoint), ": ", .text(Errno.name(socket)))
+        return 1
+    }
+    say("redoxfs: mounted volume ", .bytes(name), " (generation ", .number(Int(engine.header.generation)), ", ",
+        .number(Int(header.blockCount / 256)), " MiB", header.isEncrypted ? ", encrypted" : "", ") from ",
+        .bytes(volume.disk.path), " as ", .bytes(mountpoint), ": (read-write)")
+    scheme.notifyReady()
+    let result = scheme.serve(tickMilliseconds: EngineFileScheme.commitMilliseconds) {
+        if engine.hasUncommittedChanges { _ = scheme.commit() }
+    }
+    say("redoxfs: scheme socket closed (", .text(Errno.name(result)), "), unmounting")
+    do throws(FileSystemError) { try engine.unmount() } catch { say("redoxfs: unmount failed: errno ", .number(Int(error.errno))) }
+    return 0
+}
+#endif
+
+/// Read-only through the format core's reader (the build without the engine).
+func serveReadOnly(_ volume: VolumeSearch.Found, mountpoint: [UInt8]) -> Int {
     let header = volume.location.header
     let name = uuidText(header.uuid)
     var cipher: XTSAES128?
     if header.isEncrypted {
-        guard var password = LoaderPassword.take() else {
-            say("redoxfs: volume ", .bytes(name), " is encrypted and the loader handed over no password")
-            return 1
-        }
+        guard var password = password(for: header) else { return 1 }
         do throws(FormatError) {
             let unlocked = try header.unlock(password: password) { password, salt in
                 Argon2id.deriveKey(password: password, salt: salt)
