@@ -67,7 +67,9 @@ program() {
         extra=("$out/obj/RedoxInitfs.o")
     elif [[ "$name" == redoxfs ]]; then
         extra=("$out/obj/RedoxFSFormat.o")
-        [[ -f "$out/obj/RedoxFSEngine.o" ]] && extra+=("$out/obj/RedoxFSEngine.o")
+        # The engine compares and hashes Strings (error texts): the Embedded Unicode tables.
+        [[ -f "$out/obj/RedoxFSEngine.o" ]] &&
+            extra+=("$out/obj/RedoxFSEngine.o" "$swift_bin/../lib/swift/embedded/x86_64-unknown-none-elf/libswiftUnicodeDataTables.a")
     fi
     swiftc "${embedded_swift_flags[@]}" -module-name "$(echo "$name" | tr -d -)" -I "$out/modules" \
         -c -o "$out/obj/$name.o" "$dir"/*.swift

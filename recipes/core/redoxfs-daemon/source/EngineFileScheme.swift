@@ -11,6 +11,15 @@ import RedoxFSEngine
 import RedoxFSFormat
 import RedoxRuntime
 
+/// `ceil` for the engine's few floating-point roundings (there is no libm here): truncation
+/// through the integer conversion, one up when that fell below.
+@_cdecl("ceil")
+func roundUpDouble(_ x: Double) -> Double {
+    if !(x.magnitude < 4_503_599_627_370_496.0) { return x }   // NaN, infinities, already integral
+    let truncated = Double(Int64(x))
+    return truncated < x ? truncated + 1 : truncated
+}
+
 /// A disk scheme entry is the engine's device as it is (reads, writes, fsync as flush).
 extension SchemeDisk: StorageDevice {}
 
