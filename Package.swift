@@ -99,10 +99,16 @@ let package = Package(
         // by the bootloader (see bootloader/).
         .target(name: "RedoxFSFormat"),
 
-        // The engine: devices, caching, hosted fast paths, the file-system API.
+        // The portable engine (the copy-on-write write path): pure Swift, no Foundation, typed
+        // throws, generic over the device and the providers; also compiled as Embedded Swift
+        // (scripts/embedded-check.sh).
+        .target(name: "RedoxFSEngine", dependencies: ["RedoxFSFormat"]),
+
+        // The hosted engine: file devices, the recording device, the hosted fast paths (OpenSSL,
+        // libsodium, liblz4), the lock, the file-system API.
         .target(
             name: "RedoxFS",
-            dependencies: ["RedoxFSFormat", "CSodium", "CCrypto", "CLZ4"]
+            dependencies: ["RedoxFSEngine", "RedoxFSFormat", "CSodium", "CCrypto", "CLZ4"]
         ),
 
         // The checker: passes over every structure, repair and scrub (front end over the engine).
@@ -131,10 +137,10 @@ let package = Package(
         .testTarget(
             name: "RedoxFSFuseTests", dependencies: ["RedoxFS", "RedoxFSFuse", "RedoxFSCheck", "RedoxFSTestSupport"],
             exclude: ["Scripts"]),
-        .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS", "RedoxFSTestSupport"]),
+        .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS", "RedoxFSEngine", "RedoxFSTestSupport"]),
         .testTarget(
             name: "RedoxFSTests",
-            dependencies: ["RedoxFS", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTestSupport", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4"]
+            dependencies: ["RedoxFS", "RedoxFSEngine", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTestSupport", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4"]
         ),
     ] + tools.map {
         .executableTarget(

@@ -30,8 +30,9 @@ if grep -E "^/.*(Sources|Tests)/.*warning:" "$logs/build.log" | grep -v "/.build
   echo "warnings in our own code"; exit 1
 fi
 
-echo "== embedded Swift check of the format core"
+echo "== embedded Swift check of the format core and the portable engine"
 scripts/embedded-check.sh
+echo "== portable engine run as Embedded Swift (memory device; image checked by redoxfs-fsck and redoxfs-dump)"; scripts/embedded-engine-test.sh .build/debug
 
 echo "== release build of the FUSE mount (the mount tests drive it; 100,000 fsx operations need its speed)"
 run_logged release-mount swift build -c release --product redoxfs --scratch-path .build-release

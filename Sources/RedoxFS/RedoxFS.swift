@@ -1,1 +1,2 @@
+@_exported import RedoxFSEngine
 @_exported import RedoxFSFormat

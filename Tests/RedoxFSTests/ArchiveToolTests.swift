@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 @testable import RedoxFS
+@testable import RedoxFSEngine
 import RedoxFSTools
 import RedoxFSTestSupport
 import Testing

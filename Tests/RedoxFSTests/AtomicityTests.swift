@@ -1,5 +1,6 @@
 import Foundation
 @testable import RedoxFS
+@testable import RedoxFSEngine
 import Testing
 
 /// A failed operation leaves no half-made change: running out of space in the middle of creates,

@@ -1,5 +1,6 @@
 import Foundation
 @testable import RedoxFS
+@testable import RedoxFSEngine
 import Testing
 
 /// Adding, removing, changing and listing passwords of an encrypted file system, in the engine

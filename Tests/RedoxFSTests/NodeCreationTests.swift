@@ -1,5 +1,6 @@
 import Foundation
 @testable import RedoxFS
+@testable import RedoxFSEngine
 import Testing
 
 /// `create(_:in:attributes:content:)`: a node complete in one operation.

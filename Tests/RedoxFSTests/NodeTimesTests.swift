@@ -1,4 +1,5 @@
 @testable import RedoxFS
+@testable import RedoxFSEngine
 import Testing
 
 /// The engine keeps times as POSIX defines them: every operation, with a clock that moves one

@@ -1,5 +1,6 @@
 import Foundation
 @testable import RedoxFS
+@testable import RedoxFSEngine
 import Testing
 
 /// Growing and shrinking in the engine, and redoxfs-resize on image files.

@@ -1,4 +1,5 @@
 @testable import RedoxFS
+@testable import RedoxFSEngine
 import RedoxFSFormat
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import RedoxFS
+@testable import RedoxFSEngine
 import Testing
 
 /// The engine's write path on in-memory devices: every operation, reopened from the bytes.

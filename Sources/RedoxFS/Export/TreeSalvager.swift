@@ -73,7 +73,7 @@ public struct TreeSalvager {
     }
 
     private mutating func visit(
-        _ id: UInt32, path: String, generation: UInt64, reader: inout FileSystemReader<CachedBlockReader>,
+        _ id: UInt32, path: String, generation: UInt64, reader: inout FileSystemReader<CachedBlockReader<AnyStorageDevice, OpenSSLXTS>>,
         destination: String, depth: Int
     ) {
         let known = done[path] != nil
@@ -137,7 +137,7 @@ public struct TreeSalvager {
 
     /// Writes a file's or symlink's verified content at `host`.
     private func copy(
-        _ node: Node, kind: NodeKind, reader: inout FileSystemReader<CachedBlockReader>, to host: String
+        _ node: Node, kind: NodeKind, reader: inout FileSystemReader<CachedBlockReader<AnyStorageDevice, OpenSSLXTS>>, to host: String
     ) throws(FileSystemError) {
         let codec = SystemLZ4()
         if kind == .symlink {

@@ -1,10 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// The copy-on-write transaction: block allocation, the write cache, and commit (spec §11–§12).
-extension FileSystem {
+extension FileSystemEngine {
     /// The free-space map, rebuilt from the allocation log on first use.
     func allocator() throws(FileSystemError) -> BuddyAllocator {
         if let allocatorState { return allocatorState }
@@ -50,10 +47,10 @@ extension FileSystem {
         try takeInjectedAllocationFailure("allocate")
         var allocator = try allocator()
         if transactionDepth > 0, !mayUseReserve, !isRepairSession, allocator.freeBlocks < reserveBlocks + (UInt64(1) << UInt64(level)) {
-            throw .system(operation: "allocate", path: "file system", errno: ENOSPC)
+            throw .system(operation: "allocate", path: "file system", errno: POSIXCode.ENOSPC)
         }
         guard let index = allocator.allocate(level: Int(level)) else {
-            throw .system(operation: "allocate", path: "file system", errno: ENOSPC)
+            throw .system(operation: "allocate", path: "file system", errno: POSIXCode.ENOSPC)
         }
         allocatorState = allocator
         pendingAllocations.append(AllocEntry(index: index, count: -(Int64(1) << Int64(level))))
@@ -158,7 +155,7 @@ extension FileSystem {
         while logBlocks.count * AllocList.entryCount <= entries.count + frees.count {
             try takeInjectedAllocationFailure("commit")
             guard let index = allocator.allocate(level: 0) else {
-                throw .system(operation: "commit", path: "file system", errno: ENOSPC)
+                throw .system(operation: "commit", path: "file system", errno: POSIXCode.ENOSPC)
             }
             logBlocks.append(index)
             entries.append(AllocEntry(index: index, count: -1))

@@ -1,11 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// Open-file tracking and the on-disk release list of unlinked-but-open nodes (spec §11.7).
 /// Unlike upstream, the chain is rewritten whole, so it is never mis-linked.
-extension FileSystem {
+extension FileSystemEngine {
     /// Records that node `id` is open (a file handle).
     public func retain(_ id: UInt32) {
         // One change that cannot fail: alone it needs no undo, and inside an operation the
@@ -31,11 +28,11 @@ extension FileSystem {
 
     /// The ids in the release list, newest block first.
     public func releaseListIDs() throws(FileSystemError) -> [UInt32] {
-        try lock.locked { () throws(FileSystemError) in try releaseChain().flatMap(\.list.nodeIDs) }
+        try lock.locked { () throws(FileSystemError) in try releaseChain().flatMap { $0.list.nodeIDs } }
     }
 
     func releaseChain() throws(FileSystemError) -> [(pointer: BlockPointer, list: ReleaseList)] {
-        var chain: [(BlockPointer, ReleaseList)] = []
+        var chain: [(pointer: BlockPointer, list: ReleaseList)] = []
         var pointer = working.release
         var seen: Set<UInt64> = []
         try withReader { (reader) throws(FormatError) in
@@ -63,14 +60,14 @@ extension FileSystem {
 
     func addToReleaseList(_ id: UInt32) throws(FileSystemError) {
         let chain = try releaseChain()
-        let ids = chain.reversed().flatMap(\.list.nodeIDs)
+        let ids = chain.reversed().flatMap { $0.list.nodeIDs }
         guard !ids.contains(id) else { return }
         try writeReleaseList(ids + [id], replacing: chain)
     }
 
     func removeFromReleaseList(_ id: UInt32) throws(FileSystemError) {
         let chain = try releaseChain()
-        let ids = chain.reversed().flatMap(\.list.nodeIDs)
+        let ids = chain.reversed().flatMap { $0.list.nodeIDs }
         guard ids.contains(id) else { return }
         try writeReleaseList(ids.filter { $0 != id }, replacing: chain)
     }
@@ -83,7 +80,7 @@ extension FileSystem {
             useReserve()
             let chain = try releaseChain()
             var kept: [UInt32] = []
-            for id in chain.reversed().flatMap(\.list.nodeIDs) {
+            for id in chain.reversed().flatMap({ $0.list.nodeIDs }) {
                 if openCounts[id, default: 0] > 0 { kept.append(id); continue }
                 if let node = try? loadNode(id), node.links == 0 { try deleteNode(id, node) }
             }

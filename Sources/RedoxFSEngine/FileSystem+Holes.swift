@@ -1,10 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// Punching holes into file content (FUSE fallocate with FALLOC_FL_PUNCH_HOLE).
-extension FileSystem {
+extension FileSystemEngine {
     /// Makes bytes `[offset, offset + length)` of node `id` read as zeros without changing its
     /// size: records lying wholly inside the range (or reaching past the end of the file) are
     /// freed, the partial records at the edges are rewritten with zeros.
@@ -13,7 +10,7 @@ extension FileSystem {
             try requireWritable()
             useReserve()
             var node = try loadNode(id)
-            guard !node.isDirectory else { throw .system(operation: "punch hole", path: "node \(id)", errno: EISDIR) }
+            guard !node.isDirectory else { throw .system(operation: "punch hole", path: "node \(id)", errno: POSIXCode.EISDIR) }
             let (sum, overflow) = offset.addingReportingOverflow(length)
             let end = min(node.size, overflow ? UInt64.max : sum)
             guard offset < end else { return }

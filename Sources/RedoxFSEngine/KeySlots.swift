@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// Password management of an encrypted file system (spec §5.2): up to 64 key slots, each wrapping
@@ -10,7 +7,7 @@ import RedoxFSFormat
 /// change is one commit (one new header generation), so a crash leaves either the old or the new
 /// set of slots. Removing or changing a password also rewrites the rest of the header ring with the
 /// new slots, so that the ring's older generations no longer hold the retired slot.
-extension FileSystem {
+extension FileSystemEngine {
     /// The indices of the used key slots, in order (empty for an unencrypted file system).
     public var usedKeySlots: [Int] {
         lock.locked {
@@ -26,7 +23,7 @@ extension FileSystem {
         for n in 0..<RedoxFS.keySlotCount {
             let slot = header.keySlot(n)
             if slot.isEmpty { continue }
-            let unwrapped = slot.unwrap(passwordKey: Sodium.argon2id(password: password, salt: slot.salt))
+            let unwrapped = slot.unwrap(passwordKey: providers.deriveKey(password: password, salt: slot.salt))
             if unwrapped.dataKey == keys.dataKey && unwrapped.tweakKey == keys.tweakKey { return n }
         }
         return nil
@@ -51,7 +48,7 @@ extension FileSystem {
                 }
                 target = free
             }
-            try commitKeySlot(target, Self.wrap(keys, password: password))
+            try commitKeySlot(target, wrap(keys, password: password))
             return target
         }
     }
@@ -78,7 +75,7 @@ extension FileSystem {
             try requireSlotIndex(slot)
             guard !working.keySlot(slot).isEmpty else { throw .invalidArgument("key slot \(slot) is not in use") }
             try requireNew(password)
-            try commitKeySlot(slot, Self.wrap(keys, password: password))
+            try commitKeySlot(slot, wrap(keys, password: password))
             try retireOlderHeaders()
         }
     }
@@ -92,11 +89,11 @@ extension FileSystem {
     }
 
     /// A new slot wrapping `keys` under `password` with a fresh random salt.
-    static func wrap(_ keys: DataKeys, password: [UInt8]) -> KeySlot {
-        let salt = Sodium.randomBytes(16)
+    func wrap(_ keys: DataKeys, password: [UInt8]) -> KeySlot {
+        let salt = providers.randomBytes(16)
         return KeySlot.wrap(
             dataKey: keys.dataKey, tweakKey: keys.tweakKey, salt: salt,
-            passwordKey: Sodium.argon2id(password: password, salt: salt))
+            passwordKey: providers.deriveKey(password: password, salt: salt))
     }
 
     private func requireKeyChange() throws(FileSystemError) -> DataKeys {

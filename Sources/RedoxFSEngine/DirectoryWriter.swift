@@ -1,12 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// Adding and removing directory entries, with the hash tree growing as upstream grows it
 /// (spec §10.6, §10.8). The directory node passed in is updated (pointers, size, blocks);
 /// the caller saves it.
-extension FileSystem {
+extension FileSystemEngine {
     /// Adds `entry` to `directory`. The caller has checked the name and that it is not present.
     func insertEntry(_ entry: DirectoryEntry, into directory: inout Node) throws(FileSystemError) {
         var owner: Node? = directory
@@ -42,7 +39,7 @@ extension FileSystem {
                 HTreeSlot(hash: sibling.maximumHash, pointer: siblingPointer),
             ])
             top.slots.sort { $0.hash < $1.hash }
-            guard depth < 15 else { throw .system(operation: "insert", path: "directory index", errno: ENOSPC) }
+            guard depth < 15 else { throw .system(operation: "insert", path: "directory index", errno: POSIXCode.ENOSPC) }
             owner!.setLevelPointer(1, try writeBlock(top.encode(), owner: &owner))
             owner!.setLevelPointer(0, .marker(depth: UInt8(depth + 1)))
             owner!.size += 2 * UInt64(RedoxFS.blockSize)
@@ -76,7 +73,7 @@ extension FileSystem {
                 let left = DirList(entries: Array(all[0..<split]))
                 let right = DirList(entries: Array(all[split...]))
                 guard left.used <= DirList.capacity, right.used <= DirList.capacity, !right.entries.isEmpty else {
-                    throw .system(operation: "insert", path: "directory (too many names share one hash)", errno: ENOSPC)
+                    throw .system(operation: "insert", path: "directory (too many names share one hash)", errno: POSIXCode.ENOSPC)
                 }
                 let leftPointer = try writeBlock(left.encode(), owner: &owner)
                 release(slot.pointer, owner: &owner)
@@ -104,7 +101,7 @@ extension FileSystem {
             return nil
         }
         let all = stableSorted(node.slots + [newSlot]) { $0.hash }
-        let split = splitPoint(all.map(\.hash), half: 102, exclusiveRun: false)
+        let split = splitPoint(all.map { $0.hash }, half: 102, exclusiveRun: false)
         node.slots = Array(all[0..<split])
         return HTreeNode(slots: Array(all[split...]))
     }
@@ -126,7 +123,7 @@ extension FileSystem {
         items.enumerated().sorted { a, b in
             let ka = key(a.element), kb = key(b.element)
             return ka != kb ? ka < kb : a.offset < b.offset
-        }.map(\.element)
+        }.map { $0.element }
     }
 
     /// Removes `name` from `directory`; returns the node id it named, or nil when absent.

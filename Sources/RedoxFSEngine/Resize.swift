@@ -1,10 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// Growing and shrinking a file system in place (spec §14.4).
-extension FileSystem {
+extension FileSystemEngine {
     /// The smallest size in bytes the file system can shrink to: up to and including its last
     /// allocated block (the free run that ends at the end of the file system can go).
     public func minimumSize() throws(FileSystemError) -> UInt64 {

@@ -1,14 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// An open RedoxFS file system: its device, newest header, keys, caches and, when writable,
-/// the open copy-on-write transaction.
+/// the open copy-on-write transaction. Generic over the block device and the platform's
+/// providers (cipher, codec, key derivation, random source, clock, lock); the hosted engine
+/// names it `FileSystem`.
 ///
-/// Every public method is safe to call from several threads: they serialise on one lock.
-public final class FileSystem {
-    public internal(set) var device: any StorageDevice
+/// Every public method runs holding the providers' lock: with a real (recursive) lock, public
+/// methods are safe to call from several threads.
+public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProviders> {
+    public internal(set) var device: Device
     /// The newest header on disk.
     public internal(set) var header: Header
     /// The header the open transaction is building (equal to `header` when nothing is pending).
@@ -20,10 +20,12 @@ public final class FileSystem {
     /// The data keys, when the file system is encrypted.
     public internal(set) var keys: DataKeys?
     public let isWritable: Bool
-    let cipher: OpenSSLXTS?
+    let cipher: Providers.Cipher?
     let cache: BlockCache
-    let codec = SystemLZ4()
-    let lock = EngineLock()
+    /// The platform's cipher, codec, key derivation, random source, clock and lock.
+    public let providers: Providers
+    let codec: Providers.Codec
+    let lock: Providers.Lock
 
     // Transaction state (see Transaction.swift).
     var allocatorState: BuddyAllocator?
@@ -55,7 +57,7 @@ public final class FileSystem {
     /// older header with those blocks clobbered. The first commit flushes first.
     var baseIsDurable = false
     var thresholdStorage = 32 << 20
-    var clockSource: () -> Timestamp = Timestamp.now
+    var clockSource: () -> Timestamp
 
     /// Commit automatically once this many bytes are waiting in the write cache (at the end of an
     /// operation, never inside one).
@@ -76,12 +78,16 @@ public final class FileSystem {
     /// generation of the ring read-only, as it was; without it a newest generation whose root
     /// cannot be read is refused (`FileSystemError.damagedGeneration`).
     public init(
-        device: any StorageDevice, startBlock: UInt64? = nil, password: [UInt8]? = nil, writable: Bool = false,
-        generation: UInt64? = nil
+        device: Device, providers: Providers, startBlock: UInt64? = nil, password: [UInt8]? = nil,
+        writable: Bool = false, generation: UInt64? = nil
     ) throws(FileSystemError) {
         var device = device
         let location = try Self.locate(on: &device, startBlock: startBlock, generation: generation, writable: writable)
         self.device = device
+        self.providers = providers
+        codec = providers.codec
+        lock = providers.makeLock()
+        clockSource = { [providers] in providers.now() }
         header = location.header
         working = location.header
         self.startBlock = location.startBlock
@@ -91,12 +97,12 @@ public final class FileSystem {
         if header.isEncrypted {
             guard let password else { throw .format(.passwordRequired) }
             do {
-                let unlocked = try header.unlock(password: password, deriveKey: Sodium.argon2id(password:salt:))
+                let unlocked = try header.unlock(password: password, deriveKey: providers.deriveKey(password:salt:))
                 keys = unlocked.keys
             } catch {
                 throw .format(error)
             }
-            cipher = keys.map { OpenSSLXTS(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
+            cipher = keys.map { providers.cipher(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
         } else {
             if password != nil { throw .format(.notEncrypted) }
             keys = nil
@@ -113,29 +119,22 @@ public final class FileSystem {
         if writable { _ = try allocator() }
     }
 
-    /// Opens the image or block device at `path` (a partition: `byteOffset`).
-    public convenience init(
-        path: String, readOnly: Bool = true, byteOffset: UInt64 = 0, startBlock: UInt64? = nil, password: [UInt8]? = nil,
-        generation: UInt64? = nil
-    ) throws(FileSystemError) {
-        let device = try FileDevice.open(path: path, readOnly: readOnly, byteOffset: byteOffset)
-        do {
-            try self.init(device: device, startBlock: startBlock, password: password, writable: !readOnly, generation: generation)
-        } catch {
-            device.close()
-            throw error
-        }
-    }
-
     /// Creates the engine object for a file system just written by `format` (internal).
-    init(formatted device: any StorageDevice, header: Header, startBlock: UInt64, keys: DataKeys?, allocator: BuddyAllocator) {
+    init(
+        formatted device: Device, providers: Providers, header: Header, startBlock: UInt64, keys: DataKeys?,
+        allocator: BuddyAllocator
+    ) {
         self.device = device
+        self.providers = providers
+        codec = providers.codec
+        lock = providers.makeLock()
+        clockSource = { [providers] in providers.now() }
         self.header = header
         working = header
         self.startBlock = startBlock
         headerSlot = header.generation % RedoxFS.headerRing
         self.keys = keys
-        cipher = keys.map { OpenSSLXTS(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
+        cipher = keys.map { providers.cipher(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
         isWritable = true
         cache = BlockCache(capacityBytes: 64 << 20)
         allocatorState = allocator
@@ -158,7 +157,7 @@ public final class FileSystem {
 
     /// A reader over the working tree (including uncommitted changes), sharing the engine's cache:
     /// use it holding the lock only.
-    var reader: FileSystemReader<CachedBlockReader> {
+    package var reader: FileSystemReader<CachedBlockReader<Device, Providers.Cipher>> {
         FileSystemReader(
             reader: CachedBlockReader(
                 device: device, startBlock: startBlock, blockCount: working.blockCount, cipher: cipher, cache: cache),
@@ -166,8 +165,8 @@ public final class FileSystem {
     }
 
     /// Runs `body` with a reader over the working tree, mapping errors to the engine's.
-    func withReader<T>(_ body: (inout FileSystemReader<CachedBlockReader>) throws(FormatError) -> T) throws(FileSystemError) -> T {
-        if closed { throw .system(operation: "read", path: "file system", errno: EBADF) }
+    package func withReader<T>(_ body: (inout FileSystemReader<CachedBlockReader<Device, Providers.Cipher>>) throws(FormatError) -> T) throws(FileSystemError) -> T {
+        if closed { throw .system(operation: "read", path: "file system", errno: POSIXCode.EBADF) }
         var reader = self.reader
         do {
             return try body(&reader)
@@ -274,47 +273,7 @@ public final class FileSystem {
         lock.locked {
             guard !closed else { return }
             closed = true
-            if let file = device as? FileDevice { file.close() }
+            device.close()
         }
-    }
-}
-
-/// A point in time: seconds and nanoseconds since the epoch.
-public struct Timestamp: Equatable, Hashable, Sendable {
-    public var seconds: UInt64
-    public var nanoseconds: UInt32
-
-    public init(seconds: UInt64, nanoseconds: UInt32) {
-        self.seconds = seconds
-        self.nanoseconds = nanoseconds
-    }
-
-    /// The current real time.
-    public static func now() -> Timestamp {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Timestamp(seconds: UInt64(max(0, now.tv_sec)), nanoseconds: UInt32(now.tv_nsec))
-    }
-}
-
-/// A pthread mutex for the engine's public entry points (recursive, so that public methods may
-/// call each other).
-final class EngineLock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-
-    init() {
-        var attributes = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attributes)
-        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
-        pthread_mutex_init(&mutex, &attributes)
-        pthread_mutexattr_destroy(&attributes)
-    }
-
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

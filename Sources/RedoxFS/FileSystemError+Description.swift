@@ -1,18 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedoxFSEngine
 import RedoxFSFormat
 
-/// An error of the engine: a format problem found on disk, a failing system call, or a request
-/// that cannot be carried out.
-public enum FileSystemError: Error, Equatable, CustomStringConvertible {
-    case format(FormatError)
-    case system(operation: String, path: String, errno: Int32)
-    case invalidArgument(String)
-    /// The newest generation's tree cannot be read; `newestIntact` is the newest older generation
-    /// whose whole tree verifies, if any.
-    case damagedGeneration(generation: UInt64, cause: FormatError, newestIntact: UInt64?)
-
+/// The engine's errors in words, for people (strerror names system errors).
+extension FileSystemError: CustomStringConvertible {
     public var description: String {
         switch self {
         case .format(let error): return error.description
@@ -25,16 +18,6 @@ public enum FileSystemError: Error, Equatable, CustomStringConvertible {
                 return damage + "; no older generation is intact: `redoxfs-extract --salvage IMAGE DIR` copies out what still verifies"
             }
             return damage + "; generation \(intact) is the newest intact one: `redoxfs-fsck -y IMAGE` rewinds to it, `--generation \(intact)` opens it read-only as it was"
-        }
-    }
-
-    /// The errno a POSIX caller (FUSE) would see.
-    public var errno: Int32 {
-        switch self {
-        case .format(let error): return error.errno
-        case .system(_, _, let code): return code
-        case .invalidArgument: return EINVAL
-        case .damagedGeneration: return EIO
         }
     }
 }
@@ -70,18 +53,6 @@ extension FormatError: CustomStringConvertible {
             return "no such file or directory"
         case .notDirectory:
             return "not a directory"
-        }
-    }
-
-    /// The errno a POSIX caller would see.
-    public var errno: Int32 {
-        switch self {
-        case .io(_, let code): return code == 0 ? EIO : code
-        case .notFound, .noSuchNode: return ENOENT
-        case .notDirectory: return ENOTDIR
-        case .passwordRequired, .wrongPassword: return ENOKEY
-        case .notEncrypted: return EKEYREJECTED
-        default: return EIO
         }
     }
 }

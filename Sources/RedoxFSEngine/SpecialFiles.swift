@@ -1,18 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// FIFOs, sockets and device nodes: nodes with their POSIX type bits and no content, except a
 /// device node's `DeviceNumber` (kept as its content, as a symbolic link keeps its target).
-extension FileSystem {
+extension FileSystemEngine {
     /// Creates the special node `name` in `parent`: a FIFO or socket (`device` is ignored), or a
     /// character or block device with `device`. Returns its id.
     public func createSpecial(
         _ name: [UInt8], in parent: UInt32, kind: NodeKind, permissions: UInt16, device: DeviceNumber = DeviceNumber(major: 0, minor: 0),
         uid: UInt32, gid: UInt32
     ) throws(FileSystemError) -> UInt32 {
-        guard kind.isSpecial else { throw Self.refuse(EINVAL, "mknod", name) }
+        guard kind.isSpecial else { throw Self.refuse(POSIXCode.EINVAL, "mknod", name) }
         return try transaction { () throws(FileSystemError) in
             let id = try create(name, in: parent, mode: kind.rawValue | (permissions & Node.modePermissionMask), uid: uid, gid: gid)
             guard kind.isDevice else { return id }

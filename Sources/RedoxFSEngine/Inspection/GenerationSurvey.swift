@@ -23,12 +23,12 @@ public struct GenerationSurvey: Sendable {
     /// Files, symlinks and sockets of the tree whose content verifies but that no path reaches
     /// (their names were in an unreadable directory): kept by an in-place repair under /lost+found.
     public var orphans: [Entry] = []
-    /// The first problems found, in words (at most `damageShown`).
-    public var damage: [String] = []
+    /// The first problems found (at most `damageShown`).
+    public var damageFound: [FormatError] = []
     /// Every block that failed to verify.
     public var damageCount = 0
 
-    static let damageShown = 8
+    static var damageShown: Int { 8 }
 
     /// Whether every block of the tree verifies.
     public var isIntact: Bool { damageCount == 0 && unreadable.isEmpty }
@@ -48,10 +48,10 @@ public struct GenerationSurvey: Sendable {
 /// Surveys the generations of one file system. What it verified for one generation is kept for
 /// the next (the trees of neighbouring generations share almost every block), so surveying the
 /// whole ring costs little more than surveying one tree. Reads only: never writes.
-public final class GenerationSurveyor {
-    private var device: any StorageDevice
+public final class RingSurveyor<Device: StorageDevice, Cipher: XTSCipher> {
+    private var device: Device
     private let startBlock: UInt64
-    private let cipher: OpenSSLXTS?
+    private let cipher: Cipher?
     /// Verified metadata blocks (everything but records), by pointer.
     private var metadata: [BlockPointer: [UInt8]] = [:]
     /// Records that verified.
@@ -59,10 +59,11 @@ public final class GenerationSurveyor {
     /// Blocks that did not verify, with why.
     private var failures: [BlockPointer: FormatError] = [:]
 
-    public init(device: any StorageDevice, startBlock: UInt64, keys: DataKeys?) {
+    /// Surveys the file system at `startBlock` of `device`, decrypting with `cipher` when encrypted.
+    public init(device: Device, startBlock: UInt64, cipher: Cipher?) {
         self.device = device
         self.startBlock = startBlock
-        cipher = keys.map { OpenSSLXTS(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
+        self.cipher = cipher
     }
 
     /// The survey of the generation whose header is at `location`.
@@ -70,14 +71,14 @@ public final class GenerationSurveyor {
         var survey = GenerationSurvey(generation: location.header.generation, slot: location.slot)
         var walk = SurveyWalk(surveyor: self, blockCount: location.header.blockCount)
         ReachableBlocks.walkTree(location.header.tree, visitor: &walk)
-        if location.header.tree.isNull { walk.fail("the header has no node tree") }
-        survey.damage = walk.damage
+        if location.header.tree.isNull { walk.fail(.nullPointer(.treeList)) }
+        survey.damageFound = walk.damage
         survey.damageCount = walk.damageCount
         let reader = FileSystemReader(
             reader: SurveyReader(surveyor: self, blockCount: location.header.blockCount), tree: location.header.tree)
         var namespace = NamespaceWalk(walk: walk, reader: reader)
         namespace.enter(RedoxFS.rootNodeID, path: "/", depth: 0, into: &survey)
-        let named = Set(survey.entries.values.map(\.node))
+        let named = Set(survey.entries.values.map { $0.node })
         for (id, pointer) in walk.nodePointers where !named.contains(pointer) && !walk.damagedNodes.contains(id) {
             guard let bytes = metadata[pointer] else { continue }
             let node = Node(block: bytes)
@@ -92,7 +93,7 @@ public final class GenerationSurveyor {
         if let bytes = metadata[pointer] { return bytes }
         if structure == .record, goodRecords.contains(pointer) { return nil }
         if let failure = failures[pointer] { throw failure }
-        do {
+        do throws(FormatError) {
             let bytes = try readVerifiedBlock(
                 pointer, as: structure, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
             if structure == .record {
@@ -110,24 +111,24 @@ public final class GenerationSurveyor {
 
 /// The shared walk over one generation's tree: verifies every block, notes the node pointers and
 /// which nodes have damage of their own.
-private struct SurveyWalk: BlockVisitor {
-    let surveyor: GenerationSurveyor
+private struct SurveyWalk<Device: StorageDevice, Cipher: XTSCipher>: BlockVisitor {
+    let surveyor: RingSurveyor<Device, Cipher>
     let blockCount: UInt64
     var nodePointers: [UInt32: BlockPointer] = [:]
     var damagedNodes: Set<UInt32> = []
-    var damage: [String] = []
+    var damage: [FormatError] = []
     var damageCount = 0
     /// Blocks entered in this walk (a tree whose pointers share or loop is walked once).
     private var entered: Set<BlockPointer> = []
 
-    init(surveyor: GenerationSurveyor, blockCount: UInt64) {
+    init(surveyor: RingSurveyor<Device, Cipher>, blockCount: UInt64) {
         self.surveyor = surveyor
         self.blockCount = blockCount
     }
 
-    mutating func fail(_ words: String) {
+    mutating func fail(_ problem: FormatError) {
         damageCount += 1
-        if damage.count < GenerationSurvey.damageShown { damage.append(words) }
+        if damage.count < GenerationSurvey.damageShown { damage.append(problem) }
     }
 
     mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {
@@ -135,7 +136,7 @@ private struct SurveyWalk: BlockVisitor {
         if case .record = role {} else {
             guard entered.insert(pointer).inserted else { return nil }
         }
-        do {
+        do throws(FormatError) {
             let bytes = try surveyor.read(pointer, as: role.structure, blockCount: blockCount)
             if case .node = role, let bytes {
                 let node = Node(block: bytes)
@@ -144,15 +145,15 @@ private struct SurveyWalk: BlockVisitor {
             return bytes
         } catch {
             if let id = role.nodeID { damagedNodes.insert(id) }
-            fail("\(error)")
+            fail(error)
             return nil
         }
     }
 }
 
 /// A `BlockReader` over the surveyor's verified blocks.
-private struct SurveyReader: BlockReader {
-    let surveyor: GenerationSurveyor
+private struct SurveyReader<Device: StorageDevice, Cipher: XTSCipher>: BlockReader {
+    let surveyor: RingSurveyor<Device, Cipher>
     let blockCount: UInt64
 
     mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8] {
@@ -164,15 +165,15 @@ private struct SurveyReader: BlockReader {
 }
 
 /// The namespace of one generation, from the root: every path with its node.
-private struct NamespaceWalk {
-    let walk: SurveyWalk
+private struct NamespaceWalk<Device: StorageDevice, Cipher: XTSCipher> {
+    let walk: SurveyWalk<Device, Cipher>
     /// Deepest directory nesting followed (a hostile image cannot exhaust the stack).
-    static let depthLimit = 4096
+    static var depthLimit: Int { 4096 }
 
-    var reader: FileSystemReader<SurveyReader>
+    var reader: FileSystemReader<SurveyReader<Device, Cipher>>
     private var entered: Set<UInt32> = []
 
-    init(walk: SurveyWalk, reader: FileSystemReader<SurveyReader>) {
+    init(walk: SurveyWalk<Device, Cipher>, reader: FileSystemReader<SurveyReader<Device, Cipher>>) {
         self.walk = walk
         self.reader = reader
     }

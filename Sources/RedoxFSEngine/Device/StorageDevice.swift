@@ -9,4 +9,11 @@ public protocol StorageDevice: BlockDevice {
     mutating func writeBlocks(at index: UInt64, from buffer: UnsafeRawBufferPointer) throws(FormatError)
     /// Makes every completed write durable (fdatasync or its equivalent).
     mutating func flush() throws(FormatError)
+    /// Releases what the device holds open (a file descriptor); later calls may fail.
+    func close()
+}
+
+extension StorageDevice {
+    /// Nothing to release by default.
+    public func close() {}
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// Attribute changes for `setAttributes`; nil fields stay as they are.
@@ -41,15 +38,15 @@ public enum RenameMode: Sendable {
 }
 
 /// The operations of the file system. Each runs inside the open transaction; `sync` commits.
-extension FileSystem {
+extension FileSystemEngine {
     static func refuse(_ code: Int32, _ operation: String, _ name: [UInt8]) -> FileSystemError {
         .system(operation: operation, path: String(decoding: name, as: UTF8.self), errno: code)
     }
 
     func checkName(_ name: [UInt8], _ operation: String) throws(FileSystemError) {
-        guard name.count <= RedoxFS.maxNameLength else { throw Self.refuse(ENAMETOOLONG, operation, name) }
+        guard name.count <= RedoxFS.maxNameLength else { throw Self.refuse(POSIXCode.ENAMETOOLONG, operation, name) }
         guard DirectoryEntry.isValidName(name), name != [0x2E], name != [0x2E, 0x2E] else {
-            throw Self.refuse(EINVAL, operation, name)
+            throw Self.refuse(POSIXCode.EINVAL, operation, name)
         }
     }
 
@@ -68,9 +65,9 @@ extension FileSystem {
         try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(name, "create")
-            guard NodeKind(rawValue: mode & Node.modeTypeMask) != nil else { throw Self.refuse(EINVAL, "create", name) }
+            guard NodeKind(rawValue: mode & Node.modeTypeMask) != nil else { throw Self.refuse(POSIXCode.EINVAL, "create", name) }
             var directory = try loadDirectory(parent)
-            if try findEntry(name, in: parent) != nil { throw Self.refuse(EEXIST, "create", name) }
+            if try findEntry(name, in: parent) != nil { throw Self.refuse(POSIXCode.EEXIST, "create", name) }
             let now = time ?? clockSource()
             var node = Node(mode: mode, uid: uid, gid: gid, seconds: now.seconds, nanoseconds: now.nanoseconds)
             node.links = 1
@@ -102,10 +99,10 @@ extension FileSystem {
             try requireWritable()
             try checkName(name, "link")
             var node = try loadNode(id)
-            guard !node.isDirectory else { throw Self.refuse(EPERM, "link", name) }
-            guard node.links < UInt32.max else { throw Self.refuse(EMLINK, "link", name) }
+            guard !node.isDirectory else { throw Self.refuse(POSIXCode.EPERM, "link", name) }
+            guard node.links < UInt32.max else { throw Self.refuse(POSIXCode.EMLINK, "link", name) }
             var directory = try loadDirectory(parent)
-            if try findEntry(name, in: parent) != nil { throw Self.refuse(EEXIST, "link", name) }
+            if try findEntry(name, in: parent) != nil { throw Self.refuse(POSIXCode.EEXIST, "link", name) }
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
             markEntriesChanged(&directory)
             node.links += 1
@@ -129,13 +126,13 @@ extension FileSystem {
         try requireWritable()
         useReserve()
         let operation = expectDirectory ? "rmdir" : "unlink"
-        guard let id = try findEntry(name, in: parent) else { throw Self.refuse(ENOENT, operation, name) }
+        guard let id = try findEntry(name, in: parent) else { throw Self.refuse(POSIXCode.ENOENT, operation, name) }
         let node = try loadNode(id)
         if expectDirectory {
-            guard node.isDirectory else { throw Self.refuse(ENOTDIR, operation, name) }
-            guard node.size == 0, node.levelPointer(0).isZero else { throw Self.refuse(ENOTEMPTY, operation, name) }
+            guard node.isDirectory else { throw Self.refuse(POSIXCode.ENOTDIR, operation, name) }
+            guard node.size == 0, node.levelPointer(0).isZero else { throw Self.refuse(POSIXCode.ENOTEMPTY, operation, name) }
         } else if node.isDirectory {
-            throw Self.refuse(EISDIR, operation, name)
+            throw Self.refuse(POSIXCode.EISDIR, operation, name)
         }
         var dir = try loadDirectory(parent)
         _ = try removeEntry(named: name, from: &dir)
@@ -180,18 +177,18 @@ extension FileSystem {
         try transaction { () throws(FileSystemError) in
             try requireWritable()
             try checkName(newName, "rename")
-            guard let source = try findEntry(name, in: parent) else { throw Self.refuse(ENOENT, "rename", name) }
+            guard let source = try findEntry(name, in: parent) else { throw Self.refuse(POSIXCode.ENOENT, "rename", name) }
             let target = try findEntry(newName, in: newParent)
             let sourceNode = try loadNode(source)
             if sourceNode.isDirectory, parent != newParent || target != nil,
                try isWithin(newParent, directory: source) {
-                throw Self.refuse(EINVAL, "rename", newName)
+                throw Self.refuse(POSIXCode.EINVAL, "rename", newName)
             }
             if mode == .exchange {
-                guard let target else { throw Self.refuse(ENOENT, "rename", newName) }
+                guard let target else { throw Self.refuse(POSIXCode.ENOENT, "rename", newName) }
                 if target == source { return }
                 if try loadNode(target).isDirectory, try isWithin(parent, directory: target) {
-                    throw Self.refuse(EINVAL, "rename", name)
+                    throw Self.refuse(POSIXCode.EINVAL, "rename", name)
                 }
                 try replaceEntry(name, in: parent, with: target)
                 try replaceEntry(newName, in: newParent, with: source)
@@ -201,14 +198,14 @@ extension FileSystem {
             }
             if let target {
                 if target == source { return }
-                if mode == .noReplace { throw Self.refuse(EEXIST, "rename", newName) }
+                if mode == .noReplace { throw Self.refuse(POSIXCode.EEXIST, "rename", newName) }
                 useReserve()
                 let targetNode = try loadNode(target)
                 if sourceNode.isDirectory {
-                    guard targetNode.isDirectory else { throw Self.refuse(ENOTDIR, "rename", newName) }
-                    guard targetNode.size == 0 else { throw Self.refuse(ENOTEMPTY, "rename", newName) }
+                    guard targetNode.isDirectory else { throw Self.refuse(POSIXCode.ENOTDIR, "rename", newName) }
+                    guard targetNode.size == 0 else { throw Self.refuse(POSIXCode.ENOTEMPTY, "rename", newName) }
                 } else if targetNode.isDirectory {
-                    throw Self.refuse(EISDIR, "rename", newName)
+                    throw Self.refuse(POSIXCode.EISDIR, "rename", newName)
                 }
                 try replaceEntry(newName, in: newParent, with: source)
                 try dropLink(target)
@@ -272,8 +269,8 @@ extension FileSystem {
                 do throws(FileSystemError) {
                     try transaction { () throws(FileSystemError) in
                         var node = try loadNode(id)
-                        guard !node.isDirectory else { throw .system(operation: "write", path: "node \(id)", errno: EISDIR) }
-                        guard node.kind?.isSpecial != true else { throw .system(operation: "write", path: "node \(id)", errno: EINVAL) }
+                        guard !node.isDirectory else { throw .system(operation: "write", path: "node \(id)", errno: POSIXCode.EISDIR) }
+                        guard node.kind?.isSpecial != true else { throw .system(operation: "write", path: "node \(id)", errno: POSIXCode.EINVAL) }
                         let part = UnsafeRawBufferPointer(rebasing: bytes[done..<done + count])
                         if try writeContent(part, at: offset + UInt64(done), to: &node) {
                             touchModification(&node)
@@ -312,10 +309,10 @@ extension FileSystem {
             var changed = changes.permissions != nil || changes.uid != nil || changes.gid != nil
                 || changes.accessTime != nil || changes.modificationTime != nil
             if let size = changes.size {
-                guard !node.isDirectory else { throw .system(operation: "truncate", path: "node \(id)", errno: EISDIR) }
-                guard node.kind?.isSpecial != true else { throw .system(operation: "truncate", path: "node \(id)", errno: EINVAL) }
+                guard !node.isDirectory else { throw .system(operation: "truncate", path: "node \(id)", errno: POSIXCode.EISDIR) }
+                guard node.kind?.isSpecial != true else { throw .system(operation: "truncate", path: "node \(id)", errno: POSIXCode.EINVAL) }
                 guard size / node.recordSize < RecordPath.recordLimit else {
-                    throw .system(operation: "truncate", path: "node \(id)", errno: EFBIG)
+                    throw .system(operation: "truncate", path: "node \(id)", errno: POSIXCode.EFBIG)
                 }
                 if size != node.size {
                     if size < node.size { useReserve() }

@@ -24,7 +24,7 @@ public struct BlockUsage: Sendable {
     public var sharedBlocks: [UInt64] { users.filter { $0.value.count > 1 }.keys.sorted() }
 }
 
-extension FileSystem {
+extension FileSystemEngine {
     /// Walks every structure reachable from the working header (the shared walk,
     /// `ReachableBlocks`); throws at the first block that cannot be read.
     public func blockUsage() throws(FileSystemError) -> BlockUsage {
@@ -43,11 +43,11 @@ extension FileSystem {
 }
 
 /// Records the use of every block the walk reaches, reading what holds pointers.
-private struct UsageVisitor: BlockVisitor {
+private struct UsageVisitor<Device: StorageDevice, Cipher: XTSCipher>: BlockVisitor {
     /// Longest log or release chain followed (a loop in a damaged chain ends here).
-    static let chainLimit = 1 << 20
+    static var chainLimit: Int { 1 << 20 }
 
-    var reader: CachedBlockReader
+    var reader: CachedBlockReader<Device, Cipher>
     var usage = BlockUsage()
 
     mutating func visit(_ pointer: BlockPointer, as role: BlockRole) throws(FormatError) -> [UInt8]? {

@@ -43,10 +43,10 @@ extension Node {
     }
 
     /// Seconds after which relatime updates atime even when nothing changed (one day, as Linux).
-    static let relativeAccessInterval: UInt64 = 24 * 60 * 60
+    static var relativeAccessInterval: UInt64 { 24 * 60 * 60 }
 }
 
-extension FileSystem {
+extension FileSystemEngine {
     /// Marks directory `directory` as changed by an entry added, removed or renamed in it.
     func markEntriesChanged(_ directory: inout Node) {
         directory.markModified(at: clockSource())

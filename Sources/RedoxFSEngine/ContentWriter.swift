@@ -1,12 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// Writing and truncating node content: inline data, records, compression and the indirect
 /// BlockLists (spec §8.4, §9.5, §9.6). Unlike upstream, shrinking frees the partial last record
 /// past the new end and zeroes the bytes after it, so a later grow reads zeros (quirks 1–4 of §17.2).
-extension FileSystem {
+extension FileSystemEngine {
     /// Writes `data` at `offset` of `node` (updated in place; the caller saves it). Returns whether
     /// anything changed.
     @discardableResult
@@ -14,7 +11,7 @@ extension FileSystem {
         let end = offset + UInt64(data.count)
         guard data.count > 0 else { return false }
         guard end / node.recordSize < RecordPath.recordLimit else {
-            throw .system(operation: "write", path: "file", errno: EFBIG)
+            throw .system(operation: "write", path: "file", errno: POSIXCode.EFBIG)
         }
         if node.hasInlineData {
             if end < UInt64(RedoxFS.inlineDataSize) {
@@ -114,7 +111,7 @@ extension FileSystem {
     /// Points record `record` at `pointer`, rewriting the BlockLists on its path copy-on-write
     /// (deepest first), creating missing ones and freeing ones that become empty.
     func setRecordPointer(_ record: UInt64, to pointer: BlockPointer, in node: inout Node) throws(FileSystemError) {
-        guard let path = RecordPath(record: record) else { throw .system(operation: "write", path: "file", errno: EFBIG) }
+        guard let path = RecordPath(record: record) else { throw .system(operation: "write", path: "file", errno: POSIXCode.EFBIG) }
         if path.indices.isEmpty {
             node.setLevelPointer(path.slot, pointer)
             return

@@ -2,33 +2,35 @@ import RedoxFSFormat
 
 /// The generations of the header ring: opening an older one as it was, and refusing a newest one
 /// whose tree cannot be read (naming the newest intact generation instead of failing later).
-extension FileSystem {
+extension FileSystemEngine {
     /// Finds the newest header of the ring, or with `generation` that generation's header (valid,
     /// of the same file system, in its own slot); an older generation can only be read.
     static func locate(
-        on device: inout any StorageDevice, startBlock: UInt64?, generation: UInt64?, writable: Bool
+        on device: inout Device, startBlock: UInt64?, generation: UInt64?, writable: Bool
     ) throws(FileSystemError) -> HeaderRing.Location {
-        do {
-            let newest = try HeaderRing.locate(on: &device, startBlock: startBlock, deviceBlocks: device.blockCount)
-            guard let generation else { return newest }
-            guard !writable else {
-                throw FileSystemError.invalidArgument("an older generation (\(generation)) can only be opened read-only")
-            }
-            let ring = try HeaderRing.generations(on: &device, ring: newest, deviceBlocks: device.blockCount)
-            guard let found = ring.first(where: { $0.header.generation == generation }) else {
-                let known = ring.map { String($0.header.generation) }
-                let shown = known.count > 12 ? known.prefix(12).joined(separator: ", ") + ", …" : known.joined(separator: ", ")
-                throw FileSystemError.invalidArgument(
-                    "generation \(generation) is not in the header ring (valid generations, newest first: \(shown))")
-            }
-            return found
-        } catch let error as FormatError {
-            throw .format(error)
-        } catch let error as FileSystemError {
-            throw error
+        let newest: HeaderRing.Location
+        do throws(FormatError) {
+            newest = try HeaderRing.locate(on: &device, startBlock: startBlock, deviceBlocks: device.blockCount)
         } catch {
-            throw .invalidArgument("\(error)")
+            throw .format(error)
         }
+        guard let generation else { return newest }
+        guard !writable else {
+            throw .invalidArgument("an older generation (\(generation)) can only be opened read-only")
+        }
+        let ring: [HeaderRing.Location]
+        do throws(FormatError) {
+            ring = try HeaderRing.generations(on: &device, ring: newest, deviceBlocks: device.blockCount)
+        } catch {
+            throw .format(error)
+        }
+        guard let found = ring.first(where: { $0.header.generation == generation }) else {
+            let known = ring.map { String($0.header.generation) }
+            let shown = known.count > 12 ? known.prefix(12).joined(separator: ", ") + ", …" : known.joined(separator: ", ")
+            throw .invalidArgument(
+                "generation \(generation) is not in the header ring (valid generations, newest first: \(shown))")
+        }
+        return found
     }
 
     /// The valid generations of this file system's header ring, newest first.
@@ -44,8 +46,8 @@ extension FileSystem {
     }
 
     /// A surveyor of this file system's generations, sharing what it verifies between them.
-    public func makeSurveyor() -> GenerationSurveyor {
-        GenerationSurveyor(device: device, startBlock: startBlock, keys: keys)
+    public func makeSurveyor() -> RingSurveyor<Device, Providers.Cipher> {
+        RingSurveyor(device: device, startBlock: startBlock, cipher: cipher)
     }
 
     /// Reads the root directory's node and top directory block; when they do not verify, throws

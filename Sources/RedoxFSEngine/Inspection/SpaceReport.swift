@@ -13,7 +13,7 @@ public struct SpaceReport: Equatable, Sendable {
     public var isClean: Bool { shared.isEmpty && usedButFree.isEmpty && leaked.isEmpty }
 }
 
-extension FileSystem {
+extension FileSystemEngine {
     /// Compares the blocks reachable from the working header with the allocation log.
     public func spaceReport() throws(FileSystemError) -> SpaceReport {
         try lock.locked { () throws(FileSystemError) in

@@ -10,22 +10,22 @@ import RedoxFSFormat
 /// Unlike the ordinary operations these never read a block they do not have to: they are meant
 /// for trees with unreadable parts. Each one is atomic: when it fails, the open transaction is as
 /// it was before the call.
-extension FileSystem {
+extension FileSystemEngine {
     /// Opens `device` for a repair based on `header` (a valid header of the ring), allocating new
     /// blocks only from `freeExtents` (blocks the caller found unused by that header's tree). The
     /// repair's commit is generation `newestGeneration + 1` (a rewind to an older header still
     /// writes after the newest, keeping the ring monotonic).
     package static func openForRepair(
-        device: any StorageDevice, header: Header, startBlock: UInt64, keys: DataKeys?, freeExtents: [Range<UInt64>],
-        writtenAfter newestGeneration: UInt64
-    ) -> FileSystem {
+        device: Device, providers: Providers, header: Header, startBlock: UInt64, keys: DataKeys?,
+        freeExtents: [Range<UInt64>], writtenAfter newestGeneration: UInt64
+    ) -> FileSystemEngine {
         var header = header
         header.generation = max(header.generation, newestGeneration)
         var allocator = BuddyAllocator()
         for extent in freeExtents where !extent.isEmpty {
             allocator.deallocate(extent: extent.lowerBound, count: UInt64(extent.count))
         }
-        let fs = FileSystem(formatted: device, header: header, startBlock: startBlock, keys: keys, allocator: allocator)
+        let fs = FileSystemEngine(formatted: device, providers: providers, header: header, startBlock: startBlock, keys: keys, allocator: allocator)
         // Nothing may be committed before the repair's own commit.
         fs.isRepairSession = true
         return fs
@@ -262,7 +262,7 @@ extension FileSystem {
             allocatorState = allocator
             pendingAllocations.removeAll()
             allocatedInTransaction.removeAll()
-            deferredFrees = releasing.flatMap(Self.alignedPieces)
+            deferredFrees = releasing.flatMap { Self.alignedPieces($0) }
             working.alloc = .null
             requestCommit(squash: true)
         }
@@ -320,8 +320,8 @@ extension FileSystem {
 
 /// What the repair's collectors gather on the shared walk, reading quietly (what cannot be read
 /// is counted but not walked) and entering each block that holds pointers once.
-private struct QuietCollector: BlockVisitor {
-    let fileSystem: FileSystem
+private struct QuietCollector<Device: StorageDevice, Providers: EngineProviders>: BlockVisitor {
+    let fileSystem: FileSystemEngine<Device, Providers>
     var visited: Set<UInt64> = []
     /// Every block reached, records included (a record named twice counts twice).
     var extents: [Range<UInt64>] = []
@@ -330,7 +330,7 @@ private struct QuietCollector: BlockVisitor {
     /// Every record reached, with its index.
     var records: [(index: UInt64, pointer: BlockPointer)] = []
 
-    init(fileSystem: FileSystem) { self.fileSystem = fileSystem }
+    init(fileSystem: FileSystemEngine<Device, Providers>) { self.fileSystem = fileSystem }
 
     /// Blocks in `extents`.
     var blockCount: UInt64 { extents.reduce(0) { $0 + UInt64($1.count) } }

@@ -127,13 +127,13 @@ final class BlockCache {
     }
 }
 
-/// The engine's `BlockReader`: cache first, then the device, decrypted with the hosted cipher
+/// The engine's `BlockReader`: cache first, then the device, decrypted with the platform's cipher
 /// and verified against the pointer's hash.
-public struct CachedBlockReader: BlockReader {
-    var device: any StorageDevice
+public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: BlockReader {
+    var device: Device
     let startBlock: UInt64
     let blockCount: UInt64
-    let cipher: OpenSSLXTS?
+    let cipher: Cipher?
     let cache: BlockCache
 
     public mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8] {

@@ -1,6 +1,6 @@
 /// Grouping several public calls into one step, for front ends that serve concurrent requests
 /// (the FUSE mount).
-extension FileSystem {
+extension FileSystemEngine {
     /// Runs `body` holding the engine's lock, so that the public calls it makes (a lookup and the
     /// node load that follows, say) see no other thread's changes in between. The lock is
     /// recursive: `body` may call any public method. This is not an operation of its own: each

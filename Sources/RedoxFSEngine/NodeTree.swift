@@ -1,10 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// Writing the node tree: saving, inserting and removing nodes (spec §7.3–§7.5, §12.5).
-extension FileSystem {
+extension FileSystemEngine {
     /// The TreeLists on `id`'s path, root first (index 0 = level 3), with the pointers they were read from.
     func treePath(_ id: NodeID) throws(FileSystemError) -> (lists: [TreeList], pointers: [BlockPointer]) {
         var lists: [TreeList] = []
@@ -94,7 +91,7 @@ extension FileSystem {
                 }
             }
         }
-        throw .system(operation: "create", path: "node tree", errno: ENOSPC)
+        throw .system(operation: "create", path: "node tree", errno: POSIXCode.ENOSPC)
     }
 
     /// Removes node `id`'s tree slot and frees its node block (its content must be freed already).

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// How to make a new file system.
@@ -25,14 +22,16 @@ public struct FormatOptions: Sendable {
     }
 }
 
-extension FileSystem {
+extension FileSystemEngine {
     /// The fewest blocks (after the reserved area) a file system needs.
-    public static let minimumFormatBlocks: UInt64 = 272
+    public static var minimumFormatBlocks: UInt64 { 272 }
 
     /// Makes a new, empty file system on `device` exactly as upstream mkfs lays it out
     /// (generations 0–3, spec §14.1), except that the whole header ring is cleared first and the
     /// generation-0 header is valid even when encrypted.
-    public static func format(device: any StorageDevice, options: FormatOptions = FormatOptions()) throws(FileSystemError) -> FileSystem {
+    public static func format(
+        device: Device, providers: Providers, options: FormatOptions = FormatOptions()
+    ) throws(FileSystemError) -> FileSystemEngine {
         var device = device
         let reserved = UInt64((options.bootloader.count + RedoxFS.blockSize - 1) / RedoxFS.blockSize)
         guard device.blockCount >= reserved + minimumFormatBlocks else {
@@ -43,8 +42,8 @@ extension FileSystem {
             throw .invalidArgument("the password must not be empty")
         }
         let blocks = device.blockCount - reserved
-        let uuid = options.uuid ?? randomUUID()
-        let time = options.time ?? Timestamp.now()
+        let uuid = options.uuid ?? randomUUID(providers)
+        let time = options.time ?? providers.now()
 
         func write(_ bytes: [UInt8], at index: UInt64) throws(FileSystemError) {
             do {
@@ -65,13 +64,13 @@ extension FileSystem {
         var keys: DataKeys?
         var header = Header(uuid: uuid, size: blocks * UInt64(RedoxFS.blockSize))
         if let password = options.password {
-            let material = options.keyMaterial ?? (Sodium.randomBytes(16), Sodium.randomBytes(16), Sodium.randomBytes(16))
-            let passwordKey = Sodium.argon2id(password: password, salt: material.salt)
+            let material = options.keyMaterial ?? (providers.randomBytes(16), providers.randomBytes(16), providers.randomBytes(16))
+            let passwordKey = providers.deriveKey(password: password, salt: material.salt)
             header.setKeySlot(0, KeySlot.wrap(
                 dataKey: material.dataKey, tweakKey: material.tweakKey, salt: material.salt, passwordKey: passwordKey))
             keys = DataKeys(dataKey: material.dataKey, tweakKey: material.tweakKey)
         }
-        let cipher = keys.map { OpenSSLXTS(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
+        let cipher = keys.map { providers.cipher(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
         func writeEncrypted(_ bytes: [UInt8], at index: UInt64) throws(FileSystemError) -> BlockPointer {
             var stored = bytes
             let hash = SeaHash.hash(stored)
@@ -96,7 +95,7 @@ extension FileSystem {
 
         var allocator = BuddyAllocator()
         allocator.deallocate(extent: 260, count: blocks - 260)
-        let fs = FileSystem(formatted: device, header: header, startBlock: reserved, keys: keys, allocator: allocator)
+        let fs = FileSystemEngine(formatted: device, providers: providers, header: header, startBlock: reserved, keys: keys, allocator: allocator)
 
         // Generation 2: the root directory as node 1, its block at 259 (outside the free extent).
         var root = Node(mode: NodeKind.directory.rawValue | 0o755, uid: 0, gid: 0, seconds: time.seconds, nanoseconds: time.nanoseconds)
@@ -115,8 +114,8 @@ extension FileSystem {
         return fs
     }
 
-    static func randomUUID() -> [UInt8] {
-        var uuid = Sodium.randomBytes(16)
+    static func randomUUID(_ providers: Providers) -> [UInt8] {
+        var uuid = providers.randomBytes(16)
         uuid[6] = uuid[6] & 0x0F | 0x40
         uuid[8] = uuid[8] & 0x3F | 0x80
         return uuid

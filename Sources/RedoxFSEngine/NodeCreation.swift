@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// Everything a new node carries, for `create(_:in:attributes:content:)`.
@@ -29,7 +26,7 @@ public struct NodeAttributes: Sendable {
 /// Creating a node complete in one operation, for the tools that copy whole trees (archive,
 /// clone): metadata, all three times and (optionally) the whole content at once, instead of a
 /// create, a write and an attribute change, each rewriting the node and its tree path.
-extension FileSystem {
+extension FileSystemEngine {
     /// Creates `name` in `parent` with `attributes` and, for files, symbolic links and device
     /// nodes, `content` (written from offset 0; all-zero records stay holes; a device node's is
     /// its `DeviceNumber`). Returns the new node's id. The parent's mtime and ctime become now.
@@ -40,10 +37,10 @@ extension FileSystem {
             try requireWritable()
             try checkName(name, "create")
             guard let kind = NodeKind(rawValue: attributes.mode & Node.modeTypeMask) else {
-                throw Self.refuse(EINVAL, "create", name)
+                throw Self.refuse(POSIXCode.EINVAL, "create", name)
             }
             var directory = try loadDirectory(parent)
-            if try findEntry(name, in: parent) != nil { throw Self.refuse(EEXIST, "create", name) }
+            if try findEntry(name, in: parent) != nil { throw Self.refuse(POSIXCode.EEXIST, "create", name) }
             let ctime = attributes.changeTime
             var node = Node(mode: attributes.mode, uid: attributes.uid, gid: attributes.gid, seconds: ctime.seconds, nanoseconds: ctime.nanoseconds)
             node.links = 1
@@ -53,7 +50,7 @@ extension FileSystem {
             node.atimeNanoseconds = attributes.accessTime.nanoseconds
             if let content, content.count > 0 {
                 guard kind == .file || kind == .symlink || kind.isDevice else {
-                    throw Self.refuse(kind == .directory ? EISDIR : EINVAL, "write", name)
+                    throw Self.refuse(kind == .directory ? POSIXCode.EISDIR : POSIXCode.EINVAL, "write", name)
                 }
                 try writeContent(content, at: 0, to: &node)
             }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RedoxFSFormat
 
 /// A commit an operation asked for; made when the outermost operation has succeeded.
@@ -18,7 +15,7 @@ struct CommitRequest {
 ///
 /// A commit whose header write failed, or whose final flush failed, leaves the durable state
 /// unknown; the file system then refuses every further change (`failure`) until it is reopened.
-extension FileSystem {
+extension FileSystemEngine {
     /// Everything an operation may change before it commits.
     struct TransactionSnapshot {
         var header: Header
@@ -123,8 +120,8 @@ extension FileSystem {
     }
 
     func requireWritable() throws(FileSystemError) {
-        guard isWritable else { throw .system(operation: "write", path: "file system", errno: EROFS) }
-        if closed { throw .system(operation: "write", path: "file system", errno: EBADF) }
+        guard isWritable else { throw .system(operation: "write", path: "file system", errno: POSIXCode.EROFS) }
+        if closed { throw .system(operation: "write", path: "file system", errno: POSIXCode.EBADF) }
         if let failure { throw failure }
     }
 
@@ -148,7 +145,7 @@ extension FileSystem {
             return
         }
         allocationsBeforeInjectedFailure = nil
-        throw .system(operation: operation, path: "file system (injected)", errno: ENOSPC)
+        throw .system(operation: operation, path: "file system (injected)", errno: POSIXCode.ENOSPC)
     }
 
     /// Whether an earlier commit failed after writing its header, so that changes are refused.

@@ -1,0 +1,148 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFSEngine
+import RedoxFSFormat
+
+/// The engine as the hosted tools, the FUSE mount and the tests use it: over any `StorageDevice`
+/// (image files, block devices, memory and recording devices), with the hosted fast paths.
+public typealias FileSystem = FileSystemEngine<AnyStorageDevice, HostedProviders>
+
+/// The hosted providers: OpenSSL's XTS (AES-NI), liblz4, libsodium's Argon2id and random source,
+/// `clock_gettime`, and a recursive pthread mutex.
+public struct HostedProviders: EngineProviders, Sendable {
+    public init() {}
+
+    public func cipher(dataKey: [UInt8], tweakKey: [UInt8]) -> OpenSSLXTS {
+        OpenSSLXTS(dataKey: dataKey, tweakKey: tweakKey)
+    }
+
+    public var codec: SystemLZ4 { SystemLZ4() }
+
+    public func deriveKey(password: [UInt8], salt: [UInt8]) -> [UInt8] {
+        Sodium.argon2id(password: password, salt: salt)
+    }
+
+    public func randomBytes(_ count: Int) -> [UInt8] { Sodium.randomBytes(count) }
+
+    public func now() -> Timestamp { Timestamp.now() }
+
+    public func makeLock() -> EngineLock { EngineLock() }
+}
+
+/// Any `StorageDevice`, as one concrete type for the hosted engine.
+public struct AnyStorageDevice: StorageDevice {
+    /// The device itself.
+    public var base: any StorageDevice
+
+    /// Wraps `base` (a wrapper is taken as it is, not wrapped again).
+    public init(_ base: any StorageDevice) {
+        if let wrapped = base as? AnyStorageDevice { self = wrapped } else { self.base = base }
+    }
+
+    public var blockCount: UInt64 { base.blockCount }
+
+    public mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
+        try base.readBlocks(at: index, into: buffer)
+    }
+
+    public mutating func writeBlocks(at index: UInt64, from buffer: UnsafeRawBufferPointer) throws(FormatError) {
+        try base.writeBlocks(at: index, from: buffer)
+    }
+
+    public mutating func flush() throws(FormatError) { try base.flush() }
+
+    public func close() { base.close() }
+}
+
+extension FileSystem {
+    /// Opens the file system on `device`. `startBlock` pins the header ring's position (else the
+    /// device is scanned); `password` unlocks an encrypted file system. `generation` opens an older
+    /// generation of the ring read-only, as it was; without it a newest generation whose root
+    /// cannot be read is refused (`FileSystemError.damagedGeneration`).
+    public convenience init(
+        device: any StorageDevice, startBlock: UInt64? = nil, password: [UInt8]? = nil, writable: Bool = false,
+        generation: UInt64? = nil
+    ) throws(FileSystemError) {
+        try self.init(
+            device: AnyStorageDevice(device), providers: HostedProviders(), startBlock: startBlock, password: password,
+            writable: writable, generation: generation)
+    }
+
+    /// Opens the image or block device at `path` (a partition: `byteOffset`).
+    public convenience init(
+        path: String, readOnly: Bool = true, byteOffset: UInt64 = 0, startBlock: UInt64? = nil, password: [UInt8]? = nil,
+        generation: UInt64? = nil
+    ) throws(FileSystemError) {
+        let device = try FileDevice.open(path: path, readOnly: readOnly, byteOffset: byteOffset)
+        do {
+            try self.init(device: device, startBlock: startBlock, password: password, writable: !readOnly, generation: generation)
+        } catch {
+            device.close()
+            throw error
+        }
+    }
+
+    /// Makes a new, empty file system on `device` (see `FileSystemEngine.format`).
+    public static func format(device: any StorageDevice, options: FormatOptions = FormatOptions()) throws(FileSystemError) -> FileSystem {
+        try format(device: AnyStorageDevice(device), providers: HostedProviders(), options: options)
+    }
+
+    /// Opens `device` for a repair (see `FileSystemEngine.openForRepair`).
+    package static func openForRepair(
+        device: any StorageDevice, header: Header, startBlock: UInt64, keys: DataKeys?, freeExtents: [Range<UInt64>],
+        writtenAfter newestGeneration: UInt64
+    ) -> FileSystem {
+        openForRepair(
+            device: AnyStorageDevice(device), providers: HostedProviders(), header: header, startBlock: startBlock,
+            keys: keys, freeExtents: freeExtents, writtenAfter: newestGeneration)
+    }
+}
+
+/// The surveyor of generations over any device, with the hosted cipher.
+public typealias GenerationSurveyor = RingSurveyor<AnyStorageDevice, OpenSSLXTS>
+
+extension GenerationSurveyor {
+    /// Surveys the file system at `startBlock` of `device`, unlocked with `keys` when encrypted.
+    public convenience init(device: any StorageDevice, startBlock: UInt64, keys: DataKeys?) {
+        self.init(
+            device: AnyStorageDevice(device), startBlock: startBlock,
+            cipher: keys.map { OpenSSLXTS(dataKey: $0.dataKey, tweakKey: $0.tweakKey) })
+    }
+}
+
+extension GenerationSurvey {
+    /// The first problems found, in words (at most eight).
+    public var damage: [String] { damageFound.map(\.description) }
+}
+
+extension Timestamp {
+    /// The current real time.
+    public static func now() -> Timestamp {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Timestamp(seconds: UInt64(max(0, now.tv_sec)), nanoseconds: UInt32(now.tv_nsec))
+    }
+}
+
+/// A pthread mutex for the engine's public entry points (recursive, so that public methods may
+/// call each other).
+public final class EngineLock: EngineLocking, @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+
+    public init() {
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(&mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    public func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

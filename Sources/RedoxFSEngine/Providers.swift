@@ -1,0 +1,67 @@
+import RedoxFSFormat
+
+/// What the portable engine needs from its platform: the data cipher, the LZ4 codec, Argon2id,
+/// random bytes, the clock and the lock around public calls. The core's implementations serve
+/// everywhere (`CoreProviders`); the hosted engine plugs in OpenSSL, libsodium, liblz4,
+/// `clock_gettime` and a pthread mutex.
+public protocol EngineProviders {
+    associatedtype Cipher: XTSCipher
+    associatedtype Codec: LZ4Codec
+    associatedtype Lock: EngineLocking
+
+    /// The XTS-AES-128 cipher of data keys k1 (`dataKey`) and k2 (`tweakKey`).
+    func cipher(dataKey: [UInt8], tweakKey: [UInt8]) -> Cipher
+    /// The LZ4 block codec.
+    var codec: Codec { get }
+    /// Argon2id with the format's parameters (spec §5.2) of `password` and a 16-byte `salt`.
+    func deriveKey(password: [UInt8], salt: [UInt8]) -> [UInt8]
+    /// `count` bytes from a cryptographically secure random source (salts, keys, uuids).
+    func randomBytes(_ count: Int) -> [UInt8]
+    /// The current real time.
+    func now() -> Timestamp
+    /// A new lock for one open file system.
+    func makeLock() -> Lock
+}
+
+/// The lock the engine holds around each public call. It must be recursive: public methods call
+/// each other. A single-threaded user (the Redox daemon) passes `NoLock`.
+public protocol EngineLocking {
+    func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T
+}
+
+/// No lock at all, for callers that never enter the engine from two threads at once.
+public struct NoLock: EngineLocking {
+    public init() {}
+
+    @inline(__always)
+    public func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T { try body() }
+}
+
+/// The providers made of the format core's own code (XTS-AES-128, LZ4, Argon2id), with the clock
+/// and the random source given by the caller (a kernel has its own), and no lock.
+public struct CoreProviders: EngineProviders {
+    let clock: () -> Timestamp
+    let random: (_ count: Int) -> [UInt8]
+
+    /// `clock` gives the current time; `random(count)` gives `count` random bytes.
+    public init(clock: @escaping () -> Timestamp, random: @escaping (_ count: Int) -> [UInt8]) {
+        self.clock = clock
+        self.random = random
+    }
+
+    public func cipher(dataKey: [UInt8], tweakKey: [UInt8]) -> XTSAES128 {
+        XTSAES128(dataKey: dataKey, tweakKey: tweakKey)
+    }
+
+    public var codec: SwiftLZ4 { SwiftLZ4() }
+
+    public func deriveKey(password: [UInt8], salt: [UInt8]) -> [UInt8] {
+        Argon2id.deriveKey(password: password, salt: salt)
+    }
+
+    public func randomBytes(_ count: Int) -> [UInt8] { random(count) }
+
+    public func now() -> Timestamp { clock() }
+
+    public func makeLock() -> NoLock { NoLock() }
+}
