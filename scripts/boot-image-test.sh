@@ -210,6 +210,8 @@ digest=$(printf 'rootcheck boot 1\n' | sha256sum | cut -d' ' -f1)
 if [[ -n "$read_write" ]]; then
     check "host: redoxfs-dump shows /home/user/rootcheck.txt with the content rootcheck wrote" \
         eval 'grep -E "^/?home/user/rootcheck\.txt" "$work/dump.txt" | grep -q "$digest"'
+    check "host: the file written without fsync is there too (the daemon's idle commit)" \
+        eval 'grep -qE "^/?home/user/rootcheck-timer\.txt" "$work/dump.txt"'
 else
     check "host: redoxfs-dump lists the root, and no rootcheck.txt (read-only root)" \
         eval 'grep -qE "^/?etc/hostname" "$work/dump.txt" && ! grep -q "rootcheck\.txt" "$work/dump.txt"'

@@ -1,7 +1,8 @@
 // rootcheck: the program the root file system's own startup runs (its package installs it as
 // /usr/bin/rootcheck with the unit /usr/lib/init.d/90_rootcheck). It lists `/`, reads
 // /etc/hostname, reports what an earlier boot left in /home/user/rootcheck.txt, writes that file
-// anew (boot number + 1), syncs it, and powers the machine off through `sys:kstop`.
+// anew (boot number + 1), syncs it, on the first boot writes one more file without fsync and
+// waits for the daemon's idle commit, and powers the machine off through `sys:kstop`.
 
 import RedoxRuntime
 
@@ -41,6 +42,7 @@ func programMain() -> Int {
         say("rootcheck: ", .bytes(notePath), " is not there yet")
     }
     failures += writeNote(notePrefix + decimal(boot) + [0x0A])
+    waitForIdleCommit()
     say("rootcheck: ", failures == 0 ? "done" : "done with failures", ", shutting down")
     let stop = Sys.open("/scheme/sys/kstop", flags: OpenFlags.writeOnly)
     guard stop >= 0 else {
@@ -49,6 +51,22 @@ func programMain() -> Int {
     }
     _ = Sys.write(stop, bytes("shutdown"))
     return 1
+}
+
+/// Once per volume: a file written without fsync, then a pause longer than the daemon's idle
+/// commit interval (5 s), so that only the daemon's timer can have made it durable (the host
+/// side of the boot test looks for it).
+func waitForIdleCommit() {
+    let path = bytes("/home/user/rootcheck-timer.txt")
+    let fd = Sys.open(path, flags: OpenFlags.writeOnly | OpenFlags.create | OpenFlags.exclusive)
+    guard fd >= 0 else {
+        if fd != -Errno.EEXIST && fd != -Errno.EROFS { say("rootcheck: cannot create ", .bytes(path), ": ", .text(Errno.name(fd))) }
+        return
+    }
+    let written = Sys.write(fd, bytes("committed by the idle timer\n"))
+    _ = Sys.close(fd)
+    say("rootcheck: wrote ", .bytes(path), " (", .number(written), " bytes) without fsync; waiting 7 s for the idle commit")
+    _ = Sys.sleep(milliseconds: 7000)
 }
 
 /// Writes `content` to the note, syncs it, and reads it back; the number of failures.
