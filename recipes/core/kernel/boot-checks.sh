@@ -32,6 +32,8 @@ check "hostile: its child writing kernel memory ends alone" \
 check "hostile: division by zero ends only it" \
     eval 'has "^kernel: process [0-9]+ \(hostile\) killed: divide error" && has "^init: hostile \(pid [0-9]+\) ended by signal 8"'
 check "the system goes on after the hostile program" before "^init: hostile \(pid [0-9]+\) ended" "^bench: "
+check "redoxfs finds the boot volume by its UUID and serves it as file" \
+    before "^redoxfs: mounted volume [0-9a-f-]{36} .* from /scheme/disk\.pci-[0-9a-f.-]+_virtio_blk/0p[0-9]+ as file" "^init: scheme file ready"
 check "no kernel panic" lacks "kernel panic|kernel: halted"
 check "power-off through isa-debug-exit" eval 'has "^kernel: power off" && [[ $exit_status -eq 33 ]]'
 check "virtio-blkd registers a disk scheme per virtio-blk disk" \

@@ -41,7 +41,7 @@ fail_build() { say "build failed: $1"; say "0 passed, 1 failed"; exit 1; }
 
 "$root/bootloader/build.sh" >"$work/loader-build.log" 2>&1 || { cat "$work/loader-build.log"; fail_build loader; }
 loader="$root/bootloader/build/BOOTX64.EFI"
-"$here/build-system.sh" "$work/system" >"$work/system-build.log" 2>&1 || { cat "$work/system-build.log"; fail_build system; }
+INITFS_EXTRA_UNITS="$root/recipes/tests/init.d" "$here/build-system.sh" "$work/system" >"$work/system-build.log" 2>&1 || { cat "$work/system-build.log"; fail_build system; }
 tail -n 3 "$work/system-build.log"
 
 # The RedoxFS volume: our redoxfs-ar (REDOXFS_AR, else a build folder, else `swift build`).

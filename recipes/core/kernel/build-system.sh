@@ -2,13 +2,17 @@
 # Builds the kernel, the runtime, every userspace program and the initfs, until `repo cook`
 # builds the recipes (each recipe's script calls this with its own target).
 #
-#   recipes/core/kernel/build-system.sh OUT [kernel|programs|initfs|all]
+#   recipes/core/kernel/build-system.sh OUT [kernel|programs [NAME...]|libraries|initfs|all]
+#
+# `programs NAME...` builds only the named programs (a program recipe builds its own); the format
+# core (Sources/RedoxFSFormat) is compiled only when `redoxfs` is among them.
 #
 # OUT/kernel            the kernel (recipes/core/kernel)
 # OUT/bin/NAME          every program of recipes/core/* and recipes/tests/* with a source/ of
 #                       Swift files, linked with the runtime (recipes/core/runtime)
 # OUT/initfs            the initfs image (redox-initfs-ar): bin/ with the programs (nulld a
-#                       link to zerod), lib/init.d/ from recipes/core/init/init.d, bootstrap at 0x1000
+#                       link to zerod), lib/init.d/ from recipes/core/init/init.d (plus the
+#                       folder INITFS_EXTRA_UNITS names, if set), bootstrap at 0x1000
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -28,7 +32,8 @@ build_kernel() {
     "$here/source/build.sh" "$out"
 }
 
-# The runtime module (with the kernel's allocator source, shared) and the Embedded initfs format.
+# The runtime module (with the kernel's allocator source, shared), the Embedded initfs format and
+# the RedoxFS format core (Sources/RedoxFSFormat, for the redoxfs daemon).
 build_libraries() {
     swiftc "${embedded_swift_flags[@]}" -module-name RedoxRuntime \
         -emit-module -emit-module-path "$out/modules/RedoxRuntime.swiftmodule" \
@@ -37,6 +42,21 @@ build_libraries() {
     swiftc "${embedded_swift_flags[@]}" -module-name RedoxInitfs \
         -emit-module -emit-module-path "$out/modules/RedoxInitfs.swiftmodule" \
         -c -o "$out/obj/RedoxInitfs.o" "$root"/Sources/RedoxInitfs/*.swift
+    [[ "${1:-}" == with-format ]] || return 0
+    local format_sources
+    mapfile -t format_sources < <(find "$root/Sources/RedoxFSFormat" -name '*.swift' | sort)
+    swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
+        -emit-module -emit-module-path "$out/modules/RedoxFSFormat.swiftmodule" \
+        -c -o "$out/obj/RedoxFSFormat.o" "${format_sources[@]}"
+    # The portable copy-on-write engine, when the tree has it: redoxfs then serves read-write.
+    rm -f "$out/obj/RedoxFSEngine.o" "$out/modules/RedoxFSEngine.swiftmodule"
+    if [[ -d "$root/Sources/RedoxFSEngine" ]]; then
+        local engine_sources
+        mapfile -t engine_sources < <(find "$root/Sources/RedoxFSEngine" -name '*.swift' | sort)
+        swiftc "${embedded_swift_flags[@]}" -package-name RedoxFSKit -module-name RedoxFSEngine -I "$out/modules" \
+            -emit-module -emit-module-path "$out/modules/RedoxFSEngine.swiftmodule" \
+            -c -o "$out/obj/RedoxFSEngine.o" "${engine_sources[@]}"
+    fi
 }
 
 # program NAME SOURCE_DIR: OUT/bin/NAME.
@@ -45,6 +65,11 @@ program() {
     if [[ "$name" == bootstrap ]]; then
         script="$runtime/bootstrap.ld"
         extra=("$out/obj/RedoxInitfs.o")
+    elif [[ "$name" == redoxfs ]]; then
+        extra=("$out/obj/RedoxFSFormat.o")
+        # The engine compares and hashes Strings (error texts): the Embedded Unicode tables.
+        [[ -f "$out/obj/RedoxFSEngine.o" ]] &&
+            extra+=("$out/obj/RedoxFSEngine.o" "$swift_bin/../lib/swift/embedded/x86_64-unknown-none-elf/libswiftUnicodeDataTables.a")
     fi
     swiftc "${embedded_swift_flags[@]}" -module-name "$(echo "$name" | tr -d -)" -I "$out/modules" \
         -c -o "$out/obj/$name.o" "$dir"/*.swift
@@ -53,12 +78,21 @@ program() {
 }
 
 build_programs() {
-    build_libraries
+    local wanted=("$@") with_format=with-format
+    if ((${#wanted[@]})); then
+        with_format=""
+        for name in "${wanted[@]}"; do [[ "$name" == redoxfs ]] && with_format=with-format; done
+    fi
+    build_libraries "$with_format"
     for dir in "$root"/recipes/core/*/source "$root"/recipes/tests/*/source; do
         local name
         name="$(basename "$(dirname "$dir")")"
-        [[ "$name" == kernel || "$name" == runtime ]] && continue
+        [[ "$name" == kernel || "$name" == runtime || "$name" == system-source ]] && continue
+        # The daemon's recipe is redoxfs-daemon (the name `redoxfs` is the host tools' recipe, as
+        # `repo cook host:redoxfs`); the program is `redoxfs`, as init runs it.
+        [[ "$name" == redoxfs-daemon ]] && name=redoxfs
         compgen -G "$dir/*.swift" >/dev/null || continue
+        if ((${#wanted[@]})) && [[ " ${wanted[*]} " != *" $name "* ]]; then continue; fi
         program "$name" "$dir"
     done
 }
@@ -87,6 +121,8 @@ build_initfs() {
     done
     ln -s zerod "$tree/bin/nulld"
     cp "$root"/recipes/core/init/init.d/* "$tree/lib/init.d/"
+    # The kernel boot test adds its own units (recipes/tests/init.d: the test programs, then kstop).
+    if [[ -n "${INITFS_EXTRA_UNITS:-}" ]]; then cp "$INITFS_EXTRA_UNITS"/* "$tree/lib/init.d/"; fi
     printf 'Redox (Swift kernel) initfs\n' >"$tree/etc/issue"
     "$(initfs_tool)" "$tree" "$out/bin/bootstrap" -o "$out/initfs"
     echo "built $out/initfs ($(stat -c %s "$out/initfs") bytes)"
@@ -94,7 +130,8 @@ build_initfs() {
 
 case "$what" in
     kernel) build_kernel ;;
-    programs) build_programs ;;
+    programs) build_programs "${@:3}" ;;
+    libraries) build_libraries ;;
     initfs) build_programs; build_initfs ;;
     all) build_kernel; build_programs; build_initfs ;;
     *) echo "unknown part $what" >&2; exit 2 ;;

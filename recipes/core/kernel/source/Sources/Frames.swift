@@ -38,7 +38,19 @@ enum Frames {
         reserve(boot.bootstrapBase, boot.bootstrapSize)
         for index in 0..<rangeCount {
             totalFrames += (ranges[2 * index + 1] - ranges[2 * index]) / 4096
+            // The second half of the storage keeps the ranges as they were at start-up.
+            ranges[2 * rangeCapacity + 2 * index] = ranges[2 * index]
+            ranges[2 * rangeCapacity + 2 * index + 1] = ranges[2 * index + 1]
         }
+        initialRangeCount = rangeCount
+    }
+    nonisolated(unsafe) static var initialRangeCount = 0
+
+    /// Whether [start, end) touches RAM the allocator hands out (its ranges as at start-up).
+    static func overlapsAllocatable(_ start: UInt64, _ end: UInt64) -> Bool {
+        let initial = ranges + 2 * rangeCapacity
+        for index in 0..<initialRangeCount where start < initial[2 * index + 1] && end > initial[2 * index] { return true }
+        return false
     }
 
     private static func reserve(_ base: UInt64, _ size: UInt64) {

@@ -11,15 +11,18 @@ enum Memory {
     static func fmap(_ process: Process, fd: UInt64, mapAddress: UInt64, mapLength: UInt64) -> Int {
         guard mapLength >= 32, let raw = UserMemory.copyIn(mapAddress, 32) else { return -Errno.EFAULT }
         var contiguous = false
+        var physical = false
         if fd != UInt64.max {
             guard let file = process.files.get(Int(truncatingIfNeeded: fd)) else { return -Errno.EBADF }
             guard file.scheme.mapsAnonymousMemory else { return -Errno.EOPNOTSUPP }
             contiguous = file.number == MemoryScheme.contiguousHandle
+            physical = file.number == MemoryScheme.physicalHandle
         }
-        let (size, flags, requested) = raw.withUnsafeBytes {
-            ($0.loadUnaligned(fromByteOffset: 8, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
-             $0.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        let (offset, size, flags, requested) = raw.withUnsafeBytes {
+            ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+             $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
         }
+        if physical { return mapPhysical(process, base: offset, size: size, flags: flags, requested: requested) }
         guard size > 0, size <= 1 << 32, let space = process.space else { return -Errno.EINVAL }
         let length = (size + 4095) & ~0xFFF
         guard length / 4096 < Frames.totalFrames - Frames.usedFrames else { return -Errno.ENOMEM }
@@ -53,6 +56,38 @@ enum Memory {
             // Out of memory part way: give back what was mapped, so the system goes on.
             _ = funmap(process, address: address, length: length)
             return -Errno.ENOMEM
+        }
+        return Int(address)
+    }
+
+    /// `memory:physical`: maps [base, base + size) (page-aligned base, at most 1 GiB) as borrowed
+    /// pages (never freed by FUNMAP or exit). Frames of the kernel's allocator are refused (EPERM):
+    /// only what the loader handed over outside them (password, live disk, firmware tables) is
+    /// reachable. Address or −errno.
+    static func mapPhysical(_ process: Process, base: UInt64, size: UInt64, flags: UInt64, requested: UInt64) -> Int {
+        guard base & 0xFFF == 0, size > 0, size <= 1 << 30, base <= UInt64.max - size,
+              base + size <= Frames.highestAddress, let space = process.space else { return -Errno.EINVAL }
+        let length = (size + 4095) & ~0xFFF
+        guard !Frames.overlapsAllocatable(base, base + length) else { return -Errno.EPERM }
+        var address = requested
+        if flags & mapFixed != 0 {
+            guard address & 0xFFF == 0, address >= 0x1000, address < Layout.windowBase,
+                  length <= Layout.windowBase - address else { return -Errno.EINVAL }
+        } else {
+            address = process.mapNext
+            guard address + length < Layout.windowBase else { return -Errno.ENOMEM }
+            process.mapNext += length
+        }
+        var page: UInt64 = 0
+        while page < length {
+            if let old = space.entry(address + page, create: false)?.pointee, old & PageFlags.present != 0,
+               old & PageFlags.borrowed == 0 { Frames.free(old & PageFlags.addressMask) }
+            guard space.map(address + page, to: base + page, flags: pageFlags(flags) | PageFlags.borrowed) else {
+                _ = funmap(process, address: address, length: page)
+                return -Errno.ENOMEM
+            }
+            cpuInvalidatePage(address + page)
+            page += 4096
         }
         return Int(address)
     }

@@ -31,6 +31,12 @@ class Scheme {
     func fevent(_ file: FileDescription, flags: Int) -> Int { flags }
     func call(_ file: FileDescription, payload: UInt64, count: Int, metadata: [UInt64]) -> Int { -Errno.EOPNOTSUPP }
     func size(_ file: FileDescription) -> Int { -Errno.ESPIPE }
+    /// FSYNC: kernel schemes hold nothing back.
+    func fsync(_ file: FileDescription) -> Int { 0 }
+    /// UNLINKAT of `reference` (flags: AT_REMOVEDIR 0x200).
+    func unlink(_ reference: [UInt8], flags: Int) -> Int { -Errno.EOPNOTSUPP }
+    /// FRENAME: `file` gets the name `reference` in the same scheme.
+    func rename(_ file: FileDescription, to reference: [UInt8]) -> Int { -Errno.EOPNOTSUPP }
     /// Whether FMAP on this scheme's files gives anonymous memory.
     var mapsAnonymousMemory: Bool { false }
 }

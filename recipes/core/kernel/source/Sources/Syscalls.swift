@@ -10,6 +10,7 @@ enum SyscallNumber {
     static let mprotect: UInt64 = 0x7D, fpath: UInt64 = 0x220003A0, fstat: UInt64 = 0x2200001C
     static let fsync: UInt64 = 0x20000076, clockGetTime: UInt64 = 0x109, nanosleep: UInt64 = 0xA2
     static let yield: UInt64 = 0x9E, futex: UInt64 = 0xF0, iopl: UInt64 = 110, virtToPhys: UInt64 = 949
+    static let frename: UInt64 = 0x23000026
 }
 
 @_cdecl("syscall_dispatch")
@@ -145,7 +146,22 @@ enum Syscalls {
             if result >= 0 { _ = UserMemory.store(UInt64(description.scheme.id), at: b) }
             return result
         case SyscallNumber.fsync:
-            return file(a) == nil ? -Errno.EBADF : 0
+            guard let description = file(a) else { return -Errno.EBADF }
+            return description.scheme.fsync(description)
+        case SyscallNumber.unlinkAt:
+            // The path is absolute (dirfd is not used in this subset): its scheme removes it.
+            guard let count = length(c), count <= 4096 else { return -Errno.ENAMETOOLONG }
+            guard let path = UserMemory.copyIn(b, count) else { return -Errno.EFAULT }
+            guard let (name, reference) = Schemes.split(path) else { return -Errno.ENOENT }
+            guard let scheme = Schemes.find(name) else { return -Errno.ENODEV }
+            return scheme.unlink(reference, flags: Int(truncatingIfNeeded: d))
+        case SyscallNumber.frename:
+            guard let description = file(a) else { return -Errno.EBADF }
+            guard let count = length(c), count <= 4096 else { return -Errno.ENAMETOOLONG }
+            guard let path = UserMemory.copyIn(b, count) else { return -Errno.EFAULT }
+            guard let (name, reference) = Schemes.split(path) else { return -Errno.ENOENT }
+            guard Schemes.find(name) === description.scheme else { return -Errno.EXDEV }
+            return description.scheme.rename(description, to: reference)
         case SyscallNumber.clockGetTime:
             guard a == 1 || a == 4 else { return -Errno.EINVAL }
             guard UserMemory.valid(b, 16, writable: true) else { return -Errno.EFAULT }

@@ -6,7 +6,8 @@
 
 enum Opcode {
     static let dup: UInt8 = 4, read: UInt8 = 5, write: UInt8 = 6, fsize: UInt8 = 7, fevent: UInt8 = 11
-    static let fpath: UInt8 = 13, fstat: UInt8 = 15, closeMessage: UInt8 = 27, call: UInt8 = 28, openAt: UInt8 = 29
+    static let fpath: UInt8 = 13, frename: UInt8 = 14, fstat: UInt8 = 15, fsync: UInt8 = 17
+    static let closeMessage: UInt8 = 27, call: UInt8 = 28, openAt: UInt8 = 29, unlinkAt: UInt8 = 32
 }
 
 final class SchemeRequest {
@@ -182,6 +183,28 @@ final class UserScheme: Scheme {
         if file.number == UserScheme.socketNumber { return super.fpath(file, address: address, count: count) }
         let length = min(count, 4096)
         return send(Opcode.fpath, [UInt64(file.number), 0, UInt64(length), 0, 0, 0], buffer: (address, length, true)).0
+    }
+
+    override func fsync(_ file: FileDescription) -> Int {
+        if file.number == UserScheme.socketNumber { return 0 }
+        return send(Opcode.fsync, [UInt64(file.number), 0, 0, 0, 0, 0]).0
+    }
+
+    override func unlink(_ reference: [UInt8], flags: Int) -> Int {
+        guard reference.count <= 4096 else { return -Errno.ENAMETOOLONG }
+        return withExclusiveCopy(reference) { address in
+            send(Opcode.unlinkAt, [0, 0, UInt64(reference.count), UInt64(flags), 0, 0],
+                 buffer: reference.isEmpty ? nil : (address, reference.count, false))
+        }.0
+    }
+
+    override func rename(_ file: FileDescription, to reference: [UInt8]) -> Int {
+        guard file.number != UserScheme.socketNumber else { return -Errno.EINVAL }
+        guard reference.count <= 4096 else { return -Errno.ENAMETOOLONG }
+        return withExclusiveCopy(reference) { address in
+            send(Opcode.frename, [UInt64(file.number), 0, UInt64(reference.count), 0, 0, 0],
+                 buffer: reference.isEmpty ? nil : (address, reference.count, false))
+        }.0
     }
 
     override func size(_ file: FileDescription) -> Int {

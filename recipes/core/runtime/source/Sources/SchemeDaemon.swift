@@ -18,7 +18,9 @@ public struct Request {
 
 open class SchemeDaemon {
     public static let opDup: UInt8 = 4, opRead: UInt8 = 5, opWrite: UInt8 = 6, opFsize: UInt8 = 7
-    public static let opFpath: UInt8 = 13, opFstat: UInt8 = 15, opClose: UInt8 = 27, opOpenAt: UInt8 = 29
+    public static let opFpath: UInt8 = 13, opFrename: UInt8 = 14, opFstat: UInt8 = 15, opFstatvfs: UInt8 = 16
+    public static let opFsync: UInt8 = 17, opFtruncate: UInt8 = 18, opClose: UInt8 = 27, opOpenAt: UInt8 = 29
+    public static let opUnlinkAt: UInt8 = 32
 
     public let name: [UInt8]
     public var socket = -1
@@ -57,9 +59,34 @@ open class SchemeDaemon {
     }
 
     /// Answers requests until the socket fails.
-    public func serve() -> Int {
+    public func serve() -> Int { serve(tickMilliseconds: 0, onTick: {}) }
+
+    /// Answers requests until the socket fails; with `tickMilliseconds` > 0, `onTick` runs
+    /// whenever that long passes without a request (an event queue watches the socket with a
+    /// timeout, kernel.md §3.5).
+    public func serve(tickMilliseconds: Int, onTick: () -> Void) -> Int {
         var incoming = [UInt8](repeating: 0, count: 64 * 16)
+        var queue = -1
+        if tickMilliseconds > 0 {
+            queue = Sys.open("/scheme/event", flags: OpenFlags.readWrite)
+            let subscription: [UInt64] = [UInt64(socket), 1, 0]
+            if queue >= 0 && Sys.write(queue, subscription.withUnsafeBytes { Array($0) }) != 24 {
+                _ = Sys.close(queue)
+                queue = -1
+            }
+        }
         while true {
+            if queue >= 0 {
+                let timeout: [UInt64] = [UInt64.max - 2, 0, UInt64(tickMilliseconds)]
+                _ = Sys.write(queue, timeout.withUnsafeBytes { Array($0) })
+                var event = [UInt8](repeating: 0, count: 24)
+                let got = event.withUnsafeMutableBytes { Sys.read(queue, $0) }
+                let id = event.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                if got == 24 && id == UInt64.max - 2 {
+                    onTick()
+                    continue
+                }
+            }
             let got = incoming.withUnsafeMutableBytes { Sys.read(socket, $0) }
             if got <= 0 { return got }
             var replies: [UInt8] = []
@@ -88,8 +115,10 @@ open class SchemeDaemon {
         }
     }
 
+    /// Answers one request: (result or −errno, extra flags). Daemons override it for opcodes
+    /// beyond the ones below and call `super` for the rest.
     @discardableResult
-    func handle(_ request: Request) -> (Int, UInt8) {
+    open func handle(_ request: Request) -> (Int, UInt8) {
         let handle = Int(truncatingIfNeeded: request.args[0])
         switch request.opcode {
         case SchemeDaemon.opOpenAt:

@@ -18,12 +18,15 @@ public enum SyscallNumber {
     public static let fcntl: UInt64 = 0x20000037, fevent: UInt64 = 0x2000039F, call: UInt64 = 0x2300CA11
     public static let fmap: UInt64 = 0x21000384, funmap: UInt64 = 0x2000005C, fpath: UInt64 = 0x220003A0
     public static let fstat: UInt64 = 0x2200001C, clockGetTime: UInt64 = 0x109, nanosleep: UInt64 = 0xA2
-    public static let yield: UInt64 = 0x9E, futex: UInt64 = 0xF0
+    public static let yield: UInt64 = 0x9E, futex: UInt64 = 0xF0, read2: UInt64 = 0x22000023, write2: UInt64 = 0x2100002D
+    public static let fsync: UInt64 = 0x20000076, unlinkAt: UInt64 = 0x10000107, frename: UInt64 = 0x23000026
 }
 
 public enum Errno {
     public static let ENOENT = 2, EIO = 5, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EFAULT = 14
     public static let EEXIST = 17, ENODEV = 19, EINVAL = 22, ESPIPE = 29, EPIPE = 32, ENOSYS = 38, EOPNOTSUPP = 95
+    public static let EPERM = 1, EBUSY = 16, EACCES = 13, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, EFBIG = 27, ENOSPC = 28
+    public static let EROFS = 30, ENAMETOOLONG = 36, ENOLCK = 37, ENOTEMPTY = 39, ENOKEY = 126
 
     public static func name(_ value: Int) -> StaticString {
         switch -value {
@@ -44,6 +47,17 @@ public enum Errno {
         case 36: "ENAMETOOLONG"
         case 38: "ENOSYS"
         case 95: "EOPNOTSUPP"
+        case 13: "EACCES"
+        case 16: "EBUSY"
+        case 18: "EXDEV"
+        case 20: "ENOTDIR"
+        case 21: "EISDIR"
+        case 27: "EFBIG"
+        case 28: "ENOSPC"
+        case 30: "EROFS"
+        case 37: "ENOLCK"
+        case 39: "ENOTEMPTY"
+        case 126: "ENOKEY"
         default: value >= 0 ? "success" : "error"
         }
     }
@@ -52,6 +66,8 @@ public enum Errno {
 public enum OpenFlags {
     public static let readOnly = 0x1_0000, writeOnly = 0x2_0000, readWrite = 0x3_0000
     public static let nonBlock = 0x4_0000, create = 0x200_0000, directory = 0x1000_0000
+    public static let append = 0x8_0000, truncate = 0x400_0000, exclusive = 0x800_0000, stat = 0x2000_0000
+    public static let accessMode = 0x3_0000
 }
 
 /// The system calls, one function each.
@@ -90,6 +106,31 @@ public enum Sys {
         var bytes = [UInt8](repeating: 0, count: count)
         let got = bytes.withUnsafeMutableBytes { read(fd, $0) }
         return got > 0 ? Array(bytes[0..<got]) : []
+    }
+
+    /// READ2 at byte `offset` (pread).
+    public static func read(_ fd: Int, _ buffer: UnsafeMutableRawBufferPointer, offset: UInt64) -> Int {
+        call(SyscallNumber.read2, UInt64(bitPattern: Int64(fd)), address(UnsafeRawBufferPointer(buffer)), UInt64(buffer.count),
+             offset, UInt64.max)
+    }
+
+    /// WRITE2 at byte `offset` (pwrite).
+    public static func write(_ fd: Int, _ buffer: UnsafeRawBufferPointer, offset: UInt64) -> Int {
+        call(SyscallNumber.write2, UInt64(bitPattern: Int64(fd)), address(buffer), UInt64(buffer.count), offset, UInt64.max)
+    }
+
+    public static func fsync(_ fd: Int) -> Int { call(SyscallNumber.fsync, UInt64(bitPattern: Int64(fd))) }
+
+    /// UNLINKAT of an absolute path (`removeDirectory`: AT_REMOVEDIR).
+    public static func unlink(_ path: [UInt8], removeDirectory: Bool = false) -> Int {
+        path.withUnsafeBytes {
+            call(SyscallNumber.unlinkAt, 0, address($0), UInt64($0.count), removeDirectory ? 0x200 : 0)
+        }
+    }
+
+    /// FRENAME: the file open at `fd` gets the absolute path `path`.
+    public static func rename(_ fd: Int, to path: [UInt8]) -> Int {
+        path.withUnsafeBytes { call(SyscallNumber.frename, UInt64(bitPattern: Int64(fd)), address($0), UInt64($0.count)) }
     }
 
     public static func close(_ fd: Int) -> Int { call(SyscallNumber.close, UInt64(bitPattern: Int64(fd))) }
