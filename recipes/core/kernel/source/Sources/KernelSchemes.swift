@@ -17,16 +17,21 @@ final class DebugScheme: Scheme {
 }
 
 /// `memory:` — anonymous memory through FMAP (`zeroed`, `zeroed@wb`, …); `zeroed?phys_contiguous`
-/// gives physically consecutive frames (handle 1), for device DMA with VIRTTOPHYS.
+/// gives physically consecutive frames (handle 1), for device DMA with VIRTTOPHYS; `physical`
+/// (handle 2) maps a physical range given as the map's offset (kernel.md §3.6), only inside
+/// the loader's Reserved areas (the live disk image, the password page), never the kernel's
+/// own frames.
 final class MemoryScheme: Scheme {
     static let contiguousHandle = 1
+    static let physicalHandle = 2
 
     override func open(_ path: [UInt8], flags: Int) -> (Int, Bool) {
         let text = path.prefix { $0 != 0x40 && $0 != 0x3F }
         let query: StaticString = "?phys_contiguous"
         let contiguous = Array(path.drop { $0 != 0x3F }) == Array(UnsafeBufferPointer(start: query.utf8Start, count: query.utf8CodeUnitCount))
         if text.isEmpty || Array(text) == Array("zeroed".utf8) { return (contiguous ? MemoryScheme.contiguousHandle : 0, false) }
-        if Array(text) == Array("physical".utf8) || Array(text) == Array("translation".utf8) { return (-Errno.EACCES, false) }
+        if Array(text) == Array("physical".utf8) { return (MemoryScheme.physicalHandle, false) }
+        if Array(text) == Array("translation".utf8) { return (-Errno.EACCES, false) }
         return (-Errno.ENOENT, false)
     }
     override var mapsAnonymousMemory: Bool { true }

@@ -11,18 +11,25 @@ enum Memory {
     static func fmap(_ process: Process, fd: UInt64, mapAddress: UInt64, mapLength: UInt64) -> Int {
         guard mapLength >= 32, let raw = UserMemory.copyIn(mapAddress, 32) else { return -Errno.EFAULT }
         var contiguous = false
+        var physical = false
         if fd != UInt64.max {
             guard let file = process.files.get(Int(truncatingIfNeeded: fd)) else { return -Errno.EBADF }
             guard file.scheme.mapsAnonymousMemory else { return -Errno.EOPNOTSUPP }
             contiguous = file.number == MemoryScheme.contiguousHandle
+            physical = file.number == MemoryScheme.physicalHandle
         }
-        let (size, flags, requested) = raw.withUnsafeBytes {
-            ($0.loadUnaligned(fromByteOffset: 8, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
-             $0.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        let (offset, size, flags, requested) = raw.withUnsafeBytes {
+            ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+             $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
         }
         guard size > 0, size <= 1 << 32, let space = process.space else { return -Errno.EINVAL }
         let length = (size + 4095) & ~0xFFF
-        guard length / 4096 < Frames.totalFrames - Frames.usedFrames else { return -Errno.ENOMEM }
+        if physical {
+            guard offset & 0xFFF == 0, offset <= UInt64.max - length else { return -Errno.EINVAL }
+            guard ReservedMemory.covers(offset, length) else { return -Errno.EPERM }
+        } else {
+            guard length / 4096 < Frames.totalFrames - Frames.usedFrames else { return -Errno.ENOMEM }
+        }
         var address = requested
         if flags & mapFixed != 0 {
             guard address & 0xFFF == 0, address >= 0x1000, address < Layout.windowBase,
@@ -32,16 +39,22 @@ enum Memory {
             guard address + length < Layout.windowBase else { return -Errno.ENOMEM }
             process.mapNext += length
         }
-        if contiguous {
-            guard length <= 1 << 20, let first = Frames.allocateContiguous(Int(length / 4096)) else {
-                if flags & mapFixed == 0 { process.mapNext -= length }
-                return -Errno.ENOMEM
+        if contiguous || physical {
+            var first = offset
+            var pageFlagBits = pageFlags(flags) | PageFlags.borrowed
+            if contiguous {
+                guard length <= 1 << 20, let frames = Frames.allocateContiguous(Int(length / 4096)) else {
+                    if flags & mapFixed == 0 { process.mapNext -= length }
+                    return -Errno.ENOMEM
+                }
+                first = frames
+                pageFlagBits = pageFlags(flags)
             }
             var page: UInt64 = 0
             while page < length {
                 if let old = space.entry(address + page, create: false)?.pointee, old & PageFlags.present != 0,
                    old & PageFlags.borrowed == 0 { Frames.free(old & PageFlags.addressMask) }
-                guard space.map(address + page, to: first + page, flags: pageFlags(flags)) else {
+                guard space.map(address + page, to: first + page, flags: pageFlagBits) else {
                     _ = funmap(process, address: address, length: length)
                     return -Errno.ENOMEM
                 }
@@ -87,6 +100,38 @@ enum Memory {
             page += 4096
         }
         return 0
+    }
+}
+
+/// The loader's Reserved areas (bootloader.md §8.1: the live disk image, the password copy,
+/// firmware ranges): the only physical memory `memory:physical` maps. The area table stays where
+/// the loader put it (its frames are never handed out).
+enum ReservedMemory {
+    static let reservedKind: UInt64 = 3
+
+    /// Whether every byte of [start, start + length) lies in Reserved areas (adjacent areas count
+    /// as one).
+    static func covers(_ start: UInt64, _ length: UInt64) -> Bool {
+        let boot = Kernel.boot
+        let count = Int(min(boot.areasSize / 24, 1024))
+        guard count > 0 else { return false }
+        let table = UnsafeRawPointer(Layout.physical(boot.areasBase))
+        var cursor = start
+        let end = start + length
+        while cursor < end {
+            var advanced = false
+            for index in 0..<count {
+                let base = table.loadUnaligned(fromByteOffset: 24 * index, as: UInt64.self)
+                let size = table.loadUnaligned(fromByteOffset: 24 * index + 8, as: UInt64.self)
+                let kind = table.loadUnaligned(fromByteOffset: 24 * index + 16, as: UInt64.self)
+                guard kind == reservedKind, size > 0, base <= cursor, cursor - base < size else { continue }
+                cursor = base + size
+                advanced = true
+                break
+            }
+            if !advanced { return false }
+        }
+        return true
     }
 }
 
