@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots a disk image made by redox-installer in QEMU (TCG, q35, OVMF), serial console on the terminal.
 #
-#   scripts/qemu.sh [--password-file FILE] [--log FILE] [--timeout SECONDS] IMAGE
+#   scripts/qemu.sh [--password-file FILE] [--log FILE] [--timeout SECONDS] [--memory MIB] IMAGE
 #
 # Without --password-file the console is interactive (type the RedoxFS password at the loader's
 # prompt; Ctrl-A X quits QEMU). With --password-file, line N of FILE is typed at the loader's Nth
@@ -9,16 +9,18 @@
 # also written to --log FILE.
 # The machine powers off through isa-debug-exit: QEMU's status 33 is a clean power-off, and this
 # script then exits 0. A kernel panic or a loader error stops QEMU and exits 1; --timeout
-# (default 600 s) is a hang guard for the unattended mode.
+# (default 600 s) is a hang guard for the unattended mode. --memory sets the machine's RAM
+# (default 512 MiB).
 set -uo pipefail
 
-password_file="" log="" timeout_seconds=600 image=""
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+password_file="" log="" timeout_seconds=600 memory=512 image=""
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
     case "$1" in
         --password-file) password_file="${2:?--password-file needs a file}"; shift 2 ;;
         --log) log="${2:?--log needs a file}"; shift 2 ;;
         --timeout) timeout_seconds="${2:?--timeout needs seconds}"; shift 2 ;;
+        --memory) memory="${2:?--memory needs MiB}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "qemu.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
         *) [[ -z "$image" ]] || { echo "qemu.sh: one image only" >&2; exit 2; }; image="$1"; shift ;;
@@ -44,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 cp "$ovmf_vars" "$work/vars.fd"
 
-machine=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 512 -display none -no-reboot -net none
+machine=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m "$memory" -display none -no-reboot -net none
     -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code" -drive "if=pflash,format=raw,file=$work/vars.fd"
     -device isa-debug-exit,iobase=0xf4,iosize=0x04
     -drive "file=$image,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0,bootindex=0")
