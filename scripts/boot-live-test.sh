@@ -162,11 +162,13 @@ check "zeroed header ring: the loader says no RedoxFS volume was found" \
     has "^BOOTLOADER ERROR: Failed to open RedoxFS: no RedoxFS volume found on any disk"
 no_fault "zeroed header ring"
 
-# 5. A block of the kernel file corrupted: the 4 KiB-aligned block of the RedoxFS partition that
-#    starts the kernel's ELF image (entry at KERNEL_OFFSET, 0xffffffff80000000 and up).
+# 5. A block of the kernel file corrupted: the 4 KiB block of the RedoxFS partition where the
+#    kernel's record starts (records may be LZ4-compressed: the ELF magic within the block's first
+#    16 bytes, followed within 64 bytes by the ff ff ff ff of an entry at KERNEL_OFFSET — user
+#    programs of the initfs are linked low).
 cp "$work/plain.img" "$work/bad-kernel.img"
 kernel_block="$(python3 - "$work/bad-kernel.img" <<'PY'
-import struct, sys
+import sys
 found = []
 with open(sys.argv[1], "rb") as image:
     image.seek(2 << 20)
@@ -175,7 +177,8 @@ with open(sys.argv[1], "rb") as image:
         data = image.read(4096)
         if len(data) < 4096:
             break
-        if data[:5] == b"\x7fELF\x02" and struct.unpack_from("<Q", data, 0x18)[0] >= 0xFFFFFFFF80000000:
+        at = data.find(b"\x7fELF\x02", 0, 21)
+        if at >= 0 and b"\xff\xff\xff\xff" in data[at:at + 64]:
             found.append(block)
         block += 1
 print(found[0] if len(found) == 1 else "")
