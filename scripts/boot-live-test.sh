@@ -12,8 +12,9 @@
 #   2. live with too little memory (96 MiB): the loader refuses with a clear message.
 #   3. ten wrong passwords: each re-prompts with the attempt count, then a clear end.
 #   4. the plain image with its header ring zeroed: a clear "no RedoxFS volume" message.
-#   5. the plain image with a block of the kernel file corrupted: the loader names the file and
-#      the corrupt block.
+#   5. the plain image (ordinary loader) with a block of the kernel file corrupted, `l` typed on
+#      the mode screen: live mode is switched on, the volume copied, and the loader names the file
+#      and the corrupt block (read from the copy, checked as from the disk).
 # None may fault (no `internal error`, no kernel output). Prints one line per check and
 # `N passed, N failed`; KEEP_WORK=1 keeps the logs. Timeouts are hang guards only.
 set -uo pipefail
@@ -187,7 +188,9 @@ PY
 check "damaged kernel: the kernel's first block is found in the plain image" test -n "$kernel_block"
 if [[ -n "$kernel_block" ]]; then
     printf 'damaged' | dd of="$work/bad-kernel.img" bs=1 seek=$(((2 << 20) + kernel_block * 4096 + 2048)) conv=notrunc status=none
-    boot bad-kernel "$work/bad-kernel.img" --
+    boot bad-kernel "$work/bad-kernel.img" --mode-keys l --
+    check "ordinary loader: live mode off, then on with l on the mode screen, and the volume copied" \
+        eval 'before "^Live mode: off \(l toggles\)" "^Live mode: on$" && before "^Live mode: on$" "^live: RedoxFS volume in memory"'
     check "damaged kernel: the loader names the file and the corrupt block" \
         has "^BOOTLOADER ERROR: Failed to read usr/lib/boot/kernel: record at block [0-9]+ is corrupt \(hash mismatch\)"
     no_fault "damaged kernel"

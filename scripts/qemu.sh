@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boots a disk image made by redox-installer in QEMU (TCG, q35, OVMF), serial console on the terminal.
 #
-#   scripts/qemu.sh [--password-file FILE] [--log FILE] [--timeout SECONDS] [--memory MIB] IMAGE
+#   scripts/qemu.sh [--password-file FILE] [--log FILE] [--timeout SECONDS] [--memory MIB]
+#                   [--mode-keys KEYS] IMAGE
 #
 # Without --password-file the console is interactive (type the RedoxFS password at the loader's
 # prompt; Ctrl-A X quits QEMU). With --password-file, line N of FILE is typed at the loader's Nth
@@ -10,17 +11,19 @@
 # The machine powers off through isa-debug-exit: QEMU's status 33 is a clean power-off, and this
 # script then exits 0. A kernel panic or a loader error stops QEMU and exits 1; --timeout
 # (default 600 s) is a hang guard for the unattended mode. --memory sets the machine's RAM
-# (default 512 MiB).
+# (default 512 MiB). --mode-keys (unattended mode) types KEYS once the loader's mode screen shows,
+# then Enter (e.g. `l` toggles live mode).
 set -uo pipefail
 
-password_file="" log="" timeout_seconds=600 memory=512 image=""
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+password_file="" log="" timeout_seconds=600 memory=512 mode_keys="" image=""
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
     case "$1" in
         --password-file) password_file="${2:?--password-file needs a file}"; shift 2 ;;
         --log) log="${2:?--log needs a file}"; shift 2 ;;
         --timeout) timeout_seconds="${2:?--timeout needs seconds}"; shift 2 ;;
         --memory) memory="${2:?--memory needs MiB}"; shift 2 ;;
+        --mode-keys) mode_keys="${2:?--mode-keys needs keys}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "qemu.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
         *) [[ -z "$image" ]] || { echo "qemu.sh: one image only" >&2; exit 2; }; image="$1"; shift ;;
@@ -77,7 +80,7 @@ exec 3>"$work/input"
 tail -n +1 -f --pid="$qemu_pid" "$log" &
 tail_pid=$!
 
-answered=0 failure=""
+answered=0 failure="" mode_keys_sent=""
 while kill -0 "$qemu_pid" 2>/dev/null; do
     sleep 0.2
     prompts=$(sed 's/\r/\n/g' "$log" | grep -c "RedoxFS password (")
@@ -88,6 +91,10 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
             printf '\r' >&3
         fi
         answered=$((answered + 1))
+    fi
+    if [[ -n "$mode_keys" && -z "$mode_keys_sent" ]] && grep -q "Video modes" "$log"; then
+        printf '%s\r' "$mode_keys" >&3
+        mode_keys_sent=yes
     fi
     if grep -qE "kernel panic|kernel: halted|BOOTLOADER ERROR|Press any key to restart" "$log"; then
         failure=yes
