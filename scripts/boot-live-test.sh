@@ -98,7 +98,7 @@ boot() {
 # no_fault NAME: the loader ended with its own message, nothing faulted, the kernel never ran.
 no_fault() {
     check "$1: no fault (no internal error, the kernel never starts), QEMU stopped on the message" \
-        eval 'lacks "internal error|exception|kernel:" && has "Press any key to restart" && [[ $boot_status -ne 0 ]]'
+        eval 'lacks "internal error|exception|^kernel: " && has "Press any key to restart" && [[ $boot_status -ne 0 ]]'
 }
 
 # 1. Live boot.
