@@ -77,6 +77,7 @@ before() {
     [[ -n "$a" && -n "$b" && "$a" -lt "$b" ]]
 }
 consoles=()
+boot_times=()
 
 # boot NAME IMAGE [--memory MIB] -- PASSWORD...: boots through scripts/qemu.sh answering the prompts.
 boot() {
@@ -89,6 +90,7 @@ boot() {
     start=$(milliseconds)
     scripts/qemu.sh "${options[@]}" --password-file "$work/$name.passwords" --log "$work/$name.log" "$image" >"$work/$name.out" 2>&1 || status=$?
     boot_time=$(($(milliseconds) - start))
+    boot_times+=("$name $(seconds "$boot_time")")
     console="$work/$name.txt"
     sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$work/$name.log" >"$console"
     boot_status=$status
@@ -198,6 +200,7 @@ fi
 
 say ""
 say "live boot (QEMU start to power-off, password typed) $(seconds "$live_time"); ${live_figure:-no read figure}"
+say "boots (QEMU start to power-off or to the loader's message): ${boot_times[*]}"
 if ((failed > 0)); then
     for file in "${consoles[@]}"; do
         say "console $(basename "$file") (last 30 lines):"
