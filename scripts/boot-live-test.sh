@@ -127,6 +127,25 @@ check "live: the loader's UUID line and the one read through disk.live agree" \
     eval '[[ -n "$(grep -oE "^RedoxFS [0-9a-f-]{36}" "$console" | cut -c9-)" ]] &&
           grep -q "uuid $(grep -oE "^RedoxFS [0-9a-f-]{36}" "$console" | head -n1 | cut -c9-)" "$console"'
 check "live: disk.live:0 reads to its end" has "^livetest: ok: reading disk.live:0 to its end gives its size"
+# The digest of the whole disk.live:0, read after every boot-test program ran, against the image's
+# RedoxFS partition (the copy is the on-disk bytes, still encrypted): the loader copied the
+# volume exactly and the kernel handed none of its frames out.
+live_size="$(grep -oE "^livetest: live boot: the loader's copy at 0x[0-9a-f]+, [0-9]+ bytes" "$console" | grep -oE "[0-9]+ bytes" | cut -d' ' -f1)"
+live_digest="$(grep -oE "^livetest: digest of disk.live:0 \(FNV-1a, 64-bit words\): 0x[0-9a-f]+" "$console" | grep -oE "0x[0-9a-f]+$")"
+image_digest="$(python3 - "$work/live.img" "${live_size:-0}" <<'PY'
+import struct, sys
+size = int(sys.argv[2])
+with open(sys.argv[1], "rb") as image:
+    image.seek(2 << 20)
+    data = image.read(size)
+digest = 0xCBF29CE484222325
+for (word,) in struct.iter_unpack("<Q", data[: len(data) // 8 * 8]):
+    digest = ((digest ^ word) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+print(hex(digest) if size > 0 and len(data) == size else "")
+PY
+)"
+check "live: disk.live:0 after the boot holds exactly the image's RedoxFS partition (digest ${live_digest:-none})" \
+    eval '[[ -n "$live_digest" && "$live_digest" == "$image_digest" ]]'
 check "live: a write to disk.live reads back, its neighbours intact" \
     eval 'has "^livetest: ok: the write reads back through disk.live:0" && has "^livetest: ok: the bytes around the write are unchanged"'
 check "live: the loader's copy keeps the old bytes (the write is in lived's RAM overlay)" \
@@ -137,7 +156,7 @@ check "live: no kernel panic, power-off (QEMU status 33)" \
     eval 'lacks "kernel panic|kernel: halted" && has "^kernel: power off" && [[ $boot_status -eq 0 ]]'
 digest_after="$(sha256sum "$work/live.img" | cut -d' ' -f1)"
 check "live: the image file is unchanged by the boot (SHA-256 $digest_before)" test "$digest_before" = "$digest_after"
-live_figure="$(grep -oE "^livetest: read [0-9]+ MiB through disk.live in [0-9]+ ms" "$console" | head -n1)"
+live_figure="$(grep -oE "^livetest: read and digested [0-9]+ MiB through disk.live in [0-9]+ ms" "$console" | head -n1)"
 
 # 2. Live mode with too little memory for the volume.
 boot small-memory "$work/live.img" --memory 96 -- "$password"
