@@ -34,7 +34,7 @@ let packageTargets: [Target] = [
     // The recipe builder: recipes, templates, sources, dependency order, sandboxed cached builds.
     .target(name: "Cookbook", dependencies: ["Pkgar", .product(name: "TOMLKit", package: "TOMLKit")]),
     .testTarget(name: "PkgarTests", dependencies: ["Pkgar", "CSodium"]),
-    .testTarget(name: "CookbookTests", dependencies: ["Cookbook", "Pkgar"]),
+    .testTarget(name: "CookbookTests", dependencies: ["Cookbook", "Pkgar", "RedoxFSTestSupport"]),
 ] + packageTools.map {
     .executableTarget(
         name: $0.target,
@@ -127,7 +127,7 @@ let package = Package(
         // What the test targets share: the upstream fixtures, running the built tools.
         .target(name: "RedoxFSTestSupport", dependencies: ["RedoxFS"]),
 
-        .testTarget(name: "RedoxFSFormatTests", dependencies: ["RedoxFSFormat"]),
+        .testTarget(name: "RedoxFSFormatTests", dependencies: ["RedoxFSFormat", "RedoxFSTestSupport"]),
         .testTarget(
             name: "RedoxFSFuseTests", dependencies: ["RedoxFS", "RedoxFSFuse", "RedoxFSCheck", "RedoxFSTestSupport"],
             exclude: ["Scripts"]),
@@ -161,5 +161,5 @@ package.targets += [
         name: "RedoxInitfsArchiveTool",
         dependencies: ["RedoxInitfsHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
         path: "Sources/Tools/redox-initfs-ar"),
-    .testTarget(name: "RedoxInitfsTests", dependencies: ["RedoxInitfs", "RedoxInitfsHost"]),
+    .testTarget(name: "RedoxInitfsTests", dependencies: ["RedoxInitfs", "RedoxInitfsHost", "RedoxFSTestSupport"]),
 ]

@@ -1,21 +1,12 @@
 import Foundation
+import RedoxFSTestSupport
 import Testing
 @testable import Cookbook
 
 /// The `repo` executable end to end, and recipe parsing under random damage.
 @Suite struct CommandLineTests {
     /// The built `repo` next to the test bundle (.build/debug/repo).
-    static var repoExecutable: String {
-        let bundle = Bundle.main.bundleURL.path
-        var directory = URL(fileURLWithPath: bundle)
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("repo").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.appendingPathComponent(".build/debug/repo").path
-    }
+    static var repoExecutable: String { Fixtures.tool("repo") }
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
@@ -80,24 +71,17 @@ import Testing
             name = "doc"
             files = ["usr/*"]
             """.utf8)
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(state: 0x9E37_79B9_7F4A_7C15)
         let alphabet = Array("[]=\"'{}.,:\n #\\ax0".utf8)
         var parsed = 0
         for _ in 0..<400 {
             var bytes = valid
-            for _ in 0..<(1 + Int(next() % 4)) {
-                let index = Int(next() % UInt64(bytes.count))
-                switch next() % 3 {
-                case 0: bytes[index] = alphabet[Int(next() % UInt64(alphabet.count))]
+            for _ in 0..<(1 + Int(random.next() % 4)) {
+                let index = Int(random.next() % UInt64(bytes.count))
+                switch random.next() % 3 {
+                case 0: bytes[index] = alphabet[Int(random.next() % UInt64(alphabet.count))]
                 case 1: bytes.remove(at: index)
-                default: bytes.insert(alphabet[Int(next() % UInt64(alphabet.count))], at: index)
+                default: bytes.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: index)
                 }
             }
             if (try? Recipe(text: String(decoding: bytes, as: UTF8.self), directory: "/r/fuzz")) != nil { parsed += 1 }

@@ -1,4 +1,5 @@
 @testable import RedoxFSCheck
+import RedoxFSTestSupport
 import Testing
 
 /// The extent set behind the log replay and the space sweep, against a plain set of blocks.
@@ -32,7 +33,7 @@ import Testing
     /// Random operations agree with a set of blocks.
     @Test(arguments: 0..<8 as Range<UInt64>)
     func agreesWithASetOfBlocks(seed: UInt64) {
-        var random = HostileImageTests.Generator(state: seed + 1)
+        var random = SplitMix64(state: seed + 1)
         var set = ExtentSet()
         var blocks = Set<UInt64>()
         for _ in 0..<400 {

@@ -2,24 +2,13 @@ import Foundation
 import RedoxFS
 @testable import RedoxFSCheck
 import Testing
+import RedoxFSTestSupport
 
 /// The checker never crashes or hangs, whatever the image: random garbage in structures whose
 /// hashes are made valid again (so that every decoder sees it), pointers that share and loop,
 /// absurd header fields, and files that are no file system at all. Repairs of such images either
 /// commit or fail cleanly.
 @Suite struct HostileImageTests {
-    /// SplitMix64: a small seeded generator, so that every failure can be replayed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// A small image with every kind of structure: directories with an index, records, an
     /// indirect list, inline files, a symlink.
     static let base: [UInt8] = {
@@ -62,7 +51,7 @@ import Testing
     func garbageWithValidHashes(seed: UInt64) throws {
         #expect(!Self.base.isEmpty)
         let path = try Self.write(Self.base)
-        var random = Generator(state: seed &* 7919 &+ 1)
+        var random = SplitMix64(state: seed &* 7919 &+ 1)
         var surgeon = try ImageSurgeon(path: path)
         let ids = try FileSystem(path: path).entries(of: RedoxFS.rootNodeID).map(\.nodeID) + [RedoxFS.rootNodeID]
         let id = ids[Int(random.next() % UInt64(ids.count))]
@@ -173,7 +162,7 @@ import Testing
 
     /// Not a file system: operational errors, never a crash.
     @Test func notAFileSystem() throws {
-        var random = Generator(state: 99)
+        var random = SplitMix64(state: 99)
         for bytes in [[UInt8](), [UInt8](repeating: 0, count: 1 << 20), (0..<(1 << 20)).map { _ in UInt8(truncatingIfNeeded: random.next()) }] {
             let path = try Self.write(bytes)
             #expect(throws: CheckError.noFileSystem) { try CheckFixtures.check(path) }

@@ -1,22 +1,6 @@
+import RedoxFSTestSupport
 import Testing
 import RedoxFSFormat
-
-/// SplitMix64: a small deterministic generator for test data.
-private struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
-}
 
 /// A block walked sequence by sequence, the plain way: the decoded bytes and where each match
 /// started. Used as an independent oracle and to check the encoder's end-of-block rules.

@@ -1,24 +1,8 @@
+import RedoxFSTestSupport
 import Testing
 import RedoxFS
 import RedoxFSFormat
 import CSodium
-
-/// SplitMix64: a small seeded generator so failures are reproducible.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
-    }
-}
 
 /// The pure-Swift core crypto against the hosted fast paths (OpenSSL, libsodium).
 @Suite struct CryptoCrossCheckTests {
@@ -29,7 +13,7 @@ private struct SeededGenerator: RandomNumberGenerator {
 
     @Test(arguments: units)
     func xtsMatchesOpenSSL(firstUnit: UInt64) {
-        var generator = SeededGenerator(state: firstUnit ^ 0x5EED)
+        var generator = SplitMix64(state: firstUnit ^ 0x5EED)
         for (length, unitSize) in Self.shapes {
             let k1 = generator.bytes(16), k2 = generator.bytes(16)
             let core = XTSAES128(dataKey: k1, tweakKey: k2)
@@ -67,7 +51,7 @@ private struct SeededGenerator: RandomNumberGenerator {
         cipher.decrypt(&bytes, firstUnit: 0, unitSize: 32)
         #expect(bytes == zero + zero)
 
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(state: 42)
         let key = generator.bytes(16)
         let same = OpenSSLXTS(dataKey: key, tweakKey: key)
         let plaintext = generator.bytes(3 * 4096)
@@ -82,7 +66,7 @@ private struct SeededGenerator: RandomNumberGenerator {
 
     /// One cipher shared by concurrent tasks gives the same bytes as sequential use.
     @Test func openSSLFromManyTasks() async {
-        var generator = SeededGenerator(state: 7)
+        var generator = SplitMix64(state: 7)
         let cipher = OpenSSLXTS(dataKey: generator.bytes(16), tweakKey: generator.bytes(16))
         let plaintext = generator.bytes(8 * 4096)
         var expected = plaintext
@@ -110,7 +94,7 @@ private struct SeededGenerator: RandomNumberGenerator {
     }
 
     @Test func argon2idMatchesSodium() {
-        var generator = SeededGenerator(state: 9106)
+        var generator = SplitMix64(state: 9106)
         var cases: [(password: [UInt8], salt: [UInt8])] = [([], generator.bytes(16))]
         for length in [1, 13, 64] {
             cases.append((generator.bytes(length), generator.bytes(16)))
@@ -124,7 +108,7 @@ private struct SeededGenerator: RandomNumberGenerator {
     /// libsodium's general Argon2id entry point.
     @Test(arguments: [(8, 1, 16), (9, 2, 32), (103, 4, 64), (256, 1, 65), (1000, 2, 100), (2050, 3, 24)])
     func argon2idParametersMatchSodium(memoryKiB: Int, iterations: Int, tagLength: Int) {
-        var generator = SeededGenerator(state: UInt64(memoryKiB * 1000 + iterations))
+        var generator = SplitMix64(state: UInt64(memoryKiB * 1000 + iterations))
         let password = generator.bytes(20), salt = generator.bytes(16)
         var expected = [UInt8](repeating: 0, count: tagLength)
         let status = expected.withUnsafeMutableBufferPointer { out in

@@ -3,40 +3,7 @@ import Foundation
 import RedoxFS
 import RedoxFSFormat
 import Testing
-
-/// SplitMix64: a small deterministic generator for test data.
-private struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
-
-    /// `count` bytes in which about `repeatShare` percent repeat earlier bytes (runs and copies
-    /// at random distances) and the rest are noise drawn from `alphabet` symbols.
-    mutating func data(_ count: Int, repeatShare: Int, alphabet: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        while out.count < count {
-            let piece = 1 + next(below: 64)
-            if !out.isEmpty && next(below: 100) < repeatShare {
-                let distance = 1 + next(below: min(out.count, 80_000))
-                for _ in 0..<piece { out.append(out[out.count - distance]) }
-            } else {
-                for _ in 0..<piece { out.append(UInt8(truncatingIfNeeded: next(below: alphabet))) }
-            }
-        }
-        return Array(out[0..<count])
-    }
-}
+import RedoxFSTestSupport
 
 /// Decodes with liblz4 itself (not through `SystemLZ4`, which falls back to `SwiftLZ4`).
 private func liblz4Decode(_ block: [UInt8], capacity: Int) -> [UInt8]? {

@@ -1,17 +1,11 @@
 import Foundation
+import RedoxFSTestSupport
 import Testing
 import RedoxInitfs
 
 /// The `redox-initfs-ar` command line: upstream's arguments, clear errors, no partial output.
 @Suite struct InitfsToolTests {
-    static var toolPath: String {
-        var url = Bundle.main.bundleURL
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { url = bundle.bundleURL }
-        let candidate = url.deletingLastPathComponent().appendingPathComponent("redox-initfs-ar").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/redox-initfs-ar").path
-    }
+    static var toolPath: String { Fixtures.tool("redox-initfs-ar") }
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()

@@ -33,17 +33,20 @@ swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
     -emit-module -emit-module-path "$out/modules/RedoxFSFormat.swiftmodule" \
     -c -o "$out/RedoxFSFormat.o" "${core_sources[@]}"
 
-# 2. Stage 3: the loader's platform-independent files, the x86_64 page tables and COM1 driver
-#    (the tables are built by 32-bit code here), and the BIOS layer.
-common=(BootFiles BootVolume EnvironmentBlock FormatErrorText KernelArgs MemoryAreas Message
-    PasswordPrompt Version VideoModes VolumeSearch x86_64/PageTables x86_64/SerialPort)
+# 2. Stage 3: the loader's platform-independent files, the x86_64 page tables, port I/O, exception
+#    messages and COM1 driver (the tables are built by 32-bit code here), and the BIOS layer.
+common=(BootFiles BootVolume ConsoleText EnvironmentBlock FormatErrorText KernelArgs MemoryAreas Message
+    PageTables PasswordPrompt Processor Version VideoModes VolumeSearch
+    x86_64/PortIO x86_64/CPUException x86_64/PageTableFormat x86_64/SerialPort)
 sources=()
 for name in "${common[@]}"; do sources+=("$loader/Sources/Loader/$name.swift"); done
 mapfile -t -O "${#sources[@]}" sources < <(find "$loader/Sources/BIOS" -name '*.swift' | sort)
 swiftc "${embedded_swift_flags[@]}" -module-name Loader -I "$out/modules" \
     -c -o "$out/Stage3.o" "${sources[@]}"
 shim_objects=()
-for source in "$here"/shim/*.c "$here"/shim/*.S "$loader"/shim/x86_64/memory.c; do
+# The x86 processor access and memory functions are the UEFI loader's (shim/x86_64/cpu.c and
+# memory.c build as 32-bit code too), as are the hash seed and the common memory functions.
+for source in "$here"/shim/*.c "$here"/shim/*.S "$loader"/shim/{libc,random}.c "$loader"/shim/x86_64/{cpu,memory}.c; do
     object="$out/shim-$(basename "${source%.*}").o"
     # The 64-bit helpers must not be optimised for size, which would make them call themselves.
     [[ "$source" == */int64.c ]] && optimise=-O2 || optimise=-Os

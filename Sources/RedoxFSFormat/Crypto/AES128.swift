@@ -157,24 +157,49 @@ extension AESBlockTransform {
     }
 }
 
-/// AES-128 encryption bound to its round keys and tables (valid only inside `withEncryptor`).
-struct AESEncryptor: AESBlockTransform {
+/// Which column feeds each row of a round's output: the one thing the cipher's two directions
+/// do differently (ShiftRows reads column c + r, InvShiftRows column c - r).
+protocol AESRowShift {
+    /// The four (row 0, row 1, row 2, row 3) column words feeding output columns 0 to 3.
+    static func feed(_ s: AESState) -> (AESState, AESState, AESState, AESState)
+}
+
+/// Encryption's ShiftRows: column c row r reads column c + r.
+enum AESForwardShift: AESRowShift {
+    @inline(__always)
+    static func feed(_ s: AESState) -> (AESState, AESState, AESState, AESState) {
+        ((s.0, s.1, s.2, s.3), (s.1, s.2, s.3, s.0), (s.2, s.3, s.0, s.1), (s.3, s.0, s.1, s.2))
+    }
+}
+
+/// Decryption's InvShiftRows: column c row r reads column c - r.
+enum AESInverseShift: AESRowShift {
+    @inline(__always)
+    static func feed(_ s: AESState) -> (AESState, AESState, AESState, AESState) {
+        ((s.0, s.3, s.2, s.1), (s.1, s.0, s.3, s.2), (s.2, s.1, s.0, s.3), (s.3, s.2, s.1, s.0))
+    }
+}
+
+/// The ten rounds of AES-128 bound to round keys and tables (valid only inside `withEncryptor`
+/// or `withDecryptor`): forward tables and shift encrypt, the equivalent inverse cipher's
+/// tables and shift decrypt.
+struct AESRounds<Shift: AESRowShift>: AESBlockTransform {
     let keys: UnsafePointer<UInt32>
     let table: UnsafePointer<UInt32>
     let sbox: UnsafePointer<UInt8>
 
-    /// One full round: SubBytes, ShiftRows (column c row r reads column c + r) and MixColumns
-    /// through the table, then AddRoundKey.
+    /// One full round: (Inv)SubBytes, (Inv)ShiftRows and (Inv)MixColumns through the table, then
+    /// AddRoundKey.
     @inline(__always)
     private func round(_ s: AESState, _ k: Int) -> AESState {
-        @inline(__always) func t(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> UInt32 {
-            table[Int(a & 0xFF)]
-                ^ AES128.rotate(table[Int(b &>> 8 & 0xFF)], 8)
-                ^ AES128.rotate(table[Int(c &>> 16 & 0xFF)], 16)
-                ^ AES128.rotate(table[Int(d &>> 24)], 24)
+        @inline(__always) func t(_ c: AESState) -> UInt32 {
+            table[Int(c.0 & 0xFF)]
+                ^ AES128.rotate(table[Int(c.1 &>> 8 & 0xFF)], 8)
+                ^ AES128.rotate(table[Int(c.2 &>> 16 & 0xFF)], 16)
+                ^ AES128.rotate(table[Int(c.3 &>> 24)], 24)
         }
-        return (t(s.0, s.1, s.2, s.3) ^ keys[k], t(s.1, s.2, s.3, s.0) ^ keys[k + 1],
-                t(s.2, s.3, s.0, s.1) ^ keys[k + 2], t(s.3, s.0, s.1, s.2) ^ keys[k + 3])
+        let f = Shift.feed(s)
+        return (t(f.0) ^ keys[k], t(f.1) ^ keys[k + 1], t(f.2) ^ keys[k + 2], t(f.3) ^ keys[k + 3])
     }
 
     @inline(__always)
@@ -185,48 +210,16 @@ struct AESEncryptor: AESBlockTransform {
             s = round(s, k)
             k += 4
         }
-        @inline(__always) func last(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> UInt32 {
-            UInt32(sbox[Int(a & 0xFF)]) | UInt32(sbox[Int(b &>> 8 & 0xFF)]) &<< 8
-                | UInt32(sbox[Int(c &>> 16 & 0xFF)]) &<< 16 | UInt32(sbox[Int(d &>> 24)]) &<< 24
+        @inline(__always) func last(_ c: AESState) -> UInt32 {
+            UInt32(sbox[Int(c.0 & 0xFF)]) | UInt32(sbox[Int(c.1 &>> 8 & 0xFF)]) &<< 8
+                | UInt32(sbox[Int(c.2 &>> 16 & 0xFF)]) &<< 16 | UInt32(sbox[Int(c.3 &>> 24)]) &<< 24
         }
-        return (last(s.0, s.1, s.2, s.3) ^ keys[40], last(s.1, s.2, s.3, s.0) ^ keys[41],
-                last(s.2, s.3, s.0, s.1) ^ keys[42], last(s.3, s.0, s.1, s.2) ^ keys[43])
+        let f = Shift.feed(s)
+        return (last(f.0) ^ keys[40], last(f.1) ^ keys[41], last(f.2) ^ keys[42], last(f.3) ^ keys[43])
     }
 }
 
-/// AES-128 decryption (equivalent inverse cipher) bound to its round keys and tables.
-struct AESDecryptor: AESBlockTransform {
-    let keys: UnsafePointer<UInt32>
-    let table: UnsafePointer<UInt32>
-    let sbox: UnsafePointer<UInt8>
-
-    /// One inverse round: InvShiftRows (column c row r reads column c - r), InvSubBytes and
-    /// InvMixColumns through the table, then AddRoundKey.
-    @inline(__always)
-    private func round(_ s: AESState, _ k: Int) -> AESState {
-        @inline(__always) func t(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> UInt32 {
-            table[Int(a & 0xFF)]
-                ^ AES128.rotate(table[Int(b &>> 8 & 0xFF)], 8)
-                ^ AES128.rotate(table[Int(c &>> 16 & 0xFF)], 16)
-                ^ AES128.rotate(table[Int(d &>> 24)], 24)
-        }
-        return (t(s.0, s.3, s.2, s.1) ^ keys[k], t(s.1, s.0, s.3, s.2) ^ keys[k + 1],
-                t(s.2, s.1, s.0, s.3) ^ keys[k + 2], t(s.3, s.2, s.1, s.0) ^ keys[k + 3])
-    }
-
-    @inline(__always)
-    func transform(_ input: AESState) -> AESState {
-        var s = (input.0 ^ keys[0], input.1 ^ keys[1], input.2 ^ keys[2], input.3 ^ keys[3])
-        var k = 4
-        while k < 40 {
-            s = round(s, k)
-            k += 4
-        }
-        @inline(__always) func last(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> UInt32 {
-            UInt32(sbox[Int(a & 0xFF)]) | UInt32(sbox[Int(b &>> 8 & 0xFF)]) &<< 8
-                | UInt32(sbox[Int(c &>> 16 & 0xFF)]) &<< 16 | UInt32(sbox[Int(d &>> 24)]) &<< 24
-        }
-        return (last(s.0, s.3, s.2, s.1) ^ keys[40], last(s.1, s.0, s.3, s.2) ^ keys[41],
-                last(s.2, s.1, s.0, s.3) ^ keys[42], last(s.3, s.2, s.1, s.0) ^ keys[43])
-    }
-}
+/// AES-128 encryption.
+typealias AESEncryptor = AESRounds<AESForwardShift>
+/// AES-128 decryption (equivalent inverse cipher).
+typealias AESDecryptor = AESRounds<AESInverseShift>

@@ -1,6 +1,7 @@
 /// The loader's console on BIOS machines: the VGA text screen (80×25 at 0xB8000, grey on black,
-/// scrolling) and COM1, always both. Writing never allocates.
-enum Console {
+/// scrolling) and COM1, always both. Writing never allocates; text, lines and the serial
+/// terminal's sequences are ConsoleText's.
+enum Console: ConsoleText {
     private static let columns = 80
     private static let rows = 25
     private static let attribute: UInt16 = 0x07
@@ -34,20 +35,6 @@ enum Console {
         SerialPort.write(bytes)
     }
 
-    static func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { write($0) }
-    }
-
-    static func write(_ text: StaticString) {
-        write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    /// Prints one line.
-    static func print(_ message: Message) {
-        write(message.bytes)
-        write("\n")
-    }
-
     /// The cursor's row on the screen.
     static var cursorRow: Int { row }
 
@@ -55,14 +42,13 @@ enum Console {
     static func moveCursor(column: Int, row: Int) {
         self.column = min(max(column, 0), columns - 1)
         self.row = min(max(row, 0), rows - 1)
-        Message("\u{1B}[\(self.row + 1);\(self.column + 1)H").bytes.withUnsafeBytes { SerialPort.write($0) }
+        moveSerialCursor(column: self.column, row: self.row)
     }
 
     /// Highlighted text (black on grey) or normal text (grey on black).
     static func highlight(_ on: Bool) {
         currentAttribute = on ? 0x70 : 0x07
-        let sequence: [UInt8] = on ? [0x1B, 0x5B, 0x37, 0x6D] : [0x1B, 0x5B, 0x30, 0x6D]   // ESC[7m, ESC[0m
-        sequence.withUnsafeBytes { SerialPort.write($0) }
+        highlightSerial(on)
     }
 
     /// Prints `message` as a fatal error, waits for a key and restarts the machine.

@@ -1,7 +1,8 @@
 /// The loader's console output: the firmware's text output (the screen, and the serial port when
 /// the firmware mirrors it there) plus COM1 driven directly whenever the firmware does not cover
-/// it (no serial console in `ConOut`, or boot services gone). Writing never allocates.
-enum Console {
+/// it (no serial console in `ConOut`, or boot services gone). Writing never allocates; text, lines
+/// and the serial terminal's sequences are ConsoleText's.
+enum Console: ConsoleText {
     /// Whether the firmware's ConOut includes a serial terminal (a UART node in the `ConOut`
     /// variable), in which case writing COM1 directly as well would print everything twice.
     nonisolated(unsafe) private(set) static var firmwareMirrorsSerial = false
@@ -53,20 +54,6 @@ enum Console {
         }
     }
 
-    static func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { write($0) }
-    }
-
-    static func write(_ text: StaticString) {
-        write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    /// Prints one line.
-    static func print(_ message: Message) {
-        write(message.bytes)
-        write("\n")
-    }
-
     /// The cursor's row on the firmware's screen (0 without one).
     static var cursorRow: Int {
         guard Firmware.bootServicesActive, let output = Firmware.systemTable?.consoleOut else { return 0 }
@@ -79,7 +66,7 @@ enum Console {
             output.setCursorPosition(column: column, row: row)
         }
         if !Firmware.bootServicesActive || !firmwareMirrorsSerial {
-            Message("\u{1B}[\(row + 1);\(column + 1)H").bytes.withUnsafeBytes { SerialPort.write($0) }
+            moveSerialCursor(column: column, row: row)
         }
     }
 
@@ -89,8 +76,7 @@ enum Console {
             output.setAttribute(on ? 0x70 : 0x07)
         }
         if !Firmware.bootServicesActive || !firmwareMirrorsSerial {
-            let sequence: [UInt8] = on ? [0x1B, 0x5B, 0x37, 0x6D] : [0x1B, 0x5B, 0x30, 0x6D]   // ESC[7m, ESC[0m
-            sequence.withUnsafeBytes { SerialPort.write($0) }
+            highlightSerial(on)
         }
     }
 

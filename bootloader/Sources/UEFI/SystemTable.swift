@@ -1,3 +1,7 @@
+// The heap's pool services (bootloader/shim/heap.c): handed over at start, withdrawn at
+// ExitBootServices.
+@_extern(c, "heap_set_pool_services") func heap_set_pool_services(_ allocate: UInt64, _ release: UInt64)
+
 /// The EFI System Table handed to the application.
 struct SystemTable {
     let table: FirmwareTable

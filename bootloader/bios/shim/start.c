@@ -27,8 +27,8 @@ void bios_interrupt(uint32_t vector, uint32_t *registers) {
     bios_call(vector, registers);
 }
 
-// Spec §9.1 through stage 2: never returns.
-__attribute__((noreturn)) void bios_enter_kernel(uint64_t page_table, uint64_t stack_top, uint64_t entry, uint64_t args) {
+// Spec §9.1 through stage 2 (Loader/CPU.swift calls it as on UEFI): never returns.
+__attribute__((noreturn)) void cpu_enter_kernel(uint64_t page_table, uint64_t stack_top, uint64_t entry, uint64_t args) {
     uint32_t block[6] = {
         (uint32_t)page_table, (uint32_t)stack_top, (uint32_t)(stack_top >> 32),
         (uint32_t)entry, (uint32_t)(entry >> 32), (uint32_t)args,

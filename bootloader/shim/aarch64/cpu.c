@@ -128,16 +128,9 @@ __attribute__((noreturn)) void cpu_enter_kernel(uint64_t page_table, uint64_t st
     __builtin_unreachable();
 }
 
-// Seed source for the Swift standard library's hashing (Set, Dictionary): the virtual counter.
-void arc4random_buf(void *buffer, unsigned long count) {
-    uint64_t state;
-    __asm__ volatile("mrs %0, cntvct_el0" : "=r"(state));
-    state ^= 0x9E3779B97F4A7C15ull;
-    unsigned char *bytes = buffer;
-    for (unsigned long i = 0; i < count; i++) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        bytes[i] = (unsigned char)state;
-    }
+// The virtual counter: the hash seed (shim/random.c).
+uint64_t cpu_timestamp(void) {
+    uint64_t count;
+    __asm__ volatile("mrs %0, cntvct_el0" : "=r"(count));
+    return count;
 }

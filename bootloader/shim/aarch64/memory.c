@@ -1,5 +1,6 @@
-// The C library memory functions that compiled Swift and clang expect to exist, as plain loops
-// (built with -fno-builtin, so the compiler does not turn them back into calls to themselves).
+// Copying and filling as plain loops, eight bytes at a time where both sides are aligned; the
+// rest of the memory functions is shim/libc.c (built with -fno-builtin, so the compiler does not
+// turn the loops back into calls to themselves).
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,14 +15,11 @@ void *memcpy(void *dest, const void *src, size_t count) {
     return dest;
 }
 
-void *memmove(void *dest, const void *src, size_t count) {
-    if ((uintptr_t)dest <= (uintptr_t)src || (uintptr_t)dest >= (uintptr_t)src + count) {
-        return memcpy(dest, src, count);
-    }
+// Copies from the last byte down (memmove with dest above an overlapping src).
+void memory_copy_backward(void *dest, const void *src, size_t count) {
     unsigned char *d = (unsigned char *)dest + count;
     const unsigned char *s = (const unsigned char *)src + count;
     while (count--) *--d = *--s;
-    return dest;
 }
 
 void *memset(void *dest, int value, size_t count) {
@@ -32,18 +30,4 @@ void *memset(void *dest, int value, size_t count) {
     }
     while (count--) *d++ = (unsigned char)value;
     return dest;
-}
-
-int memcmp(const void *a, const void *b, size_t count) {
-    const unsigned char *x = a, *y = b;
-    for (size_t i = 0; i < count; i++) {
-        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-    }
-    return 0;
-}
-
-size_t strlen(const char *s) {
-    size_t n = 0;
-    while (s[n]) n++;
-    return n;
 }

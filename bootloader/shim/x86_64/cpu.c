@@ -1,5 +1,6 @@
-// Processor access the Swift code cannot express: port I/O, control registers and the final jump
-// into the kernel.
+// x86 processor access the Swift code cannot express: port I/O, halting, the time-stamp counter.
+// Built for the UEFI loader (x86_64) and for BIOS stage 3 (32-bit protected mode); the UEFI
+// loader's jump into the kernel is shim/x86_64/enter.c.
 
 #include <stdint.h>
 
@@ -32,48 +33,9 @@ void cpu_fail(const char *message) {
     cpu_halt_forever();
 }
 
-// Switches to the kernel's page tables and calls its entry with the System V convention
-// (RDI = KernelArgs) on the given stack. Interrupts stay disabled; the firmware's GDT is kept.
-__attribute__((noreturn)) void cpu_enter_kernel(uint64_t page_table, uint64_t stack_top, uint64_t entry, uint64_t args) {
-    uint64_t cr0, cr4;
-    uint32_t lo, hi;
-    __asm__ volatile("cli");
-    // CR4: OSFXSR (9), PGE (7), PAE (5), PSE (4).
-    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-    cr4 |= (1u << 9) | (1u << 7) | (1u << 5) | (1u << 4);
-    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
-    // EFER (MSR 0xC0000080): LME (8), NXE (11).
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xC0000080u));
-    lo |= (1u << 8) | (1u << 11);
-    __asm__ volatile("wrmsr" : : "a"(lo), "d"(hi), "c"(0xC0000080u));
-    __asm__ volatile("mov %0, %%cr3" : : "r"(page_table) : "memory");
-    // CR0: PG (31), WP (16), PE (0).
-    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-    cr0 |= (1ull << 31) | (1ull << 16) | 1ull;
-    __asm__ volatile("mov %0, %%cr0" : : "r"(cr0));
-    __asm__ volatile(
-        "mov %0, %%rsp\n\t"
-        "xor %%ebp, %%ebp\n\t"
-        "call *%1\n\t"
-        "1: cli; hlt; jmp 1b"
-        :
-        : "r"(stack_top), "r"(entry), "D"(args)
-        : "memory");
-    __builtin_unreachable();
-}
-
-// Seed source for the Swift standard library's hashing (Set, Dictionary). Hash seeds need not be
-// secret in a boot loader; the time-stamp counter gives per-boot variation.
-void arc4random_buf(void *buffer, unsigned long count) {
-    uint64_t state;
+// The time-stamp counter: the hash seed (shim/random.c); BIOS stage 3 also measures with it.
+uint64_t cpu_timestamp(void) {
     uint32_t lo, hi;
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    state = ((uint64_t)hi << 32 | lo) ^ 0x9E3779B97F4A7C15ull;
-    unsigned char *bytes = buffer;
-    for (unsigned long i = 0; i < count; i++) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        bytes[i] = (unsigned char)state;
-    }
+    return (uint64_t)hi << 32 | lo;
 }

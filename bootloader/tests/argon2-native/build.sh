@@ -23,10 +23,11 @@ for arch in x86_64 i686; do
     c_flags=(-target "$triple" -ffreestanding -fno-builtin -fno-pic -fno-stack-protector -O2)
     "$swift_bin/clang" "${c_flags[@]}" -c -o "$objects/shim.o" "$here/shim.c"
     "$swift_bin/clang" "${c_flags[@]}" -c -o "$objects/memory.o" "$loader/shim/x86_64/memory.c"
+    "$swift_bin/clang" "${c_flags[@]}" -c -o "$objects/libc.o" "$loader/shim/libc.c"
     if [[ $arch == i686 ]]; then
         "$swift_bin/clang" "${c_flags[@]}" -c -o "$objects/int64.o" "$loader/bios/shim/int64.c"
         extra+=("$objects/int64.o")
     fi
     "$swift_bin/ld.lld" -static -nostdlib --gc-sections -e _start -o "$out/argon2-native-$arch" \
-        "$objects/main.o" "$objects/core.o" "$objects/shim.o" "$objects/memory.o" "${extra[@]}"
+        "$objects/main.o" "$objects/core.o" "$objects/shim.o" "$objects/memory.o" "$objects/libc.o" "${extra[@]}"
 done

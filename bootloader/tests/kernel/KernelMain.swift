@@ -2,8 +2,8 @@
 // what it can about the machine state and the arguments, prints them on COM1 and powers QEMU off
 // through isa-debug-exit (I/O port 0xF4): exit status 33 when every check passed, 35 otherwise.
 
-// Architecture facts (kernelOffset, physicalOffset, entryStackOffset, checkMachineState,
-// checkPageTables) live in <arch>/MachineChecks.swift.
+// Architecture facts (kernelOffset, entryStackOffset, checkMachineState, PageTableFormat) live in
+// <arch>/MachineChecks.swift; the page-table walk and physicalOffset in PageTableChecks.swift.
 
 @_cdecl("kernel_main")
 func kernelMain(arguments: UInt64) {

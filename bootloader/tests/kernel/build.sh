@@ -20,8 +20,10 @@ swift_bin="$(dirname "$(readlink -f "$(command -v swiftc)")")"
 source "$here/../../embedded-flags.sh"
 embedded_flags_for "$triple"
 
-swiftc "${embedded_swift_flags[@]}" -module-name TestKernel -c -o "$out/test-kernel.o" "$here"/*.swift "$here/$arch"/*.swift
-"$swift_bin/clang" -target "$triple" -c -o "$out/test-kernel-entry.o" "$here/$arch/entry.S"
+# SerialText.swift: the kernel's console text, shared.
+swiftc "${embedded_swift_flags[@]}" -module-name TestKernel -c -o "$out/test-kernel.o" "$here"/*.swift "$here/$arch"/*.swift \
+    "$here/../../../recipes/core/kernel/source/Sources/SerialText.swift"
+"$swift_bin/clang" -target "$triple" -I "$here" -I "$here/../.." -c -o "$out/test-kernel-entry.o" "$here/$arch/entry.S"
 "$swift_bin/ld.lld" -static -nostdlib -z max-page-size=4096 -z norelro -z nognustack \
     -T "$here/$arch/kernel.ld" -o "$out/test-kernel.elf" "$out/test-kernel-entry.o" "$out/test-kernel.o"
 echo "built $out/test-kernel.elf ($(stat -c %s "$out/test-kernel.elf") bytes)"

@@ -20,7 +20,7 @@ out="$(cd "$out" && pwd)"
 
 swift_bin="$(dirname "$(readlink -f "$(command -v swiftc)")")"
 source "$root/bootloader/embedded-flags.sh"
-clang=("$swift_bin/clang" -target x86_64-unknown-none-elf)
+clang=("$swift_bin/clang" -target x86_64-unknown-none-elf -I "$root/bootloader")
 lld="$swift_bin/ld.lld"
 runtime="$root/recipes/core/runtime/source"
 

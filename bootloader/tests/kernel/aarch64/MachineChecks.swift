@@ -10,7 +10,6 @@
 @_extern(c, "kernel_tcr") func kernel_tcr() -> UInt64
 
 let kernelOffset: UInt64 = 0xFFFF_FF00_0000_0000
-let physicalOffset: UInt64 = 0xFFFF_8000_0000_0000
 
 /// The loader branches (no return address is pushed): SP at entry is the top it chose.
 let entryStackOffset: UInt64 = 0
@@ -25,24 +24,24 @@ func checkMachineState(_ checks: inout Checks) {
     checks.expect(kernel_ttbr0() == kernel_ttbr1(), "TTBR0_EL1 = TTBR1_EL1")
 }
 
-/// The tables of spec §8.2, read through the identity map: L0[0] and L0[256] share one L1 table
-/// whose first 8 entries are 1 GiB blocks for 0–8 GiB; L0[510] holds the kernel.
-func checkPageTables(_ checks: inout Checks) {
-    let addressMask: UInt64 = 0x0000_FFFF_FFFF_F000
-    func entry(_ table: UInt64, _ index: Int) -> UInt64 {
-        UnsafeRawPointer(bitPattern: UInt(table & addressMask))!.load(fromByteOffset: 8 * index, as: UInt64.self)
+/// aarch64 translation tables: TTBR0_EL1 holds the level-0 table; L0[0] and L0[256] share one L1
+/// table whose first 8 entries are 1 GiB blocks (access flag set) for 0–8 GiB; L0[510] holds the
+/// kernel.
+enum PageTableFormat {
+    static let addressMask: UInt64 = 0x0000_FFFF_FFFF_F000
+    static let rootCheck: StaticString = "TTBR0_EL1 holds a page-aligned level-0 table"
+    static let sharedCheck: StaticString = "L0[0] and L0[256] share one L1 table"
+    static let identityCheck: StaticString = "first 8 GiB mapped with 1 GiB blocks"
+    static let kernelCheck: StaticString = "L0[510] maps the kernel"
+
+    static func root() -> UInt64 { kernel_ttbr0() }
+
+    static func mapsGigabyte(_ gigabyte: Int, in l1: UInt64) -> Bool {
+        let block = tableEntry(l1, gigabyte)
+        return block & 3 == 1 && block & addressMask == UInt64(gigabyte) << 30 && block & (1 << 10) != 0
     }
-    let root = kernel_ttbr0()
-    checks.expect(root & 0xFFF == 0, "TTBR0_EL1 holds a page-aligned level-0 table")
-    let identity = entry(root, 0)
-    checks.expect(identity & 3 == 3 && identity & addressMask == entry(root, 256) & addressMask,
-                  "L0[0] and L0[256] share one L1 table")
-    var blocks = true
-    for gigabyte in 0..<8 {
-        let block = entry(identity, gigabyte)
-        if block & 3 != 1 || block & addressMask != UInt64(gigabyte) << 30 || block & (1 << 10) == 0 { blocks = false }
+
+    static func mapsKernel(root: UInt64) -> Bool {
+        tableEntry(root, 510) & 3 == 3
     }
-    checks.expect(blocks, "first 8 GiB mapped with 1 GiB blocks")
-    let kernelTable = entry(root, 510)
-    checks.expect(kernelTable & 3 == 3, "L0[510] maps the kernel")
 }

@@ -1,7 +1,7 @@
 /* Entry of the aarch64 probe kernel. The loader branches to kstart with X0 = &KernelArgs
    (physical, identity mapped) and SP = the top of the boot stack (through PHYS_OFFSET). Like the
    Redox kernel, we check the .bss and .data sentinels, then move to our own stack and call the
-   Swift code.
+   Swift code (the sentinels and stack are state.S, shared with x86_64).
 
    The shared Swift code talks to "COM1" and "isa-debug-exit" through kernel_in8/kernel_out8;
    here those two ports are mapped onto QEMU virt's PL011 (0x09000000, identity mapped) and onto
@@ -16,8 +16,8 @@ kstart:
     mov x10, sp
     str x10, [x9, :lo12:entry_sp]
     mrs x10, daif
-    adrp x9, entry_daif
-    str x10, [x9, :lo12:entry_daif]
+    adrp x9, entry_flags
+    str x10, [x9, :lo12:entry_flags]
     adrp x9, bss_sentinel
     ldr x10, [x9, :lo12:bss_sentinel]
     cbnz x10, 1f
@@ -40,8 +40,8 @@ kernel_entry_rsp:
     ldr x0, [x9, :lo12:entry_sp]
     ret
 kernel_entry_daif:
-    adrp x9, entry_daif
-    ldr x0, [x9, :lo12:entry_daif]
+    adrp x9, entry_flags
+    ldr x0, [x9, :lo12:entry_flags]
     ret
 kernel_current_el:
     mrs x0, CurrentEL
@@ -127,20 +127,4 @@ memmove:
     b 10b
 11: ret
 
-    .data
-    .balign 8
-data_sentinel:
-    .quad 0x5245444F58464C41
-entry_sp:
-    .quad 1
-entry_daif:
-    .quad 1
-
-    .bss
-    .balign 16
-bss_sentinel:
-    .quad 0
-    .balign 16
-kernel_stack:
-    .skip 65536
-kernel_stack_top:
+#include "state.S"

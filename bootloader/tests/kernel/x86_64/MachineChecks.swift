@@ -8,7 +8,6 @@
 @_extern(c, "kernel_entry_rflags") func kernel_entry_rflags() -> UInt64
 
 let kernelOffset: UInt64 = 0xFFFF_FFFF_8000_0000
-let physicalOffset: UInt64 = 0xFFFF_8000_0000_0000
 
 /// The loader's `call` pushed a return address: RSP at entry is 8 below the top it chose.
 let entryStackOffset: UInt64 = 8
@@ -22,30 +21,29 @@ func checkMachineState(_ checks: inout Checks) {
     checks.expect(kernel_efer() & (1 << 8) != 0 && kernel_efer() & (1 << 11) != 0, "EFER.LME and NXE set")
 }
 
-/// The tables of spec §8.2, read through the identity map: PML4[0] and PML4[256] share one PDP
-/// whose first 8 entries map 0–8 GiB with present, writable 2 MiB pages; PML4[511] → PDP[510]
-/// holds the kernel.
-func checkPageTables(_ checks: inout Checks) {
-    let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000
-    func entry(_ table: UInt64, _ index: Int) -> UInt64 {
-        UnsafeRawPointer(bitPattern: UInt(table & addressMask))!.load(fromByteOffset: 8 * index, as: UInt64.self)
-    }
-    let root = kernel_cr3()
-    checks.expect(root & 0xFFF == 0, "CR3 holds a page-aligned PML4")
-    let identity = entry(root, 0)
-    checks.expect(identity & 3 == 3 && identity & addressMask == entry(root, 256) & addressMask,
-                  "PML4[0] and PML4[256] share one PDP")
-    var largePages = true
-    for gigabyte in 0..<8 {
-        let directory = entry(identity, gigabyte)
-        guard directory & 1 != 0 else { largePages = false; break }
+/// x86_64 4-level paging: CR3 holds the PML4; PML4[0] and PML4[256] share one PDP whose first 8
+/// entries map 0–8 GiB with present, writable 2 MiB pages; PML4[511] → PDP[510] holds the kernel.
+enum PageTableFormat {
+    static let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000
+    static let rootCheck: StaticString = "CR3 holds a page-aligned PML4"
+    static let sharedCheck: StaticString = "PML4[0] and PML4[256] share one PDP"
+    static let identityCheck: StaticString = "first 8 GiB mapped with 2 MiB pages"
+    static let kernelCheck: StaticString = "PML4[511] -> PDP[510] maps the kernel"
+
+    static func root() -> UInt64 { kernel_cr3() }
+
+    static func mapsGigabyte(_ gigabyte: Int, in pdp: UInt64) -> Bool {
+        let directory = tableEntry(pdp, gigabyte)
+        guard directory & 1 != 0 else { return false }
         for index in 0..<512 {
             let expected = UInt64(gigabyte) << 30 | UInt64(index) << 21 | 0x83
-            if entry(directory, index) & (addressMask | 0x83) != expected { largePages = false }
+            if tableEntry(directory, index) & (addressMask | 0x83) != expected { return false }
         }
+        return true
     }
-    checks.expect(largePages, "first 8 GiB mapped with 2 MiB pages")
-    let kernelPDP = entry(root, 511)
-    checks.expect(kernelPDP & 1 != 0 && entry(kernelPDP, 510) & 1 != 0, "PML4[511] -> PDP[510] maps the kernel")
-}
 
+    static func mapsKernel(root: UInt64) -> Bool {
+        let kernelPDP = tableEntry(root, 511)
+        return kernelPDP & 1 != 0 && tableEntry(kernelPDP, 510) & 1 != 0
+    }
+}

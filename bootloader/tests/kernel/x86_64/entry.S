@@ -1,15 +1,18 @@
 /* Entry of the probe kernel. The loader calls kstart with RDI = &KernelArgs (physical, identity
    mapped) on the boot stack it allocated. Like the Redox kernel, we check the .bss and .data
-   sentinels, then move to our own stack and call the Swift code. */
+   sentinels, then move to our own stack and call the Swift code. The memory functions are the
+   kernel's (bootloader/embedded-x86_64.S); the sentinels and stack are state.S. */
+
+#include "embedded-x86_64.S"
 
     .section .text.kstart, "ax"
     .global kstart
 kstart:
     cli
-    mov %rsp, entry_rsp(%rip)
+    mov %rsp, entry_sp(%rip)
     pushfq
     pop %rax
-    mov %rax, entry_rflags(%rip)
+    mov %rax, entry_flags(%rip)
     cmpq $0, bss_sentinel(%rip)
     jne 1f
     cmpq $0, data_sentinel(%rip)
@@ -24,10 +27,10 @@ kstart:
     .global kernel_in8, kernel_out8, kernel_cr0, kernel_cr3, kernel_cr4, kernel_efer
     .global kernel_entry_rsp, kernel_entry_rflags
 kernel_entry_rsp:
-    mov entry_rsp(%rip), %rax
+    mov entry_sp(%rip), %rax
     ret
 kernel_entry_rflags:
-    mov entry_rflags(%rip), %rax
+    mov entry_flags(%rip), %rax
     ret
 kernel_in8:
     mov %edi, %edx
@@ -63,45 +66,6 @@ posix_memalign:
 free:
     ret
 
-    .global memset, memcpy, memmove
-memset:
-    mov %rdi, %r8
-    mov %esi, %eax
-    mov %rdx, %rcx
-    rep stosb
-    mov %r8, %rax
-    ret
-memcpy:
-    mov %rdi, %rax
-    mov %rdx, %rcx
-    rep movsb
-    ret
-memmove:
-    mov %rdi, %rax
-    cmp %rsi, %rdi
-    jbe memcpy
-    lea -1(%rsi,%rdx), %rsi
-    lea -1(%rdi,%rdx), %rdi
-    mov %rdx, %rcx
-    std
-    rep movsb
-    cld
-    ret
+    memory_functions
 
-    .data
-    .balign 8
-data_sentinel:
-    .quad 0x5245444F58464C41
-entry_rsp:
-    .quad 1
-entry_rflags:
-    .quad 1
-
-    .bss
-    .balign 16
-bss_sentinel:
-    .quad 0
-    .balign 16
-kernel_stack:
-    .skip 65536
-kernel_stack_top:
+#include "state.S"

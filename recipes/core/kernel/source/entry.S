@@ -1,7 +1,10 @@
 /* The machine-level pieces of the kernel that Swift cannot express: the entry from the loader,
    descriptor tables, interrupt and system-call entry and exit, the stack switch between
    processes, and single instructions (port I/O, control registers, MSRs). Everything else is
-   Swift (KernelMain.swift and the rest). */
+   Swift (KernelMain.swift and the rest). The libc functions and RDRAND loop are the macros of
+   bootloader/embedded-x86_64.S, shared with the runtime and the loader's probe kernel. */
+
+#include "embedded-x86_64.S"
 
     .set KERNEL_CS, 0x08
     .set KERNEL_DS, 0x10
@@ -248,7 +251,7 @@ switch_stacks:
 /* Single instructions. */
     .global port_in8, port_out8, port_in32, port_out32, cpu_cr2, cpu_cr3, cpu_set_cr3, cpu_cr0, cpu_cr4
     .global cpu_set_cr4, cpu_rdmsr, cpu_wrmsr, cpu_invlpg, cpu_halt_forever, cpu_wait_interrupt
-    .global cpu_rdtsc, cpu_cpuid, cpu_rdrand, cpu_syscall_entry_address, cpu_isr_return_address
+    .global cpu_rdtsc, cpu_cpuid, cpu_syscall_entry_address, cpu_isr_return_address
 port_in8:
     mov %edi, %edx
     in %dx, %al
@@ -331,14 +334,7 @@ cpu_cpuid:
     pop %rbx
     ret
 /* cpu_rdrand() -> value, or 0 after ten failures */
-cpu_rdrand:
-    mov $10, %ecx
-1:  rdrand %rax
-    jc 2f
-    dec %ecx
-    jnz 1b
-    xor %eax, %eax
-2:  ret
+    rdrand_retrying cpu_rdrand
     .global kernel_range_storage
 kernel_range_storage:
     lea range_storage(%rip), %rax
@@ -350,59 +346,15 @@ cpu_isr_return_address:
     lea isr_return(%rip), %rax
     ret
 
-/* What the Embedded Swift runtime needs from libc; the allocator is Swift (PageClassHeap). */
-    .global memset, memcpy, memmove, memcmp, posix_memalign, free
-    .global arc4random_buf
+/* What the Embedded Swift runtime needs from libc; the allocator is Swift (PageClassHeap), and
+   hashing seeds come from the time stamp counter, which is enough inside the kernel. */
+    .global posix_memalign, free
 posix_memalign:
     jmp swift_heap_allocate
-/* arc4random_buf(buf, n): hashing seeds; the time stamp counter is enough inside the kernel. */
-arc4random_buf:
-    test %rsi, %rsi
-    jz 2f
-1:  rdtsc
-    mov %al, (%rdi)
-    inc %rdi
-    dec %rsi
-    jnz 1b
-2:  ret
 free:
     jmp swift_heap_free
-memset:
-    mov %rdi, %r8
-    mov %esi, %eax
-    mov %rdx, %rcx
-    rep stosb
-    mov %r8, %rax
-    ret
-memcpy:
-    mov %rdi, %rax
-    mov %rdx, %rcx
-    rep movsb
-    ret
-memmove:
-    mov %rdi, %rax
-    cmp %rsi, %rdi
-    jbe memcpy
-    lea -1(%rsi,%rdx), %rsi
-    lea -1(%rdi,%rdx), %rdi
-    mov %rdx, %rcx
-    std
-    rep movsb
-    cld
-    ret
-memcmp:
-    xor %eax, %eax
-    test %rdx, %rdx
-    jz 2f
-1:  movzbl (%rdi), %eax
-    movzbl (%rsi), %ecx
-    sub %ecx, %eax
-    jnz 2f
-    inc %rdi
-    inc %rsi
-    dec %rdx
-    jnz 1b
-2:  ret
+    timestamp_random_bytes
+    memory_functions
 
     .macro isr_address number
     .quad isr_\number

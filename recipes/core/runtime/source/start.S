@@ -1,5 +1,8 @@
 /* The runtime's machine-level pieces: program entry, the system-call instruction, the libc
-   functions Embedded Swift needs, and a raw `div` for tests. */
+   functions Embedded Swift needs, and a raw `div` for tests. The libc functions and RDRAND loop
+   are the macros of bootloader/embedded-x86_64.S, shared with the kernel. */
+
+#include "embedded-x86_64.S"
 
     .text
     .global _start
@@ -61,15 +64,7 @@ runtime_empty_function:
     mov %rdi, %rax
     ret
 
-    .global runtime_rdrand
-runtime_rdrand:
-    mov $10, %ecx
-1:  rdrand %rax
-    jc 2f
-    dec %ecx
-    jnz 1b
-    xor %eax, %eax
-2:  ret
+    rdrand_retrying runtime_rdrand
 
     .global runtime_cpuid_ecx
 runtime_cpuid_ecx:
@@ -81,58 +76,15 @@ runtime_cpuid_ecx:
     pop %rbx
     ret
 
-    .global memset, memcpy, memmove, memcmp, posix_memalign, free, arc4random_buf, putchar
+    .global posix_memalign, free, putchar
 posix_memalign:
     jmp swift_heap_allocate
 free:
     jmp swift_heap_free
 putchar:
     jmp runtime_putchar
-arc4random_buf:
-    test %rsi, %rsi
-    jz 2f
-1:  rdtsc
-    mov %al, (%rdi)
-    inc %rdi
-    dec %rsi
-    jnz 1b
-2:  ret
-memset:
-    mov %rdi, %r8
-    mov %esi, %eax
-    mov %rdx, %rcx
-    rep stosb
-    mov %r8, %rax
-    ret
-memcpy:
-    mov %rdi, %rax
-    mov %rdx, %rcx
-    rep movsb
-    ret
-memmove:
-    mov %rdi, %rax
-    cmp %rsi, %rdi
-    jbe memcpy
-    lea -1(%rsi,%rdx), %rsi
-    lea -1(%rdi,%rdx), %rdi
-    mov %rdx, %rcx
-    std
-    rep movsb
-    cld
-    ret
-memcmp:
-    xor %eax, %eax
-    test %rdx, %rdx
-    jz 2f
-1:  movzbl (%rdi), %eax
-    movzbl (%rsi), %ecx
-    sub %ecx, %eax
-    jnz 2f
-    inc %rdi
-    inc %rsi
-    dec %rdx
-    jnz 1b
-2:  ret
+    timestamp_random_bytes
+    memory_functions
 
     .bss
     .balign 16

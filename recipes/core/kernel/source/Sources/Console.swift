@@ -1,7 +1,7 @@
 // The kernel console: COM1 (16550, 115200 8N1), written directly. It is also the `debug:` scheme's
-// output.
+// output. Text and numbers are SerialText's (shared with the loader's probe kernel).
 
-enum Console {
+enum Console: SerialText {
     static let port: UInt16 = 0x3F8
 
     static func initialize() {
@@ -20,38 +20,12 @@ enum Console {
         portOut8(port, byte)
     }
 
-    /// A byte of text: "\n" becomes "\r\n".
-    static func put(_ byte: UInt8) {
-        if byte == 0x0A { putByte(0x0D) }
-        putByte(byte)
-    }
-
-    static func write(_ text: StaticString) {
-        for byte in UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount) { put(byte) }
-    }
-
     static func write(_ bytes: UnsafeRawBufferPointer) {
         for byte in bytes { put(byte) }
     }
 
     static func write(_ bytes: [UInt8]) {
         for byte in bytes { put(byte) }
-    }
-
-    static func hex(_ value: UInt64, digits: Int = 16) {
-        for index in stride(from: digits - 1, through: 0, by: -1) {
-            let nibble = UInt8(truncatingIfNeeded: value >> (4 * UInt64(index))) & 0xF
-            put(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
-        }
-    }
-
-    static func decimal(_ value: UInt64) {
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 { divisor *= 10 }
-        while divisor > 0 {
-            put(0x30 + UInt8(value / divisor % 10))
-            divisor /= 10
-        }
     }
 
     static func decimal(_ value: Int) {
