@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot tests of the loader's other platforms under QEMU (TCG):
-#   aarch64  BOOTAA64.EFI under qemu-system-aarch64 with Debian's AAVMF (virt machine)
+#   aarch64  BOOTAA64.EFI under qemu-system-aarch64 with Debian's AAVMF (virt machine); its -live
+#            build once (volume copied into memory, DISK_LIVE_* in the environment)
 #   bios     bootloader.bios under SeaBIOS (QEMU's default firmware), from disk and as a CD;
 #            the same hybrid image as a CD under OVMF
 #   video    the mode-selection screen on x86_64 UEFI (GOP; keys on the serial port) and on BIOS
@@ -77,6 +78,17 @@ test_aarch64() {
         expect_lines "^Current exception level: EL[12]" && [[ $exit_status -eq 0 ]]
     result "aarch64: plain volume, GPT partition" $? "kernel after ${kernel_time:-?} s"
     local plain_time=$kernel_time
+
+    # The -live build (spec §7): the volume copied into memory, DISK_LIVE_* handed over.
+    make_esp "$work/esp-aa64-live.img" "$build/live/BOOTAA64.EFI" BOOTAA64.EFI &&
+        make_disk "$work/a64-live-disk.img" "$work/esp-aa64-live.img" "$work/a64-plain.img"
+    aarch64_qemu "$work/a64-live-disk.img"
+    boot a64-live "${qemu_command[@]}"
+    expect_lines "live: 16/16 MiB" "^live: RedoxFS volume in memory at 0x[0-9a-f]+, 16 MiB" "usr/lib/boot/kernel: 1/1 MiB" &&
+        expect_handoff aarch64/UEFI "$uuid" 0000000000000000 "$build/test-kernel.elf" &&
+        expect_lines "^kernel: environment begin" "^DISK_LIVE_ADDR=[0-9a-f]{16}$" "^DISK_LIVE_SIZE=0000000001000000$" \
+            "^REDOXFS_BLOCK=0000000000000000$" && [[ $exit_status -eq 0 ]]
+    result "aarch64: live mode (-live build), the volume in memory, DISK_LIVE_ADDR/SIZE" $? "kernel after ${kernel_time:-?} s"
 
     make_volume "$work/a64-secret.img" "$work/tree" "$password" &&
         make_disk "$work/a64-secret-disk.img" "$work/esp-aa64.img" "$work/a64-secret.img"

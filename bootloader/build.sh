@@ -6,6 +6,10 @@
 #   x86_64 (default)  bootloader/build/BOOTX64.EFI          (--kernel: build/test-kernel.elf)
 #   aarch64           bootloader/build/aarch64/BOOTAA64.EFI (--kernel: build/aarch64/test-kernel.elf)
 #
+# Each also gets its `-live` build beside it (build/live/BOOTX64.EFI, build/aarch64/live/
+# BOOTAA64.EFI): the same objects linked with shim/variant/live.c compiled for live mode on by
+# default (spec §7); only that small file and the link are done twice.
+#
 # The format core is compiled from Sources/RedoxFSFormat in place (every .swift file under it, as
 # Embedded Swift); nothing is copied. Only the Swift toolchain (swiftc, clang, ld.lld) is needed;
 # the ELF image is turned into PE32+ by our own converter (bootloader/tools).
@@ -76,12 +80,19 @@ for source in "$here"/shim/*.c "$here"/shim/"$arch"/*.c; do
     shim_objects+=("$object")
 done
 
-# 4. Link as a position-independent ELF with its relocations applied, then convert to PE32+.
-"$lld" -pie --no-dynamic-linker -nostdlib --gc-sections -Bsymbolic --apply-dynamic-relocs -z norelro -z nognustack \
-    --hash-style=sysv -T "$here/efi.ld" -o "$out/loader.elf" \
-    "$out/Loader.o" "$out/RedoxFSFormat.o" "${shim_objects[@]}"
-"$tools" elf2efi "$out/loader.elf" "$out/$efi"
-echo "built $out/$efi ($(stat -c %s "$out/$efi") bytes)"
+# 4. Link as a position-independent ELF with its relocations applied, then convert to PE32+:
+#    the ordinary loader and the -live build (live mode on by default).
+mkdir -p "$out/live"
+for variant in plain live; do
+    live=0 dir="$out"
+    [[ "$variant" == live ]] && { live=1; dir="$out/live"; }
+    "$clang" "${c_flags[@]}" -DLOADER_LIVE="$live" -c -o "$dir/shim-variant.o" "$here/shim/variant/live.c"
+    "$lld" -pie --no-dynamic-linker -nostdlib --gc-sections -Bsymbolic --apply-dynamic-relocs -z norelro -z nognustack \
+        --hash-style=sysv -T "$here/efi.ld" -o "$dir/loader.elf" \
+        "$out/Loader.o" "$out/RedoxFSFormat.o" "${shim_objects[@]}" "$dir/shim-variant.o"
+    "$tools" elf2efi "$dir/loader.elf" "$dir/$efi"
+    echo "built $dir/$efi ($(stat -c %s "$dir/$efi") bytes)"
+done
 
 if $kernel; then
     "$here/tests/kernel/build.sh" "$out" "$arch"

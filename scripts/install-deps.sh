@@ -5,7 +5,7 @@ packages=(
   pkg-config zstd
   libsodium-dev libssl-dev liblz4-dev libfuse3-dev libblkid-dev fuse3
   qemu-system-x86 ovmf gnu-efi mtools dosfstools gdisk
-  liblzma-dev bubblewrap
+  liblzma-dev bubblewrap python3
   qemu-system-arm qemu-efi-aarch64
   e2fsprogs fuse2fs fio
 )

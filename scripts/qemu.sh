@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boots a disk image made by redox-installer in QEMU (TCG, q35, OVMF), serial console on the terminal.
 #
-#   scripts/qemu.sh [--password-file FILE] [--log FILE] [--timeout SECONDS] IMAGE
+#   scripts/qemu.sh [--password-file FILE] [--log FILE] [--timeout SECONDS] [--memory MIB]
+#                   [--mode-keys KEYS] IMAGE
 #
 # Without --password-file the console is interactive (type the RedoxFS password at the loader's
 # prompt; Ctrl-A X quits QEMU). With --password-file, line N of FILE is typed at the loader's Nth
@@ -9,16 +10,20 @@
 # also written to --log FILE.
 # The machine powers off through isa-debug-exit: QEMU's status 33 is a clean power-off, and this
 # script then exits 0. A kernel panic or a loader error stops QEMU and exits 1; --timeout
-# (default 600 s) is a hang guard for the unattended mode.
+# (default 600 s) is a hang guard for the unattended mode. --memory sets the machine's RAM
+# (default 512 MiB). --mode-keys (unattended mode) types KEYS once the loader's mode screen shows,
+# then Enter (e.g. `l` toggles live mode).
 set -uo pipefail
 
-password_file="" log="" timeout_seconds=600 image=""
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+password_file="" log="" timeout_seconds=600 memory=512 mode_keys="" image=""
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
     case "$1" in
         --password-file) password_file="${2:?--password-file needs a file}"; shift 2 ;;
         --log) log="${2:?--log needs a file}"; shift 2 ;;
         --timeout) timeout_seconds="${2:?--timeout needs seconds}"; shift 2 ;;
+        --memory) memory="${2:?--memory needs MiB}"; shift 2 ;;
+        --mode-keys) mode_keys="${2:?--mode-keys needs keys}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "qemu.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
         *) [[ -z "$image" ]] || { echo "qemu.sh: one image only" >&2; exit 2; }; image="$1"; shift ;;
@@ -44,7 +49,7 @@ cleanup() {
 trap cleanup EXIT
 cp "$ovmf_vars" "$work/vars.fd"
 
-machine=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 512 -display none -no-reboot -net none
+machine=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m "$memory" -display none -no-reboot -net none
     -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code" -drive "if=pflash,format=raw,file=$work/vars.fd"
     -device isa-debug-exit,iobase=0xf4,iosize=0x04
     -drive "file=$image,format=raw,if=none,id=disk0" -device "virtio-blk-pci,drive=disk0,bootindex=0")
@@ -75,7 +80,7 @@ exec 3>"$work/input"
 tail -n +1 -f --pid="$qemu_pid" "$log" &
 tail_pid=$!
 
-answered=0 failure=""
+answered=0 failure="" mode_keys_sent=""
 while kill -0 "$qemu_pid" 2>/dev/null; do
     sleep 0.2
     prompts=$(sed 's/\r/\n/g' "$log" | grep -c "RedoxFS password (")
@@ -86,6 +91,10 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
             printf '\r' >&3
         fi
         answered=$((answered + 1))
+    fi
+    if [[ -n "$mode_keys" && -z "$mode_keys_sent" ]] && grep -q "Video modes" "$log"; then
+        printf '%s\r' "$mode_keys" >&3
+        mode_keys_sent=yes
     fi
     if grep -qE "kernel panic|kernel: halted|BOOTLOADER ERROR|Press any key to restart" "$log"; then
         failure=yes

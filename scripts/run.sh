@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: builds the system from source offline and boots it.
 #
-#   scripts/run.sh [--password-file FILE] [--config FILE] [--no-boot]
+#   scripts/run.sh [--password-file FILE] [--config FILE] [--live] [--no-boot]
 #
 # 1. installs the Debian packages (scripts/install-deps.sh) and builds `repo` and `redox-installer`;
 # 2. `repo cook --filesystem=CONFIG`: every recipe the configuration names (loader, kernel, initfs,
@@ -12,20 +12,29 @@
 #    typed by you on a terminal, taken from --password-file, or, without a terminal (CI), the
 #    configuration's own `encrypt_disk` password. The system powers itself off.
 # CONFIG defaults to installer/config/redox-swift-encrypted.toml. Boot it again: scripts/qemu.sh IMAGE.
+# --live makes the live variant instead (`redox-installer --live`: the ESP gets the loader's -live
+# build, which copies the whole RedoxFS volume into memory before starting the kernel, and
+# lived serves it as disk.live): build/redox-swift-live.img.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-config=installer/config/redox-swift-encrypted.toml password_file="" boot=yes
+config=installer/config/redox-swift-encrypted.toml password_file="" boot=yes live=""
 while (($#)); do
     case "$1" in
         --password-file) password_file="${2:?--password-file needs a file}"; shift 2 ;;
         --config) config="${2:?--config needs a file}"; shift 2 ;;
         --no-boot) boot=""; shift ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --live) live=yes; shift ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 image=build/redox-swift.img
+installer_options=()
+if [[ -n "$live" ]]; then
+    image=build/redox-swift-live.img
+    installer_options=(--live)
+fi
 elapsed() { echo "$(( $(date +%s) - $1 )) s"; }
 
 echo "== dependencies"
@@ -50,10 +59,10 @@ start=$(date +%s)
 "$bin/repo" cook --filesystem="$config"
 echo "cooked in $(elapsed "$start")"
 
-echo "== redox-installer -> $image"
+echo "== redox-installer ${installer_options[*]} -> $image"
 start=$(date +%s)
 rm -f "$image"
-"$bin/redox-installer" --cookbook . -c "$config" --no-progress "$image"
+"$bin/redox-installer" --cookbook . -c "$config" "${installer_options[@]}" --no-progress "$image"
 echo "image built in $(elapsed "$start"): $PWD/$image"
 
 if [[ -z "$boot" ]]; then

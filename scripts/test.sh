@@ -65,3 +65,4 @@ if [ -x bootloader/boot-test-platforms.sh ]; then echo "== boot test: aarch64 UE
 
 echo "== image boot test (repo cook + redox-installer, plain and encrypted images booted in QEMU TCG)"
 scripts/boot-image-test.sh
+echo "== live boot test (live image: loader copy, lived, disk.live; wrong passwords, small memory, damaged root)"; scripts/boot-live-test.sh

@@ -10,6 +10,10 @@ struct DiskDevice: BlockDevice {
     /// 4096-byte blocks on the device.
     let blockCount: UInt64
     private var bounce: UnsafeMutableRawBufferPointer?
+    /// Live mode: the volume's copy in memory and the device block it starts at; reads inside it
+    /// are served from memory.
+    private var memoryCopy: UnsafeRawBufferPointer?
+    private var memoryFirstBlock: UInt64 = 0
 
     private static let blockSize = RedoxFS.blockSize
     private static let bounceSize = 128 * 1024
@@ -28,7 +32,21 @@ struct DiskDevice: BlockDevice {
     /// Whether this is a partition (searched at block 0) rather than a whole disk (at 2 MiB).
     var isPartition: Bool { io.isLogicalPartition }
 
+    /// From now on, blocks `firstBlock ..< firstBlock + copy.count / 4096` come from `copy`.
+    mutating func serveFromMemory(_ copy: UnsafeRawBufferPointer, firstBlock: UInt64) {
+        memoryCopy = copy
+        memoryFirstBlock = firstBlock
+    }
+
     mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
+        if let copy = memoryCopy, index >= memoryFirstBlock {
+            let start = (index - memoryFirstBlock) * UInt64(Self.blockSize)
+            guard start <= UInt64(copy.count), UInt64(buffer.count) <= UInt64(copy.count) - start else {
+                throw .io(block: index, code: 0)
+            }
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: copy[Int(start)..<Int(start) + buffer.count]))
+            return
+        }
         let count = UInt64(buffer.count / Self.blockSize)
         guard index <= blockCount, count <= blockCount - index else { throw .io(block: index, code: 0) }
         let alignment = max(io.ioAlign, 1)

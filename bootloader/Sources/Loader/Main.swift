@@ -28,9 +28,11 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
     let uuid = Message(uuid: volume.header.uuid)
     Console.print("RedoxFS \(uuid): \(volume.header.size >> 20) MiB")
 
+    ModeSelection.live = LiveMode.enabledByDefault
     let display = Framebuffer.findOutput(bootServices: boot)
     let chosenMode = display.flatMap { Framebuffer.chooseMode(for: $0.output, handle: $0.handle, bootServices: boot) }
     let stack = PhysicalMemory.allocate(Loader.stackSize, for: "stack")
+    let live = ModeSelection.live == true ? LiveMode.copy(&volume, areas: areas) : nil
     let kernel = BootFiles.loadKernel(from: &volume)
     let initfs = BootFiles.loadInitfs(from: &volume)
 
@@ -46,7 +48,11 @@ func loaderMain(imageHandle: UnsafeMutableRawPointer, systemTable: UnsafeMutable
         environment.set("DTB_ADDR", hex: deviceTree.address)
         environment.set("DTB_SIZE", hex: UInt64(deviceTree.size))
     }
-    environment.set("REDOXFS_BLOCK", hex: volume.startBlock)
+    if let live {
+        environment.set("DISK_LIVE_ADDR", hex: live.address)
+        environment.set("DISK_LIVE_SIZE", hex: live.size)
+    }
+    environment.set("REDOXFS_BLOCK", hex: live == nil ? volume.startBlock : 0)
     environment.set("REDOXFS_UUID", uuid)
     if !password.isEmpty {
         let copy = PhysicalMemory.allocate(password.count, for: "password")

@@ -20,4 +20,17 @@ enum PhysicalMemory {
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
         return buffer
     }
+
+    /// Like `allocate`, but nil when the firmware has no free range that large (the caller
+    /// explains), and not zeroed: for a caller that fills every page itself (the live copy).
+    static func allocateIfAvailable(_ byteCount: Int) -> UnsafeMutableRawBufferPointer? {
+        let size = (max(byteCount, 1) + pageSize - 1) / pageSize * pageSize
+        guard let boot = Firmware.boot else { return nil }
+        do throws(Status) {
+            let address = try boot.allocatePages(size / pageSize, type: .runtimeServicesData, below: limit)
+            return UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(address)), count: size)
+        } catch {
+            return nil
+        }
+    }
 }

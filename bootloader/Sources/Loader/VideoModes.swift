@@ -21,6 +21,9 @@ enum ModeSelection {
     static let timeout = 3
     /// Polls of `Platform.idle()` (about 5 ms each) per second.
     private static let pollsPerSecond = 200
+    /// Live mode (spec §7) as the screen shows it: nil when the loader offers none (BIOS); `l`
+    /// toggles it and rewrites the hint line above the grid.
+    nonisolated(unsafe) static var live: Bool?
 
     /// The modes in screen order.
     static func sorted(_ modes: [VideoMode]) -> [VideoMode] {
@@ -35,6 +38,7 @@ enum ModeSelection {
         let rows = min(modes.count, rowsPerColumn)
 
         Console.print("Video modes (arrow keys to choose, Enter to accept):")
+        if let live { Console.print(liveHint(live)) }
         for row in 0..<rows {
             var line: [UInt8] = []
             for index in stride(from: row, to: modes.count, by: rowsPerColumn) {
@@ -63,6 +67,13 @@ enum ModeSelection {
             case .left: next = selected >= rowsPerColumn ? selected - rowsPerColumn : selected
             case .right: next = selected + rowsPerColumn < modes.count ? selected + rowsPerColumn : selected
             case .enter: break
+            case .character(0x6C):
+                if let live {
+                    self.live = !live
+                    Console.moveCursor(column: 0, row: max(gridTop - 1, 0))
+                    Console.write(liveHint(!live).bytes)
+                }
+                continue
             default: continue
             }
             if key == .enter { break }
@@ -76,7 +87,13 @@ enum ModeSelection {
         let mode = modes[selected]
         let how: StaticString = waiting ? " (timeout)" : ""
         Console.print("Video mode: \(mode.width)x\(mode.height)\(how)")
+        if let live { Console.print(live ? "Live mode: on" : "Live mode: off") }
         return mode
+    }
+
+    private static func liveHint(_ on: Bool) -> Message {
+        let state: StaticString = on ? "on " : "off"
+        return "Live mode: \(state) (l toggles)"
     }
 
     private static func draw(_ modes: [VideoMode], _ index: Int, highlighted: Bool, top: Int) {

@@ -24,11 +24,17 @@ enum VolumeSearch {
             if attempt > 0 { password = PasswordPrompt.read(attempt: attempt, of: passwordAttempts) }
             switch search(candidates, password: password) {
             case .found(let volume): return (volume, password)
-            case .locked: continue
-            case .notFound: Console.fatal("Failed to open RedoxFS: no RedoxFS volume found on any disk")
+            case .locked:
+                if attempt > 0 {
+                    let left = passwordAttempts - attempt
+                    Console.print("RedoxFS: wrong password (attempt \(attempt) of \(passwordAttempts), \(left) left)")
+                }
+                continue
+            case .notFound:
+                Console.fatal("Failed to open RedoxFS: no RedoxFS volume found on any disk (\(candidates.count) devices searched: partitions at block 0, whole disks at 2 MiB)")
             }
         }
-        Console.fatal("RedoxFS out of unlock attempts")
+        Console.fatal("RedoxFS out of unlock attempts: \(passwordAttempts) wrong passwords; the volume stays locked")
     }
 
     private enum Outcome {

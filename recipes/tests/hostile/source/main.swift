@@ -55,6 +55,14 @@ func programMain() -> Int {
     let contiguous = Sys.open(bytes("/scheme/memory/zeroed?phys_contiguous"))
     expect(Sys.mapAnonymous(size: 2 << 20, fd: contiguous), Errno.ENOMEM, "physically contiguous memory above 1 MiB")
     _ = Sys.close(contiguous)
+    // memory:physical maps only the loader's Reserved areas: not this process's own frames, not
+    // unaligned offsets.
+    let physicalMemory = Sys.open(bytes("/scheme/memory/physical"))
+    let ownFrame = Sys.virtualToPhysical(bufferAddress & ~0xFFF)
+    expect(Sys.mapPhysical(fd: physicalMemory, physical: UInt64(max(ownFrame, 0)), size: 4096, writable: true), Errno.EPERM,
+           "memory:physical of the kernel's own frames")
+    expect(Sys.mapPhysical(fd: physicalMemory, physical: 0x1234, size: 4096), Errno.EINVAL, "memory:physical at an unaligned address")
+    _ = Sys.close(physicalMemory)
     expect(Sys.call(SyscallNumber.futex, kernelAddress, 0, 0), Errno.EFAULT, "futex on kernel memory")
     expect(Sys.call(0x7777), Errno.ENOSYS, "an unknown system call")
     var badRequest: [UInt64] = [kernelAddress, 4096, 0, 0, 0, 0, 0, 0]

@@ -18,8 +18,9 @@ final class DebugScheme: Scheme {
 
 /// `memory:` — anonymous memory through FMAP (`zeroed`, `zeroed@wb`, …); `zeroed?phys_contiguous`
 /// gives physically consecutive frames (handle 1), for device DMA with VIRTTOPHYS; `physical`
-/// (handle 2) maps a physical range given as the FMAP offset (the loader's hand-overs: the
-/// password, the live disk), never frames of the kernel's allocator.
+/// (handle 2) maps a physical range given as the map's offset (kernel.md §3.6), only inside
+/// the loader's Reserved areas (the live disk image, the password page), never the kernel's
+/// own frames.
 final class MemoryScheme: Scheme {
     static let contiguousHandle = 1
     static let physicalHandle = 2

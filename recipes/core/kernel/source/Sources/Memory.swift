@@ -61,14 +61,14 @@ enum Memory {
     }
 
     /// `memory:physical`: maps [base, base + size) (page-aligned base, at most 1 GiB) as borrowed
-    /// pages (never freed by FUNMAP or exit). Frames of the kernel's allocator are refused (EPERM):
-    /// only what the loader handed over outside them (password, live disk, firmware tables) is
-    /// reachable. Address or −errno.
+    /// pages (never freed by FUNMAP or exit), only inside the loader's Reserved areas (password,
+    /// live disk; `ReservedMemory`): anything else, the kernel's own frames included, is EPERM.
+    /// Address or −errno.
     static func mapPhysical(_ process: Process, base: UInt64, size: UInt64, flags: UInt64, requested: UInt64) -> Int {
         guard base & 0xFFF == 0, size > 0, size <= 1 << 30, base <= UInt64.max - size,
               base + size <= Frames.highestAddress, let space = process.space else { return -Errno.EINVAL }
         let length = (size + 4095) & ~0xFFF
-        guard !Frames.overlapsAllocatable(base, base + length) else { return -Errno.EPERM }
+        guard ReservedMemory.covers(base, length), !Frames.overlapsAllocatable(base, base + length) else { return -Errno.EPERM }
         var address = requested
         if flags & mapFixed != 0 {
             guard address & 0xFFF == 0, address >= 0x1000, address < Layout.windowBase,
@@ -122,6 +122,38 @@ enum Memory {
             page += 4096
         }
         return 0
+    }
+}
+
+/// The loader's Reserved areas (bootloader.md §8.1: the live disk image, the password copy,
+/// firmware ranges): the only physical memory `memory:physical` maps. The area table stays where
+/// the loader put it (its frames are never handed out).
+enum ReservedMemory {
+    static let reservedKind: UInt64 = 3
+
+    /// Whether every byte of [start, start + length) lies in Reserved areas (adjacent areas count
+    /// as one).
+    static func covers(_ start: UInt64, _ length: UInt64) -> Bool {
+        let boot = Kernel.boot
+        let count = Int(min(boot.areasSize / 24, 1024))
+        guard count > 0 else { return false }
+        let table = UnsafeRawPointer(Layout.physical(boot.areasBase))
+        var cursor = start
+        let end = start + length
+        while cursor < end {
+            var advanced = false
+            for index in 0..<count {
+                let base = table.loadUnaligned(fromByteOffset: 24 * index, as: UInt64.self)
+                let size = table.loadUnaligned(fromByteOffset: 24 * index + 8, as: UInt64.self)
+                let kind = table.loadUnaligned(fromByteOffset: 24 * index + 16, as: UInt64.self)
+                guard kind == reservedKind, size > 0, base <= cursor, cursor - base < size else { continue }
+                cursor = base + size
+                advanced = true
+                break
+            }
+            if !advanced { return false }
+        }
+        return true
     }
 }
 

@@ -23,7 +23,7 @@ public enum SyscallNumber {
 }
 
 public enum Errno {
-    public static let ENOENT = 2, EIO = 5, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EFAULT = 14
+    public static let EPERM = 1, ENOENT = 2, EIO = 5, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EFAULT = 14
     public static let EEXIST = 17, ENODEV = 19, EINVAL = 22, ESPIPE = 29, EPIPE = 32, ENOSYS = 38, EOPNOTSUPP = 95
     public static let EPERM = 1, EBUSY = 16, EACCES = 13, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, EFBIG = 27, ENOSPC = 28
     public static let EROFS = 30, ENAMETOOLONG = 36, ENOLCK = 37, ENOTEMPTY = 39, ENOKEY = 126
@@ -228,4 +228,15 @@ extension Sys {
     public static func iopl() -> Int { call(110, 3) }
     /// VIRTTOPHYS: the physical address behind `address`, or −errno.
     public static func virtualToPhysical(_ address: UInt64) -> Int { call(949, address) }
+
+    /// Maps `size` bytes of physical memory at `physical` (page aligned) through a
+    /// `memory:physical` handle `fd` (kernel.md §3.6); read-only unless `writable`. The address,
+    /// or −errno (EPERM outside the loader's Reserved areas).
+    public static func mapPhysical(fd: Int, physical: UInt64, size: Int, writable: Bool = false) -> Int {
+        let protection: UInt64 = writable ? 0x6_0000 : 0x4_0000
+        let words: [UInt64] = [physical, UInt64(size), protection, 0]
+        return words.withUnsafeBytes {
+            call(SyscallNumber.fmap, UInt64(bitPattern: Int64(fd)), address($0), 32)
+        }
+    }
 }
