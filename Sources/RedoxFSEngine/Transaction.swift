@@ -93,12 +93,13 @@ extension FileSystemEngine {
     /// place) by `bytes`. When the open transaction allocated `old`'s block at the same level and
     /// it is still waiting in the write cache, no committed header references it: the block is
     /// overwritten in the write cache (the cache's journal lets a failed operation undo this).
-    /// Otherwise the bytes go to a new address and `old` is freed (copy-on-write).
+    /// Otherwise the bytes go to a new address and `old` is freed (copy-on-write). Repair sessions
+    /// always copy: their commit rebuilds the allocator from the blocks the trees use.
     func rewriteBlock(_ old: BlockPointer, with bytes: [UInt8]) throws(FileSystemError) -> BlockPointer {
         if let failure { throw failure }
         let address = old.address
         let level = BlockLevel.forBytes(bytes.count)
-        if !old.isNull, !old.isMarker, address.level == level, address.decompressionLevel == 0,
+        if !isRepairSession, !old.isNull, !old.isMarker, address.level == level, address.decompressionLevel == 0,
            allocatedInTransaction[address.index] == level, cache.dirty[address.index] != nil {
             var stored = bytes
             let size = RedoxFS.blockSize << Int(level)
