@@ -36,8 +36,7 @@ extension FileSystemEngine {
                 child = .null
                 childFull = false
             } else {
-                child = try writeBlock(list.encode())
-                free(old.address)
+                child = try rewriteBlock(old, with: list.encode())
                 childFull = list.isFull
             }
         }
@@ -58,9 +57,7 @@ extension FileSystemEngine {
            current == encoded {
             return
         }
-        let new = try writeBlock(encoded)
-        free(old.address)
-        lists[3].pointers[slot] = new
+        lists[3].pointers[slot] = try rewriteBlock(old, with: encoded)
         try rewriteTreePath(nodeID, lists: lists, pointers: pointers)
     }
 

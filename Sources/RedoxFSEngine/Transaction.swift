@@ -89,6 +89,30 @@ extension FileSystemEngine {
             address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel), hash: hash)
     }
 
+    /// Replaces the metadata block `old` (a TreeList or a node block, referenced from exactly one
+    /// place) by `bytes`. When the open transaction allocated `old`'s block at the same level and
+    /// it is still waiting in the write cache, no committed header references it: the block is
+    /// overwritten in the write cache (the cache's journal lets a failed operation undo this).
+    /// Otherwise the bytes go to a new address and `old` is freed (copy-on-write). Repair sessions
+    /// always copy: their commit rebuilds the allocator from the blocks the trees use.
+    func rewriteBlock(_ old: BlockPointer, with bytes: [UInt8]) throws(FileSystemError) -> BlockPointer {
+        if let failure { throw failure }
+        let address = old.address
+        let level = BlockLevel.forBytes(bytes.count)
+        if !isRepairSession, !old.isNull, !old.isMarker, address.level == level, address.decompressionLevel == 0,
+           allocatedInTransaction[address.index] == level, cache.dirty[address.index] != nil {
+            var stored = bytes
+            let size = RedoxFS.blockSize << Int(level)
+            if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
+            let hash = SeaHash.hash(stored)
+            cache.insertDirty(address.index, stored, hash: hash)
+            return BlockPointer(address: address, hash: hash)
+        }
+        let new = try writeBlock(bytes)
+        free(address)
+        return new
+    }
+
     /// Writes a metadata block nobody is charged for (TreeLists, logs, node blocks).
     func writeBlock(_ bytes: [UInt8]) throws(FileSystemError) -> BlockPointer {
         var nobody: Node?
