@@ -2,8 +2,10 @@
 // the listing, fstat of disk 0 against DISK_LIVE_SIZE, REDOXFS_BLOCK = 0, the RedoxFS header in
 // the volume's header ring with the UUID of REDOXFS_UUID, the whole disk read to its end, and a
 // write read back with its neighbours intact while the loader's copy (mapped through
-// memory:physical) keeps the old bytes — the write lives in lived's RAM overlay. Outside a live
-// boot it says so and exits 0.
+// memory:physical) keeps the old bytes — the write lives in lived's RAM overlay; then the original
+// bytes are written back, since the RedoxFS root is mounted from the same disk.live. Runs from the
+// root (its package installs /usr/lib/init.d/10_livetest). Outside a live boot it says so and
+// exits 0.
 
 import RedoxRuntime
 
@@ -158,6 +160,15 @@ func programMain() -> Int {
     check(outside == -Errno.EPERM, "memory:physical refuses a range running past the Reserved areas (EPERM)")
     _ = Sys.close(memory)
     check(writeAt(disk, size, [1, 2, 3]) == 0 && readAt(disk, size, count: 1) == nil, "nothing is read or written past the end")
+
+    // The root is mounted from this disk: put the original bytes back and check them.
+    if before.count == 900 {
+        let original = Array(before[100..<800])
+        check(writeAt(disk, offset, original) == original.count && readAt(disk, offset - 100, count: 900) == before,
+              "the original bytes are written back and read back (the volume is as the loader copied it)")
+    } else {
+        check(false, "the bytes before the write were not read; cannot restore them")
+    }
     _ = Sys.close(disk)
     say("livetest: ", .number(passed), " passed, ", .number(failed), " failed")
     return failed == 0 ? 0 : 1
