@@ -58,6 +58,16 @@ func uuidText(_ raw: [UInt8]) -> [UInt8] {
     return text
 }
 
+/// NAME from the loader's environment (`/scheme/sys/env`, one NAME=VALUE a line). livetest runs
+/// from the root, and init drops the REDOXFS_* variables from the environment of the root's units.
+func loaderVariable(_ name: StaticString) -> [UInt8]? {
+    let key = bytes(name) + [0x3D]
+    for line in (readFile(bytes("/scheme/sys/env")) ?? []).split(separator: 0x0A) where line.starts(with: key) {
+        return Array(line.dropFirst(key.count).filter { $0 != 0 })
+    }
+    return nil
+}
+
 /// The first block of the header ring (256 slots) holding a RedoxFS header signature.
 func findHeader(_ fd: Int) -> (slot: Int, block: [UInt8])? {
     for slot in 0..<256 {
@@ -85,7 +95,7 @@ func programMain() -> Int {
         return 0
     }
     say("livetest: live boot: the loader's copy at ", .hex(address), ", ", .number(Int(liveSize)), " bytes")
-    check(Runtime.variable("REDOXFS_BLOCK") == bytes("0000000000000000"), "REDOXFS_BLOCK is 0000000000000000 in a live boot")
+    check(loaderVariable("REDOXFS_BLOCK") == bytes("0000000000000000"), "REDOXFS_BLOCK is 0000000000000000 in a live boot")
     guard waitForScheme() else {
         check(false, "disk.live is not among the schemes")
         return 1
@@ -102,7 +112,7 @@ func programMain() -> Int {
     check(Sys.fpath(disk) == bytes("/scheme/disk.live/0"), "fpath is ", .bytes(Sys.fpath(disk)))
 
     // The RedoxFS header: its UUID must be the one the loader booted from.
-    let expected = Runtime.variable("REDOXFS_UUID") ?? []
+    let expected = loaderVariable("REDOXFS_UUID") ?? []
     if let (slot, header) = findHeader(disk) {
         let uuid = uuidText(Array(header[16..<32]))
         say("livetest: RedoxFS header in slot ", .number(slot), " of disk.live:0, uuid ", .bytes(uuid))
