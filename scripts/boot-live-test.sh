@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Boot test of live mode and of the loader's failure paths, on the pipeline's images:
-# `repo cook` of installer/config/redox-swift-encrypted.toml (cached when scripts/boot-image-test.sh
-# ran before), then `redox-installer`:
-#   1. live: the encrypted image made with `--live` (the ESP gets bootloader-live.efi, the loader's
-#      -live build, spec §7) boots in QEMU (TCG, OVMF) with the password typed on the serial port;
-#      the loader copies the whole RedoxFS volume into memory (`live: i/n MiB`), the kernel starts,
-#      lived serves `disk.live`, and livetest checks it from inside: the RedoxFS header's UUID read
-#      through disk.live:0 is REDOXFS_UUID, REDOXFS_BLOCK is 0, the disk reads to its end, a write
-#      reads back while the loader's copy keeps the old bytes. On the host the image's SHA-256 is
-#      the same before and after the boot (nothing reached the disk).
+# `repo cook` of installer/config/redox-swift-live-test.toml (the encrypted system plus the
+# livetest package; all but livetest cached when scripts/boot-image-test.sh ran before), then
+# `redox-installer`:
+#   1. live: the live-test system (encrypted) made with `--live` (the ESP gets bootloader-live.efi,
+#      the loader's -live build, spec §7) boots in QEMU (TCG, OVMF) with the password typed on the
+#      serial port; the loader copies the whole RedoxFS volume into memory (`live: i/n MiB`), the
+#      kernel starts, lived serves `disk.live`, the redoxfs daemon mounts the root from
+#      disk.live:0 and init continues from the root's /usr/lib/init.d: livetest (10_livetest)
+#      checks disk.live from inside: the RedoxFS header's UUID read through disk.live:0 is
+#      REDOXFS_UUID, REDOXFS_BLOCK is 0, the disk reads to its end with the digest of the image's
+#      partition, a write reads back while the loader's copy keeps the old bytes, and the original
+#      bytes are put back; then rootcheck (90_rootcheck) lists /, writes its file on the root in
+#      RAM and powers off. On the host the image's SHA-256 is the same before and after the boot
+#      (nothing reached the disk).
 #   2. live with too little memory (96 MiB): the loader refuses with a clear message.
 #   3. ten wrong passwords: each re-prompts with the attempt count, then a clear end.
 #   4. the plain image with its header ring zeroed: a clear "no RedoxFS volume" message.
@@ -49,6 +54,7 @@ fail_step() { say "$1 failed:"; tail -n 40 "$2" | sed 's/^/    | /'; say "$passe
 
 config=installer/config/redox-swift.toml
 encrypted_config=installer/config/redox-swift-encrypted.toml
+live_config=installer/config/redox-swift-live-test.toml
 password="$(sed -n 's/^encrypt_disk *= *"\(.*\)"$/\1/p' "$encrypted_config")"
 
 for product in repo redox-installer; do
@@ -57,11 +63,11 @@ done
 bin="$root/.build/debug"
 
 start=$(milliseconds)
-"$bin/repo" cook --filesystem="$encrypted_config" >"$work/cook.log" 2>&1 || fail_step "repo cook" "$work/cook.log"
+"$bin/repo" cook --filesystem="$live_config" >"$work/cook.log" 2>&1 || fail_step "repo cook" "$work/cook.log"
 say "repo cook: $(grep -c ' - successful' "$work/cook.log") built, $(grep -c ' - cached' "$work/cook.log") cached in $(seconds $(($(milliseconds) - start)))"
 
-"$bin/redox-installer" --cookbook . -c "$encrypted_config" --live --no-progress "$work/live.img" >"$work/install-live.log" 2>&1
-check "redox-installer --live makes the encrypted live image" test $? -eq 0
+"$bin/redox-installer" --cookbook . -c "$live_config" --live --no-progress "$work/live.img" >"$work/install-live.log" 2>&1
+check "redox-installer --live makes the encrypted live image (with livetest)" test $? -eq 0
 "$bin/redox-installer" --cookbook . -c "$config" --no-progress "$work/plain.img" >"$work/install-plain.log" 2>&1
 check "redox-installer makes the plain image" test $? -eq 0
 [[ -f "$work/live.img" && -f "$work/plain.img" ]] || { cat "$work"/install-*.log; say "$passed passed, $((failed + 1)) failed"; exit 1; }
@@ -117,6 +123,14 @@ check "live: the kernel starts" has "^kernel: memory: [0-9]+ MiB usable"
 check "live: lived maps the loader's copy and serves disk.live" \
     eval 'has "^lived: disk\.live: [0-9]+ MiB \([0-9]+ bytes\) from physical 0x[0-9a-f]+, writes kept in RAM" &&
           has "^kernel: scheme disk\.live registered by lived"'
+uuid=$(grep -oE "^RedoxFS [0-9a-f-]{36}" "$console" | head -n1 | cut -d' ' -f2)
+check "live: redoxfs mounts the volume the loader booted from (UUID ${uuid:-none}) from disk.live:0 as file" \
+    before "^redoxfs: mounted volume ${uuid:-none} \(.*, encrypted\) from /scheme/disk\.live/0 as file: \(read-write\)$" "^init: scheme file ready"
+check "live: init continues from the root's /usr/lib/init.d" \
+    before "^init: scheme file ready" "^init: continuing from the root file system \([0-9]+ units\)"
+check "live: livetest runs from the root (10_livetest), before rootcheck" \
+    eval 'before "^init: continuing from the root file system" "^livetest: live boot: " &&
+          before "^livetest: [0-9]+ passed, [0-9]+ failed" "^rootcheck: running as /usr/bin/rootcheck$"'
 check "live: REDOXFS_BLOCK is 0000000000000000" has "^livetest: ok: REDOXFS_BLOCK is 0000000000000000"
 check "live: disk.live lists disk 0; fstat gives DISK_LIVE_SIZE; fpath" \
     eval 'has "^livetest: ok: the disk.live listing is disk 0" && has "^livetest: ok: fstat of disk.live:0 gives a block device of DISK_LIVE_SIZE" &&
@@ -127,9 +141,10 @@ check "live: the loader's UUID line and the one read through disk.live agree" \
     eval '[[ -n "$(grep -oE "^RedoxFS [0-9a-f-]{36}" "$console" | cut -c9-)" ]] &&
           grep -q "uuid $(grep -oE "^RedoxFS [0-9a-f-]{36}" "$console" | head -n1 | cut -c9-)" "$console"'
 check "live: disk.live:0 reads to its end" has "^livetest: ok: reading disk.live:0 to its end gives its size"
-# The digest of the whole disk.live:0, read after every boot-test program ran, against the image's
-# RedoxFS partition (the copy is the on-disk bytes, still encrypted): the loader copied the
-# volume exactly and the kernel handed none of its frames out.
+# The digest of the whole disk.live:0, read by livetest with the root mounted from it, against the
+# image's RedoxFS partition (the copy is the on-disk bytes, still encrypted): the loader copied
+# the volume exactly, the kernel handed none of its frames out, and the daemon wrote nothing
+# while mounting and reading.
 live_size="$(grep -oE "^livetest: live boot: the loader's copy at 0x[0-9a-f]+, [0-9]+ bytes" "$console" | grep -oE "[0-9]+ bytes" | cut -d' ' -f1)"
 live_digest="$(grep -oE "^livetest: digest of disk.live:0 \(FNV-1a, 64-bit words\): 0x[0-9a-f]+" "$console" | grep -oE "0x[0-9a-f]+$")"
 image_digest="$(python3 - "$work/live.img" "${live_size:-0}" <<'PY'
@@ -151,7 +166,11 @@ check "live: a write to disk.live reads back, its neighbours intact" \
 check "live: the loader's copy keeps the old bytes (the write is in lived's RAM overlay)" \
     has "^livetest: ok: the loader's copy \(memory:physical\) still holds the old bytes"
 check "live: memory:physical refuses a range past the Reserved areas" has "^livetest: ok: memory:physical refuses"
+check "live: the original bytes are written back and read back" has "^livetest: ok: the original bytes are written back and read back"
 check "live: livetest has no failure" has "^livetest: [0-9]+ passed, 0 failed"
+check "live: rootcheck lists the root, reads /etc/hostname, writes and syncs its file (in RAM)" \
+    eval 'has "^rootcheck: / holds: .*etc.*home.*usr" && has "^rootcheck: /etc/hostname: redox-swift$" &&
+          has "^rootcheck: wrote and synced /home/user/rootcheck.txt: rootcheck boot 1$"'
 check "live: no kernel panic, power-off (QEMU status 33)" \
     eval 'lacks "kernel panic|kernel: halted" && has "^kernel: power off" && [[ $boot_status -eq 0 ]]'
 digest_after="$(sha256sum "$work/live.img" | cut -d' ' -f1)"

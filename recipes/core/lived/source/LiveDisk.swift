@@ -54,6 +54,16 @@ final class LiveDisk: SchemeDaemon {
 
     override func path(handle: Int) -> [UInt8] { isOpen(handle) ? bytes("0") : [] }
 
+    /// fsync: a write is in the RAM overlay when it is answered, and the overlay is the device
+    /// (it never reaches a disk), so there is nothing to flush. The redoxfs daemon fsyncs its disk
+    /// at every commit of a root mounted from disk.live.
+    override func handle(_ request: Request) -> (Int, UInt8) {
+        if request.opcode == SchemeDaemon.opFsync {
+            return (isOpen(Int(truncatingIfNeeded: request.args[0])) ? 0 : -Errno.EBADF, 0)
+        }
+        return super.handle(request)
+    }
+
     override func read(handle: Int, into buffer: UnsafeMutableRawBufferPointer, offset: UInt64) -> Int {
         if handle == listingHandle {
             guard offset < UInt64(listing.count) else { return 0 }

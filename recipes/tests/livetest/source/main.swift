@@ -2,8 +2,10 @@
 // the listing, fstat of disk 0 against DISK_LIVE_SIZE, REDOXFS_BLOCK = 0, the RedoxFS header in
 // the volume's header ring with the UUID of REDOXFS_UUID, the whole disk read to its end, and a
 // write read back with its neighbours intact while the loader's copy (mapped through
-// memory:physical) keeps the old bytes — the write lives in lived's RAM overlay. Outside a live
-// boot it says so and exits 0.
+// memory:physical) keeps the old bytes — the write lives in lived's RAM overlay; then the original
+// bytes are written back, since the RedoxFS root is mounted from the same disk.live. Runs from the
+// root (its package installs /usr/lib/init.d/10_livetest). Outside a live boot it says so and
+// exits 0.
 
 import RedoxRuntime
 
@@ -56,6 +58,16 @@ func uuidText(_ raw: [UInt8]) -> [UInt8] {
     return text
 }
 
+/// NAME from the loader's environment (`/scheme/sys/env`, one NAME=VALUE a line). livetest runs
+/// from the root, and init drops the REDOXFS_* variables from the environment of the root's units.
+func loaderVariable(_ name: StaticString) -> [UInt8]? {
+    let key = bytes(name) + [0x3D]
+    for line in (readFile(bytes("/scheme/sys/env")) ?? []).split(separator: 0x0A) where line.starts(with: key) {
+        return Array(line.dropFirst(key.count).filter { $0 != 0 })
+    }
+    return nil
+}
+
 /// The first block of the header ring (256 slots) holding a RedoxFS header signature.
 func findHeader(_ fd: Int) -> (slot: Int, block: [UInt8])? {
     for slot in 0..<256 {
@@ -83,7 +95,7 @@ func programMain() -> Int {
         return 0
     }
     say("livetest: live boot: the loader's copy at ", .hex(address), ", ", .number(Int(liveSize)), " bytes")
-    check(Runtime.variable("REDOXFS_BLOCK") == bytes("0000000000000000"), "REDOXFS_BLOCK is 0000000000000000 in a live boot")
+    check(loaderVariable("REDOXFS_BLOCK") == bytes("0000000000000000"), "REDOXFS_BLOCK is 0000000000000000 in a live boot")
     guard waitForScheme() else {
         check(false, "disk.live is not among the schemes")
         return 1
@@ -100,7 +112,7 @@ func programMain() -> Int {
     check(Sys.fpath(disk) == bytes("/scheme/disk.live/0"), "fpath is ", .bytes(Sys.fpath(disk)))
 
     // The RedoxFS header: its UUID must be the one the loader booted from.
-    let expected = Runtime.variable("REDOXFS_UUID") ?? []
+    let expected = loaderVariable("REDOXFS_UUID") ?? []
     if let (slot, header) = findHeader(disk) {
         let uuid = uuidText(Array(header[16..<32]))
         say("livetest: RedoxFS header in slot ", .number(slot), " of disk.live:0, uuid ", .bytes(uuid))
@@ -158,6 +170,15 @@ func programMain() -> Int {
     check(outside == -Errno.EPERM, "memory:physical refuses a range running past the Reserved areas (EPERM)")
     _ = Sys.close(memory)
     check(writeAt(disk, size, [1, 2, 3]) == 0 && readAt(disk, size, count: 1) == nil, "nothing is read or written past the end")
+
+    // The root is mounted from this disk: put the original bytes back and check them.
+    if before.count == 900 {
+        let original = Array(before[100..<800])
+        check(writeAt(disk, offset, original) == original.count && readAt(disk, offset - 100, count: 900) == before,
+              "the original bytes are written back and read back (the volume is as the loader copied it)")
+    } else {
+        check(false, "the bytes before the write were not read; cannot restore them")
+    }
     _ = Sys.close(disk)
     say("livetest: ", .number(passed), " passed, ", .number(failed), " failed")
     return failed == 0 ? 0 : 1

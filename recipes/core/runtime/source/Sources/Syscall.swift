@@ -25,7 +25,7 @@ public enum SyscallNumber {
 public enum Errno {
     public static let EPERM = 1, ENOENT = 2, EIO = 5, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EFAULT = 14
     public static let EEXIST = 17, ENODEV = 19, EINVAL = 22, ESPIPE = 29, EPIPE = 32, ENOSYS = 38, EOPNOTSUPP = 95
-    public static let EPERM = 1, EBUSY = 16, EACCES = 13, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, EFBIG = 27, ENOSPC = 28
+    public static let EBUSY = 16, EACCES = 13, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, EFBIG = 27, ENOSPC = 28
     public static let EROFS = 30, ENAMETOOLONG = 36, ENOLCK = 37, ENOTEMPTY = 39, ENOKEY = 126
 
     public static func name(_ value: Int) -> StaticString {
