@@ -26,15 +26,9 @@ enum Memory {
         guard size > 0, size <= 1 << 32, let space = process.space else { return -Errno.EINVAL }
         let length = (size + 4095) & ~0xFFF
         guard length / 4096 < Frames.totalFrames - Frames.usedFrames else { return -Errno.ENOMEM }
-        var address = requested
-        if flags & mapFixed != 0 {
-            guard address & 0xFFF == 0, address >= 0x1000, address < Layout.windowBase,
-                  length <= Layout.windowBase - address else { return -Errno.EINVAL }
-        } else {
-            address = process.mapNext
-            guard address + length < Layout.windowBase else { return -Errno.ENOMEM }
-            process.mapNext += length
-        }
+        let placed = place(process, length: length, flags: flags, requested: requested)
+        guard placed >= 0 else { return placed }
+        let address = UInt64(placed)
         if contiguous {
             guard length <= 1 << 20, let first = Frames.allocateContiguous(Int(length / 4096)) else {
                 if flags & mapFixed == 0 { process.mapNext -= length }
@@ -60,6 +54,21 @@ enum Memory {
         return Int(address)
     }
 
+    /// Where a mapping of `length` bytes goes: the requested address with MAP_FIXED (checked to
+    /// lie in user space), else the process's next free address, which moves past it. Address
+    /// or −errno.
+    static func place(_ process: Process, length: UInt64, flags: UInt64, requested: UInt64) -> Int {
+        if flags & mapFixed != 0 {
+            guard requested & 0xFFF == 0, requested >= 0x1000, requested < Layout.windowBase,
+                  length <= Layout.windowBase - requested else { return -Errno.EINVAL }
+            return Int(requested)
+        }
+        let address = process.mapNext
+        guard address + length < Layout.windowBase else { return -Errno.ENOMEM }
+        process.mapNext += length
+        return Int(address)
+    }
+
     /// `memory:physical`: maps [base, base + size) (page-aligned base, at most 1 GiB) as borrowed
     /// pages (never freed by FUNMAP or exit), only inside the loader's Reserved areas (password,
     /// live disk; `ReservedMemory`): anything else, the kernel's own frames included, is EPERM.
@@ -69,15 +78,9 @@ enum Memory {
               base + size <= Frames.highestAddress, let space = process.space else { return -Errno.EINVAL }
         let length = (size + 4095) & ~0xFFF
         guard ReservedMemory.covers(base, length), !Frames.overlapsAllocatable(base, base + length) else { return -Errno.EPERM }
-        var address = requested
-        if flags & mapFixed != 0 {
-            guard address & 0xFFF == 0, address >= 0x1000, address < Layout.windowBase,
-                  length <= Layout.windowBase - address else { return -Errno.EINVAL }
-        } else {
-            address = process.mapNext
-            guard address + length < Layout.windowBase else { return -Errno.ENOMEM }
-            process.mapNext += length
-        }
+        let placed = place(process, length: length, flags: flags, requested: requested)
+        guard placed >= 0 else { return placed }
+        let address = UInt64(placed)
         var page: UInt64 = 0
         while page < length {
             if let old = space.entry(address + page, create: false)?.pointee, old & PageFlags.present != 0,
