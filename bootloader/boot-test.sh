@@ -18,25 +18,12 @@ set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
+source "$root/scripts/shell-common.sh"
 fixtures="$root/../shared/fixtures/redoxfs-0.9.1"
 password="correct horse"
 boot_timeout=${BOOT_TIMEOUT:-180}  # a hang guard, not a speed check
 
-say() { printf '%s\n' "$*"; }
 
-ensure_packages() {
-    local missing=()
-    for package in "$@"; do
-        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    say "installing ${missing[*]}"
-    if [[ $(id -u) -eq 0 ]]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    else
-        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
-}
 
 ensure_packages qemu-system-x86 ovmf mtools dosfstools gdisk zstd || { say "cannot install the test's packages"; exit 1; }
 
@@ -158,7 +145,6 @@ check_disk() {
 # ---------------------------------------------------------------------------------------------
 # QEMU
 
-milliseconds() { echo $(($(date +%s%N) / 1000000)); }
 seconds() { printf '%d.%01d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 
 log=""

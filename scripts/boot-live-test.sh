@@ -25,20 +25,10 @@
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/shell-common.sh"
 cd "$root"
-say() { printf '%s\n' "$*"; }
-milliseconds() { echo $(($(date +%s%N) / 1000000)); }
 seconds() { printf '%d.%01d s' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 
-ensure_packages() {
-    local missing=()
-    for package in "$@"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
-    ((${#missing[@]} == 0)) && return 0
-    say "installing ${missing[*]}"
-    local sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo=sudo
-    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
 ensure_packages qemu-system-x86 ovmf bubblewrap python3 || { say "cannot install the test's packages"; exit 1; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/boot-live-test.XXXXXX")"

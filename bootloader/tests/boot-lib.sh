@@ -1,6 +1,8 @@
 # Helpers of bootloader/boot-test-platforms.sh (sourced): images, QEMU runs with passwords fed on
 # the serial port, and assertions on the serial log. Expects `work` (a scratch folder), `root`
-# (the repository) and `say` to be defined by the caller.
+# (the repository) to be defined by the caller.
+
+source "$root/scripts/shell-common.sh"
 
 boot_timeout=${BOOT_TIMEOUT:-120}
 KEY_TRIGGER=""
@@ -11,17 +13,6 @@ passed=0
 failed=0
 skipped=()
 
-ensure_packages() {
-    local missing=()
-    for package in "$@"; do
-        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    say "installing ${missing[*]}"
-    local sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo=sudo
-    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
 
 # le VALUE BYTES: VALUE as BYTES little-endian bytes.
 le() {
@@ -83,7 +74,6 @@ volume_uuid() {
     od -An -tx1 -j16 -N16 "$1" | tr -d ' \n' | sed -E 's/(.{8})(.{4})(.{4})(.{4})(.{12})/\1-\2-\3-\4-\5/'
 }
 
-milliseconds() { echo $(($(date +%s%N) / 1000000)); }
 seconds() { printf '%d.%01d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 
 log=""

@@ -12,21 +12,10 @@ set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
+source "$root/scripts/shell-common.sh"
 boot_timeout=${BOOT_TIMEOUT:-180}  # a hang guard, not a speed check (boots take 15-20 s under TCG)
 
-say() { printf '%s\n' "$*"; }
 
-ensure_packages() {
-    local missing=()
-    for package in "$@"; do
-        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    say "installing ${missing[*]}"
-    local sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo=sudo
-    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
 ensure_packages qemu-system-x86 ovmf mtools dosfstools || { say "cannot install the test's packages"; exit 1; }
 
 work="$(mktemp -d /tmp/kernel-boot-test.XXXXXX)"
@@ -114,7 +103,6 @@ ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [[ -f "$ovmf_code" ]] || { ovmf_code=/usr/share/OVMF/OVMF_CODE.fd; ovmf_vars=/usr/share/OVMF/OVMF_VARS.fd; }
 
-milliseconds() { echo $(($(date +%s%N) / 1000000)); }
 log=""
 clean_log() { sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$log" 2>/dev/null; }
 
