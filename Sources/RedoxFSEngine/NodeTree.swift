@@ -43,14 +43,24 @@ extension FileSystemEngine {
         working.tree = child
     }
 
-    /// Stores `node` as node `id` (nothing is written when its bytes are unchanged).
-    func saveNode(_ id: UInt32, _ node: Node) throws(FileSystemError) {
+    /// Node `id`'s place in the tree: its id, the four lists of its path (root first) and their
+    /// pointers, its slot in the lowest list and the node's pointer there (noSuchNode when the
+    /// id is out of range or the slot is empty).
+    private func occupiedSlot(_ id: UInt32) throws(FileSystemError)
+        -> (NodeID, [TreeList], [BlockPointer], Int, BlockPointer) {
         let nodeID = NodeID(id)
         guard nodeID.isAddressable else { throw .format(.noSuchNode(id)) }
-        var (lists, pointers) = try treePath(nodeID)
+        let (lists, pointers) = try treePath(nodeID)
         let slot = nodeID.index(atLevel: 0)
         let old = lists[3].pointers[slot]
         guard !old.isNull else { throw .format(.noSuchNode(id)) }
+        return (nodeID, lists, pointers, slot, old)
+    }
+
+    /// Stores `node` as node `id` (nothing is written when its bytes are unchanged).
+    func saveNode(_ id: UInt32, _ node: Node) throws(FileSystemError) {
+        let (nodeID, path, pointers, slot, old) = try occupiedSlot(id)
+        var lists = path
         let encoded = node.encode()
         if SeaHash.hash(encoded) == old.hash,
            let current = try? withReader({ (reader) throws(FormatError) in try reader.reader.read(old, as: .node) }),
@@ -93,12 +103,8 @@ extension FileSystemEngine {
 
     /// Removes node `id`'s tree slot and frees its node block (its content must be freed already).
     func removeNode(_ id: UInt32) throws(FileSystemError) {
-        let nodeID = NodeID(id)
-        guard nodeID.isAddressable else { throw .format(.noSuchNode(id)) }
-        var (lists, pointers) = try treePath(nodeID)
-        let slot = nodeID.index(atLevel: 0)
-        let old = lists[3].pointers[slot]
-        guard !old.isNull else { throw .format(.noSuchNode(id)) }
+        let (nodeID, path, pointers, slot, old) = try occupiedSlot(id)
+        var lists = path
         lists[3].pointers[slot] = .null
         lists[3].setFlag(slot, false)
         free(old.address)
