@@ -31,16 +31,7 @@ seconds() { printf '%d.%01d s' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 
 ensure_packages qemu-system-x86 ovmf bubblewrap python3 || { say "cannot install the test's packages"; exit 1; }
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/boot-live-test.XXXXXX")"
-cleanup() { [[ -n "${KEEP_WORK:-}" ]] && say "work folder: $work" || rm -rf "$work"; }
-trap cleanup EXIT
-
-passed=0 failed=0
-check() {
-    local name="$1"; shift
-    if "$@"; then passed=$((passed + 1)); say "PASS $name"; else failed=$((failed + 1)); say "FAIL $name"; fi
-}
-fail_step() { say "$1 failed:"; tail -n 40 "$2" | sed 's/^/    | /'; say "$passed passed, $((failed + 1)) failed"; exit 1; }
+use_work_folder boot-live-test
 
 config=installer/config/redox-swift.toml
 encrypted_config=installer/config/redox-swift-encrypted.toml

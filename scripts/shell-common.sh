@@ -14,3 +14,19 @@ ensure_packages() {
     [[ $(id -u) -eq 0 ]] || sudo=sudo
     $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
+
+# use_work_folder NAME: a fresh scratch folder in $work, removed at exit unless KEEP_WORK is set.
+use_work_folder() {
+    work="$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")"
+    trap '[[ -n "${KEEP_WORK:-}" ]] && say "work folder: $work" || rm -rf "$work"' EXIT
+}
+
+# check NAME COMMAND...: runs COMMAND, counts and prints PASS or FAIL for NAME.
+passed=0 failed=0
+check() {
+    local name="$1"; shift
+    if "$@"; then passed=$((passed + 1)); say "PASS $name"; else failed=$((failed + 1)); say "FAIL $name"; fi
+}
+
+# fail_step STEP LOG: a step the checks need failed: its log's tail, the count, exit 1.
+fail_step() { say "$1 failed:"; tail -n 40 "$2" | sed 's/^/    | /'; say "$passed passed, $((failed + 1)) failed"; exit 1; }

@@ -146,16 +146,6 @@ boot() {
     clean_log >"$console"
 }
 
-passed=0
-failed=0
-check() {
-    local name="$1"; shift
-    if "$@"; then
-        passed=$((passed + 1)); say "PASS $name"
-    else
-        failed=$((failed + 1)); say "FAIL $name"
-    fi
-}
 # The checks read the console cleaned once after each boot (grep reads a file: no pipe cut short).
 # has PATTERN: an extended regular expression matches a line of the console.
 has() { grep -qE -- "$1" "$console"; }
