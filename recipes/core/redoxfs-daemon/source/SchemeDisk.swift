@@ -34,17 +34,8 @@ struct SchemeDisk: BlockDevice {
 
     /// Writes whole blocks at `index` (positioned WRITE2, in pieces of at most 1 MiB).
     mutating func writeBlocks(at index: UInt64, from buffer: UnsafeRawBufferPointer) throws(FormatError) {
-        let count = UInt64(buffer.count / RedoxFS.blockSize)
-        guard index <= blockCount, count <= blockCount - index else { throw .io(block: index, code: Int32(Errno.EINVAL)) }
-        var done = 0
-        while done < buffer.count {
-            let piece = min(Self.pieceBytes, buffer.count - done)
-            let source = UnsafeRawBufferPointer(rebasing: buffer[done..<done + piece])
-            let put = Sys.write(fd, source, offset: index * UInt64(RedoxFS.blockSize) + UInt64(done))
-            guard put == piece else {
-                throw .io(block: index + UInt64(done / RedoxFS.blockSize), code: Int32(put < 0 ? -put : Errno.EIO))
-            }
-            done += piece
+        try inPieces(at: index, byteCount: buffer.count) { done, piece, offset in
+            Sys.write(fd, UnsafeRawBufferPointer(rebasing: buffer[done..<done + piece]), offset: offset)
         }
     }
 
@@ -55,15 +46,25 @@ struct SchemeDisk: BlockDevice {
     }
 
     mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
-        let count = UInt64(buffer.count / RedoxFS.blockSize)
+        try inPieces(at: index, byteCount: buffer.count) { done, piece, offset in
+            Sys.read(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + piece]), offset: offset)
+        }
+    }
+
+    /// Moves `byteCount` bytes of whole blocks from block `index` in pieces of at most
+    /// `pieceBytes`: `transfer(done, piece, diskOffset)` moves one piece and returns the bytes
+    /// moved or −errno; a short piece fails with the block it started at.
+    private func inPieces(
+        at index: UInt64, byteCount: Int, _ transfer: (_ done: Int, _ piece: Int, _ offset: UInt64) -> Int
+    ) throws(FormatError) {
+        let count = UInt64(byteCount / RedoxFS.blockSize)
         guard index <= blockCount, count <= blockCount - index else { throw .io(block: index, code: Int32(Errno.EINVAL)) }
         var done = 0
-        while done < buffer.count {
-            let piece = min(Self.pieceBytes, buffer.count - done)
-            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + piece])
-            let got = Sys.read(fd, target, offset: index * UInt64(RedoxFS.blockSize) + UInt64(done))
-            guard got == piece else {
-                throw .io(block: index + UInt64(done / RedoxFS.blockSize), code: Int32(got < 0 ? -got : Errno.EIO))
+        while done < byteCount {
+            let piece = min(Self.pieceBytes, byteCount - done)
+            let moved = transfer(done, piece, index * UInt64(RedoxFS.blockSize) + UInt64(done))
+            guard moved == piece else {
+                throw .io(block: index + UInt64(done / RedoxFS.blockSize), code: Int32(moved < 0 ? -moved : Errno.EIO))
             }
             done += piece
         }
