@@ -25,8 +25,14 @@ enum Scratch {
 
     /// Runs a built tool; returns status, standard output and standard error as text.
     static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+        try runHost(Fixtures.tool(tool), arguments, environment: environment)
+    }
+
+    /// Runs a program without standard input, with `environment` added to ours (less
+    /// SOURCE_DATE_EPOCH); returns status, standard output and standard error as text.
+    static func runHost(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.tool(tool))
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "SOURCE_DATE_EPOCH")
