@@ -27,6 +27,21 @@ public struct NodeAttributes: Sendable {
 /// clone): metadata, all three times and (optionally) the whole content at once, instead of a
 /// create, a write and an attribute change, each rewriting the node and its tree path.
 extension FileSystemEngine {
+    /// `create(_:in:attributes:content:)` with the content held in an array.
+    public func create(
+        _ name: [UInt8], in parent: UInt32, attributes: NodeAttributes, content: [UInt8]
+    ) throws(FileSystemError) -> UInt32 {
+        var result: Result<UInt32, FileSystemError> = .failure(.invalidArgument(""))
+        content.withUnsafeBytes { raw in
+            do throws(FileSystemError) {
+                result = .success(try create(name, in: parent, attributes: attributes, content: raw))
+            } catch {
+                result = .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
     /// Creates `name` in `parent` with `attributes` and, for files, symbolic links and device
     /// nodes, `content` (written from offset 0; all-zero records stay holes; a device node's is
     /// its `DeviceNumber`). Returns the new node's id. The parent's mtime and ctime become now.

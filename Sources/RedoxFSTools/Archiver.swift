@@ -166,15 +166,7 @@ public final class Archiver {
 
     /// Creates the node with `content`.
     private func create(_ name: [UInt8], in parent: UInt32, _ attributes: NodeAttributes, content: [UInt8], path: String) throws(ArchiveError) -> UInt32 {
-        var result: Result<UInt32, FileSystemError> = .failure(.invalidArgument(""))
-        content.withUnsafeBytes { raw in
-            do throws(FileSystemError) {
-                result = .success(try fileSystem.create(name, in: parent, attributes: attributes, content: raw))
-            } catch {
-                result = .failure(error)
-            }
-        }
-        do { return try result.get() } catch { throw .engine(path: path, error) }
+        do { return try fileSystem.create(name, in: parent, attributes: attributes, content: content) } catch { throw .engine(path: path, error) }
     }
 
     /// Sets a directory's times again if adding its entries changed them.

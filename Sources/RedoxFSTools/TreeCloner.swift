@@ -121,15 +121,7 @@ public final class TreeCloner {
     }
 
     private func create(_ name: [UInt8], in parent: UInt32, _ attributes: NodeAttributes, content: [UInt8], path: String) throws(ArchiveError) -> UInt32 {
-        var result: Result<UInt32, FileSystemError> = .failure(.invalidArgument(""))
-        content.withUnsafeBytes { raw in
-            do throws(FileSystemError) {
-                result = .success(try destination.create(name, in: parent, attributes: attributes, content: raw))
-            } catch {
-                result = .failure(error)
-            }
-        }
-        do { return try result.get() } catch { throw .engine(path: path, error) }
+        do { return try destination.create(name, in: parent, attributes: attributes, content: content) } catch { throw .engine(path: path, error) }
     }
 
     private func copyContent(_ node: Node, path: String, into id: UInt32) throws(ArchiveError) {

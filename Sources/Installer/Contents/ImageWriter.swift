@@ -116,15 +116,7 @@ struct ImageWriter {
     }
 
     private func create(_ name: [UInt8], _ parent: UInt32, _ attributes: NodeAttributes, _ content: [UInt8], _ path: String) throws(InstallerError) -> UInt32 {
-        var result: Result<UInt32, FileSystemError> = .failure(.invalidArgument(""))
-        content.withUnsafeBytes { raw in
-            do throws(FileSystemError) {
-                result = .success(try fileSystem.create(name, in: parent, attributes: attributes, content: raw))
-            } catch {
-                result = .failure(error)
-            }
-        }
-        do { return try result.get() } catch { throw InstallerError.engine(path, error) }
+        do { return try fileSystem.create(name, in: parent, attributes: attributes, content: content) } catch { throw InstallerError.engine(path, error) }
     }
 
     private mutating func copyHostFile(_ hostPath: String, size: UInt64, into id: UInt32, path: String) throws(InstallerError) {
