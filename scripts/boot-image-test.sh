@@ -59,14 +59,6 @@ install_time=$(($(milliseconds) - start))
 [[ -f "$work/plain.img" && -f "$work/encrypted.img" ]] || { cat "$work"/install-*.log; say "$passed passed, $((failed + 1)) failed"; exit 1; }
 
 console=""
-has() { grep -qE -- "$1" "$console"; }
-lacks() { ! grep -qE -- "$1" "$console"; }
-before() {
-    local a b
-    a=$(grep -nE -- "$1" "$console" | head -n1 | cut -d: -f1)
-    b=$(grep -nE -- "$2" "$console" | tail -n1 | cut -d: -f1)
-    [[ -n "$a" && -n "$b" && "$a" -lt "$b" ]]
-}
 
 # boot NAME IMAGE PASSWORD...: boots through scripts/qemu.sh answering the prompts in order.
 boot() {

@@ -54,15 +54,7 @@ check "redox-installer makes the plain image" test $? -eq 0
 [[ -f "$work/live.img" && -f "$work/plain.img" ]] || { cat "$work"/install-*.log; say "$passed passed, $((failed + 1)) failed"; exit 1; }
 
 console=""
-has() { grep -qE -- "$1" "$console"; }
-lacks() { ! grep -qE -- "$1" "$console"; }
 count() { grep -cE -- "$1" "$console"; }
-before() {
-    local a b
-    a=$(grep -nE -- "$1" "$console" | head -n1 | cut -d: -f1)
-    b=$(grep -nE -- "$2" "$console" | tail -n1 | cut -d: -f1)
-    [[ -n "$a" && -n "$b" && "$a" -lt "$b" ]]
-}
 consoles=()
 boot_times=()
 

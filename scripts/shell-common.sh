@@ -30,3 +30,15 @@ check() {
 
 # fail_step STEP LOG: a step the checks need failed: its log's tail, the count, exit 1.
 fail_step() { say "$1 failed:"; tail -n 40 "$2" | sed 's/^/    | /'; say "$passed passed, $((failed + 1)) failed"; exit 1; }
+
+# Checks on a boot's console log, the file named by $console (grep reads a file: no pipe cut
+# short). has PATTERN: an extended regular expression matches a line; lacks PATTERN: none does;
+# before A B: the first line matching A comes before the last line matching B.
+has() { grep -qE -- "$1" "$console"; }
+lacks() { ! grep -qE -- "$1" "$console"; }
+before() {
+    local a b
+    a=$(grep -nE -- "$1" "$console" | head -n1 | cut -d: -f1)
+    b=$(grep -nE -- "$2" "$console" | tail -n1 | cut -d: -f1)
+    [[ -n "$a" && -n "$b" && "$a" -lt "$b" ]]
+}

@@ -146,18 +146,6 @@ boot() {
     clean_log >"$console"
 }
 
-# The checks read the console cleaned once after each boot (grep reads a file: no pipe cut short).
-# has PATTERN: an extended regular expression matches a line of the console.
-has() { grep -qE -- "$1" "$console"; }
-# lacks PATTERN
-lacks() { ! grep -qE -- "$1" "$console"; }
-# before A B: the first line matching A comes before the last line matching B.
-before() {
-    local a b
-    a=$(grep -nE -- "$1" "$console" | head -n1 | cut -d: -f1)
-    b=$(grep -nE -- "$2" "$console" | tail -n1 | cut -d: -f1)
-    [[ -n "$a" && -n "$b" && "$a" -lt "$b" ]]
-}
 
 boot system "$work/disk.img" "$work/test-disk.img"
 source "$here/boot-checks.sh"
