@@ -35,8 +35,9 @@ swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
 
 # 2. Stage 3: the loader's platform-independent files, the x86_64 page tables, port I/O, exception
 #    messages and COM1 driver (the tables are built by 32-bit code here), and the BIOS layer.
-common=(BootFiles BootVolume ConsoleText EnvironmentBlock FormatErrorText KernelArgs MemoryAreas Message
-    PageTables PasswordPrompt Processor Version VideoModes VolumeSearch
+common=(BootFiles BootSteps BootVolume ConsoleKey ConsoleText EnvironmentBlock FormatErrorText HardwareTable
+    KernelArgs KernelEnvironment MemoryAreas Message PageTables PasswordPrompt PointerBits Processor SerialText
+    Version VideoModes VolumeSearch
     x86_64/PortIO x86_64/CPUException x86_64/PageTableFormat x86_64/SerialPort)
 sources=()
 for name in "${common[@]}"; do sources+=("$loader/Sources/Loader/$name.swift"); done
