@@ -20,19 +20,13 @@ set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 password="correct horse"
-say() { printf '%s\n' "$*"; }
 
 platforms=("$@")
 ((${#platforms[@]})) || platforms=(aarch64 bios video)
 wants() { [[ " ${platforms[*]} " == *" $1 "* ]]; }
 
-work="$(mktemp -d /tmp/boot-test-platforms.XXXXXX)"
-cleanup() {
-    [[ -n "$qemu_pid" ]] && kill "$qemu_pid" 2>/dev/null
-    [[ -n "${KEEP_WORK:-}" ]] || rm -rf "$work"
-}
-trap cleanup EXIT
 source "$here/tests/boot-lib.sh"
+use_work_folder boot-test-platforms
 
 ensure_packages qemu-system-arm qemu-efi-aarch64 qemu-system-x86 ovmf mtools dosfstools zstd || { say "cannot install the test's packages"; exit 1; }
 find_redoxfs_ar
@@ -43,20 +37,6 @@ find_redox_installer
 [[ -n "$redox_installer" ]] || { say "no redox-installer: build it with 'swift build --product redox-installer' (or set REDOX_INSTALLER)"; say "0 passed, 1 failed"; exit 1; }
 say "using $redox_installer"
 summary=()
-
-# expect_handoff BANNER UUID BLOCK KERNEL: the lines of a successful boot, up to the probe's verdict.
-expect_handoff() {
-    local banner="$1" uuid="$2" block="$3" kernel="$4"
-    expect_lines "^Redox OS Bootloader .* on $banner" "^RedoxFS $uuid: 16 MiB" \
-        "usr/lib/boot/kernel: 1/1 MiB" "usr/lib/boot/initfs: 1/1 MiB" \
-        "^kernel: started" "^kernel: kernel_size=0*$(printf %x "$(stat -c %s "$kernel")")$" \
-        "^kernel: stack_size=0000000000020000$" "^kernel: areas_size=0000000000006000$" \
-        "^kernel: bootstrap_size=0000000000004000$" \
-        "^kernel: environment begin" "^(RSDP|DTB)_ADDR=[0-9a-f]{16}$" "^(RSDP|DTB)_SIZE=[0-9a-f]{16}$" \
-        "^REDOXFS_BLOCK=$block$" "^REDOXFS_UUID=$uuid$" "^kernel: environment end" \
-        "^kernel: initfs magic=RedoxFtw .*initfs_size=12300 page_size=4096 .*bootstrap_entry=0000000000002040" \
-        "^kernel: [0-9]+ checks passed, 0 failed"
-}
 
 # ---------------------------------------------------------------------------------------------
 # aarch64 UEFI

@@ -59,10 +59,7 @@ if [[ ! -x "$tools" ]] || [[ -n "$(find "$here/tools" -name '*.swift' -newer "$t
 fi
 
 # 1. The format core, as its own module (the same public API the host engine sees).
-mapfile -t core_sources < <(find "$root/Sources/RedoxFSFormat" -name '*.swift' | sort)
-swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
-    -emit-module -emit-module-path "$out/modules/RedoxFSFormat.swiftmodule" \
-    -c -o "$out/RedoxFSFormat.o" "${core_sources[@]}"
+compile_format_core "$out"
 
 # 2. The loader: the common files, this architecture's files and the firmware bindings.
 mapfile -t loader_sources < <(

@@ -21,7 +21,6 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/shell-common.sh"
 cd "$root"
-seconds() { printf '%d.%01d s' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 
 ensure_packages qemu-system-x86 ovmf bubblewrap || { say "cannot install the test's packages"; exit 1; }
 
@@ -45,7 +44,7 @@ bin="$root/.build/debug"
 start=$(milliseconds)
 "$bin/repo" cook --filesystem="$encrypted_config" >"$work/cook.log" 2>&1 || fail_step "repo cook" "$work/cook.log"
 cook_time=$(($(milliseconds) - start))
-say "repo cook: $(grep -c ' - successful' "$work/cook.log") built, $(grep -c ' - cached' "$work/cook.log") cached in $(seconds "$cook_time")"
+say "repo cook: $(grep -c ' - successful' "$work/cook.log") built, $(grep -c ' - cached' "$work/cook.log") cached in $(seconds "$cook_time") s"
 for package in bootloader kernel initfs base-files rootcheck; do
     check "repo cook publishes $package" test -f "repo/$target/$package.pkgar"
 done
@@ -79,7 +78,7 @@ boot() {
     wait "$watcher" 2>/dev/null
     root_time=$(cat "$work/$name.root-ms" 2>/dev/null || echo 0)
     console="$work/$name.txt"
-    sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$work/$name.log" >"$console"
+    clean_log "$work/$name.log" >"$console"
     boot_status=$status
 }
 
@@ -119,7 +118,7 @@ boot_until() {
     done
     wait "$pid" 2>/dev/null
     console="$work/$name.txt"
-    sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$work/$name.log" >"$console"
+    clean_log "$work/$name.log" >"$console"
 }
 
 # checks_root NAME BOOT: the root mounted by the daemon and its startup's program (boot 1 or 2).
@@ -220,8 +219,8 @@ check "root without /usr/lib/init.d or /etc/init.d: init says so in one line; no
           lacks "kernel panic|killed"'
 
 say ""
-say "cook $(seconds "$cook_time"), two images $(seconds "$install_time"), boots (QEMU start to power-off): plain $(seconds "$plain_time"), encrypted $(seconds "$encrypted_time") (typing included)"
-say "QEMU start to the root program's output (rootcheck's hostname line): plain $(seconds "$plain_root_time"), encrypted $(seconds "$encrypted_root_time")"
+say "cook $(seconds "$cook_time") s, two images $(seconds "$install_time") s, boots (QEMU start to power-off): plain $(seconds "$plain_time") s, encrypted $(seconds "$encrypted_time") s (typing included)"
+say "QEMU start to the root program's output (rootcheck's hostname line): plain $(seconds "$plain_root_time") s, encrypted $(seconds "$encrypted_root_time") s"
 if ((failed > 0)); then
     for file in "$plain_console" "$console"; do
         say "console $(basename "$file") (last 40 lines):"

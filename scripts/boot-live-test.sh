@@ -27,7 +27,6 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/shell-common.sh"
 cd "$root"
-seconds() { printf '%d.%01d s' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 
 ensure_packages qemu-system-x86 ovmf bubblewrap python3 || { say "cannot install the test's packages"; exit 1; }
 
@@ -45,7 +44,7 @@ bin="$root/.build/debug"
 
 start=$(milliseconds)
 "$bin/repo" cook --filesystem="$live_config" >"$work/cook.log" 2>&1 || fail_step "repo cook" "$work/cook.log"
-say "repo cook: $(grep -c ' - successful' "$work/cook.log") built, $(grep -c ' - cached' "$work/cook.log") cached in $(seconds $(($(milliseconds) - start)))"
+say "repo cook: $(grep -c ' - successful' "$work/cook.log") built, $(grep -c ' - cached' "$work/cook.log") cached in $(seconds $(($(milliseconds) - start))) s"
 
 "$bin/redox-installer" --cookbook . -c "$live_config" --live --no-progress "$work/live.img" >"$work/install-live.log" 2>&1
 check "redox-installer --live makes the encrypted live image (with livetest)" test $? -eq 0
@@ -69,9 +68,9 @@ boot() {
     start=$(milliseconds)
     scripts/qemu.sh "${options[@]}" --password-file "$work/$name.passwords" --log "$work/$name.log" "$image" >"$work/$name.out" 2>&1 || status=$?
     boot_time=$(($(milliseconds) - start))
-    boot_times+=("$name $(seconds "$boot_time")")
+    boot_times+=("$name $(seconds "$boot_time") s")
     console="$work/$name.txt"
-    sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$work/$name.log" >"$console"
+    clean_log "$work/$name.log" >"$console"
     boot_status=$status
     consoles+=("$console")
 }
@@ -210,7 +209,7 @@ if [[ -n "$kernel_block" ]]; then
 fi
 
 say ""
-say "live boot (QEMU start to power-off, password typed) $(seconds "$live_time"); ${live_figure:-no read figure}"
+say "live boot (QEMU start to power-off, password typed) $(seconds "$live_time") s; ${live_figure:-no read figure}"
 say "boots (QEMU start to power-off or to the loader's message): ${boot_times[*]}"
 if ((failed > 0)); then
     for file in "${consoles[@]}"; do

@@ -28,15 +28,13 @@ c_flags=(-target "$triple" -ffreestanding -fno-builtin -fno-pic -fno-stack-prote
     -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Wall -Wextra -Werror)
 
 # 1. The format core, as its own module.
-mapfile -t core_sources < <(find "$root/Sources/RedoxFSFormat" -name '*.swift' | sort)
-swiftc "${embedded_swift_flags[@]}" -module-name RedoxFSFormat \
-    -emit-module -emit-module-path "$out/modules/RedoxFSFormat.swiftmodule" \
-    -c -o "$out/RedoxFSFormat.o" "${core_sources[@]}"
+compile_format_core "$out"
 
 # 2. Stage 3: the loader's platform-independent files, the x86_64 page tables, port I/O, exception
 #    messages and COM1 driver (the tables are built by 32-bit code here), and the BIOS layer.
-common=(BootFiles BootVolume ConsoleText EnvironmentBlock FormatErrorText KernelArgs MemoryAreas Message
-    PageTables PasswordPrompt Processor Version VideoModes VolumeSearch
+common=(BootFiles BootSteps BootVolume ConsoleKey ConsoleText EnvironmentBlock FormatErrorText HardwareTable
+    KernelArgs KernelEnvironment MemoryAreas Message PageTables PasswordPrompt PointerBits Processor SerialText
+    Version VideoModes VolumeSearch
     x86_64/PortIO x86_64/CPUException x86_64/PageTableFormat x86_64/SerialPort)
 sources=()
 for name in "${common[@]}"; do sources+=("$loader/Sources/Loader/$name.swift"); done

@@ -1,13 +1,8 @@
 /// Finds the ACPI RSDP the BIOS way (spec §2.4): the first KiB of the EBDA, then 0xE0000–0xFFFFF,
 /// on 16-byte boundaries; copied into its own page.
 enum ACPI {
-    /// The RSDP copy: physical address and length.
-    struct Table {
-        var address: UInt64
-        var size: Int
-    }
-
-    static func copyRSDP() -> Table? {
+    /// A copy of the RSDP, or nil when there is none.
+    static func copyRSDP() -> HardwareTable? {
         let ebdaSegment = UInt32(LowMemory.pointer(0x40E).load(as: UInt16.self))
         let ebda = ebdaSegment << 4
         var ranges: [(UInt32, UInt32)] = []
@@ -22,9 +17,7 @@ enum ACPI {
                 if revision >= 2 {
                     size = max(Int(candidate.loadUnaligned(fromByteOffset: 20, as: UInt32.self)), 36)
                 }
-                let copy = PhysicalMemory.allocate(size, for: "RSDP")
-                copy.copyMemory(from: UnsafeRawBufferPointer(start: candidate, count: size))
-                return Table(address: bits(copy.baseAddress), size: size)
+                return HardwareTable.copy(size, from: candidate, for: "RSDP")
             }
         }
         return nil

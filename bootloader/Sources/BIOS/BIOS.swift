@@ -3,12 +3,6 @@
 
 @_extern(c, "bios_interrupt") private func bios_interrupt(_ vector: UInt32, _ registers: UnsafeMutablePointer<UInt32>)
 
-/// The numeric value of a pointer.
-@inline(__always)
-func bits(_ pointer: UnsafeRawPointer?) -> UInt64 {
-    UInt64(UInt(bitPattern: pointer))
-}
-
 /// Real-mode interrupts with a register block.
 enum BIOS {
     /// The registers an interrupt gets and returns (32-bit; segments in the low 16 bits).

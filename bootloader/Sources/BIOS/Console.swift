@@ -53,11 +53,8 @@ enum Console: ConsoleText {
 
     /// Prints `message` as a fatal error, waits for a key and restarts the machine.
     static func fatal(_ message: Message) -> Never {
-        write("\nBOOTLOADER ERROR: ")
-        print(message)
-        write("Press any key to restart.\n")
-        while ConsoleInput.readKey() != nil {}
-        while ConsoleInput.readKey() == nil { Platform.idle() }
+        printFatal(message)
+        waitForRestartKey { Platform.idle() }
         // Pulse the reset line through the keyboard controller.
         cpu_out8(0x64, 0xFE)
         cpu_halt_forever()

@@ -1,14 +1,6 @@
 /// Keyboard input on BIOS machines: INT 16h and COM1, whichever has a key.
+/// (The keys, and what a serial byte means: Loader/ConsoleKey.swift.)
 enum ConsoleInput {
-    /// A key, reduced to what the password prompt and the mode screen need.
-    enum Key: Equatable {
-        case character(UInt8)
-        case enter
-        case backspace
-        case up, down, left, right
-        case other
-    }
-
     /// The next pending key, or nil when none is waiting.
     static func readKey() -> Key? {
         var registers = BIOS.Registers(eax: 0x0100)
@@ -30,13 +22,7 @@ enum ConsoleInput {
             return ascii >= 0x20 && ascii <= 0x7E ? .character(ascii) : .other
         }
         if let byte = SerialPort.read() {
-            if byte == 0x1B { return escapeSequence() }
-            switch byte {
-            case 0x0D, 0x0A: return .enter
-            case 0x08, 0x7F: return .backspace
-            case 0x20...0x7E: return .character(byte)
-            default: return .other
-            }
+            return byte == 0x1B ? escapeSequence() : key(serialByte: byte)
         }
         return nil
     }

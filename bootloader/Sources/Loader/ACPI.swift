@@ -1,18 +1,10 @@
 /// Finds the ACPI RSDP among the firmware's configuration tables and copies it into its own page.
 enum ACPI {
-    /// The RSDP copy: physical address and length.
-    struct Table {
-        var address: UInt64
-        var size: Int
-    }
-
-    /// The ACPI 2.0 RSDP if valid, else the ACPI 1.0 one, else nil.
-    static func copyRSDP(from system: SystemTable) -> Table? {
+    /// A copy of the ACPI 2.0 RSDP if valid, else of the ACPI 1.0 one, else nil.
+    static func copyRSDP(from system: SystemTable) -> HardwareTable? {
         for guid in [GUID.acpi20Table, GUID.acpi10Table] {
             guard let rsdp = system.configurationTable(guid), let size = validSize(of: rsdp) else { continue }
-            let copy = PhysicalMemory.allocate(size, for: "RSDP")
-            copy.copyMemory(from: UnsafeRawBufferPointer(start: rsdp, count: size))
-            return Table(address: bits(copy.baseAddress), size: size)
+            return HardwareTable.copy(size, from: rsdp, for: "RSDP")
         }
         return nil
     }

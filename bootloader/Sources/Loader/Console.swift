@@ -83,12 +83,9 @@ enum Console: ConsoleText {
     /// Prints `message` as a fatal error and waits: for a key (then the machine is reset) while
     /// boot services run, forever otherwise.
     static func fatal(_ message: Message) -> Never {
-        write("\nBOOTLOADER ERROR: ")
-        print(message)
+        printFatal(message)
         guard Firmware.bootServicesActive, let system = Firmware.systemTable else { halt() }
-        write("Press any key to restart.\n")
-        while ConsoleInput.readKey() != nil {}
-        while ConsoleInput.readKey() == nil { system.bootServices.stall(microseconds: 10_000) }
+        waitForRestartKey { system.bootServices.stall(microseconds: 10_000) }
         system.runtimeServices.reset(shutdown: false)
     }
 

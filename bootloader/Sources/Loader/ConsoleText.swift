@@ -21,6 +21,20 @@ extension ConsoleText {
         write("\n")
     }
 
+    /// Prints `message` as a fatal error: `BOOTLOADER ERROR: ` and the message on a line of its own.
+    static func printFatal(_ message: Message) {
+        write("\nBOOTLOADER ERROR: ")
+        print(message)
+    }
+
+    /// Asks for a key to restart and waits for one (keys typed before are dropped), running `idle`
+    /// between polls.
+    static func waitForRestartKey(idle: () -> Void) {
+        write("Press any key to restart.\n")
+        while ConsoleInput.readKey() != nil {}
+        while ConsoleInput.readKey() == nil { idle() }
+    }
+
     /// Moves a serial terminal's cursor (ESC[row;columnH, counted from 1).
     static func moveSerialCursor(column: Int, row: Int) {
         Message("\u{1B}[\(row + 1);\(column + 1)H").bytes.withUnsafeBytes { SerialPort.write($0) }

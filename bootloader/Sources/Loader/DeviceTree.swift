@@ -8,15 +8,12 @@ enum DeviceTree {
 
     /// The copy (its size rounded up to 8 bytes, as upstream does), or nil when the firmware
     /// offers no valid device tree.
-    static func copy(from system: SystemTable) -> ACPI.Table? {
+    static func copy(from system: SystemTable) -> HardwareTable? {
         guard let tree = system.configurationTable(.deviceTree) else { return nil }
         guard bigEndian(tree, 0) == magic else { return nil }
         let size = Int(bigEndian(tree, 4))
         guard size >= 40, size <= maximumSize else { return nil }
-        let rounded = (size + 7) & ~7
-        let copy = PhysicalMemory.allocate(rounded, for: "device tree")
-        copy.copyMemory(from: UnsafeRawBufferPointer(start: tree, count: size))
-        return ACPI.Table(address: bits(copy.baseAddress), size: rounded)
+        return HardwareTable.copy(size, from: tree, size: (size + 7) & ~7, for: "device tree")
     }
 
     private static func bigEndian(_ pointer: UnsafeRawPointer, _ offset: Int) -> UInt32 {

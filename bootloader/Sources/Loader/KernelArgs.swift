@@ -31,3 +31,21 @@ struct KernelArgs {
         return bits(page.baseAddress)
     }
 }
+
+extension KernelArgs {
+    /// The arguments of a loaded system: `stack` for the kernel's boot stack, `environment`, the
+    /// hardware descriptor (the RSDP or device tree copy, if any) and the memory areas.
+    init(_ system: BootSteps.LoadedSystem, stack: UnsafeMutableRawBufferPointer, environment: EnvironmentBlock,
+         hardware: HardwareTable?, areas: MemoryAreas) {
+        self.init(
+            kernelBase: system.kernel.file.address, kernelSize: UInt64(system.kernel.file.size),
+            stackBase: bits(stack.baseAddress), stackSize: UInt64(stack.count),
+            envBase: environment.address, envSize: UInt64(environment.count),
+            hardwareDescriptionBase: hardware?.address ?? 0, hardwareDescriptionSize: UInt64(hardware?.size ?? 0),
+            areasBase: areas.address, areasSize: UInt64(MemoryAreas.byteCount),
+            bootstrapBase: system.initfs.address, bootstrapSize: UInt64(system.initfs.memory.count))
+    }
+
+    /// The top of the boot stack, as the kernel sees it (through the physical map).
+    var stackTop: UInt64 { stackBase + stackSize + PageTables.physicalOffset }
+}

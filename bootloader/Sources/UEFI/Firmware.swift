@@ -3,12 +3,6 @@
 @_extern(c, "uefi_call")
 func uefi_call(_ service: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64, _ a5: UInt64, _ a6: UInt64) -> UInt64
 
-/// The numeric value of a pointer, as the firmware's UINTN arguments expect it.
-@inline(__always)
-func bits(_ pointer: UnsafeRawPointer?) -> UInt64 {
-    UInt64(UInt(bitPattern: pointer))
-}
-
 /// A firmware table or protocol interface: a structure whose fields are read at byte offsets fixed
 /// by the UEFI specification, and whose function pointers are called through `uefi_call`.
 struct FirmwareTable {

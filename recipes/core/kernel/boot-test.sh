@@ -15,16 +15,10 @@ root="$(cd "$here/../../.." && pwd)"
 source "$root/scripts/shell-common.sh"
 boot_timeout=${BOOT_TIMEOUT:-180}  # a hang guard, not a speed check (boots take 15-20 s under TCG)
 
-
 ensure_packages qemu-system-x86 ovmf mtools dosfstools || { say "cannot install the test's packages"; exit 1; }
 
-work="$(mktemp -d /tmp/kernel-boot-test.XXXXXX)"
+use_work_folder kernel-boot-test
 qemu_pid=""
-cleanup() {
-    [[ -n "$qemu_pid" ]] && kill "$qemu_pid" 2>/dev/null
-    [[ -n "${KEEP_WORK:-}" ]] && say "work folder: $work" || rm -rf "$work"
-}
-trap cleanup EXIT
 
 fail_build() { say "build failed: $1"; say "0 passed, 1 failed"; exit 1; }
 
@@ -33,17 +27,8 @@ loader="$root/bootloader/build/BOOTX64.EFI"
 INITFS_EXTRA_UNITS="$root/recipes/tests/init.d" "$here/build-system.sh" "$work/system" >"$work/system-build.log" 2>&1 || { cat "$work/system-build.log"; fail_build system; }
 tail -n 3 "$work/system-build.log"
 
-# The RedoxFS volume: our redoxfs-ar (REDOXFS_AR, else a build folder, else `swift build`).
-redoxfs_ar="${REDOXFS_AR:-}"
-if [[ -z "$redoxfs_ar" ]]; then
-    for candidate in "$root"/.build/debug/redoxfs-ar "$root"/.build*/debug/redoxfs-ar "$root"/.build*/release/redoxfs-ar; do
-        [[ -x "$candidate" ]] && { redoxfs_ar="$candidate"; break; }
-    done
-fi
-if [[ -z "$redoxfs_ar" ]]; then
-    (cd "$root" && swift build --product redoxfs-ar >"$work/ar-build.log" 2>&1) || { cat "$work/ar-build.log"; fail_build redoxfs-ar; }
-    redoxfs_ar="$root/.build/debug/redoxfs-ar"
-fi
+# The RedoxFS volume: our redoxfs-ar (REDOXFS_AR, else a build folder's, else `swift build`).
+redoxfs_ar="${REDOXFS_AR:-$(our_tool redoxfs-ar)}" || fail_build redoxfs-ar
 
 # A second kernel that faults on purpose (for the kernel panic report).
 KERNEL_SWIFT_FLAGS="-D KERNEL_PANIC_TEST" "$here/source/build.sh" "$work/panic-kernel" >"$work/panic-build.log" 2>&1 ||
@@ -64,18 +49,7 @@ make_volume "$work/panic-volume.img" "$work/panic-kernel/kernel" || fail_build "
 
 # The disk assembler: redox-installer's --esp-image/--redoxfs-image mode (REDOX_INSTALLER, else
 # a build folder's binary that has the mode, else `swift build`).
-redox_installer="${REDOX_INSTALLER:-}"
-if [[ -z "$redox_installer" ]]; then
-    for candidate in "$root"/.build/debug/redox-installer "$root"/.build*/debug/redox-installer \
-        "$root"/.build*/release/redox-installer; do
-        [[ -x "$candidate" ]] && "$candidate" --help 2>&1 | grep -q -- --esp-image && { redox_installer="$candidate"; break; }
-    done
-fi
-if [[ -z "$redox_installer" ]]; then
-    (cd "$root" && swift build --product redox-installer >"$work/installer-build.log" 2>&1) ||
-        { cat "$work/installer-build.log"; fail_build redox-installer; }
-    redox_installer="$root/.build/debug/redox-installer"
-fi
+redox_installer="${REDOX_INSTALLER:-$(our_tool redox-installer --esp-image)}" || fail_build redox-installer
 
 # The disk: the installer's layout (2 MiB ESP at 1 MiB, RedoxFS right after it at 3 MiB), the GPT
 # written by the installer library.
@@ -104,7 +78,6 @@ ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [[ -f "$ovmf_code" ]] || { ovmf_code=/usr/share/OVMF/OVMF_CODE.fd; ovmf_vars=/usr/share/OVMF/OVMF_VARS.fd; }
 
 log=""
-clean_log() { sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$log" 2>/dev/null; }
 
 # boot NAME DISK [SECOND_DISK]: runs QEMU until the kernel powers off, panics, or the timeout; sets log,
 # console (the cleaned log), exit_status, init_time (QEMU start to "init: started") and total_time.
@@ -114,7 +87,7 @@ boot() {
     local disk="$2" extra=()
     [[ -n "${3:-}" ]] && extra=(-drive "file=$3,format=raw,if=none,id=disk1" -device "virtio-blk-pci,drive=disk1")
     cp "$ovmf_vars" "$work/vars.fd"
-    local start now
+    local start text now
     start=$(milliseconds)
     timeout "$boot_timeout" qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 512 -display none -no-reboot \
         -serial "file:$log" -monitor none -net none \
@@ -125,27 +98,21 @@ boot() {
     qemu_pid=$!
     init_time=""
     kernel_time=""
-    while kill -0 "$qemu_pid" 2>/dev/null; do
-        sleep 0.1
-        now=$(milliseconds)
-        if [[ -z "$kernel_time" ]] && grep -q "^kernel: Redox-compatible" "$log" 2>/dev/null; then
-            kernel_time=$(((now - start)))
-        fi
-        if [[ -z "$init_time" ]] && grep -q "^init: started" "$log" 2>/dev/null; then
-            init_time=$(((now - start)))
-        fi
-        if grep -q "kernel panic\|kernel: halted\|BOOTLOADER ERROR" "$log" 2>/dev/null; then
-            sleep 0.3
-            kill "$qemu_pid" 2>/dev/null
-        fi
-    done
-    wait "$qemu_pid"
-    exit_status=$?
-    qemu_pid=""
+    watch_qemu "kernel panic\|kernel: halted\|BOOTLOADER ERROR" note_milestones
     total_time=$(($(milliseconds) - start))
     clean_log >"$console"
 }
 
+# note_milestones: boot's look at the console (through watch_qemu, which sets `now` and `text`):
+# when the kernel and init started.
+note_milestones() {
+    if [[ -z "$kernel_time" ]] && grep -q "^kernel: Redox-compatible" <<<"$text"; then
+        kernel_time=$((now - start))
+    fi
+    if [[ -z "$init_time" ]] && grep -q "^init: started" <<<"$text"; then
+        init_time=$((now - start))
+    fi
+}
 
 boot system "$work/disk.img" "$work/test-disk.img"
 source "$here/boot-checks.sh"
@@ -176,9 +143,8 @@ console=$first_console
 
 say ""
 say "kernel size: $(stat -c %s "$work/system/kernel") bytes, initfs: $(stat -c %s "$work/system/initfs") bytes"
-seconds() { printf '%d.%01d s' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 [[ -n "$init_time" && -n "$kernel_time" ]] &&
-    say "time from QEMU start to the kernel: $(seconds "$kernel_time"), to init: $(seconds "$init_time"); whole boot $(seconds "$total_time")"
+    say "time from QEMU start to the kernel: $(seconds "$kernel_time") s, to init: $(seconds "$init_time") s; whole boot $(seconds "$total_time") s"
 grep -E "^bench:" "$console" || true
 if ((failed > 0)); then
     say "console (last 60 lines):"

@@ -20,14 +20,6 @@ enum SerialPort {
         cpu_mmio_write32(base + data, UInt32(byte))
     }
 
-    /// Writes `bytes`, turning "\n" into "\r\n".
-    static func write(_ bytes: UnsafeRawBufferPointer) {
-        for byte in bytes {
-            if byte == 0x0A { write(0x0D) }
-            write(byte)
-        }
-    }
-
     /// The next received byte, or nil when none is waiting.
     static func read() -> UInt8? {
         cpu_mmio_read32(base + flags) & receiveEmpty == 0 ? UInt8(truncatingIfNeeded: cpu_mmio_read32(base + data)) : nil

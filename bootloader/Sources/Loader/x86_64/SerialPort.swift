@@ -24,14 +24,6 @@ enum SerialPort {
         cpu_out8(base, byte)
     }
 
-    /// Writes `bytes`, turning "\n" into "\r\n".
-    static func write(_ bytes: UnsafeRawBufferPointer) {
-        for byte in bytes {
-            if byte == 0x0A { write(0x0D) }
-            write(byte)
-        }
-    }
-
     /// The next received byte, or nil when none is waiting.
     static func read() -> UInt8? {
         cpu_in8(base + 5) & dataReady != 0 ? cpu_in8(base) : nil
