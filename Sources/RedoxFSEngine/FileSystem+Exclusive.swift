@@ -17,7 +17,9 @@ extension FileSystemEngine {
     /// Runs `body` holding the engine's lock shared: other `shared` bodies run at the same time,
     /// changing calls wait. `body` may call the reading public methods only (lookups, nodes,
     /// entries, content, links, statistics, the clock); asking for a change inside stops the
-    /// process (it would deadlock). The calls see no change made in between.
+    /// process (it would deadlock). The calls see no change made in between. (`statistics` and
+    /// `availableBlocks` on a read-only file system build its free-space map exclusively the
+    /// first time: call them outside `shared` there.)
     public func shared<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         try lock.sharedLocked(body)
     }
