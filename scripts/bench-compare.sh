@@ -10,7 +10,7 @@
 #   untar of a source tree (/usr/include); redoxfs-fsck (and --scrub) of 100,000 files against
 #   e2fsck -fn; the engine's own 1 GiB write and read (redoxfs-bench engine, no FUSE).
 #
-#   scripts/bench-compare.sh [--quick] [--rounds N] [--only ar,fuse,fsck,engine] [--baseline-bin DIR] ...
+#   scripts/bench-compare.sh [--quick] [--rounds N] [--only ar,fuse,fsck,engine,parallel] [--baseline-bin DIR] ...
 #
 # --baseline-bin DIR runs a second build (for example an older commit's `swift build -c release`
 # products) in the same rounds and adds its column and the ratio. `--help` lists every option.

@@ -8,7 +8,8 @@ figure is the median of the rounds. With `--baseline-bin DIR` a second build of 
 (for example an older commit's release build) runs in the same rounds, and the table gives the
 speed of this build over that one.
 
-Workload groups (`--only`): ar, fuse, fsck, engine. Everything also runs on an encrypted image
+Workload groups (`--only`): ar, fuse, fsck, engine, parallel (reader processes side by side on
+a cold mount, alone and while another process fsyncs). Everything also runs on an encrypted image
 (`--no-encrypted` to skip). Run as root (FUSE mounts, drop_caches).
 """
 import argparse
@@ -278,6 +279,122 @@ def fuse_suite(system, args, work, inputs, ours_dir):
     return results
 
 
+# MARK: - Requests in parallel
+
+
+def parallel_files(root, readers, count):
+    """`count` small files (1 to 16 KiB) in one directory per reader, made and fsynced once."""
+    rng = random.Random(11)
+    pool = rng.randbytes(16384)
+    for reader in range(readers):
+        folder = os.path.join(root, f"p{reader}")
+        os.mkdir(folder)
+        for index in range(count // readers):
+            with open(os.path.join(folder, f"f{index:04d}"), "wb") as out:
+                out.write(pool[:rng.randint(1, 16384)])
+    fsync_path(root)
+
+
+def read_folder(folder):
+    """Stats, then reads every file of `folder` (one reader process's share)."""
+    names = sorted(os.listdir(folder))
+    for name in names:
+        os.lstat(os.path.join(folder, name))
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as source:
+            source.read()
+
+
+def forked(action):
+    """Runs `action` in a child process; returns its pid (the child exits 0, or 1 on an error)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            action()
+        except BaseException as error:  # reported, never propagated out of the child
+            print(f"bench-compare worker: {error}", file=sys.stderr, flush=True)
+            code = 1
+        os._exit(code)
+    return pid
+
+
+def wait_all(pids):
+    for pid in pids:
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError("a benchmark worker process failed")
+
+
+def fsync_loop(folder, stop_file, count_file):
+    """Creates 16 KiB files with an fsync each until `stop_file` exists; writes the count done."""
+    payload = os.urandom(16384)
+    done = 0
+    while not os.path.exists(stop_file):
+        descriptor = os.open(os.path.join(folder, f"w{done:05d}"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.write(descriptor, payload)
+        os.fsync(descriptor)
+        os.close(descriptor)
+        done += 1
+    with open(count_file, "w") as out:
+        out.write(str(done))
+
+
+def parallel_suite(system, args, work, ours_dir):
+    """Reader processes stat'ing and reading files of their own at once, on a cold mount: alone,
+    then while another process creates files with an fsync each. Returns {figure: seconds}."""
+    image = os.path.join(work, f"par-{system.name}.img")
+    mountpoint = os.path.join(work, "mnt")
+    os.makedirs(mountpoint, exist_ok=True)
+    system.make_image(image, args.image_size, ours_dir)
+    readers = args.parallel_readers
+    results = {}
+    mount = Mount(system, image, mountpoint)
+    try:
+        root = os.path.join(mountpoint, "par")
+        os.mkdir(root)
+        parallel_files(root, readers, args.parallel_files)
+        folders = [os.path.join(root, f"p{reader}") for reader in range(readers)]
+
+        def cold():
+            nonlocal mount
+            mount.close()
+            drop_caches()
+            mount = Mount(system, image, mountpoint)
+
+        # One reader alone, then all of them at once: the same files each time.
+        cold()
+        results["par_one"] = timed(lambda: wait_all([forked(lambda: [read_folder(f) for f in folders])]))
+        cold()
+        results["par_all"] = timed(lambda: wait_all([forked(lambda f=f: read_folder(f)) for f in folders]))
+        # The readers again, while a writer process fsyncs file after file.
+        cold()
+        writes = os.path.join(root, "w")
+        os.mkdir(writes)
+        stop_file = os.path.join(work, "par-stop")
+        count_file = os.path.join(work, "par-count")
+        for name in (stop_file, count_file):
+            if os.path.exists(name):
+                os.remove(name)
+        writer = forked(lambda: fsync_loop(writes, stop_file, count_file))
+        time.sleep(0.2)  # the writer under way
+        start = time.perf_counter()
+        wait_all([forked(lambda f=f: read_folder(f)) for f in folders])
+        results["par_with_fsync"] = time.perf_counter() - start
+        open(stop_file, "w").close()
+        wait_all([writer])
+        elapsed = time.perf_counter() - start + 0.2
+        with open(count_file) as source:
+            fsyncs = int(source.read() or 0)
+        # Seconds per 100 create + fsync while the readers ran (lower is better).
+        results["par_fsync_100"] = elapsed * 100 / max(fsyncs, 1)
+        os.remove(stop_file)
+    finally:
+        mount.close()
+        os.remove(image)
+    return results
+
+
 # MARK: - Tools
 
 
@@ -387,7 +504,8 @@ def main():
     parser.add_argument("--baseline-bin", help="a second build's binaries (redoxfs, redoxfs-ar, ...) to compare with")
     parser.add_argument("--rounds", type=int, default=5, help="rounds; each figure is the median (default 5)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 round, small sizes")
-    parser.add_argument("--only", default="ar,fuse,fsck,engine", help="workload groups (default ar,fuse,fsck,engine)")
+    parser.add_argument("--only", default="ar,fuse,fsck,engine,parallel",
+                        help="workload groups (default ar,fuse,fsck,engine,parallel)")
     parser.add_argument("--no-encrypted", dest="encrypted", action="store_false", help="skip the encrypted runs")
     parser.add_argument("--no-fuse2fs", dest="fuse2fs", action="store_false", help="skip fuse2fs/ext4 (e.g. old vs new only)")
     parser.add_argument("--seq-size", default="1GiB", help="sequential file size (default 1GiB)")
@@ -402,6 +520,9 @@ def main():
     parser.add_argument("--work", help="where trees and images go (default a new folder in /var/tmp)")
     parser.add_argument("--verify", action="store_true", help="compare the 1 GiB file after reading it back")
     parser.add_argument("--mount-option", action="append", default=[], help="extra option for our mounts (-o X)")
+    parser.add_argument("--parallel-readers", type=int, default=4, help="reader processes of the parallel group (default 4)")
+    parser.add_argument("--parallel-files", type=int, default=4000,
+                        help="small files the parallel readers share out (default 4000)")
     parser.add_argument("--json", help="also write every sample to this file")
     args = parser.parse_args()
 
@@ -409,6 +530,7 @@ def main():
         args.rounds = 1
         args.seq_size, args.random_ops, args.files, args.fsync_files = "64MiB", 2000, 2000, 500
         args.ar_files, args.ar_size, args.fsck_files, args.image_size = 2000, "40MiB", 5000, "1GiB"
+        args.parallel_files = 800
         args.tree = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources")
     args.seq_size = parse_size(args.seq_size)
     args.image_size = parse_size(args.image_size)
@@ -515,6 +637,11 @@ def main():
                     for figure, seconds in results.items():
                         note("fuse", figure, system.name, seconds)
                     log(f"   fuse {system.name}: " + ", ".join(f"{k} {v:.2f}" for k, v in results.items()))
+                if "parallel" in groups:
+                    results = parallel_suite(system, args, work, ours_dir)
+                    for figure, seconds in results.items():
+                        note("parallel", figure, system.name, seconds)
+                    log(f"   parallel {system.name}: " + ", ".join(f"{k} {v:.2f}" for k, v in results.items()))
                 if "engine" in groups and system.kind == "redoxfs" and not system.encrypted:
                     bench = system.tool("redoxfs-bench")
                     if os.path.exists(bench):
@@ -560,6 +687,10 @@ def print_tables(samples, args, inputs, baseline_dir, systems):
         ("fuse", "small_delete_fsync", f"{args.fsync_files} small files: delete, fsync each", None),
         ("fuse", "untar", f"untar {inputs.get('tree_files', '?')} files + fsync", None),
         ("fuse", "tree_read", "read the untarred tree after remount + fsync", None),
+        ("parallel", "par_one", f"{args.parallel_files} small files: stat + read, 1 process (cold)", None),
+        ("parallel", "par_all", f"the same, {args.parallel_readers} processes at once (cold)", None),
+        ("parallel", "par_with_fsync", f"the same while a process creates files, fsync each", None),
+        ("parallel", "par_fsync_100", "100 create + fsync beside those readers", None),
         ("ar", "seconds", f"ar {args.ar_files} files / {args.ar_size_mib} MiB (ext4: mkfs -d)", args.ar_size_mib),
         ("fsck", "fsck", f"fsck {args.fsck_files} files (-n -f / e2fsck -fn)", None),
         ("fsck", "fsck_scrub", f"fsck {args.fsck_files} files --scrub", None),

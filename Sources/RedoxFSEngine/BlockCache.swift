@@ -15,14 +15,23 @@ final class BlockCache {
     let capacityBytes: Int
     private var heldBytes = 0
 
+    /// Serialises the calls readers make (`lookup(_:hash:)`, `insert`): readers holding the
+    /// engine's lock shared run together (the engine sets this to its lock's `guarded`). Every
+    /// other call comes from the exclusive holder, when no reader runs.
+    var serialize: (() -> Void) -> Void = { $0() }
+
     init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 
     func lookup(_ index: UInt64) -> [UInt8]? { dirty[index] ?? blocks[index] }
 
     /// The block at `index` when cached with exactly this hash (already verified).
     func lookup(_ index: UInt64, hash: UInt64) -> [UInt8]? {
-        guard hashes[index] == hash else { return nil }
-        return lookup(index)
+        var found: [UInt8]?
+        serialize {
+            guard hashes[index] == hash else { return }
+            found = lookup(index)
+        }
+        return found
     }
 
     func insertDirty(_ index: UInt64, _ bytes: [UInt8], hash: UInt64? = nil) {
@@ -53,6 +62,10 @@ final class BlockCache {
     }
 
     func insert(_ index: UInt64, _ bytes: [UInt8], hash: UInt64? = nil) {
+        serialize { store(index, bytes, hash: hash) }
+    }
+
+    private func store(_ index: UInt64, _ bytes: [UInt8], hash: UInt64?) {
         if let hash { hashes[index] = hash }
         if let old = blocks.updateValue(bytes, forKey: index) {
             heldBytes += bytes.count - old.count

@@ -5,17 +5,32 @@ extension FileSystemEngine {
     /// node load that follows, say) see no other thread's changes in between. The lock is
     /// recursive: `body` may call any public method. This is not an operation of its own: each
     /// changing call inside is one (and commits, or is undone, by itself).
+    ///
+    /// A commit made inside lets readers (`shared`) in while it waits for the device (see
+    /// `writeCommitToDevice`): they may see the state between two changing calls of `body` that
+    /// has just been committed, never a half-made change. No other `exclusively` body runs
+    /// meanwhile.
     public func exclusively<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         try lock.locked(body)
     }
 
+    /// Runs `body` holding the engine's lock shared: other `shared` bodies run at the same time,
+    /// changing calls wait. `body` may call the reading public methods only (lookups, nodes,
+    /// entries, content, links, statistics, the clock); asking for a change inside stops the
+    /// process (it would deadlock). The calls see no change made in between. (`statistics` and
+    /// `availableBlocks` on a read-only file system build its free-space map exclusively the
+    /// first time: call them outside `shared` there.)
+    public func shared<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        try lock.sharedLocked(body)
+    }
+
     /// Whether the open transaction holds changes not yet committed.
     public var hasUncommittedChanges: Bool {
-        lock.locked { isWritable && hasPendingChanges }
+        lock.sharedLocked { isWritable && hasPendingChanges }
     }
 
     /// The number of open handles recorded on node `id` (`retain` minus `releaseHandle`).
     public func openHandleCount(_ id: UInt32) -> Int {
-        lock.locked { openCounts[id, default: 0] }
+        lock.sharedLocked { openCounts[id, default: 0] }
     }
 }

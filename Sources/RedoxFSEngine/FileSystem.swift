@@ -5,8 +5,10 @@ import RedoxFSFormat
 /// providers (cipher, codec, key derivation, random source, clock, lock); the hosted engine
 /// names it `FileSystem`.
 ///
-/// Every public method runs holding the providers' lock: with a real (recursive) lock, public
-/// methods are safe to call from several threads.
+/// Every public method runs holding the providers' lock: exclusively when it changes anything,
+/// shared when it only reads (see `EngineLocking`). With a real lock, public methods are safe to
+/// call from several threads, and reads run together. Code that runs under the shared lock must
+/// not change the engine's state, except through `lock.guarded` (the block cache does).
 public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProviders> {
     public internal(set) var device: Device
     /// The newest header on disk.
@@ -62,14 +64,14 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// Commit automatically once this many bytes are waiting in the write cache (at the end of an
     /// operation, never inside one).
     public var commitThresholdBytes: Int {
-        get { lock.locked { thresholdStorage } }
+        get { lock.sharedLocked { thresholdStorage } }
         set { lock.locked { thresholdStorage = newValue } }
     }
 
     /// The clock used for new times; replace it for reproducible images. The engine calls it
     /// holding its lock, and so does the closure this returns.
     public var clock: () -> Timestamp {
-        get { { [self] in lock.locked { clockSource() } } }
+        get { { [self] in lock.sharedLocked { clockSource() } } }
         set { lock.locked { clockSource = newValue } }
     }
 
@@ -86,14 +88,15 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         self.device = device
         self.providers = providers
         codec = providers.codec
-        lock = providers.makeLock()
+        let lock = providers.makeLock()
+        self.lock = lock
         clockSource = { [providers] in providers.now() }
         header = location.header
         working = location.header
         self.startBlock = location.startBlock
         headerSlot = location.slot
         isWritable = writable
-        cache = BlockCache(capacityBytes: 64 << 20)
+        cache = Self.makeCache(guardedBy: lock)
         if header.isEncrypted {
             guard let password else { throw .format(.passwordRequired) }
             do {
@@ -127,7 +130,8 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         self.device = device
         self.providers = providers
         codec = providers.codec
-        lock = providers.makeLock()
+        let lock = providers.makeLock()
+        self.lock = lock
         clockSource = { [providers] in providers.now() }
         self.header = header
         working = header
@@ -136,9 +140,16 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         self.keys = keys
         cipher = keys.map { providers.cipher(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
         isWritable = true
-        cache = BlockCache(capacityBytes: 64 << 20)
+        cache = Self.makeCache(guardedBy: lock)
         allocatorState = allocator
         baseIsDurable = true
+    }
+
+    /// The block cache, its readers' calls serialised by `lock` (shared holders run together).
+    static func makeCache(guardedBy lock: Providers.Lock) -> BlockCache {
+        let cache = BlockCache(capacityBytes: 64 << 20)
+        cache.serialize = { body in lock.guarded(body) }
+        return cache
     }
 
     public var isEncrypted: Bool { header.isEncrypted }
@@ -156,7 +167,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     }
 
     /// A reader over the working tree (including uncommitted changes), sharing the engine's cache:
-    /// use it holding the lock only.
+    /// use it holding the lock only (shared is enough: it changes nothing but the cache).
     package var reader: FileSystemReader<CachedBlockReader<Device, Providers.Cipher>> {
         FileSystemReader(
             reader: CachedBlockReader(
@@ -179,7 +190,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
 
     /// Node `id`.
     public func node(_ id: UInt32) throws(FileSystemError) -> Node {
-        try lock.locked { () throws(FileSystemError) in try loadNode(id) }
+        try lock.sharedLocked { () throws(FileSystemError) in try loadNode(id) }
     }
 
     func loadNode(_ id: UInt32) throws(FileSystemError) -> Node {
@@ -188,14 +199,14 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
 
     /// The node id of `path` (absolute or relative to the root; symbolic links are not followed).
     public func lookup(_ path: String) throws(FileSystemError) -> UInt32 {
-        try lock.locked { () throws(FileSystemError) in
+        try lock.sharedLocked { () throws(FileSystemError) in
             try withReader { (reader) throws(FormatError) in try reader.lookup(path: Array(path.utf8)) }
         }
     }
 
     /// The node id `name` names in directory `directory`, or nil.
     public func find(_ name: [UInt8], in directory: UInt32) throws(FileSystemError) -> UInt32? {
-        try lock.locked { () throws(FileSystemError) in try findEntry(name, in: directory) }
+        try lock.sharedLocked { () throws(FileSystemError) in try findEntry(name, in: directory) }
     }
 
     func findEntry(_ name: [UInt8], in directory: UInt32) throws(FileSystemError) -> UInt32? {
@@ -204,14 +215,14 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
 
     /// The entries of directory `id`, in stored order ("." and ".." are not stored).
     public func entries(of id: UInt32) throws(FileSystemError) -> [DirectoryEntry] {
-        try lock.locked { () throws(FileSystemError) in
+        try lock.sharedLocked { () throws(FileSystemError) in
             try withReader { (reader) throws(FormatError) in try reader.entries(of: reader.nodeView(id)) }
         }
     }
 
     /// Up to `count` bytes of node `id` from `offset` (short only at end of file).
     public func read(_ id: UInt32, at offset: UInt64, count: Int) throws(FileSystemError) -> [UInt8] {
-        try lock.locked { () throws(FileSystemError) in
+        try lock.sharedLocked { () throws(FileSystemError) in
             let node = try loadNode(id)
             guard offset < node.size else { return [] }
             var bytes = [UInt8](repeating: 0, count: Int(min(UInt64(count), node.size - offset)))
@@ -226,7 +237,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
 
     /// Reads node `node`'s content at `offset` into `buffer`; returns the byte count (short at end of file).
     public func read(_ node: Node, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FileSystemError) -> Int {
-        try lock.locked { () throws(FileSystemError) in try readContent(node, at: offset, into: buffer) }
+        try lock.sharedLocked { () throws(FileSystemError) in try readContent(node, at: offset, into: buffer) }
     }
 
     func readContent(_ node: Node, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FileSystemError) -> Int {
@@ -259,7 +270,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
 
     /// The target of symbolic link `id`.
     public func readLink(_ id: UInt32) throws(FileSystemError) -> [UInt8] {
-        try lock.locked { () throws(FileSystemError) in
+        try lock.sharedLocked { () throws(FileSystemError) in
             let codec = self.codec
             let node = try loadNode(id)
             guard node.isSymlink else { throw .invalidArgument("node \(id) is not a symbolic link") }

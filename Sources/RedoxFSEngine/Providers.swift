@@ -23,10 +23,43 @@ public protocol EngineProviders {
     func makeLock() -> Lock
 }
 
-/// The lock the engine holds around each public call. It must be recursive: public methods call
-/// each other. A single-threaded user (the Redox daemon) passes `NoLock`.
+/// The lock the engine holds around each public call: exclusive for calls that change the file
+/// system, shared for calls that only read it. A single-threaded user (the Redox daemon) passes
+/// `NoLock`; a lock that only has the exclusive mode (the defaults below) serves every call one
+/// at a time, which is always correct.
+///
+/// The rules a lock with a real shared mode must keep (the hosted `EngineLock` does):
+/// - Both modes nest: public methods call each other. A thread holding the lock exclusively may
+///   take it again in either mode; a thread holding it shared may take it shared again. A thread
+///   holding it only shared never asks for it exclusively (the engine's read paths never write).
+/// - `admittingReaders` is called by the exclusive holder only (a commit doing its device I/O):
+///   it lets shared holders in while `body` runs, but no other exclusive holder.
+/// - `guarded` serialises the few changes shared holders make (the block cache); its body takes
+///   no lock and calls nothing that does.
 public protocol EngineLocking {
+    /// Runs `body` holding the lock exclusively.
     func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T
+    /// Runs `body` holding the lock shared: other shared holders may run at the same time.
+    func sharedLocked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T
+    /// Called holding the lock exclusively: runs `body` with shared holders admitted, still
+    /// keeping every other would-be exclusive holder out.
+    func admittingReaders<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T
+    /// Runs `body` (short, taking no lock) excluding every other `guarded` body.
+    func guarded<T>(_ body: () -> T) -> T
+}
+
+extension EngineLocking {
+    /// Without a shared mode, shared holders are exclusive ones.
+    @inline(__always)
+    public func sharedLocked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T { try locked(body) }
+
+    /// Without a shared mode there is nobody to admit.
+    @inline(__always)
+    public func admittingReaders<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T { try body() }
+
+    /// Without a shared mode every holder is alone already.
+    @inline(__always)
+    public func guarded<T>(_ body: () -> T) -> T { body() }
 }
 
 /// No lock at all, for callers that never enter the engine from two threads at once.

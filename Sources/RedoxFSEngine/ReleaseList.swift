@@ -28,7 +28,7 @@ extension FileSystemEngine {
 
     /// The ids in the release list, newest block first.
     public func releaseListIDs() throws(FileSystemError) -> [UInt32] {
-        try lock.locked { () throws(FileSystemError) in try releaseChain().flatMap { $0.list.nodeIDs } }
+        try lock.sharedLocked { () throws(FileSystemError) in try releaseChain().flatMap { $0.list.nodeIDs } }
     }
 
     func releaseChain() throws(FileSystemError) -> [(pointer: BlockPointer, list: ReleaseList)] {

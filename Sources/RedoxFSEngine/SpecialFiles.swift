@@ -24,7 +24,7 @@ extension FileSystemEngine {
     /// content is not 8 bytes is malformed).
     public func deviceNumber(of node: Node) throws(FileSystemError) -> DeviceNumber {
         guard node.kind?.isDevice == true else { throw .invalidArgument("not a device node") }
-        return try lock.locked { () throws(FileSystemError) in try Self.deviceNumber(of: node, content: readAll(node)) }
+        return try lock.sharedLocked { () throws(FileSystemError) in try Self.deviceNumber(of: node, content: readAll(node)) }
     }
 
     private static func deviceNumber(of node: Node, content: [UInt8]) throws(FileSystemError) -> DeviceNumber {

@@ -198,52 +198,7 @@ extension FileSystemEngine {
         }
         working.alloc = pointer
 
-        if !baseIsDurable {
-            try flushDevice()
-            baseIsDurable = true
-        }
-        try writeDirtyBlocks()
-        try flushDevice()
-        var next = working
-        next.generation = generation + 1
-        next.seal(keys: keys)
-        do {
-            try writeHeader(next)
-        } catch {
-            // The header may have reached the disk or not: nothing more may be written.
-            failure = error
-            throw error
-        }
-
-        // The header is written: from here on this is the file system, durable or not.
-        header = next
-        working = next
-        allocatorState = allocator
-        pendingAllocations.removeAll()
-        allocatedInTransaction.removeAll()
-        deferredFrees.removeAll()
-        cache.commitDirty()
-        do {
-            try flushDevice()
-        } catch {
-            failure = error
-            throw error
-        }
-    }
-
-    /// Writes every block of the write cache, encrypted, in ascending address order.
-    func writeDirtyBlocks() throws(FileSystemError) {
-        var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
-        for index in cache.dirty.keys.sorted() {
-            guard var bytes = cache.dirty[index] else { continue }
-            if let cipher {
-                bytes.withUnsafeMutableBufferPointer {
-                    cipher.encrypt($0, firstUnit: index, unitSize: RedoxFS.blockSize)
-                }
-            }
-            do { try batch.append(bytes, at: startBlock + index, to: &device) } catch { throw .format(error) }
-        }
-        do { try batch.send(to: &device) } catch { throw .format(error) }
+        try writeCommitToDevice(generation: generation + 1, allocator: allocator)
     }
 
     /// Writes `header` to its ring slot.
@@ -264,16 +219,22 @@ extension FileSystemEngine {
 
     /// Total and free 4096-byte blocks (free includes the copy-on-write reserve).
     public func statistics() throws(FileSystemError) -> (blocks: UInt64, freeBlocks: UInt64) {
-        try lock.locked { () throws(FileSystemError) in (working.blockCount, try allocator().freeBlocks) }
+        let free = try freeBlockCount()
+        return lock.sharedLocked { (working.blockCount, free) }
     }
 
     /// Free blocks that ordinary allocations may use: the free blocks less the copy-on-write
     /// reserve (statfs's `f_bavail`).
     public func availableBlocks() throws(FileSystemError) -> UInt64 {
-        try lock.locked { () throws(FileSystemError) in
-            let free = try allocator().freeBlocks
-            return free - min(free, reserveBlocks)
-        }
+        let free = try freeBlockCount()
+        return lock.sharedLocked { free - min(free, reserveBlocks) }
+    }
+
+    /// The free blocks, under the shared lock once the free-space map is built (a writable file
+    /// system builds it when opened); the first call on a read-only one builds it exclusively.
+    private func freeBlockCount() throws(FileSystemError) -> UInt64 {
+        if let free = lock.sharedLocked({ allocatorState?.freeBlocks }) { return free }
+        return try lock.locked { () throws(FileSystemError) in try allocator().freeBlocks }
     }
 }
 

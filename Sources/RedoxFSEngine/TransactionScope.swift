@@ -149,5 +149,5 @@ extension FileSystemEngine {
     }
 
     /// Whether an earlier commit failed after writing its header, so that changes are refused.
-    public var hasFailed: Bool { lock.locked { failure != nil } }
+    public var hasFailed: Bool { lock.sharedLocked { failure != nil } }
 }

@@ -9,7 +9,7 @@ import RedoxFSFormat
 extension FuseBridge {
     func opendir(_ request: fuse_req_t?, inode: fuse_ino_t, info: UnsafeMutablePointer<fuse_file_info>?) {
         serve(request, "opendir") { () throws(FileSystemError) in
-            let id = try fileSystem.exclusively { () throws(FileSystemError) in try resolveDirectory(inode).id }
+            let id = try fileSystem.shared { () throws(FileSystemError) in try resolveDirectory(inode).id }
             guard let info else { throw .invalidArgument("opendir without file info") }
             info.pointee.fh = DirectoryListing(directory: id).handle()
             info.pointee.cache_readdir = 0
@@ -34,23 +34,26 @@ extension FuseBridge {
             let capacity = max(0, min(size, 4 << 20))
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(capacity, 1), alignment: 8)
             defer { buffer.deallocate() }
-            let used = try fileSystem.exclusively { () throws(FileSystemError) in
+            let (used, listed) = try fileSystem.shared { () throws(FileSystemError) in
                 let directory = try resolveDirectory(inode)
+                var listed: (id: UInt32, node: Node)?
                 if offset == 0 || !listing.isLoaded {
                     listing.entries = try fileSystem.entries(of: directory.id)
                     listing.isLoaded = true
                     listing.loadedTree = (directory.node.levelPointer(0), directory.node.levelPointer(1))
-                    try noteAccess(directory.id, directory.node)
+                    listed = directory
                 }
-                return fill(buffer, capacity: capacity, request: request, from: Int(min(offset, off_t(Int.max))),
-                            listing: listing, directory: directory, plus: plus)
+                let used = fill(buffer, capacity: capacity, request: request, from: Int(min(offset, off_t(Int.max))),
+                                listing: listing, directory: directory, plus: plus)
+                return (used, listed)
             }
+            if let listed { try? noteAccess(listed.id, listed.node) }  // best effort, as after a read
             fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), used)
         }
     }
 
     /// Packs the listing's entries from `position` into `buffer`; returns the bytes used. Runs
-    /// under the engine lock. The listing was read when the pass started, so when the directory
+    /// under the engine lock (shared). The listing was read when the pass started, so when the directory
     /// has changed since, for readdirplus an entry whose name no longer leads to the same node
     /// goes out as a plain entry: the kernel must not cache a name for a node it no longer names.
     private func fill(

@@ -16,7 +16,7 @@ extension FuseBridge {
     func lookup(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?) {
         serve(request, "lookup") { () throws(FileSystemError) in
             let bytes = try self.name(name)
-            let found: (id: UInt32, node: Node)? = try fileSystem.exclusively { () throws(FileSystemError) in
+            let found: (id: UInt32, node: Node)? = try fileSystem.shared { () throws(FileSystemError) in
                 let directory = try resolveDirectory(parent)
                 guard let id = try fileSystem.find(bytes, in: directory.id) else { return nil }
                 return (id, try fileSystem.node(id))
@@ -35,7 +35,7 @@ extension FuseBridge {
 
     func getattr(_ request: fuse_req_t?, inode: fuse_ino_t) {
         serve(request, "getattr") { () throws(FileSystemError) in
-            let resolved = try fileSystem.exclusively { () throws(FileSystemError) in try resolve(inode) }
+            let resolved = try fileSystem.shared { () throws(FileSystemError) in try resolve(inode) }
             var attributes = NodeAttributes.stat(of: resolved.node, id: resolved.id)
             fuse_reply_attr(request, &attributes, cacheSeconds)
         }
@@ -98,7 +98,7 @@ extension FuseBridge {
 
     func readlink(_ request: fuse_req_t?, inode: fuse_ino_t) {
         serve(request, "readlink") { () throws(FileSystemError) in
-            var target = try fileSystem.exclusively { () throws(FileSystemError) in
+            var target = try fileSystem.shared { () throws(FileSystemError) in
                 try fileSystem.readLink(try resolve(inode).id)
             }
             guard !target.contains(0) else { throw .format(.malformed(.record, block: 0, .fieldOutOfRange)) }

@@ -9,8 +9,11 @@ import RedoxFSFormat
 /// calls and answers it. Every method replies exactly once and never traps on a bad request or
 /// a corrupt image (engine errors become their errno, anything unexpected EIO).
 ///
-/// Called from several libfuse worker threads at once; the engine serialises on its own lock,
-/// and the only other mutable state, the inode tags, has a lock of its own.
+/// Called from several libfuse worker threads at once. Requests that only read (lookup, getattr,
+/// read, readdir, readlink, opendir, statfs) hold the engine's lock shared and run together;
+/// requests that change anything hold it exclusively. A read's atime update (relatime) is a
+/// change of its own, made after the read, exclusively. The only other mutable state, the inode
+/// tags, has a lock of its own.
 final class FuseBridge: @unchecked Sendable {
     let fileSystem: FileSystem
     /// How long the kernel may cache names and attributes: nothing changes the file system
@@ -50,8 +53,8 @@ final class FuseBridge: @unchecked Sendable {
     }
 
     /// The node a FUSE handle names, with its id; ENOENT when that node is gone (its id may
-    /// name a newer node by now, see `InodeNumbers`). Call it inside `fileSystem.exclusively`, so
-    /// the node cannot change before the request is done with it.
+    /// name a newer node by now, see `InodeNumbers`). Call it inside `fileSystem.exclusively` or
+    /// `fileSystem.shared`, so the node cannot change before the request is done with it.
     func resolve(_ handle: fuse_ino_t) throws(FileSystemError) -> (id: UInt32, node: Node) {
         let id = InodeNumbers.nodeID(of: handle)
         guard id > 0 else { throw .format(.noSuchNode(0)) }
@@ -106,7 +109,8 @@ final class FuseBridge: @unchecked Sendable {
     }
 
     /// Moves node `id`'s atime for a read (of content or of a listing) as the mount's policy says;
-    /// cheap when nothing is to change. Call it inside `fileSystem.exclusively`.
+    /// cheap when nothing is to change. Call it after the read, outside `fileSystem.shared` (it
+    /// changes the node, so it takes the lock exclusively, and checks again there).
     func noteAccess(_ id: UInt32, _ node: Node) throws(FileSystemError) {
         guard fileSystem.isWritable, node.needsAccessUpdate(at: fileSystem.clock(), policy: accessTimePolicy) else { return }
         try fileSystem.recordAccess(id, policy: accessTimePolicy)

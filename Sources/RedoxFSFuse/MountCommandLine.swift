@@ -38,7 +38,7 @@ public enum MountCommandLine {
           --password-file FILE   read the password of an encrypted file system from FILE
           --commit-interval S    commit pending changes every S seconds (default 5; 0: only on
                                  fsync and unmount)
-          --threads N            worker threads (default: the processors, 2 to 4)
+          --threads N            worker threads (default: twice the processors, 4 to 8)
           --generation N         mount generation N of the header ring, as it was (read-only)
           --debug                print every FUSE request
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,

@@ -34,8 +34,8 @@ public struct MountConfiguration: Equatable, Sendable {
     public var accessTimePolicy: AccessTimePolicy = .relative
     /// Let libfuse print every request (`--debug`, `-o debug`).
     public var debug = false
-    /// The most worker threads serving requests; 0 picks the number of processors, from 2 to 4
-    /// (the engine serialises its work, so more threads only add switching).
+    /// The most worker threads serving requests; 0 picks twice the number of processors, from 4 to 8
+    /// (reads run together, and a commit waiting for the disk lets them in).
     public var maxThreads = 0
     /// Options handed to libfuse and the kernel unchanged (`allow_other`, `nosuid`, …).
     public var fuseOptions: [String] = []

@@ -94,7 +94,9 @@ public enum MountDaemon {
             timer?.start()
         }
         let processors = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        let threads = configuration.maxThreads > 0 ? configuration.maxThreads : min(max(processors, 2), 4)
+        // Reads run together (the engine's shared lock) and a commit waiting for the device lets
+        // them in, so more threads than processors pay: a thread waiting for I/O takes no CPU.
+        let threads = configuration.maxThreads > 0 ? configuration.maxThreads : min(max(processors * 2, 4), 8)
         let loopResult = serve(session, threads: threads)
         timer?.stop()
         if loopResult < 0 { log.error("request loop ended: \(String(cString: strerror(-loopResult)))") }

@@ -9,7 +9,7 @@ import RedoxFSFormat
 public typealias FileSystem = FileSystemEngine<AnyStorageDevice, HostedProviders>
 
 /// The hosted providers: OpenSSL's XTS (AES-NI), liblz4, libsodium's Argon2id and random source,
-/// `clock_gettime`, and a recursive pthread mutex.
+/// `clock_gettime`, and a reader-writer lock (`EngineLock`).
 public struct HostedProviders: EngineProviders, Sendable {
     public init() {}
 
@@ -122,27 +122,5 @@ extension Timestamp {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Timestamp(seconds: UInt64(max(0, now.tv_sec)), nanoseconds: UInt32(now.tv_nsec))
-    }
-}
-
-/// A pthread mutex for the engine's public entry points (recursive, so that public methods may
-/// call each other).
-public final class EngineLock: EngineLocking, @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-
-    public init() {
-        var attributes = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attributes)
-        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
-        pthread_mutex_init(&mutex, &attributes)
-        pthread_mutexattr_destroy(&attributes)
-    }
-
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    public func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

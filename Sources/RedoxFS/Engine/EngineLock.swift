@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFSEngine
+
+/// The hosted engine's lock: a reader-writer lock, so that calls that only read the file system
+/// (lookups, attributes, content, listings, links, statistics) run together on the FUSE mount's
+/// threads, while changing calls run alone.
+///
+/// Made of three pthread primitives:
+/// - `writers`, a mutex every exclusive holder takes first and keeps to the end, including
+///   through a commit's device I/O, when it lets readers back in (`admittingReaders`);
+/// - `readers`, a writer-preferring reader-writer lock: shared holders take it for reading,
+///   exclusive holders for writing (so a waiting writer holds new readers back instead of
+///   starving);
+/// - `cacheMutex`, a plain mutex for the short `guarded` sections (the block cache).
+///
+/// Nesting is tracked per thread (`HeldEngineLocks`): a thread holding the lock exclusively may
+/// take it again in either mode, a thread holding it shared may take it shared again; a thread
+/// holding it only shared asking for it exclusively is a bug in the engine (it would deadlock)
+/// and stops the process with a message.
+public final class EngineLock: EngineLocking, @unchecked Sendable {
+    private let writers = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let readers = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+    private let cacheMutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    public init() {
+        pthread_mutex_init(writers, nil)
+        pthread_mutex_init(cacheMutex, nil)
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        pthread_rwlock_init(readers, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(readers)
+        pthread_mutex_destroy(writers)
+        pthread_mutex_destroy(cacheMutex)
+        readers.deallocate()
+        writers.deallocate()
+        cacheMutex.deallocate()
+    }
+
+    private var identity: ObjectIdentifier { ObjectIdentifier(self) }
+
+    public func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        let held = HeldEngineLocks.current
+        let holding = held.holding(of: identity)
+        if holding.exclusive > 0 {
+            held.update(identity) { $0.exclusive += 1 }
+            defer { held.update(identity) { $0.exclusive -= 1 } }
+            return try body()
+        }
+        precondition(holding.shared == 0, "engine lock: a thread holding it shared asked for it exclusively")
+        precondition(!holding.admitting, "engine lock: a commit admitting readers asked for it exclusively")
+        pthread_mutex_lock(writers)
+        pthread_rwlock_wrlock(readers)
+        held.update(identity) { $0.exclusive = 1 }
+        defer {
+            held.update(identity) { $0.exclusive = 0 }
+            pthread_rwlock_unlock(readers)
+            pthread_mutex_unlock(writers)
+        }
+        return try body()
+    }
+
+    public func sharedLocked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        let held = HeldEngineLocks.current
+        let holding = held.holding(of: identity)
+        if holding.exclusive > 0 { return try body() }
+        if holding.shared > 0 {
+            held.update(identity) { $0.shared += 1 }
+            defer { held.update(identity) { $0.shared -= 1 } }
+            return try body()
+        }
+        pthread_rwlock_rdlock(readers)
+        held.update(identity) { $0.shared = 1 }
+        defer {
+            held.update(identity) { $0.shared = 0 }
+            pthread_rwlock_unlock(readers)
+        }
+        return try body()
+    }
+
+    public func admittingReaders<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        let held = HeldEngineLocks.current
+        let depth = held.holding(of: identity).exclusive
+        guard depth > 0 else { return try body() }
+        // Still holding `writers`: no other exclusive holder can enter until we are done.
+        held.update(identity) { $0.exclusive = 0; $0.admitting = true }
+        pthread_rwlock_unlock(readers)
+        defer {
+            pthread_rwlock_wrlock(readers)
+            held.update(identity) { $0.exclusive = depth; $0.admitting = false }
+        }
+        return try body()
+    }
+
+    public func guarded<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(cacheMutex)
+        defer { pthread_mutex_unlock(cacheMutex) }
+        return body()
+    }
+}
+
+/// What the calling thread holds of each `EngineLock` (a thread-specific value): how deep it has
+/// taken each lock exclusively and shared.
+final class HeldEngineLocks {
+    struct Holding {
+        var exclusive = 0
+        var shared = 0
+        /// Inside `admittingReaders` (the writer mutex is still held).
+        var admitting = false
+        var isIdle: Bool { exclusive == 0 && shared == 0 && !admitting }
+    }
+
+    private var locks: [ObjectIdentifier] = []
+    private var holdings: [Holding] = []
+
+    func holding(of lock: ObjectIdentifier) -> Holding {
+        guard let index = locks.firstIndex(of: lock) else { return Holding() }
+        return holdings[index]
+    }
+
+    func update(_ lock: ObjectIdentifier, _ change: (inout Holding) -> Void) {
+        if let index = locks.firstIndex(of: lock) {
+            change(&holdings[index])
+            if holdings[index].isIdle {
+                locks.remove(at: index)
+                holdings.remove(at: index)
+            }
+            return
+        }
+        var holding = Holding()
+        change(&holding)
+        if !holding.isIdle {
+            locks.append(lock)
+            holdings.append(holding)
+        }
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { pointer in
+            guard let pointer else { return }
+            Unmanaged<HeldEngineLocks>.fromOpaque(pointer).release()
+        }
+        return key
+    }()
+
+    /// The calling thread's record.
+    static var current: HeldEngineLocks {
+        if let pointer = pthread_getspecific(key) {
+            return Unmanaged<HeldEngineLocks>.fromOpaque(pointer).takeUnretainedValue()
+        }
+        let made = HeldEngineLocks()
+        pthread_setspecific(key, Unmanaged.passRetained(made).toOpaque())
+        return made
+    }
+}

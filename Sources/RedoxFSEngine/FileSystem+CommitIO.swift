@@ -1,0 +1,107 @@
+import RedoxFSFormat
+
+/// The device half of a commit (spec §12.3): the encoded blocks out, a flush, the header, a
+/// flush. It runs admitting readers (`EngineLocking.admittingReaders`): the committing thread
+/// keeps every other changing call out, but reads go on while it waits for the device.
+///
+/// What a reader sees meanwhile: the working state (`working`, the write cache, the device),
+/// which nobody changes until the commit is installed. That state is exactly the one being
+/// committed: its tree's blocks sit in the write cache, which readers consult before the device,
+/// and are being copied to free blocks of the device, which no reachable pointer of the old or
+/// the new tree names until the header is written; blocks the transaction freed stay untouched
+/// until the next commit (deferred frees). Readers fill the clean cache on their own
+/// (`BlockCache.serialize`). Readers always saw uncommitted changes (the working tree, as
+/// before): if this commit then fails before its header, the transaction is undone and readers
+/// may have seen the changes it undid, as they could before it was asked for.
+extension FileSystemEngine {
+    /// How far the device I/O of a commit got.
+    private enum CommitOutcome {
+        case written
+        /// Failed before the header was written: the old header stands.
+        case failedBeforeHeader(FileSystemError, baseFlushed: Bool)
+        /// The header write itself failed: it may have reached the disk or not.
+        case failedAtHeader(FileSystemError)
+        /// The header is written, the last flush failed: durable or not is unknown.
+        case failedAtLastFlush(FileSystemError)
+    }
+
+    /// Writes the encoded commit (the write cache holds every block, the allocation log
+    /// included) to the device as generation `generation`, then installs it: header, working
+    /// header, allocator. Called holding the lock exclusively (end of the outermost operation).
+    func writeCommitToDevice(generation: UInt64, allocator: BuddyAllocator) throws(FileSystemError) {
+        var next = working
+        next.generation = generation
+        next.seal(keys: keys)
+        // Copies: readers read `self.device` and the write cache while the I/O runs; they hold
+        // their own copies of the device (an image file's copies share its descriptor).
+        let blocks = cache.dirty
+        var device = self.device
+        let flushFirst = !baseIsDurable
+        let cipher = self.cipher
+        let startBlock = self.startBlock
+        let outcome: CommitOutcome = lock.admittingReaders {
+            if flushFirst {
+                do throws(FormatError) { try device.flush() } catch { return .failedBeforeHeader(.format(error), baseFlushed: false) }
+            }
+            do throws(FormatError) {
+                try Self.write(blocks, encryptedWith: cipher, at: startBlock, to: &device)
+                try device.flush()
+            } catch {
+                return .failedBeforeHeader(.format(error), baseFlushed: flushFirst)
+            }
+            do throws(FormatError) {
+                let slot = next.generation % RedoxFS.headerRing
+                try next.bytes.withBytes { (raw) throws(FormatError) in
+                    try device.writeBlocks(at: startBlock + slot, from: raw)
+                }
+            } catch {
+                return .failedAtHeader(.format(error))
+            }
+            do throws(FormatError) { try device.flush() } catch { return .failedAtLastFlush(.format(error)) }
+            return .written
+        }
+        self.device = device
+
+        switch outcome {
+        case .failedBeforeHeader(let error, let baseFlushed):
+            if baseFlushed { baseIsDurable = true }
+            throw error
+        case .failedAtHeader(let error):
+            // The header may have reached the disk or not: nothing more may be written.
+            failure = error
+            throw error
+        case .written, .failedAtLastFlush:
+            break
+        }
+        // The header is written: from here on this is the file system, durable or not.
+        baseIsDurable = true
+        header = next
+        working = next
+        allocatorState = allocator
+        pendingAllocations.removeAll()
+        allocatedInTransaction.removeAll()
+        deferredFrees.removeAll()
+        cache.commitDirty()
+        if case .failedAtLastFlush(let error) = outcome {
+            failure = error
+            throw error
+        }
+    }
+
+    /// Writes `blocks` (by file-system block index), encrypted, in ascending address order.
+    private static func write(
+        _ blocks: [UInt64: [UInt8]], encryptedWith cipher: Providers.Cipher?, at startBlock: UInt64, to device: inout Device
+    ) throws(FormatError) {
+        var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
+        for index in blocks.keys.sorted() {
+            guard var bytes = blocks[index] else { continue }
+            if let cipher {
+                bytes.withUnsafeMutableBufferPointer {
+                    cipher.encrypt($0, firstUnit: index, unitSize: RedoxFS.blockSize)
+                }
+            }
+            try batch.append(bytes, at: startBlock + index, to: &device)
+        }
+        try batch.send(to: &device)
+    }
+}
