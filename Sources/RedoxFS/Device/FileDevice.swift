@@ -2,11 +2,23 @@
 import Glibc
 #endif
 import RedoxFSFormat
+import Synchronization
 
 /// An image file or block device, optionally starting at a byte offset (a partition).
+///
+/// Reads that continue the previous one go through `descriptor`, where the kernel's readahead
+/// follows a sequential stream; other reads (a 128 KiB record for one random 4 KiB page, a
+/// metadata block) go through a second descriptor opened with POSIX_FADV_RANDOM, so that the
+/// kernel reads just the blocks asked for instead of guessing a stream from neighbouring cached
+/// pages (that guess cost a quarter more disk reads on random 4 KiB reads).
 public struct FileDevice: StorageDevice {
     /// The underlying descriptor, shared by copies of this value and closed by `close()`.
     public let descriptor: Int32
+    /// The descriptor for reads that do not continue the previous one (no readahead), or
+    /// `descriptor` when a second one could not be opened.
+    let randomDescriptor: Int32
+    /// Where the last read ended (a byte offset in the file), shared by copies of this value.
+    let readPattern: ReadPattern
     /// Byte offset of device block 0 within the file.
     public let byteOffset: UInt64
     public let blockCount: UInt64
@@ -31,28 +43,43 @@ public struct FileDevice: StorageDevice {
             throw .invalidArgument("offset \(byteOffset) lies past the end of \(path) (\(total) bytes)")
         }
         let length = min(byteLength ?? (total - byteOffset), total - byteOffset)
+        var random = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if random < 0 {
+            random = fd
+        } else {
+            _ = posix_fadvise(random, 0, 0, POSIX_FADV_RANDOM)
+        }
         return FileDevice(
-            descriptor: fd, byteOffset: byteOffset, blockCount: length / UInt64(RedoxFS.blockSize),
-            isReadOnly: readOnly, path: path)
+            descriptor: fd, randomDescriptor: random, byteOffset: byteOffset,
+            blockCount: length / UInt64(RedoxFS.blockSize), isReadOnly: readOnly, path: path)
     }
 
-    private init(descriptor: Int32, byteOffset: UInt64, blockCount: UInt64, isReadOnly: Bool, path: String) {
+    private init(
+        descriptor: Int32, randomDescriptor: Int32, byteOffset: UInt64, blockCount: UInt64, isReadOnly: Bool, path: String
+    ) {
         self.descriptor = descriptor
+        self.randomDescriptor = randomDescriptor
+        readPattern = ReadPattern()
         self.byteOffset = byteOffset
         self.blockCount = blockCount
         self.isReadOnly = isReadOnly
         self.path = path
     }
 
-    public func close() { Glibc.close(descriptor) }
+    public func close() {
+        if randomDescriptor != descriptor { Glibc.close(randomDescriptor) }
+        Glibc.close(descriptor)
+    }
 
     public mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
         let blocks = UInt64(buffer.count / RedoxFS.blockSize)
         guard index < blockCount, blockCount - index >= blocks else { throw .io(block: index, code: EIO) }
+        let start = byteOffset + index * UInt64(RedoxFS.blockSize)
+        let reader = readPattern.continues(at: start, count: buffer.count) ? descriptor : randomDescriptor
         var done = 0
         while done < buffer.count {
-            let offset = off_t(byteOffset + index * UInt64(RedoxFS.blockSize) + UInt64(done))
-            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, offset)
+            let offset = off_t(start + UInt64(done))
+            let n = pread(reader, buffer.baseAddress! + done, buffer.count - done, offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .io(block: index, code: errno)
@@ -120,5 +147,17 @@ public struct FileDevice: StorageDevice {
     public mutating func flush() throws(FormatError) {
         guard !isReadOnly else { return }
         if fdatasync(descriptor) != 0 { throw .io(block: 0, code: errno) }
+    }
+}
+
+/// Where the last read of a `FileDevice` ended, so that the next read can tell whether it
+/// continues a sequential stream.
+final class ReadPattern: Sendable {
+    private let end = Atomic<UInt64>(0)
+
+    /// Whether a read of `count` bytes at `offset` starts where the last read ended; records
+    /// its end either way.
+    func continues(at offset: UInt64, count: Int) -> Bool {
+        end.exchange(offset + UInt64(count), ordering: .relaxed) == offset
     }
 }
