@@ -44,12 +44,7 @@ public struct FileDevice: StorageDevice {
             throw .invalidArgument("offset \(byteOffset) lies past the end of \(path) (\(total) bytes)")
         }
         let length = min(byteLength ?? (total - byteOffset), total - byteOffset)
-        var random = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        if random < 0 {
-            random = fd
-        } else {
-            _ = posix_fadvise(random, 0, 0, POSIX_FADV_RANDOM)
-        }
+        let random = reopenWithoutReadahead(fd)
         return FileDevice(
             descriptor: fd, randomDescriptor: random, byteOffset: byteOffset,
             blockCount: length / UInt64(RedoxFS.blockSize), isReadOnly: readOnly, path: path)
@@ -65,6 +60,24 @@ public struct FileDevice: StorageDevice {
         self.blockCount = blockCount
         self.isReadOnly = isReadOnly
         self.path = path
+    }
+
+    /// A second descriptor of the file `fd` is open on (reopened through /proc, so a path
+    /// replaced in the meantime does not matter), with POSIX_FADV_RANDOM; `fd` itself when that
+    /// fails.
+    private static func reopenWithoutReadahead(_ fd: Int32) -> Int32 {
+        let random = Glibc.open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC)
+        guard random >= 0 else { return fd }
+        var original = stat()
+        var reopened = stat()
+        guard fstat(fd, &original) == 0, fstat(random, &reopened) == 0,
+            original.st_dev == reopened.st_dev, original.st_ino == reopened.st_ino
+        else {
+            Glibc.close(random)
+            return fd
+        }
+        _ = posix_fadvise(random, 0, 0, POSIX_FADV_RANDOM)
+        return random
     }
 
     /// The smallest read that may go through `randomDescriptor`.
