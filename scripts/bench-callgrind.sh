@@ -7,7 +7,8 @@
 #   scripts/bench-callgrind.sh BIN_DIR WORKLOAD [OUT_FILE]
 #
 # WORKLOAD: seqwrite (64 MiB + fsync), seqread (64 MiB after a remount), randwrite (64 MiB, then
-# 1,024 random 4 KiB writes + fsync, fio), create (2,000 small files), createfsync (300 small
+# 1,024 random 4 KiB writes + fsync, fio), randread (64 MiB after a remount, then 1,024 random
+# 4 KiB reads, fio), create (2,000 small files), createfsync (300 small
 # files, fsync each), stat, read (2,000 files after a remount), staleread (the same with atimes
 # set back, so that relatime writes every atime), delete, untar (/usr/include/linux).
 # BIN_DIR holds `redoxfs` (and `redoxfs-mkfs`, else this checkout's .build/release one).
@@ -42,7 +43,7 @@ case $workload in
   staleread)
     mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')"
     find "$work/mnt/s" -type f -exec touch -a -d 2020-01-01 {} +; unmount_fs ;;
-  seqread) mount_fs; dd if="$work/random.bin" of="$work/mnt/big" bs=1M conv=fsync status=none; unmount_fs ;;
+  seqread|randread) mount_fs; dd if="$work/random.bin" of="$work/mnt/big" bs=1M conv=fsync status=none; unmount_fs ;;
   untar) tar -C /usr/include -cf "$work/tree.tar" linux ;;
 esac
 
@@ -50,6 +51,9 @@ mount_fs valgrind --tool=callgrind --callgrind-out-file="$out"
 case $workload in
   seqwrite) dd if="$work/random.bin" of="$work/mnt/big" bs=1M conv=fsync status=none ;;
   seqread) dd if="$work/mnt/big" of=/dev/null bs=1M status=none ;;
+  randread)
+    fio --name=x --filename="$work/mnt/big" --rw=randread --bs=4k --size=64M --io_size=4M --ioengine=psync \
+      --randrepeat=1 --norandommap --invalidate=0 > /dev/null ;;
   randwrite)
     dd if="$work/random.bin" of="$work/mnt/big" bs=1M status=none
     fio --name=x --filename="$work/mnt/big" --rw=randwrite --bs=4k --size=64M --io_size=4M --ioengine=psync \

@@ -80,8 +80,13 @@ extension FileSystemEngine {
 
     /// Stores `content` as record `record` in place of `old` (freed afterwards), charging `node`.
     private func replaceRecord(_ record: UInt64, old: BlockPointer, with content: [UInt8], node: inout Node) throws(FileSystemError) {
+        let (stored, decompressionLevel) = storedForm(of: content)
+        if let pointer = try overwriteInPlace(old, with: stored, decompressionLevel: decompressionLevel) {
+            try setRecordPointer(record, to: pointer, in: &node)
+            return
+        }
         var owner: Node? = node
-        let pointer = try storeRecord(content, owner: &owner)
+        let pointer = try writeBlock(stored, decompressionLevel: decompressionLevel, owner: &owner)
         node = owner!
         try setRecordPointer(record, to: pointer, in: &node)
         owner = node
@@ -89,19 +94,46 @@ extension FileSystemEngine {
         node = owner!
     }
 
-    /// Stores a record's logical content (a power-of-two multiple of 4096 bytes), compressed when
-    /// that saves a level, as upstream decides (spec §9.4).
-    func storeRecord(_ content: [UInt8], owner: inout Node?) throws(FileSystemError) -> BlockPointer {
+    /// The bytes a record's logical content is stored as, and the pointer's decompression level
+    /// (0: stored plain): compressed when that saves a level, as upstream decides (spec §9.4).
+    func storedForm(of content: [UInt8]) -> (bytes: [UInt8], decompressionLevel: UInt8) {
         let level = BlockLevel.forBytes(content.count)
-        if level >= 1 {
-            let compressed = content.withUnsafeBufferPointer { codec.compress($0) }
-            let total = compressed.count + 2
-            if total <= RedoxFS.maxCompressedRecord && BlockLevel.forBytes(total) < level {
-                let stored = [UInt8(compressed.count & 0xFF), UInt8(compressed.count >> 8)] + compressed
-                return try writeBlock(stored, decompressionLevel: level, owner: &owner)
-            }
+        guard level >= 1 else { return (content, 0) }
+        // Kept iff the 2-byte length plus the block fit in 64 KiB and a lower level, i.e. in half
+        // the record: the codec may stop once its output passes that (incompressible data).
+        let limit = min(RedoxFS.maxCompressedRecord, RedoxFS.blockSize << Int(level - 1)) - CompressedRecord.prefixSize
+        guard let compressed = content.withUnsafeBufferPointer({ codec.compress($0, limit: limit) }) else {
+            return (content, 0)
         }
-        return try writeBlock(content, owner: &owner)
+        let total = compressed.count + CompressedRecord.prefixSize
+        var stored = [UInt8](repeating: 0, count: RedoxFS.blockSize << Int(BlockLevel.forBytes(total)))
+        stored[0] = UInt8(compressed.count & 0xFF)
+        stored[1] = UInt8(compressed.count >> 8)
+        stored.withUnsafeMutableBytes { raw in
+            compressed.withUnsafeBytes { (raw.baseAddress! + CompressedRecord.prefixSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
+        return (stored, level)
+    }
+
+    /// Overwrites block `old` with `bytes` in the write cache when that is as good as copy-on-write:
+    /// the open transaction allocated it (no committed header references it), it is still
+    /// waiting in the write cache, and `bytes` need the same level (so the owner's charge stays).
+    /// Returns the pointer with its new hash, or nil when a new block is needed. The cache's
+    /// journal lets a failed operation undo it. Repair sessions always copy.
+    private func overwriteInPlace(_ old: BlockPointer, with bytes: [UInt8], decompressionLevel: UInt8) throws(FileSystemError) -> BlockPointer? {
+        if let failure { throw failure }
+        let address = old.address
+        let level = BlockLevel.forBytes(bytes.count)
+        guard !isRepairSession, !old.isNull, !old.isMarker, address.level == level,
+            allocatedInTransaction[address.index] == level, cache.dirty[address.index] != nil
+        else { return nil }
+        var stored = bytes
+        let size = RedoxFS.blockSize << Int(level)
+        if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
+        let hash = SeaHash.hash(stored)
+        cache.insertDirty(address.index, stored, hash: hash)
+        return BlockPointer(
+            address: BlockAddress(index: address.index, level: level, decompressionLevel: decompressionLevel), hash: hash)
     }
 
     /// Points record `record` at `pointer`, rewriting the BlockLists on its path copy-on-write
@@ -135,6 +167,8 @@ extension FileSystemEngine {
             if list.isEmpty {
                 release(listPointers[depth], owner: &owner)
                 child = .null
+            } else if let rewritten = try overwriteInPlace(listPointers[depth], with: list.encode(), decompressionLevel: 0) {
+                child = rewritten
             } else {
                 child = try writeBlock(list.encode(), owner: &owner)
                 release(listPointers[depth], owner: &owner)

@@ -7,11 +7,19 @@ public protocol BlockDevice {
 
 extension BlockDevice {
     /// Reads `count` blocks at `index` into a new array.
+    /// The array is not zero-filled first: a device fills the whole buffer or throws (a 128 KiB
+    /// record read for one 4 KiB page would otherwise clear 128 KiB only to overwrite it).
     public mutating func readBlocks(at index: UInt64, count: Int) throws(FormatError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count * RedoxFS.blockSize)
+        let byteCount = count * RedoxFS.blockSize
         var failure: FormatError?
-        bytes.withUnsafeMutableBytes { buffer in
-            do throws(FormatError) { try readBlocks(at: index, into: buffer) } catch { failure = error }
+        let bytes = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
+            do throws(FormatError) {
+                try readBlocks(at: index, into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = byteCount
+            } catch {
+                failure = error
+                initialized = 0
+            }
         }
         if let failure { throw failure }
         return bytes

@@ -125,7 +125,7 @@ public struct FileSystemReader<Reader: BlockReader> {
         var pointer = node.levelPointer(path.slot)
         for index in path.indices {
             if pointer.isNull { return .null }
-            pointer = BlockList(block: try reader.read(pointer, as: .blockList)).pointers[index]
+            pointer = BlockList.pointer(in: try reader.read(pointer, as: .blockList), at: index)
         }
         return pointer
     }

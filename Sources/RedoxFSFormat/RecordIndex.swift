@@ -41,6 +41,11 @@ public struct BlockList: Equatable, Sendable {
         pointers = (0..<Self.entryCount).map { BlockPointer(bytes: block, at: $0 * 16) }
     }
 
+    /// Entry `index` of the stored BlockList `block`, decoded alone (a lookup needs one of 256).
+    public static func pointer(in block: [UInt8], at index: Int) -> BlockPointer {
+        BlockPointer(bytes: block, at: index * 16)
+    }
+
     public func encode() -> [UInt8] {
         var block = [UInt8](repeating: 0, count: RedoxFS.blockSize)
         for (i, pointer) in pointers.enumerated() { pointer.encode(into: &block, at: i * 16) }

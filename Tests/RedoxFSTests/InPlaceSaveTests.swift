@@ -45,6 +45,61 @@ import Testing
         #expect(try RedoxFSStress.TreeListing.of(fs) == RedoxFSStress.TreeListing.of(reopened))
     }
 
+    /// Random 4 KiB writes into records (and BlockLists) the open transaction wrote already
+    /// overwrite them in the write cache: no allocation, no free, the same addresses, the same
+    /// charge; a failed operation undoes the overwrite.
+    static func recordPointer(_ fs: FileSystem, _ file: UInt32, _ record: UInt64) throws -> BlockPointer {
+        try fs.withReader { (reader) throws(FormatError) in
+            let node = try reader.node(file)
+            return try reader.recordPointer(record, of: node)
+        }
+    }
+
+    @Test func rewrittenRecordsReuseTheTransactionsBlocks() throws {
+        let device = MemoryDevice(blockCount: 16384)
+        let fs = try FileSystem.format(device: device)
+        fs.commitThresholdBytes = 1 << 30
+        let file = try fs.create(Array("f".utf8), in: 1, mode: 0o100644, uid: 0, gid: 0)
+        var generator = SplitMix64(state: 9)
+        var expected = generator.data(20 << 20, repeatShare: 0, alphabet: 256)  // 160 records: BlockLists too
+        _ = try fs.write(file, at: 0, expected)
+        let blocks = try fs.node(file).blocks
+        let allocations = fs.pendingAllocations.count
+        let frees = fs.deferredFrees.count
+        for step in 0..<40 {
+            let offset = Int(generator.next() % UInt64(expected.count / 4096)) * 4096
+            let page = generator.data(4096, repeatShare: 0, alphabet: 256)
+            let record = UInt64(offset / 131_072)
+            let before = try Self.recordPointer(fs, file, record)
+            _ = try fs.write(file, at: UInt64(offset), page)
+            expected.replaceSubrange(offset..<offset + 4096, with: page)
+            let after = try Self.recordPointer(fs, file, record)
+            #expect(after.address == before.address, "step \(step): the record keeps its block")
+            #expect(after.hash != before.hash)
+            #expect(fs.pendingAllocations.count == allocations)
+            #expect(fs.deferredFrees.count == frees)
+            #expect(try fs.node(file).blocks == blocks)
+        }
+        let kept = try fs.read(file, at: 0, count: expected.count)
+        #expect(kept == expected)
+
+        let tree = try RedoxFSStress.TreeListing.of(fs)
+        #expect(throws: FileSystemError.self) {
+            try fs.transaction { () throws(FileSystemError) in
+                _ = try fs.write(file, at: 4096 * 3, [UInt8](repeating: 0x5A, count: 8192))
+                _ = try fs.write(file, at: 18 << 20, [UInt8](repeating: 0xA5, count: 4096))
+                throw .invalidArgument("undo")
+            }
+        }
+        #expect(try fs.read(file, at: 0, count: expected.count) == expected)
+        #expect(try RedoxFSStress.TreeListing.of(fs) == tree)
+
+        try fs.sync()
+        let reopened = try FileSystem(device: MemoryDevice(bytes: device.bytes))
+        #expect(try reopened.read(file, at: 0, count: expected.count) == expected)
+        #expect(try reopened.spaceReport().isClean)
+    }
+
     @Test func failedOperationUndoesAnInPlaceSave() throws {
         let device = MemoryDevice(blockCount: 2048)
         let fs = try FileSystem.format(device: device)

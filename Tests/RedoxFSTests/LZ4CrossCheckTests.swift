@@ -40,6 +40,26 @@ private func liblz4Decode(_ block: [UInt8], capacity: Int) -> [UInt8]? {
         }
     }
 
+    /// A limited attempt keeps exactly the blocks a full one gives that fit, with both codecs,
+    /// at the limits the record writer uses (half a record less the 2-byte length) and at the
+    /// edges of each input's own encoded length.
+    @Test func limitedCompressionKeepsWhatFits() throws {
+        var generator = SplitMix64(state: 3)
+        for size in Self.sizes where size > 0 {
+            for (share, alphabet) in Self.kinds {
+                let input = generator.data(size, repeatShare: share, alphabet: alphabet)
+                let system = SystemLZ4().compress(input)
+                let swift = SwiftLZ4().compress(input)
+                for limit in [size / 2 - 2, 65_534, system.count - 1, system.count, system.count + 1, swift.count] where limit >= 0 {
+                    let limited = input.withUnsafeBufferPointer { SystemLZ4().compress($0, limit: limit) }
+                    #expect(limited == (system.count <= limit ? system : nil), "size \(size), kind \(share)/\(alphabet), limit \(limit)")
+                    let portable = input.withUnsafeBufferPointer { SwiftLZ4().compress($0, limit: limit) }
+                    #expect(portable == (swift.count <= limit ? swift : nil))
+                }
+            }
+        }
+    }
+
     @Test func liblz4BlocksDecodeWithSwift() throws {
         var generator = SplitMix64(state: 2)
         for size in Self.sizes {

@@ -57,4 +57,33 @@ public struct SystemLZ4: LZ4Codec {
         guard !output.isEmpty else { return SwiftLZ4().compress(input) }
         return output
     }
+
+    /// liblz4's limited-output mode: the same bytes as `compress` when they fit, and it stops as
+    /// soon as they cannot. Its end-of-block checks are conservative (they assume the longest
+    /// encoding of the remaining literals), so the capacity given to it has room for that
+    /// margin, and the exact length is compared with `limit` afterwards.
+    public func compress(_ input: UnsafeBufferPointer<UInt8>, limit: Int) -> [UInt8]? {
+        guard let source = input.baseAddress, input.count <= Int(LZ4_MAX_INPUT_SIZE), limit >= 0 else {
+            let output = SwiftLZ4().compress(input)
+            return output.count <= limit ? output : nil
+        }
+        let bound = Int(LZ4_compressBound(Int32(input.count)))
+        let capacity = min(bound, limit + input.count / 255 + 64)
+        if capacity >= bound {
+            let output = compress(input)
+            return output.count <= limit ? output : nil
+        }
+        let output = [UInt8](unsafeUninitializedCapacity: capacity) { destination, initialized in
+            initialized = 0
+            guard let base = destination.baseAddress else { return }
+            let written = LZ4_compress_default(
+                UnsafeRawPointer(source).assumingMemoryBound(to: CChar.self),
+                UnsafeMutableRawPointer(base).assumingMemoryBound(to: CChar.self),
+                Int32(input.count),
+                Int32(capacity))
+            initialized = max(0, Int(written))
+        }
+        guard !output.isEmpty, output.count <= limit else { return nil }
+        return output
+    }
 }

@@ -2,11 +2,24 @@
 import Glibc
 #endif
 import RedoxFSFormat
+import Synchronization
 
 /// An image file or block device, optionally starting at a byte offset (a partition).
+///
+/// Large reads (64 KiB and more: a 128 KiB record read for one random 4 KiB page) that do not
+/// continue the previous read go through a second descriptor opened with POSIX_FADV_RANDOM, so
+/// that the kernel reads just the blocks asked for instead of guessing a stream from
+/// neighbouring cached pages (that guess cost a third more disk reads on random 4 KiB reads).
+/// Everything else, sequential streams and small metadata reads, keeps the kernel's readahead
+/// on `descriptor`.
 public struct FileDevice: StorageDevice {
     /// The underlying descriptor, shared by copies of this value and closed by `close()`.
     public let descriptor: Int32
+    /// The descriptor for reads that do not continue the previous one (no readahead), or
+    /// `descriptor` when a second one could not be opened.
+    let randomDescriptor: Int32
+    /// Where the last read ended (a byte offset in the file), shared by copies of this value.
+    let readPattern: ReadPattern
     /// Byte offset of device block 0 within the file.
     public let byteOffset: UInt64
     public let blockCount: UInt64
@@ -31,28 +44,60 @@ public struct FileDevice: StorageDevice {
             throw .invalidArgument("offset \(byteOffset) lies past the end of \(path) (\(total) bytes)")
         }
         let length = min(byteLength ?? (total - byteOffset), total - byteOffset)
+        let random = reopenWithoutReadahead(fd)
         return FileDevice(
-            descriptor: fd, byteOffset: byteOffset, blockCount: length / UInt64(RedoxFS.blockSize),
-            isReadOnly: readOnly, path: path)
+            descriptor: fd, randomDescriptor: random, byteOffset: byteOffset,
+            blockCount: length / UInt64(RedoxFS.blockSize), isReadOnly: readOnly, path: path)
     }
 
-    private init(descriptor: Int32, byteOffset: UInt64, blockCount: UInt64, isReadOnly: Bool, path: String) {
+    private init(
+        descriptor: Int32, randomDescriptor: Int32, byteOffset: UInt64, blockCount: UInt64, isReadOnly: Bool, path: String
+    ) {
         self.descriptor = descriptor
+        self.randomDescriptor = randomDescriptor
+        readPattern = ReadPattern()
         self.byteOffset = byteOffset
         self.blockCount = blockCount
         self.isReadOnly = isReadOnly
         self.path = path
     }
 
-    public func close() { Glibc.close(descriptor) }
+    /// A second descriptor of the file `fd` is open on (reopened through /proc, so a path
+    /// replaced in the meantime does not matter), with POSIX_FADV_RANDOM; `fd` itself when that
+    /// fails.
+    private static func reopenWithoutReadahead(_ fd: Int32) -> Int32 {
+        let random = Glibc.open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC)
+        guard random >= 0 else { return fd }
+        var original = stat()
+        var reopened = stat()
+        guard fstat(fd, &original) == 0, fstat(random, &reopened) == 0,
+            original.st_dev == reopened.st_dev, original.st_ino == reopened.st_ino
+        else {
+            Glibc.close(random)
+            return fd
+        }
+        _ = posix_fadvise(random, 0, 0, POSIX_FADV_RANDOM)
+        return random
+    }
+
+    /// The smallest read that may go through `randomDescriptor`.
+    static let randomReadBytes = 64 << 10
+
+    public func close() {
+        if randomDescriptor != descriptor { Glibc.close(randomDescriptor) }
+        Glibc.close(descriptor)
+    }
 
     public mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
         let blocks = UInt64(buffer.count / RedoxFS.blockSize)
         guard index < blockCount, blockCount - index >= blocks else { throw .io(block: index, code: EIO) }
+        let start = byteOffset + index * UInt64(RedoxFS.blockSize)
+        let continues = readPattern.continues(at: start, count: buffer.count)
+        let reader = continues || buffer.count < Self.randomReadBytes ? descriptor : randomDescriptor
         var done = 0
         while done < buffer.count {
-            let offset = off_t(byteOffset + index * UInt64(RedoxFS.blockSize) + UInt64(done))
-            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, offset)
+            let offset = off_t(start + UInt64(done))
+            let n = pread(reader, buffer.baseAddress! + done, buffer.count - done, offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .io(block: index, code: errno)
@@ -120,5 +165,17 @@ public struct FileDevice: StorageDevice {
     public mutating func flush() throws(FormatError) {
         guard !isReadOnly else { return }
         if fdatasync(descriptor) != 0 { throw .io(block: 0, code: errno) }
+    }
+}
+
+/// Where the last read of a `FileDevice` ended, so that the next read can tell whether it
+/// continues a sequential stream.
+final class ReadPattern: Sendable {
+    private let end = Atomic<UInt64>(0)
+
+    /// Whether a read of `count` bytes at `offset` starts where the last read ended; records
+    /// its end either way.
+    func continues(at offset: UInt64, count: Int) -> Bool {
+        end.exchange(offset + UInt64(count), ordering: .relaxed) == offset
     }
 }

@@ -18,6 +18,11 @@ public protocol LZ4Codec {
 
     /// Encodes `input` as one standard-conforming LZ4 block.
     func compress(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]
+
+    /// The block `compress` gives, when it takes at most `limit` bytes; nil when it is longer.
+    /// An encoder may give up as soon as the output passes `limit` (incompressible records then
+    /// cost about half a full attempt).
+    func compress(_ input: UnsafeBufferPointer<UInt8>, limit: Int) -> [UInt8]?
 }
 
 extension LZ4Codec {
@@ -44,6 +49,12 @@ extension LZ4Codec {
     /// Encodes `input` as one standard-conforming LZ4 block.
     public func compress(_ input: [UInt8]) -> [UInt8] {
         input.withUnsafeBufferPointer { compress($0) }
+    }
+
+    /// The whole encoding, kept when it takes at most `limit` bytes.
+    public func compress(_ input: UnsafeBufferPointer<UInt8>, limit: Int) -> [UInt8]? {
+        let output = compress(input)
+        return output.count <= limit ? output : nil
     }
 }
 
