@@ -31,7 +31,7 @@ import Testing
     @Test(arguments: [false, true])
     func readersRunBesideACommittingWriter(encrypted: Bool) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("concurrent-\(UUID()).img").path
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.truncate(atOffset: 64 << 20)
