@@ -12,7 +12,11 @@ enum NodeCheck {
             context.nodes[id] = summary
             return
         }
-        let node = Node(block: bytes)
+        // Read in place: the node's 4 KiB block is not decoded into a `Node` (no copies).
+        guard let node = NodeView(block: bytes) else {
+            context.nodes[id] = summary
+            return
+        }
         let block = pointer.address.index
         summary.links = node.links
         summary.size = node.size
@@ -44,7 +48,7 @@ enum NodeCheck {
                 block: block, structure: .node, node: id)
         }
 
-        if !node.padding.allSatisfy({ $0 == 0 }) {
+        if !node.paddingIsZero {
             context.report(
                 .nodePaddingNonZero, "node \(id): the padding (bytes 74…127) is not zero", block: block, structure: .node,
                 node: id, fix: .clearNodeFields(node: id))

@@ -8,10 +8,16 @@ public protocol BlockDevice {
 extension BlockDevice {
     /// Reads `count` blocks at `index` into a new array.
     public mutating func readBlocks(at index: UInt64, count: Int) throws(FormatError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count * RedoxFS.blockSize)
+        // Not zeroed first: the read fills every byte, and on a failure the array is dropped.
         var failure: FormatError?
-        bytes.withUnsafeMutableBytes { buffer in
-            do throws(FormatError) { try readBlocks(at: index, into: buffer) } catch { failure = error }
+        let length = count * RedoxFS.blockSize
+        let bytes = [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            do throws(FormatError) {
+                try readBlocks(at: index, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<length])))
+            } catch {
+                failure = error
+            }
+            initialized = length
         }
         if let failure { throw failure }
         return bytes
