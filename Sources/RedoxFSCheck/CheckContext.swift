@@ -30,21 +30,21 @@ struct CheckContext {
     // Pass 2.
     /// Node ids in tree order.
     var nodeOrder: [UInt32] = []
-    var nodes: [UInt32: NodeSummary] = [:]
+    var nodes = NodeTable<NodeSummary>()
     var directories: [UInt32: DirectoryImage] = [:]
 
     // Pass 3.
     /// First accepted name of each node reached through directories: (directory, name).
-    var parents: [UInt32: (directory: UInt32, name: [UInt8])] = [:]
+    var parents = NodeTable<(directory: UInt32, name: [UInt8])>()
     /// Accepted directory entries naming each node.
-    var references: [UInt32: UInt32] = [:]
+    var references = NodeTable<UInt32>()
     /// Nodes reached from the root.
-    var reachedFromRoot: Set<UInt32> = []
+    var reachedFromRoot = NodeSet()
     /// Tops of the subtrees not reachable from the root.
     var orphanRoots: [UInt32] = []
 
     // Pass 4.
-    var releasedNodes: Set<UInt32> = []
+    var releasedNodes = NodeSet()
 
     // Pass 5.
     var freeSpace = ExtentSet()

@@ -3,11 +3,15 @@ import RedoxFS
 /// The checks of one node (spec §15.1 items 20–23, 26, 28; FIFOs and device nodes are this
 /// implementation's node types, see `NodeKind`), then the walk of its content.
 enum NodeCheck {
-    static func check(_ id: UInt32, pointer: BlockPointer, context: inout CheckContext) {
+    /// Checks node `id` at `pointer`; `prefetched` is its block as a worker already read it.
+    static func check(
+        _ id: UInt32, pointer: BlockPointer, prefetched: NodePrefetcher.Outcome? = nil, context: inout CheckContext
+    ) {
         context.nodeOrder.append(id)
         var summary = NodeSummary(state: .unreadable, block: pointer.address.index)
         let remove: RepairAction = id == RedoxFS.rootNodeID ? .recreateRoot : .removeNode(node: id)
-        let read = context.read(pointer, as: .node, owner: .node(id), where: "node \(id)", fix: remove)
+        let read = context.read(
+            pointer, as: .node, owner: .node(id), where: "node \(id)", fix: remove, prefetched: prefetched)
         guard case .bytes(let bytes) = read else {
             context.nodes[id] = summary
             return

@@ -32,9 +32,14 @@ struct TreePass: BlockVisitor {
         context.nodes.reserveCapacity(pointers.count)
         context.nodeOrder.reserveCapacity(pointers.count)
         let total = UInt64(pointers.count)
+        // Node blocks are read and verified ahead on the other cores (the checks stay in order here).
+        let prefetcher = NodePrefetcher(
+            reader: context.reader, pointers: pointers.map(\.pointer), workerCount: prefetchWorkers(for: pointers.count))
+        defer { prefetcher?.finish() }
         for (done, entry) in pointers.enumerated() {
             if done % 64 == 0 { try context.checkCancelled() }
-            NodeCheck.check(entry.id, pointer: entry.pointer, context: &context)
+            NodeCheck.check(
+                entry.id, pointer: entry.pointer, prefetched: prefetcher?.outcome(at: done), context: &context)
             context.progress(.tree, done: UInt64(done + 1), total: total)
         }
         if let root = context.nodes[RedoxFS.rootNodeID] {
@@ -47,6 +52,12 @@ struct TreePass: BlockVisitor {
             context.report(
                 .rootMissing, "node 1, the root directory, is not in the node tree", structure: .treeList, fix: .recreateRoot)
         }
+    }
+
+    /// Worker threads for reading `count` nodes ahead: one per core beyond the main thread's
+    /// (at least one, at most three).
+    private static func prefetchWorkers(for count: Int) -> Int {
+        count == 0 ? 0 : max(1, min(3, NodePrefetcher.onlineProcessors - 1))
     }
 
     mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {
