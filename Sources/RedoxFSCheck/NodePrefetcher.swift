@@ -10,16 +10,17 @@ import Synchronization
 /// while the main thread decodes, claims and counts. Each worker runs the format's one read rule
 /// (`readVerifiedBlock`, through its own `CheckBlockReader`); the main thread takes the outcomes
 /// in tree order and reports exactly what its own read would have, so the report does not change.
-/// At most `aheadChunks` chunks of `chunkSize` nodes are held at once (16 MiB).
+/// At most `aheadChunks` chunks of `chunkSize` nodes are held at once (4 MiB, so that the blocks
+/// are still in the caches when the main thread takes them).
 final class NodePrefetcher: @unchecked Sendable {
     /// The outcome of one read: the verified bytes, or the error the read threw.
     typealias Outcome = Result<[UInt8], FormatError>
 
-    static let chunkSize = 256
+    static let chunkSize = 128
 
     /// Processors online (1 when unknown).
     static var onlineProcessors: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-    static let aheadChunks = 16
+    static let aheadChunks = 8
 
     private let pointers: [BlockPointer]
     /// The main thread's reader, copied by each worker (never read through here).
