@@ -13,7 +13,7 @@ struct DirectoryPass {
             if let image = context.directories[id] { checkStructure(id, image, context: &context) }
             context.progress(.directories, done: UInt64(done + 1), total: total)
         }
-        var namespace = Namespace()
+        var namespace = Namespace(denseNodeIDs: context.denseNodeIDs)
         namespace.traverse(from: RedoxFS.rootNodeID, context: &context)
         context.reachedFromRoot = namespace.reached
         namespace.collectOrphans(context: &context)

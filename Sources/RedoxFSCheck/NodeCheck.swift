@@ -3,9 +3,11 @@ import RedoxFS
 /// The checks of one node (spec §15.1 items 20–23, 26, 28; FIFOs and device nodes are this
 /// implementation's node types, see `NodeKind`), then the walk of its content.
 enum NodeCheck {
-    /// Checks node `id` at `pointer`; `prefetched` is its block as a worker already read it.
+    /// Checks node `id` at `pointer`; `prefetched` is its block as a worker already read it, and
+    /// `scan` what the worker found scanning it.
     static func check(
-        _ id: UInt32, pointer: BlockPointer, prefetched: NodePrefetcher.Outcome? = nil, context: inout CheckContext
+        _ id: UInt32, pointer: BlockPointer, prefetched: NodePrefetcher.Outcome? = nil, scan: NodeScan? = nil,
+        context: inout CheckContext
     ) {
         context.nodeOrder.append(id)
         var summary = NodeSummary(state: .unreadable, block: pointer.address.index)
@@ -17,10 +19,11 @@ enum NodeCheck {
             return
         }
         // Read in place: the node's 4 KiB block is not decoded into a `Node` (no copies).
-        guard let node = NodeView(block: bytes) else {
+        guard let view = NodeView(block: bytes) else {
             context.nodes[id] = summary
             return
         }
+        let node = ScannedNode(view: view, scan: scan)
         let block = pointer.address.index
         summary.links = node.links
         summary.size = node.size
@@ -44,7 +47,7 @@ enum NodeCheck {
         case .fifo: context.statistics.fifos += 1
         case .characterDevice, .blockDevice: context.statistics.devices += 1
         }
-        if kind.isSpecial, kind.isDevice ? DeviceNumber(inlineContentOf: node) == nil : node.size != 0 {
+        if kind.isSpecial, kind.isDevice ? DeviceNumber(inlineContentOf: view) == nil : node.size != 0 {
             context.report(
                 .specialNodeContent,
                 kind.isDevice ? "device node \(id) does not keep an inline 8-byte device number (size \(node.size))"

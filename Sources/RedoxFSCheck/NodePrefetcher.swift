@@ -16,6 +16,12 @@ final class NodePrefetcher: @unchecked Sendable {
     /// The outcome of one read: the verified bytes, or the error the read threw.
     typealias Outcome = Result<[UInt8], FormatError>
 
+    /// One node read ahead: the outcome of its read and, when it was read, its zero scan.
+    struct Prefetched {
+        var outcome: Outcome
+        var scan: NodeScan?
+    }
+
     static let chunkSize = 128
 
     /// Processors online (1 when unknown).
@@ -30,7 +36,7 @@ final class NodePrefetcher: @unchecked Sendable {
     private let chunkCount: Int
     /// Chunk `c`'s outcomes: written by the one worker that took `c`, read by the main thread
     /// after `ready[c]` is signalled.
-    private let slots: UnsafeMutablePointer<[Outcome?]>
+    private let slots: UnsafeMutablePointer<[Prefetched?]>
     private let ready: [DispatchSemaphore]
     /// Chunks the workers may still fill before the main thread takes one.
     private let room = DispatchSemaphore(value: NodePrefetcher.aheadChunks)
@@ -57,7 +63,7 @@ final class NodePrefetcher: @unchecked Sendable {
             return address.index < readable && address.blockCount <= readable - address.index
         }
         chunkCount = (pointers.count + Self.chunkSize - 1) / Self.chunkSize
-        slots = UnsafeMutablePointer<[Outcome?]>.allocate(capacity: chunkCount)
+        slots = UnsafeMutablePointer<[Prefetched?]>.allocate(capacity: chunkCount)
         slots.initialize(repeating: [], count: chunkCount)
         ready = (0..<chunkCount).map { _ in DispatchSemaphore(value: 0) }
         self.workerCount = workerCount
@@ -84,8 +90,13 @@ final class NodePrefetcher: @unchecked Sendable {
                 room.signal()
                 return
             }
+            if chunk >= Self.aheadChunks {
+                // The main thread is done with that chunk (it released it before this one could
+                // be taken): its blocks are freed here, off the main thread.
+                slots[chunk - Self.aheadChunks] = []
+            }
             let range = chunk * Self.chunkSize..<min(pointers.count, (chunk + 1) * Self.chunkSize)
-            var outcomes: [Outcome?] = []
+            var outcomes: [Prefetched?] = []
             outcomes.reserveCapacity(range.count)
             for position in range {
                 guard wanted[position] else {
@@ -93,9 +104,10 @@ final class NodePrefetcher: @unchecked Sendable {
                     continue
                 }
                 do throws(FormatError) {
-                    outcomes.append(.success(try reader.read(pointers[position], as: .node)))
+                    let bytes = try reader.read(pointers[position], as: .node)
+                    outcomes.append(Prefetched(outcome: .success(bytes), scan: NodeView(block: bytes).map(NodeScan.init)))
                 } catch {
-                    outcomes.append(.failure(error))
+                    outcomes.append(Prefetched(outcome: .failure(error), scan: nil))
                 }
             }
             slots[chunk] = outcomes
@@ -105,14 +117,11 @@ final class NodePrefetcher: @unchecked Sendable {
 
     /// The outcome of reading `pointers[position]`, or nil when it was not read ahead. Positions
     /// are taken in increasing order; a chunk is released when the next one is first asked for.
-    func outcome(at position: Int) -> Outcome? {
+    func outcome(at position: Int) -> Prefetched? {
         guard position >= 0, position < pointers.count else { return nil }
         let chunk = position / Self.chunkSize
         while current < chunk {
-            if current >= 0 {
-                slots[current] = []
-                room.signal()
-            }
+            if current >= 0 { room.signal() }  // its blocks are freed by the worker that takes a later chunk
             current += 1
             ready[current].wait()
         }

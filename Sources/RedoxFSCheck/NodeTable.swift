@@ -10,6 +10,12 @@ struct NodeTable<Value> {
 
     init() {}
 
+    /// A table whose array covers ids below `denseIDs` from the start (the ids of the tree, when
+    /// they are known; bounded by the caller in proportion to the nodes).
+    init(denseIDs: Int) {
+        dense = [Value?](repeating: nil, count: max(0, denseIDs))
+    }
+
     subscript(id: UInt32) -> Value? {
         get {
             let index = Int(id)
@@ -51,11 +57,14 @@ struct NodeTable<Value> {
 
 /// A set of node ids over `NodeTable`.
 struct NodeSet {
-    private var table = NodeTable<Bool>()
+    private var table: NodeTable<Bool>
 
-    init() {}
+    init() { table = NodeTable() }
 
-    init<S: Sequence>(_ ids: S) where S.Element == UInt32 {
+    init(denseIDs: Int) { table = NodeTable(denseIDs: denseIDs) }
+
+    init<S: Sequence>(_ ids: S, denseIDs: Int = 0) where S.Element == UInt32 {
+        table = NodeTable(denseIDs: denseIDs)
         for id in ids { insert(id) }
     }
 

@@ -29,7 +29,7 @@ struct TreePass: BlockVisitor {
         let pointers = pass.pointers
         try context.checkCancelled()
         context.statistics.nodes = UInt64(pointers.count)
-        context.nodes.reserveCapacity(pointers.count)
+        context.prepareNodeTables(ids: pointers.map(\.id))
         context.nodeOrder.reserveCapacity(pointers.count)
         let total = UInt64(pointers.count)
         // Node blocks are read and verified ahead on the other cores (the checks stay in order here).
@@ -38,8 +38,9 @@ struct TreePass: BlockVisitor {
         defer { prefetcher?.finish() }
         for (done, entry) in pointers.enumerated() {
             if done % 64 == 0 { try context.checkCancelled() }
+            let prefetched = prefetcher?.outcome(at: done)
             NodeCheck.check(
-                entry.id, pointer: entry.pointer, prefetched: prefetcher?.outcome(at: done), context: &context)
+                entry.id, pointer: entry.pointer, prefetched: prefetched?.outcome, scan: prefetched?.scan, context: &context)
             context.progress(.tree, done: UInt64(done + 1), total: total)
         }
         if let root = context.nodes[RedoxFS.rootNodeID] {
