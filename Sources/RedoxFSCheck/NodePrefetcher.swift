@@ -39,7 +39,9 @@ final class NodePrefetcher: @unchecked Sendable {
     private let slots: UnsafeMutablePointer<[Prefetched?]>
     private let ready: [DispatchSemaphore]
     /// Chunks the workers may still fill before the main thread takes one.
-    private let room = DispatchSemaphore(value: NodePrefetcher.aheadChunks)
+    /// (Made at 0 and signalled up: libdispatch traps when a semaphore is dropped below the
+    /// value it was made with, as this one may be when the check stops early.)
+    private let room = DispatchSemaphore(value: 0)
     private let nextChunk = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private let workers = DispatchGroup()
@@ -68,6 +70,7 @@ final class NodePrefetcher: @unchecked Sendable {
         ready = (0..<chunkCount).map { _ in DispatchSemaphore(value: 0) }
         self.workerCount = workerCount
         template = reader
+        for _ in 0..<Self.aheadChunks { room.signal() }
         for _ in 0..<workerCount {
             DispatchQueue.global().async(group: workers) { [self] in
                 var workerReader = template.copyForWorker()

@@ -55,10 +55,10 @@ struct TreePass: BlockVisitor {
         }
     }
 
-    /// Worker threads for reading `count` nodes ahead: one per core beyond the main thread's
-    /// (at least one, at most three).
+    /// Worker threads for reading `count` nodes ahead: one per core (at most four). The workers'
+    /// share (copy, decrypt, SeaHash) outweighs the main thread's, which waits when it is ahead.
     private static func prefetchWorkers(for count: Int) -> Int {
-        count == 0 ? 0 : max(1, min(3, NodePrefetcher.onlineProcessors - 1))
+        count == 0 ? 0 : max(1, min(4, NodePrefetcher.onlineProcessors))
     }
 
     mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {
