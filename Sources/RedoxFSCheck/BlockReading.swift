@@ -26,7 +26,8 @@ extension CheckContext {
     /// was ("record 5", "entry 3 of the root tree list") and `fix` what a repair would do about it.
     mutating func read(
         _ pointer: BlockPointer, as structure: Structure, owner: BlockOwner, where describePlace: @autoclosure () -> String,
-        fix: RepairAction?, severity: Severity? = nil, verify: Bool = true
+        fix: RepairAction?, severity: Severity? = nil, verify: Bool = true,
+        prefetched: NodePrefetcher.Outcome? = nil
     ) -> BlockRead {
         let address = pointer.address
         let node = owner.nodeID
@@ -74,7 +75,12 @@ extension CheckContext {
         }
         guard fresh else { return .shared }
         guard verify else { return .unread }
-        do {
+        do throws(FormatError) {
+            if let prefetched {
+                // Read ahead by a worker with the same rule (`NodePrefetcher`); counted here.
+                reader.countPrefetched(address.blockCount)
+                return .bytes(try prefetched.get())
+            }
             return .bytes(try reader.read(pointer, as: structure))
         } catch {
             switch error {

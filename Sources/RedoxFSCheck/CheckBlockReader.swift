@@ -21,6 +21,18 @@ struct CheckBlockReader: BlockReader {
     /// Number of 4096-byte blocks asked for so far (read-ahead not counted).
     var blocksRead: UInt64 { device.blocksRead }
 
+    /// Whether copies of this reader may read on other threads at the same time (an image file
+    /// or block device: `pread` on a shared descriptor).
+    var canReadConcurrently: Bool { device.base is FileDevice }
+
+    /// A reader of the same blocks with its own read-ahead window and count, for a worker thread.
+    func copyForWorker() -> CheckBlockReader {
+        CheckBlockReader(device: device.base, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
+    }
+
+    /// Counts `count` blocks that a worker read on this reader's behalf (`NodePrefetcher`).
+    mutating func countPrefetched(_ count: UInt64) { device.blocksRead += count }
+
     /// Blocks of the file system that the device actually holds.
     var readableBlocks: UInt64 {
         device.blockCount > startBlock ? min(blockCount, device.blockCount - startBlock) : 0

@@ -30,21 +30,23 @@ struct CheckContext {
     // Pass 2.
     /// Node ids in tree order.
     var nodeOrder: [UInt32] = []
-    var nodes: [UInt32: NodeSummary] = [:]
+    var nodes = NodeTable<NodeSummary>()
+    /// Ids below this are kept in arrays by the node tables (set by pass 2 from the tree's ids).
+    var denseNodeIDs = 0
     var directories: [UInt32: DirectoryImage] = [:]
 
     // Pass 3.
     /// First accepted name of each node reached through directories: (directory, name).
-    var parents: [UInt32: (directory: UInt32, name: [UInt8])] = [:]
+    var parents = NodeTable<(directory: UInt32, name: [UInt8])>()
     /// Accepted directory entries naming each node.
-    var references: [UInt32: UInt32] = [:]
+    var references = NodeTable<UInt32>()
     /// Nodes reached from the root.
-    var reachedFromRoot: Set<UInt32> = []
+    var reachedFromRoot = NodeSet()
     /// Tops of the subtrees not reachable from the root.
     var orphanRoots: [UInt32] = []
 
     // Pass 4.
-    var releasedNodes: Set<UInt32> = []
+    var releasedNodes = NodeSet()
 
     // Pass 5.
     var freeSpace = ExtentSet()
@@ -63,6 +65,18 @@ struct CheckContext {
         self.headerSlot = headerSlot
         claims = BlockClaims(limit: reader.readableBlocks)
         statistics.blocks = header.blockCount
+    }
+
+    /// Sizes the node tables for the tree's `ids`: node ids are dense in a tree the engine wrote,
+    /// so the tables index arrays by id, within a bound proportional to the nodes (a hostile id
+    /// far beyond goes to the tables' dictionaries).
+    mutating func prepareNodeTables(ids: [UInt32]) {
+        let largest = Int(ids.max() ?? 0)
+        denseNodeIDs = min(largest + 1, 4 * ids.count + 1024)
+        nodes = NodeTable(denseIDs: denseNodeIDs)
+        parents = NodeTable(denseIDs: denseNodeIDs)
+        references = NodeTable(denseIDs: denseNodeIDs)
+        releasedNodes = NodeSet(denseIDs: denseNodeIDs)
     }
 
     // MARK: Problems

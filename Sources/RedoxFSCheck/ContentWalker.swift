@@ -17,7 +17,7 @@ struct ContentWalker: BlockVisitor {
     var firstBadRecord: UInt64?
 
     /// Walks `node` (non-inline, record level ≤ 5); returns the blocks it owns.
-    static func walk(_ id: UInt32, node: Node, summary: inout NodeSummary, context: inout CheckContext) -> UInt64 {
+    static func walk(_ id: UInt32, node: ScannedNode, summary: inout NodeSummary, context: inout CheckContext) -> UInt64 {
         let limit = RecordPath.recordLimit
         if node.recordCount > limit {
             context.report(

@@ -13,7 +13,7 @@ struct DirectoryPass {
             if let image = context.directories[id] { checkStructure(id, image, context: &context) }
             context.progress(.directories, done: UInt64(done + 1), total: total)
         }
-        var namespace = Namespace()
+        var namespace = Namespace(denseNodeIDs: context.denseNodeIDs)
         namespace.traverse(from: RedoxFS.rootNodeID, context: &context)
         context.reachedFromRoot = namespace.reached
         namespace.collectOrphans(context: &context)
@@ -70,15 +70,15 @@ struct DirectoryPass {
         checkIndexBlocks(id, image, leafMaximum: leafMaximum, context: &context)
 
         // Names: validity, duplicates, and whether lookup finds each one in its leaf.
-        var seen: Set<[UInt8]> = []
+        let repeated = repeatedNames(image.entries, hashes: hashes)
         for (index, entry) in image.entries.enumerated() {
-            let shown = displayName(entry.name)
-            if !DirectoryEntry.isValidName(entry.name) || String(validating: entry.name, as: UTF8.self) == nil {
+            var shown: String { displayName(entry.name) }
+            if !DirectoryEntry.isValidName(entry.name) || !isUTF8(entry.name) {
                 context.report(
                     .nameInvalid, "directory \(id): entry '\(shown)' (node \(entry.nodeID)) has an invalid name (not UTF-8, or NUL, '/' or ':')",
                     structure: .dirList, node: id, fix: rebuild)
             }
-            if !seen.insert(entry.name).inserted {
+            if repeated[index] {
                 context.report(
                     .duplicateName, "directory \(id): the name '\(shown)' appears more than once", structure: .dirList, node: id,
                     fix: rebuild)
@@ -89,6 +89,34 @@ struct DirectoryPass {
                     structure: .hTreeNode, node: id, fix: rebuild)
             }
         }
+    }
+
+    /// For each entry, whether an earlier entry has the same name. Names are compared only
+    /// within runs of equal name hashes (`hashes`), so unique names cost no set insertion.
+    private static func repeatedNames(_ entries: [DirectoryEntry], hashes: [UInt32]) -> [Bool] {
+        var repeated = [Bool](repeating: false, count: entries.count)
+        guard entries.count > 1 else { return repeated }
+        let order = entries.indices.sorted { hashes[$0] != hashes[$1] ? hashes[$0] < hashes[$1] : $0 < $1 }
+        var start = 0
+        while start < order.count {
+            var end = start + 1
+            while end < order.count, hashes[order[end]] == hashes[order[start]] { end += 1 }
+            if end - start > 1 {
+                // Equal hashes: the entries of the run, in directory order, against the names seen.
+                var seen: Set<[UInt8]> = []
+                for position in start..<end where !seen.insert(entries[order[position]].name).inserted {
+                    repeated[order[position]] = true
+                }
+            }
+            start = end
+        }
+        return repeated
+    }
+
+    /// Whether `name` is valid UTF-8 (ASCII names without building a string).
+    private static func isUTF8(_ name: [UInt8]) -> Bool {
+        if name.allSatisfy({ $0 < 0x80 }) { return true }
+        return String(validating: name, as: UTF8.self) != nil
     }
 
     /// Invariants of §10.5 on every index block: used slots a prefix, empty slots well formed,

@@ -12,7 +12,7 @@ struct DirectoryReader: BlockVisitor {
     private var open: [Int] = []
 
     /// Reads directory `id`; returns the blocks it owns (its node block not included).
-    static func read(_ id: UInt32, node: Node, context: inout CheckContext) -> UInt64 {
+    static func read(_ id: UInt32, node: ScannedNode, context: inout CheckContext) -> UInt64 {
         var reader = DirectoryReader(context: consume context, id: id)
         reader.image.size = node.size
         let marker = node.levelPointer(0)

@@ -42,6 +42,16 @@ struct ExtentSet: Sendable, Equatable {
     @discardableResult
     mutating func insert(_ range: Range<UInt64>) -> [Range<UInt64>] {
         guard !range.isEmpty else { return [] }
+        // At or after the start of the last extent (extents added in order): only that one can
+        // overlap or touch the range.
+        guard let final = ranges.last, range.lowerBound < final.lowerBound else {
+            if let final = ranges.last, range.lowerBound <= final.upperBound {
+                ranges[ranges.count - 1] = final.lowerBound..<max(final.upperBound, range.upperBound)
+                return range.lowerBound < final.upperBound ? [range.lowerBound..<min(range.upperBound, final.upperBound)] : []
+            }
+            ranges.append(range)
+            return []
+        }
         let already = intersection(range)
         // Merge with every extent overlapping or touching the range.
         var first = firstEnding(after: range.lowerBound == 0 ? 0 : range.lowerBound - 1)

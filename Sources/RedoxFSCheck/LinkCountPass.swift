@@ -6,7 +6,7 @@ import RedoxFS
 struct LinkCountPass {
     static func run(_ context: inout CheckContext) throws(CheckError) {
         readReleaseList(&context)
-        let orphans = Set(context.orphanRoots)
+        let orphans = NodeSet(context.orphanRoots, denseIDs: context.denseNodeIDs)
         let total = UInt64(context.nodeOrder.count)
         for (done, id) in context.nodeOrder.enumerated() {
             if done % 256 == 0 { try context.checkCancelled() }

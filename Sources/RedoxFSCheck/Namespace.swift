@@ -5,8 +5,13 @@ import RedoxFS
 /// when the directory is an ancestor, else a directory reachable twice). Accepted entries are the
 /// references that pass 4 compares with the link counts.
 struct Namespace {
-    private(set) var reached: Set<UInt32> = []
-    private var enteredDirectories: Set<UInt32> = []
+    private(set) var reached: NodeSet
+    private var enteredDirectories: NodeSet
+
+    init(denseNodeIDs: Int) {
+        reached = NodeSet(denseIDs: denseNodeIDs)
+        enteredDirectories = NodeSet(denseIDs: denseNodeIDs)
+    }
 
     /// Walks everything reachable from `start` that was not reached before.
     mutating func traverse(from start: UInt32, context: inout CheckContext) {

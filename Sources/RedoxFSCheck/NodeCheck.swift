@@ -3,16 +3,27 @@ import RedoxFS
 /// The checks of one node (spec §15.1 items 20–23, 26, 28; FIFOs and device nodes are this
 /// implementation's node types, see `NodeKind`), then the walk of its content.
 enum NodeCheck {
-    static func check(_ id: UInt32, pointer: BlockPointer, context: inout CheckContext) {
+    /// Checks node `id` at `pointer`; `prefetched` is its block as a worker already read it, and
+    /// `scan` what the worker found scanning it.
+    static func check(
+        _ id: UInt32, pointer: BlockPointer, prefetched: NodePrefetcher.Outcome? = nil, scan: NodeScan? = nil,
+        context: inout CheckContext
+    ) {
         context.nodeOrder.append(id)
         var summary = NodeSummary(state: .unreadable, block: pointer.address.index)
         let remove: RepairAction = id == RedoxFS.rootNodeID ? .recreateRoot : .removeNode(node: id)
-        let read = context.read(pointer, as: .node, owner: .node(id), where: "node \(id)", fix: remove)
+        let read = context.read(
+            pointer, as: .node, owner: .node(id), where: "node \(id)", fix: remove, prefetched: prefetched)
         guard case .bytes(let bytes) = read else {
             context.nodes[id] = summary
             return
         }
-        let node = Node(block: bytes)
+        // Read in place: the node's 4 KiB block is not decoded into a `Node` (no copies).
+        guard let view = NodeView(block: bytes) else {
+            context.nodes[id] = summary
+            return
+        }
+        let node = ScannedNode(view: view, scan: scan)
         let block = pointer.address.index
         summary.links = node.links
         summary.size = node.size
@@ -36,7 +47,7 @@ enum NodeCheck {
         case .fifo: context.statistics.fifos += 1
         case .characterDevice, .blockDevice: context.statistics.devices += 1
         }
-        if kind.isSpecial, kind.isDevice ? DeviceNumber(inlineContentOf: node) == nil : node.size != 0 {
+        if kind.isSpecial, kind.isDevice ? DeviceNumber(inlineContentOf: view) == nil : node.size != 0 {
             context.report(
                 .specialNodeContent,
                 kind.isDevice ? "device node \(id) does not keep an inline 8-byte device number (size \(node.size))"
@@ -44,7 +55,7 @@ enum NodeCheck {
                 block: block, structure: .node, node: id)
         }
 
-        if !node.padding.allSatisfy({ $0 == 0 }) {
+        if !node.paddingIsZero {
             context.report(
                 .nodePaddingNonZero, "node \(id): the padding (bytes 74…127) is not zero", block: block, structure: .node,
                 node: id, fix: .clearNodeFields(node: id))

@@ -140,7 +140,7 @@ struct SpacePass {
             }
             guard claim.start < blocks else { continue }
             let range = claim.start..<min(claim.end, blocks)
-            if context.logReplayed {
+            if context.logReplayed, context.freeSpace.overlaps(range) {
                 let free = context.freeSpace.intersection(range)
                 if !free.isEmpty {
                     context.report(

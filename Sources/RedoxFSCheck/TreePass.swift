@@ -29,12 +29,18 @@ struct TreePass: BlockVisitor {
         let pointers = pass.pointers
         try context.checkCancelled()
         context.statistics.nodes = UInt64(pointers.count)
-        context.nodes.reserveCapacity(pointers.count)
+        context.prepareNodeTables(ids: pointers.map(\.id))
         context.nodeOrder.reserveCapacity(pointers.count)
         let total = UInt64(pointers.count)
+        // Node blocks are read and verified ahead on the other cores (the checks stay in order here).
+        let prefetcher = NodePrefetcher(
+            reader: context.reader, pointers: pointers.map(\.pointer), workerCount: prefetchWorkers(for: pointers.count))
+        defer { prefetcher?.finish() }
         for (done, entry) in pointers.enumerated() {
             if done % 64 == 0 { try context.checkCancelled() }
-            NodeCheck.check(entry.id, pointer: entry.pointer, context: &context)
+            let prefetched = prefetcher?.outcome(at: done)
+            NodeCheck.check(
+                entry.id, pointer: entry.pointer, prefetched: prefetched?.outcome, scan: prefetched?.scan, context: &context)
             context.progress(.tree, done: UInt64(done + 1), total: total)
         }
         if let root = context.nodes[RedoxFS.rootNodeID] {
@@ -47,6 +53,12 @@ struct TreePass: BlockVisitor {
             context.report(
                 .rootMissing, "node 1, the root directory, is not in the node tree", structure: .treeList, fix: .recreateRoot)
         }
+    }
+
+    /// Worker threads for reading `count` nodes ahead: one per core (at most four). The workers'
+    /// share (copy, decrypt, SeaHash) outweighs the main thread's, which waits when it is ahead.
+    private static func prefetchWorkers(for count: Int) -> Int {
+        count == 0 ? 0 : max(1, min(4, NodePrefetcher.onlineProcessors))
     }
 
     mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {

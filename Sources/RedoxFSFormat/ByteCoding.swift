@@ -35,12 +35,21 @@ extension Array where Element == UInt8 {
         withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self) }
     }
 
-    /// Whether every byte in `range` is zero (eight bytes at a time).
+    /// Whether every byte in `range` is zero (32 bytes at a time, then eight, then one).
     @inline(__always)
     public func isZero(_ range: Range<Int>) -> Bool {
         precondition(range.lowerBound >= 0 && range.upperBound <= count)
         return withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return true }  // empty array: empty range
             var offset = range.lowerBound
+            while offset + 32 <= range.upperBound {
+                let row = base + offset
+                let any = row.loadUnaligned(as: UInt64.self) | row.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                    | row.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+                    | row.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+                if any != 0 { return false }
+                offset += 32
+            }
             while offset + 8 <= range.upperBound {
                 if raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != 0 { return false }
                 offset += 8

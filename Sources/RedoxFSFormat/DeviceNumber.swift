@@ -27,6 +27,13 @@ public struct DeviceNumber: Equatable, Hashable, Sendable {
         self.init(content: Array(node.data[0..<Self.contentSize]))
     }
 
+    /// The number in the inline content of the node `view` reads in place (see `init(inlineContentOf:)`).
+    public init?(inlineContentOf view: NodeView) {
+        guard view.hasInlineData, view.size == UInt64(Self.contentSize) else { return nil }
+        let offset = Node.dataOffset
+        self.init(content: Array(view.bytes[offset..<offset + Self.contentSize]))
+    }
+
     /// The content of a device node with this number.
     public var content: [UInt8] {
         var bytes = [UInt8](repeating: 0, count: Self.contentSize)

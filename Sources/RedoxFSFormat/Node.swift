@@ -121,6 +121,10 @@ public struct Node: NodeFields, Equatable, Sendable {
     /// Pointer `index` of the level area, counted from its start (level0[0] is 0, level1[0] is 128, …).
     public func levelPointer(_ index: Int) -> BlockPointer { BlockPointer(bytes: data, at: index * 16) }
 
+    public func levelPointersAreZero(_ indices: Range<Int>) -> Bool {
+        data.isZero(indices.lowerBound * 16..<indices.upperBound * 16)
+    }
+
     public mutating func setLevelPointer(_ index: Int, _ pointer: BlockPointer) {
         pointer.encode(into: &data, at: index * 16)
     }
@@ -128,13 +132,22 @@ public struct Node: NodeFields, Equatable, Sendable {
     /// Bytes of the level area a directory uses: `level0[0]` (the marker) and `level0[1]` (the top).
     public static let directoryPointerBytes = 32
 
+    /// Bytes of the node block between the fields and the level area (zero in every valid node).
+    public static let paddingRange = 74..<dataOffset
+
+    /// Bytes of the level area beyond a directory's two pointers (zero in every valid directory).
+    public static let directoryExtraPointerRange = directoryPointerBytes..<RedoxFS.inlineDataSize
+
+    /// Bytes of the level area beyond `size` bytes of inline content (zero in every valid node).
+    public static func inlineTailRange(size: UInt64) -> Range<Int> {
+        Int(min(size, UInt64(RedoxFS.inlineDataSize)))..<RedoxFS.inlineDataSize
+    }
+
     /// Whether a directory's level area is zero beyond its two pointers.
-    public var directoryExtraPointersAreZero: Bool { data.isZero(Self.directoryPointerBytes..<RedoxFS.inlineDataSize) }
+    public var directoryExtraPointersAreZero: Bool { data.isZero(Self.directoryExtraPointerRange) }
 
     /// Whether the inline area is zero beyond the node's size.
-    public var inlineTailIsZero: Bool {
-        data.isZero(Int(min(size, UInt64(RedoxFS.inlineDataSize)))..<RedoxFS.inlineDataSize)
-    }
+    public var inlineTailIsZero: Bool { data.isZero(Self.inlineTailRange(size: size)) }
 
     /// Zeroes every field the format requires to be zero: the padding, a directory's flags, record
     /// level and pointers beyond its two, unknown flags, and inline bytes beyond the size.
@@ -162,6 +175,8 @@ public protocol NodeFields {
     var flags: UInt32 { get }
     /// Pointer `index` of the level area, counted from its start.
     func levelPointer(_ index: Int) -> BlockPointer
+    /// Whether the level pointers `indices` are all zero bytes (so all null).
+    func levelPointersAreZero(_ indices: Range<Int>) -> Bool
 }
 
 extension NodeFields {
@@ -212,6 +227,24 @@ public struct NodeView: NodeFields, Sendable {
 
     public func levelPointer(_ index: Int) -> BlockPointer {
         BlockPointer(bytes: bytes, at: Node.dataOffset + index * 16)
+    }
+
+    public func levelPointersAreZero(_ indices: Range<Int>) -> Bool {
+        bytes.isZero(Node.dataOffset + indices.lowerBound * 16..<Node.dataOffset + indices.upperBound * 16)
+    }
+
+    /// Whether the padding between the fields and the level area is zero (`Node.padding`).
+    public var paddingIsZero: Bool { bytes.isZero(Node.paddingRange) }
+
+    /// Whether a directory's level area is zero beyond its two pointers.
+    public var directoryExtraPointersAreZero: Bool { bytes.isZero(shifted(Node.directoryExtraPointerRange)) }
+
+    /// Whether the inline area is zero beyond the node's size.
+    public var inlineTailIsZero: Bool { bytes.isZero(shifted(Node.inlineTailRange(size: size))) }
+
+    /// A range of the level area as a range of the node block.
+    private func shifted(_ range: Range<Int>) -> Range<Int> {
+        (range.lowerBound + Node.dataOffset)..<(range.upperBound + Node.dataOffset)
     }
 
     /// The whole node, decoded.

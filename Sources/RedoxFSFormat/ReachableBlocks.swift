@@ -117,14 +117,27 @@ public enum ReachableBlocks {
         var first: UInt64 = 0
         for tier in RecordPath.tiers {
             let span = UInt64(1) << (8 * UInt64(tier.depth))
-            for k in 0..<tier.count {
+            var k = 0
+            while k < tier.count {
+                // Runs of all-zero pointers (most of a small file's level area) are passed over
+                // a group at a time.
+                let group = min(zeroGroup, tier.count - k)
+                if k % zeroGroup == 0, node.levelPointersAreZero(tier.first + k..<tier.first + k + group) {
+                    k += group
+                    continue
+                }
                 let pointer = node.levelPointer(tier.first + k)
-                if pointer.isNull { continue }
-                try walkRecords(pointer, depth: tier.depth, first: first + UInt64(k) * span, id: id, visitor: &visitor)
+                if !pointer.isNull {
+                    try walkRecords(pointer, depth: tier.depth, first: first + UInt64(k) * span, id: id, visitor: &visitor)
+                }
+                k += 1
             }
             first += UInt64(tier.count) * span
         }
     }
+
+    /// Level pointers tested for zero at once by `walkContent`.
+    private static let zeroGroup = 16
 
     private static func walkRecords<Visitor: BlockVisitor>(
         _ pointer: BlockPointer, depth: Int, first: UInt64, id: UInt32, visitor: inout Visitor

@@ -1,0 +1,70 @@
+import RedoxFS
+
+/// What scanning a node block's 4 KiB for zero bytes finds, worked out by the worker that read
+/// the block (`NodePrefetcher`), so that the main thread's checks do not scan it again.
+struct NodeScan: Sendable {
+    /// Level pointers per group (the last group holds the area's last 8 pointers).
+    static let groupSize = 16
+    static let pointerCount = RedoxFS.inlineDataSize / 16
+
+    /// Bit `g` set: level pointers `g * 16 ..< min(248, g * 16 + 16)` are all zero bytes (files
+    /// that keep pointers; nil for the others).
+    var zeroGroups: UInt16?
+    var paddingIsZero: Bool
+    /// For inline nodes (nil for the others).
+    var inlineTailIsZero: Bool?
+    /// For directories (nil for the others).
+    var directoryExtraPointersAreZero: Bool?
+
+    /// Scans what the checks of this kind of node look at, each byte once.
+    init(_ view: NodeView) {
+        paddingIsZero = view.paddingIsZero
+        if view.isDirectory {
+            directoryExtraPointersAreZero = view.directoryExtraPointersAreZero
+        } else if view.hasInlineData {
+            inlineTailIsZero = view.inlineTailIsZero
+        } else {
+            var groups: UInt16 = 0
+            var group = 0
+            while group * Self.groupSize < Self.pointerCount {
+                if view.levelPointersAreZero(Self.pointers(ofGroup: group)) { groups |= 1 << UInt16(group) }
+                group += 1
+            }
+            zeroGroups = groups
+        }
+    }
+
+    static func pointers(ofGroup group: Int) -> Range<Int> {
+        group * groupSize..<min(pointerCount, group * groupSize + groupSize)
+    }
+}
+
+/// A node read in place (`NodeView`) with, when a worker read it, its zero scan (`NodeScan`):
+/// the checks and the content walk ask it instead of the view.
+struct ScannedNode: NodeFields {
+    let view: NodeView
+    let scan: NodeScan?
+
+    var mode: UInt16 { view.mode }
+    var size: UInt64 { view.size }
+    var recordLevel: UInt32 { view.recordLevel }
+    var flags: UInt32 { view.flags }
+    var links: UInt32 { view.links }
+    var blocks: UInt64 { view.blocks }
+
+    func levelPointer(_ index: Int) -> BlockPointer { view.levelPointer(index) }
+
+    func levelPointersAreZero(_ indices: Range<Int>) -> Bool {
+        if let groups = scan?.zeroGroups, indices.lowerBound % NodeScan.groupSize == 0 {
+            let group = indices.lowerBound / NodeScan.groupSize
+            if group < 16, indices == NodeScan.pointers(ofGroup: group) { return groups & (1 << UInt16(group)) != 0 }
+        }
+        return view.levelPointersAreZero(indices)
+    }
+
+    var paddingIsZero: Bool { scan?.paddingIsZero ?? view.paddingIsZero }
+    var inlineTailIsZero: Bool { scan?.inlineTailIsZero ?? view.inlineTailIsZero }
+    var directoryExtraPointersAreZero: Bool {
+        scan?.directoryExtraPointersAreZero ?? view.directoryExtraPointersAreZero
+    }
+}
