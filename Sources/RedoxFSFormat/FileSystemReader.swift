@@ -94,9 +94,7 @@ public struct FileSystemReader<Reader: BlockReader> {
     ) throws(FormatError) -> UInt32? {
         try visited.insert(pointer, as: depth == 0 ? .dirList : .hTreeNode)
         if depth == 0 {
-            let list = try DirList(block: reader.read(pointer, as: .dirList), at: pointer.address.index)
-            for entry in list.entries where entry.name == name { return entry.nodeID }
-            return nil
+            return try DirList.find(name, in: reader.read(pointer, as: .dirList), at: pointer.address.index)
         }
         let index = HTreeNode(block: try reader.read(pointer, as: .hTreeNode))
         for slot in index.candidates(for: hash) {
