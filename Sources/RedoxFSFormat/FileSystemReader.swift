@@ -28,8 +28,10 @@ public struct FileSystemReader<Reader: BlockReader> {
     /// Node `id`, decoded and checked.
     public mutating func node(_ id: UInt32) throws(FormatError) -> Node {
         let pointer = try nodePointer(id)
+        if let node = reader.cachedNode(at: pointer) { return node }
         let node = Node(block: try reader.read(pointer, as: .node))
         try node.validate(block: pointer.address.index)
+        reader.rememberNode(node, at: pointer)
         return node
     }
 
