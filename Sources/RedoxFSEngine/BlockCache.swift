@@ -88,7 +88,7 @@ final class BlockCache {
         let written = dirty
         dirty.removeAll()
         dirtyBytes = 0
-        precondition(provisional.isEmpty, "a commit writes only settled blocks")
+        provisional.removeAll()
         // A commit is never undone: operations commit only as their last step.
         if journal != nil { journal = [] }
         for (index, bytes) in written {

@@ -35,6 +35,9 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// The changes of the running operation to the three above, newest last, so that a failed
     /// operation can undo them without copying them whole (see TransactionScope.swift).
     var allocationJournal: [AllocationChange] = []
+    /// Nodes whose tree path was rewritten since the last commit: where `settleTree` looks for
+    /// provisional hashes (an undone operation may leave extra ids, which cost a look only).
+    var treePathsSinceCommit: Set<UInt32> = []
     var openCounts: [UInt32: Int] = [:]
     /// How deep the running operation is nested (0: no operation runs).
     var transactionDepth = 0

@@ -21,6 +21,7 @@ extension FileSystemEngine {
     /// Writes the path's lists bottom-up (level 0 first), propagating "full" flags and freeing
     /// lists that became empty; ends with a new `working.tree`.
     func rewriteTreePath(_ id: NodeID, lists: [TreeList], pointers: [BlockPointer]) throws(FileSystemError) {
+        treePathsSinceCommit.insert(id.rawValue)
         var child = BlockPointer.null
         var childFull = false
         for level in 0...3 {

@@ -128,27 +128,54 @@ extension FileSystemEngine {
 
     /// Replaces the provisional hashes of the node tree by the blocks' seahashes, bottom-up, so
     /// that every pointer of the working tree carries its block's real hash (the commit's first
-    /// step). Only dirty blocks are visited: a clean block has no dirty block below it.
-    func settleTree() {
+    /// step). Only the paths of the nodes changed since the last commit are visited, and only
+    /// where their blocks are dirty: a clean block has no dirty block below it.
+    func settleTree() throws(FileSystemError) {
         guard !cache.provisional.isEmpty else { return }
-        working.tree = settle(working.tree, level: 3)
+        let ids = treePathsSinceCommit.sorted()
+        working.tree = settle(working.tree, level: 3, ids: ids[...])
+        if !cache.provisional.isEmpty {
+            // Not expected: every provisional block lies on a recorded path. Visit every dirty block.
+            working.tree = settle(working.tree, level: 3, ids: nil)
+        }
+        guard cache.provisional.isEmpty else {
+            throw .invalidArgument("commit: \(cache.provisional.count) node-tree blocks are not reachable from the tree")
+        }
     }
 
-    /// `pointer` with its block settled: a TreeList at `level` (3…0), or a node block at -1.
-    private func settle(_ pointer: BlockPointer, level: Int) -> BlockPointer {
+    /// `pointer` with its block settled: a TreeList at `level` (3…0) on the paths of `ids`
+    /// (sorted; nil: every dirty child), or a node block at level -1.
+    private func settle(_ pointer: BlockPointer, level: Int, ids: ArraySlice<UInt32>?) -> BlockPointer {
         if pointer.isNull || pointer.isMarker { return pointer }
         let index = pointer.address.index
         guard var bytes = cache.dirty[index], cache.hash(of: index) == pointer.hash else { return pointer }
         var changed = cache.provisional.contains(index)
-        if level >= 0 {
+        if level >= 0, ids == nil {
             for slot in 0..<TreeList.entryCount {
                 let child = BlockPointer(bytes: bytes, at: slot * 16)
                 guard !child.isNull, cache.dirty[child.address.index] != nil else { continue }
-                let settled = settle(child, level: level - 1)
+                let settled = settle(child, level: level - 1, ids: nil)
                 if settled != child {
                     settled.encode(into: &bytes, at: slot * 16)
                     changed = true
                 }
+            }
+        } else if level >= 0, let ids {
+            // Sorted ids group by their index at each level.
+            var start = ids.startIndex
+            while start < ids.endIndex {
+                let slot = NodeID(ids[start]).index(atLevel: level)
+                var end = start + 1
+                while end < ids.endIndex, NodeID(ids[end]).index(atLevel: level) == slot { end += 1 }
+                if slot < TreeList.entryCount {
+                    let child = BlockPointer(bytes: bytes, at: slot * 16)
+                    let settled = settle(child, level: level - 1, ids: ids[start..<end])
+                    if settled != child {
+                        settled.encode(into: &bytes, at: slot * 16)
+                        changed = true
+                    }
+                }
+                start = end
             }
         }
         guard changed else { return pointer }
@@ -188,7 +215,7 @@ extension FileSystemEngine {
     func writeCommit(squash forced: Bool) throws(FileSystemError) {
         try requireWritable()
         guard forced || hasPendingChanges else { return }
-        settleTree()
+        try settleTree()
         var allocator = try allocator()
         let generation = header.generation
         let squash = forced
@@ -268,6 +295,7 @@ extension FileSystemEngine {
         pendingAllocations.removeAll()
         allocatedInTransaction.removeAll()
         deferredFrees.removeAll()
+        treePathsSinceCommit.removeAll(keepingCapacity: true)
         cache.commitDirty()
         do {
             try flushDevice()
