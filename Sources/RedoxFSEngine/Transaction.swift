@@ -99,8 +99,8 @@ extension FileSystemEngine {
             address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel), hash: hash)
     }
 
-    /// Replaces the metadata block `old` (a TreeList or a node block, referenced from exactly one
-    /// place) by `bytes`. When the open transaction allocated `old`'s block at the same level and
+    /// Replaces the metadata block `old` (a TreeList, a node block or a directory block,
+    /// referenced from exactly one place) by `bytes`. When the open transaction allocated `old`'s block at the same level and
     /// it is still waiting in the write cache, no committed header references it: the block is
     /// overwritten in the write cache (the cache's journal lets a failed operation undo this).
     /// Otherwise the bytes go to a new address and `old` is freed (copy-on-write). Repair sessions
