@@ -9,6 +9,9 @@ final class BlockCache {
     private var blocks: [UInt64: [UInt8]] = [:]
     /// The seahash of each cached or dirty block, so a hit needs no rehash.
     private var hashes: [UInt64: UInt64] = [:]
+    /// Dirty blocks whose hash is a provisional tag, not yet their seahash: node-tree blocks the
+    /// open transaction rewrites again and again are hashed once, when the commit settles them.
+    private(set) var provisional: Set<UInt64> = []
     private var order: [UInt64] = []
     private var head = 0
     /// Upper bound of the bytes held.
@@ -34,12 +37,59 @@ final class BlockCache {
         return found
     }
 
-    func insertDirty(_ index: UInt64, _ bytes: [UInt8], hash: UInt64? = nil) {
+    func insertDirty(_ index: UInt64, _ bytes: [UInt8], hash: UInt64? = nil, provisional isProvisional: Bool = false) {
         record(index)
         if let old = dirty.updateValue(bytes, forKey: index) { dirtyBytes -= old.count }
         dirtyBytes += bytes.count
         hashes[index] = hash ?? SeaHash.hash(bytes)
+        if isProvisional {
+            provisional.insert(index)
+        } else if !provisional.isEmpty {
+            provisional.remove(index)
+        }
     }
+
+    /// Decoded nodes by block index, with the hash (or provisional tag) of the block they were
+    /// decoded from: a hit needs the same block and hash, so a rewritten block never hits.
+    private var nodes: [UInt64: (hash: UInt64, node: Node)] = [:]
+    /// At most this many decoded nodes are kept (about 4 KiB each).
+    static let nodeLimit = 2048
+
+    /// Readers call this holding the engine's lock shared, hence `serialize`.
+    func node(_ index: UInt64, hash: UInt64) -> Node? {
+        var found: Node?
+        serialize {
+            guard let entry = nodes[index], entry.hash == hash else { return }
+            found = entry.node
+        }
+        return found
+    }
+
+    /// Readers call this holding the engine's lock shared, hence `serialize`.
+    func rememberNode(_ node: Node, index: UInt64, hash: UInt64) {
+        serialize {
+            if nodes.count >= Self.nodeLimit, nodes[index] == nil { nodes.removeAll(keepingCapacity: true) }
+            nodes[index] = (hash, node)
+        }
+    }
+
+    /// Keeps a decoded node when its block's hash changes but its bytes do not (a settled
+    /// provisional hash).
+    func rehashNode(_ index: UInt64, from old: UInt64, to new: UInt64) {
+        guard let entry = nodes[index], entry.hash == old else { return }
+        nodes[index] = (new, entry.node)
+    }
+
+    private var lastTag: UInt64 = 0
+
+    /// A fresh provisional hash (it only has to differ from what a stale pointer may carry).
+    func provisionalTag() -> UInt64 {
+        lastTag &+= 1
+        return 0x5052_4F56_0000_0000 | (lastTag & 0xFFFF_FFFF)
+    }
+
+    /// The hash recorded for a dirty or cached block.
+    func hash(of index: UInt64) -> UInt64? { hashes[index] }
 
     func removeDirty(_ index: UInt64) {
         record(index)
@@ -47,6 +97,7 @@ final class BlockCache {
             dirtyBytes -= old.count
             if blocks[index] == nil { hashes[index] = nil }
         }
+        if !provisional.isEmpty { provisional.remove(index) }
     }
 
     /// Moves the written blocks into the clean cache (metadata only; records are not kept).
@@ -54,6 +105,7 @@ final class BlockCache {
         let written = dirty
         dirty.removeAll()
         dirtyBytes = 0
+        provisional.removeAll()
         // A commit is never undone: operations commit only as their last step.
         if journal != nil { journal = [] }
         for (index, bytes) in written {
@@ -93,7 +145,7 @@ final class BlockCache {
 
     /// Changes to the write cache since `beginJournal`, newest last, so that a failed operation can
     /// be undone without copying the whole cache.
-    private var journal: [(index: UInt64, dirty: [UInt8]?, hash: UInt64?)]?
+    private var journal: [(index: UInt64, dirty: [UInt8]?, hash: UInt64?, provisional: Bool)]?
     private var journalDepth = 0
 
     /// Starts recording changes (nested calls share the outermost journal); returns a mark.
@@ -120,18 +172,21 @@ final class BlockCache {
                 dirtyBytes -= current.count
             }
             hashes[entry.index] = entry.hash
+            if entry.provisional { provisional.insert(entry.index) } else { provisional.remove(entry.index) }
         }
         journal!.removeLast(entries.count - mark)
     }
 
     private func record(_ index: UInt64) {
         guard journal != nil else { return }
-        journal!.append((index, dirty[index], hashes[index]))
+        journal!.append((index, dirty[index], hashes[index], provisional.contains(index)))
     }
 
     func removeAll() {
         dirty.removeAll()
         dirtyBytes = 0
+        provisional.removeAll()
+        nodes.removeAll()
         blocks.removeAll()
         hashes.removeAll()
         order.removeAll()
@@ -159,5 +214,13 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
             pointer, as: structure, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
         if structure != .record { cache.insert(address.index, bytes, hash: pointer.hash) }
         return bytes
+    }
+
+    public mutating func cachedNode(at pointer: BlockPointer) -> Node? {
+        cache.node(pointer.address.index, hash: pointer.hash)
+    }
+
+    public mutating func rememberNode(_ node: Node, at pointer: BlockPointer) {
+        cache.rememberNode(node, index: pointer.address.index, hash: pointer.hash)
     }
 }

@@ -44,9 +44,7 @@ extension FileSystemEngine {
             owner!.setLevelPointer(0, .marker(depth: UInt8(depth + 1)))
             owner!.size += 2 * UInt64(RedoxFS.blockSize)
         } else {
-            let rootPointer = try writeBlock(root.encode(), owner: &owner)
-            release(oldRoot, owner: &owner)
-            owner!.setLevelPointer(1, rootPointer)
+            owner!.setLevelPointer(1, try rewriteBlock(oldRoot, with: root.encode()))
         }
     }
 
@@ -60,13 +58,15 @@ extension FileSystemEngine {
         var slot = node.slots[choice]
         var newSlot: HTreeSlot?
         if depth == 1 {
-            var leaf = try readLeaf(slot.pointer)
-            if leaf.canAdd(entry) {
-                leaf.entries.append(entry)
-                let pointer = try writeBlock(leaf.encode(), owner: &owner)
-                release(slot.pointer, owner: &owner)
-                slot = HTreeSlot(hash: max(slot.hash, hash), pointer: pointer)
+            let stored = try readLeafBytes(slot.pointer)
+            let appended: [UInt8]?
+            do { appended = try DirList.appending(entry, to: stored, at: slot.pointer.address.index) } catch { throw .format(error) }
+            if let appended {
+                // Appended in place: the leaf keeps its address while this transaction owns it.
+                slot = HTreeSlot(hash: max(slot.hash, hash), pointer: try rewriteBlock(slot.pointer, with: appended))
             } else {
+                let leaf: DirList
+                do { leaf = try DirList(block: stored, at: slot.pointer.address.index) } catch { throw .format(error) }
                 var all = leaf.entries + [entry]
                 all = stableSorted(all) { directoryNameHash($0.name) }
                 let split = splitPoint(all.map { directoryNameHash($0.name) }, half: all.count / 2, exclusiveRun: true)
@@ -85,9 +85,7 @@ extension FileSystemEngine {
         } else {
             var child = try readIndex(slot.pointer)
             let sibling = try insert(entry, hash: hash, into: &child, depth: depth - 1, owner: &owner)
-            let pointer = try writeBlock(child.encode(), owner: &owner)
-            release(slot.pointer, owner: &owner)
-            slot = HTreeSlot(hash: child.maximumHash, pointer: pointer)
+            slot = HTreeSlot(hash: child.maximumHash, pointer: try rewriteBlock(slot.pointer, with: child.encode()))
             if let sibling {
                 newSlot = HTreeSlot(hash: sibling.maximumHash, pointer: try writeBlock(sibling.encode(), owner: &owner))
                 owner!.size += UInt64(RedoxFS.blockSize)
@@ -152,17 +150,16 @@ extension FileSystemEngine {
         _ name: [UInt8], hash: UInt32, at pointer: BlockPointer, depth: Int, owner: inout Node?
     ) throws(FileSystemError) -> (id: UInt32, pointer: BlockPointer?, maximum: UInt32)? {
         if depth == 0 {
-            var leaf = try readLeaf(pointer)
-            guard let at = leaf.entries.firstIndex(where: { $0.name == name }) else { return nil }
-            let id = leaf.entries.remove(at: at).nodeID
-            if leaf.entries.isEmpty {
+            let stored = try readLeafBytes(pointer)
+            let removed: (bytes: [UInt8], id: UInt32, remaining: Int, maximumHash: UInt32)?
+            do { removed = try DirList.removing(name, from: stored, at: pointer.address.index) } catch { throw .format(error) }
+            guard let removed else { return nil }
+            if removed.remaining == 0 {
                 release(pointer, owner: &owner)
                 owner!.size -= min(owner!.size, UInt64(RedoxFS.blockSize))
-                return (id, nil, 0)
+                return (removed.id, nil, 0)
             }
-            let new = try writeBlock(leaf.encode(), owner: &owner)
-            release(pointer, owner: &owner)
-            return (id, new, leaf.maximumHash)
+            return (removed.id, try rewriteBlock(pointer, with: removed.bytes), removed.maximumHash)
         }
         var node = try readIndex(pointer)
         for candidate in node.candidates(for: hash) {
@@ -181,17 +178,14 @@ extension FileSystemEngine {
                 owner!.size -= min(owner!.size, UInt64(RedoxFS.blockSize))
                 return (result.id, nil, 0)
             }
-            let new = try writeBlock(node.encode(), owner: &owner)
-            release(pointer, owner: &owner)
-            return (result.id, new, node.maximumHash)
+            return (result.id, try rewriteBlock(pointer, with: node.encode()), node.maximumHash)
         }
         return nil
     }
 
-    func readLeaf(_ pointer: BlockPointer) throws(FileSystemError) -> DirList {
-        try withReader { (reader) throws(FormatError) in
-            try DirList(block: reader.reader.read(pointer, as: .dirList), at: pointer.address.index)
-        }
+    /// The stored bytes of a leaf (checked against its pointer, not decoded).
+    func readLeafBytes(_ pointer: BlockPointer) throws(FileSystemError) -> [UInt8] {
+        try withReader { (reader) throws(FormatError) in try reader.reader.read(pointer, as: .dirList) }
     }
 
     func readIndex(_ pointer: BlockPointer) throws(FileSystemError) -> HTreeNode {

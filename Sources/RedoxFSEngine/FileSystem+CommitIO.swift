@@ -81,6 +81,7 @@ extension FileSystemEngine {
         pendingAllocations.removeAll()
         allocatedInTransaction.removeAll()
         deferredFrees.removeAll()
+        treePathsSinceCommit.removeAll(keepingCapacity: true)
         cache.commitDirty()
         if case .failedAtLastFlush(let error) = outcome {
             failure = error

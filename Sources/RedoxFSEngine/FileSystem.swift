@@ -34,6 +34,12 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     var pendingAllocations: [AllocEntry] = []
     var allocatedInTransaction: [UInt64: UInt8] = [:]
     var deferredFrees: [BlockAddress] = []
+    /// The changes of the running operation to the three above, newest last, so that a failed
+    /// operation can undo them without copying them whole (see TransactionScope.swift).
+    var allocationJournal: [AllocationChange] = []
+    /// Nodes whose tree path was rewritten since the last commit: where `settleTree` looks for
+    /// provisional hashes (an undone operation may leave extra ids, which cost a look only).
+    var treePathsSinceCommit: Set<UInt32> = []
     var openCounts: [UInt32: Int] = [:]
     /// How deep the running operation is nested (0: no operation runs).
     var transactionDepth = 0

@@ -21,6 +21,7 @@ extension FileSystemEngine {
     /// Writes the path's lists bottom-up (level 0 first), propagating "full" flags and freeing
     /// lists that became empty; ends with a new `working.tree`.
     func rewriteTreePath(_ id: NodeID, lists: [TreeList], pointers: [BlockPointer]) throws(FileSystemError) {
+        treePathsSinceCommit.insert(id.rawValue)
         var child = BlockPointer.null
         var childFull = false
         for level in 0...3 {
@@ -36,7 +37,7 @@ extension FileSystemEngine {
                 child = .null
                 childFull = false
             } else {
-                child = try rewriteBlock(old, with: list.encode())
+                child = try rewriteBlock(old, with: list.encode(), provisional: true)
                 childFull = list.isFull
             }
         }
@@ -62,13 +63,21 @@ extension FileSystemEngine {
         let (nodeID, path, pointers, slot, old) = try occupiedSlot(id)
         var lists = path
         let encoded = node.encode()
-        if SeaHash.hash(encoded) == old.hash,
-           let current = try? withReader({ (reader) throws(FormatError) in try reader.reader.read(old, as: .node) }),
-           current == encoded {
+        if let current = try? withReader({ (reader) throws(FormatError) in try reader.reader.read(old, as: .node) }),
+           current.withUnsafeBytes({ a in encoded.withUnsafeBytes { b in a.holdsSameBytes(as: b) } }) {
             return
         }
-        lists[3].pointers[slot] = try rewriteBlock(old, with: encoded)
+        let pointer = try rewriteBlock(old, with: encoded, provisional: true)
+        rememberSaved(node, at: pointer)
+        lists[3].pointers[slot] = pointer
         try rewriteTreePath(nodeID, lists: lists, pointers: pointers)
+    }
+
+    /// Keeps the node just stored at `pointer` decoded, as reading it back would give it.
+    private func rememberSaved(_ node: Node, at pointer: BlockPointer) {
+        guard node.padding.count == 54, node.data.count == RedoxFS.inlineDataSize,
+              (try? node.validate(block: pointer.address.index)) != nil else { return }
+        cache.rememberNode(node, index: pointer.address.index, hash: pointer.hash)
     }
 
     /// Inserts `node` at the lowest free id and returns the id.
@@ -87,7 +96,9 @@ extension FileSystemEngine {
                             continue
                         }
                         let id = NodeID(indices: i3, i2, i1, i0)
-                        let pointer = try writeBlock(node.encode())
+                        var nobody: Node?
+                        let pointer = try writeBlock(node.encode(), owner: &nobody, provisional: true)
+                        rememberSaved(node, at: pointer)
                         l0.pointers[i0] = pointer
                         l0.setFlag(i0, true)
                         try rewriteTreePath(

@@ -55,6 +55,7 @@ extension FileSystemEngine {
         allocatorState = allocator
         pendingAllocations.append(AllocEntry(index: index, count: -(Int64(1) << Int64(level))))
         allocatedInTransaction[index] = level
+        journalAllocation(.allocated(index))
         return index
     }
 
@@ -62,40 +63,50 @@ extension FileSystemEngine {
     func free(_ address: BlockAddress) {
         guard !address.isNull else { return }
         let index = address.index
-        if let level = allocatedInTransaction.removeValue(forKey: index), level == address.level {
+        if let level = allocatedInTransaction[index], level == address.level {
+            allocatedInTransaction[index] = nil
+            var position: Int?
             if let at = pendingAllocations.lastIndex(where: { $0.index == index && $0.count < 0 }) {
+                position = at
+                journalAllocation(.freedAllocation(index: index, level: level, position: at, entry: pendingAllocations[at]))
                 pendingAllocations.remove(at: at)
             }
+            if position == nil { journalAllocation(.freedAllocation(index: index, level: level, position: nil, entry: nil)) }
             allocatorState?.deallocate(index, level: Int(level))
             cache.removeDirty(index)
         } else {
             deferredFrees.append(address)
+            journalAllocation(.deferredFree)
         }
     }
 
     /// Writes `bytes` (padded to whole blocks of the level) to a new address; `owner` is charged.
+    /// A `provisional` block (node-tree lists and node blocks only) gets a provisional hash,
+    /// replaced by its seahash when the commit settles the tree (`settleTree`).
     func writeBlock(
-        _ bytes: [UInt8], decompressionLevel: UInt8 = 0, owner: inout Node?
+        _ bytes: [UInt8], decompressionLevel: UInt8 = 0, owner: inout Node?, provisional: Bool = false
     ) throws(FileSystemError) -> BlockPointer {
         let level = BlockLevel.forBytes(bytes.count)
         var stored = bytes
         let size = RedoxFS.blockSize << Int(level)
         if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
         let index = try allocate(level: level)
-        let hash = SeaHash.hash(stored)
-        cache.insertDirty(index, stored, hash: hash)
+        let deferred = provisional && !isRepairSession && level == 0 && decompressionLevel == 0
+        let hash = deferred ? cache.provisionalTag() : SeaHash.hash(stored)
+        cache.insertDirty(index, stored, hash: hash, provisional: deferred)
         owner?.blocks += UInt64(1) << UInt64(level)
         return BlockPointer(
             address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel), hash: hash)
     }
 
-    /// Replaces the metadata block `old` (a TreeList or a node block, referenced from exactly one
-    /// place) by `bytes`. When the open transaction allocated `old`'s block at the same level and
+    /// Replaces the metadata block `old` (a TreeList, a node block or a directory block,
+    /// referenced from exactly one place) by `bytes`. When the open transaction allocated `old`'s block at the same level and
     /// it is still waiting in the write cache, no committed header references it: the block is
     /// overwritten in the write cache (the cache's journal lets a failed operation undo this).
     /// Otherwise the bytes go to a new address and `old` is freed (copy-on-write). Repair sessions
     /// always copy: their commit rebuilds the allocator from the blocks the trees use.
-    func rewriteBlock(_ old: BlockPointer, with bytes: [UInt8]) throws(FileSystemError) -> BlockPointer {
+    /// `provisional` as for `writeBlock`.
+    func rewriteBlock(_ old: BlockPointer, with bytes: [UInt8], provisional: Bool = false) throws(FileSystemError) -> BlockPointer {
         if let failure { throw failure }
         let address = old.address
         let level = BlockLevel.forBytes(bytes.count)
@@ -104,13 +115,74 @@ extension FileSystemEngine {
             var stored = bytes
             let size = RedoxFS.blockSize << Int(level)
             if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
-            let hash = SeaHash.hash(stored)
-            cache.insertDirty(address.index, stored, hash: hash)
+            let deferred = provisional && level == 0
+            let hash = deferred ? cache.provisionalTag() : SeaHash.hash(stored)
+            cache.insertDirty(address.index, stored, hash: hash, provisional: deferred)
             return BlockPointer(address: address, hash: hash)
         }
-        let new = try writeBlock(bytes)
+        var nobody: Node?
+        let new = try writeBlock(bytes, owner: &nobody, provisional: provisional)
         free(address)
         return new
+    }
+
+    /// Replaces the provisional hashes of the node tree by the blocks' seahashes, bottom-up, so
+    /// that every pointer of the working tree carries its block's real hash (the commit's first
+    /// step). Only the paths of the nodes changed since the last commit are visited, and only
+    /// where their blocks are dirty: a clean block has no dirty block below it.
+    func settleTree() throws(FileSystemError) {
+        guard !cache.provisional.isEmpty else { return }
+        let ids = treePathsSinceCommit.sorted()
+        working.tree = settle(working.tree, level: 3, ids: ids[...])
+        if !cache.provisional.isEmpty {
+            // Not expected: every provisional block lies on a recorded path. Visit every dirty block.
+            working.tree = settle(working.tree, level: 3, ids: nil)
+        }
+        guard cache.provisional.isEmpty else {
+            throw .invalidArgument("commit: \(cache.provisional.count) node-tree blocks are not reachable from the tree")
+        }
+    }
+
+    /// `pointer` with its block settled: a TreeList at `level` (3…0) on the paths of `ids`
+    /// (sorted; nil: every dirty child), or a node block at level -1.
+    private func settle(_ pointer: BlockPointer, level: Int, ids: ArraySlice<UInt32>?) -> BlockPointer {
+        if pointer.isNull || pointer.isMarker { return pointer }
+        let index = pointer.address.index
+        guard var bytes = cache.dirty[index], cache.hash(of: index) == pointer.hash else { return pointer }
+        var changed = cache.provisional.contains(index)
+        if level >= 0, ids == nil {
+            for slot in 0..<TreeList.entryCount {
+                let child = BlockPointer(bytes: bytes, at: slot * 16)
+                guard !child.isNull, cache.dirty[child.address.index] != nil else { continue }
+                let settled = settle(child, level: level - 1, ids: nil)
+                if settled != child {
+                    settled.encode(into: &bytes, at: slot * 16)
+                    changed = true
+                }
+            }
+        } else if level >= 0, let ids {
+            // Sorted ids group by their index at each level.
+            var start = ids.startIndex
+            while start < ids.endIndex {
+                let slot = NodeID(ids[start]).index(atLevel: level)
+                var end = start + 1
+                while end < ids.endIndex, NodeID(ids[end]).index(atLevel: level) == slot { end += 1 }
+                if slot < TreeList.entryCount {
+                    let child = BlockPointer(bytes: bytes, at: slot * 16)
+                    let settled = settle(child, level: level - 1, ids: ids[start..<end])
+                    if settled != child {
+                        settled.encode(into: &bytes, at: slot * 16)
+                        changed = true
+                    }
+                }
+                start = end
+            }
+        }
+        guard changed else { return pointer }
+        let hash = SeaHash.hash(bytes)
+        cache.insertDirty(index, bytes, hash: hash)
+        if level < 0 { cache.rehashNode(index, from: pointer.hash, to: hash) }
+        return BlockPointer(address: pointer.address, hash: hash)
     }
 
     /// Writes a metadata block nobody is charged for (TreeLists, logs, node blocks).
@@ -143,6 +215,7 @@ extension FileSystemEngine {
     func writeCommit(squash forced: Bool) throws(FileSystemError) {
         try requireWritable()
         guard forced || hasPendingChanges else { return }
+        try settleTree()
         var allocator = try allocator()
         let generation = header.generation
         let squash = forced

@@ -5,6 +5,16 @@ struct CommitRequest {
     var squash: Bool
 }
 
+/// One change to the open transaction's allocation records, kept so a failed operation can undo it.
+enum AllocationChange {
+    /// `allocate` appended a pending allocation and recorded the block as the transaction's.
+    case allocated(UInt64)
+    /// `free` dropped a block the transaction had allocated (and its pending entry, when found).
+    case freedAllocation(index: UInt64, level: UInt8, position: Int?, entry: AllocEntry?)
+    /// `free` appended a deferred free.
+    case deferredFree
+}
+
 /// The one scope every change of the file system runs in (as upstream scopes a transaction to a
 /// closure). The outermost `transaction` call owns the open transaction's state: when its body
 /// or its commit fails, everything is undone — working header, allocator, pending allocations,
@@ -21,9 +31,11 @@ extension FileSystemEngine {
         var header: Header
         var working: Header
         var allocatorState: BuddyAllocator?
-        var pendingAllocations: [AllocEntry]
-        var allocatedInTransaction: [UInt64: UInt8]
-        var deferredFrees: [BlockAddress]
+        /// Whole copies of the allocation records, in repair sessions only (they replace them
+        /// wholesale); other sessions undo through `allocationJournal`.
+        var copies: (pending: [AllocEntry], allocated: [UInt64: UInt8], frees: [BlockAddress])?
+        /// Position in the allocation journal.
+        var allocationMark: Int
         var openCounts: [UInt32: Int]
         var commitRequest: CommitRequest?
         var mayUseReserve: Bool
@@ -35,17 +47,22 @@ extension FileSystemEngine {
     /// `discard`.
     private func snapshot() -> TransactionSnapshot {
         TransactionSnapshot(
-            header: header, working: working, allocatorState: allocatorState, pendingAllocations: pendingAllocations,
-            allocatedInTransaction: allocatedInTransaction, deferredFrees: deferredFrees, openCounts: openCounts,
+            header: header, working: working, allocatorState: allocatorState,
+            copies: isRepairSession ? (pendingAllocations, allocatedInTransaction, deferredFrees) : nil,
+            allocationMark: allocationJournal.count, openCounts: openCounts,
             commitRequest: commitRequest, mayUseReserve: mayUseReserve, cacheMark: cache.beginJournal())
     }
 
     private func restore(_ snapshot: TransactionSnapshot) {
         working = snapshot.working
         allocatorState = snapshot.allocatorState
-        pendingAllocations = snapshot.pendingAllocations
-        allocatedInTransaction = snapshot.allocatedInTransaction
-        deferredFrees = snapshot.deferredFrees
+        if let copies = snapshot.copies {
+            pendingAllocations = copies.pending
+            allocatedInTransaction = copies.allocated
+            deferredFrees = copies.frees
+        } else {
+            undoAllocations(to: snapshot.allocationMark)
+        }
         openCounts = snapshot.openCounts
         commitRequest = snapshot.commitRequest
         mayUseReserve = snapshot.mayUseReserve
@@ -68,6 +85,7 @@ extension FileSystemEngine {
                 if outermost {
                     commitRequest = nil
                     mayUseReserve = false
+                    allocationJournal.removeAll(keepingCapacity: true)
                 }
             }
             do throws(FileSystemError) {
@@ -85,6 +103,32 @@ extension FileSystemEngine {
                 throw error
             }
         }
+    }
+
+    /// Records an allocation change while an operation runs (outside one nothing is undone).
+    func journalAllocation(_ change: AllocationChange) {
+        guard transactionDepth > 0, !isRepairSession else { return }
+        allocationJournal.append(change)
+    }
+
+    /// Undoes the allocation changes recorded after `mark`, newest first.
+    private func undoAllocations(to mark: Int) {
+        guard mark < allocationJournal.count else { return }
+        for change in allocationJournal[mark...].reversed() {
+            switch change {
+            case .allocated(let index):
+                if let at = pendingAllocations.lastIndex(where: { $0.index == index && $0.count < 0 }) {
+                    pendingAllocations.remove(at: at)
+                }
+                allocatedInTransaction[index] = nil
+            case .freedAllocation(let index, let level, let position, let entry):
+                if let position, let entry { pendingAllocations.insert(entry, at: min(position, pendingAllocations.count)) }
+                allocatedInTransaction[index] = level
+            case .deferredFree:
+                if !deferredFrees.isEmpty { deferredFrees.removeLast() }
+            }
+        }
+        allocationJournal.removeLast(allocationJournal.count - mark)
     }
 
     /// The end of the outermost operation: the commit it asked for, or an automatic one.

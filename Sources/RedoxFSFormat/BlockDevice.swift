@@ -29,6 +29,16 @@ extension BlockDevice {
 /// Gives the plaintext of the block a pointer names, checked against the pointer's hash.
 public protocol BlockReader {
     mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8]
+    /// The node decoded earlier from the block `pointer` names, when the reader keeps decoded
+    /// nodes (keyed by block and hash; the default keeps none).
+    mutating func cachedNode(at pointer: BlockPointer) -> Node?
+    /// Offers a node decoded (and checked) from the block `pointer` names, for `cachedNode`.
+    mutating func rememberNode(_ node: Node, at pointer: BlockPointer)
+}
+
+extension BlockReader {
+    public mutating func cachedNode(at pointer: BlockPointer) -> Node? { nil }
+    public mutating func rememberNode(_ node: Node, at pointer: BlockPointer) {}
 }
 
 extension Structure {

@@ -35,6 +35,22 @@ extension Array where Element == UInt8 {
         withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self) }
     }
 
+    /// Whether the bytes from `offset` equal `other` (false when they run past the end).
+    @inline(__always)
+    public func matches(_ other: [UInt8], at offset: Int) -> Bool {
+        guard offset >= 0, offset + other.count <= count else { return false }
+        return withUnsafeBytes { mine in
+            other.withUnsafeBytes { theirs in
+                var i = 0
+                while i < theirs.count {
+                    if mine[offset + i] != theirs[i] { return false }
+                    i += 1
+                }
+                return true
+            }
+        }
+    }
+
     /// Whether every byte in `range` is zero (32 bytes at a time, then eight, then one).
     @inline(__always)
     public func isZero(_ range: Range<Int>) -> Bool {

@@ -26,6 +26,12 @@ public func directoryNameHash(_ name: [UInt8]) -> UInt32 {
     return hash == .max ? .max - 1 : hash
 }
 
+/// The directory index hash of a name held in a slice of a block.
+public func directoryNameHash(_ name: ArraySlice<UInt8>) -> UInt32 {
+    let hash = name.withUnsafeBufferPointer { UInt32(truncatingIfNeeded: SeaHash.hash($0)) }
+    return hash == .max ? .max - 1 : hash
+}
+
 /// A directory leaf block: entries packed from offset 0, `count` and `used` at the end.
 public struct DirList: Equatable, Sendable {
     public static let capacity = 4092
@@ -36,12 +42,28 @@ public struct DirList: Equatable, Sendable {
 
     /// Decodes and bounds-checks a leaf read from `block`.
     public init(block bytes: [UInt8], at block: UInt64) throws(FormatError) {
+        var entries: [DirectoryEntry] = []
+        entries.reserveCapacity(Int(bytes.le16(at: 4092)))
+        _ = try Self.scan(bytes, at: block) { (id, start, length) in
+            entries.append(DirectoryEntry(nodeID: id, name: Array(bytes[start..<start + length])))
+            return true
+        }
+        self.entries = entries
+    }
+
+    /// Walks the entries of the leaf `bytes` in place, checking their bounds (the one reading of
+    /// the leaf layout): `body` gets each entry's node id and the offset and length of its name,
+    /// and returns false to stop. Returns the bytes of the entry area in use.
+    @discardableResult
+    public static func scan(
+        _ bytes: [UInt8], at block: UInt64, _ body: (_ id: UInt32, _ nameStart: Int, _ nameLength: Int) -> Bool
+    ) throws(FormatError) -> Int {
+        guard bytes.count >= RedoxFS.blockSize else { throw .malformed(.dirList, block: block, .entryOverrun) }
         let count = Int(bytes.le16(at: 4092))
         let used = Int(bytes.le16(at: 4094))
         guard used <= Self.capacity else { throw .malformed(.dirList, block: block, .fieldOutOfRange) }
-        var entries: [DirectoryEntry] = []
-        entries.reserveCapacity(count)
         var offset = 0
+        var stopped = false
         for _ in 0..<count {
             guard offset + 5 <= used else { throw .malformed(.dirList, block: block, .entryOverrun) }
             let id = bytes.le32(at: offset)
@@ -51,11 +73,70 @@ public struct DirList: Equatable, Sendable {
             }
             guard offset + 5 + length <= used else { throw .malformed(.dirList, block: block, .entryOverrun) }
             guard id != 0 else { throw .malformed(.dirList, block: block, .zeroNodeID) }
-            entries.append(DirectoryEntry(nodeID: id, name: Array(bytes[offset + 5..<offset + 5 + length])))
+            if !stopped, !body(id, offset + 5, length) { stopped = true }
             offset += 5 + length
         }
         guard offset == used else { throw .malformed(.dirList, block: block, .entryOverrun) }
-        self.entries = entries
+        return used
+    }
+
+    /// The node id `name` names in the leaf `bytes`, read in place (no entry is decoded).
+    public static func find(_ name: [UInt8], in bytes: [UInt8], at block: UInt64) throws(FormatError) -> UInt32? {
+        var found: UInt32?
+        try scan(bytes, at: block) { (id, start, length) in
+            guard length == name.count, bytes.matches(name, at: start) else { return true }
+            found = id
+            return false
+        }
+        return found
+    }
+
+    /// The leaf `bytes` with `entry` appended in place, or nil when it does not fit.
+    public static func appending(_ entry: DirectoryEntry, to bytes: [UInt8], at block: UInt64) throws(FormatError) -> [UInt8]? {
+        let used = try scan(bytes, at: block) { _, _, _ in true }
+        guard used + entry.encodedSize <= Self.capacity else { return nil }
+        var result = bytes
+        if result.count > RedoxFS.blockSize { result.removeLast(result.count - RedoxFS.blockSize) }
+        result.storeLE32(entry.nodeID, at: used)
+        result[used + 4] = UInt8(entry.name.count)
+        for (i, byte) in entry.name.enumerated() { result[used + 5 + i] = byte }
+        result.storeLE16(bytes.le16(at: 4092) + 1, at: 4092)
+        result.storeLE16(UInt16(used + entry.encodedSize), at: 4094)
+        return result
+    }
+
+    /// The leaf `bytes` without the entry named `name` (the rest moved down, the freed tail
+    /// zeroed), with the id it named and the highest name hash left; nil when absent.
+    public static func removing(_ name: [UInt8], from bytes: [UInt8], at block: UInt64) throws(FormatError)
+        -> (bytes: [UInt8], id: UInt32, remaining: Int, maximumHash: UInt32)? {
+        var found: (offset: Int, id: UInt32)?
+        var maximum: UInt32 = 0
+        var remaining = 0
+        let used = try scan(bytes, at: block) { (id, start, length) in
+            if found == nil, length == name.count, bytes.matches(name, at: start) {
+                found = (start - 5, id)
+            } else {
+                remaining += 1
+                maximum = max(maximum, directoryNameHash(bytes[start..<start + length]))
+            }
+            return true
+        }
+        guard let found else { return nil }
+        let size = 5 + name.count
+        var result = bytes
+        if result.count > RedoxFS.blockSize { result.removeLast(result.count - RedoxFS.blockSize) }
+        var offset = found.offset
+        while offset + size < used {
+            result[offset] = result[offset + size]
+            offset += 1
+        }
+        while offset < used {
+            result[offset] = 0
+            offset += 1
+        }
+        result.storeLE16(UInt16(remaining), at: 4092)
+        result.storeLE16(UInt16(used - size), at: 4094)
+        return (result, found.id, remaining, maximum)
     }
 
     /// Bytes of the entry area in use.

@@ -28,8 +28,10 @@ public struct FileSystemReader<Reader: BlockReader> {
     /// Node `id`, decoded and checked.
     public mutating func node(_ id: UInt32) throws(FormatError) -> Node {
         let pointer = try nodePointer(id)
+        if let node = reader.cachedNode(at: pointer) { return node }
         let node = Node(block: try reader.read(pointer, as: .node))
         try node.validate(block: pointer.address.index)
+        reader.rememberNode(node, at: pointer)
         return node
     }
 
@@ -94,9 +96,7 @@ public struct FileSystemReader<Reader: BlockReader> {
     ) throws(FormatError) -> UInt32? {
         try visited.insert(pointer, as: depth == 0 ? .dirList : .hTreeNode)
         if depth == 0 {
-            let list = try DirList(block: reader.read(pointer, as: .dirList), at: pointer.address.index)
-            for entry in list.entries where entry.name == name { return entry.nodeID }
-            return nil
+            return try DirList.find(name, in: reader.read(pointer, as: .dirList), at: pointer.address.index)
         }
         let index = HTreeNode(block: try reader.read(pointer, as: .hTreeNode))
         for slot in index.candidates(for: hash) {

@@ -47,14 +47,19 @@ public struct Node: NodeFields, Equatable, Sendable {
     public var recordLevel: UInt32 = 0
     public var flags: UInt32 = 0
     /// Bytes 74..<128, zero in every image written by the reference.
-    public var padding: [UInt8] = [UInt8](repeating: 0, count: 54)
+    public var padding: [UInt8]
     /// The 3968-byte area: inline content or level pointers.
-    public var data: [UInt8] = [UInt8](repeating: 0, count: RedoxFS.inlineDataSize)
+    public var data: [UInt8]
 
-    public init() {}
+    public init() {
+        padding = [UInt8](repeating: 0, count: 54)
+        data = [UInt8](repeating: 0, count: RedoxFS.inlineDataSize)
+    }
 
     /// A new node as the reference creates it: inline for non-directories, record level 5 for files.
     public init(mode: UInt16, uid: UInt32, gid: UInt32, seconds: UInt64, nanoseconds: UInt32) {
+        padding = [UInt8](repeating: 0, count: 54)
+        data = [UInt8](repeating: 0, count: RedoxFS.inlineDataSize)
         self.mode = mode
         self.uid = uid
         self.gid = gid
