@@ -45,12 +45,11 @@ struct Repairer {
         let initialFree = complement(of: oldUse, within: RedoxFS.headerRing + 1..<blocks)
         let freeBlocks = initialFree.reduce(UInt64(0)) { $0 + UInt64($1.count) }
         // The fixes leave free what the commit's new allocation log needs (it can only go to blocks
-        // neither tree uses). The first reserve covers a commit that releases every old block; when
-        // the fixes still leave too little (they fragment the free space), they are made again,
-        // from scratch, with a larger reserve: fewer fixes, but a commit. Nothing reaches the
-        // device before a commit has found its log blocks.
-        var reserve = FileSystem.repairCommitLogBlocks(
-            free: initialFree, releasing: oldUse.map { $0.clamped(to: RedoxFS.headerRing + 1..<blocks) }) + 1
+        // neither tree uses). The first reserve covers the log of the free space as it is; when
+        // the fixes leave too little (they fragment the free space and release old blocks, which
+        // adds entries), they are made again, from scratch, with a doubled reserve: fewer fixes,
+        // but a commit. Nothing reaches the device before a commit has found its log blocks.
+        var reserve = FileSystem.repairCommitLogBlocks(free: initialFree, releasing: [])
         while true {
             outcome = Outcome()
             do {
@@ -104,11 +103,11 @@ struct Repairer {
             case .truncateFile(let id, let size):
                 guard let summary = context.nodes[id] else { continue }
                 let keep = size / summary.recordSize
-                attempt(action) { () throws(FileSystemError) in
+                let done = attempt(action) { () throws(FileSystemError) in
                     try fs.repairCutRecords(id, keeping: keep)
                     try fs.repairChangeNode(id) { $0.size = min($0.size, size) }
                 }
-                outcome.cutFiles.append("\(context.path(of: id)) cut to \(size) bytes")
+                if done { outcome.cutFiles.append("\(context.path(of: id)) cut to \(size) bytes") }
                 recount.insert(id)
             case .clearStaleRecords(let id):
                 guard let summary = context.nodes[id] else { continue }
