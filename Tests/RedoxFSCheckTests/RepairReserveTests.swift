@@ -26,10 +26,11 @@ import Testing
         return (bytes, Set(usage.users.keys), (vital.keys.max() ?? 0) + 1)
     }
 
-    /// Blocks past the header ring whose bytes differ.
+    /// Blocks of the image whose bytes differ (the header ring included: no block set compared
+    /// with this names header slots).
     static func changedBlocks(_ before: [UInt8], _ after: [UInt8]) -> [UInt64] {
         let size = RedoxFS.blockSize
-        return (Int(RedoxFS.headerRing)..<before.count / size).compactMap { block in
+        return (0..<min(before.count, after.count) / size).compactMap { block in
             before[block * size..<(block + 1) * size] == after[block * size..<(block + 1) * size] ? nil : UInt64(block)
         }
     }
