@@ -360,9 +360,10 @@ extension FileSystemEngine {
 /// untouchable until the new header is on disk). Without a reserve the operations could take the
 /// last of those blocks: each one fits, but the commit then fails with ENOSPC and every fix is
 /// lost, where giving up one fix would have let the others commit. That is what happened on the
-/// corpus case "truncated image (data lost)": 7 free blocks, the operations took all 7 (with
-/// in-place node saves the root directory's rebuild needed exactly 7 at its peak; copying, it
-/// needed more, failed by itself and left room), and the commit found none. The failure is not
+/// corpus case "truncated image (data lost)": 7 free blocks; with in-place node saves removing
+/// node 3080 and then rebuilding the root directory without its entry took all 7 (the cut of
+/// node 3078 then failed by itself), and the commit found none. Copying, the rebuild needed more
+/// than was left at its peak, failed by itself and left room for the log. The failure is not
 /// tied to in-place saves: copying, any operation whose last allocation takes the last block
 /// (a new directory, a record copy) does the same.
 ///
