@@ -43,9 +43,38 @@ struct Repairer {
         }
         let oldUse = merge(usedByOldHeader(limit: blocks) + protected.map { $0.clamped(to: 0..<blocks) })
         let initialFree = complement(of: oldUse, within: RedoxFS.headerRing + 1..<blocks)
+        let freeBlocks = initialFree.reduce(UInt64(0)) { $0 + UInt64($1.count) }
+        // The fixes leave free what the commit's new allocation log needs (it can only go to blocks
+        // neither tree uses). The first reserve covers the log of the free space as it is; when
+        // the fixes leave too little (they fragment the free space and release old blocks, which
+        // adds entries), they are made again, from scratch, with a doubled reserve: fewer fixes,
+        // but a commit. Nothing reaches the device before a commit has found its log blocks.
+        var reserve = FileSystem.repairCommitLogBlocks(free: initialFree, releasing: [])
+        while true {
+            outcome = Outcome()
+            do {
+                let fs = try applyAndCommit(
+                    actions, device: device, blocks: blocks, oldUse: oldUse, initialFree: initialFree,
+                    writtenAfter: newestGeneration, reserve: reserve)
+                finishRingRepairs(actions, fs: fs)
+                return outcome
+            } catch where error.errno == ENOSPC && reserve < freeBlocks {
+                reserve = min(freeBlocks, reserve * 2)
+            } catch {
+                throw .repairFailed("the commit failed, nothing was changed: \(error)")
+            }
+        }
+    }
+
+    /// One attempt: opens the repair session with `reserve` blocks held back for the commit,
+    /// applies the fixes (each one that fails is noted and undone) and commits.
+    private mutating func applyAndCommit(
+        _ actions: [RepairAction], device: any StorageDevice, blocks: UInt64, oldUse: [Range<UInt64>],
+        initialFree: [Range<UInt64>], writtenAfter newestGeneration: UInt64, reserve: UInt64
+    ) throws(FileSystemError) -> FileSystem {
         let fs = FileSystem.openForRepair(
             device: device, header: context.header, startBlock: context.startBlock, keys: keys, freeExtents: initialFree,
-            writtenAfter: newestGeneration)
+            writtenAfter: newestGeneration, commitReserve: reserve)
 
         if blocks != context.blockCount {
             fs.repairSetBlockCount(blocks)
@@ -74,11 +103,11 @@ struct Repairer {
             case .truncateFile(let id, let size):
                 guard let summary = context.nodes[id] else { continue }
                 let keep = size / summary.recordSize
-                attempt(action) { () throws(FileSystemError) in
+                let done = attempt(action) { () throws(FileSystemError) in
                     try fs.repairCutRecords(id, keeping: keep)
                     try fs.repairChangeNode(id) { $0.size = min($0.size, size) }
                 }
-                outcome.cutFiles.append("\(context.path(of: id)) cut to \(size) bytes")
+                if done { outcome.cutFiles.append("\(context.path(of: id)) cut to \(size) bytes") }
                 recount.insert(id)
             case .clearStaleRecords(let id):
                 guard let summary = context.nodes[id] else { continue }
@@ -115,11 +144,12 @@ struct Repairer {
         let newUse = merge(fs.repairUsedExtents().map { $0.clamped(to: 0..<blocks) })
         let free = complement(of: merge(oldUse + newUse), within: RedoxFS.headerRing + 1..<blocks)
         let releasing = subtract(newUse, from: oldUse).map { $0.clamped(to: RedoxFS.headerRing + 1..<blocks) }
-        do {
-            try fs.repairCommit(free: free, releasing: releasing.filter { !$0.isEmpty })
-        } catch {
-            throw .repairFailed("the commit failed, nothing was changed: \(error)")
-        }
+        try fs.repairCommit(free: free, releasing: releasing.filter { !$0.isEmpty })
+        return fs
+    }
+
+    /// After the commit: notes what the commit itself did and mends the header ring.
+    private mutating func finishRingRepairs(_ actions: [RepairAction], fs: FileSystem) {
         note(actions.filter { action in
             switch action {
             case .rebuildAllocator, .rewriteHeader, .fallBackToHeader: return true
@@ -134,7 +164,6 @@ struct Repairer {
                 try fs.repairRewriteHeaderSlot(slot, generation: generation)
             }
         }
-        return outcome
     }
 
     // MARK: Steps

@@ -14,10 +14,11 @@ extension FileSystemEngine {
     /// Opens `device` for a repair based on `header` (a valid header of the ring), allocating new
     /// blocks only from `freeExtents` (blocks the caller found unused by that header's tree). The
     /// repair's commit is generation `newestGeneration + 1` (a rewind to an older header still
-    /// writes after the newest, keeping the ring monotonic).
+    /// writes after the newest, keeping the ring monotonic). The repair's operations leave
+    /// `commitReserve` of those blocks free for the commit's allocation log (see `RepairSession`).
     package static func openForRepair(
         device: Device, providers: Providers, header: Header, startBlock: UInt64, keys: DataKeys?,
-        freeExtents: [Range<UInt64>], writtenAfter newestGeneration: UInt64
+        freeExtents: [Range<UInt64>], writtenAfter newestGeneration: UInt64, commitReserve: UInt64
     ) -> FileSystemEngine {
         var header = header
         header.generation = max(header.generation, newestGeneration)
@@ -27,8 +28,41 @@ extension FileSystemEngine {
         }
         let fs = FileSystemEngine(formatted: device, providers: providers, header: header, startBlock: startBlock, keys: keys, allocator: allocator)
         // Nothing may be committed before the repair's own commit.
-        fs.isRepairSession = true
+        fs.repairSession = RepairSession(commitReserve: commitReserve, writable: freeExtents)
         return fs
+    }
+
+    /// Whether this is a repair session (`openForRepair`).
+    var isRepairSession: Bool { repairSession != nil }
+
+    /// Blocks a squashed commit needs for its allocation log when the allocator is `free` and
+    /// `releasing` is freed by it: the commit of `repairCommit` with nothing changed since, which
+    /// is what a repair's reserve must cover at least (see `RepairSession`).
+    package static func repairCommitLogBlocks(free: [Range<UInt64>], releasing: [Range<UInt64>]) -> UInt64 {
+        var allocator = BuddyAllocator()
+        for extent in free where !extent.isEmpty {
+            allocator.deallocate(extent: extent.lowerBound, count: UInt64(extent.count))
+        }
+        // The squashed log has at most one entry per free buddy block (it merges neighbours).
+        let freePieces = allocator.free.reduce(0) { $0 + $1.count }
+        let releasedPieces = releasing.reduce(0) { $0 + alignedPieces($1).count }
+        return logBlocks(forEntries: freePieces + releasedPieces)
+    }
+
+    /// Log blocks `writeCommit` takes for `entries` entries (each log block adds its own).
+    static func logBlocks(forEntries entries: Int) -> UInt64 {
+        var blocks = 0
+        while blocks * AllocList.entryCount <= entries + blocks { blocks += 1 }
+        return UInt64(blocks)
+    }
+
+    /// Refuses a repair commit that would write a block outside `RepairSession.writable` (one the
+    /// damaged header may still use): the check runs before anything is written.
+    func checkRepairWrites() throws(FileSystemError) {
+        guard let repairSession else { return }
+        for index in cache.dirty.keys where !repairSession.mayWrite(index) {
+            throw .invalidArgument("the repair would overwrite block \(index), which the file system before the repair may still use")
+        }
     }
 
     /// Sets the file-system size to `blocks` blocks (a truncated image shrunk to its device).
@@ -315,6 +349,50 @@ extension FileSystemEngine {
     /// The block, or nil when it cannot be read or verified.
     fileprivate func readQuietly(_ pointer: BlockPointer, as structure: Structure) -> [UInt8]? {
         try? withReader { (reader) throws(FormatError) in try reader.reader.read(pointer, as: structure) }
+    }
+}
+
+/// What a repair session keeps apart from an ordinary one.
+///
+/// Why the reserve: the repair's commit (`repairCommit`) writes a new allocation log, squashed,
+/// and its blocks can only come from blocks that neither the damaged header nor the repaired
+/// tree uses. Nothing else frees space before the commit (blocks the old tree used stay
+/// untouchable until the new header is on disk). Without a reserve the operations could take the
+/// last of those blocks: each one fits, but the commit then fails with ENOSPC and every fix is
+/// lost, where giving up one fix would have let the others commit. That is what happened on the
+/// corpus case "truncated image (data lost)": 7 free blocks; with in-place node saves removing
+/// node 3080 and then rebuilding the root directory without its entry took all 7 (the cut of
+/// node 3078 then failed by itself), and the commit found none. Copying, the rebuild needed more
+/// than was left at its peak, failed by itself and left room for the log. The failure is not
+/// tied to in-place saves: copying, any operation whose last allocation takes the last block
+/// (a new directory, a record copy) does the same.
+///
+/// Why `writable`: the repair must never overwrite a block the generation it replaces still
+/// names, or a crash before the new header (or a refused commit) would leave neither generation
+/// whole. The transaction only allocates from `writable` and rewrites in place only what it
+/// allocated, and `repairCommit`'s free list must lie inside it; the commit checks every block it
+/// is about to write against it.
+struct RepairSession {
+    /// Free blocks the repair's operations leave to the commit (for the allocation log).
+    var commitReserve: UInt64
+    /// Blocks the session may write, sorted and disjoint: those the caller found unused by the
+    /// old header (and by any newer header a rewind keeps).
+    let writable: [Range<UInt64>]
+
+    init(commitReserve: UInt64, writable: [Range<UInt64>]) {
+        self.commitReserve = commitReserve
+        self.writable = writable.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+    }
+
+    /// Whether `index` lies in `writable`.
+    func mayWrite(_ index: UInt64) -> Bool {
+        var low = 0
+        var high = writable.count
+        while low < high {
+            let middle = (low + high) / 2
+            if writable[middle].upperBound <= index { low = middle + 1 } else { high = middle }
+        }
+        return low < writable.count && writable[low].contains(index)
     }
 }
 

@@ -50,9 +50,9 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// Set when a commit failed after its header was written: what is durable is unknown, so
     /// every later change is refused (reopen the file system).
     var failure: FileSystemError?
-    /// A repair session (`openForRepair`): it commits only when asked to, and may use every
-    /// free block (no copy-on-write reserve).
-    var isRepairSession = false
+    /// Set in a repair session (`openForRepair`): it commits only when asked to, holds back only
+    /// what its own commit needs, and writes only blocks the damaged header does not use.
+    var repairSession: RepairSession?
     /// Fault injection for crash tests: the allocation this many allocations from now fails with ENOSPC.
     package var allocationsBeforeInjectedFailure: Int?
     /// The largest piece of a `write` made as one operation (crash tests make it small, so that

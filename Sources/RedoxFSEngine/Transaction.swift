@@ -46,7 +46,7 @@ extension FileSystemEngine {
         if let failure { throw failure }
         try takeInjectedAllocationFailure("allocate")
         var allocator = try allocator()
-        if transactionDepth > 0, !mayUseReserve, !isRepairSession, allocator.freeBlocks < reserveBlocks + (UInt64(1) << UInt64(level)) {
+        if transactionDepth > 0, allocator.freeBlocks < heldBackBlocks + (UInt64(1) << UInt64(level)) {
             throw .system(operation: "allocate", path: "file system", errno: POSIXCode.ENOSPC)
         }
         guard let index = allocator.allocate(level: Int(level)) else {
@@ -104,13 +104,14 @@ extension FileSystemEngine {
     /// it is still waiting in the write cache, no committed header references it: the block is
     /// overwritten in the write cache (the cache's journal lets a failed operation undo this).
     /// Otherwise the bytes go to a new address and `old` is freed (copy-on-write). Repair sessions
-    /// always copy: their commit rebuilds the allocator from the blocks the trees use.
+    /// do this too: their transaction allocates only blocks the damaged header does not use
+    /// (`RepairSession.writable`, checked again before the commit writes).
     /// `provisional` as for `writeBlock`.
     func rewriteBlock(_ old: BlockPointer, with bytes: [UInt8], provisional: Bool = false) throws(FileSystemError) -> BlockPointer {
         if let failure { throw failure }
         let address = old.address
         let level = BlockLevel.forBytes(bytes.count)
-        if !isRepairSession, !old.isNull, !old.isMarker, address.level == level, address.decompressionLevel == 0,
+        if !old.isNull, !old.isMarker, address.level == level, address.decompressionLevel == 0,
            allocatedInTransaction[address.index] == level, cache.dirty[address.index] != nil {
             var stored = bytes
             let size = RedoxFS.blockSize << Int(level)
@@ -271,6 +272,7 @@ extension FileSystemEngine {
         }
         working.alloc = pointer
 
+        try checkRepairWrites()
         try writeCommitToDevice(generation: generation + 1, allocator: allocator)
     }
 

@@ -174,6 +174,14 @@ extension FileSystemEngine {
     /// room. Kept in memory only (nothing on disk records it), so it applies to any image.
     var reserveBlocks: UInt64 { Self.reserveBlocks(forBlocks: working.blockCount) }
 
+    /// Free blocks the running operation may not allocate: in a repair session what its commit
+    /// needs for the new allocation log (`RepairSession.commitReserve`), else the copy-on-write
+    /// reserve unless the operation frees space.
+    var heldBackBlocks: UInt64 {
+        if let repairSession { return repairSession.commitReserve }
+        return mayUseReserve ? 0 : reserveBlocks
+    }
+
     /// 64 blocks plus 1/1024 of the file system, at most 4096 blocks (16 MiB) and at most an
     /// eighth of what lies past the header ring and the first structures.
     static func reserveBlocks(forBlocks blocks: UInt64) -> UInt64 {

@@ -138,16 +138,26 @@ public struct BuddyAllocator: Equatable, Sendable {
     }
 
     /// The squashed log: free extents from the highest level down, merged as the reference does (§11.5).
+    /// Each piece joins the entry that starts where it ends, else the one that ends where it
+    /// starts, else starts a new entry (entries never overlap, so each of those is unique: found
+    /// by table, not by a search through every entry).
     public func squashedEntries() -> [AllocEntry] {
         var entries: [AllocEntry] = []
+        var startingAt: [UInt64: Int] = [:]  // entry position by its first block
+        var endingAt: [UInt64: Int] = [:]  // entry position by the block past its end
         for k in stride(from: Self.levelCount - 1, through: 0, by: -1) {
             let size = Int64(1) << Int64(k)
             for index in free[k] {
-                if let i = entries.firstIndex(where: { index + UInt64(size) == $0.index }) {
+                let end = index + UInt64(size)
+                if let i = startingAt.removeValue(forKey: end) {
                     entries[i] = AllocEntry(index: index, count: entries[i].count + size)
-                } else if let i = entries.firstIndex(where: { $0.index + UInt64($0.count) == index }) {
+                    startingAt[index] = i
+                } else if let i = endingAt.removeValue(forKey: index) {
                     entries[i].count += size
+                    endingAt[end] = i
                 } else {
+                    startingAt[index] = entries.count
+                    endingAt[end] = entries.count
                     entries.append(AllocEntry(index: index, count: size))
                 }
             }

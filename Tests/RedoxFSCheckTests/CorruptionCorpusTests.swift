@@ -23,6 +23,13 @@ import Testing
         return (result.status, report, String(decoding: result.output + result.error, as: UTF8.self))
     }
 
+    /// The start block and every block of the newest generation, or nil when it cannot be walked.
+    static func blocksOfNewestGeneration(_ path: String, password: [UInt8]?) -> (UInt64, Set<UInt64>)? {
+        guard let fs = try? FileSystem(path: path, readOnly: true, password: password),
+              let usage = try? fs.blockUsage() else { return nil }
+        return (fs.startBlock, Set(usage.users.keys))
+    }
+
     @Test(.timeLimit(.minutes(10)), arguments: DamageCase.all)
     func damageIsFoundAndRepaired(_ damage: DamageCase) throws {
         let (path, manifestText): (String, String)
@@ -54,8 +61,18 @@ import Testing
         #expect(fallback == damage.fallsBack, "\(report.repairs.map(\.summary))")
 
         // -y: one repair commit, then nothing left.
+        let oldGeneration = Self.blocksOfNewestGeneration(path, password: damage.password)
+        let unrepaired = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let repair = try Self.run(["-y"] + scrub, image: path, password: damage.password)
         #expect(repair.status & FsckExitStatus.operationalError == 0, "\(repair.output.prefix(4000))")
+        if let (startBlock, used) = oldGeneration {
+            // The repair never overwrites a block the generation it replaces uses (when that
+            // generation can still be walked).
+            let repaired = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            let touched = RepairReserveTests.changedBlocks(unrepaired, repaired)
+                .filter { $0 >= startBlock && used.contains($0 - startBlock) }
+            #expect(touched.isEmpty, "the repair overwrote blocks of the old generation: \(touched.prefix(20))")
+        }
         if damage.repairable {
             #expect(repair.status == FsckExitStatus.corrected, "\(repair.output.prefix(4000))")
             let again = try Self.run(["-n", "-f"] + scrub, image: path, password: damage.password)

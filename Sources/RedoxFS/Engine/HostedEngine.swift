@@ -91,11 +91,11 @@ extension FileSystem {
     /// Opens `device` for a repair (see `FileSystemEngine.openForRepair`).
     package static func openForRepair(
         device: any StorageDevice, header: Header, startBlock: UInt64, keys: DataKeys?, freeExtents: [Range<UInt64>],
-        writtenAfter newestGeneration: UInt64
+        writtenAfter newestGeneration: UInt64, commitReserve: UInt64
     ) -> FileSystem {
         openForRepair(
             device: AnyStorageDevice(device), providers: HostedProviders(), header: header, startBlock: startBlock,
-            keys: keys, freeExtents: freeExtents, writtenAfter: newestGeneration)
+            keys: keys, freeExtents: freeExtents, writtenAfter: newestGeneration, commitReserve: commitReserve)
     }
 }
 
