@@ -24,9 +24,20 @@ public enum Fixtures {
         return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/redoxfs-0.9.1")
     }()
 
+    /// This process's folder of unpacked images and private copies, removed when the process
+    /// exits; folders left by test processes that died (or exited without running `atexit`) are
+    /// removed when the next one starts (150 MB a run would otherwise pile up).
     public static let scratch: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("redoxfs-fixtures-\(getpid())")
+        let temporary = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        where name.hasPrefix("redoxfs-fixtures-") {
+            guard let pid = pid_t(name.dropFirst("redoxfs-fixtures-".count)), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
+        }
+        let url = temporary.appendingPathComponent("redoxfs-fixtures-\(getpid())")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: Fixtures.scratch) }
         return url
     }()
 
@@ -47,7 +58,7 @@ public enum Fixtures {
 
     /// A private writable copy of image `name`, in a fresh folder, keeping the `name.img` file name.
     public static func copy(_ name: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redoxfs-copy-\(UUID().uuidString)")
+        let folder = scratch.appendingPathComponent("copy-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let target = folder.appendingPathComponent("\(name).img").path
         try run("/bin/cp", ["--sparse=always", try image(name), target])
