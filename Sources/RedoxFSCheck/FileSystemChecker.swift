@@ -11,6 +11,7 @@ public enum FileSystemChecker {
         device: any StorageDevice, options: CheckOptions = CheckOptions(), observer: CheckObserver = CheckObserver(),
         password: () -> [UInt8]? = { nil }
     ) throws(CheckError) -> CheckReport {
+        AllocatorTuning.apply()
         let (report, context) = try checkKeepingContext(
             device: device, options: options, observer: observer, password: password)
         RetiredContext.release(consume context)
