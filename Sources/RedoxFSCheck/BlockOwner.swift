@@ -62,8 +62,15 @@ struct BlockClaims {
     }
 
     /// Sorts the claims by start block (for the space pass's sweep and owner look-ups).
+    /// Stable: claims of equal start and count keep the order found.
     mutating func sortByStart() {
-        claims.sort { $0.start != $1.start ? $0.start < $1.start : $0.count < $1.count }
+        guard claims.count > 1 else { return }
+        if let order = ClaimOrder.sorted(claims) {
+            let unsorted = claims
+            claims = order.map { unsorted[Int($0)] }
+        } else {
+            claims.sort { $0.start != $1.start ? $0.start < $1.start : $0.count < $1.count }
+        }
     }
 
     /// The claims overlapping `block` (after `sortByStart`).

@@ -96,7 +96,13 @@ struct DirectoryPass {
     private static func repeatedNames(_ entries: [DirectoryEntry], hashes: [UInt32]) -> [Bool] {
         var repeated = [Bool](repeating: false, count: entries.count)
         guard entries.count > 1 else { return repeated }
-        let order = entries.indices.sorted { hashes[$0] != hashes[$1] ? hashes[$0] < hashes[$1] : $0 < $1 }
+        // Hash above index in one word: sorting the words orders by hash, ties in directory order.
+        var packed = [UInt64](unsafeUninitializedCapacity: entries.count) { buffer, initialized in
+            for index in entries.indices { buffer[index] = UInt64(hashes[index]) << 32 | UInt64(UInt32(truncatingIfNeeded: index)) }
+            initialized = entries.count
+        }
+        packed.sort()
+        let order = packed.map { Int(truncatingIfNeeded: $0 & 0xFFFF_FFFF) }
         var start = 0
         while start < order.count {
             var end = start + 1

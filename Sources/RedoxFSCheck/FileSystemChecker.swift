@@ -11,6 +11,17 @@ public enum FileSystemChecker {
         device: any StorageDevice, options: CheckOptions = CheckOptions(), observer: CheckObserver = CheckObserver(),
         password: () -> [UInt8]? = { nil }
     ) throws(CheckError) -> CheckReport {
+        AllocatorTuning.apply()
+        let (report, context) = try checkKeepingContext(
+            device: device, options: options, observer: observer, password: password)
+        RetiredContext.release(consume context)
+        return report
+    }
+
+    /// `check`, also giving back the newest generation's context for `RetiredContext` to free.
+    private static func checkKeepingContext(
+        device: any StorageDevice, options: CheckOptions, observer: CheckObserver, password: () -> [UInt8]?
+    ) throws(CheckError) -> (CheckReport, CheckContext) {
         let clock = ContinuousClock()
         let started = clock.now
         var device = device
@@ -78,13 +89,13 @@ public enum FileSystemChecker {
         if !allowed.isEmpty {
             observer.passStarted(.repair)
             let base = fallback?.base ?? context
-            let newer = fallback.map { _ in [context] } ?? []
+            let newer = fallback == nil ? [] : [context]
             try repair(
                 &report, base: base, newer: newer, writtenAfter: context.header.generation, allowed: allowed, device: device,
                 options: options, password: password)
         }
         report.seconds = seconds(clock.now - started)
-        return report
+        return (report, context)
     }
 
     // MARK: Passes

@@ -10,6 +10,8 @@ struct NodeScan: Sendable {
     /// Bit `g` set: level pointers `g * 16 ..< min(248, g * 16 + 16)` are all zero bytes (files
     /// that keep pointers; nil for the others).
     var zeroGroups: UInt16?
+    /// Bit `i` set: level pointer `i` (of the first 64) is all zero bytes (with `zeroGroups`).
+    var zeroLowPointers: UInt64 = 0
     var paddingIsZero: Bool
     /// For inline nodes (nil for the others).
     var inlineTailIsZero: Bool?
@@ -25,12 +27,30 @@ struct NodeScan: Sendable {
             inlineTailIsZero = view.inlineTailIsZero
         } else {
             var groups: UInt16 = 0
+            var pointers: UInt64 = 0
             var group = 0
             while group * Self.groupSize < Self.pointerCount {
-                if view.levelPointersAreZero(Self.pointers(ofGroup: group)) { groups |= 1 << UInt16(group) }
+                let range = Self.pointers(ofGroup: group)
+                // Groups are 16 pointers from a multiple of 16: the first four fill the word.
+                var bits: UInt64 = 0
+                if view.levelPointersAreZero(range) {
+                    groups |= 1 << UInt16(group)
+                    bits = UInt64(1) << UInt64(range.count) &- 1
+                } else if range.lowerBound < 64 {
+                    view.bytes.withUnsafeBytes { raw in
+                        for index in range {
+                            let offset = Node.dataOffset + index * 16
+                            let low = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                            let high = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)
+                            if low | high == 0 { bits |= 1 << UInt64(index - range.lowerBound) }
+                        }
+                    }
+                }
+                if range.lowerBound < 64 { pointers |= bits << UInt64(range.lowerBound) }
                 group += 1
             }
             zeroGroups = groups
+            zeroLowPointers = pointers
         }
     }
 
@@ -52,7 +72,15 @@ struct ScannedNode: NodeFields {
     var links: UInt32 { view.links }
     var blocks: UInt64 { view.blocks }
 
-    func levelPointer(_ index: Int) -> BlockPointer { view.levelPointer(index) }
+    func levelPointer(_ index: Int) -> BlockPointer {
+        // A pointer of zero bytes is the null pointer: no need to decode it.
+        if let scan, scan.zeroGroups != nil, index >= 0, index < 64,
+            scan.zeroLowPointers & (1 << UInt64(index)) != 0
+        {
+            return .null
+        }
+        return view.levelPointer(index)
+    }
 
     func levelPointersAreZero(_ indices: Range<Int>) -> Bool {
         if let groups = scan?.zeroGroups, indices.lowerBound % NodeScan.groupSize == 0 {

@@ -57,6 +57,7 @@ public protocol BlockVisitor {
 }
 
 extension BlockVisitor {
+    @inlinable
     public mutating func leave(_ pointer: BlockPointer, as role: BlockRole) throws(Failure) {}
 }
 
@@ -66,6 +67,7 @@ extension BlockVisitor {
 public enum ReachableBlocks {
     /// Walks the node tree from its root list `tree`: every tree list, then each node pointer
     /// (`.node`), and, when the visitor returns a node's bytes, that node's content.
+    @inlinable
     public static func walkTree<Visitor: BlockVisitor>(
         _ tree: BlockPointer, visitor: inout Visitor
     ) throws(Visitor.Failure) {
@@ -73,7 +75,8 @@ public enum ReachableBlocks {
         try walkTreeList(tree, level: 3, prefix: 0, visitor: &visitor)
     }
 
-    private static func walkTreeList<Visitor: BlockVisitor>(
+    @inlinable
+    static func walkTreeList<Visitor: BlockVisitor>(
         _ pointer: BlockPointer, level: Int, prefix: UInt32, visitor: inout Visitor
     ) throws(Visitor.Failure) {
         let role = BlockRole.treeList(level: level, prefix: prefix)
@@ -91,6 +94,7 @@ public enum ReachableBlocks {
     }
 
     /// Visits node `id`'s block and, when the visitor returns its bytes, walks its content.
+    @inlinable
     public static func walkNode<Visitor: BlockVisitor>(
         _ pointer: BlockPointer, id: UInt32, visitor: inout Visitor
     ) throws(Visitor.Failure) {
@@ -103,6 +107,7 @@ public enum ReachableBlocks {
     /// Walks what node `id`'s level area names: a directory's hash tree (when its marker is
     /// valid), or a file's indirect lists and records (every tier, stale records included);
     /// nothing for inline nodes and nodes of no known type.
+    @inlinable
     public static func walkContent<Visitor: BlockVisitor, Fields: NodeFields>(
         of node: Fields, id: UInt32, visitor: inout Visitor
     ) throws(Visitor.Failure) {
@@ -137,9 +142,10 @@ public enum ReachableBlocks {
     }
 
     /// Level pointers tested for zero at once by `walkContent`.
-    private static let zeroGroup = 16
+    @usableFromInline static let zeroGroup = 16
 
-    private static func walkRecords<Visitor: BlockVisitor>(
+    @inlinable
+    static func walkRecords<Visitor: BlockVisitor>(
         _ pointer: BlockPointer, depth: Int, first: UInt64, id: UInt32, visitor: inout Visitor
     ) throws(Visitor.Failure) {
         guard depth > 0 else {
@@ -155,7 +161,8 @@ public enum ReachableBlocks {
         try visitor.leave(pointer, as: role)
     }
 
-    private static func walkDirectory<Visitor: BlockVisitor>(
+    @inlinable
+    static func walkDirectory<Visitor: BlockVisitor>(
         _ pointer: BlockPointer, depth: Int, id: UInt32, visitor: inout Visitor
     ) throws(Visitor.Failure) {
         guard depth > 0 else {
@@ -171,6 +178,7 @@ public enum ReachableBlocks {
     }
 
     /// Walks the allocation log chain from its newest block; stops where the visitor returns nil.
+    @inlinable
     public static func walkAllocationLog<Visitor: BlockVisitor>(
         _ newest: BlockPointer, visitor: inout Visitor
     ) throws(Visitor.Failure) {
@@ -178,6 +186,7 @@ public enum ReachableBlocks {
     }
 
     /// Walks the release list chain from its newest block; stops where the visitor returns nil.
+    @inlinable
     public static func walkReleaseList<Visitor: BlockVisitor>(
         _ newest: BlockPointer, visitor: inout Visitor
     ) throws(Visitor.Failure) {
@@ -185,7 +194,8 @@ public enum ReachableBlocks {
     }
 
     /// Follows a chain of blocks linked newest to oldest by the pointer `previous` reads.
-    private static func walkChain<Visitor: BlockVisitor>(
+    @inlinable
+    static func walkChain<Visitor: BlockVisitor>(
         _ newest: BlockPointer, visitor: inout Visitor, role: (Int) -> BlockRole, previous: ([UInt8]) -> BlockPointer
     ) throws(Visitor.Failure) {
         var pointer = newest
