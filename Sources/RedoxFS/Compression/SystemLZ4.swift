@@ -42,17 +42,7 @@ public struct SystemLZ4: LZ4Codec {
             return SwiftLZ4().compress(input)
         }
         let bound = Int(LZ4_compressBound(Int32(input.count)))
-        // No zero fill: liblz4 writes the bytes it reports, and only those are kept.
-        let output = [UInt8](unsafeUninitializedCapacity: bound) { destination, initialized in
-            initialized = 0
-            guard let base = destination.baseAddress else { return }
-            let written = LZ4_compress_default(
-                UnsafeRawPointer(source).assumingMemoryBound(to: CChar.self),
-                UnsafeMutableRawPointer(base).assumingMemoryBound(to: CChar.self),
-                Int32(input.count),
-                Int32(bound))
-            initialized = max(0, Int(written))
-        }
+        let output = Self.compress(source, count: input.count, capacity: bound)
         // liblz4 cannot fail with a bound-sized output; fall back rather than trap if it did.
         guard !output.isEmpty else { return SwiftLZ4().compress(input) }
         return output
@@ -73,17 +63,24 @@ public struct SystemLZ4: LZ4Codec {
             let output = compress(input)
             return output.count <= limit ? output : nil
         }
-        let output = [UInt8](unsafeUninitializedCapacity: capacity) { destination, initialized in
+        let output = Self.compress(source, count: input.count, capacity: capacity)
+        guard !output.isEmpty, output.count <= limit else { return nil }
+        return output
+    }
+
+    /// liblz4's compression of `count` bytes at `source` into at most `capacity` bytes; empty
+    /// when they do not fit. No zero fill: liblz4 writes the bytes it reports, and only those
+    /// are kept.
+    private static func compress(_ source: UnsafePointer<UInt8>, count: Int, capacity: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: capacity) { destination, initialized in
             initialized = 0
             guard let base = destination.baseAddress else { return }
             let written = LZ4_compress_default(
                 UnsafeRawPointer(source).assumingMemoryBound(to: CChar.self),
                 UnsafeMutableRawPointer(base).assumingMemoryBound(to: CChar.self),
-                Int32(input.count),
+                Int32(count),
                 Int32(capacity))
             initialized = max(0, Int(written))
         }
-        guard !output.isEmpty, output.count <= limit else { return nil }
-        return output
     }
 }
