@@ -116,7 +116,7 @@ extension FileSystemEngine {
             var stored = bytes
             let size = RedoxFS.blockSize << Int(level)
             if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
-            let deferred = provisional && level == 0
+            let deferred = provisional && !isRepairSession && level == 0  // the same rule as writeBlock
             let hash = deferred ? cache.provisionalTag() : SeaHash.hash(stored)
             cache.insertDirty(address.index, stored, hash: hash, provisional: deferred)
             return BlockPointer(address: address, hash: hash)
