@@ -75,7 +75,7 @@ extension FileSystemEngine {
 
     /// Keeps the node just stored at `pointer` decoded, as reading it back would give it.
     private func rememberSaved(_ node: Node, at pointer: BlockPointer) {
-        guard node.padding.count == 54, node.data.count == RedoxFS.inlineDataSize,
+        guard node.padding.count == Node.paddingRange.count, node.data.count == RedoxFS.inlineDataSize,
               (try? node.validate(block: pointer.address.index)) != nil else { return }
         cache.rememberNode(node, index: pointer.address.index, hash: pointer.hash)
     }

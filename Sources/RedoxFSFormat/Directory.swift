@@ -22,8 +22,7 @@ public struct DirectoryEntry: Equatable, Sendable {
 
 /// The directory index hash of a name: low 32 bits of its seahash, 0xFFFFFFFF mapped to 0xFFFFFFFE.
 public func directoryNameHash(_ name: [UInt8]) -> UInt32 {
-    let hash = UInt32(truncatingIfNeeded: SeaHash.hash(name))
-    return hash == .max ? .max - 1 : hash
+    directoryNameHash(name[...])
 }
 
 /// The directory index hash of a name held in a slice of a block.

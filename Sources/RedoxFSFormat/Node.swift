@@ -52,13 +52,13 @@ public struct Node: NodeFields, Equatable, Sendable {
     public var data: [UInt8]
 
     public init() {
-        padding = [UInt8](repeating: 0, count: 54)
+        padding = [UInt8](repeating: 0, count: Node.paddingRange.count)
         data = [UInt8](repeating: 0, count: RedoxFS.inlineDataSize)
     }
 
     /// A new node as the reference creates it: inline for non-directories, record level 5 for files.
     public init(mode: UInt16, uid: UInt32, gid: UInt32, seconds: UInt64, nanoseconds: UInt32) {
-        padding = [UInt8](repeating: 0, count: 54)
+        padding = [UInt8](repeating: 0, count: Node.paddingRange.count)
         data = [UInt8](repeating: 0, count: RedoxFS.inlineDataSize)
         self.mode = mode
         self.uid = uid
