@@ -88,6 +88,8 @@ public struct Recipe: Sendable {
                 }
             }
             optionalPackages = optionals
+        } catch PkgarError.invalidDocument(path, let reason) {
+            throw .invalidRecipe(path: path, reason: reason)  // the path once, not twice
         } catch let error as PkgarError {
             throw .invalidRecipe(path: path, reason: error.description)
         } catch let error as CookbookError {

@@ -37,7 +37,7 @@ enum TOMLPrecheck {
     private enum Expecting { case key, value, end }
     private struct Container {
         let isArray: Bool
-        /// The nesting depth of what the container holds.
+        /// The level of an array's elements; the level of an inline table itself.
         let depth: Int
     }
 
@@ -168,11 +168,13 @@ enum TOMLPrecheck {
             }
         }
 
+        var tooDeep: Problem { problem("nested deeper than \(TOMLPrecheck.maximumDepth) levels (tables, dotted keys and arrays)") }
+
+        /// Opens an array (its elements one level below it) or an inline table (its keys count
+        /// their segments from the table's own level).
         mutating func push(isArray: Bool) -> Problem? {
-            let depth = valueDepth + 1
-            guard depth <= TOMLPrecheck.maximumDepth else {
-                return problem("nested deeper than \(TOMLPrecheck.maximumDepth) levels (tables, dotted keys and arrays)")
-            }
+            let depth = isArray ? valueDepth + 1 : valueDepth
+            guard depth <= TOMLPrecheck.maximumDepth else { return tooDeep }
             containers.append(Container(isArray: isArray, depth: depth))
             if isArray {
                 valueDepth = depth
@@ -230,11 +232,10 @@ enum TOMLPrecheck {
                     openString(byte)
                 } else if byte == UInt8(ascii: ".") {
                     keySegments += 1
-                    if keyBase + keySegments > TOMLPrecheck.maximumDepth {
-                        return problem("nested deeper than \(TOMLPrecheck.maximumDepth) levels (tables, dotted keys and arrays)")
-                    }
+                    if keyBase + keySegments > TOMLPrecheck.maximumDepth { return tooDeep }
                 } else if byte == UInt8(ascii: "=") && !inHeader {
                     valueDepth = keyBase + keySegments
+                    if valueDepth > TOMLPrecheck.maximumDepth { return tooDeep }
                     expecting = .value
                 } else if byte == UInt8(ascii: "]") && inHeader {
                     headerDepth = keySegments
