@@ -21,8 +21,10 @@ public struct ToolRun: Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
+        let input = Pipe()  // an empty standard input (not /dev/null: the tests must not need it)
+        process.standardInput = input
         try process.run()
+        try? input.fileHandleForWriting.close()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let crashed = process.terminationReason == .uncaughtSignal

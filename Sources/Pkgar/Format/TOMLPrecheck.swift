@@ -7,7 +7,9 @@
 //    and frees it, and limits only inline values to 256 levels, so a dotted key or table header
 //    of some thousands of segments (`a.a.a.a… = 1`) overflows the stack (SIGSEGV);
 //  - TOMLKit hands text and strings across as C strings, so a NUL byte or a `\u0000` escape
-//    silently cuts the document, a key or a string short.
+//    silently cuts the document, a key or a string short;
+//  - toml++ asserts when a date is followed by a space, one digit and the end of the value
+//    (`a = 2020-01-01 0`; found by the RecipeParser fuzz target).
 // This scan refuses exactly those inputs (with the line and column), plus non-ASCII outside strings
 // and comments (never valid TOML, and a cause of the header assertion). It never recurses: nesting
 // is a counter and a stack of open containers. Where it is unsure it says nothing and leaves the
@@ -192,6 +194,33 @@ enum TOMLPrecheck {
             if let top = containers.last, top.isArray { valueDepth = top.depth }
         }
 
+        /// Whether the value starting at `index` looks like a date (10 characters, not counting
+        /// underscores, with `-` at offsets 4 and 7) followed by a space, one digit and the end of
+        /// the value: toml++ then reads on as a date-time and asserts (`parse_value`, scanning
+        /// from a value terminator). Never valid TOML (a time needs `HH:MM:SS`).
+        func dateWithLoneDigit() -> Bool {
+            func ends(_ byte: UInt8?) -> Bool {
+                guard let byte else { return true }
+                return byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte >= 0x80
+                    || byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: "#")
+            }
+            var position = index
+            var count = 0
+            var dashes = true
+            while !ends(byte(at: position)) {
+                let character = bytes[position]
+                if character != UInt8(ascii: "_") {
+                    if (count == 4 || count == 7) && character != UInt8(ascii: "-") { dashes = false }
+                    count += 1
+                }
+                position += 1
+                if count > 10 { return false }
+            }
+            guard count == 10, dashes, byte(at: position) == 0x20,
+                  let digit = byte(at: position + 1), digit >= 0x30, digit <= 0x39 else { return false }
+            return ends(byte(at: position + 2))
+        }
+
         /// A byte outside strings and comments.
         mutating func code(_ byte: UInt8) -> Problem? {
             if byte == 0x20 || byte == 0x09 || byte == 0x0D { return nil }
@@ -245,7 +274,10 @@ enum TOMLPrecheck {
                     pop()
                 }
             case .value, .end:
-                if quote {
+                if expecting == .value && byte >= 0x30 && byte <= 0x39 {
+                    expecting = .end
+                    if dateWithLoneDigit() { return problem("a date followed by a lone digit (not a date-time)") }
+                } else if quote {
                     openString(byte)
                     if mode == .basic || mode == .literal || mode == .multilineBasic || mode == .multilineLiteral {
                         expecting = .end
