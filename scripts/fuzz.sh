@@ -18,8 +18,8 @@ shift 2
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 source_dir="$root/Fuzz/$target"
-if [ ! -d "$source_dir" ]; then
-    echo "no fuzz target $target (folders of $root/Fuzz: $(ls "$root/Fuzz" | tr '\n' ' '))" >&2
+if [ ! -d "$source_dir" ] || ! ls "$source_dir"/*.swift >/dev/null 2>&1; then
+    echo "no fuzz target $target (folders of $root/Fuzz: $(ls "$root/Fuzz" | grep -v TOMLSeeds | tr '\n' ' '))" >&2
     exit 2
 fi
 
