@@ -88,7 +88,8 @@ final class BlockCache {
     }
 
     /// Keeps a decoded node when its block's hash changes but its bytes do not (a settled
-    /// provisional hash: the entry is then a verified one).
+    /// provisional hash: the entry is then a verified one). Exclusive holder only (the commit
+    /// settling the tree, before its device I/O admits readers): it is not `serialize`d.
     func rehashNode(_ index: UInt64, from old: UInt64, to new: UInt64) {
         guard let entry = nodes[index], entry.hash == old else { return }
         nodes[index] = (new, false, entry.node)
@@ -106,7 +107,8 @@ final class BlockCache {
         return tagBase &+ tagCount
     }
 
-    /// The hash recorded for a dirty or cached block.
+    /// The hash recorded for a dirty or cached block. Exclusive holder only: it is not
+    /// `serialize`d, and readers may change the record of clean blocks (`insert`).
     func hash(of index: UInt64) -> UInt64? { hashes[index] }
 
     func removeDirty(_ index: UInt64) {
