@@ -28,14 +28,20 @@ import Testing
         return [UInt8](repeating: byte, count: Int(byte) * 150)
     }
 
+    /// A new sparse image file of `bytes` bytes in the temporary directory (the caller removes it).
+    static func emptyImage(_ prefix: String, bytes: UInt64) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID()).img").path
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: bytes)
+        try handle.close()
+        return path
+    }
+
     @Test(arguments: [false, true])
     func readersRunBesideACommittingWriter(encrypted: Bool) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("concurrent-\(UUID()).img").path
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let path = try Self.emptyImage("concurrent", bytes: 64 << 20)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let handle = try #require(FileHandle(forWritingAtPath: path))
-        try handle.truncate(atOffset: 64 << 20)
-        try handle.close()
         let password: [UInt8]? = encrypted ? Array("secret".utf8) : nil
         var options = FormatOptions()
         options.password = password
@@ -107,12 +113,8 @@ import Testing
     /// out, that thread would wait for the lock the commit holds: the flush gives up after ten
     /// minutes (a hang guard, not a time measured) and the test fails.
     @Test func aReaderFinishesWhileACommitWaitsForTheDevice() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("commit-io-\(UUID()).img").path
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let path = try Self.emptyImage("commit-io", bytes: 16 << 20)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let handle = try #require(FileHandle(forWritingAtPath: path))
-        try handle.truncate(atOffset: 16 << 20)
-        try handle.close()
         let gate = CommitIOGate()
         let fs = try FileSystem.format(device: GatedDevice(base: try FileDevice.open(path: path, readOnly: false), gate: gate))
         defer { fs.close() }
