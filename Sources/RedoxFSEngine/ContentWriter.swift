@@ -71,7 +71,7 @@ extension FileSystemEngine {
         }
         let wanted = RedoxFS.blockSize << Int(BlockLevel.forBytes(within + bytes.count))
         if content.count < wanted { content += [UInt8](repeating: 0, count: wanted - content.count) }
-        let same = bytes.isEmpty || content.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[within..<(within + bytes.count)]).holdsSameBytes(as: bytes) }
+        let same = bytes.isEmpty || content.matches(bytes, at: within)
         if same && !(old.isNull == false && record >= node.recordCount) { return false }
         if !bytes.isEmpty { content.withUnsafeMutableBytes { ($0.baseAddress! + within).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) } }
         try replaceRecord(record, old: old, with: content, node: &node)

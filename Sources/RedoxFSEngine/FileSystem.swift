@@ -102,7 +102,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         self.startBlock = location.startBlock
         headerSlot = location.slot
         isWritable = writable
-        cache = Self.makeCache(guardedBy: lock)
+        cache = Self.makeCache(guardedBy: lock, providers: providers)
         if header.isEncrypted {
             guard let password else { throw .format(.passwordRequired) }
             do {
@@ -146,14 +146,17 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         self.keys = keys
         cipher = keys.map { providers.cipher(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
         isWritable = true
-        cache = Self.makeCache(guardedBy: lock)
+        cache = Self.makeCache(guardedBy: lock, providers: providers)
         allocatorState = allocator
         baseIsDurable = true
     }
 
-    /// The block cache, its readers' calls serialised by `lock` (shared holders run together).
-    static func makeCache(guardedBy lock: Providers.Lock) -> BlockCache {
-        let cache = BlockCache(capacityBytes: 64 << 20)
+    /// The block cache, its readers' calls serialised by `lock` (shared holders run together), its
+    /// provisional tags starting at a random point (`BlockCache.init`).
+    static func makeCache(guardedBy lock: Providers.Lock, providers: Providers) -> BlockCache {
+        var tagBase: UInt64 = 0
+        for byte in providers.randomBytes(8) { tagBase = tagBase << 8 | UInt64(byte) }
+        let cache = BlockCache(capacityBytes: 64 << 20, tagBase: tagBase)
         cache.serialize = { body in lock.guarded(body) }
         return cache
     }

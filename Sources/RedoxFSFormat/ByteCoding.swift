@@ -38,16 +38,25 @@ extension Array where Element == UInt8 {
     /// Whether the bytes from `offset` equal `other` (false when they run past the end).
     @inline(__always)
     public func matches(_ other: [UInt8], at offset: Int) -> Bool {
-        guard offset >= 0, offset + other.count <= count else { return false }
+        other.withUnsafeBytes { matches($0, at: offset) }
+    }
+
+    /// Whether the bytes from `offset` equal `other` (false when they run past the end), compared
+    /// eight at a time (the format's `memcmp`, which Embedded Swift has no libc for).
+    public func matches(_ other: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        guard offset >= 0, offset <= count, other.count <= count - offset else { return false }
         return withUnsafeBytes { mine in
-            other.withUnsafeBytes { theirs in
-                var i = 0
-                while i < theirs.count {
-                    if mine[offset + i] != theirs[i] { return false }
-                    i += 1
-                }
-                return true
+            var i = 0
+            while i + 8 <= other.count {
+                if mine.loadUnaligned(fromByteOffset: offset + i, as: UInt64.self)
+                    != other.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+                i += 8
             }
+            while i < other.count {
+                if mine[offset + i] != other[i] { return false }
+                i += 1
+            }
+            return true
         }
     }
 
