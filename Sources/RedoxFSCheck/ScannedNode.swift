@@ -39,7 +39,7 @@ struct NodeScan: Sendable {
                 } else if range.lowerBound < 64 {
                     view.bytes.withUnsafeBytes { raw in
                         for index in range {
-                            let offset = Node.dataOffset + index * 16
+                            let offset = view.offset + Node.dataOffset + index * 16
                             let low = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
                             let high = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)
                             if low | high == 0 { bits |= 1 << UInt64(index - range.lowerBound) }
