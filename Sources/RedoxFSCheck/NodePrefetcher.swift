@@ -172,7 +172,9 @@ final class NodePrefetcher: @unchecked Sendable {
         }
         let arenaBytes = arenaBlocks * RedoxFS.blockSize
         if filled.arena.count < arenaBytes {
-            filled.arena = [UInt8](repeating: 0, count: arenaBytes + arenaBytes / 4)
+            // Not zero-filled: every byte is written by a read before it is used.
+            let capacity = arenaBytes + arenaBytes / 4
+            filled.arena = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
         }
         readRuns(into: &filled.arena, state: &state)
         // Hand the outcomes over in tree order.

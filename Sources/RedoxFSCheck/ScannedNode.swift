@@ -18,8 +18,19 @@ struct NodeScan: Sendable {
     /// For directories (nil for the others).
     var directoryExtraPointersAreZero: Bool?
 
+    /// The node's fields, decoded by the worker: the main thread then reads a node block only
+    /// for its level pointers (its header would be a cache miss per node on the other core).
+    var mode: UInt16
+    var links: UInt32
+    var size: UInt64
+    var blocks: UInt64
+    var recordLevel: UInt32
+    var flags: UInt32
+
     /// Scans what the checks of this kind of node look at, each byte once.
     init(_ view: NodeView) {
+        (mode, links, size, blocks) = (view.mode, view.links, view.size, view.blocks)
+        (recordLevel, flags) = (view.recordLevel, view.flags)
         paddingIsZero = view.paddingIsZero
         if view.isDirectory {
             directoryExtraPointersAreZero = view.directoryExtraPointersAreZero
@@ -65,12 +76,12 @@ struct ScannedNode: NodeFields {
     let view: NodeView
     let scan: NodeScan?
 
-    var mode: UInt16 { view.mode }
-    var size: UInt64 { view.size }
-    var recordLevel: UInt32 { view.recordLevel }
-    var flags: UInt32 { view.flags }
-    var links: UInt32 { view.links }
-    var blocks: UInt64 { view.blocks }
+    var mode: UInt16 { scan?.mode ?? view.mode }
+    var size: UInt64 { scan?.size ?? view.size }
+    var recordLevel: UInt32 { scan?.recordLevel ?? view.recordLevel }
+    var flags: UInt32 { scan?.flags ?? view.flags }
+    var links: UInt32 { scan?.links ?? view.links }
+    var blocks: UInt64 { scan?.blocks ?? view.blocks }
 
     func levelPointer(_ index: Int) -> BlockPointer {
         // A pointer of zero bytes is the null pointer: no need to decode it.
