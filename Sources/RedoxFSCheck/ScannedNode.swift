@@ -26,11 +26,20 @@ struct NodeScan: Sendable {
     var blocks: UInt64
     var recordLevel: UInt32
     var flags: UInt32
+    var hasInlineData: Bool { flags & Node.inlineDataFlag != 0 }
+
+    /// The first `lowPointerCount` level pointers (the records of a small file, a directory's
+    /// marker and top), decoded by the worker for the same reason; nulls for inline nodes.
+    static let lowPointerCount = 4
+    var lowPointers: (BlockPointer, BlockPointer, BlockPointer, BlockPointer) = (.null, .null, .null, .null)
 
     /// Scans what the checks of this kind of node look at, each byte once.
     init(_ view: NodeView) {
         (mode, links, size, blocks) = (view.mode, view.links, view.size, view.blocks)
         (recordLevel, flags) = (view.recordLevel, view.flags)
+        if !view.hasInlineData {
+            lowPointers = (view.levelPointer(0), view.levelPointer(1), view.levelPointer(2), view.levelPointer(3))
+        }
         paddingIsZero = view.paddingIsZero
         if view.isDirectory {
             directoryExtraPointersAreZero = view.directoryExtraPointersAreZero
@@ -84,6 +93,14 @@ struct ScannedNode: NodeFields {
     var blocks: UInt64 { scan?.blocks ?? view.blocks }
 
     func levelPointer(_ index: Int) -> BlockPointer {
+        if let scan, !scan.hasInlineData, index >= 0, index < NodeScan.lowPointerCount {
+            switch index {
+            case 0: return scan.lowPointers.0
+            case 1: return scan.lowPointers.1
+            case 2: return scan.lowPointers.2
+            default: return scan.lowPointers.3
+            }
+        }
         // A pointer of zero bytes is the null pointer: no need to decode it.
         if let scan, scan.zeroGroups != nil, index >= 0, index < 64,
             scan.zeroLowPointers & (1 << UInt64(index)) != 0
