@@ -8,8 +8,9 @@ figure is the median of the rounds. With `--baseline-bin DIR` a second build of 
 (for example an older commit's release build) runs in the same rounds, and the table gives the
 speed of this build over that one.
 
-Workload groups (`--only`): ar, fuse, fsck, engine, parallel (reader processes side by side on
-a cold mount, alone and while another process fsyncs). Everything also runs on an encrypted image
+Workload groups (`--only`): ar, fuse, fsck (warm: each timed run right after an untimed one;
+cold: caches dropped right before each timed run), engine, parallel (reader processes side by side
+on a cold mount, alone and while another process fsyncs). Everything also runs on an encrypted image
 (`--no-encrypted` to skip). Run as root (FUSE mounts, drop_caches).
 """
 import argparse
