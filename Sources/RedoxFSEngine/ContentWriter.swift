@@ -115,27 +115,6 @@ extension FileSystemEngine {
         return (stored, level)
     }
 
-    /// Overwrites block `old` with `bytes` in the write cache when that is as good as copy-on-write:
-    /// the open transaction allocated it (no committed header references it), it is still
-    /// waiting in the write cache, and `bytes` need the same level (so the owner's charge stays).
-    /// Returns the pointer with its new hash, or nil when a new block is needed. The cache's
-    /// journal lets a failed operation undo it. Repair sessions always copy.
-    private func overwriteInPlace(_ old: BlockPointer, with bytes: [UInt8], decompressionLevel: UInt8) throws(FileSystemError) -> BlockPointer? {
-        if let failure { throw failure }
-        let address = old.address
-        let level = BlockLevel.forBytes(bytes.count)
-        guard !isRepairSession, !old.isNull, !old.isMarker, address.level == level,
-            allocatedInTransaction[address.index] == level, cache.dirty[address.index] != nil
-        else { return nil }
-        var stored = bytes
-        let size = RedoxFS.blockSize << Int(level)
-        if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
-        let hash = SeaHash.hash(stored)
-        cache.insertDirty(address.index, stored, hash: hash)
-        return BlockPointer(
-            address: BlockAddress(index: address.index, level: level, decompressionLevel: decompressionLevel), hash: hash)
-    }
-
     /// Points record `record` at `pointer`, rewriting the BlockLists on its path copy-on-write
     /// (deepest first), creating missing ones and freeing ones that become empty.
     func setRecordPointer(_ record: UInt64, to pointer: BlockPointer, in node: inout Node) throws(FileSystemError) {
