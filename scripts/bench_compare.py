@@ -9,7 +9,8 @@ figure is the median of the rounds. With `--baseline-bin DIR` a second build of 
 speed of this build over that one.
 
 Workload groups (`--only`): ar, fuse, fsck, engine, parallel (reader processes side by side on
-a cold mount, alone and while another process fsyncs). Everything also runs on an encrypted image
+a cold mount, alone and while another process fsyncs). The fuse group's 4 KiB random figures also run on the
+big file written again on a `-o record_size=4k` mount (`--record-size`; fuse2fs runs the same steps). Everything also runs on an encrypted image
 (`--no-encrypted` to skip). Run as root (FUSE mounts, drop_caches).
 """
 import argparse
