@@ -10,7 +10,9 @@ speed of this build over that one.
 
 Workload groups (`--only`): ar, fuse, fsck (warm: each timed run right after an untimed one;
 cold: caches dropped right before each timed run), engine, parallel (reader processes side by side
-on a cold mount, alone and while another process fsyncs). Everything also runs on an encrypted image
+on a cold mount, alone and while another process fsyncs). The fuse group's 4 KiB random figures
+also run on the big file written again on a `-o record_size=4k` mount (`--record-size`; fuse2fs
+runs the same steps). Everything also runs on an encrypted image
 (`--no-encrypted` to skip). Run as root (FUSE mounts, drop_caches).
 """
 import argparse
@@ -94,19 +96,27 @@ class System:
         else:
             run([self.tool("redoxfs-mkfs", ours_dir)] + self.password_args() + [image])
 
-    def mount_command(self, image, mountpoint):
+    def mount_command(self, image, mountpoint, options=()):
         if self.kind == "ext4":
             return ["fuse2fs", "-f", image, mountpoint, "-o", "rw"]
-        return [self.tool("redoxfs"), "-f"] + self.password_args() + self.extra_mount + [image, mountpoint]
+        extra = [arg for option in options for arg in ("-o", option)]
+        return [self.tool("redoxfs"), "-f"] + self.password_args() + self.extra_mount + extra + [image, mountpoint]
+
+    def knows_record_size(self):
+        """Whether this build's `redoxfs` takes `-o record_size=` (older builds do not)."""
+        if self.kind != "redoxfs":
+            return False
+        result = subprocess.run([self.tool("redoxfs"), "--help"], capture_output=True)
+        return b"record_size" in result.stdout + result.stderr
 
 
 class Mount:
     """A running FUSE daemon; `close` unmounts and waits for its final commit and exit."""
 
-    def __init__(self, system, image, mountpoint):
+    def __init__(self, system, image, mountpoint, options=()):
         self.mountpoint = mountpoint
         self.log = open(image + ".log", "ab")
-        self.process = subprocess.Popen(system.mount_command(image, mountpoint), stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen(system.mount_command(image, mountpoint, options), stdout=self.log, stderr=self.log)
         deadline = time.time() + 120
         while not os.path.ismount(mountpoint):
             if self.process.poll() is not None or time.time() > deadline:
@@ -208,12 +218,12 @@ def fuse_suite(system, args, work, inputs, ours_dir):
     drop_caches()
     mount = Mount(system, image, mountpoint)
 
-    def remount(cold=True):
+    def remount(cold=True, options=()):
         nonlocal mount
         mount.close()
         if cold:
             drop_caches()
-        mount = Mount(system, image, mountpoint)
+        mount = Mount(system, image, mountpoint, options)
 
     try:
         big = os.path.join(mountpoint, "big")
@@ -236,6 +246,22 @@ def fuse_suite(system, args, work, inputs, ours_dir):
             results["rand_write"] = dd_random(big, args.seq_size, ops, write=True)
         os.unlink(big)
         fsync_path(mountpoint)
+        if args.record_size != "none" and (system.kind == "ext4" or system.knows_record_size()):
+            # The same file written again on a mount with small records (`-o record_size=`; fuse2fs
+            # and ext4 have no such knob and run the same steps), then the same random figures.
+            options = [f"record_size={args.record_size}"] if system.kind == "redoxfs" else []
+            remount(cold=False, options=options)
+            run(["dd", f"if={inputs['random']}", f"of={big}", "bs=1M", "conv=fsync", "status=none"])
+            remount(options=options)
+            if shutil.which("fio"):
+                results["rand_read_rs"] = fio(big, "randread", args.seq_size, ops)
+                results["rand_write_rs"] = fio(big, "randwrite", args.seq_size, ops)
+            else:
+                results["rand_read_rs"] = dd_random(big, args.seq_size, ops, write=False)
+                results["rand_write_rs"] = dd_random(big, args.seq_size, ops, write=True)
+            os.unlink(big)
+            fsync_path(mountpoint)
+            remount(cold=False)
 
         small = os.path.join(mountpoint, "small")
         os.mkdir(small)
@@ -510,6 +536,9 @@ def main():
     parser.add_argument("--no-encrypted", dest="encrypted", action="store_false", help="skip the encrypted runs")
     parser.add_argument("--no-fuse2fs", dest="fuse2fs", action="store_false", help="skip fuse2fs/ext4 (e.g. old vs new only)")
     parser.add_argument("--seq-size", default="1GiB", help="sequential file size (default 1GiB)")
+    parser.add_argument("--record-size", default="4k",
+                        help="also run the random figures on a file written on a mount with -o record_size=SIZE "
+                             "(ours; fuse2fs runs the same steps); 'none' skips them (default 4k)")
     parser.add_argument("--random-ops", type=int, default=20000, help="4 KiB random reads, then writes (default 20000)")
     parser.add_argument("--files", type=int, default=20000, help="small files (default 20000)")
     parser.add_argument("--fsync-files", type=int, default=20000, help="small files with an fsync each (default 20000)")
@@ -685,6 +714,8 @@ def print_tables(samples, args, inputs, baseline_dir, systems):
         ("fuse", "seq_read", f"FUSE sequential read {seq_mib} MiB (cold)", seq_mib),
         ("fuse", "rand_read", f"FUSE 4 KiB random read × {args.random_ops}", None),
         ("fuse", "rand_write", f"FUSE 4 KiB random write × {args.random_ops} + fsync", None),
+        ("fuse", "rand_read_rs", f"  the same read, file made with -o record_size={args.record_size}", None),
+        ("fuse", "rand_write_rs", f"  the same write, file made with -o record_size={args.record_size}", None),
         ("fuse", "small_create", f"{args.files} small files: create + 1 fsync", None),
         ("fuse", "small_stat", f"{args.files} small files: stat (cold)", None),
         ("fuse", "small_read", f"{args.files} small files: read", None),

@@ -65,6 +65,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// older header with those blocks clobbered. The first commit flushes first.
     var baseIsDurable = false
     var thresholdStorage = 32 << 20
+    var fileRecordSizeStorage = RecordSize.upstream
     var clockSource: () -> Timestamp
 
     /// Commit automatically once this many bytes are waiting in the write cache (at the end of an
@@ -72,6 +73,13 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     public var commitThresholdBytes: Int {
         get { lock.sharedLocked { thresholdStorage } }
         set { lock.locked { thresholdStorage = newValue } }
+    }
+
+    /// The record size of regular files created from now on (default: upstream's 128 KiB).
+    /// Files that exist keep the record size they were created with.
+    public var fileRecordSize: RecordSize {
+        get { lock.sharedLocked { fileRecordSizeStorage } }
+        set { lock.locked { fileRecordSizeStorage = newValue } }
     }
 
     /// The clock used for new times; replace it for reproducible images. The engine calls it
@@ -84,11 +92,13 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// Opens the file system on `device`. `startBlock` pins the header ring's position (else the
     /// device is scanned); `password` unlocks an encrypted file system. `generation` opens an older
     /// generation of the ring read-only, as it was; without it a newest generation whose root
-    /// cannot be read is refused (`FileSystemError.damagedGeneration`).
+    /// cannot be read is refused (`FileSystemError.damagedGeneration`). `fileRecordSize` is the
+    /// record size of regular files created from then on (see `RecordSize`).
     public init(
         device: Device, providers: Providers, startBlock: UInt64? = nil, password: [UInt8]? = nil,
-        writable: Bool = false, generation: UInt64? = nil
+        writable: Bool = false, generation: UInt64? = nil, fileRecordSize: RecordSize = .upstream
     ) throws(FileSystemError) {
+        fileRecordSizeStorage = fileRecordSize
         var device = device
         let location = try Self.locate(on: &device, startBlock: startBlock, generation: generation, writable: writable)
         self.device = device
