@@ -200,7 +200,16 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     }
 
     func loadNode(_ id: UInt32) throws(FileSystemError) -> Node {
-        try withReader { (reader) throws(FormatError) in try reader.node(id) }
+        let tree = working.tree
+        if let pointer = cache.nodePointer(id, tree: tree) {
+            return try withReader { (reader) throws(FormatError) in try reader.node(at: pointer) }
+        }
+        return try withReader { (reader) throws(FormatError) in
+            let pointer = try reader.nodePointer(id)
+            let node = try reader.node(at: pointer)
+            cache.rememberNodePointer(pointer, id: id, tree: tree)
+            return node
+        }
     }
 
     /// The node id of `path` (absolute or relative to the root; symbolic links are not followed).
@@ -216,7 +225,8 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     }
 
     func findEntry(_ name: [UInt8], in directory: UInt32) throws(FileSystemError) -> UInt32? {
-        try withReader { (reader) throws(FormatError) in try reader.find(name, in: reader.nodeView(directory)) }
+        let node = try loadNode(directory)
+        return try withReader { (reader) throws(FormatError) in try reader.find(name, in: node) }
     }
 
     /// The entries of directory `id`, in stored order ("." and ".." are not stored).

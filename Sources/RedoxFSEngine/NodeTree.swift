@@ -22,6 +22,7 @@ extension FileSystemEngine {
     /// lists that became empty; ends with a new `working.tree`.
     func rewriteTreePath(_ id: NodeID, lists: [TreeList], pointers: [BlockPointer]) throws(FileSystemError) {
         treePathsSinceCommit.insert(id.rawValue)
+        let oldTree = working.tree
         var child = BlockPointer.null
         var childFull = false
         for level in 0...3 {
@@ -42,6 +43,7 @@ extension FileSystemEngine {
             }
         }
         working.tree = child
+        cache.nodePathRewritten(id.rawValue, pointer: lists[3].pointers[id.index(atLevel: 0)], from: oldTree, to: child)
     }
 
     /// Node `id`'s place in the tree: its id, the four lists of its path (root first) and their
