@@ -41,6 +41,10 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// provisional hashes (an undone operation may leave extra ids, which cost a look only).
     var treePathsSinceCommit: Set<UInt32> = []
     var openCounts: [UInt32: Int] = [:]
+    /// The TreeLists the last path rewrite wrote, with their pointers (see `readTreeList`). A
+    /// pointer names its block's content (hash or fresh provisional tag, as the block cache
+    /// relies on), so an entry can only match while it is current; writers alone use it.
+    var recentTreeLists: [(pointer: BlockPointer, list: TreeList)] = []
     /// How deep the running operation is nested (0: no operation runs).
     var transactionDepth = 0
     /// A commit asked for by the running operation, made when the outermost one succeeds.

@@ -7,13 +7,11 @@ extension FileSystemEngine {
         var lists: [TreeList] = []
         var pointers: [BlockPointer] = []
         var pointer = working.tree
-        try withReader { (reader) throws(FormatError) in
-            for level in stride(from: 3, through: 0, by: -1) {
-                let list = pointer.isNull ? TreeList() : TreeList(block: try reader.reader.read(pointer, as: .treeList))
-                lists.append(list)
-                pointers.append(pointer)
-                pointer = level > 0 ? list.pointers[id.index(atLevel: level)] : .null
-            }
+        for level in stride(from: 3, through: 0, by: -1) {
+            let list = try readTreeList(pointer)
+            lists.append(list)
+            pointers.append(pointer)
+            pointer = level > 0 ? list.pointers[id.index(atLevel: level)] : .null
         }
         return (lists, pointers)
     }
@@ -25,6 +23,8 @@ extension FileSystemEngine {
         let oldTree = working.tree
         var child = BlockPointer.null
         var childFull = false
+        var written: [(pointer: BlockPointer, list: TreeList)] = []
+        written.reserveCapacity(4)
         for level in 0...3 {
             var list = lists[3 - level]
             if level > 0 {
@@ -40,8 +40,10 @@ extension FileSystemEngine {
             } else {
                 child = try rewriteBlock(old, with: list.encode(), provisional: true)
                 childFull = list.isFull
+                written.append((child, list))
             }
         }
+        recentTreeLists = written
         working.tree = child
         cache.nodePathRewritten(id.rawValue, pointer: lists[3].pointers[id.index(atLevel: 0)], from: oldTree, to: child)
     }
@@ -124,8 +126,11 @@ extension FileSystemEngine {
         try rewriteTreePath(nodeID, lists: lists, pointers: pointers)
     }
 
+    /// The TreeList `pointer` names: one of the path written last (the next save or insert
+    /// walks the same upper lists) or read through the cache.
     func readTreeList(_ pointer: BlockPointer) throws(FileSystemError) -> TreeList {
         if pointer.isNull { return TreeList() }
+        for recent in recentTreeLists where recent.pointer == pointer { return recent.list }
         return try withReader { (reader) throws(FormatError) in TreeList(block: try reader.reader.read(pointer, as: .treeList)) }
     }
 }
