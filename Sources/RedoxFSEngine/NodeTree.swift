@@ -6,6 +6,8 @@ extension FileSystemEngine {
     func treePath(_ id: NodeID) throws(FileSystemError) -> (lists: [TreeList], pointers: [BlockPointer]) {
         var lists: [TreeList] = []
         var pointers: [BlockPointer] = []
+        lists.reserveCapacity(4)
+        pointers.reserveCapacity(4)
         var pointer = working.tree
         for level in stride(from: 3, through: 0, by: -1) {
             let list = try readTreeList(pointer)
