@@ -38,15 +38,19 @@ final class BlockCache {
     }
 
     func insertDirty(_ index: UInt64, _ bytes: [UInt8], hash: UInt64? = nil, provisional isProvisional: Bool = false) {
-        record(index)
-        if let old = dirty.updateValue(bytes, forKey: index) { dirtyBytes -= old.count }
+        // The updates hand back what they replace, which is what the journal records (one
+        // lookup per table instead of two).
+        let old = dirty.updateValue(bytes, forKey: index)
+        if let old { dirtyBytes -= old.count }
         dirtyBytes += bytes.count
-        hashes[index] = hash ?? SeaHash.hash(bytes)
+        let oldHash = hashes.updateValue(hash ?? SeaHash.hash(bytes), forKey: index)
+        var wasProvisional = false
         if isProvisional {
-            provisional.insert(index)
+            wasProvisional = !provisional.insert(index).inserted
         } else if !provisional.isEmpty {
-            provisional.remove(index)
+            wasProvisional = provisional.remove(index) != nil
         }
+        if journal != nil { journal!.append((index, old, oldHash, wasProvisional)) }
     }
 
     /// Decoded nodes by block index, with the hash (or provisional tag) of the block they were
