@@ -10,7 +10,8 @@
 # 1,024 random 4 KiB writes + fsync, fio), randread (64 MiB after a remount, then 1,024 random
 # 4 KiB reads, fio), create (2,000 small files), createfsync (300 small
 # files, fsync each), stat, read (2,000 files after a remount), staleread (the same with atimes
-# set back, so that relatime writes every atime), delete, untar (/usr/include/linux).
+# set back, so that relatime writes every atime), delete, deletefsync (300 small files, the
+# directory fsynced after each unlink: one commit each), untar (/usr/include/linux).
 # BIN_DIR holds `redoxfs` (and `redoxfs-mkfs`, else this checkout's .build/release one).
 # REDOXFS_MOUNT_OPTIONS adds options to every mount, e.g. "-o record_size=4k".
 # Needs valgrind, fio, python3; run as root.
@@ -41,6 +42,7 @@ mount_fs() {  # $@: command prefix (empty or valgrind)
 unmount_fs() { umount "$work/mnt"; wait "$daemon"; daemon=""; }
 
 case $workload in
+  deletefsync) mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 300, 'create')"; unmount_fs ;;
   stat|read|delete) mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')"; unmount_fs ;;
   staleread)
     mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')"
@@ -65,6 +67,7 @@ case $workload in
   stat) files "b.small_files('$work/mnt/s', 2000, 'stat')" ;;
   read|staleread) files "b.small_files('$work/mnt/s', 2000, 'read')" ;;
   delete) files "b.small_files('$work/mnt/s', 2000, 'delete')" ;;
+  deletefsync) files "b.small_files('$work/mnt/s', 300, 'delete', fsync_each=True)" ;;
   untar) mkdir "$work/mnt/t"; tar -xf "$work/tree.tar" -C "$work/mnt/t"; files "b.fsync_path('$work/mnt/t')" ;;
   *) echo "unknown workload $workload"; exit 16 ;;
 esac

@@ -43,15 +43,19 @@ final class BlockCache {
     }
 
     func insertDirty(_ index: UInt64, _ bytes: [UInt8], hash: UInt64? = nil, provisional isProvisional: Bool = false) {
-        record(index)
-        if let old = dirty.updateValue(bytes, forKey: index) { dirtyBytes -= old.count }
+        // The updates hand back what they replace, which is what the journal records (one
+        // lookup per table instead of two).
+        let old = dirty.updateValue(bytes, forKey: index)
+        if let old { dirtyBytes -= old.count }
         dirtyBytes += bytes.count
-        hashes[index] = hash ?? SeaHash.hash(bytes)
+        let oldHash = hashes.updateValue(hash ?? SeaHash.hash(bytes), forKey: index)
+        var wasProvisional = false
         if isProvisional {
-            provisional.insert(index)
+            wasProvisional = !provisional.insert(index).inserted
         } else if !provisional.isEmpty {
-            provisional.remove(index)
+            wasProvisional = provisional.remove(index) != nil
         }
+        if journal != nil { journal!.append((index, old, oldHash, wasProvisional)) }
     }
 
     /// Decoded nodes by block index, with the hash (or provisional tag) of the block they were
@@ -93,6 +97,49 @@ final class BlockCache {
     func rehashNode(_ index: UInt64, from old: UInt64, to new: UInt64) {
         guard let entry = nodes[index], entry.hash == old else { return }
         nodes[index] = (new, false, entry.node)
+    }
+
+    /// Node block pointers by node id, as the node tree whose root is `nodePointerTree` holds
+    /// them: a node's pointer without walking the four TreeLists above it. A root pointer names
+    /// its whole tree (every pointer carries its block's hash or a fresh provisional tag, as the
+    /// block lookups above rely on), so the entries are valid exactly while the working tree's
+    /// root is that pointer; any other change of the root (a commit settling hashes, an undone
+    /// operation) empties them on the next use.
+    private var nodePointers: [UInt32: BlockPointer] = [:]
+    private var nodePointerTree = BlockPointer.null
+    /// At most this many node pointers are kept (32 bytes each).
+    static let nodePointerLimit = 16384
+
+    /// Node `id`'s pointer in the tree rooted at `tree`, when known. Readers call this holding
+    /// the engine's lock shared, hence `serialize`.
+    func nodePointer(_ id: UInt32, tree: BlockPointer) -> BlockPointer? {
+        var found: BlockPointer?
+        serialize {
+            guard nodePointerTree == tree else { return }
+            found = nodePointers[id]
+        }
+        return found
+    }
+
+    /// Keeps node `id`'s pointer as the tree rooted at `tree` holds it (a reader's walk).
+    func rememberNodePointer(_ pointer: BlockPointer, id: UInt32, tree: BlockPointer) {
+        serialize {
+            if nodePointerTree != tree || nodePointers.count >= Self.nodePointerLimit {
+                nodePointers.removeAll(keepingCapacity: true)
+                nodePointerTree = tree
+            }
+            nodePointers[id] = pointer
+        }
+    }
+
+    /// The tree rooted at `old` became the tree rooted at `new` by rewriting node `id`'s path
+    /// alone: every other node keeps its pointer; `id`'s is now `pointer` (null: removed).
+    func nodePathRewritten(_ id: UInt32, pointer: BlockPointer, from old: BlockPointer, to new: BlockPointer) {
+        serialize {
+            if nodePointerTree != old { nodePointers.removeAll(keepingCapacity: true) }
+            nodePointerTree = new
+            nodePointers[id] = pointer.isNull ? nil : pointer
+        }
     }
 
     private let tagBase: UInt64
@@ -216,6 +263,8 @@ final class BlockCache {
         dirtyBytes = 0
         provisional.removeAll()
         nodes.removeAll()
+        nodePointers.removeAll()
+        nodePointerTree = .null
         blocks.removeAll()
         hashes.removeAll()
         order.removeAll()

@@ -132,7 +132,8 @@ extension FileSystemEngine {
         if marker.isZero { return nil }
         guard marker.isMarker else { throw .format(.malformed(.node, block: 0, .badMarker)) }
         let depth = Int(marker.markerDepth)
-        guard let result = try remove(name, hash: directoryNameHash(name), at: owner!.levelPointer(1), depth: depth, owner: &owner) else {
+        guard let result = try remove(
+            name, hash: directoryNameHash(name), at: owner!.levelPointer(1), bound: nil, depth: depth, owner: &owner) else {
             return nil
         }
         if let pointer = result.pointer {
@@ -145,14 +146,15 @@ extension FileSystemEngine {
     }
 
     /// Removes below `pointer`; returns the removed id and the block's new pointer (nil: emptied
-    /// and freed) with its new maximum hash.
+    /// and freed) with its new maximum hash. `bound`: the hash of the slot naming `pointer` (nil
+    /// at the top, where the maximum is not needed).
     private func remove(
-        _ name: [UInt8], hash: UInt32, at pointer: BlockPointer, depth: Int, owner: inout Node?
+        _ name: [UInt8], hash: UInt32, at pointer: BlockPointer, bound: UInt32?, depth: Int, owner: inout Node?
     ) throws(FileSystemError) -> (id: UInt32, pointer: BlockPointer?, maximum: UInt32)? {
         if depth == 0 {
             let stored = try readLeafBytes(pointer)
             let removed: (bytes: [UInt8], id: UInt32, remaining: Int, maximumHash: UInt32)?
-            do { removed = try DirList.removing(name, from: stored, at: pointer.address.index) } catch { throw .format(error) }
+            do { removed = try DirList.removing(name, from: stored, at: pointer.address.index, bound: bound) } catch { throw .format(error) }
             guard let removed else { return nil }
             if removed.remaining == 0 {
                 release(pointer, owner: &owner)
@@ -164,7 +166,8 @@ extension FileSystemEngine {
         var node = try readIndex(pointer)
         for candidate in node.candidates(for: hash) {
             guard let at = node.slots.firstIndex(of: candidate),
-                  let result = try remove(name, hash: hash, at: candidate.pointer, depth: depth - 1, owner: &owner) else {
+                  let result = try remove(
+                    name, hash: hash, at: candidate.pointer, bound: candidate.hash, depth: depth - 1, owner: &owner) else {
                 continue
             }
             if let child = result.pointer {

@@ -41,6 +41,10 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// provisional hashes (an undone operation may leave extra ids, which cost a look only).
     var treePathsSinceCommit: Set<UInt32> = []
     var openCounts: [UInt32: Int] = [:]
+    /// The TreeLists the last path rewrite wrote, with their pointers (see `readTreeList`). A
+    /// pointer names its block's content (hash or fresh provisional tag, as the block cache
+    /// relies on), so an entry can only match while it is current; writers alone use it.
+    var recentTreeLists: [(pointer: BlockPointer, list: TreeList)] = []
     /// How deep the running operation is nested (0: no operation runs).
     var transactionDepth = 0
     /// A commit asked for by the running operation, made when the outermost one succeeds.
@@ -213,7 +217,16 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     }
 
     func loadNode(_ id: UInt32) throws(FileSystemError) -> Node {
-        try withReader { (reader) throws(FormatError) in try reader.node(id) }
+        let tree = working.tree
+        if let pointer = cache.nodePointer(id, tree: tree) {
+            return try withReader { (reader) throws(FormatError) in try reader.node(at: pointer) }
+        }
+        return try withReader { (reader) throws(FormatError) in
+            let pointer = try reader.nodePointer(id)
+            let node = try reader.node(at: pointer)
+            cache.rememberNodePointer(pointer, id: id, tree: tree)
+            return node
+        }
     }
 
     /// The node id of `path` (absolute or relative to the root; symbolic links are not followed).
@@ -229,7 +242,8 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     }
 
     func findEntry(_ name: [UInt8], in directory: UInt32) throws(FileSystemError) -> UInt32? {
-        try withReader { (reader) throws(FormatError) in try reader.find(name, in: reader.nodeView(directory)) }
+        let node = try loadNode(directory)
+        return try withReader { (reader) throws(FormatError) in try reader.find(name, in: node) }
     }
 
     /// The entries of directory `id`, in stored order ("." and ".." are not stored).

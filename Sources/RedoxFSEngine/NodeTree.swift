@@ -6,14 +6,14 @@ extension FileSystemEngine {
     func treePath(_ id: NodeID) throws(FileSystemError) -> (lists: [TreeList], pointers: [BlockPointer]) {
         var lists: [TreeList] = []
         var pointers: [BlockPointer] = []
+        lists.reserveCapacity(4)
+        pointers.reserveCapacity(4)
         var pointer = working.tree
-        try withReader { (reader) throws(FormatError) in
-            for level in stride(from: 3, through: 0, by: -1) {
-                let list = pointer.isNull ? TreeList() : TreeList(block: try reader.reader.read(pointer, as: .treeList))
-                lists.append(list)
-                pointers.append(pointer)
-                pointer = level > 0 ? list.pointers[id.index(atLevel: level)] : .null
-            }
+        for level in stride(from: 3, through: 0, by: -1) {
+            let list = try readTreeList(pointer)
+            lists.append(list)
+            pointers.append(pointer)
+            pointer = level > 0 ? list.pointers[id.index(atLevel: level)] : .null
         }
         return (lists, pointers)
     }
@@ -22,8 +22,11 @@ extension FileSystemEngine {
     /// lists that became empty; ends with a new `working.tree`.
     func rewriteTreePath(_ id: NodeID, lists: [TreeList], pointers: [BlockPointer]) throws(FileSystemError) {
         treePathsSinceCommit.insert(id.rawValue)
+        let oldTree = working.tree
         var child = BlockPointer.null
         var childFull = false
+        var written: [(pointer: BlockPointer, list: TreeList)] = []
+        written.reserveCapacity(4)
         for level in 0...3 {
             var list = lists[3 - level]
             if level > 0 {
@@ -39,9 +42,12 @@ extension FileSystemEngine {
             } else {
                 child = try rewriteBlock(old, with: list.encode(), provisional: true)
                 childFull = list.isFull
+                written.append((child, list))
             }
         }
+        recentTreeLists = written
         working.tree = child
+        cache.nodePathRewritten(id.rawValue, pointer: lists[3].pointers[id.index(atLevel: 0)], from: oldTree, to: child)
     }
 
     /// Node `id`'s place in the tree: its id, the four lists of its path (root first) and their
@@ -122,8 +128,11 @@ extension FileSystemEngine {
         try rewriteTreePath(nodeID, lists: lists, pointers: pointers)
     }
 
+    /// The TreeList `pointer` names: one of the path written last (the next save or insert
+    /// walks the same upper lists) or read through the cache.
     func readTreeList(_ pointer: BlockPointer) throws(FileSystemError) -> TreeList {
         if pointer.isNull { return TreeList() }
+        for recent in recentTreeLists where recent.pointer == pointer { return recent.list }
         return try withReader { (reader) throws(FormatError) in TreeList(block: try reader.reader.read(pointer, as: .treeList)) }
     }
 }

@@ -127,7 +127,10 @@ extension FileSystemEngine {
         try requireWritable()
         useReserve()
         let operation = expectDirectory ? "rmdir" : "unlink"
-        guard let id = try findEntry(name, in: parent) else { throw Self.refuse(POSIXCode.ENOENT, operation, name) }
+        // One pass over the leaf finds and removes the name; a refusal below undoes it with the
+        // rest of the operation (the transaction restores what it changed).
+        var dir = try loadDirectory(parent)
+        guard let id = try removeEntry(named: name, from: &dir) else { throw Self.refuse(POSIXCode.ENOENT, operation, name) }
         let node = try loadNode(id)
         if expectDirectory {
             guard node.isDirectory else { throw Self.refuse(POSIXCode.ENOTDIR, operation, name) }
@@ -135,17 +138,17 @@ extension FileSystemEngine {
         } else if node.isDirectory {
             throw Self.refuse(POSIXCode.EISDIR, operation, name)
         }
-        var dir = try loadDirectory(parent)
-        _ = try removeEntry(named: name, from: &dir)
         markEntriesChanged(&dir)
         try saveNode(parent, dir)
-        try dropLink(id)
+        try dropLink(id, node)
     }
 
     /// Decrements node `id`'s link count; at zero deletes it, or queues it in the release list
-    /// while it is open.
-    func dropLink(_ id: UInt32) throws(FileSystemError) {
-        var node = try loadNode(id)
+    /// while it is open. `loaded`: the node as loaded in this operation, when its tree path has
+    /// not been rewritten since (saves loading it again).
+    func dropLink(_ id: UInt32, _ loaded: Node? = nil) throws(FileSystemError) {
+        var node: Node
+        if let loaded { node = loaded } else { node = try loadNode(id) }
         node.links -= min(node.links, 1)
         node.markChanged(at: clockSource())
         if node.links > 0 {

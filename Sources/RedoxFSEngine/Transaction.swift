@@ -45,14 +45,14 @@ extension FileSystemEngine {
     func allocate(level: UInt8) throws(FileSystemError) -> UInt64 {
         if let failure { throw failure }
         try takeInjectedAllocationFailure("allocate")
-        var allocator = try allocator()
-        if transactionDepth > 0, allocator.freeBlocks < heldBackBlocks + (UInt64(1) << UInt64(level)) {
+        if allocatorState == nil { _ = try allocator() }
+        if transactionDepth > 0, allocatorState!.freeBlocks < heldBackBlocks + (UInt64(1) << UInt64(level)) {
             throw .system(operation: "allocate", path: "file system", errno: POSIXCode.ENOSPC)
         }
-        guard let index = allocator.allocate(level: Int(level)) else {
+        // In place: a copy taken here would make every allocation copy the free lists it touches.
+        guard let index = allocatorState!.allocate(level: Int(level)) else {
             throw .system(operation: "allocate", path: "file system", errno: POSIXCode.ENOSPC)
         }
-        allocatorState = allocator
         pendingAllocations.append(AllocEntry(index: index, count: -(Int64(1) << Int64(level))))
         allocatedInTransaction[index] = level
         journalAllocation(.allocated(index))

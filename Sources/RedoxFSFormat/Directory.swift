@@ -110,32 +110,44 @@ public struct DirList: Equatable, Sendable {
 
     /// The leaf `bytes` without the entry named `name` (the rest moved down, the freed tail
     /// zeroed), with the id it named and the highest name hash left; nil when absent.
-    public static func removing(_ name: [UInt8], from bytes: [UInt8], at block: UInt64) throws(FormatError)
+    ///
+    /// `bound` is the hash of the index slot above the leaf (nil for a directory's only leaf,
+    /// which has no slot): the slot holds the highest name hash of the leaf, so it stays the
+    /// highest one left unless the removed name carried it; only then are the names left hashed
+    /// again. Without a slot nothing needs the highest hash and 0 is returned.
+    public static func removing(_ name: [UInt8], from bytes: [UInt8], at block: UInt64, bound: UInt32? = nil) throws(FormatError)
         -> (bytes: [UInt8], id: UInt32, remaining: Int, maximumHash: UInt32)? {
         var found: (offset: Int, id: UInt32)?
-        var maximum: UInt32 = 0
-        var remaining = 0
         let used = try scan(bytes, at: block) { (id, start, length) in
-            if found == nil, length == name.count, bytes.matches(name, at: start) {
+            if length == name.count, bytes.matches(name, at: start) {
                 found = (start - 5, id)
-            } else {
-                remaining += 1
-                maximum = max(maximum, directoryNameHash(bytes[start..<start + length]))
+                return false
             }
             return true
         }
         guard let found else { return nil }
+        let remaining = Int(bytes.le16(at: 4092)) - 1
+        var maximum: UInt32 = 0
+        if let bound {
+            maximum = bound
+            if directoryNameHash(name) >= bound {
+                maximum = 0
+                try scan(bytes, at: block) { (_, start, length) in
+                    if start - 5 != found.offset {
+                        maximum = max(maximum, directoryNameHash(bytes[start..<start + length]))
+                    }
+                    return true
+                }
+            }
+        }
         let size = 5 + name.count
         var result = bytes
         if result.count > RedoxFS.blockSize { result.removeLast(result.count - RedoxFS.blockSize) }
-        var offset = found.offset
-        while offset + size < used {
-            result[offset] = result[offset + size]
-            offset += 1
-        }
-        while offset < used {
-            result[offset] = 0
-            offset += 1
+        result.withUnsafeMutableBytes { raw in
+            let base = raw.baseAddress!
+            let tail = used - found.offset - size
+            if tail > 0 { (base + found.offset).copyMemory(from: base + found.offset + size, byteCount: tail) }
+            (base + used - size).initializeMemory(as: UInt8.self, repeating: 0, count: size)
         }
         result.storeLE16(UInt16(remaining), at: 4092)
         result.storeLE16(UInt16(used - size), at: 4094)

@@ -27,7 +27,11 @@ public struct FileSystemReader<Reader: BlockReader> {
 
     /// Node `id`, decoded and checked.
     public mutating func node(_ id: UInt32) throws(FormatError) -> Node {
-        let pointer = try nodePointer(id)
+        try node(at: nodePointer(id))
+    }
+
+    /// The node whose block `pointer` names (a pointer taken from the node tree), decoded and checked.
+    public mutating func node(at pointer: BlockPointer) throws(FormatError) -> Node {
         if let node = reader.cachedNode(at: pointer) { return node }
         let node = Node(block: try reader.read(pointer, as: .node))
         try node.validate(block: pointer.address.index)

@@ -50,6 +50,12 @@ public struct AnyStorageDevice: StorageDevice {
         try base.writeBlocks(at: index, from: buffer)
     }
 
+    /// Passed on, so that an image file's gathered write (one `pwritev` per run of a commit)
+    /// is not lost to the protocol's block-by-block default.
+    public mutating func writeBlocks(at index: UInt64, gathering buffers: [[UInt8]]) throws(FormatError) {
+        try base.writeBlocks(at: index, gathering: buffers)
+    }
+
     public mutating func flush() throws(FormatError) { try base.flush() }
 
     public func close() { base.close() }
