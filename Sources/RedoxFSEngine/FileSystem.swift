@@ -65,6 +65,11 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// older header with those blocks clobbered. The first commit flushes first.
     var baseIsDurable = false
     var thresholdStorage = 32 << 20
+    /// Whether commits leave their header for the next commit (see `overlapsCommits`).
+    var overlapStorage = false
+    /// The header of the last commit when `overlapsCommits` left it unwritten: its blocks are
+    /// written (their write-back started), the header and its flushes are not.
+    var pendingHeader: Header?
     var clockSource: () -> Timestamp
 
     /// Commit automatically once this many bytes are waiting in the write cache (at the end of an

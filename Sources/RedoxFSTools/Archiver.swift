@@ -46,7 +46,16 @@ public final class Archiver {
         let directory = try HostDirectory(path: source)
         let threshold = fileSystem.commitThresholdBytes
         fileSystem.commitThresholdBytes = commitThresholdBytes
-        defer { fileSystem.commitThresholdBytes = threshold }
+        // The disk writes one commit's blocks while the next is built; the last commit is made
+        // durable below (or by the unmount that follows).
+        let overlapped = fileSystem.overlapsCommits
+        fileSystem.overlapsCommits = true
+        defer {
+            fileSystem.commitThresholdBytes = threshold
+            fileSystem.overlapsCommits = overlapped
+            // On failure too: the image then holds everything committed so far.
+            if !overlapped { try? fileSystem.writePendingHeader() }
+        }
         try copyDirectory(directory, planned: plan?.entries, into: RedoxFS.rootNodeID)
         if copyRootMetadata {
             try store(source) { () throws(FileSystemError) in
@@ -55,6 +64,7 @@ public final class Archiver {
                     accessTime: root.accessTime, modificationTime: root.modificationTime, changeTime: root.changeTime))
             }
         }
+        if !overlapped { try store(source) { () throws(FileSystemError) in try fileSystem.writePendingHeader() } }
     }
 
     /// Runs an engine call, naming `path` in its error.

@@ -50,7 +50,13 @@ public struct AnyStorageDevice: StorageDevice {
         try base.writeBlocks(at: index, from: buffer)
     }
 
+    public mutating func writeBlocks(at index: UInt64, gathering buffers: [[UInt8]]) throws(FormatError) {
+        try base.writeBlocks(at: index, gathering: buffers)
+    }
+
     public mutating func flush() throws(FormatError) { try base.flush() }
+
+    public mutating func startWriteback() { base.startWriteback() }
 
     public func close() { base.close() }
 }
