@@ -28,6 +28,8 @@ public final class Archiver {
     private var buffer: [UInt8]
     /// Node ids of hard-linked host inodes already stored.
     private var linked: [HostInode: UInt32] = [:]
+    /// Warms the page cache ahead of the copy (when copying from a plan).
+    private var readAhead: HostReadAhead?
     static let recordSize: UInt64 = 128 << 10
 
     /// `chunkSize`: bytes read from a host file at a time (rounded to whole 128 KiB records).
@@ -55,6 +57,14 @@ public final class Archiver {
             fileSystem.overlapsCommits = overlapped
             // On failure too: the image then holds everything committed so far.
             if !overlapped { try? fileSystem.writePendingHeader() }
+        }
+        if let plan {
+            readAhead = HostReadAhead(root: source, plan: plan.entries, excluding: excluded)
+            readAhead?.start()
+        }
+        defer {
+            readAhead?.stop()
+            readAhead = nil
         }
         try copyDirectory(directory, planned: plan?.entries, into: RedoxFS.rootNodeID)
         if copyRootMetadata {
@@ -99,6 +109,7 @@ public final class Archiver {
     private func copyEntry(
         _ name: [UInt8], status: HostStatus, children: [PlannedEntry]?, from directory: HostDirectory, into parent: UInt32
     ) throws(ArchiveError) {
+        if status.kind == .regular && status.size > 0 { readAhead?.startedFile() }
         let path = directory.path(of: name)
         if let problem = HostName.problem(name) {
             // Checked by the scan already; the tree changed since.
