@@ -11,7 +11,8 @@ import RedoxFSFormat
 /// not change the engine's state, except through `lock.guarded` (the block cache does).
 public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProviders> {
     public internal(set) var device: Device
-    /// The newest header on disk.
+    /// The newest header on disk (with `overlapsCommits`, the newest commit's, whose header may
+    /// still wait for the next commit).
     public internal(set) var header: Header
     /// The header the open transaction is building (equal to `header` when nothing is pending).
     var working: Header
