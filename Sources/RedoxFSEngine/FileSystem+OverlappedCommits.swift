@@ -27,4 +27,11 @@ extension FileSystemEngine {
             try writePendingHeaderLocked()
         }
     }
+
+    /// The most bytes of clean (committed) blocks the block cache keeps (64 MiB by default);
+    /// a bulk writer that rarely reads back what it wrote can keep less and commit less often.
+    public var cleanCacheBytes: Int {
+        get { lock.sharedLocked { cache.capacityBytes } }
+        set { lock.locked { cache.capacityBytes = max(0, newValue) } }
+    }
 }

@@ -21,9 +21,13 @@ public final class Archiver {
     public var progress: ((CopyProgress) -> Void)?
     /// What has been copied so far.
     public private(set) var copied = CopyProgress()
-    /// The engine's commit threshold while archiving: smaller than its default, which keeps the
-    /// peak memory of a big archive near 100 MB at no measurable cost in speed.
-    public var commitThresholdBytes = 8 << 20
+    /// The engine's commit threshold while archiving: smaller than its default (32 MiB), and
+    /// with the smaller clean cache below the peak memory of a big archive stays near 80 MiB
+    /// (8 MiB commits with the default cache: ~115 MiB). Fewer commits mean fewer device flushes.
+    public var commitThresholdBytes = 24 << 20
+    /// The engine's clean block cache while archiving (default 64 MiB): the archive reads back
+    /// little of what it wrote, and each commit rewrites the hot tree blocks anyway.
+    public var cleanCacheBytes = 16 << 20
 
     private var buffer: [UInt8]
     /// Node ids of hard-linked host inodes already stored.
@@ -52,7 +56,10 @@ public final class Archiver {
         // durable below (or by the unmount that follows).
         let overlapped = fileSystem.overlapsCommits
         fileSystem.overlapsCommits = true
+        let cacheBytes = fileSystem.cleanCacheBytes
+        fileSystem.cleanCacheBytes = cleanCacheBytes
         defer {
+            fileSystem.cleanCacheBytes = cacheBytes
             fileSystem.commitThresholdBytes = threshold
             fileSystem.overlapsCommits = overlapped
             // On failure too: the image then holds everything committed so far.
