@@ -33,7 +33,7 @@ let packageTargets: [Target] = [
     .target(name: "Pkgar", dependencies: ["CSodium", "CLZMA", .product(name: "TOMLKit", package: "TOMLKit")]),
     // The recipe builder: recipes, templates, sources, dependency order, sandboxed cached builds.
     .target(name: "Cookbook", dependencies: ["Pkgar", .product(name: "TOMLKit", package: "TOMLKit")]),
-    .testTarget(name: "PkgarTests", dependencies: ["Pkgar", "CSodium"]),
+    .testTarget(name: "PkgarTests", dependencies: ["Pkgar", "CSodium", "RedoxFSTestSupport"]),  // + the shared malformed-TOML corpus
     .testTarget(name: "CookbookTests", dependencies: ["Cookbook", "Pkgar", "RedoxFSTestSupport"]),
 ] + packageTools.map {
     .executableTarget(

@@ -12,6 +12,7 @@
 # files, fsync each), stat, read (2,000 files after a remount), staleread (the same with atimes
 # set back, so that relatime writes every atime), delete, untar (/usr/include/linux).
 # BIN_DIR holds `redoxfs` (and `redoxfs-mkfs`, else this checkout's .build/release one).
+# REDOXFS_MOUNT_OPTIONS adds options to every mount, e.g. "-o record_size=4k".
 # Needs valgrind, fio, python3; run as root.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +32,8 @@ truncate -s 1G "$work/image"
 head -c 67108864 /dev/urandom > "$work/random.bin"
 files() { python3 -c "import sys; sys.path.insert(0, '$root/scripts'); import bench_compare as b; $1"; }
 mount_fs() {  # $@: command prefix (empty or valgrind)
-  "$@" "$bin/redoxfs" -f "$work/image" "$work/mnt" 2> "$work/mount.log" &
+  # shellcheck disable=SC2086 # the options split into words on purpose
+  "$@" "$bin/redoxfs" -f ${REDOXFS_MOUNT_OPTIONS:-} "$work/image" "$work/mnt" 2> "$work/mount.log" &
   daemon=$!
   for _ in $(seq 1200); do mountpoint -q "$work/mnt" && return 0; sleep 0.1; done
   echo "the mount did not come up"; cat "$work/mount.log"; exit 1

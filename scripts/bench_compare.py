@@ -8,8 +8,11 @@ figure is the median of the rounds. With `--baseline-bin DIR` a second build of 
 (for example an older commit's release build) runs in the same rounds, and the table gives the
 speed of this build over that one.
 
-Workload groups (`--only`): ar, fuse, fsck, engine, parallel (reader processes side by side on
-a cold mount, alone and while another process fsyncs). Everything also runs on an encrypted image
+Workload groups (`--only`): ar, fuse, fsck (warm: each timed run right after an untimed one;
+cold: caches dropped right before each timed run), engine, parallel (reader processes side by side
+on a cold mount, alone and while another process fsyncs). The fuse group's 4 KiB random figures
+also run on the big file written again on a `-o record_size=4k` mount (`--record-size`; fuse2fs
+runs the same steps). Everything also runs on an encrypted image
 (`--no-encrypted` to skip). Run as root (FUSE mounts, drop_caches).
 """
 import argparse
@@ -93,19 +96,27 @@ class System:
         else:
             run([self.tool("redoxfs-mkfs", ours_dir)] + self.password_args() + [image])
 
-    def mount_command(self, image, mountpoint):
+    def mount_command(self, image, mountpoint, options=()):
         if self.kind == "ext4":
             return ["fuse2fs", "-f", image, mountpoint, "-o", "rw"]
-        return [self.tool("redoxfs"), "-f"] + self.password_args() + self.extra_mount + [image, mountpoint]
+        extra = [arg for option in options for arg in ("-o", option)]
+        return [self.tool("redoxfs"), "-f"] + self.password_args() + self.extra_mount + extra + [image, mountpoint]
+
+    def knows_record_size(self):
+        """Whether this build's `redoxfs` takes `-o record_size=` (older builds do not)."""
+        if self.kind != "redoxfs":
+            return False
+        result = subprocess.run([self.tool("redoxfs"), "--help"], capture_output=True)
+        return b"record_size" in result.stdout + result.stderr
 
 
 class Mount:
     """A running FUSE daemon; `close` unmounts and waits for its final commit and exit."""
 
-    def __init__(self, system, image, mountpoint):
+    def __init__(self, system, image, mountpoint, options=()):
         self.mountpoint = mountpoint
         self.log = open(image + ".log", "ab")
-        self.process = subprocess.Popen(system.mount_command(image, mountpoint), stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen(system.mount_command(image, mountpoint, options), stdout=self.log, stderr=self.log)
         deadline = time.time() + 120
         while not os.path.ismount(mountpoint):
             if self.process.poll() is not None or time.time() > deadline:
@@ -207,12 +218,12 @@ def fuse_suite(system, args, work, inputs, ours_dir):
     drop_caches()
     mount = Mount(system, image, mountpoint)
 
-    def remount(cold=True):
+    def remount(cold=True, options=()):
         nonlocal mount
         mount.close()
         if cold:
             drop_caches()
-        mount = Mount(system, image, mountpoint)
+        mount = Mount(system, image, mountpoint, options)
 
     try:
         big = os.path.join(mountpoint, "big")
@@ -235,6 +246,22 @@ def fuse_suite(system, args, work, inputs, ours_dir):
             results["rand_write"] = dd_random(big, args.seq_size, ops, write=True)
         os.unlink(big)
         fsync_path(mountpoint)
+        if args.record_size != "none" and (system.kind == "ext4" or system.knows_record_size()):
+            # The same file written again on a mount with small records (`-o record_size=`; fuse2fs
+            # and ext4 have no such knob and run the same steps), then the same random figures.
+            options = [f"record_size={args.record_size}"] if system.kind == "redoxfs" else []
+            remount(cold=False, options=options)
+            run(["dd", f"if={inputs['random']}", f"of={big}", "bs=1M", "conv=fsync", "status=none"])
+            remount(options=options)
+            if shutil.which("fio"):
+                results["rand_read_rs"] = fio(big, "randread", args.seq_size, ops)
+                results["rand_write_rs"] = fio(big, "randwrite", args.seq_size, ops)
+            else:
+                results["rand_read_rs"] = dd_random(big, args.seq_size, ops, write=False)
+                results["rand_write_rs"] = dd_random(big, args.seq_size, ops, write=True)
+            os.unlink(big)
+            fsync_path(mountpoint)
+            remount(cold=False)
 
         small = os.path.join(mountpoint, "small")
         os.mkdir(small)
@@ -509,6 +536,9 @@ def main():
     parser.add_argument("--no-encrypted", dest="encrypted", action="store_false", help="skip the encrypted runs")
     parser.add_argument("--no-fuse2fs", dest="fuse2fs", action="store_false", help="skip fuse2fs/ext4 (e.g. old vs new only)")
     parser.add_argument("--seq-size", default="1GiB", help="sequential file size (default 1GiB)")
+    parser.add_argument("--record-size", default="4k",
+                        help="also run the random figures on a file written on a mount with -o record_size=SIZE "
+                             "(ours; fuse2fs runs the same steps); 'none' skips them (default 4k)")
     parser.add_argument("--random-ops", type=int, default=20000, help="4 KiB random reads, then writes (default 20000)")
     parser.add_argument("--files", type=int, default=20000, help="small files (default 20000)")
     parser.add_argument("--fsync-files", type=int, default=20000, help="small files with an fsync each (default 20000)")
@@ -628,10 +658,15 @@ def main():
                         base = [checker, "-n", "-f"] + system.password_args()
                         commands = {"fsck": base + [image], "fsck_scrub": base + ["--scrub", image]}
                     for figure, command in commands.items():
-                        if round_index == 0:
-                            run(command)  # warm-up: both read from the page cache
+                        # Warm: a warm-up run right before each timed run, so the image is in the
+                        # page cache whatever ran before (the fuse group drops caches between rounds).
+                        run(command)
                         note("fsck", figure, system.name, timed(lambda: run(command)))
-                    log(f"   fsck {system.name}: {samples[('fsck', 'fsck', system.name)][-1]:.3f} s")
+                    # Cold: caches dropped right before the timed run, for every system alike.
+                    drop_caches()
+                    note("fsck", "fsck_cold", system.name, timed(lambda: run(commands["fsck"])))
+                    log(f"   fsck {system.name}: warm {samples[('fsck', 'fsck', system.name)][-1]:.3f} s, "
+                        f"cold {samples[('fsck', 'fsck_cold', system.name)][-1]:.3f} s")
                 if "fuse" in groups:
                     results = fuse_suite(system, args, work, inputs, ours_dir)
                     for figure, seconds in results.items():
@@ -679,6 +714,8 @@ def print_tables(samples, args, inputs, baseline_dir, systems):
         ("fuse", "seq_read", f"FUSE sequential read {seq_mib} MiB (cold)", seq_mib),
         ("fuse", "rand_read", f"FUSE 4 KiB random read × {args.random_ops}", None),
         ("fuse", "rand_write", f"FUSE 4 KiB random write × {args.random_ops} + fsync", None),
+        ("fuse", "rand_read_rs", f"  the same read, file made with -o record_size={args.record_size}", None),
+        ("fuse", "rand_write_rs", f"  the same write, file made with -o record_size={args.record_size}", None),
         ("fuse", "small_create", f"{args.files} small files: create + 1 fsync", None),
         ("fuse", "small_stat", f"{args.files} small files: stat (cold)", None),
         ("fuse", "small_read", f"{args.files} small files: read", None),
@@ -692,8 +729,9 @@ def print_tables(samples, args, inputs, baseline_dir, systems):
         ("parallel", "par_with_fsync", f"the same while a process creates files, fsync each", None),
         ("parallel", "par_fsync_100", "100 create + fsync beside those readers", None),
         ("ar", "seconds", f"ar {args.ar_files} files / {args.ar_size_mib} MiB (ext4: mkfs -d)", args.ar_size_mib),
-        ("fsck", "fsck", f"fsck {args.fsck_files} files (-n -f / e2fsck -fn)", None),
-        ("fsck", "fsck_scrub", f"fsck {args.fsck_files} files --scrub", None),
+        ("fsck", "fsck", f"fsck {args.fsck_files} files (-n -f / e2fsck -fn), warm", None),
+        ("fsck", "fsck_cold", f"fsck {args.fsck_files} files (-n -f / e2fsck -fn), cold", None),
+        ("fsck", "fsck_scrub", f"fsck {args.fsck_files} files --scrub, warm", None),
         ("engine", "plain_write", f"engine write {seq_mib} MiB (no FUSE)", seq_mib),
         ("engine", "plain_read", f"engine read {seq_mib} MiB (no FUSE)", seq_mib),
         ("engine", "encrypted_write", f"engine write {seq_mib} MiB encrypted", seq_mib),

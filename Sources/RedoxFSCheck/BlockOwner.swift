@@ -43,6 +43,9 @@ struct BlockClaims {
 
     private func isSet(_ block: UInt64) -> Bool { words[Int(block / 64)] & (1 << (block % 64)) != 0 }
 
+    /// Makes room for `count` claims in all (no copies of the list as it grows).
+    mutating func reserveCapacity(_ count: Int) { claims.reserveCapacity(count) }
+
     /// Records the extent; returns true when none of its blocks was claimed before (the caller may then
     /// read and descend into it). Blocks past `limit` are recorded but never fresh.
     mutating func claim(start: UInt64, count: UInt64, owner: BlockOwner, structure: Structure) -> Bool {

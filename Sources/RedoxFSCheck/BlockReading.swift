@@ -12,6 +12,8 @@ enum BlockRead {
     case invalid
     /// Checked through its pointer and claimed, not read (a data record outside `--scrub`).
     case unread
+    /// A node block read, decrypted and verified ahead by a worker (`NodePrefetcher`), in place.
+    case node(NodeView)
 
     /// Whether the blocks were claimed for the owner (they count in its block total).
     var isClaimed: Bool {
@@ -79,7 +81,7 @@ extension CheckContext {
             if let prefetched {
                 // Read ahead by a worker with the same rule (`NodePrefetcher`); counted here.
                 reader.countPrefetched(address.blockCount)
-                return .bytes(try prefetched.get())
+                return .node(try prefetched.get())
             }
             return .bytes(try reader.read(pointer, as: structure))
         } catch {

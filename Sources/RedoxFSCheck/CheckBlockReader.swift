@@ -42,6 +42,13 @@ struct CheckBlockReader: BlockReader {
         try readVerifiedBlock(pointer, as: structure, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
     }
 
+    /// Reads the blocks at file-system block `index` as stored into `buffer` with one device
+    /// read, past the read-ahead window and uncounted (`NodePrefetcher`'s runs of node blocks,
+    /// counted by `countPrefetched` as the checks take them).
+    mutating func readStored(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
+        try device.base.readBlocks(at: startBlock + index, into: buffer)
+    }
+
     /// Reads `count` blocks at file-system block `index` as stored (the scrub's media check).
     mutating func readRaw(at index: UInt64, count: Int) throws(FormatError) -> [UInt8] {
         try device.readBlocks(at: startBlock + index, count: count)

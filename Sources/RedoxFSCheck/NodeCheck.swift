@@ -14,12 +14,14 @@ enum NodeCheck {
         let remove: RepairAction = id == RedoxFS.rootNodeID ? .recreateRoot : .removeNode(node: id)
         let read = context.read(
             pointer, as: .node, owner: .node(id), where: "node \(id)", fix: remove, prefetched: prefetched)
-        guard case .bytes(let bytes) = read else {
-            context.nodes[id] = summary
-            return
-        }
         // Read in place: the node's 4 KiB block is not decoded into a `Node` (no copies).
-        guard let view = NodeView(block: bytes) else {
+        let readView: NodeView?
+        switch read {
+        case .node(let view): readView = view
+        case .bytes(let bytes): readView = NodeView(block: bytes)
+        default: readView = nil
+        }
+        guard let view = readView else {
             context.nodes[id] = summary
             return
         }

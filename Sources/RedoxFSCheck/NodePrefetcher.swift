@@ -7,14 +7,21 @@ import Synchronization
 
 /// Reads, decrypts and hash-verifies the node blocks of pass 2 on worker threads, ahead of the
 /// checks that use them, so that the copy and SeaHash of 4 KiB per node run on the other core
-/// while the main thread decodes, claims and counts. Each worker runs the format's one read rule
-/// (`readVerifiedBlock`, through its own `CheckBlockReader`); the main thread takes the outcomes
-/// in tree order and reports exactly what its own read would have, so the report does not change.
-/// At most `aheadChunks` chunks of `chunkSize` nodes are held at once (4 MiB, so that the blocks
-/// are still in the caches when the main thread takes them).
+/// while the main thread decodes, claims and counts. The main thread takes the outcomes in tree
+/// order and reports exactly what its own read would have, so the report does not change.
+///
+/// The nodes are taken in chunks of `chunkSize` consecutive tree positions. A worker sorts a
+/// chunk's node blocks by address and reads each run of nearby blocks with one `pread` (runs of
+/// at most `maximumRunBlocks`, bridging gaps of up to `bridgedGap` blocks that are not nodes)
+/// into the chunk's arena, then decrypts and verifies every node block in place with the format's
+/// rule (`verifyBlock`, the second half of `readVerifiedBlock`): no copy and no allocation per
+/// node, a few system calls per chunk instead of one per node or window. A node whose run fails to
+/// read, or that shares a block with another node of its chunk, is read alone through the
+/// checker's reader (`readVerifiedBlock`), so that its outcome is exactly the one-block read's.
+/// At most `aheadChunks` chunks are held at once; their arenas are reused.
 final class NodePrefetcher: @unchecked Sendable {
-    /// The outcome of one read: the verified bytes, or the error the read threw.
-    typealias Outcome = Result<[UInt8], FormatError>
+    /// The outcome of one read: the verified node block in place, or the error the read threw.
+    typealias Outcome = Result<NodeView, FormatError>
 
     /// One node read ahead: the outcome of its read and, when it was read, its zero scan.
     struct Prefetched {
@@ -22,11 +29,38 @@ final class NodePrefetcher: @unchecked Sendable {
         var scan: NodeScan?
     }
 
-    static let chunkSize = 128
+    /// A chunk of tree positions as a worker filled it.
+    private struct Chunk {
+        /// The node blocks read, run after run (kept from chunk to chunk: no allocation per chunk).
+        var arena: [UInt8] = []
+        /// The outcome of each position of the chunk (nil: not read ahead).
+        var entries: [Prefetched?] = []
+    }
+
+    /// What one worker keeps from chunk to chunk.
+    private struct WorkerState {
+        var reader: CheckBlockReader
+        /// The chunk's node blocks in address order.
+        var plan: [(position: Int, start: UInt64, count: UInt64)] = []
+        /// Where each block of `plan` lies in the arena, in bytes (-1: read alone).
+        var arenaOffsets: [Int] = []
+        /// Runs of blocks read with one call: blocks `start..<end`, `plan[first...last]`, from
+        /// arena block `arenaBlock` on.
+        var runs: [(start: UInt64, end: UInt64, first: Int, last: Int, arenaBlock: Int)] = []
+        /// The outcome of each block of `plan` read from the arena (nil: read it alone).
+        var errors: [FormatError?] = []
+    }
+
+    static let chunkSize = 256
+    static let aheadChunks = 4
+    /// Blocks that are not asked for (data records between nodes) read through rather than
+    /// splitting a run: copying a few 4 KiB blocks costs less than another system call.
+    static let bridgedGap: UInt64 = 2
+    /// The longest single read (256 KiB): its blocks are still in the core's cache when verified.
+    static let maximumRunBlocks: UInt64 = 64
 
     /// Processors online (1 when unknown).
     static var onlineProcessors: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-    static let aheadChunks = 8
 
     private let pointers: [BlockPointer]
     /// The main thread's reader, copied by each worker (never read through here).
@@ -34,9 +68,9 @@ final class NodePrefetcher: @unchecked Sendable {
     /// Whether each pointer is read (a valid node pointer inside the readable blocks).
     private let wanted: [Bool]
     private let chunkCount: Int
-    /// Chunk `c`'s outcomes: written by the one worker that took `c`, read by the main thread
-    /// after `ready[c]` is signalled.
-    private let slots: UnsafeMutablePointer<[Prefetched?]>
+    /// `aheadChunks` chunks in turn: chunk `c` in `ring[c % aheadChunks]`, written by the one
+    /// worker that took `c`, read by the main thread after `ready[c]` is signalled.
+    private let ring: UnsafeMutablePointer<Chunk>
     private let ready: [DispatchSemaphore]
     /// Chunks the workers may still fill before the main thread takes one.
     /// (Made at 0 and signalled up: libdispatch traps when a semaphore is dropped below the
@@ -65,27 +99,27 @@ final class NodePrefetcher: @unchecked Sendable {
             return address.index < readable && address.blockCount <= readable - address.index
         }
         chunkCount = (pointers.count + Self.chunkSize - 1) / Self.chunkSize
-        slots = UnsafeMutablePointer<[Prefetched?]>.allocate(capacity: chunkCount)
-        slots.initialize(repeating: [], count: chunkCount)
+        ring = UnsafeMutablePointer<Chunk>.allocate(capacity: Self.aheadChunks)
+        ring.initialize(repeating: Chunk(), count: Self.aheadChunks)
         ready = (0..<chunkCount).map { _ in DispatchSemaphore(value: 0) }
         self.workerCount = workerCount
         template = reader
         for _ in 0..<Self.aheadChunks { room.signal() }
         for _ in 0..<workerCount {
             DispatchQueue.global().async(group: workers) { [self] in
-                var workerReader = template.copyForWorker()
-                work(&workerReader)
+                var state = WorkerState(reader: template.copyForWorker())
+                work(&state)
             }
         }
     }
 
     deinit {
-        slots.deinitialize(count: chunkCount)
-        slots.deallocate()
+        ring.deinitialize(count: Self.aheadChunks)
+        ring.deallocate()
     }
 
     /// Worker loop: takes the next chunk while there is room, reads it, hands it over.
-    private func work(_ reader: inout CheckBlockReader) {
+    private func work(_ state: inout WorkerState) {
         while true {
             room.wait()
             let chunk = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -93,28 +127,116 @@ final class NodePrefetcher: @unchecked Sendable {
                 room.signal()
                 return
             }
-            if chunk >= Self.aheadChunks {
-                // The main thread is done with that chunk (it released it before this one could
-                // be taken): its blocks are freed here, off the main thread.
-                slots[chunk - Self.aheadChunks] = []
+            // The main thread is done with the chunk that used this slot before (it released it
+            // before this one could be taken): its arena and entries are reused here.
+            let slot = chunk % Self.aheadChunks
+            var filled = Chunk()
+            swap(&filled, &ring[slot])
+            fill(&filled, chunk: chunk, state: &state)
+            swap(&filled, &ring[slot])
+            ready[chunk].signal()
+        }
+    }
+
+    /// Reads and verifies the nodes of `chunk` into `filled`.
+    private func fill(_ filled: inout Chunk, chunk: Int, state: inout WorkerState) {
+        let range = chunk * Self.chunkSize..<min(pointers.count, (chunk + 1) * Self.chunkSize)
+        // Drop the views of the chunk before first, so that the arena is not shared (and copied).
+        filled.entries.removeAll(keepingCapacity: true)
+        state.plan.removeAll(keepingCapacity: true)
+        for position in range where wanted[position] {
+            let address = pointers[position].address
+            state.plan.append((position, address.index, address.blockCount))
+        }
+        state.plan.sort { $0.start < $1.start || ($0.start == $1.start && $0.position < $1.position) }
+        // Runs: a node block starts a new run when it lies more than `bridgedGap` blocks past the
+        // run or would make it too long; one that overlaps the run (a block named twice) is read alone.
+        state.arenaOffsets.removeAll(keepingCapacity: true)
+        state.runs.removeAll(keepingCapacity: true)
+        var arenaBlocks = 0
+        for (index, entry) in state.plan.enumerated() {
+            let end = entry.start + entry.count
+            if let run = state.runs.last, entry.start < run.end {
+                state.arenaOffsets.append(-1)
+                continue
             }
-            let range = chunk * Self.chunkSize..<min(pointers.count, (chunk + 1) * Self.chunkSize)
-            var outcomes: [Prefetched?] = []
-            outcomes.reserveCapacity(range.count)
-            for position in range {
-                guard wanted[position] else {
-                    outcomes.append(nil)
+            if let run = state.runs.last, entry.start - run.end <= Self.bridgedGap, end - run.start <= Self.maximumRunBlocks {
+                arenaBlocks += Int(entry.start - run.end)
+                state.runs[state.runs.count - 1].end = end
+                state.runs[state.runs.count - 1].last = index
+            } else {
+                state.runs.append((start: entry.start, end: end, first: index, last: index, arenaBlock: arenaBlocks))
+            }
+            state.arenaOffsets.append(arenaBlocks * RedoxFS.blockSize)
+            arenaBlocks += Int(entry.count)
+        }
+        let arenaBytes = arenaBlocks * RedoxFS.blockSize
+        if filled.arena.count < arenaBytes {
+            // Not zero-filled: every byte is written by a read before it is used.
+            let capacity = arenaBytes + arenaBytes / 4
+            filled.arena = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
+        }
+        readRuns(into: &filled.arena, state: &state)
+        // Hand the outcomes over in tree order.
+        filled.entries.append(contentsOf: repeatElement(nil, count: range.count))
+        for (index, entry) in state.plan.enumerated() {
+            var outcome: Outcome
+            let offset = state.arenaOffsets[index]
+            if offset >= 0 {
+                if let error = state.errors[index] {
+                    outcome = .failure(error)
+                } else if let view = NodeView(block: filled.arena, offset: offset) {
+                    outcome = .success(view)
+                } else {
                     continue
                 }
+            } else {
+                // Read alone, exactly as the main thread would.
                 do throws(FormatError) {
-                    let bytes = try reader.read(pointers[position], as: .node)
-                    outcomes.append(Prefetched(outcome: .success(bytes), scan: NodeView(block: bytes).map(NodeScan.init)))
+                    guard let view = NodeView(block: try state.reader.read(pointers[entry.position], as: .node)) else { continue }
+                    outcome = .success(view)
                 } catch {
-                    outcomes.append(Prefetched(outcome: .failure(error), scan: nil))
+                    outcome = .failure(error)
                 }
             }
-            slots[chunk] = outcomes
-            ready[chunk].signal()
+            let scan = try? outcome.get()
+            filled.entries[entry.position - range.lowerBound] = Prefetched(outcome: outcome, scan: scan.map(NodeScan.init))
+        }
+    }
+
+    /// Reads the runs of `state` into `arena` and verifies each node block there (its outcome in
+    /// `state.errors`); the blocks of a run that fails to read get the offset -1 (read alone).
+    private func readRuns(into arena: inout [UInt8], state: inout WorkerState) {
+        let blockSize = RedoxFS.blockSize
+        state.errors.removeAll(keepingCapacity: true)
+        state.errors.append(contentsOf: repeatElement(nil, count: state.plan.count))
+        let cipher = state.reader.cipher
+        arena.withUnsafeMutableBytes { raw in
+            for run in state.runs {
+                let arenaStart = run.arenaBlock * blockSize
+                let bytes = UnsafeMutableRawBufferPointer(
+                    rebasing: raw[arenaStart..<arenaStart + Int(run.end - run.start) * blockSize])
+                var readable = true
+                do throws(FormatError) {
+                    try state.reader.readStored(at: run.start, into: bytes)
+                } catch {
+                    readable = false
+                }
+                for index in run.first...run.last where state.arenaOffsets[index] >= 0 {
+                    guard readable else {
+                        state.arenaOffsets[index] = -1
+                        continue
+                    }
+                    let block = UnsafeMutableBufferPointer(
+                        start: (raw.baseAddress! + state.arenaOffsets[index]).assumingMemoryBound(to: UInt8.self),
+                        count: Int(state.plan[index].count) * blockSize)
+                    do throws(FormatError) {
+                        try verifyBlock(block, of: pointers[state.plan[index].position], as: .node, cipher: cipher)
+                    } catch {
+                        state.errors[index] = error
+                    }
+                }
+            }
         }
     }
 
@@ -124,12 +246,12 @@ final class NodePrefetcher: @unchecked Sendable {
         guard position >= 0, position < pointers.count else { return nil }
         let chunk = position / Self.chunkSize
         while current < chunk {
-            if current >= 0 { room.signal() }  // its blocks are freed by the worker that takes a later chunk
+            if current >= 0 { room.signal() }  // its slot is reused by the worker that takes a later chunk
             current += 1
             ready[current].wait()
         }
         guard chunk == current else { return nil }  // an earlier chunk, already released
-        return slots[chunk][position - chunk * Self.chunkSize]
+        return ring[chunk % Self.aheadChunks].entries[position - chunk * Self.chunkSize]
     }
 
     /// Stops the workers and waits for them (call before dropping the prefetcher).

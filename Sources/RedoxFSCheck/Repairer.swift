@@ -59,6 +59,8 @@ struct Repairer {
                 finishRingRepairs(actions, fs: fs)
                 return outcome
             } catch where error.errno == ENOSPC && reserve < freeBlocks {
+                // The failed attempt's session is dropped here, not closed: it wrote nothing, and
+                // closing it would close `device`, which the next attempt and the caller share.
                 reserve = min(freeBlocks, reserve * 2)
             } catch {
                 throw .repairFailed("the commit failed, nothing was changed: \(error)")

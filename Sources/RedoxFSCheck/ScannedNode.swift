@@ -18,8 +18,28 @@ struct NodeScan: Sendable {
     /// For directories (nil for the others).
     var directoryExtraPointersAreZero: Bool?
 
+    /// The node's fields, decoded by the worker: the main thread then reads a node block only
+    /// for its level pointers (its header would be a cache miss per node on the other core).
+    var mode: UInt16
+    var links: UInt32
+    var size: UInt64
+    var blocks: UInt64
+    var recordLevel: UInt32
+    var flags: UInt32
+    var hasInlineData: Bool { flags & Node.inlineDataFlag != 0 }
+
+    /// The first `lowPointerCount` level pointers (the records of a small file, a directory's
+    /// marker and top), decoded by the worker for the same reason; nulls for inline nodes.
+    static let lowPointerCount = 4
+    var lowPointers: (BlockPointer, BlockPointer, BlockPointer, BlockPointer) = (.null, .null, .null, .null)
+
     /// Scans what the checks of this kind of node look at, each byte once.
     init(_ view: NodeView) {
+        (mode, links, size, blocks) = (view.mode, view.links, view.size, view.blocks)
+        (recordLevel, flags) = (view.recordLevel, view.flags)
+        if !view.hasInlineData {
+            lowPointers = (view.levelPointer(0), view.levelPointer(1), view.levelPointer(2), view.levelPointer(3))
+        }
         paddingIsZero = view.paddingIsZero
         if view.isDirectory {
             directoryExtraPointersAreZero = view.directoryExtraPointersAreZero
@@ -39,7 +59,7 @@ struct NodeScan: Sendable {
                 } else if range.lowerBound < 64 {
                     view.bytes.withUnsafeBytes { raw in
                         for index in range {
-                            let offset = Node.dataOffset + index * 16
+                            let offset = view.offset + Node.dataOffset + index * 16
                             let low = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
                             let high = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)
                             if low | high == 0 { bits |= 1 << UInt64(index - range.lowerBound) }
@@ -65,14 +85,22 @@ struct ScannedNode: NodeFields {
     let view: NodeView
     let scan: NodeScan?
 
-    var mode: UInt16 { view.mode }
-    var size: UInt64 { view.size }
-    var recordLevel: UInt32 { view.recordLevel }
-    var flags: UInt32 { view.flags }
-    var links: UInt32 { view.links }
-    var blocks: UInt64 { view.blocks }
+    var mode: UInt16 { scan?.mode ?? view.mode }
+    var size: UInt64 { scan?.size ?? view.size }
+    var recordLevel: UInt32 { scan?.recordLevel ?? view.recordLevel }
+    var flags: UInt32 { scan?.flags ?? view.flags }
+    var links: UInt32 { scan?.links ?? view.links }
+    var blocks: UInt64 { scan?.blocks ?? view.blocks }
 
     func levelPointer(_ index: Int) -> BlockPointer {
+        if let scan, !scan.hasInlineData, index >= 0, index < NodeScan.lowPointerCount {
+            switch index {
+            case 0: return scan.lowPointers.0
+            case 1: return scan.lowPointers.1
+            case 2: return scan.lowPointers.2
+            default: return scan.lowPointers.3
+            }
+        }
         // A pointer of zero bytes is the null pointer: no need to decode it.
         if let scan, scan.zeroGroups != nil, index >= 0, index < 64,
             scan.zeroLowPointers & (1 << UInt64(index)) != 0

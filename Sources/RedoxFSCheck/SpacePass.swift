@@ -50,7 +50,7 @@ struct SpacePass {
                     .allocChainCycle,
                     "allocation log block \(pointer.address.index) is already in use: the chain loops or shares a block",
                     block: pointer.address.index, structure: .allocList, fix: .rebuildAllocator)
-            case .failed, .invalid, .unread:
+            case .failed, .invalid, .unread, .node:
                 break
             }
             broken = true

@@ -31,6 +31,8 @@ struct TreePass: BlockVisitor {
         context.statistics.nodes = UInt64(pointers.count)
         context.prepareNodeTables(ids: pointers.map(\.id))
         context.nodeOrder.reserveCapacity(pointers.count)
+        // Every node claims its block, and most own a record or a directory block or more.
+        context.claims.reserveCapacity(context.claims.claims.count + 2 * pointers.count)
         let total = UInt64(pointers.count)
         // Node blocks are read and verified ahead on the other cores (the checks stay in order here).
         let prefetcher = NodePrefetcher(

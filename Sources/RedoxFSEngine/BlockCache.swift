@@ -23,7 +23,12 @@ final class BlockCache {
     /// other call comes from the exclusive holder, when no reader runs.
     var serialize: (() -> Void) -> Void = { $0() }
 
-    init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
+    /// `tagBase` starts the provisional tags (`provisionalTag`): the engine draws it at random
+    /// per mount, so an image cannot carry a pointer made to match a tag of the open transaction.
+    init(capacityBytes: Int, tagBase: UInt64 = 0) {
+        self.capacityBytes = capacityBytes
+        self.tagBase = tagBase
+    }
 
     func lookup(_ index: UInt64) -> [UInt8]? { dirty[index] ?? blocks[index] }
 
@@ -51,7 +56,10 @@ final class BlockCache {
 
     /// Decoded nodes by block index, with the hash (or provisional tag) of the block they were
     /// decoded from: a hit needs the same block and hash, so a rewritten block never hits.
-    private var nodes: [UInt64: (hash: UInt64, node: Node)] = [:]
+    /// `provisional` entries were decoded from a block under a provisional tag, which proves
+    /// nothing about the bytes: they hit only while the open transaction still holds that block
+    /// under that tag (`holdsProvisionally`), never for a pointer read from the disk.
+    private var nodes: [UInt64: (hash: UInt64, provisional: Bool, node: Node)] = [:]
     /// At most this many decoded nodes are kept (about 4 KiB each).
     static let nodeLimit = 2048
 
@@ -60,6 +68,7 @@ final class BlockCache {
         var found: Node?
         serialize {
             guard let entry = nodes[index], entry.hash == hash else { return }
+            if entry.provisional && !holdsProvisionally(index, tag: hash) { return }
             found = entry.node
         }
         return found
@@ -69,33 +78,47 @@ final class BlockCache {
     func rememberNode(_ node: Node, index: UInt64, hash: UInt64) {
         serialize {
             if nodes.count >= Self.nodeLimit, nodes[index] == nil { nodes.removeAll(keepingCapacity: true) }
-            nodes[index] = (hash, node)
+            nodes[index] = (hash, holdsProvisionally(index, tag: hash), node)
         }
     }
 
+    /// Whether the open transaction holds block `index` under the provisional tag `tag`.
+    private func holdsProvisionally(_ index: UInt64, tag: UInt64) -> Bool {
+        !provisional.isEmpty && provisional.contains(index) && hashes[index] == tag
+    }
+
     /// Keeps a decoded node when its block's hash changes but its bytes do not (a settled
-    /// provisional hash).
+    /// provisional hash: the entry is then a verified one). Exclusive holder only (the commit
+    /// settling the tree, before its device I/O admits readers): it is not `serialize`d.
     func rehashNode(_ index: UInt64, from old: UInt64, to new: UInt64) {
         guard let entry = nodes[index], entry.hash == old else { return }
-        nodes[index] = (new, entry.node)
+        nodes[index] = (new, false, entry.node)
     }
 
-    private var lastTag: UInt64 = 0
+    private let tagBase: UInt64
+    /// Provisional tags handed out this mount. It counts up to 2^64 - 1 without wrapping (a trap
+    /// rather than a repeat), so no two tags of a mount are equal: a stale pointer or a stale
+    /// decoded node never meets its tag again. Tests set it to reach far counts.
+    var tagCount: UInt64 = 0
 
-    /// A fresh provisional hash (it only has to differ from what a stale pointer may carry).
+    /// A fresh provisional hash, unlike every other tag of this mount.
     func provisionalTag() -> UInt64 {
-        lastTag &+= 1
-        return 0x5052_4F56_0000_0000 | (lastTag & 0xFFFF_FFFF)
+        tagCount += 1
+        return tagBase &+ tagCount
     }
 
-    /// The hash recorded for a dirty or cached block.
+    /// The hash recorded for a dirty or cached block. Exclusive holder only: it is not
+    /// `serialize`d, and readers may change the record of clean blocks (`insert`).
     func hash(of index: UInt64) -> UInt64? { hashes[index] }
 
     func removeDirty(_ index: UInt64) {
         record(index)
         if let old = dirty.removeValue(forKey: index) {
             dirtyBytes -= old.count
-            if blocks[index] == nil { hashes[index] = nil }
+            // A clean copy of the block's older contents no longer matches the recorded hash
+            // (the dirty block's, perhaps a provisional tag): both go.
+            if let clean = blocks.removeValue(forKey: index) { heldBytes -= clean.count }
+            hashes[index] = nil
         }
         if !provisional.isEmpty { provisional.remove(index) }
     }
@@ -103,13 +126,19 @@ final class BlockCache {
     /// Moves the written blocks into the clean cache (metadata only; records are not kept).
     func commitDirty(keepRecords: Bool = false) {
         let written = dirty
+        // Settled before every commit (`settleTree`); a block still under a tag is not kept.
+        let unsettled = provisional
         dirty.removeAll()
         dirtyBytes = 0
         provisional.removeAll()
         // A commit is never undone: operations commit only as their last step.
         if journal != nil { journal = [] }
         for (index, bytes) in written {
-            if bytes.count == RedoxFS.blockSize || keepRecords { insert(index, bytes, hash: hashes[index]) } else { remove(index) }
+            if (bytes.count == RedoxFS.blockSize || keepRecords) && !unsettled.contains(index) {
+                insert(index, bytes, hash: hashes[index])
+            } else {
+                remove(index)
+            }
         }
     }
 

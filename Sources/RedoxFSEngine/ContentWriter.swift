@@ -28,18 +28,33 @@ extension FileSystemEngine {
         var changed = false
         let recordSize = node.recordSize
         var done = 0
+        // New pointers of consecutive records under one BlockList, stored together (one rewrite
+        // of each list on their path instead of one per record: small records make many).
+        var run = RecordPointerRun()
         while done < data.count {
             let position = offset + UInt64(done)
             let record = position / recordSize
             let within = Int(position % recordSize)
             let count = min(data.count - done, Int(recordSize) - within)
-            if try writeRecord(record, within: within, bytes: UnsafeRawBufferPointer(rebasing: data[done..<done + count]), node: &node) {
+            if let pointer = try writeRecord(record, within: within, bytes: UnsafeRawBufferPointer(rebasing: data[done..<done + count]), node: &node) {
+                if !run.append(record, pointer) {
+                    try store(run, in: &node)
+                    run = RecordPointerRun()
+                    _ = run.append(record, pointer)
+                }
                 changed = true
             }
             done += count
         }
+        try store(run, in: &node)
         if end > node.size { node.size = end; changed = true }
         return changed
+    }
+
+    /// Stores the pointers of `run` in `node`'s record tree.
+    private func store(_ run: RecordPointerRun, in node: inout Node) throws(FileSystemError) {
+        guard let first = run.first else { return }
+        try setRecordPointers(from: first, run.pointers, in: &node)
     }
 
     /// Moves inline content into records (the node keeps its size).
@@ -55,10 +70,12 @@ extension FileSystemEngine {
         node.size = size
     }
 
-    /// Changes bytes [within, within + count) of record `record`; false when they were equal already.
+    /// Changes bytes [within, within + count) of record `record`, storing the new content and
+    /// freeing the old (the caller points the record at the pointer returned); nil when they were
+    /// equal already.
     private func writeRecord(
         _ record: UInt64, within: Int, bytes: UnsafeRawBufferPointer, node: inout Node
-    ) throws(FileSystemError) -> Bool {
+    ) throws(FileSystemError) -> BlockPointer? {
         let old = try withReader { (reader) throws(FormatError) in try reader.recordPointer(record, of: node) }
         var content: [UInt8] = []
         if !old.isNull {
@@ -71,27 +88,28 @@ extension FileSystemEngine {
         }
         let wanted = RedoxFS.blockSize << Int(BlockLevel.forBytes(within + bytes.count))
         if content.count < wanted { content += [UInt8](repeating: 0, count: wanted - content.count) }
-        let same = bytes.isEmpty || content.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[within..<(within + bytes.count)]).holdsSameBytes(as: bytes) }
-        if same && !(old.isNull == false && record >= node.recordCount) { return false }
+        let same = bytes.isEmpty || content.matches(bytes, at: within)
+        if same && !(old.isNull == false && record >= node.recordCount) { return nil }
         if !bytes.isEmpty { content.withUnsafeMutableBytes { ($0.baseAddress! + within).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) } }
-        try replaceRecord(record, old: old, with: content, node: &node)
-        return true
+        return try storeRecord(content, replacing: old, node: &node)
     }
 
-    /// Stores `content` as record `record` in place of `old` (freed afterwards), charging `node`.
+    /// Stores `content` as record `record` in place of `old` (freed), charging `node`.
     private func replaceRecord(_ record: UInt64, old: BlockPointer, with content: [UInt8], node: inout Node) throws(FileSystemError) {
+        try setRecordPointer(record, to: try storeRecord(content, replacing: old, node: &node), in: &node)
+    }
+
+    /// Stores `content` as a record in place of `old`: overwritten when the open transaction
+    /// made `old`, else in a new block with `old` freed; `node` is charged. Returns the pointer
+    /// the caller must put where `old` was (until then nothing reads that place).
+    private func storeRecord(_ content: [UInt8], replacing old: BlockPointer, node: inout Node) throws(FileSystemError) -> BlockPointer {
         let (stored, decompressionLevel) = storedForm(of: content)
-        if let pointer = try overwriteInPlace(old, with: stored, decompressionLevel: decompressionLevel) {
-            try setRecordPointer(record, to: pointer, in: &node)
-            return
-        }
+        if let pointer = try overwriteInPlace(old, with: stored, decompressionLevel: decompressionLevel) { return pointer }
         var owner: Node? = node
         let pointer = try writeBlock(stored, decompressionLevel: decompressionLevel, owner: &owner)
-        node = owner!
-        try setRecordPointer(record, to: pointer, in: &node)
-        owner = node
         release(old, owner: &owner)
         node = owner!
+        return pointer
     }
 
     /// The bytes a record's logical content is stored as, and the pointer's decompression level
@@ -115,33 +133,18 @@ extension FileSystemEngine {
         return (stored, level)
     }
 
-    /// Overwrites block `old` with `bytes` in the write cache when that is as good as copy-on-write:
-    /// the open transaction allocated it (no committed header references it), it is still
-    /// waiting in the write cache, and `bytes` need the same level (so the owner's charge stays).
-    /// Returns the pointer with its new hash, or nil when a new block is needed. The cache's
-    /// journal lets a failed operation undo it. Repair sessions always copy.
-    private func overwriteInPlace(_ old: BlockPointer, with bytes: [UInt8], decompressionLevel: UInt8) throws(FileSystemError) -> BlockPointer? {
-        if let failure { throw failure }
-        let address = old.address
-        let level = BlockLevel.forBytes(bytes.count)
-        guard !isRepairSession, !old.isNull, !old.isMarker, address.level == level,
-            allocatedInTransaction[address.index] == level, cache.dirty[address.index] != nil
-        else { return nil }
-        var stored = bytes
-        let size = RedoxFS.blockSize << Int(level)
-        if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
-        let hash = SeaHash.hash(stored)
-        cache.insertDirty(address.index, stored, hash: hash)
-        return BlockPointer(
-            address: BlockAddress(index: address.index, level: level, decompressionLevel: decompressionLevel), hash: hash)
-    }
-
     /// Points record `record` at `pointer`, rewriting the BlockLists on its path copy-on-write
     /// (deepest first), creating missing ones and freeing ones that become empty.
     func setRecordPointer(_ record: UInt64, to pointer: BlockPointer, in node: inout Node) throws(FileSystemError) {
-        guard let path = RecordPath(record: record) else { throw .system(operation: "write", path: "file", errno: POSIXCode.EFBIG) }
+        try setRecordPointers(from: record, [pointer], in: &node)
+    }
+
+    /// Points records `first`, `first + 1`, … at `pointers`: records that lie in one BlockList
+    /// (or, direct records, in the node), as `RecordPointerRun` groups them.
+    func setRecordPointers(from first: UInt64, _ pointers: [BlockPointer], in node: inout Node) throws(FileSystemError) {
+        guard let path = RecordPath(record: first) else { throw .system(operation: "write", path: "file", errno: POSIXCode.EFBIG) }
         if path.indices.isEmpty {
-            node.setLevelPointer(path.slot, pointer)
+            for (k, pointer) in pointers.enumerated() { node.setLevelPointer(path.slot + k, pointer) }
             return
         }
         var lists: [BlockList] = []
@@ -159,11 +162,15 @@ extension FileSystemEngine {
             listPointers.append(current)
             current = list.pointers[index]
         }
-        var child = pointer
+        var child = BlockPointer.null
         var owner: Node? = node
         for depth in stride(from: lists.count - 1, through: 0, by: -1) {
             var list = lists[depth]
-            list.pointers[path.indices[depth]] = child
+            if depth == lists.count - 1 {
+                for (k, pointer) in pointers.enumerated() { list.pointers[path.indices[depth] + k] = pointer }
+            } else {
+                list.pointers[path.indices[depth]] = child
+            }
             if list.isEmpty {
                 release(listPointers[depth], owner: &owner)
                 child = .null
@@ -234,5 +241,32 @@ extension FileSystemEngine {
         var owner: Node? = node
         release(old, owner: &owner)
         node = owner!
+    }
+}
+
+/// New pointers of consecutive records that one `setRecordPointers` call can store: all direct
+/// (in the node's level area, tier 0) or all in the same BlockList.
+struct RecordPointerRun {
+    private(set) var first: UInt64?
+    private(set) var pointers: [BlockPointer] = []
+    private var parent: RecordPath?
+
+    /// Adds record `record`'s pointer; false (nothing added) when it does not continue the run.
+    mutating func append(_ record: UInt64, _ pointer: BlockPointer) -> Bool {
+        guard let path = RecordPath(record: record) else { return first == nil ? start(record, pointer, nil) : false }
+        var key = path
+        if !key.indices.isEmpty { key.indices.removeLast() }
+        key.slot = key.indices.isEmpty && path.indices.isEmpty ? -1 : key.slot
+        guard let first else { return start(record, pointer, key) }
+        guard record == first + UInt64(pointers.count), key == parent else { return false }
+        pointers.append(pointer)
+        return true
+    }
+
+    private mutating func start(_ record: UInt64, _ pointer: BlockPointer, _ key: RecordPath?) -> Bool {
+        first = record
+        pointers = [pointer]
+        parent = key
+        return true
     }
 }

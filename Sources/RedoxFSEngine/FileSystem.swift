@@ -71,6 +71,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// The header of the last commit when `overlapsCommits` left it unwritten: its blocks are
     /// written (their write-back started), the header and its flushes are not.
     var pendingHeader: Header?
+    var fileRecordSizeStorage = RecordSize.upstream
     var clockSource: () -> Timestamp
 
     /// Commit automatically once this many bytes are waiting in the write cache (at the end of an
@@ -78,6 +79,13 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     public var commitThresholdBytes: Int {
         get { lock.sharedLocked { thresholdStorage } }
         set { lock.locked { thresholdStorage = newValue } }
+    }
+
+    /// The record size of regular files created from now on (default: upstream's 128 KiB).
+    /// Files that exist keep the record size they were created with.
+    public var fileRecordSize: RecordSize {
+        get { lock.sharedLocked { fileRecordSizeStorage } }
+        set { lock.locked { fileRecordSizeStorage = newValue } }
     }
 
     /// The clock used for new times; replace it for reproducible images. The engine calls it
@@ -90,11 +98,13 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// Opens the file system on `device`. `startBlock` pins the header ring's position (else the
     /// device is scanned); `password` unlocks an encrypted file system. `generation` opens an older
     /// generation of the ring read-only, as it was; without it a newest generation whose root
-    /// cannot be read is refused (`FileSystemError.damagedGeneration`).
+    /// cannot be read is refused (`FileSystemError.damagedGeneration`). `fileRecordSize` is the
+    /// record size of regular files created from then on (see `RecordSize`).
     public init(
         device: Device, providers: Providers, startBlock: UInt64? = nil, password: [UInt8]? = nil,
-        writable: Bool = false, generation: UInt64? = nil
+        writable: Bool = false, generation: UInt64? = nil, fileRecordSize: RecordSize = .upstream
     ) throws(FileSystemError) {
+        fileRecordSizeStorage = fileRecordSize
         var device = device
         let location = try Self.locate(on: &device, startBlock: startBlock, generation: generation, writable: writable)
         self.device = device
@@ -108,7 +118,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         self.startBlock = location.startBlock
         headerSlot = location.slot
         isWritable = writable
-        cache = Self.makeCache(guardedBy: lock)
+        cache = Self.makeCache(guardedBy: lock, providers: providers)
         if header.isEncrypted {
             guard let password else { throw .format(.passwordRequired) }
             do {
@@ -152,14 +162,17 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         self.keys = keys
         cipher = keys.map { providers.cipher(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
         isWritable = true
-        cache = Self.makeCache(guardedBy: lock)
+        cache = Self.makeCache(guardedBy: lock, providers: providers)
         allocatorState = allocator
         baseIsDurable = true
     }
 
-    /// The block cache, its readers' calls serialised by `lock` (shared holders run together).
-    static func makeCache(guardedBy lock: Providers.Lock) -> BlockCache {
-        let cache = BlockCache(capacityBytes: 64 << 20)
+    /// The block cache, its readers' calls serialised by `lock` (shared holders run together), its
+    /// provisional tags starting at a random point (`BlockCache.init`).
+    static func makeCache(guardedBy lock: Providers.Lock, providers: Providers) -> BlockCache {
+        var tagBase: UInt64 = 0
+        for byte in providers.randomBytes(8) { tagBase = tagBase << 8 | UInt64(byte) }
+        let cache = BlockCache(capacityBytes: 64 << 20, tagBase: tagBase)
         cache.serialize = { body in lock.guarded(body) }
         return cache
     }

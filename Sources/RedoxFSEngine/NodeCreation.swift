@@ -10,10 +10,14 @@ public struct NodeAttributes: Sendable {
     public var changeTime: Timestamp
     public var modificationTime: Timestamp
     public var accessTime: Timestamp
+    /// A regular file's record size; nil: the engine's `fileRecordSize` (ignored for other types).
+    public var recordSize: RecordSize?
 
     public init(
-        mode: UInt16, uid: UInt32, gid: UInt32, changeTime: Timestamp, modificationTime: Timestamp, accessTime: Timestamp
+        mode: UInt16, uid: UInt32, gid: UInt32, changeTime: Timestamp, modificationTime: Timestamp, accessTime: Timestamp,
+        recordSize: RecordSize? = nil
     ) {
+        self.recordSize = recordSize
         self.mode = mode
         self.uid = uid
         self.gid = gid
@@ -63,6 +67,7 @@ extension FileSystemEngine {
             node.mtimeNanoseconds = attributes.modificationTime.nanoseconds
             node.atime = attributes.accessTime.seconds
             node.atimeNanoseconds = attributes.accessTime.nanoseconds
+            applyRecordSize(attributes.recordSize, to: &node)
             if let content, content.count > 0 {
                 guard kind == .file || kind == .symlink || kind.isDevice else {
                     throw Self.refuse(kind == .directory ? POSIXCode.EISDIR : POSIXCode.EINVAL, "write", name)
@@ -75,5 +80,12 @@ extension FileSystemEngine {
             try saveNode(parent, directory)
             return id
         }
+    }
+
+    /// Gives a new regular file `size`'s record level, or the engine's `fileRecordSize` (other
+    /// node types keep theirs: directories and symbolic links use level 0, as upstream).
+    func applyRecordSize(_ size: RecordSize?, to node: inout Node) {
+        guard node.kind == .file else { return }
+        node.recordLevel = (size ?? fileRecordSizeStorage).level
     }
 }

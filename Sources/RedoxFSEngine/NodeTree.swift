@@ -64,7 +64,7 @@ extension FileSystemEngine {
         var lists = path
         let encoded = node.encode()
         if let current = try? withReader({ (reader) throws(FormatError) in try reader.reader.read(old, as: .node) }),
-           current.withUnsafeBytes({ a in encoded.withUnsafeBytes { b in a.holdsSameBytes(as: b) } }) {
+           current.count == encoded.count, current.matches(encoded, at: 0) {
             return
         }
         let pointer = try rewriteBlock(old, with: encoded, provisional: true)

@@ -71,6 +71,7 @@ extension FileSystemEngine {
             let now = time ?? clockSource()
             var node = Node(mode: mode, uid: uid, gid: gid, seconds: now.seconds, nanoseconds: now.nanoseconds)
             node.links = 1
+            applyRecordSize(nil, to: &node)
             let id = try insertNode(node)
             try insertEntry(DirectoryEntry(nodeID: id, name: name), into: &directory)
             markEntriesChanged(&directory)

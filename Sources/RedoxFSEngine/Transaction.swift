@@ -87,44 +87,55 @@ extension FileSystemEngine {
         _ bytes: [UInt8], decompressionLevel: UInt8 = 0, owner: inout Node?, provisional: Bool = false
     ) throws(FileSystemError) -> BlockPointer {
         let level = BlockLevel.forBytes(bytes.count)
+        let index = try allocate(level: level)
+        owner?.blocks += UInt64(1) << UInt64(level)
+        return storeDirty(bytes, at: index, level: level, decompressionLevel: decompressionLevel, provisional: provisional)
+    }
+
+    /// Puts `bytes` (padded to the level) into the write cache at block `index`, hashed now or,
+    /// for a `provisional` level-0 block outside repair sessions, when the commit settles the tree.
+    private func storeDirty(
+        _ bytes: [UInt8], at index: UInt64, level: UInt8, decompressionLevel: UInt8, provisional: Bool
+    ) -> BlockPointer {
         var stored = bytes
         let size = RedoxFS.blockSize << Int(level)
         if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
-        let index = try allocate(level: level)
         let deferred = provisional && !isRepairSession && level == 0 && decompressionLevel == 0
         let hash = deferred ? cache.provisionalTag() : SeaHash.hash(stored)
         cache.insertDirty(index, stored, hash: hash, provisional: deferred)
-        owner?.blocks += UInt64(1) << UInt64(level)
         return BlockPointer(
             address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel), hash: hash)
     }
 
     /// Replaces the metadata block `old` (a TreeList, a node block or a directory block,
-    /// referenced from exactly one place) by `bytes`. When the open transaction allocated `old`'s block at the same level and
-    /// it is still waiting in the write cache, no committed header references it: the block is
-    /// overwritten in the write cache (the cache's journal lets a failed operation undo this).
-    /// Otherwise the bytes go to a new address and `old` is freed (copy-on-write). Repair sessions
-    /// do this too: their transaction allocates only blocks the damaged header does not use
-    /// (`RepairSession.writable`, checked again before the commit writes).
-    /// `provisional` as for `writeBlock`.
+    /// referenced from exactly one place) by `bytes`: in place when `overwriteInPlace` may,
+    /// else at a new address with `old` freed (copy-on-write). `provisional` as for `writeBlock`.
     func rewriteBlock(_ old: BlockPointer, with bytes: [UInt8], provisional: Bool = false) throws(FileSystemError) -> BlockPointer {
+        if let pointer = try overwriteInPlace(old, with: bytes, provisional: provisional) { return pointer }
+        var nobody: Node?
+        let new = try writeBlock(bytes, owner: &nobody, provisional: provisional)
+        free(old.address)
+        return new
+    }
+
+    /// The one rule for overwriting a block instead of copying it: when the open transaction
+    /// allocated `old`'s block (so no committed header references it), it is still waiting in the
+    /// write cache, and `bytes` need the same level (so its owner's charge stays), `bytes` replace
+    /// it in the write cache; the cache's journal lets a failed operation undo this. Repair
+    /// sessions do this too: their transaction allocates only blocks the damaged header does not
+    /// use (`RepairSession.writable`, checked again before the commit writes). Returns the pointer
+    /// with its new hash and `decompressionLevel` (records), or nil when a new block is needed.
+    /// `provisional` as for `writeBlock`.
+    func overwriteInPlace(
+        _ old: BlockPointer, with bytes: [UInt8], decompressionLevel: UInt8 = 0, provisional: Bool = false
+    ) throws(FileSystemError) -> BlockPointer? {
         if let failure { throw failure }
         let address = old.address
         let level = BlockLevel.forBytes(bytes.count)
-        if !old.isNull, !old.isMarker, address.level == level, address.decompressionLevel == 0,
-           allocatedInTransaction[address.index] == level, cache.dirty[address.index] != nil {
-            var stored = bytes
-            let size = RedoxFS.blockSize << Int(level)
-            if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
-            let deferred = provisional && !isRepairSession && level == 0  // the same rule as writeBlock
-            let hash = deferred ? cache.provisionalTag() : SeaHash.hash(stored)
-            cache.insertDirty(address.index, stored, hash: hash, provisional: deferred)
-            return BlockPointer(address: address, hash: hash)
-        }
-        var nobody: Node?
-        let new = try writeBlock(bytes, owner: &nobody, provisional: provisional)
-        free(address)
-        return new
+        guard !old.isNull, !old.isMarker, address.level == level,
+            allocatedInTransaction[address.index] == level, cache.dirty[address.index] != nil
+        else { return nil }
+        return storeDirty(bytes, at: address.index, level: level, decompressionLevel: decompressionLevel, provisional: provisional)
     }
 
     /// Replaces the provisional hashes of the node tree by the blocks' seahashes, bottom-up, so

@@ -99,12 +99,28 @@ public func readVerifiedBlock<Device: BlockDevice, Cipher: XTSCipher>(
     try checkPointer(pointer, as: structure, blockCount: blockCount)
     let address = pointer.address
     var bytes = try device.readBlocks(at: startBlock + address.index, count: Int(address.blockCount))
-    if let cipher {
-        bytes.withUnsafeMutableBufferPointer { cipher.decrypt($0, firstUnit: address.index, unitSize: RedoxFS.blockSize) }
+    var failure: FormatError?
+    bytes.withUnsafeMutableBufferPointer { buffer in
+        do throws(FormatError) {
+            try verifyBlock(buffer, of: pointer, as: structure, cipher: cipher)
+        } catch {
+            failure = error
+        }
     }
-    let actual = SeaHash.hash(bytes)
+    if let failure { throw failure }
+    return bytes
+}
+
+/// The second half of `readVerifiedBlock`, for a caller that read the block `pointer` names
+/// itself (as stored, into `block`, exactly its `blockCount` blocks): decrypts it in place when
+/// `cipher` is set and checks it against the pointer's hash.
+public func verifyBlock<Cipher: XTSCipher>(
+    _ block: UnsafeMutableBufferPointer<UInt8>, of pointer: BlockPointer, as structure: Structure, cipher: Cipher?
+) throws(FormatError) {
+    let address = pointer.address
+    if let cipher { cipher.decrypt(block, firstUnit: address.index, unitSize: RedoxFS.blockSize) }
+    let actual = SeaHash.hash(UnsafeBufferPointer(block))
     guard actual == pointer.hash else {
         throw .hashMismatch(structure, block: address.index, expected: pointer.hash, actual: actual)
     }
-    return bytes
 }

@@ -38,41 +38,53 @@ extension Array where Element == UInt8 {
     /// Whether the bytes from `offset` equal `other` (false when they run past the end).
     @inline(__always)
     public func matches(_ other: [UInt8], at offset: Int) -> Bool {
-        guard offset >= 0, offset + other.count <= count else { return false }
+        other.withUnsafeBytes { matches($0, at: offset) }
+    }
+
+    /// Whether the bytes from `offset` equal `other` (false when they run past the end), compared
+    /// eight at a time (the format's `memcmp`, which Embedded Swift has no libc for).
+    public func matches(_ other: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        guard offset >= 0, offset <= count, other.count <= count - offset else { return false }
         return withUnsafeBytes { mine in
-            other.withUnsafeBytes { theirs in
-                var i = 0
-                while i < theirs.count {
-                    if mine[offset + i] != theirs[i] { return false }
-                    i += 1
-                }
-                return true
+            var i = 0
+            while i + 8 <= other.count {
+                if mine.loadUnaligned(fromByteOffset: offset + i, as: UInt64.self)
+                    != other.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+                i += 8
             }
+            while i < other.count {
+                if mine[offset + i] != other[i] { return false }
+                i += 1
+            }
+            return true
         }
     }
 
-    /// Whether every byte in `range` is zero (32 bytes at a time, then eight, then one).
+    /// Whether every byte in `range` is zero (128 bytes at a time, then eight, then one).
     @inline(__always)
     public func isZero(_ range: Range<Int>) -> Bool {
         precondition(range.lowerBound >= 0 && range.upperBound <= count)
         return withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return true }  // empty array: empty range
-            var offset = range.lowerBound
-            while offset + 32 <= range.upperBound {
-                let row = base + offset
-                let any = row.loadUnaligned(as: UInt64.self) | row.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-                    | row.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
-                    | row.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            var row = base + range.lowerBound
+            var left = range.count
+            // Sixteen words OR-ed per step: no overflow or bounds checks in the loop.
+            while left >= 128 {
+                var any: UInt64 = 0
+                for word in 0..<16 { any |= row.loadUnaligned(fromByteOffset: word &* 8, as: UInt64.self) }
                 if any != 0 { return false }
-                offset += 32
+                row += 128
+                left &-= 128
             }
-            while offset + 8 <= range.upperBound {
-                if raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != 0 { return false }
-                offset += 8
+            while left >= 8 {
+                if row.loadUnaligned(as: UInt64.self) != 0 { return false }
+                row += 8
+                left &-= 8
             }
-            while offset < range.upperBound {
-                if raw[offset] != 0 { return false }
-                offset += 1
+            while left > 0 {
+                if row.load(as: UInt8.self) != 0 { return false }
+                row += 1
+                left &-= 1
             }
             return true
         }

@@ -30,8 +30,7 @@ public struct DeviceNumber: Equatable, Hashable, Sendable {
     /// The number in the inline content of the node `view` reads in place (see `init(inlineContentOf:)`).
     public init?(inlineContentOf view: NodeView) {
         guard view.hasInlineData, view.size == UInt64(Self.contentSize) else { return nil }
-        let offset = Node.dataOffset
-        self.init(content: Array(view.bytes[offset..<offset + Self.contentSize]))
+        self.init(content: view.inlineBytes(Self.contentSize))
     }
 
     /// The content of a device node with this number.

@@ -90,15 +90,19 @@ public struct DirList: Equatable, Sendable {
         return found
     }
 
-    /// The leaf `bytes` with `entry` appended in place, or nil when it does not fit.
+    /// The leaf `bytes` with `entry` appended in place, or nil when it does not fit. The entry
+    /// area past the new `used` is zeroed: the format leaves it unspecified (upstream's removal
+    /// leaves old name bytes there), and we write it as `encode` and `removing` do.
     public static func appending(_ entry: DirectoryEntry, to bytes: [UInt8], at block: UInt64) throws(FormatError) -> [UInt8]? {
         let used = try scan(bytes, at: block) { _, _, _ in true }
-        guard used + entry.encodedSize <= Self.capacity else { return nil }
+        let end = used + entry.encodedSize
+        guard end <= Self.capacity else { return nil }
         var result = bytes
         if result.count > RedoxFS.blockSize { result.removeLast(result.count - RedoxFS.blockSize) }
         result.storeLE32(entry.nodeID, at: used)
         result[used + 4] = UInt8(entry.name.count)
         for (i, byte) in entry.name.enumerated() { result[used + 5 + i] = byte }
+        result.withUnsafeMutableBufferPointer { UnsafeMutableBufferPointer(rebasing: $0[end..<Self.capacity]).update(repeating: 0) }
         result.storeLE16(bytes.le16(at: 4092) + 1, at: 4092)
         result.storeLE16(UInt16(used + entry.encodedSize), at: 4094)
         return result

@@ -212,34 +212,41 @@ extension NodeFields {
 /// walks that need a node's type and level pointers use it instead of decoding the whole node
 /// (and copying its 3,968-byte data area).
 public struct NodeView: NodeFields, Sendable {
-    /// The node block as stored (4096 bytes).
+    /// The bytes holding the node block as stored (4096 bytes from `offset`).
     public let bytes: [UInt8]
+    /// Where the node block starts in `bytes` (0 unless the view is over a larger buffer, such as
+    /// a run of node blocks read together).
+    public let offset: Int
 
-    /// A view over `block`; nil when it is shorter than a node block.
-    public init?(block: [UInt8]) {
-        guard block.count >= RedoxFS.blockSize else { return nil }
+    /// A view over the node block at `offset` in `block`; nil when `block` holds less than a
+    /// whole node block there.
+    public init?(block: [UInt8], offset: Int = 0) {
+        guard offset >= 0, block.count - offset >= RedoxFS.blockSize else { return nil }
         bytes = block
+        self.offset = offset
     }
 
-    public var mode: UInt16 { bytes.le16(at: 0) }
-    public var uid: UInt32 { bytes.le32(at: 2) }
-    public var gid: UInt32 { bytes.le32(at: 6) }
-    public var links: UInt32 { bytes.le32(at: 10) }
-    public var size: UInt64 { bytes.le64(at: 14) }
-    public var blocks: UInt64 { bytes.le64(at: 22) }
-    public var recordLevel: UInt32 { bytes.le32(at: 66) }
-    public var flags: UInt32 { bytes.le32(at: 70) }
+    public var mode: UInt16 { bytes.le16(at: offset) }
+    public var uid: UInt32 { bytes.le32(at: offset + 2) }
+    public var gid: UInt32 { bytes.le32(at: offset + 6) }
+    public var links: UInt32 { bytes.le32(at: offset + 10) }
+    public var size: UInt64 { bytes.le64(at: offset + 14) }
+    public var blocks: UInt64 { bytes.le64(at: offset + 22) }
+    public var recordLevel: UInt32 { bytes.le32(at: offset + 66) }
+    public var flags: UInt32 { bytes.le32(at: offset + 70) }
 
     public func levelPointer(_ index: Int) -> BlockPointer {
-        BlockPointer(bytes: bytes, at: Node.dataOffset + index * 16)
+        BlockPointer(bytes: bytes, at: offset + Node.dataOffset + index * 16)
     }
 
     public func levelPointersAreZero(_ indices: Range<Int>) -> Bool {
-        bytes.isZero(Node.dataOffset + indices.lowerBound * 16..<Node.dataOffset + indices.upperBound * 16)
+        bytes.isZero(shifted(indices.lowerBound * 16..<indices.upperBound * 16))
     }
 
     /// Whether the padding between the fields and the level area is zero (`Node.padding`).
-    public var paddingIsZero: Bool { bytes.isZero(Node.paddingRange) }
+    public var paddingIsZero: Bool {
+        bytes.isZero(offset + Node.paddingRange.lowerBound..<offset + Node.paddingRange.upperBound)
+    }
 
     /// Whether a directory's level area is zero beyond its two pointers.
     public var directoryExtraPointersAreZero: Bool { bytes.isZero(shifted(Node.directoryExtraPointerRange)) }
@@ -247,11 +254,19 @@ public struct NodeView: NodeFields, Sendable {
     /// Whether the inline area is zero beyond the node's size.
     public var inlineTailIsZero: Bool { bytes.isZero(shifted(Node.inlineTailRange(size: size))) }
 
-    /// A range of the level area as a range of the node block.
+    /// The first `count` bytes of the level (inline) area.
+    public func inlineBytes(_ count: Int) -> [UInt8] {
+        Array(bytes[offset + Node.dataOffset..<offset + Node.dataOffset + min(count, RedoxFS.inlineDataSize)])
+    }
+
+    /// A range of the level area as a range of `bytes`.
     private func shifted(_ range: Range<Int>) -> Range<Int> {
-        (range.lowerBound + Node.dataOffset)..<(range.upperBound + Node.dataOffset)
+        (range.lowerBound + offset + Node.dataOffset)..<(range.upperBound + offset + Node.dataOffset)
     }
 
     /// The whole node, decoded.
-    public var node: Node { Node(block: bytes) }
+    public var node: Node {
+        offset == 0 && bytes.count == RedoxFS.blockSize
+            ? Node(block: bytes) : Node(block: Array(bytes[offset..<offset + RedoxFS.blockSize]))
+    }
 }

@@ -3,7 +3,9 @@ import RedoxFSFormat
 /// The entries of one open directory handle, read when the listing starts (offset 0) and served
 /// from memory for the following readdir calls, so offsets stay stable while the directory changes.
 ///
-/// The kernel serialises readdir calls on one handle; the lock-free state is safe for that use.
+/// The kernel serialises readdir calls on one handle (FUSE holds a lock per open file around
+/// them), so the listing has no lock of its own although readdir changes it while holding the
+/// engine's lock only shared (`FuseBridge.readdir`): no two threads touch one listing at once.
 final class DirectoryListing: @unchecked Sendable {
     /// The directory's own node id.
     let directory: UInt32

@@ -37,6 +37,10 @@ extension FuseBridge {
             let (used, listed) = try fileSystem.shared { () throws(FileSystemError) in
                 let directory = try resolveDirectory(inode)
                 var listed: (id: UInt32, node: Node)?
+                // `listing` is changed here under the engine lock held only shared: other readers
+                // may run, but none touches this handle's listing, since the kernel serialises
+                // readdir calls on one open directory (FUSE holds a lock per open file around
+                // them) and sends no releasedir while one is under way.
                 if offset == 0 || !listing.isLoaded {
                     listing.entries = try fileSystem.entries(of: directory.id)
                     listing.isLoaded = true

@@ -37,6 +37,9 @@ public struct MountConfiguration: Equatable, Sendable {
     /// The most worker threads serving requests; 0 picks twice the number of processors, from 4 to 8
     /// (reads run together, and a commit waiting for the disk lets them in).
     public var maxThreads = 0
+    /// The record size of regular files created through this mount (`-o record_size=`);
+    /// files that exist keep theirs.
+    public var recordSize: RecordSize = .upstream
     /// Options handed to libfuse and the kernel unchanged (`allow_other`, `nosuid`, …).
     public var fuseOptions: [String] = []
 

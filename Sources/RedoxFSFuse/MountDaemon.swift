@@ -190,7 +190,7 @@ public enum MountDaemon {
         func attempt(_ password: [UInt8]?) throws(FileSystemError) -> FileSystem {
             try FileSystem(
                 device: device, startBlock: configuration.startBlock, password: password, writable: !configuration.readOnly,
-                generation: configuration.generation)
+                generation: configuration.generation, fileRecordSize: configuration.recordSize)
         }
         do throws(FileSystemError) {
             do {

@@ -95,6 +95,9 @@ public struct Workload {
         syncPoints = [(device.events.count, [model.listing])]
         fs.commitThresholdBytes = [Int.max, 1, 16 << 10, 128 << 10].randomElement(using: &random)!
         fs.writePieceBytes = [4 << 20, 16 << 10, 64 << 10].randomElement(using: &random)!
+        // Half the seeds make their files with smaller records (4 KiB … 64 KiB; from the seed, so
+        // that the random sequence of every seed stays as it was).
+        fs.fileRecordSize = seed % 2 == 0 ? .upstream : RecordSize.all[Int(seed / 2 % UInt64(RecordSize.all.count - 1))]
         let piece = fs.writePieceBytes
         var nameCounter = 0
         func newName() -> String {
@@ -291,7 +294,8 @@ public struct Workload {
                 // whose cleanup commits; the tree found is the final state.
                 let landed = fs.header.generation != generation
                 let committed = landed ? try TreeListing.of(fs) : nil
-                let remounted = try FileSystem(device: fs.device, password: password, writable: true)
+                let remounted = try FileSystem(
+                    device: fs.device, password: password, writable: true, fileRecordSize: fs.fileRecordSize)
                 try remounted.cleanup()
                 let listing = try TreeListing.of(remounted)
                 guard listing == committed || syncPoints.last!.listings.contains(listing) || intermediate.contains(listing) else {

@@ -94,7 +94,8 @@ public final class TreeCloner {
             mode: node.mode, uid: node.uid, gid: node.gid,
             changeTime: Timestamp(seconds: node.ctime, nanoseconds: node.ctimeNanoseconds),
             modificationTime: Timestamp(seconds: node.mtime, nanoseconds: node.mtimeNanoseconds),
-            accessTime: Timestamp(seconds: node.atime, nanoseconds: node.atimeNanoseconds))
+            accessTime: Timestamp(seconds: node.atime, nanoseconds: node.atimeNanoseconds),
+            recordSize: RecordSize(level: node.recordLevel))  // a copy keeps each file's record size
         let id: UInt32
         if node.isDirectory {
             id = try create(entry.name, in: parent, attributes, content: [], path: path)

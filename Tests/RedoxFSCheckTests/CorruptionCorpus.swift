@@ -22,6 +22,12 @@ struct DamageCase: CustomTestStringConvertible, Sendable {
     /// Whether the damage is inside data records, which only `--scrub` reads (every run of the
     /// case then passes it).
     var scrub = false
+    /// Whether the damaged newest generation can still be opened and walked whole, so that the
+    /// test can check the repair wrote none of its blocks. False where the damage makes one of its
+    /// reachable blocks unreadable (a checksum mismatch: the engine's walk stops there) or
+    /// leaves the image shorter than the file system (it does not open); the repair of those
+    /// is checked by what it reports and by reading the manifest's files afterwards.
+    var oldGenerationReadable = true
     /// Applies the damage; returns the paths whose files may differ afterwards (and after repair).
     let damage: @Sendable (inout ImageSurgeon, ReferenceManifest) throws -> [String]
 
@@ -68,7 +74,7 @@ extension DamageCase {
         },
         // The newest commit's header landed but its root tree list did not (zeroed): the repair
         // rewinds to the previous generation, keeping every path of the fixture.
-        DamageCase(name: "torn newest commit", image: "ar", expected: [.checksumMismatch, .rootMissing], exitStatus: 4, fallsBack: true) { s, _ in
+        DamageCase(name: "torn newest commit", image: "ar", expected: [.checksumMismatch, .rootMissing], exitStatus: 4, fallsBack: true, oldGenerationReadable: false) { s, _ in
             s.close()
             let fs = try FileSystem(path: s.path, readOnly: false)
             let late = try fs.create(Array("late.txt".utf8), in: RedoxFS.rootNodeID, mode: 0x8000 | 0o644, uid: 0, gid: 0)
@@ -84,24 +90,24 @@ extension DamageCase {
     // MARK: Node tree and nodes
 
     static let treeCases: [DamageCase] = [
-        DamageCase(name: "bit flip in a tree list", image: "ar", expected: [.checksumMismatch, .danglingEntry], exitStatus: 4) { s, manifest in
+        DamageCase(name: "bit flip in a tree list", image: "ar", expected: [.checksumMismatch, .danglingEntry], exitStatus: 4, oldGenerationReadable: false) { s, manifest in
             let last = manifest.lines.map(\.nodeID).max() ?? 1
             let list = try s.treePath(last).last!.block
             try s.flipBit(block: list, byte: 1000)
             let lost = Set(manifest.lines.map(\.nodeID).filter { $0 >> 8 == last >> 8 })
             return manifest.paths(ofNodes: lost)
         },
-        DamageCase(name: "bit flip in a node", image: "ar", expected: [.checksumMismatch, .entryToUnreadableNode], exitStatus: 4, named: "/one") { s, _ in
+        DamageCase(name: "bit flip in a node", image: "ar", expected: [.checksumMismatch, .entryToUnreadableNode], exitStatus: 4, named: "/one", oldGenerationReadable: false) { s, _ in
             try s.flipBit(block: try s.nodePointer(s.id(of: "/one")).address.index, byte: 3000)
             return ["/one"]
         },
-        DamageCase(name: "zeroed node block", image: "ar", expected: [.checksumMismatch, .entryToUnreadableNode], exitStatus: 4, named: "/size-4097.bin") { s, _ in
+        DamageCase(name: "zeroed node block", image: "ar", expected: [.checksumMismatch, .entryToUnreadableNode], exitStatus: 4, named: "/size-4097.bin", oldGenerationReadable: false) { s, _ in
             try s.zero(block: try s.nodePointer(s.id(of: "/size-4097.bin")).address.index)
             return ["/size-4097.bin"]
         },
         // Generation 4 has an intact tree but not these files: rewinding would lose their content,
         // which an in-place repair keeps (nameless, under /lost+found), so the repair is in place.
-        DamageCase(name: "bit flip in the root node", image: "ar", expected: [.checksumMismatch, .orphanNode], exitStatus: 4) { s, manifest in
+        DamageCase(name: "bit flip in the root node", image: "ar", expected: [.checksumMismatch, .orphanNode], exitStatus: 4, oldGenerationReadable: false) { s, manifest in
             try s.flipBit(block: try s.nodePointer(RedoxFS.rootNodeID).address.index, byte: 200)
             // Everything comes back under /lost+found, by node number: every path changes.
             return manifest.lines.map(\.path).filter { $0 != "/" }
@@ -128,7 +134,7 @@ extension DamageCase {
             try s.flipBit(block: links.levelPointer(1).address.index, byte: 7)
             return ["/links"]
         },
-        DamageCase(name: "bit flip in a hash tree node", image: "ar", expected: [.checksumMismatch, .orphanNode], exitStatus: 4, named: "/many") { s, _ in
+        DamageCase(name: "bit flip in a hash tree node", image: "ar", expected: [.checksumMismatch, .orphanNode], exitStatus: 4, named: "/many", oldGenerationReadable: false) { s, _ in
             let many = try s.node(s.id(of: "/many"))
             try s.flipBit(block: many.levelPointer(1).address.index, byte: 2)
             return ["/many"]
@@ -175,7 +181,7 @@ extension DamageCase {
     // MARK: Allocation log and space
 
     static let spaceCases: [DamageCase] = [
-        DamageCase(name: "bit flip in the allocation log", image: "ar", expected: [.checksumMismatch], exitStatus: 4) { s, _ in
+        DamageCase(name: "bit flip in the allocation log", image: "ar", expected: [.checksumMismatch], exitStatus: 4, oldGenerationReadable: false) { s, _ in
             try s.flipBit(block: s.header.alloc.address.index, byte: 40)
             return []
         },
@@ -194,13 +200,13 @@ extension DamageCase {
             try s.rewriteAllocationLog { $0.entries.append(AllocEntry(index: record.address.index, count: 1)) }
             return []
         },
-        DamageCase(name: "truncated image (free tail lost)", image: "resized", expected: [.fileSystemTruncated], exitStatus: 4) { s, _ in
+        DamageCase(name: "truncated image (free tail lost)", image: "resized", expected: [.fileSystemTruncated], exitStatus: 4, oldGenerationReadable: false) { s, _ in
             guard truncate(s.path, off_t(80 << 20)) == 0 else { throw ImageSurgeon.SurgeryError.notFound("truncate") }
             return []
         },
         // Cut just above the node tree, the root and the allocation log: the data beyond is lost and
         // no block is left for a copy-on-write repair, so -y can only report.
-        DamageCase(name: "truncated image (data lost)", image: "ar", expected: [.fileSystemTruncated, .pointerPastDevice], exitStatus: 4, repairable: false, named: "/size-131073.bin") { s, manifest in
+        DamageCase(name: "truncated image (data lost)", image: "ar", expected: [.fileSystemTruncated, .pointerPastDevice], exitStatus: 4, repairable: false, named: "/size-131073.bin", oldGenerationReadable: false) { s, manifest in
             let usage = try FileSystem(path: s.path, readOnly: true).blockUsage()
             let vital = usage.users.filter { _, users in
                 users.contains { use in
@@ -254,7 +260,7 @@ extension DamageCase {
             try s.flipBit(block: try s.node(s.id(of: "/random-1MiB.bin")).levelPointer(2).address.index, byte: 99)
             return ["/random-1MiB.bin"]
         },
-        DamageCase(name: "bit flip in an encrypted node", image: "ar-encrypted-lib", expected: [.checksumMismatch, .entryToUnreadableNode], exitStatus: 4, named: "/one") { s, _ in
+        DamageCase(name: "bit flip in an encrypted node", image: "ar-encrypted-lib", expected: [.checksumMismatch, .entryToUnreadableNode], exitStatus: 4, named: "/one", oldGenerationReadable: false) { s, _ in
             try s.flipBit(block: try s.nodePointer(s.id(of: "/one")).address.index, byte: 5)
             return ["/one"]
         },
@@ -263,7 +269,7 @@ extension DamageCase {
     // MARK: Generated image
 
     static let generatedCases: [DamageCase] = [
-        DamageCase(name: "bit flip in an indirect list", image: "generated", expected: [.checksumMismatch], exitStatus: 4, named: "/random.bin") { s, _ in
+        DamageCase(name: "bit flip in an indirect list", image: "generated", expected: [.checksumMismatch], exitStatus: 4, named: "/random.bin", oldGenerationReadable: false) { s, _ in
             try s.flipBit(block: try s.node(s.id(of: "/random.bin")).levelPointer(128).address.index, byte: 64)
             return ["/random.bin"]
         },
@@ -277,7 +283,7 @@ extension DamageCase {
             try s.flipBit(block: node.levelPointer(slot).address.index, byte: 10)
             return ["/big.txt", "/docs/big-again.txt"]
         },
-        DamageCase(name: "damaged block of the last commit", image: "generated", expected: [.checksumMismatch, .orphanNode], exitStatus: 4, fallsBack: true) { s, _ in
+        DamageCase(name: "damaged block of the last commit", image: "generated", expected: [.checksumMismatch, .orphanNode], exitStatus: 4, fallsBack: true, oldGenerationReadable: false) { s, _ in
             // One more commit through the engine, then damage a block only that commit wrote (the
             // root directory's leaf): the previous header's tree is intact, so the repair falls back.
             s.close()

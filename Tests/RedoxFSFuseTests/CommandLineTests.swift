@@ -18,6 +18,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(try parse("-d disk.img /mnt").foreground)
     }
 
+    func testRecordSizeOption() throws {
+        XCTAssertEqual(try parse("disk.img /mnt").recordSize, .upstream)
+        XCTAssertEqual(try parse("disk.img /mnt -o record_size=4k").recordSize.bytes, 4096)
+        XCTAssertEqual(try parse("disk.img /mnt -o rw,record_size=16384").recordSize.level, 2)
+        XCTAssertEqual(try parse("-o recordsize=64K disk.img /mnt").recordSize.bytes, 65536)
+        for bad in ["record_size=5k", "record_size=", "record_size=256k", "record_size=4x"] {
+            XCTAssertThrowsError(try parse("disk.img /mnt -o \(bad)")) { error in
+                XCTAssertTrue("\(error)".contains("record_size takes 4k"), "\(error)")
+            }
+        }
+        XCTAssertTrue(MountCommandLine.usage.contains("record_size=SIZE"))
+    }
+
     func testMountHelperForm() throws {
         // mount.fuse3 runs: redoxfs SOURCE MOUNTPOINT -o OPTIONS
         let configuration = try parse("/srv/disk.img /mnt -o rw,dev,suid,allow_other,nofail,password_file=/etc/k,partition=2,x-systemd.automount")

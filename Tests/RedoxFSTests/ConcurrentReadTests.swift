@@ -28,14 +28,20 @@ import Testing
         return [UInt8](repeating: byte, count: Int(byte) * 150)
     }
 
+    /// A new sparse image file of `bytes` bytes in the temporary directory (the caller removes it).
+    static func emptyImage(_ prefix: String, bytes: UInt64) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID()).img").path
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: bytes)
+        try handle.close()
+        return path
+    }
+
     @Test(arguments: [false, true])
     func readersRunBesideACommittingWriter(encrypted: Bool) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("concurrent-\(UUID()).img").path
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let path = try Self.emptyImage("concurrent", bytes: 64 << 20)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let handle = try #require(FileHandle(forWritingAtPath: path))
-        try handle.truncate(atOffset: 64 << 20)
-        try handle.close()
         let password: [UInt8]? = encrypted ? Array("secret".utf8) : nil
         var options = FormatOptions()
         options.password = password
@@ -102,6 +108,51 @@ import Testing
         #expect(try reopened.read(rewritten, at: 0, count: 1 << 20) == Self.version(Self.writerRounds))
     }
 
+    /// Proof that readers get in while a commit's device I/O runs: the committing thread's first
+    /// flush waits until another thread has looked up, stated and read a file. Were readers kept
+    /// out, that thread would wait for the lock the commit holds: the flush gives up after ten
+    /// minutes (a hang guard, not a time measured) and the test fails.
+    @Test func aReaderFinishesWhileACommitWaitsForTheDevice() throws {
+        let path = try Self.emptyImage("commit-io", bytes: 16 << 20)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let gate = CommitIOGate()
+        let fs = try FileSystem.format(device: GatedDevice(base: try FileDevice.open(path: path, readOnly: false), gate: gate))
+        defer { fs.close() }
+        let content = Self.stableContent(5)
+        let stable = try fs.create(Array("stable".utf8), in: 1, mode: 0o100644, uid: 0, gid: 0)
+        try fs.write(stable, at: 0, content)
+        let changing = try fs.create(Array("changing".utf8), in: 1, mode: 0o100644, uid: 0, gid: 0)
+        try fs.sync()
+
+        gate.arm()
+        let problems = ConcurrentProblemList()
+        let writerDone = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) let engine = fs  // the engine's lock makes it safe to share
+        Thread {
+            defer { writerDone.signal() }
+            do {
+                try engine.write(changing, at: 0, Self.version(3))
+                try engine.sync()
+            } catch {
+                problems.add("writer: \(error)")
+            }
+        }.start()
+
+        try #require(gate.waitUntilFlushing(), "the commit never reached its device I/O")
+        let found = try fs.find(Array("stable".utf8), in: 1)
+        let size = try fs.node(stable).size
+        let bytes = try fs.read(stable, at: 0, count: content.count + 10)
+        gate.readerFinished()
+        #expect(writerDone.wait(timeout: .now() + .seconds(600)) == .success, "the commit never finished")
+
+        #expect(!gate.gaveUp, "the reader got in only after the commit's flush gave up waiting for it")
+        #expect(found == stable)
+        #expect(size == UInt64(content.count))
+        #expect(bytes == content)
+        #expect(problems.all.isEmpty, "\(problems.all)")
+        #expect(try fs.read(changing, at: 0, count: 1 << 16) == Self.version(3))
+    }
+
     /// One reader pass: stat and read stable files (looked up by name), list the directory, read
     /// the rewritten file, ask for statistics.
     static func readPass(_ fs: FileSystem, seed: Int, directory: UInt32, rewritten: UInt32, problems: ConcurrentProblemList) {
@@ -152,4 +203,78 @@ final class ConcurrentFlag: @unchecked Sendable {
     private var value = false
     func set() { lock.withLock { value = true } }
     var isSet: Bool { lock.withLock { value } }
+}
+
+/// Holds the first flush after `arm()` (a commit's device I/O) until a reader says it finished,
+/// or ten minutes have passed (`gaveUp`).
+final class CommitIOGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var armed = false
+    private var flushing = false
+    private var readerDone = false
+    private(set) var gaveUp = false
+
+    func arm() { condition.withLock { armed = true } }
+
+    /// Called by the device's flush.
+    func flushStarts() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard armed else { return }
+        armed = false
+        flushing = true
+        condition.broadcast()
+        let deadline = Date(timeIntervalSinceNow: 600)
+        while !readerDone {
+            if !condition.wait(until: deadline) {
+                gaveUp = true
+                return
+            }
+        }
+    }
+
+    /// Waits (ten minutes at most) until the armed flush has started; false if it never did.
+    func waitUntilFlushing() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: 600)
+        while !flushing {
+            if !condition.wait(until: deadline) { return false }
+        }
+        return true
+    }
+
+    func readerFinished() {
+        condition.withLock {
+            readerDone = true
+            condition.broadcast()
+        }
+    }
+}
+
+/// A device whose flushes pass through a `CommitIOGate` first.
+struct GatedDevice: StorageDevice {
+    var base: FileDevice
+    let gate: CommitIOGate
+
+    var blockCount: UInt64 { base.blockCount }
+
+    mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
+        try base.readBlocks(at: index, into: buffer)
+    }
+
+    mutating func writeBlocks(at index: UInt64, from buffer: UnsafeRawBufferPointer) throws(FormatError) {
+        try base.writeBlocks(at: index, from: buffer)
+    }
+
+    mutating func writeBlocks(at index: UInt64, gathering buffers: [[UInt8]]) throws(FormatError) {
+        try base.writeBlocks(at: index, gathering: buffers)
+    }
+
+    mutating func flush() throws(FormatError) {
+        gate.flushStarts()
+        try base.flush()
+    }
+
+    func close() { base.close() }
 }

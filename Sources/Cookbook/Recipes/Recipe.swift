@@ -47,9 +47,9 @@ public struct Recipe: Sendable {
         let path = directory + "/recipe.toml"
         let text: String
         do {
-            text = String(decoding: try Posix.readFile(path), as: UTF8.self)
+            text = try TOMLLoader.readText(path)
         } catch {
-            throw .invalidRecipe(path: path, reason: error.description)
+            throw .invalidRecipe(path: path, reason: error.located)
         }
         return try Recipe(text: text, directory: directory)
     }
@@ -88,6 +88,8 @@ public struct Recipe: Sendable {
                 }
             }
             optionalPackages = optionals
+        } catch PkgarError.invalidDocument(path, let reason) {
+            throw .invalidRecipe(path: path, reason: reason)  // the path once, not twice
         } catch let error as PkgarError {
             throw .invalidRecipe(path: path, reason: error.description)
         } catch let error as CookbookError {

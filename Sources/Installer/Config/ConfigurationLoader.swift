@@ -1,3 +1,5 @@
+import Pkgar
+
 /// Loads a configuration file with its includes, merged in upstream's order (installer.md §1.1):
 /// each file's includes (relative to its folder, each loaded recursively) come first, in order,
 /// then the file itself; later ones win. An include that leads back to a file being loaded is
@@ -32,7 +34,12 @@ public struct ConfigurationLoader {
         guard chain.count < Self.maximumDepth else {
             throw .configuration(file: shown, "includes nested deeper than \(Self.maximumDepth) files")
         }
-        let text = try HostFiles.readText(path)
+        let text: String
+        do {
+            text = try TOMLLoader.readText(path)
+        } catch {
+            throw .configuration(file: shown, error.located)
+        }
         let parsed = try ConfigurationParser.parse(text, file: shown)
         files.append(canonical)
         unknownKeys += parsed.unknownKeys.map { UnknownKey(file: shown, key: $0) }

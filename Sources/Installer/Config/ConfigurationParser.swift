@@ -1,3 +1,4 @@
+import Pkgar
 import TOMLKit
 
 /// Turns the text of one configuration file into a `Configuration` (its `include` list kept
@@ -27,14 +28,11 @@ public struct ConfigurationParser {
     }
 
     mutating func parse(_ text: String) throws(InstallerError) -> Parsed {
-        try ConfigurationText.check(text, file: file)
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw fail("TOML error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+            table = try TOMLLoader.parse(text, file: file)
         } catch {
-            throw fail("TOML error: \(error)")
+            throw fail(error.located)
         }
         var configuration = Configuration()
         var includes: [String] = []

@@ -16,8 +16,8 @@ public struct LocalRepository: PackageSource {
 
     /// `build_id` of `repo.toml`, or nil.
     public static func buildID(cookbook: String, target: String) -> String? {
-        guard let text = try? HostFiles.readText(cookbook + "/repo/" + target + "/repo.toml"),
-              let table = try? TOMLTable(string: text), let id = table["build_id"]?.string, !id.isEmpty else { return nil }
+        guard let table = try? TOMLLoader.load(cookbook + "/repo/" + target + "/repo.toml"),
+              let id = table["build_id"]?.string, !id.isEmpty else { return nil }
         return id
     }
 

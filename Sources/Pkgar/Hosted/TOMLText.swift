@@ -77,15 +77,12 @@ public struct TOMLDocument {
     /// The document's name (path) for error messages.
     public let name: String
 
-    /// Parses `text`; a syntax error names the line and column.
+    /// Parses `text` through `TOMLLoader` (never crashing); a syntax error names the line and column.
     public init(text: String, name: String) throws(PkgarError) {
-        if let problem = TOMLPrecheck.problem(in: text) { throw .invalidDocument(path: name, reason: problem) }
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw .invalidDocument(path: name, reason: "\(error.description) at line \(error.source.begin.line), column \(error.source.begin.column)")
+            table = try TOMLLoader.parse(text, file: name)
         } catch {
-            throw .invalidDocument(path: name, reason: "\(error)")
+            throw .invalidDocument(path: name, reason: error.located)
         }
         self.name = name
     }
@@ -95,11 +92,13 @@ public struct TOMLDocument {
         self.name = name
     }
 
-    /// Reads and parses a file.
+    /// Reads and parses a file (a regular file of sane size, valid UTF-8).
     public static func load(_ path: String) throws(PkgarError) -> TOMLDocument {
-        let bytes = try Posix.readFile(path)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .invalidDocument(path: path, reason: "not UTF-8")
+        let text: String
+        do {
+            text = try TOMLLoader.readText(path)
+        } catch {
+            throw .invalidDocument(path: path, reason: error.located)
         }
         return try TOMLDocument(text: text, name: path)
     }

@@ -65,14 +65,15 @@ extension FileSystem {
     /// Opens the file system on `device`. `startBlock` pins the header ring's position (else the
     /// device is scanned); `password` unlocks an encrypted file system. `generation` opens an older
     /// generation of the ring read-only, as it was; without it a newest generation whose root
-    /// cannot be read is refused (`FileSystemError.damagedGeneration`).
+    /// cannot be read is refused (`FileSystemError.damagedGeneration`). `fileRecordSize`: the
+    /// record size of regular files created from then on.
     public convenience init(
         device: any StorageDevice, startBlock: UInt64? = nil, password: [UInt8]? = nil, writable: Bool = false,
-        generation: UInt64? = nil
+        generation: UInt64? = nil, fileRecordSize: RecordSize = .upstream
     ) throws(FileSystemError) {
         try self.init(
             device: AnyStorageDevice(device), providers: HostedProviders(), startBlock: startBlock, password: password,
-            writable: writable, generation: generation)
+            writable: writable, generation: generation, fileRecordSize: fileRecordSize)
     }
 
     /// Opens the image or block device at `path` (a partition: `byteOffset`).

@@ -10,8 +10,8 @@ import RedoxFSTools
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redoxfs-bench",
-        abstract: "Benchmark helpers: generate a host tree; time the engine on one big file.",
-        subcommands: [Generate.self, Engine.self])
+        abstract: "Benchmark helpers: generate a host tree; time the engine on one big file; SeaHash throughput.",
+        subcommands: [Generate.self, Engine.self, SeaHashThroughput.self])
 }
 
 extension Bench {
@@ -60,6 +60,24 @@ extension Bench {
                 var usage = rusage()
                 getrusage(RUSAGE_SELF.rawValue, &usage)
                 print("engine peak RSS: \(usage.ru_maxrss / 1024) MiB")
+            } catch {
+                exitWithError("redoxfs-bench", "\(error)")
+            }
+        }
+    }
+
+    /// `seahash`: the format's SeaHash over 4 KiB blocks, after its test vectors.
+    struct SeaHashThroughput: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "seahash",
+            abstract: "Measure SeaHash throughput over 4 KiB blocks (checked against the format's vectors first).")
+
+        @Option(help: "Bytes hashed per figure (e.g. 2GiB).") var size = "2GiB"
+
+        func run() throws {
+            guard let bytes = ByteSize.parse(size) else { throw ValidationError("'\(size)' is not a size") }
+            do {
+                try SeaHashBench(totalBytes: Int(bytes)).run()
             } catch {
                 exitWithError("redoxfs-bench", "\(error)")
             }
