@@ -14,8 +14,8 @@ final class BlockCache {
     private(set) var provisional: Set<UInt64> = []
     private var order: [UInt64] = []
     private var head = 0
-    /// Upper bound of the bytes held.
-    let capacityBytes: Int
+    /// Upper bound of the bytes held (a lower bound takes effect as blocks are added).
+    var capacityBytes: Int
     private var heldBytes = 0
 
     /// Serialises the calls readers make (`lookup(_:hash:)`, `insert`): readers holding the

@@ -23,6 +23,8 @@ extension FileSystemEngine {
         case failedAtHeader(FileSystemError)
         /// The header is written, the last flush failed: durable or not is unknown.
         case failedAtLastFlush(FileSystemError)
+        /// Writing the header the last commit left pending failed: what is durable is unknown.
+        case failedAtPendingHeader(FileSystemError)
     }
 
     /// Writes the encoded commit (the write cache holds every block, the allocation log
@@ -39,15 +41,25 @@ extension FileSystemEngine {
         let flushFirst = !baseIsDurable
         let cipher = self.cipher
         let startBlock = self.startBlock
+        let pending = pendingHeader
+        let overlaps = overlapStorage
         let outcome: CommitOutcome = lock.admittingReaders {
-            if flushFirst {
+            if let pending {
+                // The last commit's blocks went out (their write-back started) at its end: make
+                // them durable, then its header; only then may blocks it freed be overwritten.
+                if let error = Self.writeHeader(pending, at: startBlock, to: &device) { return .failedAtPendingHeader(error) }
+            } else if flushFirst {
                 do throws(FormatError) { try device.flush() } catch { return .failedBeforeHeader(.format(error), baseFlushed: false) }
             }
             do throws(FormatError) {
                 try Self.write(blocks, encryptedWith: cipher, at: startBlock, to: &device)
+                if overlaps {
+                    device.startWriteback()
+                    return .written
+                }
                 try device.flush()
             } catch {
-                return .failedBeforeHeader(.format(error), baseFlushed: flushFirst)
+                return .failedBeforeHeader(.format(error), baseFlushed: flushFirst || pending != nil)
             }
             do throws(FormatError) {
                 let slot = next.generation % RedoxFS.headerRing
@@ -65,6 +77,13 @@ extension FileSystemEngine {
         switch outcome {
         case .failedBeforeHeader(let error, let baseFlushed):
             if baseFlushed { baseIsDurable = true }
+            // A pending header is durable now; this commit's blocks are referenced by nothing.
+            pendingHeader = nil
+            throw error
+        case .failedAtPendingHeader(let error):
+            // The older header or the pending one stands: nothing more may be written.
+            pendingHeader = nil
+            failure = error
             throw error
         case .failedAtHeader(let error):
             // The header may have reached the disk or not: nothing more may be written.
@@ -73,8 +92,10 @@ extension FileSystemEngine {
         case .written, .failedAtLastFlush:
             break
         }
-        // The header is written: from here on this is the file system, durable or not.
-        baseIsDurable = true
+        // The header is written (or, overlapping commits, left for the next commit): from here
+        // on this is the file system, durable or not.
+        pendingHeader = overlaps ? next : nil
+        baseIsDurable = !overlaps
         header = next
         working = next
         allocatorState = allocator
@@ -87,6 +108,39 @@ extension FileSystemEngine {
             failure = error
             throw error
         }
+    }
+
+    /// Flushes the blocks before it, writes `header` to its ring slot and flushes again; the
+    /// error of the step that failed, if any.
+    private static func writeHeader(_ header: Header, at startBlock: UInt64, to device: inout Device) -> FileSystemError? {
+        do throws(FormatError) {
+            try device.flush()
+            let slot = header.generation % RedoxFS.headerRing
+            try header.bytes.withBytes { (raw) throws(FormatError) in
+                try device.writeBlocks(at: startBlock + slot, from: raw)
+            }
+            try device.flush()
+            return nil
+        } catch {
+            return .format(error)
+        }
+    }
+
+    /// Writes the header the last commit left pending (`overlapsCommits`) between flushes, making
+    /// that commit durable. Called holding the lock exclusively.
+    func writePendingHeaderLocked() throws(FileSystemError) {
+        guard let pending = pendingHeader else { return }
+        var device = self.device
+        let startBlock = self.startBlock
+        let error = lock.admittingReaders { Self.writeHeader(pending, at: startBlock, to: &device) }
+        self.device = device
+        pendingHeader = nil
+        if let error {
+            // The older header or the pending one stands: nothing more may be written.
+            failure = error
+            throw error
+        }
+        baseIsDurable = true
     }
 
     /// Writes `blocks` (by file-system block index), encrypted, in ascending address order.

@@ -11,7 +11,8 @@ import RedoxFSFormat
 /// not change the engine's state, except through `lock.guarded` (the block cache does).
 public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProviders> {
     public internal(set) var device: Device
-    /// The newest header on disk.
+    /// The newest header on disk (with `overlapsCommits`, the newest commit's, whose header may
+    /// still wait for the next commit).
     public internal(set) var header: Header
     /// The header the open transaction is building (equal to `header` when nothing is pending).
     var working: Header
@@ -69,6 +70,11 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// older header with those blocks clobbered. The first commit flushes first.
     var baseIsDurable = false
     var thresholdStorage = 32 << 20
+    /// Whether commits leave their header for the next commit (see `overlapsCommits`).
+    var overlapStorage = false
+    /// The header of the last commit when `overlapsCommits` left it unwritten: its blocks are
+    /// written (their write-back started), the header and its flushes are not.
+    var pendingHeader: Header?
     var fileRecordSizeStorage = RecordSize.upstream
     var clockSource: () -> Timestamp
 

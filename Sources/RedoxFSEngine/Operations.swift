@@ -353,8 +353,9 @@ extension FileSystemEngine {
         node.markModified(at: clockSource())
     }
 
-    /// Commits the open transaction and makes it durable.
+    /// Commits the open transaction and makes it durable (an overlapped commit's header too).
     public func sync() throws(FileSystemError) {
         try commit()
+        try writePendingHeader()
     }
 }

@@ -98,6 +98,7 @@ extension FileSystemEngine {
                     openCounts.removeAll()
                     try cleanup()
                 }
+                try writePendingHeaderLocked()
             }
             close()
         }

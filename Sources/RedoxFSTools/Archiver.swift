@@ -21,13 +21,19 @@ public final class Archiver {
     public var progress: ((CopyProgress) -> Void)?
     /// What has been copied so far.
     public private(set) var copied = CopyProgress()
-    /// The engine's commit threshold while archiving: smaller than its default, which keeps the
-    /// peak memory of a big archive near 100 MB at no measurable cost in speed.
-    public var commitThresholdBytes = 8 << 20
+    /// The engine's commit threshold while archiving: smaller than its default (32 MiB), and
+    /// with the smaller clean cache below the peak memory of a big archive stays near 80 MiB
+    /// (8 MiB commits with the default cache: ~115 MiB). Fewer commits mean fewer device flushes.
+    public var commitThresholdBytes = 24 << 20
+    /// The engine's clean block cache while archiving (default 64 MiB): the archive reads back
+    /// little of what it wrote, and each commit rewrites the hot tree blocks anyway.
+    public var cleanCacheBytes = 16 << 20
 
     private var buffer: [UInt8]
     /// Node ids of hard-linked host inodes already stored.
     private var linked: [HostInode: UInt32] = [:]
+    /// Warms the page cache ahead of the copy (when copying from a plan).
+    private var readAhead: HostReadAhead?
     static let recordSize: UInt64 = 128 << 10
 
     /// `chunkSize`: bytes read from a host file at a time (rounded to whole 128 KiB records).
@@ -46,7 +52,27 @@ public final class Archiver {
         let directory = try HostDirectory(path: source)
         let threshold = fileSystem.commitThresholdBytes
         fileSystem.commitThresholdBytes = commitThresholdBytes
-        defer { fileSystem.commitThresholdBytes = threshold }
+        // The disk writes one commit's blocks while the next is built; the last commit is made
+        // durable below (or by the unmount that follows).
+        let overlapped = fileSystem.overlapsCommits
+        fileSystem.overlapsCommits = true
+        let cacheBytes = fileSystem.cleanCacheBytes
+        fileSystem.cleanCacheBytes = cleanCacheBytes
+        defer {
+            fileSystem.cleanCacheBytes = cacheBytes
+            fileSystem.commitThresholdBytes = threshold
+            fileSystem.overlapsCommits = overlapped
+            // On failure too: the image then holds everything committed so far.
+            if !overlapped { try? fileSystem.writePendingHeader() }
+        }
+        if let plan {
+            readAhead = HostReadAhead(root: source, plan: plan.entries, excluding: excluded)
+            readAhead?.start()
+        }
+        defer {
+            readAhead?.stop()
+            readAhead = nil
+        }
         try copyDirectory(directory, planned: plan?.entries, into: RedoxFS.rootNodeID)
         if copyRootMetadata {
             try store(source) { () throws(FileSystemError) in
@@ -55,6 +81,7 @@ public final class Archiver {
                     accessTime: root.accessTime, modificationTime: root.modificationTime, changeTime: root.changeTime))
             }
         }
+        if !overlapped { try store(source) { () throws(FileSystemError) in try fileSystem.writePendingHeader() } }
     }
 
     /// Runs an engine call, naming `path` in its error.
@@ -89,6 +116,7 @@ public final class Archiver {
     private func copyEntry(
         _ name: [UInt8], status: HostStatus, children: [PlannedEntry]?, from directory: HostDirectory, into parent: UInt32
     ) throws(ArchiveError) {
+        if status.kind == .regular && status.size > 0 { readAhead?.startedFile() }
         let path = directory.path(of: name)
         if let problem = HostName.problem(name) {
             // Checked by the scan already; the tree changed since.

@@ -32,6 +32,32 @@ import Testing
         #expect(host.isEmpty, "\(host.joined(separator: "\n"))")
     }
 
+    /// The same tree gives the same image bytes run to run (fixed uuid and clock), with many
+    /// overlapped commits and the read-ahead thread running, and the image is clean.
+    @Test func archivingIsReproducible() throws {
+        let root = try ArchiveToolTests.tree.get()
+        var images: [[UInt8]] = []
+        for _ in 0..<2 {
+            var scanner = HostTreeScanner()
+            let plan = try scanner.plan(root)
+            let device = MemoryDevice(blockCount: 96 << 8)
+            let fs = try FileSystem.format(device: device, options: FormatOptions(
+                uuid: [UInt8](repeating: 5, count: 16), time: Timestamp(seconds: 1_700_000_000, nanoseconds: 0)))
+            fs.clock = { Timestamp(seconds: 1_700_000_001, nanoseconds: 0) }
+            let archiver = Archiver(fileSystem: fs)
+            archiver.commitThresholdBytes = 16 << 10
+            try archiver.archive(root, plan: plan)
+            #expect(!fs.hasPendingHeader)
+            #expect(try fs.spaceReport().isClean)
+            try fs.unmount()
+            images.append(device.bytes)
+        }
+        #expect(images[0] == images[1])
+        let reopened = try FileSystem(device: MemoryDevice(bytes: images[0]))
+        let differences = TreeListing.differences(expected: try TreeListing.host(root), actual: try TreeListing.image(reopened))
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+    }
+
     /// A file device writes a gathered run exactly as the same buffers written one by one, at
     /// an offset (a partition), and refuses a run past its end without writing.
     @Test func gatheredWritesLandLikeSingleWrites() throws {

@@ -58,6 +58,8 @@ public struct AnyStorageDevice: StorageDevice {
 
     public mutating func flush() throws(FormatError) { try base.flush() }
 
+    public mutating func startWriteback() { base.startWriteback() }
+
     public func close() { base.close() }
 }
 

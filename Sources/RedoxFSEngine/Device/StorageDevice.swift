@@ -13,6 +13,9 @@ public protocol StorageDevice: BlockDevice {
     mutating func writeBlocks(at index: UInt64, gathering buffers: [[UInt8]]) throws(FormatError)
     /// Makes every completed write durable (fdatasync or its equivalent).
     mutating func flush() throws(FormatError)
+    /// Asks the device to start writing completed writes out without waiting for them (a hint:
+    /// the next `flush` then has less to wait for). The default does nothing.
+    mutating func startWriteback()
     /// Releases what the device holds open (a file descriptor); later calls may fail.
     func close()
 }
@@ -20,6 +23,9 @@ public protocol StorageDevice: BlockDevice {
 extension StorageDevice {
     /// Nothing to release by default.
     public func close() {}
+
+    /// No write-back to start by default.
+    public mutating func startWriteback() {}
 }
 
 extension StorageDevice {
