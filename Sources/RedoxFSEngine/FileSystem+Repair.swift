@@ -320,6 +320,7 @@ extension FileSystemEngine {
     /// Zeroes header ring slot `slot` (a damaged, misplaced or foreign header), then flushes.
     package func repairClearHeaderSlot(_ slot: UInt64) throws(FileSystemError) {
         try lock.locked { () throws(FileSystemError) in
+            try writePendingHeaderLocked()  // the header in use is then the one on disk
             guard slot < RedoxFS.headerRing, slot != header.generation % RedoxFS.headerRing else { return }
             try withRawBytes([UInt8](repeating: 0, count: RedoxFS.blockSize)) { (raw) throws(FileSystemError) in
                 do throws(FormatError) { try device.writeBlocks(at: startBlock + slot, from: raw) } catch { throw .format(error) }
@@ -333,6 +334,7 @@ extension FileSystemEngine {
     /// generation out of sequence), then flushes.
     package func repairRewriteHeaderSlot(_ slot: UInt64, generation: UInt64) throws(FileSystemError) {
         try lock.locked { () throws(FileSystemError) in
+            try writePendingHeaderLocked()  // the header in use is then the one on disk
             guard slot < RedoxFS.headerRing, generation % RedoxFS.headerRing == slot, generation < header.generation else {
                 throw .invalidArgument("generation \(generation) does not belong in slot \(slot) below generation \(header.generation)")
             }

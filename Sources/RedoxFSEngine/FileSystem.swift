@@ -318,7 +318,8 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     }
 
     /// Closes the device without writing anything (see `unmount` for a clean close of a writable
-    /// file system). Later calls fail with EBADF; closing twice does nothing.
+    /// file system; with `overlapsCommits`, the last commit's pending header is not written, so
+    /// the commit before it stands). Later calls fail with EBADF; closing twice does nothing.
     public func close() {
         lock.locked {
             guard !closed else { return }

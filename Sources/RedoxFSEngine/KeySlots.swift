@@ -123,6 +123,8 @@ extension FileSystemEngine {
     /// every one of them is valid and describes the same tree, so a torn write loses nothing.
     func retireOlderHeaders() throws(FileSystemError) {
         precondition(working.bytes == header.bytes, "the ring is rewritten only after a commit")
+        // An overlapped commit's header goes first, so no newer generation precedes it.
+        try writePendingHeaderLocked()
         var next = header
         do throws(FileSystemError) {
             for _ in 1..<RedoxFS.headerRing {

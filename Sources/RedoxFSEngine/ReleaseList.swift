@@ -94,6 +94,8 @@ extension FileSystemEngine {
         try lock.locked { () throws(FileSystemError) in
             try requireOutermost("unmount")
             if isWritable {
+                // An overlapped commit's header first: a failing cleanup must not lose it.
+                try writePendingHeaderLocked()
                 try transaction { () throws(FileSystemError) in
                     openCounts.removeAll()
                     try cleanup()

@@ -34,7 +34,7 @@ public final class Archiver {
     private var linked: [HostInode: UInt32] = [:]
     /// Warms the page cache ahead of the copy (when copying from a plan).
     private var readAhead: HostReadAhead?
-    static let recordSize: UInt64 = 128 << 10
+    static let recordSize: UInt64 = RecordSize.upstream.bytes
 
     /// `chunkSize`: bytes read from a host file at a time (rounded to whole 128 KiB records).
     public init(fileSystem: FileSystem, chunkSize: Int = 4 << 20, excluding excluded: HostInode? = nil) {

@@ -86,9 +86,16 @@ final class HostReadAhead: @unchecked Sendable {
                 usleep(1000)
             }
             let fd = files[next].path.withUnsafeBufferPointer { path in
-                path.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+                path.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
             }
             guard fd >= 0 else { continue }
+            // The tree may have changed since it was planned: only a regular file is read ahead
+            // (opening without blocking, a FIFO put in a file's place cannot stall this thread).
+            var status = stat()
+            guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+                close(fd)
+                continue
+            }
             _ = posix_fadvise(fd, 0, off_t(files[next].size), POSIX_FADV_WILLNEED)
             close(fd)
         }
