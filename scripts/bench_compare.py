@@ -208,6 +208,14 @@ def dd_random(target, size, ops, write, seed=7):
     return elapsed
 
 
+def random_io(target, size, ops):
+    """4 KiB random reads, then random writes + fsync, of `target`: fio when installed, else
+    plain preads/pwrites; (read seconds, write seconds)."""
+    if shutil.which("fio"):
+        return fio(target, "randread", size, ops), fio(target, "randwrite", size, ops)
+    return dd_random(target, size, ops, write=False), dd_random(target, size, ops, write=True)
+
+
 def fuse_suite(system, args, work, inputs, ours_dir):
     """Every mount workload on a fresh image; returns {figure: seconds}."""
     image = os.path.join(work, f"{system.name}.img")
@@ -238,12 +246,7 @@ def fuse_suite(system, args, work, inputs, ours_dir):
             run(["cmp", inputs["random"], big])
         remount()
         ops = args.random_ops
-        if shutil.which("fio"):
-            results["rand_read"] = fio(big, "randread", args.seq_size, ops)
-            results["rand_write"] = fio(big, "randwrite", args.seq_size, ops)
-        else:
-            results["rand_read"] = dd_random(big, args.seq_size, ops, write=False)
-            results["rand_write"] = dd_random(big, args.seq_size, ops, write=True)
+        results["rand_read"], results["rand_write"] = random_io(big, args.seq_size, ops)
         os.unlink(big)
         fsync_path(mountpoint)
         if args.record_size != "none" and (system.kind == "ext4" or system.knows_record_size()):
@@ -253,12 +256,7 @@ def fuse_suite(system, args, work, inputs, ours_dir):
             remount(cold=False, options=options)
             run(["dd", f"if={inputs['random']}", f"of={big}", "bs=1M", "conv=fsync", "status=none"])
             remount(options=options)
-            if shutil.which("fio"):
-                results["rand_read_rs"] = fio(big, "randread", args.seq_size, ops)
-                results["rand_write_rs"] = fio(big, "randwrite", args.seq_size, ops)
-            else:
-                results["rand_read_rs"] = dd_random(big, args.seq_size, ops, write=False)
-                results["rand_write_rs"] = dd_random(big, args.seq_size, ops, write=True)
+            results["rand_read_rs"], results["rand_write_rs"] = random_io(big, args.seq_size, ops)
             os.unlink(big)
             fsync_path(mountpoint)
             remount(cold=False)
