@@ -68,6 +68,13 @@ extension FuseBridge {
         // Entries read from the directory as it still is are handed on with their node ids as
         // listed; only a listing the directory has changed since is checked name by name.
         let current = listing.isCurrent(for: directory.node)
+        if plus && position < listing.count {
+            // The attributes of the entries this call may hand out: their nodes not cached are
+            // read together (nearby node blocks in one read) instead of one read each below.
+            let first = max(position, 2)
+            let last = min(listing.count, first + capacity / Self.smallestPlusEntry + 1)
+            if first < last { fileSystem.readNodesAhead(of: (first..<last).map { listing.item(at: $0).nodeID }) }
+        }
         var used = 0
         var position = position
         while position < listing.count {
@@ -106,6 +113,9 @@ extension FuseBridge {
         }
         return used
     }
+
+    /// The bytes of the smallest readdirplus entry (`fuse_direntplus` with a name of up to 8 bytes).
+    static let smallestPlusEntry = 160
 
     func fsyncdir(_ request: fuse_req_t?) {
         serve(request, "fsyncdir") { () throws(FileSystemError) in
