@@ -85,8 +85,12 @@ final class HostReadAhead: @unchecked Sendable {
                 if ahead <= windowBytes || consumed == next { break }
                 usleep(1000)
             }
+            // POSIX_FADV_WILLNEED reads into the page cache without moving the access time;
+            // O_NOATIME as for ar's own opens all the same.
             let fd = files[next].path.withUnsafeBufferPointer { path in
-                path.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
+                path.withMemoryRebound(to: CChar.self) { path in
+                    HostSeek.openWithoutAccessTime(O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) { open(path.baseAddress!, $0) }
+                }
             }
             guard fd >= 0 else { continue }
             // The tree may have changed since it was planned: only a regular file is read ahead
