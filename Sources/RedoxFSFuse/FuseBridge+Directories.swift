@@ -72,7 +72,7 @@ extension FuseBridge {
             // The attributes of the entries this call may hand out: their nodes not cached are
             // read together (nearby node blocks in one read) instead of one read each below.
             let first = max(position, 2)
-            let last = min(listing.count, first + capacity / Self.smallestPlusEntry + 1)
+            let last = min(listing.count, first + min(capacity / Self.smallestPlusEntry + 1, Self.readAheadEntries))
             if first < last { fileSystem.readNodesAhead(of: (first..<last).map { listing.item(at: $0).nodeID }) }
         }
         var used = 0
@@ -116,6 +116,8 @@ extension FuseBridge {
 
     /// The bytes of the smallest readdirplus entry (`fuse_direntplus` with a name of up to 8 bytes).
     static let smallestPlusEntry = 160
+    /// At most this many entries' nodes are read ahead for one readdirplus call.
+    static let readAheadEntries = 64
 
     func fsyncdir(_ request: fuse_req_t?) {
         serve(request, "fsyncdir") { () throws(FileSystemError) in
