@@ -68,16 +68,17 @@ extension FuseBridge {
         // Entries read from the directory as it still is are handed on with their node ids as
         // listed; only a listing the directory has changed since is checked name by name.
         let current = listing.isCurrent(for: directory.node)
-        if plus && position < listing.count {
-            // The attributes of the entries this call may hand out: their nodes not cached are
-            // read together (nearby node blocks in one read) instead of one read each below.
-            let first = max(position, 2)
-            let last = min(listing.count, first + min(capacity / Self.smallestPlusEntry + 1, Self.readAheadEntries))
-            if first < last { fileSystem.readNodesAhead(of: (first..<last).map { listing.item(at: $0).nodeID }) }
-        }
         var used = 0
         var position = position
+        // Where the nodes read ahead end: the attributes this call hands out come from nodes
+        // read in windows of entries (nearby node blocks in one read), not one read each.
+        var readAhead = 0
         while position < listing.count {
+            if plus && position >= readAhead && position >= 2 {
+                let room = (capacity - used) / Self.smallestPlusEntry + 1
+                readAhead = min(listing.count, position + min(room, Self.readAheadEntries))
+                fileSystem.readNodesAhead(of: (position..<readAhead).map { listing.item(at: $0).nodeID })
+            }
             let item = listing.item(at: position)
             var node: Node?
             if position < 2 {
@@ -116,7 +117,7 @@ extension FuseBridge {
 
     /// The bytes of the smallest readdirplus entry (`fuse_direntplus` with a name of up to 8 bytes).
     static let smallestPlusEntry = 160
-    /// At most this many entries' nodes are read ahead for one readdirplus call.
+    /// Entries whose nodes readdirplus reads ahead at once.
     static let readAheadEntries = 64
 
     func fsyncdir(_ request: fuse_req_t?) {
