@@ -30,9 +30,9 @@ import Testing
 
     /// An image holding directory "/d" with `names`, files of 0 to ~12 KiB (so that records lie
     /// between the node blocks, as in a tree written file by file); the files' ids and pointers.
-    static func makeImage() throws -> (device: MemoryDevice, ids: [UInt32], pointers: [BlockPointer]) {
+    static func makeImage(password: [UInt8]? = nil) throws -> (device: MemoryDevice, ids: [UInt32], pointers: [BlockPointer]) {
         let device = MemoryDevice(blockCount: 16384)
-        let fs = try FileSystem.format(device: device)
+        let fs = try FileSystem.format(device: device, options: FormatOptions(password: password))
         let directory = try fs.create(Array("d".utf8), in: RedoxFS.rootNodeID, mode: 0o040755, uid: 0, gid: 0)
         var ids: [UInt32] = []
         for (i, name) in names.enumerated() {
@@ -48,15 +48,19 @@ import Testing
     }
 
     /// The directory's id and node on a fresh open of `device` (nothing cached).
-    static func open(_ device: MemoryDevice) throws -> (fs: FileSystem, reads: CountingDevice.Count, directory: Node) {
+    static func open(_ device: MemoryDevice, password: [UInt8]? = nil) throws -> (fs: FileSystem, reads: CountingDevice.Count, directory: Node) {
         let counting = CountingDevice(memory: device)
-        let fs = try FileSystem(device: counting, writable: false)
+        let fs = try FileSystem(device: counting, password: password, writable: false)
         return (fs, counting.count, try fs.node(fs.lookup("/d")))
     }
 
-    @Test func coldLookupsReadTheLeafAhead() throws {
-        let image = try Self.makeImage()
-        let (fs, reads, directory) = try Self.open(image.device)
+    /// Plain and encrypted (each block decrypted before its check, as a single read does).
+    static let passwords: [[UInt8]?] = [nil, Array("read ahead".utf8)]
+
+    @Test(arguments: passwords)
+    func coldLookupsReadTheLeafAhead(password: [UInt8]?) throws {
+        let image = try Self.makeImage(password: password)
+        let (fs, reads, directory) = try Self.open(image.device, password: password)
         defer { fs.close() }
         let before = reads.reads
         for (i, name) in Self.names.enumerated() {
@@ -69,8 +73,9 @@ import Testing
         #expect(try fs.findNode(Array("missing".utf8), in: directory) == nil)
     }
 
-    @Test func readAheadStillVerifiesEveryNode() throws {
-        let image = try Self.makeImage()
+    @Test(arguments: passwords)
+    func readAheadStillVerifiesEveryNode(password: [UInt8]?) throws {
+        let image = try Self.makeImage(password: password)
         // Damage one node block in the middle of the directory's nodes.
         let damaged = image.pointers[50]
         var memory = image.device
@@ -82,7 +87,7 @@ import Testing
         }
         #expect(failure == nil)
 
-        let (fs, _, directory) = try Self.open(image.device)
+        let (fs, _, directory) = try Self.open(image.device, password: password)
         defer { fs.close() }
         // The read-ahead around it keeps the good nodes and leaves the damaged one out ...
         #expect(try fs.findNode(Self.names[0], in: directory)?.id == image.ids[0])
