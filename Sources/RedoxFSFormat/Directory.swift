@@ -61,33 +61,71 @@ public struct DirList: Equatable, Sendable {
         let count = Int(bytes.le16(at: 4092))
         let used = Int(bytes.le16(at: 4094))
         guard used <= Self.capacity else { throw .malformed(.dirList, block: block, .fieldOutOfRange) }
-        var offset = 0
-        var stopped = false
-        for _ in 0..<count {
-            guard offset + 5 <= used else { throw .malformed(.dirList, block: block, .entryOverrun) }
-            let id = bytes.le32(at: offset)
-            let length = Int(bytes[offset + 4])
-            guard length >= 1 && length <= RedoxFS.maxNameLength else {
-                throw .malformed(.dirList, block: block, .badNameLength)
+        // Read through a raw view (a lookup scans the whole leaf): every entry is checked to lie
+        // within `used`, itself within the block, before it is read.
+        let outcome: (end: Int, problem: Malformation?) = bytes.withUnsafeBytes { raw in
+            var offset = 0
+            var stopped = false
+            for _ in 0..<count {
+                guard offset + 5 <= used else { return (offset, .entryOverrun) }
+                let id = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                let length = Int(raw[offset + 4])
+                guard length >= 1 && length <= RedoxFS.maxNameLength else { return (offset, .badNameLength) }
+                guard offset + 5 + length <= used else { return (offset, .entryOverrun) }
+                guard id != 0 else { return (offset, .zeroNodeID) }
+                if !stopped, !body(id, offset + 5, length) { stopped = true }
+                offset += 5 + length
             }
-            guard offset + 5 + length <= used else { throw .malformed(.dirList, block: block, .entryOverrun) }
-            guard id != 0 else { throw .malformed(.dirList, block: block, .zeroNodeID) }
-            if !stopped, !body(id, offset + 5, length) { stopped = true }
-            offset += 5 + length
+            return (offset, nil)
         }
-        guard offset == used else { throw .malformed(.dirList, block: block, .entryOverrun) }
+        if let problem = outcome.problem { throw .malformed(.dirList, block: block, problem) }
+        guard outcome.end == used else { throw .malformed(.dirList, block: block, .entryOverrun) }
         return used
     }
 
     /// The node id `name` names in the leaf `bytes`, read in place (no entry is decoded).
     public static func find(_ name: [UInt8], in bytes: [UInt8], at block: UInt64) throws(FormatError) -> UInt32? {
         var found: UInt32?
-        try scan(bytes, at: block) { (id, start, length) in
-            guard length == name.count, bytes.matches(name, at: start) else { return true }
-            found = id
-            return false
+        var failure: FormatError?
+        name.withUnsafeBytes { wanted in
+            bytes.withUnsafeBytes { leaf in
+                do throws(FormatError) {
+                    try scan(bytes, at: block) { (id, start, length) in
+                        guard length == wanted.count, Self.equal(leaf.baseAddress! + start, wanted.baseAddress!, count: length)
+                        else { return true }
+                        found = id
+                        return false
+                    }
+                } catch {
+                    failure = error
+                }
+            }
         }
+        if let failure { throw failure }
         return found
+    }
+
+    /// Whether the `count` bytes at `a` and at `b` are equal (eight, then four at a time).
+    @inline(__always)
+    private static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
+        var i = 0
+        while i + 8 <= count {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        if i + 4 <= count {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt32.self) != b.loadUnaligned(fromByteOffset: i, as: UInt32.self) {
+                return false
+            }
+            i += 4
+        }
+        while i < count {
+            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i += 1
+        }
+        return true
     }
 
     /// The leaf `bytes` with `entry` appended in place, or nil when it does not fit. The entry

@@ -14,15 +14,23 @@ public struct FileSystemReader<Reader: BlockReader> {
 
     /// The pointer to node `id`'s block.
     public mutating func nodePointer(_ id: UInt32) throws(FormatError) -> BlockPointer {
+        let pointer = TreeList.pointer(in: try lowestTreeList(of: id), at: NodeID(id).index(atLevel: 0))
+        guard !pointer.isNull else { throw .noSuchNode(id) }
+        return pointer
+    }
+
+    /// The block of the lowest TreeList on node `id`'s path (level 0: it holds the pointers of
+    /// the nodes whose ids differ from `id` in the low byte only).
+    public mutating func lowestTreeList(of id: UInt32) throws(FormatError) -> [UInt8] {
         let nodeID = NodeID(id)
         guard nodeID.isAddressable else { throw .noSuchNode(id) }
         var pointer = tree
-        for level in stride(from: 3, through: 0, by: -1) {
+        for level in stride(from: 3, through: 1, by: -1) {
             guard !pointer.isNull else { throw .noSuchNode(id) }
-            pointer = TreeList(block: try reader.read(pointer, as: .treeList)).pointer(nodeID.index(atLevel: level))
+            pointer = TreeList.pointer(in: try reader.read(pointer, as: .treeList), at: nodeID.index(atLevel: level))
         }
         guard !pointer.isNull else { throw .noSuchNode(id) }
-        return pointer
+        return try reader.read(pointer, as: .treeList)
     }
 
     /// Node `id`, decoded and checked.
@@ -87,6 +95,14 @@ public struct FileSystemReader<Reader: BlockReader> {
 
     /// The node id that `name` names in `directory`, found through the hash index (spec §10.7).
     public mutating func find<Directory: NodeFields>(_ name: [UInt8], in directory: Directory) throws(FormatError) -> UInt32? {
+        try findWithLeaf(name, in: directory)?.id
+    }
+
+    /// As `find`, with the directory leaf that holds the entry (its bytes as read and its block
+    /// index), for a caller that wants the names stored next to it.
+    public mutating func findWithLeaf<Directory: NodeFields>(
+        _ name: [UInt8], in directory: Directory
+    ) throws(FormatError) -> (id: UInt32, leaf: [UInt8], block: UInt64)? {
         guard directory.isDirectory else { throw .notDirectory }
         let marker = directory.levelPointer(0)
         if marker.isZero { return nil }
@@ -97,14 +113,16 @@ public struct FileSystemReader<Reader: BlockReader> {
 
     private mutating func search(
         _ pointer: BlockPointer, depth: Int, name: [UInt8], hash: UInt32, visited: inout VisitedBlocks
-    ) throws(FormatError) -> UInt32? {
+    ) throws(FormatError) -> (id: UInt32, leaf: [UInt8], block: UInt64)? {
         try visited.insert(pointer, as: depth == 0 ? .dirList : .hTreeNode)
         if depth == 0 {
-            return try DirList.find(name, in: reader.read(pointer, as: .dirList), at: pointer.address.index)
+            let leaf = try reader.read(pointer, as: .dirList)
+            guard let id = try DirList.find(name, in: leaf, at: pointer.address.index) else { return nil }
+            return (id, leaf, pointer.address.index)
         }
         let index = HTreeNode(block: try reader.read(pointer, as: .hTreeNode))
         for slot in index.candidates(for: hash) {
-            if let id = try search(slot.pointer, depth: depth - 1, name: name, hash: hash, visited: &visited) { return id }
+            if let found = try search(slot.pointer, depth: depth - 1, name: name, hash: hash, visited: &visited) { return found }
         }
         return nil
     }

@@ -47,6 +47,13 @@ public struct TreeList: Equatable, Sendable {
     @inline(__always)
     public func pointer(_ index: Int) -> BlockPointer { BlockPointer(bytes: bytes, at: index * 16) }
 
+    /// Pointer `index` of the list stored in `block`, decoded in place (a block shorter than a
+    /// list reads as zeros past its end, as `init(block:)` pads it).
+    public static func pointer(in block: [UInt8], at index: Int) -> BlockPointer {
+        guard block.count >= (index + 1) * 16 else { return TreeList(block: block).pointer(index) }
+        return BlockPointer(bytes: block, at: index * 16)
+    }
+
     public func flag(_ i: Int) -> Bool { bytes[Self.flagsOffset + i / 8] & (1 << UInt8(i % 8)) != 0 }
 
     public mutating func setFlag(_ i: Int, _ value: Bool) {

@@ -12,7 +12,7 @@ final class CommitTimer: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
     private var stopping = false
-    private var thread: pthread_t?
+    private var thread: HostThread?
 
     init(fileSystem: FileSystem, interval: Double, log: DaemonLog) {
         self.fileSystem = fileSystem
@@ -33,19 +33,10 @@ final class CommitTimer: @unchecked Sendable {
 
     /// Starts the thread.
     func start() {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var handle = pthread_t()
-        let result = pthread_create(&handle, nil, { context in
-            guard let context else { return nil }
-            let timer = Unmanaged<CommitTimer>.fromOpaque(context).takeRetainedValue()
-            timer.run()
-            return nil
-        }, context)
-        if result == 0 {
-            thread = handle
-        } else {
-            Unmanaged<CommitTimer>.fromOpaque(context).release()
-            log.error("cannot start the commit timer: \(String(cString: strerror(result)))")
+        do {
+            thread = try HostThread.start { self.run() }
+        } catch {
+            log.error("cannot start the commit timer: \(String(cString: strerror(error.code)))")
         }
     }
 
@@ -55,7 +46,7 @@ final class CommitTimer: @unchecked Sendable {
         stopping = true
         pthread_cond_signal(&condition)
         pthread_mutex_unlock(&mutex)
-        if let thread { pthread_join(thread, nil) }
+        thread?.join()
         thread = nil
     }
 

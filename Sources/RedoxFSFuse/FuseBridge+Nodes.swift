@@ -16,10 +16,12 @@ extension FuseBridge {
     func lookup(_ request: fuse_req_t?, parent: fuse_ino_t, name: UnsafePointer<CChar>?) {
         serve(request, "lookup") { () throws(FileSystemError) in
             let bytes = try self.name(name)
+            // A node not cached is read with the nodes of the names after it in the directory's
+            // leaf (`findNode`): a cold stat of each file of a directory reads them in a few
+            // gathered reads instead of one read per lookup.
             let found: (id: UInt32, node: Node)? = try fileSystem.shared { () throws(FileSystemError) in
                 let directory = try resolveDirectory(parent)
-                guard let id = try fileSystem.find(bytes, in: directory.id) else { return nil }
-                return (id, try fileSystem.node(id))
+                return try fileSystem.findNode(bytes, in: directory.node)
             }
             if let found {
                 var reply = entry(for: found.id, found.node)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedoxFS
 
 /// Raises the kernel's readahead for the mount to 1 MiB (FUSE mounts start at 128 KiB, and the
 /// init reply can only lower it): the mount's backing-device entry in /sys/class/bdi takes the
@@ -28,7 +29,7 @@ enum ReadaheadTuner {
     /// again a second later. Best effort: without /sys write access nothing changes.
     static func raise(device: String) {
         let path = "/sys/class/bdi/\(device)/read_ahead_kb"
-        startDetachedThread {
+        HostThread.detach {
             for delay in [200_000, 1_000_000] as [UInt32] {
                 usleep(delay)
                 if current(path) ?? kilobytes >= kilobytes { continue }
@@ -47,26 +48,6 @@ enum ReadaheadTuner {
         let text = String(decoding: buffer.prefix(while: { $0 != 0 && $0 != 10 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return Int(text)
     }
-}
-
-/// Runs `body` on a new detached thread.
-func startDetachedThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    let result = pthread_create(&thread, &attributes, { context in
-        guard let context else { return nil }
-        Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
-        return nil
-    }, context)
-    pthread_attr_destroy(&attributes)
-    if result != 0 { Unmanaged<Box>.fromOpaque(context).release() }
 }
 
 extension String {

@@ -11,6 +11,15 @@ enum HostSeek {
     static let hole: Int32 = 4
     /// `O_NOATIME`: reading does not update the access time (owner or root only).
     static let noAccessTime: Int32 = 0o1000000
+
+    /// Calls `open` with `flags` and `O_NOATIME`, so that reading or listing the source does not
+    /// move its access times (which ar copies into the image), and again without it when that is
+    /// refused (EPERM: `O_NOATIME` needs the file's owner or CAP_FOWNER).
+    static func openWithoutAccessTime(_ flags: Int32, _ open: (Int32) -> Int32) -> Int32 {
+        let fd = open(flags | noAccessTime)
+        if fd < 0 && errno == EPERM { return open(flags) }
+        return fd
+    }
 }
 
 /// A host inode: device and inode number (hard links share it).
@@ -81,9 +90,9 @@ final class HostDirectory {
     let descriptor: Int32
     let path: String
 
-    /// Opens the directory `path`.
+    /// Opens the directory `path` (listing it does not move its access time, where allowed).
     init(path: String) throws(ArchiveError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = HostSeek.openWithoutAccessTime(O_RDONLY | O_DIRECTORY | O_CLOEXEC) { open(path, $0) }
         guard fd >= 0 else { throw .host(operation: "open", path: path, errno: errno) }
         descriptor = fd
         self.path = path
@@ -92,7 +101,9 @@ final class HostDirectory {
     /// Opens the subdirectory `name` of `parent` (never following a symbolic link).
     init(in parent: HostDirectory, name: [UInt8]) throws(ArchiveError) {
         let path = parent.path(of: name)
-        let fd = HostName.withCString(name) { openat(parent.descriptor, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        let fd = HostName.withCString(name) { name in
+            HostSeek.openWithoutAccessTime(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) { openat(parent.descriptor, name, $0) }
+        }
         guard fd >= 0 else { throw .host(operation: "open", path: path, errno: errno) }
         descriptor = fd
         self.path = path
@@ -158,9 +169,8 @@ final class HostDirectory {
 
     /// Opens the regular file `name` for reading (without updating its access time when allowed).
     func openFile(_ name: [UInt8]) throws(ArchiveError) -> Int32 {
-        var fd = HostName.withCString(name) { openat(descriptor, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | HostSeek.noAccessTime) }
-        if fd < 0 && errno == EPERM {
-            fd = HostName.withCString(name) { openat(descriptor, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        let fd = HostName.withCString(name) { name in
+            HostSeek.openWithoutAccessTime(O_RDONLY | O_NOFOLLOW | O_CLOEXEC) { openat(descriptor, name, $0) }
         }
         guard fd >= 0 else { throw .host(operation: "open", path: path(of: name), errno: errno) }
         return fd

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedoxFS
 import Synchronization
 
 /// Reads ahead of an archive: a second thread asks the kernel to start reading the regular
@@ -16,7 +17,7 @@ final class HostReadAhead: @unchecked Sendable {
     /// How many files the archiver has started copying.
     private let started = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
-    private var thread: pthread_t?
+    private var thread: HostThread?
 
     /// The regular files of `plan` below host directory `root`, in copy order (entries with
     /// inode `excluded` left out, as the archiver leaves them out).
@@ -40,18 +41,7 @@ final class HostReadAhead: @unchecked Sendable {
     /// Starts the thread (does nothing when there is nothing to read or it cannot start).
     func start() {
         guard !files.isEmpty, thread == nil else { return }
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var handle = pthread_t()
-        let result = pthread_create(&handle, nil, { context in
-            let readAhead = Unmanaged<HostReadAhead>.fromOpaque(context!).takeRetainedValue()
-            readAhead.run()
-            return nil
-        }, context)
-        if result == 0 {
-            thread = handle
-        } else {
-            Unmanaged<HostReadAhead>.fromOpaque(context).release()
-        }
+        thread = try? HostThread.start { self.run() }
     }
 
     /// The archiver starts copying its next regular file (call once per non-empty file of the
@@ -63,10 +53,8 @@ final class HostReadAhead: @unchecked Sendable {
     /// Stops the thread and waits for it.
     func stop() {
         stopped.store(true, ordering: .relaxed)
-        if let thread {
-            pthread_join(thread, nil)
-            self.thread = nil
-        }
+        thread?.join()
+        thread = nil
     }
 
     private func run() {
@@ -85,8 +73,12 @@ final class HostReadAhead: @unchecked Sendable {
                 if ahead <= windowBytes || consumed == next { break }
                 usleep(1000)
             }
+            // POSIX_FADV_WILLNEED reads into the page cache without moving the access time;
+            // O_NOATIME as for ar's own opens all the same.
             let fd = files[next].path.withUnsafeBufferPointer { path in
-                path.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
+                path.withMemoryRebound(to: CChar.self) { path in
+                    HostSeek.openWithoutAccessTime(O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) { open(path.baseAddress!, $0) }
+                }
             }
             guard fd >= 0 else { continue }
             // The tree may have changed since it was planned: only a regular file is read ahead
