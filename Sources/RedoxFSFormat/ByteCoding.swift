@@ -44,20 +44,7 @@ extension Array where Element == UInt8 {
     /// Whether the bytes from `offset` equal `other` (false when they run past the end), compared
     /// eight at a time (the format's `memcmp`, which Embedded Swift has no libc for).
     public func matches(_ other: UnsafeRawBufferPointer, at offset: Int) -> Bool {
-        guard offset >= 0, offset <= count, other.count <= count - offset else { return false }
-        return withUnsafeBytes { mine in
-            var i = 0
-            while i + 8 <= other.count {
-                if mine.loadUnaligned(fromByteOffset: offset + i, as: UInt64.self)
-                    != other.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
-                i += 8
-            }
-            while i < other.count {
-                if mine[offset + i] != other[i] { return false }
-                i += 1
-            }
-            return true
-        }
+        withUnsafeBytes { $0.matches(other, at: offset) }
     }
 
     /// Whether every byte in `range` is zero (128 bytes at a time, then eight, then one).
@@ -88,5 +75,31 @@ extension Array where Element == UInt8 {
             }
             return true
         }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Whether the bytes from `offset` equal `other` (false when they run past the end), compared
+    /// eight, then four bytes at a time: the one byte comparison of the format core (`memcmp`,
+    /// which Embedded Swift has no libc for).
+    @inline(__always)
+    public func matches(_ other: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        guard offset >= 0, offset <= count, other.count <= count - offset else { return false }
+        var i = 0
+        while i + 8 <= other.count {
+            if loadUnaligned(fromByteOffset: offset + i, as: UInt64.self)
+                != other.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        if i + 4 <= other.count {
+            if loadUnaligned(fromByteOffset: offset + i, as: UInt32.self)
+                != other.loadUnaligned(fromByteOffset: i, as: UInt32.self) { return false }
+            i += 4
+        }
+        while i < other.count {
+            if self[offset + i] != other[i] { return false }
+            i += 1
+        }
+        return true
     }
 }

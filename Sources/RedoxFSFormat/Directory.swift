@@ -91,8 +91,7 @@ public struct DirList: Equatable, Sendable {
             bytes.withUnsafeBytes { leaf in
                 do throws(FormatError) {
                     try scan(bytes, at: block) { (id, start, length) in
-                        guard length == wanted.count, Self.equal(leaf.baseAddress! + start, wanted.baseAddress!, count: length)
-                        else { return true }
+                        guard length == wanted.count, leaf.matches(wanted, at: start) else { return true }
                         found = id
                         return false
                     }
@@ -103,29 +102,6 @@ public struct DirList: Equatable, Sendable {
         }
         if let failure { throw failure }
         return found
-    }
-
-    /// Whether the `count` bytes at `a` and at `b` are equal (eight, then four at a time).
-    @inline(__always)
-    private static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
-        var i = 0
-        while i + 8 <= count {
-            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
-                return false
-            }
-            i += 8
-        }
-        if i + 4 <= count {
-            if a.loadUnaligned(fromByteOffset: i, as: UInt32.self) != b.loadUnaligned(fromByteOffset: i, as: UInt32.self) {
-                return false
-            }
-            i += 4
-        }
-        while i < count {
-            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-            i += 1
-        }
-        return true
     }
 
     /// The leaf `bytes` with `entry` appended in place, or nil when it does not fit. The entry
