@@ -180,11 +180,15 @@ final class BlockCache {
         provisional.removeAll()
         // A commit is never undone: operations commit only as their last step.
         if journal != nil { journal = [] }
-        for (index, bytes) in written {
-            if (bytes.count == RedoxFS.blockSize || keepRecords) && !unsettled.contains(index) {
-                insert(index, bytes, hash: hashes[index])
-            } else {
-                remove(index)
+        // One `serialize` for all of them (`insert` would take it once per block). A dirty block's
+        // hash is recorded already (`insertDirty`), so `store` need not set it again.
+        serialize {
+            for (index, bytes) in written {
+                if (bytes.count == RedoxFS.blockSize || keepRecords) && (unsettled.isEmpty || !unsettled.contains(index)) {
+                    store(index, bytes, hash: nil)
+                } else {
+                    remove(index)
+                }
             }
         }
     }

@@ -47,7 +47,7 @@ extension FileSystemEngine {
             if let pending {
                 // The last commit's blocks went out (their write-back started) at its end: make
                 // them durable, then its header; only then may blocks it freed be overwritten.
-                if let error = Self.writeHeader(pending, at: startBlock, to: &device) { return .failedAtPendingHeader(error) }
+                if let error = Self.writeBetweenFlushes(pending, at: startBlock, to: &device) { return .failedAtPendingHeader(error) }
             } else if flushFirst {
                 do throws(FormatError) { try device.flush() } catch { return .failedBeforeHeader(.format(error), baseFlushed: false) }
             }
@@ -62,10 +62,7 @@ extension FileSystemEngine {
                 return .failedBeforeHeader(.format(error), baseFlushed: flushFirst || pending != nil)
             }
             do throws(FormatError) {
-                let slot = next.generation % RedoxFS.headerRing
-                try next.bytes.withBytes { (raw) throws(FormatError) in
-                    try device.writeBlocks(at: startBlock + slot, from: raw)
-                }
+                try Self.writeHeaderSlot(next.ringSlot, next.bytes, at: startBlock, to: &device)
             } catch {
                 return .failedAtHeader(.format(error))
             }
@@ -110,15 +107,25 @@ extension FileSystemEngine {
         }
     }
 
+    /// Writes `bytes` (a sealed header, or zeros that clear the slot) into slot `slot` of the
+    /// header ring of the file system at `startBlock`: the one place the ring is written (commits,
+    /// pending headers, the key-slot ring rewrite, header-slot repairs).
+    static func writeHeaderSlot(_ slot: UInt64, _ bytes: [UInt8], at startBlock: UInt64, to device: inout Device) throws(FormatError) {
+        precondition(slot < RedoxFS.headerRing && bytes.count == RedoxFS.blockSize, "one block of the header ring")
+        try bytes.withBytes { (raw) throws(FormatError) in try device.writeBlocks(at: startBlock + slot, from: raw) }
+    }
+
+    /// `writeHeaderSlot` on this file system's device.
+    func writeHeaderSlot(_ slot: UInt64, _ bytes: [UInt8]) throws(FileSystemError) {
+        do { try Self.writeHeaderSlot(slot, bytes, at: startBlock, to: &device) } catch { throw .format(error) }
+    }
+
     /// Flushes the blocks before it, writes `header` to its ring slot and flushes again; the
     /// error of the step that failed, if any.
-    private static func writeHeader(_ header: Header, at startBlock: UInt64, to device: inout Device) -> FileSystemError? {
+    private static func writeBetweenFlushes(_ header: Header, at startBlock: UInt64, to device: inout Device) -> FileSystemError? {
         do throws(FormatError) {
             try device.flush()
-            let slot = header.generation % RedoxFS.headerRing
-            try header.bytes.withBytes { (raw) throws(FormatError) in
-                try device.writeBlocks(at: startBlock + slot, from: raw)
-            }
+            try writeHeaderSlot(header.ringSlot, header.bytes, at: startBlock, to: &device)
             try device.flush()
             return nil
         } catch {
@@ -132,7 +139,7 @@ extension FileSystemEngine {
         guard let pending = pendingHeader else { return }
         var device = self.device
         let startBlock = self.startBlock
-        let error = lock.admittingReaders { Self.writeHeader(pending, at: startBlock, to: &device) }
+        let error = lock.admittingReaders { Self.writeBetweenFlushes(pending, at: startBlock, to: &device) }
         self.device = device
         pendingHeader = nil
         if let error {
@@ -148,8 +155,8 @@ extension FileSystemEngine {
         _ blocks: [UInt64: [UInt8]], encryptedWith cipher: Providers.Cipher?, at startBlock: UInt64, to device: inout Device
     ) throws(FormatError) {
         var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
-        for index in blocks.keys.sorted() {
-            guard var bytes = blocks[index] else { continue }
+        for (index, block) in blocks.sorted(by: { $0.key < $1.key }) {
+            var bytes = block
             if let cipher {
                 bytes.withUnsafeMutableBufferPointer {
                     cipher.encrypt($0, firstUnit: index, unitSize: RedoxFS.blockSize)
@@ -159,4 +166,9 @@ extension FileSystemEngine {
         }
         try batch.send(to: &device)
     }
+}
+
+extension Header {
+    /// The header ring slot this generation is written to.
+    var ringSlot: UInt64 { generation % RedoxFS.headerRing }
 }

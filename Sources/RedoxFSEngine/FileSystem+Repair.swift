@@ -321,10 +321,8 @@ extension FileSystemEngine {
     package func repairClearHeaderSlot(_ slot: UInt64) throws(FileSystemError) {
         try lock.locked { () throws(FileSystemError) in
             try writePendingHeaderLocked()  // the header in use is then the one on disk
-            guard slot < RedoxFS.headerRing, slot != header.generation % RedoxFS.headerRing else { return }
-            try withRawBytes([UInt8](repeating: 0, count: RedoxFS.blockSize)) { (raw) throws(FileSystemError) in
-                do throws(FormatError) { try device.writeBlocks(at: startBlock + slot, from: raw) } catch { throw .format(error) }
-            }
+            guard slot < RedoxFS.headerRing, slot != header.ringSlot else { return }
+            try writeHeaderSlot(slot, [UInt8](repeating: 0, count: RedoxFS.blockSize))
             try flushDevice()
         }
     }
@@ -341,9 +339,7 @@ extension FileSystemEngine {
             var copy = header
             copy.generation = generation
             copy.seal(keys: keys)
-            try withRawBytes(copy.bytes) { (raw) throws(FileSystemError) in
-                do throws(FormatError) { try device.writeBlocks(at: startBlock + slot, from: raw) } catch { throw .format(error) }
-            }
+            try writeHeaderSlot(slot, copy.bytes)
             try flushDevice()
         }
     }

@@ -35,6 +35,8 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     var pendingAllocations: [AllocEntry] = []
     var allocatedInTransaction: [UInt64: UInt8] = [:]
     var deferredFrees: [BlockAddress] = []
+    /// The allocation log's newest block as the last commit wrote it (see AllocationLogTail.swift).
+    var allocationTail: AllocationLogTail?
     /// The changes of the running operation to the three above, newest last, so that a failed
     /// operation can undo them without copying them whole (see TransactionScope.swift).
     var allocationJournal: [AllocationChange] = []

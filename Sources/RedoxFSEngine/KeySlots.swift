@@ -130,7 +130,7 @@ extension FileSystemEngine {
             for _ in 1..<RedoxFS.headerRing {
                 next.generation += 1
                 next.seal(keys: keys)
-                try writeHeader(next)
+                try writeHeaderSlot(next.ringSlot, next.bytes)
             }
             try flushDevice()
         } catch {

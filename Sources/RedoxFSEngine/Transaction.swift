@@ -45,12 +45,12 @@ extension FileSystemEngine {
     func allocate(level: UInt8) throws(FileSystemError) -> UInt64 {
         if let failure { throw failure }
         try takeInjectedAllocationFailure("allocate")
-        if allocatorState == nil { _ = try allocator() }
-        if transactionDepth > 0, allocatorState!.freeBlocks < heldBackBlocks + (UInt64(1) << UInt64(level)) {
+        if allocatorState == nil { _ = try allocator() }  // builds the free-space map
+        if transactionDepth > 0, (allocatorState?.freeBlocks ?? 0) < heldBackBlocks + (UInt64(1) << UInt64(level)) {
             throw .system(operation: "allocate", path: "file system", errno: POSIXCode.ENOSPC)
         }
         // In place: a copy taken here would make every allocation copy the free lists it touches.
-        guard let index = allocatorState!.allocate(level: Int(level)) else {
+        guard let index = allocatorState?.allocate(level: Int(level)) else {
             throw .system(operation: "allocate", path: "file system", errno: POSIXCode.ENOSPC)
         }
         pendingAllocations.append(AllocEntry(index: index, count: -(Int64(1) << Int64(level))))
@@ -207,7 +207,7 @@ extension FileSystemEngine {
     func release(_ pointer: BlockPointer, owner: inout Node?) {
         guard !pointer.isNull, !pointer.isMarker else { return }
         free(pointer.address)
-        if owner != nil { owner!.blocks -= min(owner!.blocks, pointer.address.blockCount) }
+        if let blocks = owner?.blocks { owner?.blocks = blocks - min(blocks, pointer.address.blockCount) }
     }
 
     /// Whether the open transaction holds anything to commit.
@@ -233,8 +233,10 @@ extension FileSystemEngine {
         let squash = forced
             || (generation % RedoxFS.allocGCThreshold == 0 && generation >= RedoxFS.allocGCThreshold && allocator.freeBlocks > 0)
 
+        // The entries this commit logs; an ordinary commit appends them to a copy of the newest
+        // log block (`base`, whose entries it keeps), a squash starts a new log.
         var entries: [AllocEntry]
-        var previous = BlockPointer.null
+        var base: AllocationLogTail?
         var frees = deferredFrees
         if squash {
             entries = allocator.squashedEntries()
@@ -247,21 +249,17 @@ extension FileSystemEngine {
                 }
             }
         } else {
-            entries = []
+            entries = pendingAllocations
             if !working.alloc.isNull {
-                let tail = try withReader { (reader) throws(FormatError) in
-                    AllocList(block: try reader.reader.read(working.alloc, as: .allocList))
-                }
-                entries = tail.entries
-                previous = tail.previous
+                base = try allocationLogTail(working.alloc)
                 frees.append(working.alloc.address)
             }
-            entries += pendingAllocations
         }
+        let kept = base?.count ?? 0
 
         // New log blocks, each logging its own allocation; they never land on blocks freed here.
         var logBlocks: [UInt64] = []
-        while logBlocks.count * AllocList.entryCount <= entries.count + frees.count {
+        while logBlocks.count * AllocList.entryCount <= kept + entries.count + frees.count {
             try takeInjectedAllocationFailure("commit")
             guard let index = allocator.allocate(level: 0) else {
                 throw .system(operation: "commit", path: "file system", errno: POSIXCode.ENOSPC)
@@ -273,30 +271,12 @@ extension FileSystemEngine {
             allocator.deallocate(address.index, level: Int(address.level))
             entries.append(AllocEntry(index: address.index, count: Int64(1) << Int64(address.level)))
         }
-        var pointer = previous
-        for (n, index) in logBlocks.enumerated() {
-            let chunk = Array(entries[(n * AllocList.entryCount)..<min(entries.count, (n + 1) * AllocList.entryCount)])
-            let block = AllocList(previous: pointer, entries: chunk).encode()
-            let hash = SeaHash.hash(block)
-            cache.insertDirty(index, block, hash: hash)
-            pointer = BlockPointer(address: BlockAddress(index: index, level: 0), hash: hash)
-        }
-        working.alloc = pointer
+        let newest = storeLogBlocks(at: logBlocks, entries: entries, continuing: base, previous: .null)
+        working.alloc = newest?.pointer ?? .null
 
         try checkRepairWrites()
         try writeCommitToDevice(generation: generation + 1, allocator: allocator)
-    }
-
-    /// Writes `header` to its ring slot.
-    func writeHeader(_ header: Header) throws(FileSystemError) {
-        let slot = header.generation % RedoxFS.headerRing
-        do {
-            try header.bytes.withBytes { (raw) throws(FormatError) in
-                try device.writeBlocks(at: startBlock + slot, from: raw)
-            }
-        } catch {
-            throw .format(error)
-        }
+        allocationTail = newest
     }
 
     func flushDevice() throws(FileSystemError) {

@@ -37,11 +37,15 @@ public struct AllocList: Equatable, Sendable {
     public func encode() -> [UInt8] {
         var block = [UInt8](repeating: 0, count: RedoxFS.blockSize)
         previous.encode(into: &block, at: 0)
-        for (i, entry) in entries.prefix(Self.entryCount).enumerated() {
-            block.storeLE64(entry.index, at: 16 + 16 * i)
-            block.storeLE64(UInt64(bitPattern: entry.count), at: 24 + 16 * i)
-        }
+        for (i, entry) in entries.prefix(Self.entryCount).enumerated() { Self.store(entry, slot: i, in: &block) }
         return block
+    }
+
+    /// Writes `entry` into entry slot `slot` (0..<255) of the encoded `block`.
+    public static func store(_ entry: AllocEntry, slot: Int, in block: inout [UInt8]) {
+        precondition(slot >= 0 && slot < entryCount, "an allocation log block has 255 entry slots")
+        block.storeLE64(entry.index, at: 16 + 16 * slot)
+        block.storeLE64(UInt64(bitPattern: entry.count), at: 24 + 16 * slot)
     }
 }
 

@@ -58,12 +58,14 @@ public final class Archiver {
         fileSystem.overlapsCommits = true
         let cacheBytes = fileSystem.cleanCacheBytes
         fileSystem.cleanCacheBytes = cleanCacheBytes
+        var headerWritten = false
         defer {
             fileSystem.cleanCacheBytes = cacheBytes
             fileSystem.commitThresholdBytes = threshold
             fileSystem.overlapsCommits = overlapped
-            // On failure too: the image then holds everything committed so far.
-            if !overlapped { try? fileSystem.writePendingHeader() }
+            // On failure too: the image then holds everything committed so far. (On success it
+            // was written below, where its error is reported.)
+            if !overlapped && !headerWritten { try? fileSystem.writePendingHeader() }
         }
         if let plan {
             readAhead = HostReadAhead(root: source, plan: plan.entries, excluding: excluded)
@@ -82,6 +84,7 @@ public final class Archiver {
             }
         }
         if !overlapped { try store(source) { () throws(FileSystemError) in try fileSystem.writePendingHeader() } }
+        headerWritten = true
     }
 
     /// Runs an engine call, naming `path` in its error.
