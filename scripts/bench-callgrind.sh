@@ -14,8 +14,11 @@
 # directory fsynced after each unlink: one commit each), untar (/usr/include/linux).
 # BIN_DIR holds `redoxfs` (and `redoxfs-mkfs`, else this checkout's .build/release one).
 # REDOXFS_MOUNT_OPTIONS adds options to every mount, e.g. "-o record_size=4k".
+# REDOXFS_BENCH_FILES sets the file count of create, stat, read, staleread and delete (default
+# 2,000; in directories of 200, as bench_compare.py makes them).
 # Needs valgrind, fio, python3; run as root.
 set -euo pipefail
+count=${REDOXFS_BENCH_FILES:-2000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "$1" && pwd); workload=$2; out=${3:-callgrind.$workload.out}
 mkfs=$bin/redoxfs-mkfs; [ -x "$mkfs" ] || mkfs=$root/.build/release/redoxfs-mkfs
@@ -43,9 +46,9 @@ unmount_fs() { umount "$work/mnt"; wait "$daemon"; daemon=""; }
 
 case $workload in
   deletefsync) mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 300, 'create')"; unmount_fs ;;
-  stat|read|delete) mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')"; unmount_fs ;;
+  stat|read|delete) mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', $count, 'create')"; unmount_fs ;;
   staleread)
-    mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')"
+    mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', $count, 'create')"
     find "$work/mnt/s" -type f -exec touch -a -d 2020-01-01 {} +; unmount_fs ;;
   seqread|randread) mount_fs; dd if="$work/random.bin" of="$work/mnt/big" bs=1M conv=fsync status=none; unmount_fs ;;
   untar) tar -C /usr/include -cf "$work/tree.tar" linux ;;
@@ -62,11 +65,11 @@ case $workload in
     dd if="$work/random.bin" of="$work/mnt/big" bs=1M status=none
     fio --name=x --filename="$work/mnt/big" --rw=randwrite --bs=4k --size=64M --io_size=4M --ioengine=psync \
       --randrepeat=1 --norandommap --invalidate=0 --end_fsync=1 > /dev/null ;;
-  create) mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')" ;;
+  create) mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', $count, 'create')" ;;
   createfsync) mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 300, 'create', fsync_each=True)" ;;
-  stat) files "b.small_files('$work/mnt/s', 2000, 'stat')" ;;
-  read|staleread) files "b.small_files('$work/mnt/s', 2000, 'read')" ;;
-  delete) files "b.small_files('$work/mnt/s', 2000, 'delete')" ;;
+  stat) files "b.small_files('$work/mnt/s', $count, 'stat')" ;;
+  read|staleread) files "b.small_files('$work/mnt/s', $count, 'read')" ;;
+  delete) files "b.small_files('$work/mnt/s', $count, 'delete')" ;;
   deletefsync) files "b.small_files('$work/mnt/s', 300, 'delete', fsync_each=True)" ;;
   untar) mkdir "$work/mnt/t"; tar -xf "$work/tree.tar" -C "$work/mnt/t"; files "b.fsync_path('$work/mnt/t')" ;;
   *) echo "unknown workload $workload"; exit 16 ;;

@@ -142,6 +142,18 @@ final class BlockCache {
         }
     }
 
+    /// The commit settled the tree rooted at `old` into the one rooted at `new`: only the hashes
+    /// on the rewritten paths changed, so every node keeps its pointer but those in `settled`,
+    /// which get their settled one (the entries survive the commit).
+    func nodePathsSettled(_ settled: [(id: UInt32, pointer: BlockPointer)], from old: BlockPointer, to new: BlockPointer) {
+        serialize {
+            // Entries of another tree are emptied on their next use, as before.
+            guard nodePointerTree == old else { return }
+            nodePointerTree = new
+            for (id, pointer) in settled where nodePointers[id] != nil { nodePointers[id] = pointer }
+        }
+    }
+
     private let tagBase: UInt64
     /// Provisional tags handed out this mount. It counts up to 2^64 - 1 without wrapping (a trap
     /// rather than a repeat), so no two tags of a mount are equal: a stale pointer or a stale
