@@ -11,11 +11,18 @@
 # 4 KiB reads, fio), create (2,000 small files), createfsync (300 small
 # files, fsync each), stat, read (2,000 files after a remount), staleread (the same with atimes
 # set back, so that relatime writes every atime), delete, deletefsync (300 small files, the
-# directory fsynced after each unlink: one commit each), untar (/usr/include/linux).
+# directory fsynced after each unlink: one commit each), untar (/usr/include/linux), readdelete
+# (stat, read, then delete the files in one mount, as bench_compare.py does; the count printed
+# is the delete part alone, from a callgrind dump before and after it).
+# REDOXFS_MOUNT_OPTIONS="--commit-interval 0" keeps the commit timer out of the count (under
+# valgrind a run is ~50x slower, so the timer commits far more often than in a real run).
 # BIN_DIR holds `redoxfs` (and `redoxfs-mkfs`, else this checkout's .build/release one).
 # REDOXFS_MOUNT_OPTIONS adds options to every mount, e.g. "-o record_size=4k".
+# REDOXFS_BENCH_FILES sets the file count of create, stat, read, staleread and delete (default
+# 2,000; in directories of 200, as bench_compare.py makes them).
 # Needs valgrind, fio, python3; run as root.
 set -euo pipefail
+count=${REDOXFS_BENCH_FILES:-2000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "$1" && pwd); workload=$2; out=${3:-callgrind.$workload.out}
 mkfs=$bin/redoxfs-mkfs; [ -x "$mkfs" ] || mkfs=$root/.build/release/redoxfs-mkfs
@@ -43,9 +50,9 @@ unmount_fs() { umount "$work/mnt"; wait "$daemon"; daemon=""; }
 
 case $workload in
   deletefsync) mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 300, 'create')"; unmount_fs ;;
-  stat|read|delete) mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')"; unmount_fs ;;
+  stat|read|delete|readdelete) mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', $count, 'create')"; unmount_fs ;;
   staleread)
-    mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')"
+    mount_fs; mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', $count, 'create')"
     find "$work/mnt/s" -type f -exec touch -a -d 2020-01-01 {} +; unmount_fs ;;
   seqread|randread) mount_fs; dd if="$work/random.bin" of="$work/mnt/big" bs=1M conv=fsync status=none; unmount_fs ;;
   untar) tar -C /usr/include -cf "$work/tree.tar" linux ;;
@@ -62,14 +69,24 @@ case $workload in
     dd if="$work/random.bin" of="$work/mnt/big" bs=1M status=none
     fio --name=x --filename="$work/mnt/big" --rw=randwrite --bs=4k --size=64M --io_size=4M --ioengine=psync \
       --randrepeat=1 --norandommap --invalidate=0 --end_fsync=1 > /dev/null ;;
-  create) mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 2000, 'create')" ;;
+  create) mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', $count, 'create')" ;;
   createfsync) mkdir "$work/mnt/s"; files "b.small_files('$work/mnt/s', 300, 'create', fsync_each=True)" ;;
-  stat) files "b.small_files('$work/mnt/s', 2000, 'stat')" ;;
-  read|staleread) files "b.small_files('$work/mnt/s', 2000, 'read')" ;;
-  delete) files "b.small_files('$work/mnt/s', 2000, 'delete')" ;;
+  stat) files "b.small_files('$work/mnt/s', $count, 'stat')" ;;
+  read|staleread) files "b.small_files('$work/mnt/s', $count, 'read')" ;;
+  delete) files "b.small_files('$work/mnt/s', $count, 'delete')" ;;
   deletefsync) files "b.small_files('$work/mnt/s', 300, 'delete', fsync_each=True)" ;;
+  readdelete)
+    files "b.small_files('$work/mnt/s', $count, 'stat')"; files "b.small_files('$work/mnt/s', $count, 'read')"
+    callgrind_control -d "$daemon" > /dev/null 2>&1  # part 1: stat and read
+    files "b.small_files('$work/mnt/s', $count, 'delete')"
+    callgrind_control -d "$daemon" > /dev/null 2>&1  # part 2: the deletes and their fsync
+    ;;
   untar) mkdir "$work/mnt/t"; tar -xf "$work/tree.tar" -C "$work/mnt/t"; files "b.fsync_path('$work/mnt/t')" ;;
   *) echo "unknown workload $workload"; exit 16 ;;
 esac
 unmount_fs
-grep -o "Collected : [0-9]*" "$work/mount.log" | sed "s/Collected :/$workload: instructions/"
+if [ "$workload" = readdelete ]; then
+  sed -n "s/^totals: /readdelete: instructions of the delete part /p" "$out.2"
+else
+  grep -o "Collected : [0-9]*" "$work/mount.log" | sed "s/Collected :/$workload: instructions/"
+fi

@@ -110,8 +110,9 @@ final class BlockCache {
     /// At most this many node pointers are kept (32 bytes each).
     static let nodePointerLimit = 16384
 
-    /// Node `id`'s pointer in the tree rooted at `tree`, when known. Readers call this holding
-    /// the engine's lock shared, hence `serialize`.
+    /// Node `id`'s pointer in the tree rooted at `tree`, when known; null when that tree's slot
+    /// for `id` is known to be empty (the node was removed). Readers call this holding the
+    /// engine's lock shared, hence `serialize`.
     func nodePointer(_ id: UInt32, tree: BlockPointer) -> BlockPointer? {
         var found: BlockPointer?
         serialize {
@@ -133,12 +134,28 @@ final class BlockCache {
     }
 
     /// The tree rooted at `old` became the tree rooted at `new` by rewriting node `id`'s path
-    /// alone: every other node keeps its pointer; `id`'s is now `pointer` (null: removed).
+    /// alone: every other node keeps its pointer; `id`'s is now `pointer` (null: removed, kept
+    /// as such so that a request for the gone node, e.g. the kernel flushing its times right
+    /// after the unlink, needs no walk).
     func nodePathRewritten(_ id: UInt32, pointer: BlockPointer, from old: BlockPointer, to new: BlockPointer) {
         serialize {
-            if nodePointerTree != old { nodePointers.removeAll(keepingCapacity: true) }
+            if nodePointerTree != old || nodePointers.count >= Self.nodePointerLimit {
+                nodePointers.removeAll(keepingCapacity: true)
+            }
             nodePointerTree = new
-            nodePointers[id] = pointer.isNull ? nil : pointer
+            nodePointers[id] = pointer
+        }
+    }
+
+    /// The commit settled the tree rooted at `old` into the one rooted at `new`: only the hashes
+    /// on the rewritten paths changed, so every node keeps its pointer but those in `settled`,
+    /// which get their settled one (the entries survive the commit).
+    func nodePathsSettled(_ settled: [(id: UInt32, pointer: BlockPointer)], from old: BlockPointer, to new: BlockPointer) {
+        serialize {
+            // Entries of another tree are emptied on their next use, as before.
+            guard nodePointerTree == old else { return }
+            nodePointerTree = new
+            for (id, pointer) in settled where nodePointers[id] != nil { nodePointers[id] = pointer }
         }
     }
 

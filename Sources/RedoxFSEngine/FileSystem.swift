@@ -227,6 +227,8 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     func loadNode(_ id: UInt32) throws(FileSystemError) -> Node {
         let tree = working.tree
         if let pointer = cache.nodePointer(id, tree: tree) {
+            // A node removed from this tree: its slot is empty (no walk to find that out again).
+            if pointer.isNull { throw .format(.noSuchNode(id)) }
             return try withReader { (reader) throws(FormatError) in try reader.node(at: pointer) }
         }
         return try withReader { (reader) throws(FormatError) in

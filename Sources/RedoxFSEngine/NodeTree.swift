@@ -128,6 +128,80 @@ extension FileSystemEngine {
         try rewriteTreePath(nodeID, lists: lists, pointers: pointers)
     }
 
+    /// Stores `node` as node `id` and removes node `removed`'s slot (freeing its node block; its
+    /// content must be freed already) in one rewrite of both tree paths: the lists the paths
+    /// share (the root at least) are written once, not twice. An unlink's directory save and the
+    /// removal of the node it named.
+    func saveNode(_ id: UInt32, _ node: Node, removingNode removed: UInt32) throws(FileSystemError) {
+        guard id != removed else { throw .invalidArgument("node \(id) cannot be saved and removed at once") }
+        let (savedID, savedPath, savedPointers, savedSlot, savedOld) = try occupiedSlot(id)
+        let (removedID, removedPath, removedPointers, removedSlot, removedOld) = try occupiedSlot(removed)
+        let encoded = node.encode()
+        if let current = try? withReader({ (reader) throws(FormatError) in try reader.reader.read(savedOld, as: .node) }),
+           current.count == encoded.count, current.matches(encoded, at: 0) {
+            try removeNode(removed)
+            return
+        }
+        let saved = try rewriteBlock(savedOld, with: encoded, provisional: true)
+        rememberSaved(node, at: saved)
+        free(removedOld.address)
+        treePathsSinceCommit.insert(savedID.rawValue)
+        treePathsSinceCommit.insert(removedID.rawValue)
+        let oldTree = working.tree
+        // The list at `level` is shared when the ids agree above it (the root always is).
+        func shared(_ level: Int) -> Bool { savedID.rawValue >> UInt32(8 * (level + 1)) == removedID.rawValue >> UInt32(8 * (level + 1)) }
+        var savedChild = saved, savedFull = true
+        var removedChild = BlockPointer.null, removedFull = false
+        var written: [(pointer: BlockPointer, list: TreeList)] = []
+        written.reserveCapacity(8)
+        // One list, its child on each path set (`savedPath` and `removedPath`), written or freed.
+        func write(_ list: TreeList, from old: BlockPointer, level: Int, saved: Bool, removed: Bool) throws(FileSystemError)
+            -> (BlockPointer, Bool) {
+            var list = list
+            if level == 0 {
+                if saved { list.pointers[savedSlot] = savedChild }
+                if removed {
+                    list.pointers[removedSlot] = .null
+                    list.setFlag(removedSlot, false)
+                }
+            } else {
+                if saved {
+                    let index = savedID.index(atLevel: level)
+                    list.pointers[index] = savedChild
+                    list.setFlag(index, savedFull)
+                }
+                if removed {
+                    let index = removedID.index(atLevel: level)
+                    list.pointers[index] = removedChild
+                    list.setFlag(index, removedFull)
+                }
+            }
+            if list.isEmpty {
+                free(old.address)
+                return (.null, false)
+            }
+            let pointer = try rewriteBlock(old, with: list.encode(), provisional: true)
+            written.append((pointer, list))
+            return (pointer, list.isFull)
+        }
+        for level in 0...3 {
+            let at = 3 - level
+            if shared(level) {
+                let (child, full) = try write(savedPath[at], from: savedPointers[at], level: level, saved: true, removed: true)
+                (savedChild, savedFull) = (child, full)
+                (removedChild, removedFull) = (child, full)
+            } else {
+                (savedChild, savedFull) = try write(savedPath[at], from: savedPointers[at], level: level, saved: true, removed: false)
+                (removedChild, removedFull) = try write(
+                    removedPath[at], from: removedPointers[at], level: level, saved: false, removed: true)
+            }
+        }
+        recentTreeLists = written
+        working.tree = savedChild
+        cache.nodePathRewritten(savedID.rawValue, pointer: saved, from: oldTree, to: savedChild)
+        cache.nodePathRewritten(removedID.rawValue, pointer: .null, from: savedChild, to: savedChild)
+    }
+
     /// The TreeList `pointer` names: one of the path written last (the next save or insert
     /// walks the same upper lists) or read through the cache.
     func readTreeList(_ pointer: BlockPointer) throws(FileSystemError) -> TreeList {

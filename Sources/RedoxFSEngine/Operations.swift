@@ -139,30 +139,31 @@ extension FileSystemEngine {
             throw Self.refuse(POSIXCode.EISDIR, operation, name)
         }
         markEntriesChanged(&dir)
-        try saveNode(parent, dir)
-        try dropLink(id, node)
+        try dropLink(id, node, saving: (parent, dir))
     }
 
     /// Decrements node `id`'s link count; at zero deletes it, or queues it in the release list
     /// while it is open. `loaded`: the node as loaded in this operation, when its tree path has
-    /// not been rewritten since (saves loading it again).
-    func dropLink(_ id: UInt32, _ loaded: Node? = nil) throws(FileSystemError) {
+    /// not been rewritten since (saves loading it again). `directory`: the directory that lost
+    /// the name, saved here (with the node's removal in one tree rewrite when it goes).
+    func dropLink(_ id: UInt32, _ loaded: Node? = nil, saving directory: (id: UInt32, node: Node)? = nil)
+        throws(FileSystemError) {
         var node: Node
         if let loaded { node = loaded } else { node = try loadNode(id) }
         node.links -= min(node.links, 1)
         node.markChanged(at: clockSource())
-        if node.links > 0 {
+        if node.links > 0 || openCounts[id, default: 0] > 0 {
+            if let directory { try saveNode(directory.id, directory.node) }
             try saveNode(id, node)
-        } else if openCounts[id, default: 0] > 0 {
-            try saveNode(id, node)
-            try addToReleaseList(id)
+            if node.links == 0 { try addToReleaseList(id) }
         } else {
-            try deleteNode(id, node)
+            try deleteNode(id, node, saving: directory)
         }
     }
 
-    /// Frees a node's content, its tree slot and its block.
-    func deleteNode(_ id: UInt32, _ node: Node) throws(FileSystemError) {
+    /// Frees a node's content, its tree slot and its block; `directory` as for `dropLink`.
+    func deleteNode(_ id: UInt32, _ node: Node, saving directory: (id: UInt32, node: Node)? = nil)
+        throws(FileSystemError) {
         var node = node
         if node.isDirectory {
             // Only empty directories are deleted; nothing below them remains.
@@ -171,7 +172,11 @@ extension FileSystemEngine {
         } else {
             try truncateContent(&node, to: 0)
         }
-        try removeNode(id)
+        if let directory {
+            try saveNode(directory.id, directory.node, removingNode: id)
+        } else {
+            try removeNode(id)
+        }
     }
 
     /// Renames `name` in `parent` to `newName` in `newParent`.

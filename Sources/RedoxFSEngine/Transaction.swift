@@ -145,10 +145,15 @@ extension FileSystemEngine {
     func settleTree() throws(FileSystemError) {
         guard !cache.provisional.isEmpty else { return }
         let ids = treePathsSinceCommit.sorted()
-        working.tree = settle(working.tree, level: 3, ids: ids[...])
+        let unsettled = working.tree
+        var settledNodes: [(id: UInt32, pointer: BlockPointer)] = []
+        working.tree = settle(working.tree, level: 3, ids: ids[...], settledNodes: &settledNodes)
         if !cache.provisional.isEmpty {
             // Not expected: every provisional block lies on a recorded path. Visit every dirty block.
-            working.tree = settle(working.tree, level: 3, ids: nil)
+            working.tree = settle(working.tree, level: 3, ids: nil, settledNodes: &settledNodes)
+        } else {
+            // Only hashes on the recorded paths changed: every other node keeps its pointer.
+            cache.nodePathsSettled(settledNodes, from: unsettled, to: working.tree)
         }
         guard cache.provisional.isEmpty else {
             throw .invalidArgument("commit: \(cache.provisional.count) node-tree blocks are not reachable from the tree")
@@ -156,8 +161,12 @@ extension FileSystemEngine {
     }
 
     /// `pointer` with its block settled: a TreeList at `level` (3…0) on the paths of `ids`
-    /// (sorted; nil: every dirty child), or a node block at level -1.
-    private func settle(_ pointer: BlockPointer, level: Int, ids: ArraySlice<UInt32>?) -> BlockPointer {
+    /// (sorted; nil: every dirty child), or a node block at level -1. Node pointers that change
+    /// on the paths of `ids` are added to `settledNodes`.
+    private func settle(
+        _ pointer: BlockPointer, level: Int, ids: ArraySlice<UInt32>?,
+        settledNodes: inout [(id: UInt32, pointer: BlockPointer)]
+    ) -> BlockPointer {
         if pointer.isNull || pointer.isMarker { return pointer }
         let index = pointer.address.index
         guard var bytes = cache.dirty[index], cache.hash(of: index) == pointer.hash else { return pointer }
@@ -166,7 +175,7 @@ extension FileSystemEngine {
             for slot in 0..<TreeList.entryCount {
                 let child = BlockPointer(bytes: bytes, at: slot * 16)
                 guard !child.isNull, cache.dirty[child.address.index] != nil else { continue }
-                let settled = settle(child, level: level - 1, ids: nil)
+                let settled = settle(child, level: level - 1, ids: nil, settledNodes: &settledNodes)
                 if settled != child {
                     settled.encode(into: &bytes, at: slot * 16)
                     changed = true
@@ -181,10 +190,12 @@ extension FileSystemEngine {
                 while end < ids.endIndex, NodeID(ids[end]).index(atLevel: level) == slot { end += 1 }
                 if slot < TreeList.entryCount {
                     let child = BlockPointer(bytes: bytes, at: slot * 16)
-                    let settled = settle(child, level: level - 1, ids: ids[start..<end])
+                    let settled = settle(child, level: level - 1, ids: ids[start..<end], settledNodes: &settledNodes)
                     if settled != child {
                         settled.encode(into: &bytes, at: slot * 16)
                         changed = true
+                        // At level 0 a slot holds one node: the one id of the group.
+                        if level == 0 { settledNodes.append((ids[start], settled)) }
                     }
                 }
                 start = end
