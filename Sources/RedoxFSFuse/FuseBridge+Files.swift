@@ -96,12 +96,21 @@ extension FuseBridge {
                 fuse_reply_write(request, 0)
                 return
             }
+            let raw = UnsafeRawBufferPointer(start: bytes, count: size)
+            // A write inside one record (the writeback of scattered pages) merges, compresses and
+            // hashes its record first, holding the lock shared: several such writes run at once,
+            // and beside a commit's device I/O; the exclusive part then only links the record.
+            let prepared = size <= Self.preparedWriteLimit
+                ? fileSystem.prepareWrite(InodeNumbers.nodeID(of: inode), at: UInt64(offset), raw) : nil
             let written = try fileSystem.exclusively { () throws(FileSystemError) in
-                try fileSystem.write(try resolve(inode).id, at: UInt64(offset), UnsafeRawBufferPointer(start: bytes, count: size))
+                try fileSystem.write(try resolve(inode).id, at: UInt64(offset), raw, prepared: prepared)
             }
             fuse_reply_write(request, written)
         }
     }
+
+    /// The largest write prepared ahead (`prepareWrite`): the largest record.
+    static let preparedWriteLimit = 128 << 10
 
     /// close(): the kernel has written the cached pages back already; a commit waits for fsync,
     /// the timer or the unmount, so closing many small files costs no device flush each.
