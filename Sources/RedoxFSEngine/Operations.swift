@@ -267,7 +267,8 @@ extension FileSystemEngine {
     public func write(
         _ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer, prepared: PreparedRecordWrite? = nil
     ) throws(FileSystemError) -> Int {
-        try lock.locked { () throws(FileSystemError) in
+        defer { if let prepared { releaseClaim(of: prepared) } }
+        return try lock.locked { () throws(FileSystemError) in
             try requireWritable()
             let chunk = max(1, writePieceBytes)
             var done = 0

@@ -70,8 +70,15 @@ extension FileSystemEngine {
     /// `write(_:at:_:prepared:)` with the same bytes. Nil when there is nothing to prepare: the
     /// bytes do not lie inside one existing record of a regular file's content, nothing would
     /// change, or anything fails (the write itself then reports it).
+    ///
+    /// While a prepared write of a record is out (until `write(_:at:_:prepared:)` with it
+    /// returns), nothing more is prepared for that record: the next write into it, most likely
+    /// the neighbouring page of the same writeback, would be prepared from the record the first
+    /// is about to replace, and made twice. That is only a matter of speed: whether a prepared
+    /// record applies is checked against the record's pointer when it is written.
     public func prepareWrite(_ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> PreparedRecordWrite? {
         guard !bytes.isEmpty else { return nil }
+        var claim: RecordClaims.Key?
         let prepared = try? lock.sharedLocked { () throws(FileSystemError) -> PreparedRecordWrite? in
             guard isWritable, !closed, failure == nil, bytes.count <= writePieceBytes else { return nil }
             let node = try loadNode(id)
@@ -80,6 +87,9 @@ extension FileSystemEngine {
             let record = offset / recordSize
             let within = Int(offset % recordSize)
             guard UInt64(within + bytes.count) <= recordSize, record < node.recordCount else { return nil }
+            let key = RecordClaims.Key(id: id, record: record)
+            guard lock.guarded({ recordClaims.claim(key) }) else { return nil }
+            claim = key
             let codec = self.codec
             let (old, content) = try withReader { (reader) throws(FormatError) -> (BlockPointer, [UInt8]) in
                 let old = try reader.recordPointer(record, of: node)
@@ -94,6 +104,39 @@ extension FileSystemEngine {
                 id: id, offset: offset, count: bytes.count, recordSize: recordSize, old: old, stored: stored,
                 decompressionLevel: decompressionLevel, hash: SeaHash.hash(stored))
         }
-        return prepared ?? nil
+        guard let prepared = prepared ?? nil else {
+            if let claim { lock.guarded { recordClaims.release(claim) } }
+            return nil
+        }
+        return prepared
+    }
+
+    /// Ends the claim of `prepared`'s record (the write with it is done, or abandoned).
+    func releaseClaim(of prepared: PreparedRecordWrite) {
+        let key = RecordClaims.Key(id: prepared.id, record: prepared.offset / prepared.recordSize)
+        lock.guarded { recordClaims.release(key) }
+    }
+}
+
+/// The records prepared writes are out for (see `prepareWrite`). Only `guarded` bodies use it.
+/// A claim whose write never came (its caller failed first) is forgotten when the set grows
+/// past `limit`: claims only save work, they decide nothing.
+final class RecordClaims {
+    struct Key: Hashable {
+        let id: UInt32
+        let record: UInt64
+    }
+
+    static let limit = 1024
+    private var keys: Set<Key> = []
+
+    /// Claims `key`; false when it is claimed already.
+    func claim(_ key: Key) -> Bool {
+        if keys.count >= Self.limit { keys.removeAll(keepingCapacity: true) }
+        return keys.insert(key).inserted
+    }
+
+    func release(_ key: Key) {
+        keys.remove(key)
     }
 }
