@@ -26,6 +26,16 @@ public struct PreparedRecordWrite: Sendable {
     }
 }
 
+/// What `preparation(of:at:_:)` made of a write.
+public enum WritePreparation: Sendable {
+    /// The record to pass to `write(_:at:_:prepared:)`.
+    case prepared(PreparedRecordWrite)
+    /// Another prepared write of the same record is out; ask again once it is written.
+    case busy
+    /// Nothing to prepare (see `prepareWrite`).
+    case none
+}
+
 /// A record's logical content with new bytes written into it (spec §9.5).
 enum RecordMerge {
     /// `content` with `bytes` at `within`, extended with zeros to the level that holds them (a
@@ -77,8 +87,17 @@ extension FileSystemEngine {
     /// is about to replace, and made twice. That is only a matter of speed: whether a prepared
     /// record applies is checked against the record's pointer when it is written.
     public func prepareWrite(_ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> PreparedRecordWrite? {
-        guard !bytes.isEmpty else { return nil }
+        if case .prepared(let prepared) = preparation(of: id, at: offset, bytes) { return prepared }
+        return nil
+    }
+
+    /// `prepareWrite`, telling apart a record whose prepared write is out (`busy`: a caller may
+    /// wait for that write and ask again, rather than write without preparing and make the
+    /// other prepared record stale) from nothing to prepare.
+    public func preparation(of id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> WritePreparation {
+        guard !bytes.isEmpty else { return .none }
         var claim: RecordClaims.Key?
+        var busy = false
         let prepared = try? lock.sharedLocked { () throws(FileSystemError) -> PreparedRecordWrite? in
             guard isWritable, !closed, failure == nil, bytes.count <= writePieceBytes else { return nil }
             let node = try loadNode(id)
@@ -88,7 +107,10 @@ extension FileSystemEngine {
             let within = Int(offset % recordSize)
             guard UInt64(within + bytes.count) <= recordSize, record < node.recordCount else { return nil }
             let key = RecordClaims.Key(id: id, record: record)
-            guard lock.guarded({ recordClaims.claim(key) }) else { return nil }
+            guard lock.guarded({ recordClaims.claim(key) }) else {
+                busy = true
+                return nil
+            }
             claim = key
             let codec = self.codec
             let (old, content) = try withReader { (reader) throws(FormatError) -> (BlockPointer, [UInt8]) in
@@ -106,9 +128,9 @@ extension FileSystemEngine {
         }
         guard let prepared = prepared ?? nil else {
             if let claim { lock.guarded { recordClaims.release(claim) } }
-            return nil
+            return busy ? .busy : .none
         }
-        return prepared
+        return .prepared(prepared)
     }
 
     /// Ends the claim of `prepared`'s record (the write with it is done, or abandoned).

@@ -187,6 +187,10 @@ import Testing
         let first = prepare(4096)
         #expect(first != nil)
         #expect(prepare(8192) == nil, "the same record, while the first is out")
+        let busy = page.withUnsafeBytes { fs.preparation(of: file, at: 8192, $0) }
+        if case .busy = busy {} else { Issue.record("a claimed record is reported busy, not \(busy)") }
+        let none = page.withUnsafeBytes { fs.preparation(of: file, at: 131_072 - 100, $0) }
+        if case .none = none {} else { Issue.record("a write across records has nothing to prepare, not \(none)") }
         let other = prepare(131_072 + 4096)
         #expect(other != nil, "another record")
         _ = try page.withUnsafeBytes { (raw) throws(FileSystemError) in try fs.write(file, at: 4096, raw, prepared: first) }
