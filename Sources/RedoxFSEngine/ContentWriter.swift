@@ -5,10 +5,10 @@ import RedoxFSFormat
 /// past the new end and zeroes the bytes after it, so a later grow reads zeros (quirks 1–4 of §17.2).
 extension FileSystemEngine {
     /// Writes `data` at `offset` of `node` (updated in place; the caller saves it). Returns whether
-    /// anything changed.
+    /// anything changed. `prepared`: the record this write makes, worked out ahead
+    /// (`prepareWrite`) from the same bytes; used when the record still holds what it was
+    /// prepared from, else made again here.
     @discardableResult
-    /// `prepared`: the record this write makes, worked out ahead (`prepareWrite`) from the same
-    /// bytes; used when the record still holds what it was prepared from, else made again here.
     func writeContent(
         _ data: UnsafeRawBufferPointer, at offset: UInt64, to node: inout Node, prepared: PreparedRecordWrite? = nil
     ) throws(FileSystemError) -> Bool {
@@ -83,16 +83,16 @@ extension FileSystemEngine {
     ) throws(FileSystemError) -> BlockPointer? {
         let old = try withReader { (reader) throws(FormatError) in try reader.recordPointer(record, of: node) }
         // A stale pointer past the end (left by upstream's truncate): its bytes are not file content.
-        let stale = !old.isNull && record >= node.recordCount
-        if let prepared, !stale, prepared.applies(to: record, within: within, count: bytes.count, old: old, recordSize: node.recordSize) {
+        let pastTheEnd = !old.isNull && record >= node.recordCount
+        if let prepared, !pastTheEnd, prepared.applies(to: record, within: within, count: bytes.count, old: old, recordSize: node.recordSize) {
             return try storeRecord(prepared, replacing: old, node: &node)
         }
         var content: [UInt8] = []
-        if !old.isNull && !stale {
+        if !old.isNull && !pastTheEnd {
             let codec = self.codec
             content = try withReader { (reader) throws(FormatError) in try reader.recordContent(old, codec: codec) }
         }
-        guard let merged = RecordMerge.merged(content, within: within, bytes: bytes, evenIfSame: stale) else { return nil }
+        guard let merged = RecordMerge.merged(content, within: within, bytes: bytes, evenIfSame: pastTheEnd) else { return nil }
         return try storeRecord(merged, replacing: old, node: &node)
     }
 
