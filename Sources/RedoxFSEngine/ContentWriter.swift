@@ -5,9 +5,13 @@ import RedoxFSFormat
 /// past the new end and zeroes the bytes after it, so a later grow reads zeros (quirks 1–4 of §17.2).
 extension FileSystemEngine {
     /// Writes `data` at `offset` of `node` (updated in place; the caller saves it). Returns whether
-    /// anything changed.
+    /// anything changed. `prepared`: the record this write makes, worked out ahead
+    /// (`prepareWrite`) from the same bytes; used when the record still holds what it was
+    /// prepared from, else made again here.
     @discardableResult
-    func writeContent(_ data: UnsafeRawBufferPointer, at offset: UInt64, to node: inout Node) throws(FileSystemError) -> Bool {
+    func writeContent(
+        _ data: UnsafeRawBufferPointer, at offset: UInt64, to node: inout Node, prepared: PreparedRecordWrite? = nil
+    ) throws(FileSystemError) -> Bool {
         let end = offset + UInt64(data.count)
         guard data.count > 0 else { return false }
         guard end / node.recordSize < RecordPath.recordLimit else {
@@ -36,7 +40,8 @@ extension FileSystemEngine {
             let record = position / recordSize
             let within = Int(position % recordSize)
             let count = min(data.count - done, Int(recordSize) - within)
-            if let pointer = try writeRecord(record, within: within, bytes: UnsafeRawBufferPointer(rebasing: data[done..<done + count]), node: &node) {
+            let piece = UnsafeRawBufferPointer(rebasing: data[done..<done + count])
+            if let pointer = try writeRecord(record, within: within, bytes: piece, node: &node, prepared: prepared) {
                 if !run.append(record, pointer) {
                     try store(run, in: &node)
                     run = RecordPointerRun()
@@ -74,24 +79,34 @@ extension FileSystemEngine {
     /// freeing the old (the caller points the record at the pointer returned); nil when they were
     /// equal already.
     private func writeRecord(
-        _ record: UInt64, within: Int, bytes: UnsafeRawBufferPointer, node: inout Node
+        _ record: UInt64, within: Int, bytes: UnsafeRawBufferPointer, node: inout Node, prepared: PreparedRecordWrite? = nil
     ) throws(FileSystemError) -> BlockPointer? {
         let old = try withReader { (reader) throws(FormatError) in try reader.recordPointer(record, of: node) }
+        // A stale pointer past the end (left by upstream's truncate): its bytes are not file content.
+        let pastTheEnd = !old.isNull && record >= node.recordCount
+        if let prepared, !pastTheEnd, prepared.applies(to: record, within: within, count: bytes.count, old: old, recordSize: node.recordSize) {
+            return try storeRecord(prepared, replacing: old, node: &node)
+        }
         var content: [UInt8] = []
-        if !old.isNull {
+        if !old.isNull && !pastTheEnd {
             let codec = self.codec
             content = try withReader { (reader) throws(FormatError) in try reader.recordContent(old, codec: codec) }
-            if record >= node.recordCount {
-                // A stale pointer past the end (left by upstream's truncate): its bytes are not file content.
-                content = []
-            }
         }
-        let wanted = RedoxFS.blockSize << Int(BlockLevel.forBytes(within + bytes.count))
-        if content.count < wanted { content += [UInt8](repeating: 0, count: wanted - content.count) }
-        let same = bytes.isEmpty || content.matches(bytes, at: within)
-        if same && !(old.isNull == false && record >= node.recordCount) { return nil }
-        if !bytes.isEmpty { content.withUnsafeMutableBytes { ($0.baseAddress! + within).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) } }
-        return try storeRecord(content, replacing: old, node: &node)
+        guard let merged = RecordMerge.merged(content, within: within, bytes: bytes, evenIfSame: pastTheEnd) else { return nil }
+        return try storeRecord(merged, replacing: old, node: &node)
+    }
+
+    /// Stores a prepared record in place of `old` (which it was prepared from), as `storeRecord`.
+    private func storeRecord(_ prepared: PreparedRecordWrite, replacing old: BlockPointer, node: inout Node) throws(FileSystemError) -> BlockPointer {
+        if let pointer = try overwriteInPlace(
+            old, with: prepared.stored, decompressionLevel: prepared.decompressionLevel, hash: prepared.hash) {
+            return pointer
+        }
+        var owner: Node? = node
+        let pointer = try writeBlock(prepared.stored, decompressionLevel: prepared.decompressionLevel, owner: &owner, hash: prepared.hash)
+        release(old, owner: &owner)
+        node = owner!
+        return pointer
     }
 
     /// Stores `content` as record `record` in place of `old` (freed), charging `node`.

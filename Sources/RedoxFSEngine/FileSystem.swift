@@ -66,6 +66,9 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// long writes commit between pieces).
     package var writePieceBytes = 4 << 20
     var closed = false
+    /// Records a prepared write is being made for (`prepareWrite`), so that a second write into
+    /// the same record waits for the first instead of preparing from what it is about to replace.
+    let recordClaims = RecordClaims()
     /// Whether the header this session builds on is known to be durable. A header read at open
     /// may still sit in a volatile cache (its commit's last flush failed): blocks it freed must
     /// not be overwritten before a flush makes it durable, or a power cut could bring back the

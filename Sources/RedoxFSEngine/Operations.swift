@@ -266,10 +266,14 @@ extension FileSystemEngine {
 
     /// Writes `bytes` at `offset` of node `id`; returns the number written. Each 4 MiB piece is an
     /// operation of its own (so a long write may commit between pieces); when a piece fails
-    /// after others succeeded, the write is short.
+    /// after others succeeded, the write is short. `prepared`: `prepareWrite`'s result for these
+    /// same bytes, used where it still applies.
     @discardableResult
-    public func write(_ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) throws(FileSystemError) -> Int {
-        try lock.locked { () throws(FileSystemError) in
+    public func write(
+        _ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer, prepared: PreparedRecordWrite? = nil
+    ) throws(FileSystemError) -> Int {
+        defer { if let prepared { releaseClaim(of: prepared) } }
+        return try lock.locked { () throws(FileSystemError) in
             try requireWritable()
             let chunk = max(1, writePieceBytes)
             var done = 0
@@ -281,7 +285,8 @@ extension FileSystemEngine {
                         guard !node.isDirectory else { throw .system(operation: "write", path: "node \(id)", errno: POSIXCode.EISDIR) }
                         guard node.kind?.isSpecial != true else { throw .system(operation: "write", path: "node \(id)", errno: POSIXCode.EINVAL) }
                         let part = UnsafeRawBufferPointer(rebasing: bytes[done..<done + count])
-                        if try writeContent(part, at: offset + UInt64(done), to: &node) {
+                        let ahead = prepared.flatMap { $0.id == id && $0.offset == offset + UInt64(done) && $0.count == count ? $0 : nil }
+                        if try writeContent(part, at: offset + UInt64(done), to: &node, prepared: ahead) {
                             touchModification(&node)
                             try saveNode(id, node)
                         }

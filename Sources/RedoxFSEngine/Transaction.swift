@@ -82,26 +82,30 @@ extension FileSystemEngine {
 
     /// Writes `bytes` (padded to whole blocks of the level) to a new address; `owner` is charged.
     /// A `provisional` block (node-tree lists and node blocks only) gets a provisional hash,
-    /// replaced by its seahash when the commit settles the tree (`settleTree`).
+    /// replaced by its seahash when the commit settles the tree (`settleTree`). `hash`: the
+    /// seahash of `bytes` when the caller has it already (see `storeDirty`).
     func writeBlock(
-        _ bytes: [UInt8], decompressionLevel: UInt8 = 0, owner: inout Node?, provisional: Bool = false
+        _ bytes: [UInt8], decompressionLevel: UInt8 = 0, owner: inout Node?, provisional: Bool = false, hash: UInt64? = nil
     ) throws(FileSystemError) -> BlockPointer {
         let level = BlockLevel.forBytes(bytes.count)
         let index = try allocate(level: level)
         owner?.blocks += UInt64(1) << UInt64(level)
-        return storeDirty(bytes, at: index, level: level, decompressionLevel: decompressionLevel, provisional: provisional)
+        return storeDirty(bytes, at: index, level: level, decompressionLevel: decompressionLevel, provisional: provisional, hash: hash)
     }
 
     /// Puts `bytes` (padded to the level) into the write cache at block `index`, hashed now or,
     /// for a `provisional` level-0 block outside repair sessions, when the commit settles the tree.
+    /// `known` is the SeaHash of `bytes` when the caller computed it already (a prepared record
+    /// write, `PreparedRecordWrite`); it is used only when `bytes` need no padding.
     private func storeDirty(
-        _ bytes: [UInt8], at index: UInt64, level: UInt8, decompressionLevel: UInt8, provisional: Bool
+        _ bytes: [UInt8], at index: UInt64, level: UInt8, decompressionLevel: UInt8, provisional: Bool, hash known: UInt64? = nil
     ) -> BlockPointer {
         var stored = bytes
         let size = RedoxFS.blockSize << Int(level)
-        if stored.count < size { stored += [UInt8](repeating: 0, count: size - stored.count) }
+        let padded = stored.count < size
+        if padded { stored += [UInt8](repeating: 0, count: size - stored.count) }
         let deferred = provisional && !isRepairSession && level == 0 && decompressionLevel == 0
-        let hash = deferred ? cache.provisionalTag() : SeaHash.hash(stored)
+        let hash = deferred ? cache.provisionalTag() : (padded ? nil : known) ?? SeaHash.hash(stored)
         cache.insertDirty(index, stored, hash: hash, provisional: deferred)
         return BlockPointer(
             address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel), hash: hash)
@@ -125,9 +129,9 @@ extension FileSystemEngine {
     /// sessions do this too: their transaction allocates only blocks the damaged header does not
     /// use (`RepairSession.writable`, checked again before the commit writes). Returns the pointer
     /// with its new hash and `decompressionLevel` (records), or nil when a new block is needed.
-    /// `provisional` as for `writeBlock`.
+    /// `provisional` and `hash` as for `writeBlock`.
     func overwriteInPlace(
-        _ old: BlockPointer, with bytes: [UInt8], decompressionLevel: UInt8 = 0, provisional: Bool = false
+        _ old: BlockPointer, with bytes: [UInt8], decompressionLevel: UInt8 = 0, provisional: Bool = false, hash: UInt64? = nil
     ) throws(FileSystemError) -> BlockPointer? {
         if let failure { throw failure }
         let address = old.address
@@ -135,7 +139,8 @@ extension FileSystemEngine {
         guard !old.isNull, !old.isMarker, address.level == level,
             allocatedInTransaction[address.index] == level, cache.dirty[address.index] != nil
         else { return nil }
-        return storeDirty(bytes, at: address.index, level: level, decompressionLevel: decompressionLevel, provisional: provisional)
+        return storeDirty(
+            bytes, at: address.index, level: level, decompressionLevel: decompressionLevel, provisional: provisional, hash: hash)
     }
 
     /// Replaces the provisional hashes of the node tree by the blocks' seahashes, bottom-up, so

@@ -96,11 +96,35 @@ extension FuseBridge {
                 fuse_reply_write(request, 0)
                 return
             }
+            let raw = UnsafeRawBufferPointer(start: bytes, count: size)
+            // A write inside one record (the writeback of scattered pages) merges, compresses and
+            // hashes its record first, holding the lock shared: several such writes run at once,
+            // and beside a commit's device I/O; the exclusive part then only links the record.
+            let prepared = size <= Self.preparedWriteLimit ? prepare(inode, at: UInt64(offset), raw) : nil
             let written = try fileSystem.exclusively { () throws(FileSystemError) in
-                try fileSystem.write(try resolve(inode).id, at: UInt64(offset), UnsafeRawBufferPointer(start: bytes, count: size))
+                try fileSystem.write(try resolve(inode).id, at: UInt64(offset), raw, prepared: prepared)
             }
             fuse_reply_write(request, written)
         }
+    }
+
+    /// The largest write prepared ahead (`prepareWrite`): the largest record.
+    static let preparedWriteLimit = 128 << 10
+
+    /// The prepared record of a write, if any. While another write's prepared record of the same
+    /// record is out (most likely the neighbouring page of the same writeback), waits for it to
+    /// be written, up to about 2 ms, and prepares from its result: writing unprepared meanwhile
+    /// would make that one stale and the work done twice.
+    func prepare(_ inode: fuse_ino_t, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> PreparedRecordWrite? {
+        let id = InodeNumbers.nodeID(of: inode)
+        for _ in 0..<100 {
+            switch fileSystem.preparation(of: id, at: offset, bytes) {
+            case .prepared(let prepared): return prepared
+            case .none: return nil
+            case .busy: usleep(20)
+            }
+        }
+        return nil
     }
 
     /// close(): the kernel has written the cached pages back already; a commit waits for fsync,

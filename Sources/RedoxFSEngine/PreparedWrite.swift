@@ -1,0 +1,164 @@
+import RedoxFSFormat
+
+/// A write inside one existing record, worked out ahead of the write under the shared lock
+/// (`prepareWrite`): the record's new stored form (merged, LZ4 tried) and its SeaHash. The write
+/// itself (`write(_:at:_:prepared:)`, exclusive) then only allocates and links it, so the
+/// expensive part of small writes runs on several threads at once and beside a commit's device
+/// I/O. It applies only while the record still holds what it was prepared from (the same
+/// pointer: block, levels and hash); otherwise the write makes the record again itself.
+public struct PreparedRecordWrite: Sendable {
+    let id: UInt32
+    let offset: UInt64
+    let count: Int
+    let recordSize: UInt64
+    let old: BlockPointer
+    /// The stored bytes, a whole level long.
+    let stored: [UInt8]
+    let decompressionLevel: UInt8
+    /// The SeaHash of `stored`.
+    let hash: UInt64
+
+    /// Whether this is the write of `count` bytes at `within` of record `record`, prepared from
+    /// `old` in a file of `recordSize` records.
+    func applies(to record: UInt64, within: Int, count: Int, old: BlockPointer, recordSize: UInt64) -> Bool {
+        self.recordSize == recordSize && offset / recordSize == record && Int(offset % recordSize) == within
+            && self.count == count && self.old == old
+    }
+}
+
+/// What `preparation(of:at:_:)` made of a write.
+public enum WritePreparation: Sendable {
+    /// The record to pass to `write(_:at:_:prepared:)`.
+    case prepared(PreparedRecordWrite)
+    /// Another prepared write of the same record is out; ask again once it is written.
+    case busy
+    /// Nothing to prepare (see `prepareWrite`).
+    case none
+}
+
+/// A record's logical content with new bytes written into it (spec §9.5).
+enum RecordMerge {
+    /// `content` with `bytes` at `within`, extended with zeros to the level that holds them (a
+    /// record only grows); nil when that changes nothing, unless `evenIfSame`. One pass over the
+    /// record: the old bytes, the new ones and the zeros are each written once.
+    static func merged(_ content: [UInt8], within: Int, bytes: UnsafeRawBufferPointer, evenIfSame: Bool) -> [UInt8]? {
+        let end = within + bytes.count
+        let old = content.count
+        let wanted = max(old, RedoxFS.blockSize << Int(BlockLevel.forBytes(end)))
+        if !evenIfSame && isSame(content, within: within, bytes: bytes) { return nil }
+        if old == wanted {
+            var result = content
+            if !bytes.isEmpty {
+                result.withUnsafeMutableBytes { ($0.baseAddress! + within).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+            }
+            return result
+        }
+        return [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
+            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+            if old > 0 { content.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: old) } }
+            if old < within { (base + old).initializeMemory(as: UInt8.self, repeating: 0, count: within - old) }
+            if !bytes.isEmpty { (base + within).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+            let tail = max(end, old)
+            if tail < wanted { (base + tail).initializeMemory(as: UInt8.self, repeating: 0, count: wanted - tail) }
+            initialized = wanted
+        }
+    }
+
+    /// Whether writing `bytes` at `within` leaves `content` (zeros past its end) as it is.
+    static func isSame(_ content: [UInt8], within: Int, bytes: UnsafeRawBufferPointer) -> Bool {
+        if bytes.isEmpty { return true }
+        let inside = max(0, min(bytes.count, content.count - within))
+        if inside > 0 && !content.matches(UnsafeRawBufferPointer(rebasing: bytes[0..<inside]), at: within) { return false }
+        for i in inside..<bytes.count where bytes[i] != 0 { return false }
+        return true
+    }
+}
+
+extension FileSystemEngine {
+    /// Works out the record that writing `bytes` at `offset` of node `id` makes, holding the lock
+    /// shared (so several run at once, and beside a commit's device I/O), for
+    /// `write(_:at:_:prepared:)` with the same bytes. Nil when there is nothing to prepare: the
+    /// bytes do not lie inside one existing record of a regular file's content, nothing would
+    /// change, or anything fails (the write itself then reports it).
+    ///
+    /// While a prepared write of a record is out (until `write(_:at:_:prepared:)` with it
+    /// returns), nothing more is prepared for that record: the next write into it, most likely
+    /// the neighbouring page of the same writeback, would be prepared from the record the first
+    /// is about to replace, and made twice. That is only a matter of speed: whether a prepared
+    /// record applies is checked against the record's pointer when it is written.
+    public func prepareWrite(_ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> PreparedRecordWrite? {
+        if case .prepared(let prepared) = preparation(of: id, at: offset, bytes) { return prepared }
+        return nil
+    }
+
+    /// `prepareWrite`, telling apart a record whose prepared write is out (`busy`: a caller may
+    /// wait for that write and ask again, rather than write without preparing and make the
+    /// other prepared record stale) from nothing to prepare.
+    public func preparation(of id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> WritePreparation {
+        guard !bytes.isEmpty else { return .none }
+        var claim: RecordClaims.Key?
+        var busy = false
+        let prepared = try? lock.sharedLocked { () throws(FileSystemError) -> PreparedRecordWrite? in
+            guard isWritable, !closed, failure == nil, bytes.count <= writePieceBytes else { return nil }
+            let node = try loadNode(id)
+            guard node.kind == .file, !node.hasInlineData else { return nil }
+            let recordSize = node.recordSize
+            let record = offset / recordSize
+            let within = Int(offset % recordSize)
+            guard UInt64(within + bytes.count) <= recordSize, record < node.recordCount else { return nil }
+            let key = RecordClaims.Key(id: id, record: record)
+            guard lock.guarded({ recordClaims.claim(key) }) else {
+                busy = true
+                return nil
+            }
+            claim = key
+            let codec = self.codec
+            let (old, content) = try withReader { (reader) throws(FormatError) -> (BlockPointer, [UInt8]) in
+                let old = try reader.recordPointer(record, of: node)
+                return (old, old.isNull ? [] : try reader.recordContent(old, codec: codec))
+            }
+            guard !old.isNull, let merged = RecordMerge.merged(content, within: within, bytes: bytes, evenIfSame: false) else {
+                return nil
+            }
+            let (stored, decompressionLevel) = storedForm(of: merged)
+            guard stored.count == RedoxFS.blockSize << Int(BlockLevel.forBytes(stored.count)) else { return nil }
+            return PreparedRecordWrite(
+                id: id, offset: offset, count: bytes.count, recordSize: recordSize, old: old, stored: stored,
+                decompressionLevel: decompressionLevel, hash: SeaHash.hash(stored))
+        }
+        guard let prepared = prepared ?? nil else {
+            if let claim { lock.guarded { recordClaims.release(claim) } }
+            return busy ? .busy : .none
+        }
+        return .prepared(prepared)
+    }
+
+    /// Ends the claim of `prepared`'s record (the write with it is done, or abandoned).
+    func releaseClaim(of prepared: PreparedRecordWrite) {
+        let key = RecordClaims.Key(id: prepared.id, record: prepared.offset / prepared.recordSize)
+        lock.guarded { recordClaims.release(key) }
+    }
+}
+
+/// The records prepared writes are out for (see `prepareWrite`). Only `guarded` bodies use it.
+/// A claim whose write never came (its caller failed first) is forgotten when the set grows
+/// past `limit`: claims only save work, they decide nothing.
+final class RecordClaims {
+    struct Key: Hashable {
+        let id: UInt32
+        let record: UInt64
+    }
+
+    static let limit = 1024
+    private var keys: Set<Key> = []
+
+    /// Claims `key`; false when it is claimed already.
+    func claim(_ key: Key) -> Bool {
+        if keys.count >= Self.limit { keys.removeAll(keepingCapacity: true) }
+        return keys.insert(key).inserted
+    }
+
+    func release(_ key: Key) {
+        keys.remove(key)
+    }
+}
