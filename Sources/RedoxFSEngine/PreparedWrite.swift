@@ -134,7 +134,9 @@ extension FileSystemEngine {
     }
 
     /// Ends the claim of `prepared`'s record (the write with it is done, or abandoned).
-    func releaseClaim(of prepared: PreparedRecordWrite) {
+    /// `write(_:at:_:prepared:)` does this itself; a caller that prepared a write and then does
+    /// not make it calls this, or the record's next writes wait for a write that never comes.
+    public func releaseClaim(of prepared: PreparedRecordWrite) {
         let key = RecordClaims.Key(id: prepared.id, record: prepared.offset / prepared.recordSize)
         lock.guarded { recordClaims.release(key) }
     }

@@ -102,7 +102,15 @@ extension FuseBridge {
             // and beside a commit's device I/O; the exclusive part then only links the record.
             let prepared = size <= Self.preparedWriteLimit ? prepare(inode, at: UInt64(offset), raw) : nil
             let written = try fileSystem.exclusively { () throws(FileSystemError) in
-                try fileSystem.write(try resolve(inode).id, at: UInt64(offset), raw, prepared: prepared)
+                let id: UInt32
+                do throws(FileSystemError) {
+                    id = try resolve(inode).id
+                } catch {
+                    // No write takes the prepared record: its claim ends here.
+                    if let prepared { fileSystem.releaseClaim(of: prepared) }
+                    throw error
+                }
+                return try fileSystem.write(id, at: UInt64(offset), raw, prepared: prepared)
             }
             fuse_reply_write(request, written)
         }

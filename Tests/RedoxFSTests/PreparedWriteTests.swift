@@ -201,6 +201,23 @@ import Testing
         #expect(prepare(131_072 + 8192) != nil)
     }
 
+    /// A prepared write that is never made (the caller failed before writing) gives its record
+    /// back through `releaseClaim`, so the record's next write is prepared, not kept waiting.
+    @Test func anAbandonedPreparationReleasesItsRecord() throws {
+        let fs = try FileSystem.format(device: MemoryDevice(blockCount: 4096))
+        var generator = SplitMix64(state: 5)
+        let (file, _) = try Self.makeFile(fs, recordSize: .upstream, records: 2, generator: &generator)
+        let page = generator.data(4096, repeatShare: 0, alphabet: 256)
+        func prepare(_ offset: Int) -> PreparedRecordWrite? {
+            page.withUnsafeBytes { fs.prepareWrite(file, at: UInt64(offset), $0) }
+        }
+        let abandoned = try #require(prepare(4096))
+        #expect(prepare(8192) == nil, "claimed while the first is out")
+        fs.releaseClaim(of: abandoned)
+        let next = try #require(prepare(8192), "released: the record is prepared again")
+        _ = try page.withUnsafeBytes { (raw) throws(FileSystemError) in try fs.write(file, at: 8192, raw, prepared: next) }
+    }
+
     /// The one-pass merge against the rule written out byte by byte: pad the record with zeros to
     /// the level holding the write's end, compare, copy.
     @Test func oneRecordMergeMatchesTheRule() {
