@@ -102,7 +102,7 @@ public enum MountDaemon {
         timer?.stop()
         if configuration.debug {
             let counts = bridge.pageStore.counts
-            log.notice("notify_store: \(counts.stores) stores, \(counts.pages) pages")
+            log.notice("notify_store: \(counts.stores) stores, \(counts.pages) pages, \(counts.deferred) changes deferred")
         }
         if loopResult < 0 { log.error("request loop ended: \(String(cString: strerror(-loopResult)))") }
 

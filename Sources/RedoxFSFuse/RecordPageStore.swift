@@ -80,6 +80,7 @@ final class RecordPageStore: @unchecked Sendable {
         var running = 0
         var stores = 0
         var pages = 0
+        var deferredChanges = 0
 
         static func slot(_ inode: fuse_ino_t, _ count: Int) -> Int {
             Int(truncatingIfNeeded: (UInt64(inode) &* 0x9E37_79B9_7F4A_7C15) >> 40) & (count - 1)
@@ -113,8 +114,8 @@ final class RecordPageStore: @unchecked Sendable {
         limit = max(1, threads / 2)
     }
 
-    /// Stores made and pages stored so far.
-    var counts: (stores: Int, pages: Int) { state.withLock { ($0.stores, $0.pages) } }
+    /// Stores made, pages stored, and changes that waited for a store, so far.
+    var counts: (stores: Int, pages: Int, deferred: Int) { state.withLock { ($0.stores, $0.pages, $0.deferredChanges) } }
 
     // MARK: Reads
 
@@ -193,6 +194,7 @@ final class RecordPageStore: @unchecked Sendable {
         let now = state.withLock { state -> Bool in
             if state.gates[inode]?.storing == true {
                 state.gates[inode]?.deferred.append(Deferred(run: body))
+                state.deferredChanges += 1
                 return false
             }
             state.beginChange(inode)
