@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import RedoxFS
+import RedoxFSFuse
 import RedoxFSTestSupport
 import XCTest
 
@@ -138,6 +139,13 @@ final class RecordPageStoreTests: MountTestCase {
     }
 
     // MARK: Stores happen
+
+    func testOptionParsesAndIsDocumented() throws {
+        XCTAssertTrue(try MountCommandLine.parse(["disk.img", "/mnt"]).notifyStore)
+        XCTAssertFalse(try MountCommandLine.parse(["-o", "rw,no_notify_store", "disk.img", "/mnt"]).notifyStore)
+        XCTAssertTrue(try MountCommandLine.parse(["-o", "no_notify_store,notify_store", "disk.img", "/mnt"]).notifyStore)
+        XCTAssertTrue(MountCommandLine.usage.contains("no_notify_store"))
+    }
 
     func testSecondReadInARecordReachesNoDaemon() throws {
         let requests = try readsInOneRecord(arguments: [])
