@@ -8,3 +8,21 @@ extension FileSystemEngine {
         try read(node, at: offset, into: buffer)
     }
 }
+
+extension FileSystemEngine {
+    /// Record `index` of `node`, read, decrypted, verified and decoded as `read` does it; nil for
+    /// a record that is not stored (a hole) and for a node with inline data. Its length is what
+    /// the record holds, which may be less than the record size (zeros follow, up to the file's
+    /// size) or more than the file's size. The FUSE mount answers a small read from it and hands
+    /// the rest to the kernel's page cache, without copying the record out first.
+    public func recordContent(of node: Node, record index: UInt64) throws(FileSystemError) -> [UInt8]? {
+        try lock.sharedLocked { () throws(FileSystemError) -> [UInt8]? in
+            guard !node.hasInlineData else { return nil }
+            let codec = self.codec
+            return try withReader { (reader) throws(FormatError) -> [UInt8]? in
+                let pointer = try reader.recordPointer(index, of: node)
+                return pointer.isNull ? nil : try reader.recordContent(pointer, codec: codec)
+            }
+        }
+    }
+}

@@ -15,15 +15,23 @@ enum FallocateMode {
 /// Requests on file content and open files.
 extension FuseBridge {
     /// Sets the open flags every file handle gets: the page cache survives a reopen (nothing
-    /// changes the file behind the kernel's back).
-    func prepare(_ info: UnsafeMutablePointer<fuse_file_info>?) {
+    /// changes the file behind the kernel's back). `fh` is 1 for a handle open for writing.
+    func prepare(_ info: UnsafeMutablePointer<fuse_file_info>?, writer: Bool = false) {
         guard let info else { return }
-        info.pointee.fh = 0
+        info.pointee.fh = writer ? 1 : 0
         info.pointee.keep_cache = 1
         info.pointee.direct_io = 0
     }
 
+    /// An open for writing (or with O_TRUNC) is a change of the inode for `RecordPageStore`.
     func open(_ request: fuse_req_t?, inode: fuse_ino_t, info: UnsafeMutablePointer<fuse_file_info>?) {
+        let flags = info?.pointee.flags ?? 0
+        guard flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0 else { return open(request, inode: inode, info: info, writer: false) }
+        var options = info?.pointee ?? fuse_file_info()
+        pageStore.changing(inode) { withUnsafeMutablePointer(to: &options) { self.open(request, inode: inode, info: $0, writer: true) } }
+    }
+
+    func open(_ request: fuse_req_t?, inode: fuse_ino_t, info: UnsafeMutablePointer<fuse_file_info>?, writer: Bool) {
         serve(request, "open") { () throws(FileSystemError) in
             let truncate = (info?.pointee.flags ?? 0) & O_TRUNC != 0
             let id = try fileSystem.exclusively { () throws(FileSystemError) in
@@ -37,10 +45,12 @@ extension FuseBridge {
                 fileSystem.retain(id)
                 return id
             }
-            prepare(info)
+            prepare(info, writer: writer)
+            if writer { pageStore.openedWriter(inode) }
             if fuse_reply_open(request, info) != 0 {
                 // The opener went away (interrupted): the kernel will send no release.
                 try? fileSystem.releaseHandle(id)
+                if writer { pageStore.closedWriter(inode) }
             }
         }
     }
@@ -52,29 +62,36 @@ extension FuseBridge {
                 fileSystem.retain(made.id)
                 return made
             }
-            prepare(info)
+            prepare(info, writer: true)
             var reply = entry(for: made.id, made.node)
+            pageStore.openedWriter(reply.ino)
             if fuse_reply_create(request, &reply, info) != 0 {
                 try? fileSystem.releaseHandle(made.id)
+                pageStore.closedWriter(reply.ino)
             }
         }
     }
 
-    func release(_ request: fuse_req_t?, inode: fuse_ino_t) {
+    func release(_ request: fuse_req_t?, inode: fuse_ino_t, handle: UInt64 = 0) {
         serve(request, "release") { () throws(FileSystemError) in
+            // The kernel wrote the handle's dirty pages back before this (`RecordPageStore`).
+            if handle == 1 { pageStore.closedWriter(inode) }
             // An open node is retained, so its id still names it: no tag to check.
             try fileSystem.releaseHandle(InodeNumbers.nodeID(of: inode))
             fuse_reply_err(request, 0)
         }
     }
 
-    func read(_ request: fuse_req_t?, inode: fuse_ino_t, size: Int, offset: off_t) {
+    func read(_ request: fuse_req_t?, inode: fuse_ino_t, size: Int, offset: off_t, flags: Int32 = 0) {
         serve(request, "read") { () throws(FileSystemError) in
             guard offset >= 0 else { throw .system(operation: "read", path: "", errno: EINVAL) }
             let count = min(size, 64 << 20)
             guard count > 0 else {
                 fuse_reply_buf(request, nil, 0)
                 return
+            }
+            if let ticket = pageStore.ticket(for: inode, offset: UInt64(offset), size: count, flags: flags) {
+                return try readWithStore(request, inode: inode, offset: UInt64(offset), count: count, ticket: ticket)
             }
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
             defer { buffer.deallocate() }
@@ -154,6 +171,10 @@ extension FuseBridge {
     /// records inside the range; zeroing a range does the same and may extend the file. Other
     /// modes (collapse, insert, unshare) are not supported.
     func fallocate(_ request: fuse_req_t?, inode: fuse_ino_t, mode: Int32, offset: off_t, length: off_t) {
+        pageStore.changing(inode) { self.allocate(request, inode: inode, mode: mode, offset: offset, length: length) }
+    }
+
+    func allocate(_ request: fuse_req_t?, inode: fuse_ino_t, mode: Int32, offset: off_t, length: off_t) {
         serve(request, "fallocate") { () throws(FileSystemError) in
             guard offset >= 0, length > 0 else { throw .system(operation: "fallocate", path: "", errno: EINVAL) }
             let start = UInt64(offset)

@@ -43,7 +43,18 @@ extension FuseBridge {
         }
     }
 
+    /// A change of the size is a change of the inode for `RecordPageStore`.
     func setattr(_ request: fuse_req_t?, inode: fuse_ino_t, attributes: UnsafeMutablePointer<stat>?, toSet: Int32) {
+        guard toSet & FUSE_SET_ATTR_SIZE != 0, let attributes else {
+            return setAttributes(request, inode: inode, attributes: attributes, toSet: toSet)
+        }
+        var wanted = attributes.pointee
+        pageStore.changing(inode) {
+            withUnsafeMutablePointer(to: &wanted) { self.setAttributes(request, inode: inode, attributes: $0, toSet: toSet) }
+        }
+    }
+
+    func setAttributes(_ request: fuse_req_t?, inode: fuse_ino_t, attributes: UnsafeMutablePointer<stat>?, toSet: Int32) {
         serve(request, "setattr") { () throws(FileSystemError) in
             guard let attributes else { throw .invalidArgument("setattr without attributes") }
             let wanted = attributes.pointee

@@ -25,13 +25,16 @@ final class FuseBridge: @unchecked Sendable {
     let accessTimePolicy: AccessTimePolicy
     /// The handles of this mount's nodes.
     let inodes = InodeNumbers()
+    /// Pushes the rest of a record a small read verified into the kernel's page cache.
+    let pageStore: RecordPageStore
     /// Called once the connection is negotiated (set before the request loop starts).
     var onInitialized: (@Sendable () -> Void)?
 
     init(
         fileSystem: FileSystem, writebackCache: Bool, accessTimePolicy: AccessTimePolicy = .relative,
-        cacheSeconds: Double = 3600, log: DaemonLog
+        cacheSeconds: Double = 3600, notifyStore: Bool = true, threads: Int = 4, log: DaemonLog
     ) {
+        pageStore = RecordPageStore(enabled: notifyStore, threads: threads)
         self.fileSystem = fileSystem
         self.accessTimePolicy = accessTimePolicy
         self.writebackCache = writebackCache && fileSystem.isWritable

@@ -39,12 +39,14 @@ enum FuseOperationsTable {
         ops.create = { request, parent, name, mode, info in
             forward(request) { $0.create(request, parent: parent, name: name, mode: mode, info: info) }
         }
-        ops.read = { request, inode, size, offset, _ in forward(request) { $0.read(request, inode: inode, size: size, offset: offset) } }
+        ops.read = { request, inode, size, offset, info in
+            forward(request) { $0.read(request, inode: inode, size: size, offset: offset, flags: info?.pointee.flags ?? 0) }
+        }
         ops.write = { request, inode, bytes, size, offset, _ in
             forward(request) { $0.write(request, inode: inode, bytes: bytes, size: size, offset: offset) }
         }
         ops.flush = { request, _, _ in forward(request) { $0.flush(request) } }
-        ops.release = { request, inode, _ in forward(request) { $0.release(request, inode: inode) } }
+        ops.release = { request, inode, info in forward(request) { $0.release(request, inode: inode, handle: info?.pointee.fh ?? 0) } }
         ops.fsync = { request, _, _, _ in forward(request) { $0.fsync(request) } }
         ops.fallocate = { request, inode, mode, offset, length, _ in
             forward(request) { $0.fallocate(request, inode: inode, mode: mode, offset: offset, length: length) }

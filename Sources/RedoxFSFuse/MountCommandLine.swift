@@ -44,7 +44,8 @@ public enum MountCommandLine {
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,
                                  block=HEX, password_file=F, commit_interval=S, threads=N, generation=N,
                                  record_size=SIZE (see below),
-                                 [no_]writeback_cache, relatime (default), noatime, strictatime,
+                                 [no_]writeback_cache, [no_]notify_store (see below),
+                                 relatime (default), noatime, strictatime,
                                  ro, rw, debug; everything else (allow_other,
                                  nosuid, nodev, noexec, …) goes to FUSE and the kernel.
 
@@ -53,6 +54,10 @@ public enum MountCommandLine {
                                  count. Smaller records make 4 KiB random reads and writes cheaper
                                  (databases, VM images); larger ones compress better. Files that
                                  exist keep theirs; images stay readable by upstream redoxfs.
+          -o no_notify_store     do not push the rest of a record a small random read had to
+                                 read and verify into the kernel's page cache (default: pushed,
+                                 so later reads of that record need no request; never while the
+                                 file is open for writing)
 
         Unmount with `fusermount3 -u MOUNTPOINT`, `umount MOUNTPOINT`, or SIGTERM/SIGINT; the process
         commits and exits after the file system is detached. In /etc/fstab:
@@ -138,6 +143,7 @@ public enum MountCommandLine {
         var writeback = true
         var accessTimePolicy = AccessTimePolicy.relative
         var recordSize = RecordSize.upstream
+        var notifyStore = true
         for option in options {
             let (key, optionValue) = splitOption(option)
             switch key {
@@ -159,6 +165,8 @@ public enum MountCommandLine {
                 recordSize = size
             case "writeback_cache": writeback = true
             case "no_writeback_cache": writeback = false
+            case "notify_store": notifyStore = true
+            case "no_notify_store": notifyStore = false
             case "foreground": foreground = true
             case "relatime", "noatime", "strictatime":
                 // Ours to apply: FUSE leaves atime to the file system (libfuse does not take them).
@@ -230,6 +238,7 @@ public enum MountCommandLine {
         configuration.writebackCache = writeback
         configuration.accessTimePolicy = accessTimePolicy
         configuration.recordSize = recordSize
+        configuration.notifyStore = notifyStore
         configuration.fuseOptions = fuseOptions
         return configuration
     }

@@ -30,6 +30,9 @@ public struct MountConfiguration: Equatable, Sendable {
     public var commitInterval: Double = 5
     /// Use the kernel's writeback cache for writable mounts.
     public var writebackCache = true
+    /// Push the rest of a record a small random read verified into the kernel's page cache
+    /// (`-o notify_store`, the default; `no_notify_store` turns it off).
+    public var notifyStore = true
     /// When reads move atime: `relatime` (default), `noatime`, `strictatime`.
     public var accessTimePolicy: AccessTimePolicy = .relative
     /// Let libfuse print every request (`--debug`, `-o debug`).

@@ -48,15 +48,20 @@ public enum MountDaemon {
             }
         }
 
+        let processors = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        // Reads run together (the engine's shared lock) and a commit waiting for the device lets
+        // them in, so more threads than processors pay: a thread waiting for I/O takes no CPU.
+        let threads = configuration.maxThreads > 0 ? configuration.maxThreads : min(max(processors * 2, 4), 8)
         let bridge = FuseBridge(
             fileSystem: fileSystem, writebackCache: configuration.writebackCache,
-            accessTimePolicy: configuration.accessTimePolicy, log: log)
+            accessTimePolicy: configuration.accessTimePolicy, notifyStore: configuration.notifyStore, threads: threads, log: log)
         let userdata = Unmanaged.passRetained(bridge)
         defer { userdata.release() }
         guard let session = makeSession(configuration, region: region, userdata: userdata.toOpaque(), log: log) else {
             fileSystem.close()
             return 1
         }
+        bridge.pageStore.session = session
         guard fuse_set_signal_handlers(session) == 0 else {
             log.error("cannot install signal handlers")
             fuse_session_destroy(session)
@@ -93,12 +98,12 @@ public enum MountDaemon {
             timer = CommitTimer(fileSystem: fileSystem, interval: configuration.commitInterval, log: log)
             timer?.start()
         }
-        let processors = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        // Reads run together (the engine's shared lock) and a commit waiting for the device lets
-        // them in, so more threads than processors pay: a thread waiting for I/O takes no CPU.
-        let threads = configuration.maxThreads > 0 ? configuration.maxThreads : min(max(processors * 2, 4), 8)
         let loopResult = serve(session, threads: threads)
         timer?.stop()
+        if configuration.debug {
+            let counts = bridge.pageStore.counts
+            log.notice("notify_store: \(counts.stores) stores, \(counts.pages) pages, \(counts.deferred) changes deferred")
+        }
         if loopResult < 0 { log.error("request loop ended: \(String(cString: strerror(-loopResult)))") }
 
         // Detach first, so nobody waits on a mount that no longer answers; then make the image

@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFuse3
+import RedoxFS
+import RedoxFSFormat
+
+/// Small random reads that push the rest of their record into the kernel's page cache
+/// (`RecordPageStore`).
+extension FuseBridge {
+    /// Answers a READ of `count` bytes at `offset` that holds `ticket`. When the request lies
+    /// inside one stored record of a regular file, takes that whole record from the engine (which
+    /// reads and verifies all of it anyway), answers the request from it, then stores the rest of
+    /// it; otherwise reads as `read` does.
+    func readWithStore(
+        _ request: fuse_req_t?, inode: fuse_ino_t, offset: UInt64, count: Int, ticket: RecordPageStore.Ticket
+    ) throws(FileSystemError) {
+        let (id, node, record, start) = try fileSystem.shared { () throws(FileSystemError) -> (UInt32, Node, [UInt8]?, UInt64) in
+            let (id, node) = try resolve(inode)
+            guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
+            let recordSize = node.recordSize
+            let start = offset - offset % recordSize
+            guard node.kind == .file, recordSize <= RecordPageStore.recordLimit, UInt64(count) < recordSize,
+                  offset + UInt64(count) <= start + recordSize, offset < node.size,
+                  var content = try fileSystem.recordContent(of: node, record: start / recordSize)
+            else { return (id, node, nil, start) }
+            // The record as the file has it at the size the engine has now (the kernel's size, as
+            // no writer is open): cut past the end, zeros where the stored record stops short.
+            let length = Int(min(recordSize, node.size - start))
+            if content.count > length {
+                content.removeSubrange(length...)
+            } else if content.count < length {
+                content += repeatElement(0, count: length - content.count)
+            }
+            return (id, node, content, start)
+        }
+        guard let record else { return try readPlain(request, inode: inode, offset: offset, count: count) }
+        try? noteAccess(id, node)
+        let skip = Int(offset - start)
+        let answered = max(0, min(count, record.count - skip))
+        record.withUnsafeBytes { bytes in
+            fuse_reply_buf(request, bytes.baseAddress.map { ($0 + skip).assumingMemoryBound(to: CChar.self) }, answered)
+            pageStore.store(ticket, record: bytes, recordStart: start, request: offset..<offset + UInt64(count))
+        }
+    }
+
+    /// A READ answered from the engine's `readBulk` (no store).
+    func readPlain(_ request: fuse_req_t?, inode: fuse_ino_t, offset: UInt64, count: Int) throws(FileSystemError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+        defer { buffer.deallocate() }
+        let (id, node, done) = try fileSystem.shared { () throws(FileSystemError) in
+            let (id, node) = try resolve(inode)
+            guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
+            return (id, node, try fileSystem.readBulk(node, at: offset, into: buffer))
+        }
+        try? noteAccess(id, node)
+        fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), done)
+    }
+}

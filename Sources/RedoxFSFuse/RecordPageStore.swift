@@ -1,0 +1,228 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFuse3
+import Synchronization
+
+/// Pushes the rest of a record a small READ had to read and verify into the kernel's page cache
+/// (`fuse_lowlevel_notify_store`), so that reads of its other pages need no request
+/// (`-o notify_store`, the default; `no_notify_store` turns it off).
+///
+/// The kernel's side (fs/fuse/dev.c, `fuse_notify_store`) locks each page of the range, copies
+/// the bytes over whatever it held (dirty pages included), marks it up to date, and grows the
+/// inode's size when the range ends past it. So a store must only ever carry the bytes the kernel
+/// would read from us now, for a size the kernel already has:
+///
+/// - No store while the inode has a handle open for writing (from OPEN or CREATE until its
+///   RELEASE). Dirty pages of the writeback cache exist only then: the kernel writes them back
+///   before it sends the last RELEASE (`fuse_release` calls `write_inode_now(inode, 1)`), and
+///   fallocate, ftruncate and copy_file_range (which falls back to writes) need such a handle.
+/// - A change of the content or size without one (OPEN for writing or with O_TRUNC, SETATTR of
+///   the size, FALLOCATE) runs as a *change* of the inode: it never overlaps a store of that inode,
+///   and it moves the inode's change mark. A READ takes a ticket (the change sequence) before it
+///   reads; its store goes out only if no change of the inode started since, none runs, and no
+///   writer is open. The range is clamped to the size the engine had at that read.
+/// - Unlink and rename need nothing: they change no content, and a node id used again by a new
+///   node gets a new FUSE handle (`InodeNumbers`), so a late store reaches the old kernel inode.
+///
+/// Why no thread of the daemon can wait for ever: a store waits only for page locks, and the
+/// kernel holds a page lock of a regular file with no writer only while its READ is out (or for
+/// its own short work: reclaim, truncation). READs never wait for a store or a change. A change
+/// that finds a store of its inode running does not wait either: it is deferred, and the thread
+/// that ends the store runs it (libfuse lets any thread answer a request). At most `limit` stores
+/// run at once (half the worker threads), so a worker is always free to answer the READs a store
+/// waits for. A store only covers pages outside the request it follows, after that request's
+/// reply (the kernel unlocks those pages on the reply), and only small reads that do not continue
+/// the inode's last read get one, so readahead streams are left alone.
+final class RecordPageStore: @unchecked Sendable {
+    /// What a READ holds from before it reads until its store: the change sequence then.
+    struct Ticket {
+        let inode: fuse_ino_t
+        let sequence: UInt64
+    }
+
+    /// The largest request that gets a store (larger ones come from readahead).
+    static let requestLimit = 16 << 10
+    /// The largest record stored.
+    static let recordLimit: UInt64 = 1 << 20
+    static let pageSize: UInt64 = 4096
+    /// O_DIRECT (asm-generic/fcntl.h; Glibc does not export it without _GNU_SOURCE).
+    static let directFlag: Int32 = 0o40000
+
+    let isEnabled: Bool
+    /// The most stores at once.
+    let limit: Int
+    /// The session stores go to (set once, before the request loop starts).
+    nonisolated(unsafe) var session: OpaquePointer?
+
+    /// A change waiting for a store (it answers its request when run, on whichever thread).
+    private struct Deferred: @unchecked Sendable {
+        let run: () -> Void
+    }
+
+    private struct Gate {
+        var writers = 0
+        var changes = 0
+        var storing = false
+        var deferred: [Deferred] = []
+
+        var isIdle: Bool { writers == 0 && changes == 0 && !storing && deferred.isEmpty }
+    }
+
+    private struct State {
+        var sequence: UInt64 = 0
+        /// The sequence of the last change of the inodes hashed to each slot (shared slots only
+        /// make a store skip more often).
+        var lastChange = [UInt64](repeating: 0, count: 4096)
+        var gates: [fuse_ino_t: Gate] = [:]
+        /// Where the last read of the inodes hashed to each slot ended.
+        var lastReadEnd = [(inode: fuse_ino_t, end: UInt64)](repeating: (0, UInt64.max), count: 512)
+        var running = 0
+        var stores = 0
+        var pages = 0
+        var deferredChanges = 0
+
+        static func slot(_ inode: fuse_ino_t, _ count: Int) -> Int {
+            Int(truncatingIfNeeded: (UInt64(inode) &* 0x9E37_79B9_7F4A_7C15) >> 40) & (count - 1)
+        }
+
+        mutating func markChange(_ inode: fuse_ino_t) {
+            sequence += 1
+            lastChange[Self.slot(inode, lastChange.count)] = sequence
+        }
+
+        mutating func beginChange(_ inode: fuse_ino_t) {
+            gates[inode, default: Gate()].changes += 1
+            markChange(inode)
+        }
+
+        mutating func endChange(_ inode: fuse_ino_t) {
+            markChange(inode)
+            gates[inode]?.changes -= 1
+            forgetIfIdle(inode)
+        }
+
+        mutating func forgetIfIdle(_ inode: fuse_ino_t) {
+            if gates[inode]?.isIdle == true { gates[inode] = nil }
+        }
+    }
+
+    private let state = Mutex(State())
+
+    init(enabled: Bool, threads: Int) {
+        isEnabled = enabled
+        limit = max(1, threads / 2)
+    }
+
+    /// Stores made, pages stored, and changes that waited for a store, so far.
+    var counts: (stores: Int, pages: Int, deferred: Int) { state.withLock { ($0.stores, $0.pages, $0.deferredChanges) } }
+
+    // MARK: Reads
+
+    /// The ticket of a READ of `size` bytes at `offset` that may get a store, or nil: too large,
+    /// not page-aligned, O_DIRECT, continuing the inode's last read, or a writer or change of the
+    /// inode under way. Call it for every READ (it follows where each inode's reads end), before
+    /// the read.
+    func ticket(for inode: fuse_ino_t, offset: UInt64, size: Int, flags: Int32) -> Ticket? {
+        guard isEnabled else { return nil }
+        return state.withLock { state -> Ticket? in
+            let slot = State.slot(inode, state.lastReadEnd.count)
+            let continues = state.lastReadEnd[slot].inode == inode && state.lastReadEnd[slot].end == offset
+            state.lastReadEnd[slot] = (inode, offset + UInt64(size))
+            guard !continues, size <= Self.requestLimit, offset % Self.pageSize == 0, flags & Self.directFlag == 0 else { return nil }
+            if let gate = state.gates[inode], gate.writers > 0 || gate.changes > 0 { return nil }
+            return Ticket(inode: inode, sequence: state.sequence)
+        }
+    }
+
+    /// Stores `record` (the content of the inode from `recordStart`, already clamped to the size
+    /// the engine had when it read it) except `request`, the range just answered; nothing when
+    /// the inode changed since `ticket`, a writer or change is under way, or `limit` stores run.
+    /// Call it after the reply.
+    func store(_ ticket: Ticket, record: UnsafeRawBufferPointer, recordStart: UInt64, request: Range<UInt64>) {
+        let recordEnd = recordStart + UInt64(record.count)
+        let before = recordStart..<max(recordStart, min(request.lowerBound, recordEnd))
+        let after = min(max(request.upperBound, recordStart), recordEnd)..<recordEnd
+        guard let session, !before.isEmpty || !after.isEmpty else { return }
+        let inode = ticket.inode
+        let admitted = state.withLock { state -> Bool in
+            guard state.running < limit,
+                  state.lastChange[State.slot(inode, state.lastChange.count)] <= ticket.sequence else { return false }
+            if let gate = state.gates[inode], gate.writers > 0 || gate.changes > 0 || gate.storing { return false }
+            state.gates[inode, default: Gate()].storing = true
+            state.running += 1
+            return true
+        }
+        guard admitted else { return }
+        var pages = 0
+        for range in [before, after] where !range.isEmpty {
+            let start = Int(range.lowerBound - recordStart)
+            guard let base = record.baseAddress else { continue }
+            var vector = fuse_bufvec()
+            vector.count = 1
+            vector.buf.size = range.count
+            vector.buf.mem = UnsafeMutableRawPointer(mutating: base + start)
+            if fuse_lowlevel_notify_store(session, inode, off_t(range.lowerBound), &vector, fuse_buf_copy_flags(0)) == 0 {
+                pages += (range.count + Int(Self.pageSize) - 1) / Int(Self.pageSize)
+            }
+        }
+        let deferred = state.withLock { state -> [Deferred] in
+            state.running -= 1
+            state.stores += 1
+            state.pages += pages
+            let waiting = state.gates[inode]?.deferred ?? []
+            state.gates[inode]?.deferred = []
+            state.gates[inode]?.storing = false
+            // The deferred changes count from now, so no store starts before they have run.
+            for _ in waiting { state.beginChange(inode) }
+            state.forgetIfIdle(inode)
+            return waiting
+        }
+        for change in deferred {
+            change.run()
+            state.withLock { $0.endChange(inode) }
+        }
+    }
+
+    // MARK: Changes
+
+    /// Runs `body`, which changes `inode`'s content or size (or opens it for writing) and answers
+    /// its request, as a change of the inode: now, or right after the inode's running store ends
+    /// (on the thread that ran it).
+    func changing(_ inode: fuse_ino_t, _ body: @escaping () -> Void) {
+        guard isEnabled else { return body() }
+        let now = state.withLock { state -> Bool in
+            if state.gates[inode]?.storing == true {
+                state.gates[inode]?.deferred.append(Deferred(run: body))
+                state.deferredChanges += 1
+                return false
+            }
+            state.beginChange(inode)
+            return true
+        }
+        guard now else { return }
+        body()
+        state.withLock { $0.endChange(inode) }
+    }
+
+    /// A handle of `inode` open for writing, until `closedWriter`. Call it before the OPEN or
+    /// CREATE reply (inside `changing` for an inode that may have pages cached).
+    func openedWriter(_ inode: fuse_ino_t) {
+        guard isEnabled else { return }
+        state.withLock { state in
+            state.gates[inode, default: Gate()].writers += 1
+            state.markChange(inode)
+        }
+    }
+
+    /// The RELEASE of a handle `openedWriter` counted (or a failed OPEN reply).
+    func closedWriter(_ inode: fuse_ino_t) {
+        guard isEnabled else { return }
+        state.withLock { state in
+            guard let writers = state.gates[inode]?.writers, writers > 0 else { return }
+            state.gates[inode]?.writers = writers - 1
+            state.markChange(inode)
+            state.forgetIfIdle(inode)
+        }
+    }
+}
