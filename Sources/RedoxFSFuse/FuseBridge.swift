@@ -25,6 +25,8 @@ final class FuseBridge: @unchecked Sendable {
     let accessTimePolicy: AccessTimePolicy
     /// The handles of this mount's nodes.
     let inodes = InodeNumbers()
+    /// Writeback writes gathered per record, and the order of writes (FuseBridge+Writeback.swift).
+    let coalescer = WriteCoalescer()
     /// Called once the connection is negotiated (set before the request loop starts).
     var onInitialized: (@Sendable () -> Void)?
 
@@ -116,10 +118,12 @@ final class FuseBridge: @unchecked Sendable {
         try fileSystem.recordAccess(id, policy: accessTimePolicy)
     }
 
-    /// Commits the open transaction (fsync, fsyncdir).
+    /// Commits the open transaction (fsync, fsyncdir), with every write answered so far.
     func commit() throws(FileSystemError) {
         guard fileSystem.isWritable else { return }
+        settleAllWrites()
         try fileSystem.commit()
+        reportStatistics("commit")
     }
 }
 
