@@ -45,7 +45,7 @@ final class WritebackCoalescingTests: MountTestCase {
             XCTAssertEqual(fsync(descriptor), 0)
             let after = try XCTUnwrap(Self.formations(in: mounted.log), mounted.log)
             XCTAssertEqual(after - before, expected, "\(name): records formed for 16 pages into one record\n\(mounted.log)")
-            XCTAssertEqual(Self.content(descriptor), model)
+            Self.assertSame(Self.content(descriptor), model, "content")
             close(descriptor)
             try mounted.unmount()
         }
@@ -127,7 +127,7 @@ final class WritebackCoalescingTests: MountTestCase {
         try mounted.unmount()
         XCTAssertTrue(mounted.log.contains("failed (reported by its next fsync or close)"), mounted.log)
         let again = try mount(image, at: "again")
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: again.mountpoint + "/a")), Data(model))
+        Self.assertSame([UInt8](try Data(contentsOf: URL(fileURLWithPath: again.mountpoint + "/a"))), model, "after a remount")
         try again.unmount()
         try TestImages.assertClean(image)
     }
@@ -186,7 +186,7 @@ final class WritebackCoalescingTests: MountTestCase {
                 action = "write ×\(burst)"
             case 55..<63:
                 // A read the daemon serves: dirty pages written back first, then READ requests.
-                XCTAssertEqual(try Self.directContent(file.path, size: file.model.count), file.model, "step \(step): O_DIRECT read")
+                Self.assertSame(try Self.directContent(file.path, size: file.model.count), file.model, "step \(step): O_DIRECT read")
                 action = "direct read"
             case 63..<68:
                 _ = posix_fadvise(file.descriptor, 0, 0, POSIX_FADV_DONTNEED)
@@ -216,15 +216,15 @@ final class WritebackCoalescingTests: MountTestCase {
                 let count = 1 + generator.next(below: 3 * recordSize)
                 let offset = generator.next(below: size + 1)
                 let end = min(size, offset + count)
-                XCTAssertEqual(Self.pread(file.descriptor, at: offset, count: count), Array(file.model[offset..<end]), "step \(step)")
+                Self.assertSame(Self.pread(file.descriptor, at: offset, count: count), Array(file.model[offset..<end]), "step \(step): read")
                 action = "read"
             }
             files[index] = file
-            XCTAssertEqual(Self.content(file.descriptor), file.model, "step \(step) (\(action)): the content")
+            Self.assertSame(Self.content(file.descriptor), file.model, "step \(step) (\(action)): the content")
             if testRun?.failureCount ?? 0 > 0 { return }
         }
         for file in files {
-            XCTAssertEqual(try Self.directContent(file.path, size: file.model.count), file.model, "at the end: O_DIRECT read")
+            Self.assertSame(try Self.directContent(file.path, size: file.model.count), file.model, "at the end: O_DIRECT read")
             XCTAssertEqual(close(file.descriptor), 0)
         }
         try mounted.unmount()
@@ -232,13 +232,22 @@ final class WritebackCoalescingTests: MountTestCase {
         let again = try mount(image, at: "again", arguments: arguments, password: password)
         for file in files {
             let path = again.mountpoint + "/" + URL(fileURLWithPath: file.path).lastPathComponent
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data(file.model), "after a cold remount: \(path)")
+            Self.assertSame([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), file.model, "after a cold remount: \(path)")
         }
         try again.unmount()
         try TestImages.assertClean(image, password: password)
     }
 
     // MARK: Helpers
+
+    /// Fails unless `got` equals `expected`, naming the sizes and the first differing byte (never
+    /// printing the bytes themselves).
+    static func assertSame(_ got: [UInt8], _ expected: [UInt8], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+        guard got != expected else { return }
+        let common = min(got.count, expected.count)
+        let first = (0..<common).first { got[$0] != expected[$0] } ?? common
+        XCTFail("\(message): \(got.count) bytes, expected \(expected.count); first difference at \(first)", file: file, line: line)
+    }
 
     static func pwrite(_ descriptor: Int32, _ bytes: [UInt8], at offset: Int) -> Int {
         bytes.withUnsafeBytes { Glibc.pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
