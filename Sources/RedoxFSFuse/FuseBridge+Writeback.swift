@@ -22,8 +22,15 @@ extension FuseBridge {
         guard fromPageCache, writebackCache, !bytes.isEmpty else { return false }
         guard let recordSize = recordSize(of: inode) else { return false }
         let record = offset / recordSize
-        guard (offset + UInt64(bytes.count) - 1) / recordSize == record else { return false }
-        let due = coalescer.add(inode, record: record, at: offset, bytes)
+        let last = (offset + UInt64(bytes.count) - 1) / recordSize
+        // A run of pages across a record's end (two neighbouring dirty pages, say) is gathered
+        // as its two pieces; longer runs (whole records) gain nothing from waiting.
+        guard last == record || (last == record + 1 && UInt64(bytes.count) <= recordSize) else { return false }
+        let split = Int(min(UInt64(bytes.count), (record + 1) * recordSize - offset))
+        var due = coalescer.add(inode, record: record, at: offset, UnsafeRawBufferPointer(rebasing: bytes[..<split]))
+        if last != record {
+            due += coalescer.add(inode, record: last, at: offset + UInt64(split), UnsafeRawBufferPointer(rebasing: bytes[split...]))
+        }
         fuse_reply_write(request, bytes.count)
         coalescer.form(due, with: formBatch)
         return true
@@ -102,7 +109,7 @@ extension FuseBridge {
         let formed = fileSystem.recordFormations
         let counts = coalescer.statistics
         log.notice(
-            "stats (\(when)): \(formed) records formed; \(counts.writebackWrites) writeback writes, \(counts.gathered) "
+            "stats (\(when)): \(formed) records formed; \(counts.writebackWrites) writeback pieces, \(counts.gathered) "
                 + "joined a waiting record, \(counts.batchesFormed) batches formed; \(counts.directWrites) direct writes")
     }
 

@@ -43,6 +43,7 @@ final class WriteCoalescer: @unchecked Sendable {
 
     /// What the coalescer did, for tests and benchmarks (`REDOXFS_STATS`).
     struct Statistics {
+        /// Writeback writes (pieces of one record) gathered, and how many joined a record already waiting.
         var writebackWrites = 0
         var gathered = 0
         var batchesFormed = 0
