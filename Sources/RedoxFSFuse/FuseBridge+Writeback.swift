@@ -14,22 +14,48 @@ import RedoxFSFormat
 /// `write` waiting for its result.
 extension FuseBridge {
     /// Gathers a writeback WRITE of `bytes` at `offset` of `inode` and answers it; false (nothing
-    /// done) when it is not one to gather: not from the page cache, not inside one record, or the
-    /// file cannot be found (the direct path then reports that).
+    /// done) when it is not one to gather: not from the page cache, a run of whole records, or
+    /// the file cannot be found (the direct path then reports that).
     func gatherWriteback(
         _ request: fuse_req_t?, _ inode: fuse_ino_t, at offset: UInt64, _ bytes: UnsafeRawBufferPointer, fromPageCache: Bool
-    ) -> Bool {
+    ) throws(FileSystemError) -> Bool {
         guard fromPageCache, writebackCache, !bytes.isEmpty else { return false }
         guard let recordSize = recordSize(of: inode) else { return false }
-        let record = offset / recordSize
-        let last = (offset + UInt64(bytes.count) - 1) / recordSize
-        // A run of pages across a record's end (two neighbouring dirty pages, say) is gathered
-        // as its two pieces; longer runs (whole records) gain nothing from waiting.
-        guard last == record || (last == record + 1 && UInt64(bytes.count) <= recordSize) else { return false }
-        let split = Int(min(UInt64(bytes.count), (record + 1) * recordSize - offset))
-        var due = coalescer.add(inode, record: record, at: offset, UnsafeRawBufferPointer(rebasing: bytes[..<split]))
-        if last != record {
-            due += coalescer.add(inode, record: last, at: offset + UInt64(split), UnsafeRawBufferPointer(rebasing: bytes[split...]))
+        let end = offset + UInt64(bytes.count)
+        let first = offset / recordSize
+        let last = (end - 1) / recordSize
+        let headEnd = min(end, (first + 1) * recordSize)
+        var due: [WriteCoalescer.Batch] = []
+        func gather(_ from: UInt64, _ to: UInt64) {
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[Int(from - offset)..<Int(to - offset)])
+            due += coalescer.add(inode, record: from / recordSize, at: from, piece)
+        }
+        if last == first || (last == first + 1 && UInt64(bytes.count) <= recordSize) {
+            // Pages inside one record, or a short run across a record's end (two neighbouring
+            // dirty pages, say): gathered whole.
+            gather(offset, headEnd)
+            if last != first { gather(headEnd, end) }
+        } else {
+            // A long run (the writeback of a sequential write, cut where the kernel cut it): its
+            // partial first and last records are gathered (the neighbouring WRITEs hold their
+            // other parts); the whole records between go to the engine now.
+            let tailStart = last * recordSize
+            let headPartial = offset % recordSize != 0
+            let tailPartial = end % recordSize != 0
+            guard headPartial || tailPartial else { return false }
+            let middle = (headPartial ? headEnd : offset)..<(tailPartial ? tailStart : end)
+            if headPartial { gather(offset, headEnd) }
+            if tailPartial { gather(tailStart, end) }
+            if !middle.isEmpty {
+                let ticket = coalescer.beginDirectWrite(
+                    inode, records: middle.lowerBound / recordSize...(middle.upperBound - 1) / recordSize, with: formBatch)
+                defer { coalescer.endDirectWrite(ticket) }
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[Int(middle.lowerBound - offset)..<Int(middle.upperBound - offset)])
+                let written = try fileSystem.exclusively { () throws(FileSystemError) in
+                    try fileSystem.write(try resolve(inode).id, at: middle.lowerBound, piece)
+                }
+                guard written == piece.count else { throw .system(operation: "write", path: "", errno: EIO) }
+            }
         }
         fuse_reply_write(request, bytes.count)
         coalescer.form(due, with: formBatch)
@@ -50,11 +76,11 @@ extension FuseBridge {
     /// gathered writes it overlaps go to the engine first, and it waits for earlier work on the
     /// same record (which replaces waiting for the engine's record claim).
     func beginDirectWrite(_ inode: fuse_ino_t, at offset: UInt64, count: Int) -> WriteCoalescer.Work {
-        var record: UInt64?
-        if let recordSize = recordSize(of: inode), offset / recordSize == (offset + UInt64(count) - 1) / recordSize {
-            record = offset / recordSize
+        var records: ClosedRange<UInt64> = 0...UInt64.max
+        if let recordSize = recordSize(of: inode) {
+            records = offset / recordSize...(offset + UInt64(max(count, 1)) - 1) / recordSize
         }
-        return coalescer.beginDirectWrite(inode, record: record, with: formBatch)
+        return coalescer.beginDirectWrite(inode, records: records, with: formBatch)
     }
 
     func endDirectWrite(_ ticket: WriteCoalescer.Work) {

@@ -29,15 +29,25 @@ final class WriteCoalescer: @unchecked Sendable {
         var ranges: [WriteRange]
     }
 
-    /// A batch being formed or a direct write being made: what later work on the same record
-    /// (`record` nil: on the whole file) waits for.
+    /// A batch being formed or a direct write being made: what later work on the same records
+    /// waits for.
     struct Work {
         let inode: UInt64
-        let record: UInt64?
+        let records: ClosedRange<UInt64>
         let sequence: UInt64
 
+        init(inode: UInt64, records: ClosedRange<UInt64>, sequence: UInt64) {
+            self.inode = inode
+            self.records = records
+            self.sequence = sequence
+        }
+
+        init(_ batch: Batch) {
+            self.init(inode: batch.inode, records: batch.record...batch.record, sequence: batch.sequence)
+        }
+
         func overlaps(_ other: Work) -> Bool {
-            inode == other.inode && (record == nil || other.record == nil || record == other.record)
+            inode == other.inode && records.overlaps(other.records)
         }
     }
 
@@ -125,7 +135,7 @@ final class WriteCoalescer: @unchecked Sendable {
                 out.append(pending.removeFirst())
             }
             pending.append(Batch(inode: inode, record: record, sequence: take(), ranges: [WriteRange(offset: offset, bytes: copy)]))
-            for batch in out { working.append(Work(inode: batch.inode, record: batch.record, sequence: batch.sequence)) }
+            for batch in out { working.append(Work(batch)) }
             return out
         }
     }
@@ -134,7 +144,7 @@ final class WriteCoalescer: @unchecked Sendable {
     /// each once the earlier work on its record is done.
     func form(_ batches: [Batch], with former: Former) {
         for batch in batches {
-            let work = Work(inode: batch.inode, record: batch.record, sequence: batch.sequence)
+            let work = Work(batch)
             waitForEarlier(than: work)
             let error = former(batch)
             locked {
@@ -170,14 +180,14 @@ final class WriteCoalescer: @unchecked Sendable {
         }
     }
 
-    /// Begins a write the engine gets at once (not gathered): of record `record` of `inode`, or
-    /// (nil) of several. Hands the gathered writes it overlaps to the engine first and waits for
-    /// the earlier work on the same record; call `end` after the write.
-    func beginDirectWrite(_ inode: UInt64, record: UInt64?, with former: Former) -> Work {
+    /// Begins a write the engine gets at once (not gathered) into `records` of `inode`. Hands
+    /// the gathered writes it overlaps to the engine first and waits for the earlier work on
+    /// those records; call `endDirectWrite` after the write.
+    func beginDirectWrite(_ inode: UInt64, records: ClosedRange<UInt64>, with former: Former) -> Work {
         let (batches, ticket) = locked { () -> ([Batch], Work) in
             counts.directWrites += 1
-            let batches = detach { $0.inode == inode && (record == nil || $0.record == record) }
-            let ticket = Work(inode: inode, record: record, sequence: take())
+            let batches = detach { $0.inode == inode && records.contains($0.record) }
+            let ticket = Work(inode: inode, records: records, sequence: take())
             working.append(ticket)
             return (batches, ticket)
         }
@@ -213,7 +223,7 @@ final class WriteCoalescer: @unchecked Sendable {
             taken.append(batch)
             return true
         }
-        for batch in taken { working.append(Work(inode: batch.inode, record: batch.record, sequence: batch.sequence)) }
+        for batch in taken { working.append(Work(batch)) }
         return taken
     }
 
