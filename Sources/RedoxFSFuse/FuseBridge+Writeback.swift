@@ -25,6 +25,8 @@ extension FuseBridge {
         let first = offset / recordSize
         let last = (end - 1) / recordSize
         let headEnd = min(end, (first + 1) * recordSize)
+        // Whole records (a page of a file of 4 KiB records, say) have nothing to wait for.
+        guard offset % recordSize != 0 || end % recordSize != 0 else { return false }
         var due: [WriteCoalescer.Batch] = []
         func gather(_ from: UInt64, _ to: UInt64) {
             let piece = UnsafeRawBufferPointer(rebasing: bytes[Int(from - offset)..<Int(to - offset)])
@@ -42,7 +44,6 @@ extension FuseBridge {
             let tailStart = last * recordSize
             let headPartial = offset % recordSize != 0
             let tailPartial = end % recordSize != 0
-            guard headPartial || tailPartial else { return false }
             let middle = (headPartial ? headEnd : offset)..<(tailPartial ? tailStart : end)
             if headPartial { gather(offset, headEnd) }
             if tailPartial { gather(tailStart, end) }
