@@ -48,6 +48,10 @@ extension FuseBridge {
             if headPartial { gather(offset, headEnd) }
             if tailPartial { gather(tailStart, end) }
             if !middle.isEmpty {
+                // Records pushed out above go first: they are earlier work, which the direct
+                // write may have to wait for (and other requests wait for them, whatever becomes
+                // of this write).
+                coalescer.form(due, with: formBatch)
                 let ticket = coalescer.beginDirectWrite(
                     inode, records: middle.lowerBound / recordSize...(middle.upperBound - 1) / recordSize, with: formBatch)
                 defer { coalescer.endDirectWrite(ticket) }
@@ -56,6 +60,8 @@ extension FuseBridge {
                     try fileSystem.write(try resolve(inode).id, at: middle.lowerBound, piece)
                 }
                 guard written == piece.count else { throw .system(operation: "write", path: "", errno: EIO) }
+                fuse_reply_write(request, bytes.count)
+                return true
             }
         }
         fuse_reply_write(request, bytes.count)
