@@ -111,7 +111,9 @@ extension FuseBridge {
             let written = try fileSystem.exclusively { () throws(FileSystemError) in
                 let id: UInt32
                 do throws(FileSystemError) {
-                    id = try resolve(inode).id
+                    let resolved = try resolve(inode)
+                    id = resolved.id
+                    noteFile(inode, resolved.node)
                 } catch {
                     // No write takes the prepared record: its claim ends here.
                     if let prepared { fileSystem.releaseClaim(of: prepared) }

@@ -20,8 +20,16 @@ extension FuseBridge {
         _ request: fuse_req_t?, _ inode: fuse_ino_t, at offset: UInt64, _ bytes: UnsafeRawBufferPointer, fromPageCache: Bool
     ) throws(FileSystemError) -> Bool {
         guard fromPageCache, writebackCache, !bytes.isEmpty else { return false }
-        guard let recordSize = recordSize(of: inode) else { return false }
+        // A file's first write goes to the engine at once (the direct path learns its record
+        // size): a small file written whole has nothing to wait for, and costs no extra lookup.
+        guard let recordSize = coalescer.recordSize(of: inode) else { return false }
         let end = offset + UInt64(bytes.count)
+        if offset % recordSize == 0 {
+            // Nor does a write from a record's start to the file's end.
+            guard let node = try? fileSystem.shared({ () throws(FileSystemError) in try resolve(inode).node }),
+                  node.kind == .file else { return false }
+            if end >= node.size { return false }
+        }
         let first = offset / recordSize
         let last = (end - 1) / recordSize
         let headEnd = min(end, (first + 1) * recordSize)
@@ -69,22 +77,19 @@ extension FuseBridge {
         return true
     }
 
-    /// The record size of `inode`'s file (remembered: it never changes), nil for anything but a
-    /// regular file or when it cannot be found.
-    private func recordSize(of inode: fuse_ino_t) -> UInt64? {
-        if let known = coalescer.recordSize(of: inode) { return known }
-        guard let node = try? fileSystem.shared({ () throws(FileSystemError) in try resolve(inode).node }),
-              node.kind == .file else { return nil }
-        coalescer.remember(recordSize: node.recordSize, of: inode)
-        return node.recordSize
+    /// Remembers the record size of `node`, a file the direct path has just resolved (it never
+    /// changes), so that its later writeback writes can be gathered.
+    func noteFile(_ inode: fuse_ino_t, _ node: Node) {
+        if node.kind == .file { coalescer.remember(recordSize: node.recordSize, of: inode) }
     }
 
     /// Begins a write made at once of `count` bytes at `offset` (`endDirectWrite` after it):
     /// gathered writes it overlaps go to the engine first, and it waits for earlier work on the
-    /// same record (which replaces waiting for the engine's record claim).
+    /// same records (the whole file while its record size is not known yet); this replaces
+    /// waiting for the engine's record claim.
     func beginDirectWrite(_ inode: fuse_ino_t, at offset: UInt64, count: Int) -> WriteCoalescer.Work {
         var records: ClosedRange<UInt64> = 0...UInt64.max
-        if let recordSize = recordSize(of: inode) {
+        if let recordSize = coalescer.recordSize(of: inode) {
             records = offset / recordSize...(offset + UInt64(max(count, 1)) - 1) / recordSize
         }
         return coalescer.beginDirectWrite(inode, records: records, with: formBatch)
