@@ -3,7 +3,7 @@ import RedoxFSFormat
 /// Bytes to write at an offset of a file: one of the ranges of `write(_:ranges:prepared:)`.
 public struct WriteRange: Sendable {
     public let offset: UInt64
-    public let bytes: [UInt8]
+    public var bytes: [UInt8]
 
     public init(offset: UInt64, bytes: [UInt8]) {
         self.offset = offset

@@ -101,7 +101,7 @@ extension FuseBridge {
             }
             let raw = UnsafeRawBufferPointer(start: bytes, count: size)
             // Writeback pages inside one record wait for the record's other pages (FuseBridge+Writeback.swift).
-            if try gatherWriteback(request, inode, at: UInt64(offset), raw, fromPageCache: fromPageCache) { return }
+            if gatherWriteback(request, inode, at: UInt64(offset), raw, fromPageCache: fromPageCache) { return }
             let ticket = beginDirectWrite(inode, at: UInt64(offset), count: size)
             defer { endDirectWrite(ticket) }
             // A write inside one record (the writeback of scattered pages) merges, compresses and

@@ -14,63 +14,34 @@ import RedoxFSFormat
 /// `write` waiting for its result.
 extension FuseBridge {
     /// Gathers a writeback WRITE of `bytes` at `offset` of `inode` and answers it; false (nothing
-    /// done) when it is not one to gather: not from the page cache, a run of whole records, or
-    /// the file cannot be found (the direct path then reports that).
+    /// done) when it is not one to gather: not from the page cache, a long run, whole records,
+    /// or the file's first write.
     func gatherWriteback(
         _ request: fuse_req_t?, _ inode: fuse_ino_t, at offset: UInt64, _ bytes: UnsafeRawBufferPointer, fromPageCache: Bool
-    ) throws(FileSystemError) -> Bool {
+    ) -> Bool {
         guard fromPageCache, writebackCache, !bytes.isEmpty else { return false }
         // A file's first write goes to the engine at once (the direct path learns its record
         // size): a small file written whole has nothing to wait for, and costs no extra lookup.
         guard let recordSize = coalescer.recordSize(of: inode) else { return false }
         let end = offset + UInt64(bytes.count)
+        let first = offset / recordSize
+        let last = (end - 1) / recordSize
+        // Pages inside one record, or a short run across a record's end (two neighbouring dirty
+        // pages, say), gathered whole; longer runs (the writeback of a sequential write) go to
+        // the engine at once.
+        guard last == first || (last == first + 1 && UInt64(bytes.count) <= recordSize) else { return false }
+        // Whole records (a page of a file of 4 KiB records, say) have nothing to wait for.
+        guard offset % recordSize != 0 || end % recordSize != 0 else { return false }
         if offset % recordSize == 0 {
             // Nor does a write from a record's start to the file's end.
             guard let node = try? fileSystem.shared({ () throws(FileSystemError) in try resolve(inode).node }),
                   node.kind == .file else { return false }
             if end >= node.size { return false }
         }
-        let first = offset / recordSize
-        let last = (end - 1) / recordSize
         let headEnd = min(end, (first + 1) * recordSize)
-        // Whole records (a page of a file of 4 KiB records, say) have nothing to wait for.
-        guard offset % recordSize != 0 || end % recordSize != 0 else { return false }
-        var due: [WriteCoalescer.Batch] = []
-        func gather(_ from: UInt64, _ to: UInt64) {
-            let piece = UnsafeRawBufferPointer(rebasing: bytes[Int(from - offset)..<Int(to - offset)])
-            due += coalescer.add(inode, record: from / recordSize, at: from, piece)
-        }
-        if last == first || (last == first + 1 && UInt64(bytes.count) <= recordSize) {
-            // Pages inside one record, or a short run across a record's end (two neighbouring
-            // dirty pages, say): gathered whole.
-            gather(offset, headEnd)
-            if last != first { gather(headEnd, end) }
-        } else {
-            // A long run (the writeback of a sequential write, cut where the kernel cut it): its
-            // partial first and last records are gathered (the neighbouring WRITEs hold their
-            // other parts); the whole records between go to the engine now.
-            let tailStart = last * recordSize
-            let headPartial = offset % recordSize != 0
-            let tailPartial = end % recordSize != 0
-            let middle = (headPartial ? headEnd : offset)..<(tailPartial ? tailStart : end)
-            if headPartial { gather(offset, headEnd) }
-            if tailPartial { gather(tailStart, end) }
-            if !middle.isEmpty {
-                // Records pushed out above go first: they are earlier work, which the direct
-                // write may have to wait for (and other requests wait for them, whatever becomes
-                // of this write).
-                coalescer.form(due, with: formBatch)
-                let ticket = coalescer.beginDirectWrite(
-                    inode, records: middle.lowerBound / recordSize...(middle.upperBound - 1) / recordSize, with: formBatch)
-                defer { coalescer.endDirectWrite(ticket) }
-                let piece = UnsafeRawBufferPointer(rebasing: bytes[Int(middle.lowerBound - offset)..<Int(middle.upperBound - offset)])
-                let written = try fileSystem.exclusively { () throws(FileSystemError) in
-                    try fileSystem.write(try resolve(inode).id, at: middle.lowerBound, piece)
-                }
-                guard written == piece.count else { throw .system(operation: "write", path: "", errno: EIO) }
-                fuse_reply_write(request, bytes.count)
-                return true
-            }
+        var due = coalescer.add(inode, record: first, at: offset, UnsafeRawBufferPointer(rebasing: bytes[..<Int(headEnd - offset)]))
+        if last != first {
+            due += coalescer.add(inode, record: last, at: headEnd, UnsafeRawBufferPointer(rebasing: bytes[Int(headEnd - offset)...]))
         }
         fuse_reply_write(request, bytes.count)
         coalescer.form(due, with: formBatch)

@@ -113,15 +113,18 @@ final class WriteCoalescer: @unchecked Sendable {
     /// Returns the batches to form now (older records pushed out by the limits); the caller
     /// forms them with `form`.
     func add(_ inode: UInt64, record: UInt64, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> [Batch] {
-        let copy = [UInt8](bytes)
+        let copy = [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, initialized in
+            if let base = bytes.baseAddress { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: bytes.count) }
+            initialized = bytes.count
+        }
         return locked {
             counts.writebackWrites += 1
             if let index = pending.firstIndex(where: { $0.inode == inode && $0.record == record }) {
                 counts.gathered += 1
                 let last = pending[index].ranges.count - 1
-                let previous = pending[index].ranges[last]
-                if previous.offset + UInt64(previous.bytes.count) == offset {
-                    pending[index].ranges[last] = WriteRange(offset: previous.offset, bytes: previous.bytes + copy)
+                let previousEnd = pending[index].ranges[last].offset + UInt64(pending[index].ranges[last].bytes.count)
+                if previousEnd == offset {
+                    pending[index].ranges[last].bytes.append(contentsOf: copy)
                 } else {
                     pending[index].ranges.append(WriteRange(offset: offset, bytes: copy))
                 }
