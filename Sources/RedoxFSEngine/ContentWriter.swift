@@ -84,7 +84,8 @@ extension FileSystemEngine {
         let old = try withReader { (reader) throws(FormatError) in try reader.recordPointer(record, of: node) }
         // A stale pointer past the end (left by upstream's truncate): its bytes are not file content.
         let pastTheEnd = !old.isNull && record >= node.recordCount
-        if let prepared, !pastTheEnd, prepared.applies(to: record, within: within, count: bytes.count, old: old, recordSize: node.recordSize) {
+        let span = WriteSpan(offset: record * node.recordSize + UInt64(within), count: bytes.count)
+        if let prepared, !pastTheEnd, prepared.applies(to: record, spans: [span], old: old, recordSize: node.recordSize) {
             return try storeRecord(prepared, replacing: old, node: &node)
         }
         var content: [UInt8] = []
@@ -97,7 +98,7 @@ extension FileSystemEngine {
     }
 
     /// Stores a prepared record in place of `old` (which it was prepared from), as `storeRecord`.
-    private func storeRecord(_ prepared: PreparedRecordWrite, replacing old: BlockPointer, node: inout Node) throws(FileSystemError) -> BlockPointer {
+    func storeRecord(_ prepared: PreparedRecordWrite, replacing old: BlockPointer, node: inout Node) throws(FileSystemError) -> BlockPointer {
         if let pointer = try overwriteInPlace(
             old, with: prepared.stored, decompressionLevel: prepared.decompressionLevel, hash: prepared.hash) {
             return pointer
@@ -117,7 +118,7 @@ extension FileSystemEngine {
     /// Stores `content` as a record in place of `old`: overwritten when the open transaction
     /// made `old`, else in a new block with `old` freed; `node` is charged. Returns the pointer
     /// the caller must put where `old` was (until then nothing reads that place).
-    private func storeRecord(_ content: [UInt8], replacing old: BlockPointer, node: inout Node) throws(FileSystemError) -> BlockPointer {
+    func storeRecord(_ content: [UInt8], replacing old: BlockPointer, node: inout Node) throws(FileSystemError) -> BlockPointer {
         let (stored, decompressionLevel) = storedForm(of: content)
         if let pointer = try overwriteInPlace(old, with: stored, decompressionLevel: decompressionLevel) { return pointer }
         var owner: Node? = node
@@ -130,6 +131,7 @@ extension FileSystemEngine {
     /// The bytes a record's logical content is stored as, and the pointer's decompression level
     /// (0: stored plain): compressed when that saves a level, as upstream decides (spec §9.4).
     func storedForm(of content: [UInt8]) -> (bytes: [UInt8], decompressionLevel: UInt8) {
+        lock.guarded { formedRecords &+= 1 }
         let level = BlockLevel.forBytes(content.count)
         guard level >= 1 else { return (content, 0) }
         // Kept iff the 2-byte length plus the block fit in 64 KiB and a lower level, i.e. in half

@@ -33,4 +33,11 @@ extension FileSystemEngine {
     public func openHandleCount(_ id: UInt32) -> Int {
         lock.sharedLocked { openCounts[id, default: 0] }
     }
+
+    /// How many records writes have formed since the file system was opened: each a record's
+    /// new content merged, tried with LZ4 and stored (prepared ahead or not, used or not). A
+    /// figure for tests and benchmarks: how often small writes remake the same record.
+    public var recordFormations: UInt64 {
+        lock.guarded { formedRecords }
+    }
 }

@@ -69,6 +69,8 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// Records a prepared write is being made for (`prepareWrite`), so that a second write into
     /// the same record waits for the first instead of preparing from what it is about to replace.
     let recordClaims = RecordClaims()
+    /// How many records writes have formed (merged, compressed; `recordFormations`).
+    var formedRecords: UInt64 = 0
     /// Whether the header this session builds on is known to be durable. A header read at open
     /// may still sit in a volatile cache (its commit's last flush failed): blocks it freed must
     /// not be overwritten before a flush makes it durable, or a power cut could bring back the

@@ -285,7 +285,7 @@ extension FileSystemEngine {
                         guard !node.isDirectory else { throw .system(operation: "write", path: "node \(id)", errno: POSIXCode.EISDIR) }
                         guard node.kind?.isSpecial != true else { throw .system(operation: "write", path: "node \(id)", errno: POSIXCode.EINVAL) }
                         let part = UnsafeRawBufferPointer(rebasing: bytes[done..<done + count])
-                        let ahead = prepared.flatMap { $0.id == id && $0.offset == offset + UInt64(done) && $0.count == count ? $0 : nil }
+                        let ahead = prepared.flatMap { $0.isWrite(of: id, at: offset + UInt64(done), count: count) ? $0 : nil }
                         if try writeContent(part, at: offset + UInt64(done), to: &node, prepared: ahead) {
                             touchModification(&node)
                             try saveNode(id, node)

@@ -8,8 +8,9 @@ import RedoxFSFormat
 /// pointer: block, levels and hash); otherwise the write makes the record again itself.
 public struct PreparedRecordWrite: Sendable {
     let id: UInt32
-    let offset: UInt64
-    let count: Int
+    /// The record, and the byte ranges (offset in the file, length) written into it, in order.
+    let record: UInt64
+    let spans: [WriteSpan]
     let recordSize: UInt64
     let old: BlockPointer
     /// The stored bytes, a whole level long.
@@ -18,12 +19,22 @@ public struct PreparedRecordWrite: Sendable {
     /// The SeaHash of `stored`.
     let hash: UInt64
 
-    /// Whether this is the write of `count` bytes at `within` of record `record`, prepared from
-    /// `old` in a file of `recordSize` records.
-    func applies(to record: UInt64, within: Int, count: Int, old: BlockPointer, recordSize: UInt64) -> Bool {
-        self.recordSize == recordSize && offset / recordSize == record && Int(offset % recordSize) == within
-            && self.count == count && self.old == old
+    /// Whether this is the write of `spans` into record `record`, prepared from `old` in a file
+    /// of `recordSize` records.
+    func applies(to record: UInt64, spans: [WriteSpan], old: BlockPointer, recordSize: UInt64) -> Bool {
+        self.recordSize == recordSize && self.record == record && self.spans == spans && self.old == old
     }
+
+    /// Whether this is the write of `count` bytes at `offset` of node `id`.
+    func isWrite(of id: UInt32, at offset: UInt64, count: Int) -> Bool {
+        self.id == id && spans.count == 1 && spans[0] == WriteSpan(offset: offset, count: count)
+    }
+}
+
+/// Where a write lies in a file: `count` bytes from `offset`.
+struct WriteSpan: Equatable, Sendable {
+    let offset: UInt64
+    let count: Int
 }
 
 /// What `preparation(of:at:_:)` made of a write.
@@ -96,16 +107,32 @@ extension FileSystemEngine {
     /// other prepared record stale) from nothing to prepare.
     public func preparation(of id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> WritePreparation {
         guard !bytes.isEmpty else { return .none }
+        return prepareRecord(id, spans: [WriteSpan(offset: offset, count: bytes.count)]) { content, recordStart in
+            RecordMerge.merged(content, within: Int(offset - recordStart), bytes: bytes, evenIfSame: false)
+        }
+    }
+
+    /// The record that writing `spans` (in one record, in order) of node `id` makes, as
+    /// `preparation(of:at:_:)` describes; `merge` makes the record's new content from its old
+    /// one and the offset of its first byte in the file (nil: nothing changes).
+    func prepareRecord(
+        _ id: UInt32, spans: [WriteSpan], merge: ([UInt8], UInt64) -> [UInt8]?
+    ) -> WritePreparation {
+        guard let first = spans.first else { return .none }
+        let total = spans.reduce(0) { $0 + $1.count }
         var claim: RecordClaims.Key?
         var busy = false
         let prepared = try? lock.sharedLocked { () throws(FileSystemError) -> PreparedRecordWrite? in
-            guard isWritable, !closed, failure == nil, bytes.count <= writePieceBytes else { return nil }
+            guard isWritable, !closed, failure == nil, total <= writePieceBytes else { return nil }
             let node = try loadNode(id)
             guard node.kind == .file, !node.hasInlineData else { return nil }
             let recordSize = node.recordSize
-            let record = offset / recordSize
-            let within = Int(offset % recordSize)
-            guard UInt64(within + bytes.count) <= recordSize, record < node.recordCount else { return nil }
+            let record = first.offset / recordSize
+            for span in spans {
+                let within = span.offset &- record &* recordSize
+                guard span.count > 0, span.offset / recordSize == record, within + UInt64(span.count) <= recordSize else { return nil }
+            }
+            guard record < node.recordCount else { return nil }
             let key = RecordClaims.Key(id: id, record: record)
             guard lock.guarded({ recordClaims.claim(key) }) else {
                 busy = true
@@ -117,13 +144,11 @@ extension FileSystemEngine {
                 let old = try reader.recordPointer(record, of: node)
                 return (old, old.isNull ? [] : try reader.recordContent(old, codec: codec))
             }
-            guard !old.isNull, let merged = RecordMerge.merged(content, within: within, bytes: bytes, evenIfSame: false) else {
-                return nil
-            }
+            guard !old.isNull, let merged = merge(content, record * recordSize) else { return nil }
             let (stored, decompressionLevel) = storedForm(of: merged)
             guard stored.count == RedoxFS.blockSize << Int(BlockLevel.forBytes(stored.count)) else { return nil }
             return PreparedRecordWrite(
-                id: id, offset: offset, count: bytes.count, recordSize: recordSize, old: old, stored: stored,
+                id: id, record: record, spans: spans, recordSize: recordSize, old: old, stored: stored,
                 decompressionLevel: decompressionLevel, hash: SeaHash.hash(stored))
         }
         guard let prepared = prepared ?? nil else {
@@ -137,7 +162,7 @@ extension FileSystemEngine {
     /// `write(_:at:_:prepared:)` does this itself; a caller that prepared a write and then does
     /// not make it calls this, or the record's next writes wait for a write that never comes.
     public func releaseClaim(of prepared: PreparedRecordWrite) {
-        let key = RecordClaims.Key(id: prepared.id, record: prepared.offset / prepared.recordSize)
+        let key = RecordClaims.Key(id: prepared.id, record: prepared.record)
         lock.guarded { recordClaims.release(key) }
     }
 }

@@ -9,13 +9,16 @@ final class CommitTimer: @unchecked Sendable {
     private let fileSystem: FileSystem
     private let interval: Double
     private let log: DaemonLog
+    /// Runs before each look for changes (hands the mount's gathered writes to the engine).
+    private let beforeCommit: @Sendable () -> Void
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
     private var stopping = false
     private var thread: HostThread?
 
-    init(fileSystem: FileSystem, interval: Double, log: DaemonLog) {
+    init(fileSystem: FileSystem, interval: Double, log: DaemonLog, beforeCommit: @escaping @Sendable () -> Void = {}) {
         self.fileSystem = fileSystem
+        self.beforeCommit = beforeCommit
         self.interval = interval
         self.log = log
         pthread_mutex_init(&mutex, nil)
@@ -70,6 +73,7 @@ final class CommitTimer: @unchecked Sendable {
             }
             if stopping { break }
             pthread_mutex_unlock(&mutex)
+            beforeCommit()
             if fileSystem.hasUncommittedChanges {
                 do {
                     try fileSystem.commit()

@@ -34,6 +34,7 @@ extension FuseBridge {
     func open(_ request: fuse_req_t?, inode: fuse_ino_t, info: UnsafeMutablePointer<fuse_file_info>?, writer: Bool) {
         serve(request, "open") { () throws(FileSystemError) in
             let truncate = (info?.pointee.flags ?? 0) & O_TRUNC != 0
+            if truncate { settleWrites(inode) }
             let id = try fileSystem.exclusively { () throws(FileSystemError) in
                 let (id, node) = try resolve(inode)
                 guard !node.isDirectory else { throw .system(operation: "open", path: "", errno: EISDIR) }
@@ -74,7 +75,9 @@ extension FuseBridge {
 
     func release(_ request: fuse_req_t?, inode: fuse_ino_t, handle: UInt64 = 0) {
         serve(request, "release") { () throws(FileSystemError) in
-            // The kernel wrote the handle's dirty pages back before this (`RecordPageStore`).
+            // The kernel wrote the handle's dirty pages back before this; the gathered ones reach
+            // the engine before the writer count drops (`RecordPageStore` reads only the engine).
+            settleWrites(inode)
             if handle == 1 { pageStore.closedWriter(inode) }
             // An open node is retained, so its id still names it: no tag to check.
             try fileSystem.releaseHandle(InodeNumbers.nodeID(of: inode))
@@ -90,6 +93,8 @@ extension FuseBridge {
                 fuse_reply_buf(request, nil, 0)
                 return
             }
+            // Gathered writeback pages reach the engine first, whichever way the read goes.
+            settleWrites(inode)
             if let ticket = pageStore.ticket(for: inode, offset: UInt64(offset), size: count, flags: flags) {
                 return try readWithStore(request, inode: inode, offset: UInt64(offset), count: count, ticket: ticket)
             }
@@ -106,7 +111,7 @@ extension FuseBridge {
         }
     }
 
-    func write(_ request: fuse_req_t?, inode: fuse_ino_t, bytes: UnsafePointer<CChar>?, size: Int, offset: off_t) {
+    func write(_ request: fuse_req_t?, inode: fuse_ino_t, bytes: UnsafePointer<CChar>?, size: Int, offset: off_t, fromPageCache: Bool) {
         serve(request, "write") { () throws(FileSystemError) in
             guard offset >= 0 else { throw .system(operation: "write", path: "", errno: EINVAL) }
             guard size > 0, let bytes else {
@@ -114,6 +119,10 @@ extension FuseBridge {
                 return
             }
             let raw = UnsafeRawBufferPointer(start: bytes, count: size)
+            // Writeback pages inside one record wait for the record's other pages (FuseBridge+Writeback.swift).
+            if gatherWriteback(request, inode, at: UInt64(offset), raw, fromPageCache: fromPageCache) { return }
+            let ticket = beginDirectWrite(inode, at: UInt64(offset), count: size)
+            defer { endDirectWrite(ticket) }
             // A write inside one record (the writeback of scattered pages) merges, compresses and
             // hashes its record first, holding the lock shared: several such writes run at once,
             // and beside a commit's device I/O; the exclusive part then only links the record.
@@ -121,7 +130,9 @@ extension FuseBridge {
             let written = try fileSystem.exclusively { () throws(FileSystemError) in
                 let id: UInt32
                 do throws(FileSystemError) {
-                    id = try resolve(inode).id
+                    let resolved = try resolve(inode)
+                    id = resolved.id
+                    noteFile(inode, resolved.node)
                 } catch {
                     // No write takes the prepared record: its claim ends here.
                     if let prepared { fileSystem.releaseClaim(of: prepared) }
@@ -136,32 +147,32 @@ extension FuseBridge {
     /// The largest write prepared ahead (`prepareWrite`): the largest record.
     static let preparedWriteLimit = 128 << 10
 
-    /// The prepared record of a write, if any. While another write's prepared record of the same
-    /// record is out (most likely the neighbouring page of the same writeback), waits for it to
-    /// be written, up to about 2 ms, and prepares from its result: writing unprepared meanwhile
-    /// would make that one stale and the work done twice.
+    /// The prepared record of a write, if any. An earlier write of the same record is done by
+    /// now (`beginDirectWrite` waited for it), so the record is not busy.
     func prepare(_ inode: fuse_ino_t, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> PreparedRecordWrite? {
-        let id = InodeNumbers.nodeID(of: inode)
-        for _ in 0..<100 {
-            switch fileSystem.preparation(of: id, at: offset, bytes) {
-            case .prepared(let prepared): return prepared
-            case .none: return nil
-            case .busy: usleep(20)
-            }
+        if case .prepared(let prepared) = fileSystem.preparation(of: InodeNumbers.nodeID(of: inode), at: offset, bytes) {
+            return prepared
         }
         return nil
     }
 
     /// close(): the kernel has written the cached pages back already; a commit waits for fsync,
-    /// the timer or the unmount, so closing many small files costs no device flush each.
-    func flush(_ request: fuse_req_t?) {
-        fuse_reply_err(request, 0)
+    /// the timer or the unmount, so closing many small files costs no device flush each. Reports
+    /// a gathered write of the file that failed.
+    func flush(_ request: fuse_req_t?, inode: fuse_ino_t) {
+        serve(request, "flush") { () throws(FileSystemError) in
+            settleWrites(inode)
+            if let error = takeWriteError(inode) { throw error }
+            fuse_reply_err(request, 0)
+        }
     }
 
-    /// fsync and fdatasync: commit the transaction, which makes every change so far durable.
-    func fsync(_ request: fuse_req_t?) {
+    /// fsync and fdatasync: commit the transaction, which makes every change so far durable;
+    /// reports a gathered write of the file that failed.
+    func fsync(_ request: fuse_req_t?, inode: fuse_ino_t) {
         serve(request, "fsync") { () throws(FileSystemError) in
             try commit()
+            if let error = takeWriteError(inode) { throw error }
             fuse_reply_err(request, 0)
         }
     }
@@ -181,6 +192,7 @@ extension FuseBridge {
             let (end, overflow) = start.addingReportingOverflow(UInt64(length))
             guard !overflow else { throw .system(operation: "fallocate", path: "", errno: EFBIG) }
             let keepSize = mode & FallocateMode.keepSize != 0
+            settleWrites(inode)
             try fileSystem.exclusively { () throws(FileSystemError) in
                 let (id, node) = try resolve(inode)
                 guard !node.isDirectory else { throw .system(operation: "fallocate", path: "", errno: EISDIR) }

@@ -37,6 +37,7 @@ extension FuseBridge {
 
     func getattr(_ request: fuse_req_t?, inode: fuse_ino_t) {
         serve(request, "getattr") { () throws(FileSystemError) in
+            settleWrites(inode)
             let resolved = try fileSystem.shared { () throws(FileSystemError) in try resolve(inode) }
             var attributes = NodeAttributes.stat(of: resolved.node, id: resolved.id)
             fuse_reply_attr(request, &attributes, cacheSeconds)
@@ -86,6 +87,7 @@ extension FuseBridge {
             let timeBits: Int32 = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME
                 | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW
             let timesOnly: Bool = toSet & ~timeBits == 0
+            settleWrites(inode)
             let changed = try fileSystem.exclusively { () throws(FileSystemError) -> (id: UInt32, node: Node)? in
                 let id: UInt32
                 do throws(FileSystemError) {

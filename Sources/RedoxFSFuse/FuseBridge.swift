@@ -27,6 +27,8 @@ final class FuseBridge: @unchecked Sendable {
     let inodes = InodeNumbers()
     /// Pushes the rest of a record a small read verified into the kernel's page cache.
     let pageStore: RecordPageStore
+    /// Writeback writes gathered per record, and the order of writes (FuseBridge+Writeback.swift).
+    let coalescer = WriteCoalescer()
     /// Called once the connection is negotiated (set before the request loop starts).
     var onInitialized: (@Sendable () -> Void)?
 
@@ -119,10 +121,12 @@ final class FuseBridge: @unchecked Sendable {
         try fileSystem.recordAccess(id, policy: accessTimePolicy)
     }
 
-    /// Commits the open transaction (fsync, fsyncdir).
+    /// Commits the open transaction (fsync, fsyncdir), with every write answered so far.
     func commit() throws(FileSystemError) {
         guard fileSystem.isWritable else { return }
+        settleAllWrites()
         try fileSystem.commit()
+        reportStatistics("commit")
     }
 }
 

@@ -42,12 +42,13 @@ enum FuseOperationsTable {
         ops.read = { request, inode, size, offset, info in
             forward(request) { $0.read(request, inode: inode, size: size, offset: offset, flags: info?.pointee.flags ?? 0) }
         }
-        ops.write = { request, inode, bytes, size, offset, _ in
-            forward(request) { $0.write(request, inode: inode, bytes: bytes, size: size, offset: offset) }
+        ops.write = { request, inode, bytes, size, offset, info in
+            let fromPageCache = info?.pointee.writepage != 0
+            forward(request) { $0.write(request, inode: inode, bytes: bytes, size: size, offset: offset, fromPageCache: fromPageCache) }
         }
-        ops.flush = { request, _, _ in forward(request) { $0.flush(request) } }
+        ops.flush = { request, inode, _ in forward(request) { $0.flush(request, inode: inode) } }
         ops.release = { request, inode, info in forward(request) { $0.release(request, inode: inode, handle: info?.pointee.fh ?? 0) } }
-        ops.fsync = { request, _, _, _ in forward(request) { $0.fsync(request) } }
+        ops.fsync = { request, inode, _, _ in forward(request) { $0.fsync(request, inode: inode) } }
         ops.fallocate = { request, inode, mode, offset, length, _ in
             forward(request) { $0.fallocate(request, inode: inode, mode: mode, offset: offset, length: length) }
         }

@@ -95,7 +95,8 @@ public enum MountDaemon {
 
         var timer: CommitTimer?
         if fileSystem.isWritable && configuration.commitInterval > 0 {
-            timer = CommitTimer(fileSystem: fileSystem, interval: configuration.commitInterval, log: log)
+            timer = CommitTimer(
+                fileSystem: fileSystem, interval: configuration.commitInterval, log: log, beforeCommit: { bridge.settleAllWrites() })
             timer?.start()
         }
         let loopResult = serve(session, threads: threads)
@@ -111,6 +112,10 @@ public enum MountDaemon {
         fuse_remove_signal_handlers(session)
         fuse_session_unmount(session)
         fuse_session_destroy(session)
+        // Writes answered but not yet given to the engine (the kernel wrote its cache back
+        // before letting go); a failure here can only be logged.
+        bridge.settleAllWrites()
+        bridge.reportStatistics("unmount")
         do {
             try fileSystem.unmount()
         } catch {

@@ -16,8 +16,11 @@ final class MountedImage {
     private(set) var isMounted = true
 
     /// Mounts `image` at `mountpoint` with extra command-line `arguments`; `password` is written
-    /// to the process's standard input.
-    init(image: String, mountpoint: String, arguments: [String] = [], password: String? = nil, timeout: TimeInterval = 120) throws {
+    /// to the process's standard input; `environment` adds variables to the daemon's environment.
+    init(
+        image: String, mountpoint: String, arguments: [String] = [], password: String? = nil,
+        environment: [String: String] = [:], timeout: TimeInterval = 120
+    ) throws {
         self.image = image
         self.mountpoint = mountpoint
         logURL = URL(fileURLWithPath: mountpoint + ".log")
@@ -26,6 +29,9 @@ final class MountedImage {
         process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.mountBinary)
         process.arguments = ["-f"] + arguments + [image, mountpoint]
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = log
         process.standardError = log
         let input = Pipe()
@@ -180,9 +186,12 @@ class MountTestCase: XCTestCase {
     }
 
     /// Mounts `image` on a fresh mountpoint `name` in the scratch folder.
-    func mount(_ image: String, at name: String = "mnt", arguments: [String] = [], password: String? = nil) throws -> MountedImage {
+    func mount(
+        _ image: String, at name: String = "mnt", arguments: [String] = [], password: String? = nil, environment: [String: String] = [:]
+    ) throws -> MountedImage {
         let mountpoint = try folder.folder(name)
-        let mounted = try MountedImage(image: image, mountpoint: mountpoint, arguments: arguments, password: password)
+        let mounted = try MountedImage(
+            image: image, mountpoint: mountpoint, arguments: arguments, password: password, environment: environment)
         mounts.append(mounted)
         return mounted
     }

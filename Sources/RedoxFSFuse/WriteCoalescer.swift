@@ -1,0 +1,251 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFS
+
+/// Writeback writes the mount has answered but not yet given to the engine, gathered per record,
+/// so that a burst of page writes into one record forms that record once (merged, LZ4 tried,
+/// hashed, stored) instead of once per page.
+///
+/// With the kernel's writeback cache, pages written back are as durable as the kernel's own
+/// cache until an fsync: answering their WRITE before the engine has them changes nothing a
+/// program can rely on, as long as everything that looks at the file, and every commit, first
+/// hands the gathered pages to the engine (`settle`, `settleAll`), and an error found then is
+/// reported by the file's next fsync or close (`takeError`), as the kernel reports writeback
+/// errors.
+///
+/// Order: a batch (the gathered writes into one record) and a direct write each get a sequence
+/// number when they begin; work on one record of one file (a direct write across records: on
+/// the whole file) waits for the earlier work on it, so the engine sees overlapping bytes in the
+/// order the kernel sent them. The kernel sends a page again only after its previous WRITE was
+/// answered, so a write of a page always comes after the batch or work holding its older bytes.
+final class WriteCoalescer: @unchecked Sendable {
+    /// Writes into one record of one file, answered but not yet given to the engine.
+    struct Batch {
+        let inode: UInt64
+        let record: UInt64
+        let sequence: UInt64
+        /// The writes, in the order they came (adjacent ones joined).
+        var ranges: [WriteRange]
+    }
+
+    /// A batch being formed or a direct write being made: what later work on the same records
+    /// waits for.
+    struct Work {
+        let inode: UInt64
+        let records: ClosedRange<UInt64>
+        let sequence: UInt64
+
+        init(inode: UInt64, records: ClosedRange<UInt64>, sequence: UInt64) {
+            self.inode = inode
+            self.records = records
+            self.sequence = sequence
+        }
+
+        init(_ batch: Batch) {
+            self.init(inode: batch.inode, records: batch.record...batch.record, sequence: batch.sequence)
+        }
+
+        func overlaps(_ other: Work) -> Bool {
+            inode == other.inode && records.overlaps(other.records)
+        }
+    }
+
+    /// What the coalescer did, for tests and benchmarks (`REDOXFS_STATS`).
+    struct Statistics {
+        /// Writeback writes (pieces of one record) gathered, and how many joined a record already waiting.
+        var writebackWrites = 0
+        var gathered = 0
+        var batchesFormed = 0
+        var directWrites = 0
+    }
+
+    /// At most this many records of one file wait (the writeback's requests run on several
+    /// threads and may come slightly out of page order), and this many in all.
+    static let perFileLimit = 4
+    static let totalLimit = 32
+    /// Kept errors beyond this many files are dropped (each was logged when it happened).
+    static let errorLimit = 1024
+
+    /// Hands one batch to the engine; returns the error to keep for its file, if any.
+    typealias Former = (Batch) -> FileSystemError?
+
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var pending: [Batch] = []
+    private var working: [Work] = []
+    private var errors: [UInt64: FileSystemError] = [:]
+    private var recordSizes: [UInt64: UInt64] = [:]
+    private var nextSequence: UInt64 = 1
+    private var counts = Statistics()
+
+    init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(&condition)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+
+    var statistics: Statistics { locked { counts } }
+
+    /// The record size remembered for `inode` (a file keeps its record size for life).
+    func recordSize(of inode: UInt64) -> UInt64? {
+        locked { recordSizes[inode] }
+    }
+
+    func remember(recordSize: UInt64, of inode: UInt64) {
+        locked {
+            if recordSizes.count >= 4096 { recordSizes.removeAll(keepingCapacity: true) }
+            recordSizes[inode] = recordSize
+        }
+    }
+
+    /// Gathers a writeback write of `bytes` at `offset`, inside record `record` of `inode`.
+    /// Returns the batches to form now (older records pushed out by the limits); the caller
+    /// forms them with `form`.
+    func add(_ inode: UInt64, record: UInt64, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> [Batch] {
+        let copy = [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, initialized in
+            if let base = bytes.baseAddress { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: bytes.count) }
+            initialized = bytes.count
+        }
+        return locked {
+            counts.writebackWrites += 1
+            if let index = pending.firstIndex(where: { $0.inode == inode && $0.record == record }) {
+                counts.gathered += 1
+                let last = pending[index].ranges.count - 1
+                let previousEnd = pending[index].ranges[last].offset + UInt64(pending[index].ranges[last].bytes.count)
+                if previousEnd == offset {
+                    pending[index].ranges[last].bytes.append(contentsOf: copy)
+                } else {
+                    pending[index].ranges.append(WriteRange(offset: offset, bytes: copy))
+                }
+                return []
+            }
+            var out: [Batch] = []
+            if let oldest = pending.firstIndex(where: { $0.inode == inode }),
+               pending.lazy.filter({ $0.inode == inode }).count >= Self.perFileLimit {
+                out.append(pending.remove(at: oldest))
+            } else if pending.count >= Self.totalLimit {
+                out.append(pending.removeFirst())
+            }
+            pending.append(Batch(inode: inode, record: record, sequence: take(), ranges: [WriteRange(offset: offset, bytes: copy)]))
+            for batch in out { working.append(Work(batch)) }
+            return out
+        }
+    }
+
+    /// Forms `batches` (taken from `add` or the settling calls, so registered as work) in turn,
+    /// each once the earlier work on its record is done.
+    func form(_ batches: [Batch], with former: Former) {
+        for batch in batches {
+            let work = Work(batch)
+            waitForEarlier(than: work)
+            let error = former(batch)
+            locked {
+                counts.batchesFormed += 1
+                if let error { keep(error, for: batch.inode) }
+                finish(work)
+            }
+        }
+    }
+
+    /// Hands `inode`'s gathered writes to the engine and waits for all work on it that began
+    /// before (another thread's batch of it, a direct write): what looks at the file then sees
+    /// every write answered so far.
+    func settle(_ inode: UInt64, with former: Former) {
+        settle(with: former) { $0 == inode }
+    }
+
+    /// `settle` for every file (before a commit).
+    func settleAll(with former: Former) {
+        settle(with: former) { _ in true }
+    }
+
+    private func settle(with former: Former, _ chosen: (UInt64) -> Bool) {
+        let (batches, horizon) = locked { () -> ([Batch], UInt64) in
+            let batches = detach { chosen($0.inode) }
+            return (batches, nextSequence)
+        }
+        form(batches, with: former)
+        locked {
+            while working.contains(where: { chosen($0.inode) && $0.sequence < horizon }) {
+                pthread_cond_wait(&condition, &mutex)
+            }
+        }
+    }
+
+    /// Begins a write the engine gets at once (not gathered) into `records` of `inode`. Hands
+    /// the gathered writes it overlaps to the engine first and waits for the earlier work on
+    /// those records; call `endDirectWrite` after the write.
+    func beginDirectWrite(_ inode: UInt64, records: ClosedRange<UInt64>, with former: Former) -> Work {
+        let (batches, ticket) = locked { () -> ([Batch], Work) in
+            counts.directWrites += 1
+            let batches = detach { $0.inode == inode && records.contains($0.record) }
+            let ticket = Work(inode: inode, records: records, sequence: take())
+            working.append(ticket)
+            return (batches, ticket)
+        }
+        form(batches, with: former)
+        waitForEarlier(than: ticket)
+        return ticket
+    }
+
+    func endDirectWrite(_ ticket: Work) {
+        locked { finish(ticket) }
+    }
+
+    /// The error kept for `inode` since its last fsync or close, if any; forgets it.
+    func takeError(_ inode: UInt64) -> FileSystemError? {
+        locked { errors.removeValue(forKey: inode) }
+    }
+
+    /// Whether anything is gathered or being formed (tests of the settling).
+    var isIdle: Bool { locked { pending.isEmpty && working.isEmpty } }
+
+    // MARK: Under the mutex
+
+    private func take() -> UInt64 {
+        defer { nextSequence += 1 }
+        return nextSequence
+    }
+
+    /// Removes the pending batches `chosen` picks, registered as work.
+    private func detach(_ chosen: (Batch) -> Bool) -> [Batch] {
+        var taken: [Batch] = []
+        pending.removeAll { batch in
+            guard chosen(batch) else { return false }
+            taken.append(batch)
+            return true
+        }
+        for batch in taken { working.append(Work(batch)) }
+        return taken
+    }
+
+    private func finish(_ work: Work) {
+        working.removeAll { $0.sequence == work.sequence }
+        pthread_cond_broadcast(&condition)
+    }
+
+    private func keep(_ error: FileSystemError, for inode: UInt64) {
+        guard errors[inode] == nil else { return }
+        if errors.count >= Self.errorLimit { errors.removeAll() }
+        errors[inode] = error
+    }
+
+    private func waitForEarlier(than work: Work) {
+        locked {
+            while working.contains(where: { $0.sequence < work.sequence && $0.overlaps(work) }) {
+                pthread_cond_wait(&condition, &mutex)
+            }
+        }
+    }
+}
