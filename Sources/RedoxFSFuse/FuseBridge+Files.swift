@@ -159,20 +159,21 @@ extension FuseBridge {
     /// close(): the kernel has written the cached pages back already; a commit waits for fsync,
     /// the timer or the unmount, so closing many small files costs no device flush each. Reports
     /// a gathered write of the file that failed.
-    func flush(_ request: fuse_req_t?, inode: fuse_ino_t) {
+    func flush(_ request: fuse_req_t?, inode: fuse_ino_t, handle: UInt64 = 1) {
         serve(request, "flush") { () throws(FileSystemError) in
             settleWrites(inode)
-            if let error = takeWriteError(inode) { throw error }
+            // A kept error goes to a handle open for writing (`prepare`), not to a reader's close.
+            if handle == 1, let error = takeWriteError(inode) { throw error }
             fuse_reply_err(request, 0)
         }
     }
 
     /// fsync and fdatasync: commit the transaction, which makes every change so far durable;
     /// reports a gathered write of the file that failed.
-    func fsync(_ request: fuse_req_t?, inode: fuse_ino_t) {
+    func fsync(_ request: fuse_req_t?, inode: fuse_ino_t, handle: UInt64 = 1) {
         serve(request, "fsync") { () throws(FileSystemError) in
             try commit()
-            if let error = takeWriteError(inode) { throw error }
+            if handle == 1, let error = takeWriteError(inode) { throw error }
             fuse_reply_err(request, 0)
         }
     }

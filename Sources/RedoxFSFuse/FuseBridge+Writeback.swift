@@ -93,20 +93,23 @@ extension FuseBridge {
         let id = InodeNumbers.nodeID(of: batch.inode)
         var prepared: PreparedRecordWrite?
         if case .prepared(let made) = fileSystem.preparation(of: id, ranges: batch.ranges) { prepared = made }
+        var gone = false
         do throws(FileSystemError) {
             try fileSystem.exclusively { () throws(FileSystemError) in
                 do throws(FileSystemError) {
                     _ = try resolve(batch.inode)
                 } catch {
                     if let prepared { fileSystem.releaseClaim(of: prepared) }
+                    if case .format(.noSuchNode) = error { gone = true }
                     throw error
                 }
                 try fileSystem.write(id, ranges: batch.ranges, prepared: prepared)
             }
             return nil
         } catch {
-            // The file is gone (its last name and handle went): nobody can read these bytes.
-            if case .format(.noSuchNode) = error { return nil }
+            // The file is gone (its last name and handle went): nobody can read these bytes. A
+            // node missing later, inside the write (a damaged tree), is an error like any other.
+            if gone { return nil }
             log.error("write-back of node \(id) failed (reported by its next fsync or close): \(error)")
             return error
         }

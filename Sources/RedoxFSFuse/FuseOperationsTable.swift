@@ -46,9 +46,9 @@ enum FuseOperationsTable {
             let fromPageCache = info?.pointee.writepage != 0
             forward(request) { $0.write(request, inode: inode, bytes: bytes, size: size, offset: offset, fromPageCache: fromPageCache) }
         }
-        ops.flush = { request, inode, _ in forward(request) { $0.flush(request, inode: inode) } }
+        ops.flush = { request, inode, info in forward(request) { $0.flush(request, inode: inode, handle: info?.pointee.fh ?? 0) } }
         ops.release = { request, inode, info in forward(request) { $0.release(request, inode: inode, handle: info?.pointee.fh ?? 0) } }
-        ops.fsync = { request, inode, _, _ in forward(request) { $0.fsync(request, inode: inode) } }
+        ops.fsync = { request, inode, _, info in forward(request) { $0.fsync(request, inode: inode, handle: info?.pointee.fh ?? 0) } }
         ops.fallocate = { request, inode, mode, offset, length, _ in
             forward(request) { $0.fallocate(request, inode: inode, mode: mode, offset: offset, length: length) }
         }

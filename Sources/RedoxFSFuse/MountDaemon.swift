@@ -99,7 +99,7 @@ public enum MountDaemon {
                 fileSystem: fileSystem, interval: configuration.commitInterval, log: log, beforeCommit: { bridge.settleAllWrites() })
             timer?.start()
         }
-        let loopResult = serve(session, threads: threads)
+        let loopResult = serve(session, threads: threads, singleThreaded: { bridge.pageStore.stopStoring() })
         timer?.stop()
         if configuration.debug {
             let counts = bridge.pageStore.counts
@@ -126,8 +126,12 @@ public enum MountDaemon {
     }
 
     /// Runs the multi-threaded request loop until the file system is unmounted or a signal arrives.
-    static func serve(_ session: OpaquePointer, threads: Int) -> Int32 {
-        guard let loopConfiguration = fuse_loop_cfg_create() else { return fuse_session_loop(session) }
+    /// `singleThreaded` runs first when only the single-threaded loop can be had.
+    static func serve(_ session: OpaquePointer, threads: Int, singleThreaded: () -> Void = {}) -> Int32 {
+        guard let loopConfiguration = fuse_loop_cfg_create() else {
+            singleThreaded()
+            return fuse_session_loop(session)
+        }
         defer { fuse_loop_cfg_destroy(loopConfiguration) }
         fuse_loop_cfg_set_max_threads(loopConfiguration, UInt32(threads))
         fuse_loop_cfg_set_idle_threads(loopConfiguration, UInt32(threads))

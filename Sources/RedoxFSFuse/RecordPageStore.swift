@@ -50,8 +50,9 @@ final class RecordPageStore: @unchecked Sendable {
     static let directFlag: Int32 = 0o40000
 
     let isEnabled: Bool
-    /// The most stores at once.
-    let limit: Int
+    /// The most stores at once: half the workers, so one is always free to answer the READs a
+    /// store waits for (none with a single worker).
+    private let limit: Int
     /// The session stores go to (set once, before the request loop starts).
     nonisolated(unsafe) var session: OpaquePointer?
 
@@ -81,6 +82,8 @@ final class RecordPageStore: @unchecked Sendable {
         var stores = 0
         var pages = 0
         var deferredChanges = 0
+        /// Set when requests are served by one thread after all (`stopStoring`).
+        var stopped = false
 
         static func slot(_ inode: fuse_ino_t, _ count: Int) -> Int {
             Int(truncatingIfNeeded: (UInt64(inode) &* 0x9E37_79B9_7F4A_7C15) >> 40) & (count - 1)
@@ -111,7 +114,7 @@ final class RecordPageStore: @unchecked Sendable {
 
     init(enabled: Bool, threads: Int) {
         isEnabled = enabled
-        limit = max(1, threads / 2)
+        limit = threads / 2
     }
 
     /// Stores made, pages stored, and changes that waited for a store, so far.
@@ -146,7 +149,7 @@ final class RecordPageStore: @unchecked Sendable {
         guard let session, !before.isEmpty || !after.isEmpty else { return }
         let inode = ticket.inode
         let admitted = state.withLock { state -> Bool in
-            guard state.running < limit,
+            guard state.running < limit, !state.stopped,
                   state.lastChange[State.slot(inode, state.lastChange.count)] <= ticket.sequence else { return false }
             if let gate = state.gates[inode], gate.writers > 0 || gate.changes > 0 || gate.storing { return false }
             state.gates[inode, default: Gate()].storing = true
@@ -182,6 +185,12 @@ final class RecordPageStore: @unchecked Sendable {
             change.run()
             state.withLock { $0.endChange(inode) }
         }
+    }
+
+    /// No more stores: the requests are served by a single thread, which cannot answer the READs a
+    /// store would wait for.
+    func stopStoring() {
+        state.withLock { $0.stopped = true }
     }
 
     // MARK: Changes

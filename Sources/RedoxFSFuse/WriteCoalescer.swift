@@ -64,6 +64,9 @@ final class WriteCoalescer: @unchecked Sendable {
     /// threads and may come slightly out of page order), and this many in all.
     static let perFileLimit = 4
     static let totalLimit = 32
+    /// A batch holding more bytes than this is formed at once: a page written back again and
+    /// again (`sync_file_range`, say) adds a range each time, and must not grow it for ever.
+    static let batchByteLimit = 256 << 10
     /// Kept errors beyond this many files are dropped (each was logged when it happened).
     static let errorLimit = 1024
 
@@ -128,7 +131,10 @@ final class WriteCoalescer: @unchecked Sendable {
                 } else {
                     pending[index].ranges.append(WriteRange(offset: offset, bytes: copy))
                 }
-                return []
+                guard pending[index].ranges.reduce(0, { $0 + $1.bytes.count }) > Self.batchByteLimit else { return [] }
+                let full = pending.remove(at: index)
+                working.append(Work(full))
+                return [full]
             }
             var out: [Batch] = []
             if let oldest = pending.firstIndex(where: { $0.inode == inode }),
@@ -237,7 +243,8 @@ final class WriteCoalescer: @unchecked Sendable {
 
     private func keep(_ error: FileSystemError, for inode: UInt64) {
         guard errors[inode] == nil else { return }
-        if errors.count >= Self.errorLimit { errors.removeAll() }
+        // Past the bound one older error makes room (each was logged when it happened).
+        if errors.count >= Self.errorLimit, let older = errors.keys.first { errors[older] = nil }
         errors[inode] = error
     }
 

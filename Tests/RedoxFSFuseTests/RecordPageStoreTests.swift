@@ -160,6 +160,13 @@ final class RecordPageStoreTests: MountTestCase {
         XCTAssertEqual(requests.second, 2, "without stores the second read in the record is a READ")
     }
 
+    func testOneWorkerThreadMakesNoStores() throws {
+        // A store waits for pages other READs hold; with one worker nobody would answer them.
+        let requests = try readsInOneRecord(arguments: ["--threads", "1"])
+        XCTAssertEqual(requests.first, 1)
+        XCTAssertEqual(requests.second, 2, "with one worker the second read in the record is a READ")
+    }
+
     /// READ requests after a read of page 3 of record 2, after page 9 of it, and after a page
     /// of record 5.
     func readsInOneRecord(arguments: [String]) throws -> (first: Int, second: Int, afterAnother: Int) {
