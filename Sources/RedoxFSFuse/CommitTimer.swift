@@ -11,8 +11,7 @@ final class CommitTimer: @unchecked Sendable {
     private let log: DaemonLog
     /// Runs before each look for changes (hands the mount's gathered writes to the engine).
     private let beforeCommit: @Sendable () -> Void
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    private let signals = ConditionLock()
     private var stopping = false
     private var thread: HostThread?
 
@@ -21,17 +20,6 @@ final class CommitTimer: @unchecked Sendable {
         self.beforeCommit = beforeCommit
         self.interval = interval
         self.log = log
-        pthread_mutex_init(&mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(&condition, &attributes)
-        pthread_condattr_destroy(&attributes)
-    }
-
-    deinit {
-        pthread_cond_destroy(&condition)
-        pthread_mutex_destroy(&mutex)
     }
 
     /// Starts the thread.
@@ -45,17 +33,17 @@ final class CommitTimer: @unchecked Sendable {
 
     /// Stops the thread and waits for it (a commit in progress finishes first).
     func stop() {
-        pthread_mutex_lock(&mutex)
-        stopping = true
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
+        signals.locked {
+            stopping = true
+            signals.signal()
+        }
         thread?.join()
         thread = nil
     }
 
     private func run() {
         guard interval > 0 else { return }
-        pthread_mutex_lock(&mutex)
+        signals.lock()
         while !stopping {
             var deadline = timespec()
             clock_gettime(CLOCK_MONOTONIC, &deadline)
@@ -67,12 +55,12 @@ final class CommitTimer: @unchecked Sendable {
                 deadline.tv_sec += 1
                 deadline.tv_nsec -= 1_000_000_000
             }
-            var result: Int32 = 0
-            while !stopping && result != ETIMEDOUT {
-                result = pthread_cond_timedwait(&condition, &mutex, &deadline)
+            var waiting = true
+            while !stopping && waiting {
+                waiting = signals.wait(until: deadline)
             }
             if stopping { break }
-            pthread_mutex_unlock(&mutex)
+            signals.unlock()
             beforeCommit()
             if fileSystem.hasUncommittedChanges {
                 do {
@@ -81,8 +69,8 @@ final class CommitTimer: @unchecked Sendable {
                     log.error("periodic commit failed: \(error)")
                 }
             }
-            pthread_mutex_lock(&mutex)
+            signals.lock()
         }
-        pthread_mutex_unlock(&mutex)
+        signals.unlock()
     }
 }

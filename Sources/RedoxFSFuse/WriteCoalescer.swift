@@ -73,8 +73,7 @@ final class WriteCoalescer: @unchecked Sendable {
     /// Hands one batch to the engine; returns the error to keep for its file, if any.
     typealias Former = (Batch) -> FileSystemError?
 
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    private let signals = ConditionLock()
     private var pending: [Batch] = []
     private var working: [Work] = []
     private var errors: [UInt64: FileSystemError] = [:]
@@ -82,20 +81,8 @@ final class WriteCoalescer: @unchecked Sendable {
     private var nextSequence: UInt64 = 1
     private var counts = Statistics()
 
-    init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(&condition)
-        pthread_mutex_destroy(&mutex)
-    }
-
     private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
+        signals.locked(body)
     }
 
     var statistics: Statistics { locked { counts } }
@@ -184,7 +171,7 @@ final class WriteCoalescer: @unchecked Sendable {
         form(batches, with: former)
         locked {
             while working.contains(where: { chosen($0.inode) && $0.sequence < horizon }) {
-                pthread_cond_wait(&condition, &mutex)
+                signals.wait()
             }
         }
     }
@@ -238,7 +225,7 @@ final class WriteCoalescer: @unchecked Sendable {
 
     private func finish(_ work: Work) {
         working.removeAll { $0.sequence == work.sequence }
-        pthread_cond_broadcast(&condition)
+        signals.broadcast()
     }
 
     private func keep(_ error: FileSystemError, for inode: UInt64) {
@@ -251,7 +238,7 @@ final class WriteCoalescer: @unchecked Sendable {
     private func waitForEarlier(than work: Work) {
         locked {
             while working.contains(where: { $0.sequence < work.sequence && $0.overlaps(work) }) {
-                pthread_cond_wait(&condition, &mutex)
+                signals.wait()
             }
         }
     }
