@@ -156,9 +156,10 @@ extension FuseBridge {
         return nil
     }
 
-    /// close(): the kernel has written the cached pages back already; a commit waits for fsync,
-    /// the timer or the unmount, so closing many small files costs no device flush each. Reports
-    /// a gathered write of the file that failed.
+    /// close(): hands the file's gathered writeback pages to the engine (the kernel may still
+    /// write cached pages back later, up to the last RELEASE); a commit waits for fsync, the timer
+    /// or the unmount, so closing many small files costs no device flush each. Reports a gathered
+    /// write of the file that failed.
     func flush(_ request: fuse_req_t?, inode: fuse_ino_t, handle: UInt64 = 1) {
         serve(request, "flush") { () throws(FileSystemError) in
             settleWrites(inode)
