@@ -18,8 +18,14 @@ struct TreePass: BlockVisitor {
     /// The node pointers found, in tree order.
     private var pointers: [(id: UInt32, pointer: BlockPointer)] = []
     private var open: [OpenList] = []
+    /// Where the children of each tree list above level 0 are asked for before the walk descends.
+    private let hints: ReadHints?
+    private var hinted: [(start: UInt64, count: UInt64)] = []
 
-    private init(context: consuming CheckContext) { self.context = context }
+    private init(context: consuming CheckContext) {
+        hints = context.reader.readHints
+        self.context = context
+    }
 
     static func run(_ context: inout CheckContext) throws(CheckError) {
         let tree = context.header.tree
@@ -85,6 +91,20 @@ struct TreePass: BlockVisitor {
             block: list.block, structure: .treeList, fix: .rebuildTreeFlags)
     }
 
+    /// Asks for the blocks of the lists `list` names (a level above 0) all at once: the walk then
+    /// reads them one after another from the page cache instead of waiting for each in turn.
+    private mutating func hintChildren(of list: TreeList, level: Int) {
+        guard let hints else { return }
+        hinted.removeAll(keepingCapacity: true)
+        for i in 0..<TreeList.entryCount {
+            let child = list.pointers[i]
+            guard !child.isNull, (try? checkPointer(child, as: .treeList, blockCount: context.header.blockCount)) != nil
+            else { continue }
+            hinted.append((child.address.index, max(child.address.blockCount, CheckBlockReader.readAheadBlocks)))
+        }
+        hints.willNeed(&hinted)
+    }
+
     /// Reads and checks the tree list at `level` whose ids start with `prefix`; returns its bytes
     /// when its entries are to be walked.
     private mutating func treeList(_ pointer: BlockPointer, level: Int, prefix: UInt32) -> [UInt8]? {
@@ -125,6 +145,7 @@ struct TreePass: BlockVisitor {
                 current.mismatched.append(i)
             }
         }
+        if level > 0 { hintChildren(of: list, level: level) }
         if list.flag(254) || list.flag(255) {
             context.report(
                 .treeReservedFlagSet, "the level-\(level) tree list at block \(block) sets the flag of entry 254 or 255",
