@@ -49,22 +49,23 @@ final class NodePrefetcher: @unchecked Sendable {
         var runs: [(start: UInt64, end: UInt64, first: Int, last: Int, arenaBlock: Int)] = []
         /// The outcome of each block of `plan` read from the arena (nil: read it alone).
         var errors: [FormatError?] = []
-        /// Block ranges of a chunk asked for ahead (`hint`).
-        var hinted: [(start: UInt64, count: UInt64)] = []
     }
 
     static let chunkSize = 256
-    static let aheadChunks = 4
+    static let aheadChunks: Int = { if let v = getenv("FSCKCOLD_AHEAD_CHUNKS") { return Int(atoi(v)) }; return 4 }()
     /// Blocks that are not asked for (data records between nodes) read through rather than
     /// splitting a run: copying a few 4 KiB blocks costs less than another system call.
     static let bridgedGap: UInt64 = 2
     /// The longest single read (256 KiB): its blocks are still in the core's cache when verified.
     static let maximumRunBlocks: UInt64 = 64
 
-    /// Chunks whose node blocks are asked for (`ReadHints`) ahead of the chunk a worker takes:
-    /// on a cold cache the disk then reads them side by side instead of one run per worker at a
-    /// time (about 1.3 MB of node blocks a chunk).
-    static let hintedChunks: Int = { if let v = getenv("FSCKCOLD_HINT_CHUNKS") { return Int(atoi(v)) }; return 16 }()
+    /// Chunks whose node blocks the hint thread asks for (`ReadHints`) ahead of the chunks the
+    /// workers took: on a cold cache the disk then reads them in large ranges, many at once,
+    /// instead of one run per worker at a time (about 1.4 MB of node blocks a chunk).
+    static let hintedChunks: Int = { if let v = getenv("FSCKCOLD_HINT_CHUNKS") { return Int(atoi(v)) }; return 64 }()
+
+    /// Chunks in a row found cached after which the hint thread stops (`hintChunks`).
+    static let warmChunks = 8
 
     /// Processors online (1 when unknown).
     static var onlineProcessors: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
@@ -86,8 +87,13 @@ final class NodePrefetcher: @unchecked Sendable {
     private let nextChunk = Atomic<Int>(0)
     /// Where the kernel is told of blocks to come (nil: not an image file or block device).
     private let hints: ReadHints?
-    /// Chunks asked for so far (`hint`): chunks `0..<nextHinted` have been or are being hinted.
-    private let nextHinted = Atomic<Int>(0)
+    /// The thread that asks for the chunks' node blocks ahead (nil: no hints).
+    private var hinter: HelperThread?
+    /// Chunks the hint thread may ask for before the workers take another one (made at 0 and
+    /// signalled up, as `room`).
+    private let hintRoom = DispatchSemaphore(value: 0)
+    /// Whether the last chunk hinted was not all cached: directory blocks are hinted only then.
+    private let cold = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
     private let workers = DispatchGroup()
     private let workerCount: Int
@@ -117,6 +123,10 @@ final class NodePrefetcher: @unchecked Sendable {
         template = reader
         hints = reader.readHints
         for _ in 0..<Self.aheadChunks { room.signal() }
+        if let hints, Self.hintedChunks > 0 {
+            for _ in 0..<Self.hintedChunks { hintRoom.signal() }
+            hinter = HelperThread { [self] in hintChunks(hints) }
+        }
         for _ in 0..<workerCount {
             DispatchQueue.global().async(group: workers) { [self] in
                 var state = WorkerState(reader: template.copyForWorker())
@@ -141,7 +151,7 @@ final class NodePrefetcher: @unchecked Sendable {
             }
             // The main thread is done with the chunk that used this slot before (it released it
             // before this one could be taken): its arena and entries are reused here.
-            hint(through: min(chunkCount, chunk + 1 + Self.hintedChunks), state: &state)
+            hintRoom.signal()
             let slot = chunk % Self.aheadChunks
             var filled = Chunk()
             swap(&filled, &ring[slot])
@@ -151,28 +161,34 @@ final class NodePrefetcher: @unchecked Sendable {
         }
     }
 
-    /// Asks for the node blocks of every chunk before `end` not asked for yet (each chunk by one
-    /// worker, whichever gets to it first).
-    private func hint(through end: Int, state: inout WorkerState) {
-        guard let hints else { return }
-        while true {
-            let chunk = nextHinted.load(ordering: .relaxed)
-            guard chunk < end else { return }
-            guard nextHinted.compareExchange(expected: chunk, desired: chunk + 1, ordering: .relaxed).exchanged
-            else { continue }
-            state.hinted.removeAll(keepingCapacity: true)
+    /// The hint thread: asks for the node blocks of chunk after chunk, at most `hintedChunks`
+    /// ahead of the chunks the workers took. The system call waits while the kernel allocates
+    /// the pages and queues their reads (about a tenth of a second for 500 MB), so it runs on a
+    /// thread of its own rather than on the workers or the main thread.
+    /// After `warmChunks` chunks in a row found in the page cache, the check is warm: the thread
+    /// stops (a check whose cache runs out further on then reads the rest without hints).
+    private func hintChunks(_ hints: ReadHints) {
+        var ranges: [(start: UInt64, count: UInt64)] = []
+        var cachedInARow = 0
+        for chunk in 0..<chunkCount {
+            hintRoom.wait()
+            if stopping.load(ordering: .relaxed) { return }
+            ranges.removeAll(keepingCapacity: true)
             for position in chunk * Self.chunkSize..<min(pointers.count, (chunk + 1) * Self.chunkSize) where wanted[position] {
                 let address = pointers[position].address
-                state.hinted.append((address.index, address.blockCount))
+                ranges.append((address.index, address.blockCount))
             }
-            hints.willNeed(&state.hinted)
+            let asked = hints.willNeed(&ranges)
+            cold.store(asked, ordering: .relaxed)
+            cachedInARow = asked ? 0 : cachedInARow + 1
+            if cachedInARow == Self.warmChunks { return }
         }
     }
 
     /// Asks for the top block of the directory `scan` describes, which the main thread reads when
     /// it checks the node (a chunk or more after this worker read it).
     private func hintDirectory(_ scan: NodeScan) {
-        guard let hints, NodeKind(rawValue: scan.mode & Node.modeTypeMask) == .directory, scan.flags & Node.inlineDataFlag == 0
+        guard let hints, cold.load(ordering: .relaxed), NodeKind(rawValue: scan.mode & Node.modeTypeMask) == .directory, scan.flags & Node.inlineDataFlag == 0
         else { return }
         let top = scan.lowPointers.1
         guard !top.isNull, (try? checkPointer(top, as: .dirList, blockCount: template.blockCount)) != nil else { return }
@@ -300,6 +316,8 @@ final class NodePrefetcher: @unchecked Sendable {
     func finish() {
         stopping.store(true, ordering: .relaxed)
         for _ in 0..<workerCount { room.signal() }
+        hintRoom.signal()
         workers.wait()
+        hinter?.join()
     }
 }
