@@ -52,7 +52,7 @@ final class NodePrefetcher: @unchecked Sendable {
     }
 
     static let chunkSize = 256
-    static let aheadChunks: Int = { if let v = getenv("FSCKCOLD_AHEAD_CHUNKS") { return Int(atoi(v)) }; return 4 }()
+    static let aheadChunks = 4
     /// Blocks that are not asked for (data records between nodes) read through rather than
     /// splitting a run: copying a few 4 KiB blocks costs less than another system call.
     static let bridgedGap: UInt64 = 2
@@ -62,7 +62,7 @@ final class NodePrefetcher: @unchecked Sendable {
     /// Chunks whose node blocks the hint thread asks for (`ReadHints`) ahead of the chunks the
     /// workers took: on a cold cache the disk then reads them in large ranges, many at once,
     /// instead of one run per worker at a time (about 1.4 MB of node blocks a chunk).
-    static let hintedChunks: Int = { if let v = getenv("FSCKCOLD_HINT_CHUNKS") { return Int(atoi(v)) }; return 64 }()
+    static let hintedChunks = 64
 
     /// Chunks in a row found cached after which the hint thread stops (`hintChunks`).
     static let warmChunks = 8
@@ -102,7 +102,8 @@ final class NodePrefetcher: @unchecked Sendable {
 
     /// Starts `workerCount` workers reading `pointers` through copies of `reader`; nil when the
     /// reader's device cannot be read from several threads (then the checks read as before).
-    init?(reader: CheckBlockReader, pointers: [BlockPointer], workerCount: Int) {
+    /// `hintedAlready` positions from the start were asked for by the tree walk (`TreePass`).
+    init?(reader: CheckBlockReader, pointers: [BlockPointer], workerCount: Int, hintedAlready: Int = 0) {
         guard workerCount > 0, !pointers.isEmpty, reader.canReadConcurrently else { return nil }
         self.pointers = pointers
         let readable = reader.readableBlocks
@@ -125,7 +126,9 @@ final class NodePrefetcher: @unchecked Sendable {
         for _ in 0..<Self.aheadChunks { room.signal() }
         if let hints, Self.hintedChunks > 0 {
             for _ in 0..<Self.hintedChunks { hintRoom.signal() }
-            hinter = HelperThread { [self] in hintChunks(hints) }
+            let first = hintedAlready / Self.chunkSize
+            cold.store(first > 0, ordering: .relaxed)
+            hinter = HelperThread { [self] in hintChunks(hints, from: first) }
         }
         for _ in 0..<workerCount {
             DispatchQueue.global().async(group: workers) { [self] in
@@ -149,9 +152,9 @@ final class NodePrefetcher: @unchecked Sendable {
                 room.signal()
                 return
             }
+            hintRoom.signal()  // the hint thread may ask for one chunk more
             // The main thread is done with the chunk that used this slot before (it released it
             // before this one could be taken): its arena and entries are reused here.
-            hintRoom.signal()
             let slot = chunk % Self.aheadChunks
             var filled = Chunk()
             swap(&filled, &ring[slot])
@@ -167,12 +170,13 @@ final class NodePrefetcher: @unchecked Sendable {
     /// thread of its own rather than on the workers or the main thread.
     /// After `warmChunks` chunks in a row found in the page cache, the check is warm: the thread
     /// stops (a check whose cache runs out further on then reads the rest without hints).
-    private func hintChunks(_ hints: ReadHints) {
+    private func hintChunks(_ hints: ReadHints, from first: Int) {
         var ranges: [(start: UInt64, count: UInt64)] = []
         var cachedInARow = 0
         for chunk in 0..<chunkCount {
             hintRoom.wait()
             if stopping.load(ordering: .relaxed) { return }
+            guard chunk >= first else { continue }  // asked for already: only keep the distance
             ranges.removeAll(keepingCapacity: true)
             for position in chunk * Self.chunkSize..<min(pointers.count, (chunk + 1) * Self.chunkSize) where wanted[position] {
                 let address = pointers[position].address
@@ -188,7 +192,8 @@ final class NodePrefetcher: @unchecked Sendable {
     /// Asks for the top block of the directory `scan` describes, which the main thread reads when
     /// it checks the node (a chunk or more after this worker read it).
     private func hintDirectory(_ scan: NodeScan) {
-        guard let hints, cold.load(ordering: .relaxed), NodeKind(rawValue: scan.mode & Node.modeTypeMask) == .directory, scan.flags & Node.inlineDataFlag == 0
+        guard let hints, cold.load(ordering: .relaxed), NodeKind(rawValue: scan.mode & Node.modeTypeMask) == .directory,
+            scan.flags & Node.inlineDataFlag == 0
         else { return }
         let top = scan.lowPointers.1
         guard !top.isNull, (try? checkPointer(top, as: .dirList, blockCount: template.blockCount)) != nil else { return }

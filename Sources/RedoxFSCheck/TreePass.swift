@@ -21,9 +21,19 @@ struct TreePass: BlockVisitor {
     /// Where the children of each tree list above level 0 are asked for before the walk descends.
     private let hints: ReadHints?
     private var hinted: [(start: UInt64, count: UInt64)] = []
+    /// Where the node blocks of the first `walkHintedNodes` nodes are asked for as their lists
+    /// are read (nil: no hints); the prefetcher asks for the rest.
+    private let nodeHints: HintQueue?
+    /// Node blocks of the level-0 list being walked, not yet submitted.
+    private var nodeRanges: [(start: UInt64, count: UInt64)] = []
+
+    /// Nodes whose blocks the walk asks for (the rest are asked for by `NodePrefetcher`, which
+    /// keeps within a bound of the workers): 64 of its chunks.
+    static let walkHintedNodes = 64 * NodePrefetcher.chunkSize
 
     private init(context: consuming CheckContext) {
         hints = context.reader.readHints
+        nodeHints = HintQueue(hints: hints)
         self.context = context
     }
 
@@ -31,8 +41,12 @@ struct TreePass: BlockVisitor {
         let tree = context.header.tree
         var pass = TreePass(context: consume context)
         ReachableBlocks.walkTree(tree, visitor: &pass)
+        let nodeHints = pass.nodeHints
         context = pass.context
         let pointers = pass.pointers
+        defer { nodeHints?.close() }
+        // The walk asked for the first nodes, unless it found them cached (a warm check).
+        let hintedByWalk = nodeHints.map { $0.isWarm ? 0 : min(pointers.count, walkHintedNodes) } ?? 0
         try context.checkCancelled()
         context.statistics.nodes = UInt64(pointers.count)
         context.prepareNodeTables(ids: pointers.map(\.id))
@@ -42,7 +56,8 @@ struct TreePass: BlockVisitor {
         let total = UInt64(pointers.count)
         // Node blocks are read and verified ahead on the other cores (the checks stay in order here).
         let prefetcher = NodePrefetcher(
-            reader: context.reader, pointers: pointers.map(\.pointer), workerCount: prefetchWorkers(for: pointers.count))
+            reader: context.reader, pointers: pointers.map(\.pointer), workerCount: prefetchWorkers(for: pointers.count),
+            hintedAlready: hintedByWalk)
         defer { prefetcher?.finish() }
         for (done, entry) in pointers.enumerated() {
             if done % 64 == 0 { try context.checkCancelled() }
@@ -74,13 +89,24 @@ struct TreePass: BlockVisitor {
         case .treeList(let level, let prefix): return treeList(pointer, level: level, prefix: prefix)
         case .node(let id):
             // Id 0 is reserved: reported with its tree list.
-            if id != 0 { pointers.append((id, pointer)) }
+            if id != 0 {
+                pointers.append((id, pointer))
+                if nodeHints != nil, pointers.count <= Self.walkHintedNodes,
+                    (try? checkPointer(pointer, as: .node, blockCount: context.header.blockCount)) != nil
+                {
+                    nodeRanges.append((pointer.address.index, pointer.address.blockCount))
+                }
+            }
         default: break
         }
         return nil
     }
 
     mutating func leave(_ pointer: BlockPointer, as role: BlockRole) {
+        if !nodeRanges.isEmpty {
+            nodeHints?.submit(nodeRanges)
+            nodeRanges.removeAll(keepingCapacity: true)
+        }
         guard case .treeList = role, let list = open.popLast(), !list.mismatched.isEmpty else { return }
         let mismatched = list.mismatched.sorted()
         let meaning = list.level == 0 ? "occupied" : "child full"
