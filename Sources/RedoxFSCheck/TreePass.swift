@@ -91,7 +91,7 @@ struct TreePass: BlockVisitor {
             // Id 0 is reserved: reported with its tree list.
             if id != 0 {
                 pointers.append((id, pointer))
-                if nodeHints != nil, pointers.count <= Self.walkHintedNodes,
+                if let nodeHints, pointers.count <= Self.walkHintedNodes, !nodeHints.isWarm,
                     (try? checkPointer(pointer, as: .node, blockCount: context.header.blockCount)) != nil
                 {
                     nodeRanges.append((pointer.address.index, pointer.address.blockCount))
