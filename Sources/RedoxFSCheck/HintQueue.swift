@@ -4,8 +4,8 @@ import Synchronization
 /// Read-ahead hints (`ReadHints`) given on a thread of its own: the thread that submits them goes
 /// on at once while the kernel allocates the pages and queues their reads. Pass 2's tree walk
 /// submits the node blocks of each level-0 list it reads, so the disk reads the first nodes
-/// while the walk is still reading lists. Batches whose first block is cached are skipped, and
-/// after `warmBatches` such batches in a row the queue drops the rest (a warm check).
+/// while the walk is still reading lists. Batches found cached are skipped, and when the first
+/// `warmBatches` batches all are, the queue drops the rest (a warm check).
 final class HintQueue: @unchecked Sendable {
     private let hints: ReadHints
     private let pending = Mutex<[[(start: UInt64, count: UInt64)]]>([])
@@ -15,7 +15,7 @@ final class HintQueue: @unchecked Sendable {
     private let warm = Atomic<Bool>(false)
     private var thread: HelperThread?
 
-    /// Batches found cached in a row after which the queue stops hinting.
+    /// Batches found cached at the start after which the queue stops hinting.
     static let warmBatches = 8
 
     init?(hints: ReadHints?) {
@@ -44,7 +44,7 @@ final class HintQueue: @unchecked Sendable {
     }
 
     private func run() {
-        var cachedInARow = 0
+        var cachedFirst = 0
         while true {
             available.wait()
             let batch = pending.withLock { queue -> [(start: UInt64, count: UInt64)]? in
@@ -55,8 +55,9 @@ final class HintQueue: @unchecked Sendable {
                 continue
             }
             if warm.load(ordering: .relaxed) { continue }
-            cachedInARow = hints.willNeed(&batch) ? 0 : cachedInARow + 1
-            if cachedInARow == Self.warmBatches { warm.store(true, ordering: .relaxed) }
+            let asked = hints.willNeed(&batch)
+            cachedFirst = asked ? -1 : cachedFirst < 0 ? -1 : cachedFirst + 1
+            if cachedFirst == Self.warmBatches { warm.store(true, ordering: .relaxed) }
         }
     }
 }

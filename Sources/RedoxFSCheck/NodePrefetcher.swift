@@ -64,7 +64,7 @@ final class NodePrefetcher: @unchecked Sendable {
     /// instead of one run per worker at a time (about 1.4 MB of node blocks a chunk).
     static let hintedChunks = 64
 
-    /// Chunks in a row found cached after which the hint thread stops (`hintChunks`).
+    /// Chunks found cached at the start after which the hint thread stops (`hintChunks`).
     static let warmChunks = 8
 
     /// Processors online (1 when unknown).
@@ -168,11 +168,13 @@ final class NodePrefetcher: @unchecked Sendable {
     /// ahead of the chunks the workers took. The system call waits while the kernel allocates
     /// the pages and queues their reads (about a tenth of a second for 500 MB), so it runs on a
     /// thread of its own rather than on the workers or the main thread.
-    /// After `warmChunks` chunks in a row found in the page cache, the check is warm: the thread
-    /// stops (a check whose cache runs out further on then reads the rest without hints).
+    /// When the first `warmChunks` chunks it looks at are all in the page cache, the check is
+    /// warm and the thread stops (a check whose cache runs out further on reads the rest without
+    /// hints). Once a chunk was not cached it goes on to the end: the kernel's own read-ahead may
+    /// have cached the next chunks, not the ones after.
     private func hintChunks(_ hints: ReadHints, from first: Int) {
         var ranges: [(start: UInt64, count: UInt64)] = []
-        var cachedInARow = 0
+        var cachedFirst = 0
         for chunk in 0..<chunkCount {
             hintRoom.wait()
             if stopping.load(ordering: .relaxed) { return }
@@ -184,8 +186,8 @@ final class NodePrefetcher: @unchecked Sendable {
             }
             let asked = hints.willNeed(&ranges)
             cold.store(asked, ordering: .relaxed)
-            cachedInARow = asked ? 0 : cachedInARow + 1
-            if cachedInARow == Self.warmChunks { return }
+            cachedFirst = asked ? -1 : cachedFirst < 0 ? -1 : cachedFirst + 1
+            if cachedFirst == Self.warmChunks { return }
         }
     }
 
@@ -197,7 +199,9 @@ final class NodePrefetcher: @unchecked Sendable {
         else { return }
         let top = scan.lowPointers.1
         guard !top.isNull, (try? checkPointer(top, as: .dirList, blockCount: template.blockCount)) != nil else { return }
-        hints.willNeed(start: top.address.index, count: max(top.address.blockCount, CheckBlockReader.readAheadBlocks))
+        // Most often cached already, by the hints of the chunks (a probe, then a hint if not).
+        var range = [(start: top.address.index, count: max(top.address.blockCount, CheckBlockReader.readAheadBlocks))]
+        hints.willNeed(&range)
     }
 
     /// Reads and verifies the nodes of `chunk` into `filled`.

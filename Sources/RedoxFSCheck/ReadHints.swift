@@ -73,16 +73,17 @@ struct ReadHints: Sendable {
     }
 
     /// Asks for the blocks `ranges` name (start, count), sorted in place and merged across gaps of
-    /// up to `bridgedGap` blocks: one call per merged range whose first block is not in the page
+    /// up to `bridgedGap` blocks: one call per merged range whose last block is not in the page
     /// cache (a probe of one page costs next to nothing, a probe of the whole range a walk of its
-    /// pages; pages are cached in runs, so the first stands for the rest). Returns whether any
-    /// was asked for (false: all cached, a warm check).
+    /// pages; pages are cached in runs, so the last stands for the rest, and the first is often
+    /// cached by the read-ahead of the list or block just before it). Returns whether any was
+    /// asked for (false: all cached, a warm check).
     @discardableResult
     func willNeed(_ ranges: inout [(start: UInt64, count: UInt64)]) -> Bool {
         guard !ranges.isEmpty else { return false }
         var asked = false
         func ask(_ start: UInt64, _ end: UInt64) {
-            guard !isCached(start: start, count: 1) else { return }
+            guard !isCached(start: end - 1, count: 1) else { return }
             willNeed(start: start, count: end - start)
             asked = true
         }

@@ -74,9 +74,16 @@ import Testing
         queue.submit([(100, 2), (96, 2)])
         #expect(Self.becomesCached(hints, start: 64, count: 8))
         #expect(Self.becomesCached(hints, start: 96, count: 6))
-        #expect(!queue.isWarm)
+        // Cached batches after one that was not: the queue goes on (the kernel's read-ahead).
         for _ in 0..<HintQueue.warmBatches { queue.submit([(64, 8)]) }
         queue.close()
-        #expect(queue.isWarm)
+        #expect(!queue.isWarm)
+        // Cached from the first batch on: a warm check, the queue stops.
+        let warm = try #require(HintQueue(hints: hints))
+        for _ in 0..<HintQueue.warmBatches { warm.submit([(64, 8)]) }
+        warm.close()
+        #expect(warm.isWarm)
+        warm.submit([(200, 8)])  // dropped
+        #expect(!hints.isCached(start: 207, count: 1))
     }
 }
