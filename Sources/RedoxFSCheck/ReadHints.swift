@@ -5,9 +5,9 @@ import RedoxFS
 
 /// Tells the kernel which blocks of the image the check will read next
 /// (`posix_fadvise(POSIX_FADV_WILLNEED)`), so that it reads them into the page cache while the
-/// walk works on what it has. A cold check is decided by latency, not bytes: each of its reads
-/// waited for the disk alone. A hint starts the reads of many ranges at once (the disk serves
-/// them side by side) and returns without waiting; the checker's own reads then find the pages
+/// walk works on what it has. Without hints each read of a cold check waited for the disk
+/// alone; a hint starts the reads of many ranges at once (the disk serves them side by side) and
+/// returns without waiting for them; the checker's own reads then find the pages
 /// cached or already on their way, and read exactly the bytes they read before. Hints change
 /// what is cached, never what is read or reported.
 struct ReadHints: Sendable {
