@@ -33,6 +33,13 @@ struct CheckBlockReader: BlockReader {
     /// Counts `count` blocks that a worker read on this reader's behalf (`NodePrefetcher`).
     mutating func countPrefetched(_ count: UInt64) { device.blocksRead += count }
 
+    /// Read-ahead hints for this reader's device (nil when it is not an image file or block device).
+    var readHints: ReadHints? { ReadHints(device: device.base, startBlock: startBlock, readableBlocks: readableBlocks) }
+
+    /// The most blocks a read of one block may read from the device (its read-ahead window): what
+    /// a hint asks for, so that the read finds all it reads in the page cache.
+    static var readAheadBlocks: UInt64 { UInt64(CountingDevice.maximumWindow) }
+
     /// Blocks of the file system that the device actually holds.
     var readableBlocks: UInt64 {
         device.blockCount > startBlock ? min(blockCount, device.blockCount - startBlock) : 0

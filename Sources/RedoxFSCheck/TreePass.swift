@@ -18,15 +18,35 @@ struct TreePass: BlockVisitor {
     /// The node pointers found, in tree order.
     private var pointers: [(id: UInt32, pointer: BlockPointer)] = []
     private var open: [OpenList] = []
+    /// Where the children of each tree list above level 0 are asked for before the walk descends.
+    private let hints: ReadHints?
+    private var hinted: [(start: UInt64, count: UInt64)] = []
+    /// Where the node blocks of the first `walkHintedNodes` nodes are asked for as their lists
+    /// are read (nil: no hints); the prefetcher asks for the rest.
+    private let nodeHints: HintQueue?
+    /// Node blocks of the level-0 list being walked, not yet submitted.
+    private var nodeRanges: [(start: UInt64, count: UInt64)] = []
 
-    private init(context: consuming CheckContext) { self.context = context }
+    /// Nodes whose blocks the walk asks for (the rest are asked for by `NodePrefetcher`, which
+    /// keeps within a bound of the workers): 64 of its chunks.
+    static let walkHintedNodes = 64 * NodePrefetcher.chunkSize
+
+    private init(context: consuming CheckContext) {
+        hints = context.reader.readHints
+        nodeHints = HintQueue(hints: hints)
+        self.context = context
+    }
 
     static func run(_ context: inout CheckContext) throws(CheckError) {
         let tree = context.header.tree
         var pass = TreePass(context: consume context)
         ReachableBlocks.walkTree(tree, visitor: &pass)
+        let nodeHints = pass.nodeHints
         context = pass.context
         let pointers = pass.pointers
+        defer { nodeHints?.close() }
+        // The walk asked for the first nodes, unless it found them cached (a warm check).
+        let hintedByWalk = nodeHints.map { $0.isWarm ? 0 : min(pointers.count, walkHintedNodes) } ?? 0
         try context.checkCancelled()
         context.statistics.nodes = UInt64(pointers.count)
         context.prepareNodeTables(ids: pointers.map(\.id))
@@ -36,7 +56,8 @@ struct TreePass: BlockVisitor {
         let total = UInt64(pointers.count)
         // Node blocks are read and verified ahead on the other cores (the checks stay in order here).
         let prefetcher = NodePrefetcher(
-            reader: context.reader, pointers: pointers.map(\.pointer), workerCount: prefetchWorkers(for: pointers.count))
+            reader: context.reader, pointers: pointers.map(\.pointer), workerCount: prefetchWorkers(for: pointers.count),
+            hintedAlready: hintedByWalk)
         defer { prefetcher?.finish() }
         for (done, entry) in pointers.enumerated() {
             if done % 64 == 0 { try context.checkCancelled() }
@@ -68,13 +89,24 @@ struct TreePass: BlockVisitor {
         case .treeList(let level, let prefix): return treeList(pointer, level: level, prefix: prefix)
         case .node(let id):
             // Id 0 is reserved: reported with its tree list.
-            if id != 0 { pointers.append((id, pointer)) }
+            if id != 0 {
+                pointers.append((id, pointer))
+                if let nodeHints, pointers.count <= Self.walkHintedNodes, !nodeHints.isWarm,
+                    (try? checkPointer(pointer, as: .node, blockCount: context.header.blockCount)) != nil
+                {
+                    nodeRanges.append((pointer.address.index, pointer.address.blockCount))
+                }
+            }
         default: break
         }
         return nil
     }
 
     mutating func leave(_ pointer: BlockPointer, as role: BlockRole) {
+        if !nodeRanges.isEmpty {
+            nodeHints?.submit(nodeRanges)
+            nodeRanges.removeAll(keepingCapacity: true)
+        }
         guard case .treeList = role, let list = open.popLast(), !list.mismatched.isEmpty else { return }
         let mismatched = list.mismatched.sorted()
         let meaning = list.level == 0 ? "occupied" : "child full"
@@ -83,6 +115,20 @@ struct TreePass: BlockVisitor {
             .treeFlagMismatch,
             "the level-\(list.level) tree list at block \(list.block) has \(mismatched.count) \"\(meaning)\" flag(s) that disagree with its entries (\(shown))",
             block: list.block, structure: .treeList, fix: .rebuildTreeFlags)
+    }
+
+    /// Asks for the blocks of the lists `list` names (a level above 0) all at once: the walk then
+    /// reads them one after another from the page cache instead of waiting for each in turn.
+    private mutating func hintChildren(of list: TreeList, level: Int) {
+        guard let hints else { return }
+        hinted.removeAll(keepingCapacity: true)
+        for i in 0..<TreeList.entryCount {
+            let child = list.pointers[i]
+            guard !child.isNull, (try? checkPointer(child, as: .treeList, blockCount: context.header.blockCount)) != nil
+            else { continue }
+            hinted.append((child.address.index, max(child.address.blockCount, CheckBlockReader.readAheadBlocks)))
+        }
+        hints.willNeed(&hinted)
     }
 
     /// Reads and checks the tree list at `level` whose ids start with `prefix`; returns its bytes
@@ -125,6 +171,7 @@ struct TreePass: BlockVisitor {
                 current.mismatched.append(i)
             }
         }
+        if level > 0 { hintChildren(of: list, level: level) }
         if list.flag(254) || list.flag(255) {
             context.report(
                 .treeReservedFlagSet, "the level-\(level) tree list at block \(block) sets the flag of entry 254 or 255",
