@@ -25,8 +25,8 @@ public enum FileSystemChecker {
         let clock = ContinuousClock()
         let started = clock.now
         var device = device
-        // The checker reads most blocks once: those not in the page cache are read direct.
-        if var file = device as? FileDevice {
+        // Blocks not in the page cache read direct, when asked for.
+        if options.directReads, var file = device as? FileDevice {
             file.prefersDirectReads = true
             device = file
         }

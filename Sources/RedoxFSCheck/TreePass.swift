@@ -1,4 +1,3 @@
-import Glibc
 import RedoxFS
 
 /// Pass 2: the node tree and every node (spec §15.1 items 7–9, 11, 17–23, 26–28). Walks the four
@@ -61,8 +60,7 @@ struct TreePass: BlockVisitor {
     /// Worker threads for reading `count` nodes ahead: one per core (at most four). The workers'
     /// share (copy, decrypt, SeaHash) outweighs the main thread's, which waits when it is ahead.
     private static func prefetchWorkers(for count: Int) -> Int {
-        if let text = getenv("FSCK_WORKERS"), let n = Int(String(cString: text)) { return n }
-        return count == 0 ? 0 : max(1, min(4, NodePrefetcher.onlineProcessors))
+        count == 0 ? 0 : max(1, min(4, NodePrefetcher.onlineProcessors))
     }
 
     mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {

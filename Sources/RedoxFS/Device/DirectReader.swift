@@ -62,8 +62,6 @@ final class DirectReader: Sendable {
         if cachedPages(at: 0, count: Self.alignment) == nil { refused.store(true, ordering: .relaxed) }
     }
 
-    static let experimentBuffered = getenv("DIO_BUFFERED") != nil
-
     /// Whether reads may still go direct.
     var isAvailable: Bool { descriptor >= 0 && !refused.load(ordering: .relaxed) }
 
@@ -81,7 +79,6 @@ final class DirectReader: Sendable {
             return false
         }
         let pages = UInt64(count / Self.alignment)
-        if Self.experimentBuffered { return false }
         return cached.dirty == 0 && cached.cache * 2 < pages
     }
 

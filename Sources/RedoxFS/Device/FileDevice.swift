@@ -109,16 +109,12 @@ public struct FileDevice: StorageDevice {
     public mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
         let blocks = UInt64(buffer.count / RedoxFS.blockSize)
         guard index < blockCount, blockCount - index >= blocks else { throw .io(block: index, code: EIO) }
-        if prefersDirectReads || (Self.largeReadsBypassCache && buffer.count >= Self.randomReadBytes) {
+        if prefersDirectReads {
             try readBlocksBypassingCache(at: index, into: buffer)
             return
         }
         try readBlocksBuffered(at: index, into: buffer)
     }
-
-    /// Whether `readBlocks` sends its large reads (64 KiB and more) through
-    /// `readBlocksBypassingCache` (REDOXFS_DIRECT_READS set: an experiment, off by default).
-    static let largeReadsBypassCache = getenv("REDOXFS_DIRECT_READS") != nil
 
     /// `readBlocks(at:into:)` through the page cache (bounds already checked).
     private func readBlocksBuffered(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
