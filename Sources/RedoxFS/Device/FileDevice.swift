@@ -135,9 +135,10 @@ public struct FileDevice: StorageDevice {
     /// Reads exactly as `readBlocks(at:into:)` does (the same bytes, the same errors), except that
     /// blocks mostly not in the page cache (and none of them dirty) are read with O_DIRECT,
     /// without the cost of filling the page cache: straight into a buffer aligned to
-    /// `directReadAlignment`, through an aligned bounce buffer (one copy) into any other. Whatever the direct read
-    /// does not deliver (a refusal, an error, a short count) is read buffered, so a failure is the
-    /// buffered read's failure. Safe to call from several threads on copies of one device.
+    /// `directReadAlignment`, through an aligned bounce buffer (one copy) into any other.
+    /// Whatever the direct read does not deliver (a refusal, an error, a short count) is read
+    /// buffered, so a failure is the buffered read's failure. Safe to call from several threads
+    /// on copies of one device.
     public mutating func readBlocksBypassingCache(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
         let blocks = UInt64(buffer.count / RedoxFS.blockSize)
         guard index < blockCount, blockCount - index >= blocks else { throw .io(block: index, code: EIO) }
