@@ -302,6 +302,9 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
     let blockCount: UInt64
     let cipher: Cipher?
     let cache: BlockCache
+    /// Whether records (never kept in `cache`) are read with the device's
+    /// `readBlocksBypassingCache(at:into:)` instead of `readBlocks(at:into:)`.
+    var recordsBypassCache = false
 
     public mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8] {
         try checkPointer(pointer, as: structure, blockCount: blockCount)
@@ -309,9 +312,31 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
         if let cached = cache.lookup(address.index, hash: pointer.hash), cached.count == address.byteCount {
             return cached
         }
+        if structure == .record && recordsBypassCache && address.byteCount >= CachedBlockReaderTuning.bypassMinimum {
+            return try readRecordBypassingCache(pointer)
+        }
         let bytes = try readVerifiedBlock(
             pointer, as: structure, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
         if structure != .record { cache.insert(address.index, bytes, hash: pointer.hash) }
+        return bytes
+    }
+
+    /// `readVerifiedBlock` of a record (pointer already checked), read past the device's cache.
+    private mutating func readRecordBypassingCache(_ pointer: BlockPointer) throws(FormatError) -> [UInt8] {
+        let address = pointer.address
+        let byteCount = address.byteCount
+        var failure: FormatError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
+            do throws(FormatError) {
+                try device.readBlocksBypassingCache(at: startBlock + address.index, into: UnsafeMutableRawBufferPointer(buffer))
+                try verifyBlock(buffer, of: pointer, as: .record, cipher: cipher)
+                initialized = byteCount
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
         return bytes
     }
 
@@ -322,4 +347,9 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
     public mutating func rememberNode(_ node: Node, at pointer: BlockPointer) {
         cache.rememberNode(node, index: pointer.address.index, hash: pointer.hash)
     }
+}
+
+/// EXPERIMENT knob.
+public enum CachedBlockReaderTuning {
+    nonisolated(unsafe) public static var bypassMinimum = 0
 }

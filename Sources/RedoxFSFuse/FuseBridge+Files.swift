@@ -103,7 +103,7 @@ extension FuseBridge {
             let (id, node, done) = try fileSystem.shared { () throws(FileSystemError) in
                 let (id, node) = try resolve(inode)
                 guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
-                return (id, node, try fileSystem.readBulk(node, at: UInt64(offset), into: buffer))
+                return (id, node, try fileSystem.readBulk(node, at: UInt64(offset), into: buffer, bypassingCache: directReadsOther))
             }
             // Best effort, as on Linux: the bytes were read, whatever becomes of the atime.
             try? noteAccess(id, node)

@@ -22,7 +22,8 @@ extension FuseBridge {
             let start = offset - offset % recordSize
             guard node.kind == .file, recordSize <= RecordPageStore.recordLimit, UInt64(count) < recordSize,
                   offset + UInt64(count) <= start + recordSize, offset < node.size,
-                  var content = try fileSystem.recordContent(of: node, record: start / recordSize)
+                  var content = try fileSystem.recordContent(
+                      of: node, record: start / recordSize, bypassingCache: directReads)
             else { return (id, node, nil, start) }
             // The record as the file has it at the size the engine has now (the kernel's size, as
             // no writer is open): cut past the end, zeros where the stored record stops short.
@@ -51,7 +52,7 @@ extension FuseBridge {
         let (id, node, done) = try fileSystem.shared { () throws(FileSystemError) in
             let (id, node) = try resolve(inode)
             guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
-            return (id, node, try fileSystem.readBulk(node, at: offset, into: buffer))
+            return (id, node, try fileSystem.readBulk(node, at: offset, into: buffer, bypassingCache: directReads))
         }
         try? noteAccess(id, node)
         fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), done)

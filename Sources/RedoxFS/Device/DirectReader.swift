@@ -22,6 +22,8 @@ final class DirectReader: Sendable {
     /// Set when the file system refused a direct read (EINVAL) or the probe is missing: from
     /// then on every read is buffered.
     private let refused = Atomic<Bool>(false)
+    /// Direct reads made (each a `read(at:into:)` that delivered at least one block).
+    let reads = Atomic<Int>(0)
 
     /// O_DIRECT of <fcntl.h> (GNU-only, so not in Swift's Glibc module); 0 where unknown.
     #if arch(x86_64) || arch(i386)
@@ -99,6 +101,7 @@ final class DirectReader: Sendable {
             done += n
             if n % Self.alignment != 0 { break }
         }
+        if done >= Self.alignment { reads.add(1, ordering: .relaxed) }
         return done / Self.alignment * Self.alignment
     }
 

@@ -124,6 +124,9 @@ public struct FileDevice: StorageDevice {
         try readBuffered(reader, at: start, into: buffer, from: 0, block: index)
     }
 
+    /// How many reads went direct so far (of this device and its copies).
+    public var directReadCount: Int { direct.reads.load(ordering: .relaxed) }
+
     /// Whether `readBlocksBypassingCache(at:into:)` can read direct (an O_DIRECT descriptor was
     /// opened and no direct read has been refused since).
     public var readsBypassCache: Bool { direct.isAvailable }
