@@ -33,9 +33,6 @@ final class FuseBridge: @unchecked Sendable {
     /// are read past the image's page cache when not in it (`-o direct_reads`). Larger and
     /// continuing READs read through it, with its readahead.
     let directReads: Bool
-    /// EXPERIMENT (REDOXFS_DR bits: 1 random READs, 2 engine-wide, 4 other READs).
-    static let directReadBits: Int? = getenv("REDOXFS_DR").flatMap { Int(String(cString: $0)) }
-    var directReadsOther: Bool { (Self.directReadBits ?? 0) & 4 != 0 }
     /// Called once the connection is negotiated (set before the request loop starts).
     var onInitialized: (@Sendable () -> Void)?
 
@@ -44,7 +41,7 @@ final class FuseBridge: @unchecked Sendable {
         cacheSeconds: Double = 3600, notifyStore: Bool = true, directReads: Bool = false, threads: Int = 4, log: DaemonLog
     ) {
         pageStore = RecordPageStore(enabled: notifyStore, threads: threads)
-        self.directReads = Self.directReadBits.map { $0 & 1 != 0 } ?? directReads
+        self.directReads = directReads
         self.fileSystem = fileSystem
         self.accessTimePolicy = accessTimePolicy
         self.writebackCache = writebackCache && fileSystem.isWritable

@@ -61,9 +61,10 @@ public enum MountCommandLine {
                                  file is open for writing)
           -o no_direct_reads     read the records that small random reads and writes' read-
                                  modify-write need through the page cache (default: a record
-                                 not in the image's page cache is read with O_DIRECT, which
-                                 costs less on a fast disk; larger and sequential reads always
-                                 go through the page cache, with its readahead)
+                                 of 32 KiB or more that is not in the image's page cache is
+                                 read with O_DIRECT, which costs less on a fast disk; larger
+                                 and sequential reads always go through the page cache, with
+                                 its readahead)
 
         Unmount with `fusermount3 -u MOUNTPOINT`, `umount MOUNTPOINT`, or SIGTERM/SIGINT; the process
         commits and exits after the file system is detached. In /etc/fstab:

@@ -5,7 +5,6 @@ import CFuse3
 import RedoxFS
 import RedoxFSCommandSupport
 import RedoxFSFormat
-import RedoxFSEngine
 
 /// The life of one mount: open the file system (asking for a password when it is encrypted),
 /// clean it up as upstream does, mount it, go into the background, serve requests on several
@@ -50,8 +49,7 @@ public enum MountDaemon {
         }
 
         // Writes' read-modify-write reads records past the page cache too (`-o direct_reads`).
-        fileSystem.recordReadsBypassCache = FuseBridge.directReadBits.map { $0 & 2 != 0 } ?? configuration.directReads
-        if let minimum = getenv("REDOXFS_DR_MIN").flatMap({ Int(String(cString: $0)) }) { CachedBlockReaderTuning.bypassMinimum = minimum }
+        fileSystem.recordReadsBypassCache = configuration.directReads
         let processors = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         // Reads run together (the engine's shared lock) and a commit waiting for the device lets
         // them in, so more threads than processors pay: a thread waiting for I/O takes no CPU.

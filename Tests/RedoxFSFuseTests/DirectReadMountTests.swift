@@ -10,7 +10,7 @@ import XCTest
 /// bytes are the model's, plain and encrypted, on a cold image; records read, then written, then
 /// read again (before the commit, from the open transaction; after it, from the image past its
 /// dropped page cache; after a cold remount) are the model's; the daemon's `--debug` summary
-/// counts direct reads with the option and none without it.
+/// counts direct reads with the option and none without it, nor for records under 32 KiB.
 final class DirectReadMountTests: MountTestCase {
     typealias Model = RecordPageStoreTests
     static let page = 4096
@@ -108,8 +108,12 @@ final class DirectReadMountTests: MountTestCase {
         try checkColdRandomReads(password: nil, arguments: ["-o", "no_direct_reads"], direct: false)
     }
 
-    func testColdRandomReadsOfSmallRecordsReturnTheModel() throws {
-        try checkColdRandomReads(password: nil, arguments: ["-o", "record_size=4k"], direct: true, recordSize: "4k")
+    func testColdRandomReadsOf32KiBRecordsReturnTheModel() throws {
+        try checkColdRandomReads(password: nil, arguments: [], direct: true, recordSize: "32k")
+    }
+
+    func testRecordsUnder32KiBAreReadBuffered() throws {
+        try checkColdRandomReads(password: nil, arguments: [], direct: false, recordSize: "4k")
     }
 
     func checkColdRandomReads(password: String?, arguments: [String], direct: Bool, recordSize: String? = nil) throws {
