@@ -23,6 +23,10 @@ public struct CheckOptions: Sendable {
     public var startBlock: UInt64?
     /// Most problems of one code kept in the report (the count of all of them is always kept).
     public var problemLimitPerCode: Int
+    /// Read blocks of an image file that are not in the page cache straight from the device
+    /// (`FileDevice.prefersDirectReads`): less CPU on a cold image, but nothing is left cached
+    /// for the next run. Off by default.
+    public var directReads = false
 
     public init(
         repair: RepairMode = .none, scrub: Bool = false, password: [UInt8]? = nil, startBlock: UInt64? = nil,

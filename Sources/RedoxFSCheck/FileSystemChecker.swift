@@ -25,6 +25,11 @@ public enum FileSystemChecker {
         let clock = ContinuousClock()
         let started = clock.now
         var device = device
+        // Blocks not in the page cache read direct, when asked for.
+        if options.directReads, var file = device as? FileDevice {
+            file.prefersDirectReads = true
+            device = file
+        }
 
         observer.passStarted(.headers)
         let findings = try HeaderPass.run(device: &device, options: options, password: password)

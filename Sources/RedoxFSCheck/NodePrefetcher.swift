@@ -236,7 +236,8 @@ final class NodePrefetcher: @unchecked Sendable {
             state.arenaOffsets.append(arenaBlocks * RedoxFS.blockSize)
             arenaBlocks += Int(entry.count)
         }
-        let arenaBytes = arenaBlocks * RedoxFS.blockSize
+        // Room to start the runs at an aligned address (`readRuns`), for reads that bypass the cache.
+        let arenaBytes = arenaBlocks * RedoxFS.blockSize + FileDevice.directReadAlignment
         if filled.arena.count < arenaBytes {
             // Not zero-filled: every byte is written by a read before it is used.
             let capacity = arenaBytes + arenaBytes / 4
@@ -273,14 +274,22 @@ final class NodePrefetcher: @unchecked Sendable {
 
     /// Reads the runs of `state` into `arena` and verifies each node block there (its outcome in
     /// `state.errors`); the blocks of a run that fails to read get the offset -1 (read alone).
+    /// The runs start at the first address of the arena aligned for a direct read (the offsets
+    /// in `state.arenaOffsets` move by as much), so that runs not in the page cache are read
+    /// without filling it (`FileDevice.prefersDirectReads`, set by `CheckBlockReader`).
     private func readRuns(into arena: inout [UInt8], state: inout WorkerState) {
         let blockSize = RedoxFS.blockSize
         state.errors.removeAll(keepingCapacity: true)
         state.errors.append(contentsOf: repeatElement(nil, count: state.plan.count))
         let cipher = state.reader.cipher
         arena.withUnsafeMutableBytes { raw in
+            let alignment = FileDevice.directReadAlignment
+            let pad = (alignment - Int(bitPattern: raw.baseAddress!) % alignment) % alignment
+            for index in state.arenaOffsets.indices where state.arenaOffsets[index] >= 0 {
+                state.arenaOffsets[index] += pad
+            }
             for run in state.runs {
-                let arenaStart = run.arenaBlock * blockSize
+                let arenaStart = pad + run.arenaBlock * blockSize
                 let bytes = UnsafeMutableRawBufferPointer(
                     rebasing: raw[arenaStart..<arenaStart + Int(run.end - run.start) * blockSize])
                 var readable = true

@@ -83,6 +83,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// written (their write-back started), the header and its flushes are not.
     var pendingHeader: Header?
     var fileRecordSizeStorage = RecordSize.upstream
+    var recordReadsBypassCacheStorage = false
     var clockSource: () -> Timestamp
 
     /// Commit automatically once this many bytes are waiting in the write cache (at the end of an
@@ -97,6 +98,15 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     public var fileRecordSize: RecordSize {
         get { lock.sharedLocked { fileRecordSizeStorage } }
         set { lock.locked { fileRecordSizeStorage = newValue } }
+    }
+
+    /// Whether the engine's own reads of stored records (a write's read-modify-write, `read`)
+    /// use the device's `readBlocksBypassingCache(at:into:)` (an image file: records not in the
+    /// page cache read with O_DIRECT). Off by default; `readBulk` and `recordContent` can say
+    /// otherwise per call. Metadata is read as always.
+    public var recordReadsBypassCache: Bool {
+        get { lock.sharedLocked { recordReadsBypassCacheStorage } }
+        set { lock.locked { recordReadsBypassCacheStorage = newValue } }
     }
 
     /// The clock used for new times; replace it for reproducible images. The engine calls it
@@ -207,14 +217,21 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     package var reader: FileSystemReader<CachedBlockReader<Device, Providers.Cipher>> {
         FileSystemReader(
             reader: CachedBlockReader(
-                device: device, startBlock: startBlock, blockCount: working.blockCount, cipher: cipher, cache: cache),
+                device: device, startBlock: startBlock, blockCount: working.blockCount, cipher: cipher, cache: cache,
+                recordsBypassCache: recordReadsBypassCacheStorage),
             tree: working.tree)
     }
 
-    /// Runs `body` with a reader over the working tree, mapping errors to the engine's.
-    package func withReader<T>(_ body: (inout FileSystemReader<CachedBlockReader<Device, Providers.Cipher>>) throws(FormatError) -> T) throws(FileSystemError) -> T {
+    /// Runs `body` with a reader over the working tree, mapping errors to the engine's. Its
+    /// record reads bypass the device's cache as `recordsBypassCache` says (default:
+    /// `recordReadsBypassCache`).
+    package func withReader<T>(
+        recordsBypassCache: Bool? = nil,
+        _ body: (inout FileSystemReader<CachedBlockReader<Device, Providers.Cipher>>) throws(FormatError) -> T
+    ) throws(FileSystemError) -> T {
         if closed { throw .system(operation: "read", path: "file system", errno: POSIXCode.EBADF) }
         var reader = self.reader
+        if let recordsBypassCache { reader.reader.recordsBypassCache = recordsBypassCache }
         do {
             return try body(&reader)
         } catch {
@@ -288,9 +305,13 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         try lock.sharedLocked { () throws(FileSystemError) in try readContent(node, at: offset, into: buffer) }
     }
 
-    func readContent(_ node: Node, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FileSystemError) -> Int {
+    func readContent(
+        _ node: Node, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer, recordsBypassCache: Bool? = nil
+    ) throws(FileSystemError) -> Int {
         let codec = self.codec
-        return try withReader { (reader) throws(FormatError) in try reader.read(node, at: offset, into: buffer, codec: codec) }
+        return try withReader(recordsBypassCache: recordsBypassCache) { (reader) throws(FormatError) in
+            try reader.read(node, at: offset, into: buffer, codec: codec)
+        }
     }
 
     /// Calls `body` with `node`'s content in order, in chunks of up to `chunkSize` bytes, with the

@@ -98,12 +98,14 @@ extension FuseBridge {
             if let ticket = pageStore.ticket(for: inode, offset: UInt64(offset), size: count, flags: flags) {
                 return try readWithStore(request, inode: inode, offset: UInt64(offset), count: count, ticket: ticket)
             }
+            // Larger and continuing READs (readahead) read through the image's page cache, whose
+            // readahead keeps several records in flight (direct: slower, measured).
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
             defer { buffer.deallocate() }
             let (id, node, done) = try fileSystem.shared { () throws(FileSystemError) in
                 let (id, node) = try resolve(inode)
                 guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
-                return (id, node, try fileSystem.readBulk(node, at: UInt64(offset), into: buffer))
+                return (id, node, try fileSystem.readBulk(node, at: UInt64(offset), into: buffer, bypassingCache: false))
             }
             // Best effort, as on Linux: the bytes were read, whatever becomes of the atime.
             try? noteAccess(id, node)

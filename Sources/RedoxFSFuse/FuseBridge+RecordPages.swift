@@ -15,6 +15,9 @@ extension FuseBridge {
     func readWithStore(
         _ request: fuse_req_t?, inode: fuse_ino_t, offset: UInt64, count: Int, ticket: RecordPageStore.Ticket
     ) throws(FileSystemError) {
+        // Past the image's page cache only when the rest of the record will reach the kernel's:
+        // a record left unstored may be read again, and then the page cache has it.
+        let direct = directReads && pageStore.wouldStore(ticket)
         let (id, node, record, start) = try fileSystem.shared { () throws(FileSystemError) -> (UInt32, Node, [UInt8]?, UInt64) in
             let (id, node) = try resolve(inode)
             guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
@@ -22,7 +25,7 @@ extension FuseBridge {
             let start = offset - offset % recordSize
             guard node.kind == .file, recordSize <= RecordPageStore.recordLimit, UInt64(count) < recordSize,
                   offset + UInt64(count) <= start + recordSize, offset < node.size,
-                  var content = try fileSystem.recordContent(of: node, record: start / recordSize)
+                  var content = try fileSystem.recordContent(of: node, record: start / recordSize, bypassingCache: direct)
             else { return (id, node, nil, start) }
             // The record as the file has it at the size the engine has now (the kernel's size, as
             // no writer is open): cut past the end, zeros where the stored record stops short.
@@ -44,14 +47,14 @@ extension FuseBridge {
         }
     }
 
-    /// A READ answered from the engine's `readBulk` (no store).
+    /// A READ answered from the engine's `readBulk` (no store, so through the image's page cache).
     func readPlain(_ request: fuse_req_t?, inode: fuse_ino_t, offset: UInt64, count: Int) throws(FileSystemError) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
         defer { buffer.deallocate() }
         let (id, node, done) = try fileSystem.shared { () throws(FileSystemError) in
             let (id, node) = try resolve(inode)
             guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
-            return (id, node, try fileSystem.readBulk(node, at: offset, into: buffer))
+            return (id, node, try fileSystem.readBulk(node, at: offset, into: buffer, bypassingCache: false))
         }
         try? noteAccess(id, node)
         fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), done)

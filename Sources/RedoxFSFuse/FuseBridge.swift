@@ -29,14 +29,19 @@ final class FuseBridge: @unchecked Sendable {
     let pageStore: RecordPageStore
     /// Writeback writes gathered per record, and the order of writes (FuseBridge+Writeback.swift).
     let coalescer = WriteCoalescer()
+    /// Whether the records of small random READs (the ones `pageStore` may follow with a store)
+    /// are read past the image's page cache when not in it (`-o direct_reads`). Larger and
+    /// continuing READs read through it, with its readahead.
+    let directReads: Bool
     /// Called once the connection is negotiated (set before the request loop starts).
     var onInitialized: (@Sendable () -> Void)?
 
     init(
         fileSystem: FileSystem, writebackCache: Bool, accessTimePolicy: AccessTimePolicy = .relative,
-        cacheSeconds: Double = 3600, notifyStore: Bool = true, threads: Int = 4, log: DaemonLog
+        cacheSeconds: Double = 3600, notifyStore: Bool = true, directReads: Bool = false, threads: Int = 4, log: DaemonLog
     ) {
         pageStore = RecordPageStore(enabled: notifyStore, threads: threads)
+        self.directReads = directReads
         self.fileSystem = fileSystem
         self.accessTimePolicy = accessTimePolicy
         self.writebackCache = writebackCache && fileSystem.isWritable

@@ -44,7 +44,8 @@ public enum MountCommandLine {
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,
                                  block=HEX, password_file=F, commit_interval=S, threads=N, generation=N,
                                  record_size=SIZE (see below),
-                                 [no_]writeback_cache, [no_]notify_store (see below),
+                                 [no_]writeback_cache, [no_]notify_store, [no_]direct_reads
+                                 (see below),
                                  relatime (default), noatime, strictatime,
                                  ro, rw, debug; everything else (allow_other,
                                  nosuid, nodev, noexec, …) goes to FUSE and the kernel.
@@ -58,6 +59,12 @@ public enum MountCommandLine {
                                  read and verify into the kernel's page cache (default: pushed,
                                  so later reads of that record need no request; never while the
                                  file is open for writing)
+          -o no_direct_reads     read the records that small random reads and writes' read-
+                                 modify-write need through the page cache (default: a record
+                                 of 32 KiB or more that is not in the image's page cache is
+                                 read with O_DIRECT, which costs less on a fast disk; larger
+                                 and sequential reads always go through the page cache, with
+                                 its readahead)
 
         Unmount with `fusermount3 -u MOUNTPOINT`, `umount MOUNTPOINT`, or SIGTERM/SIGINT; the process
         commits and exits after the file system is detached. In /etc/fstab:
@@ -144,6 +151,7 @@ public enum MountCommandLine {
         var accessTimePolicy = AccessTimePolicy.relative
         var recordSize = RecordSize.upstream
         var notifyStore = true
+        var directReads = true
         for option in options {
             let (key, optionValue) = splitOption(option)
             switch key {
@@ -167,6 +175,8 @@ public enum MountCommandLine {
             case "no_writeback_cache": writeback = false
             case "notify_store": notifyStore = true
             case "no_notify_store": notifyStore = false
+            case "direct_reads": directReads = true
+            case "no_direct_reads": directReads = false
             case "foreground": foreground = true
             case "relatime", "noatime", "strictatime":
                 // Ours to apply: FUSE leaves atime to the file system (libfuse does not take them).
@@ -239,6 +249,7 @@ public enum MountCommandLine {
         configuration.accessTimePolicy = accessTimePolicy
         configuration.recordSize = recordSize
         configuration.notifyStore = notifyStore
+        configuration.directReads = directReads
         configuration.fuseOptions = fuseOptions
         return configuration
     }

@@ -33,6 +33,10 @@ public struct MountConfiguration: Equatable, Sendable {
     /// Push the rest of a record a small random read verified into the kernel's page cache
     /// (`-o notify_store`, the default; `no_notify_store` turns it off).
     public var notifyStore = true
+    /// Read the records (of 32 KiB or more) small random reads and writes' read-modify-write
+    /// need with O_DIRECT when they are not in the image's page cache (`-o direct_reads`, the default;
+    /// `no_direct_reads` reads them through the page cache).
+    public var directReads = true
     /// When reads move atime: `relatime` (default), `noatime`, `strictatime`.
     public var accessTimePolicy: AccessTimePolicy = .relative
     /// Let libfuse print every request (`--debug`, `-o debug`).

@@ -48,13 +48,16 @@ public enum MountDaemon {
             }
         }
 
+        // Writes' read-modify-write reads records past the page cache too (`-o direct_reads`).
+        fileSystem.recordReadsBypassCache = configuration.directReads
         let processors = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         // Reads run together (the engine's shared lock) and a commit waiting for the device lets
         // them in, so more threads than processors pay: a thread waiting for I/O takes no CPU.
         let threads = configuration.maxThreads > 0 ? configuration.maxThreads : min(max(processors * 2, 4), 8)
         let bridge = FuseBridge(
             fileSystem: fileSystem, writebackCache: configuration.writebackCache,
-            accessTimePolicy: configuration.accessTimePolicy, notifyStore: configuration.notifyStore, threads: threads, log: log)
+            accessTimePolicy: configuration.accessTimePolicy, notifyStore: configuration.notifyStore,
+            directReads: configuration.directReads, threads: threads, log: log)
         let userdata = Unmanaged.passRetained(bridge)
         defer { userdata.release() }
         guard let session = makeSession(configuration, region: region, userdata: userdata.toOpaque(), log: log) else {
@@ -104,6 +107,9 @@ public enum MountDaemon {
         if configuration.debug {
             let counts = bridge.pageStore.counts
             log.notice("notify_store: \(counts.stores) stores, \(counts.pages) pages, \(counts.deferred) changes deferred")
+            if let device = fileSystem.device.base as? FileDevice {
+                log.notice("direct_reads: \(device.directReadCount) direct reads")
+            }
         }
         if loopResult < 0 { log.error("request loop ended: \(String(cString: strerror(-loopResult)))") }
 

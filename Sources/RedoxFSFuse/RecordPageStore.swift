@@ -138,6 +138,20 @@ final class RecordPageStore: @unchecked Sendable {
         }
     }
 
+    /// Whether a store after `ticket`'s read would be admitted if it were made now (a free store
+    /// slot, no change of the inode since the ticket, none under way). A read whose record will not
+    /// be stored may be asked for again: `-o direct_reads` then reads it through the image's page
+    /// cache, which keeps it for the next time.
+    func wouldStore(_ ticket: Ticket) -> Bool {
+        let inode = ticket.inode
+        return state.withLock { state -> Bool in
+            guard state.running < limit, !state.stopped,
+                  state.lastChange[State.slot(inode, state.lastChange.count)] <= ticket.sequence else { return false }
+            if let gate = state.gates[inode], gate.writers > 0 || gate.changes > 0 || gate.storing { return false }
+            return true
+        }
+    }
+
     /// Stores `record` (the content of the inode from `recordStart`, already clamped to the size
     /// the engine had when it read it) except `request`, the range just answered; nothing when
     /// the inode changed since `ticket`, a writer or change is under way, or `limit` stores run.

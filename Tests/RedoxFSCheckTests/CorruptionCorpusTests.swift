@@ -23,6 +23,15 @@ import Testing
         return (result.status, report, String(decoding: result.output + result.error, as: UTF8.self))
     }
 
+    /// Writes `path`'s cached changes out and drops its pages from the page cache.
+    static func dropFromPageCache(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        _ = fsync(fd)
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+    }
+
     /// The start block and every block of the newest generation, or nil when it cannot be walked.
     static func blocksOfNewestGeneration(_ path: String, password: [UInt8]?) -> (UInt64, Set<UInt64>)? {
         guard let fs = try? FileSystem(path: path, readOnly: true, password: password),
@@ -59,6 +68,13 @@ import Testing
 
         let fallback = report.repairs.contains { if case .fallBackToHeader = $0.action { return true } else { return false } }
         #expect(fallback == damage.fallsBack, "\(report.repairs.map(\.summary))")
+
+        // The same check with the blocks out of the page cache and read direct: the same findings.
+        try Self.dropFromPageCache(path)
+        let direct = try Self.run(["-n", "-f", "--direct-io"] + scrub, image: path, password: damage.password)
+        #expect(direct.status == check.status)
+        #expect(direct.report?.problems == report.problems)
+        #expect(direct.report?.statistics.nodes == report.statistics.nodes)
 
         // -y: one repair commit, then nothing left.
         let oldGeneration = Self.blocksOfNewestGeneration(path, password: damage.password)

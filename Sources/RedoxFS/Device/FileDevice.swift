@@ -12,6 +12,11 @@ import Synchronization
 /// neighbouring cached pages (that guess cost a third more disk reads on random 4 KiB reads).
 /// Everything else, sequential streams and small metadata reads, keeps the kernel's readahead
 /// on `descriptor`.
+///
+/// `readBlocksBypassingCache(at:into:)` reads blocks that are not in the page cache through a
+/// third descriptor opened with O_DIRECT (`DirectReader`); with `prefersDirectReads` set (the
+/// checker, which reads most blocks once) every read goes that way. Otherwise `readBlocks(at:into:)`
+/// stays buffered.
 public struct FileDevice: StorageDevice {
     /// The underlying descriptor, shared by copies of this value and closed by `close()`.
     public let descriptor: Int32
@@ -20,11 +25,20 @@ public struct FileDevice: StorageDevice {
     let randomDescriptor: Int32
     /// Where the last read ended (a byte offset in the file), shared by copies of this value.
     let readPattern: ReadPattern
+    /// The O_DIRECT descriptor and page-cache probe, shared by copies of this value.
+    let direct: DirectReader
     /// Byte offset of device block 0 within the file.
     public let byteOffset: UInt64
     public let blockCount: UInt64
     public let isReadOnly: Bool
     public let path: String
+    /// Whether every read goes through `readBlocksBypassingCache(at:into:)` (off by default).
+    /// Such a device never reads with the kernel's readahead: one buffered read with readahead
+    /// leaves a mark in the page cache that makes a later read of the mark, on any descriptor
+    /// of the file (POSIX_FADV_RANDOM does not stop it), read megabytes ahead into the cache, and
+    /// each such read marks the next window, so that a stream of reads would pay the page cache's
+    /// cost again.
+    public var prefersDirectReads = false
 
     /// Opens `path`; `byteLength` limits the device (default: to the end of the file).
     public static func open(
@@ -46,15 +60,18 @@ public struct FileDevice: StorageDevice {
         let length = min(byteLength ?? (total - byteOffset), total - byteOffset)
         let random = reopenWithoutReadahead(fd)
         return FileDevice(
-            descriptor: fd, randomDescriptor: random, byteOffset: byteOffset,
+            descriptor: fd, randomDescriptor: random, direct: DirectReader(reopening: fd, byteOffset: byteOffset),
+            byteOffset: byteOffset,
             blockCount: length / UInt64(RedoxFS.blockSize), isReadOnly: readOnly, path: path)
     }
 
     private init(
-        descriptor: Int32, randomDescriptor: Int32, byteOffset: UInt64, blockCount: UInt64, isReadOnly: Bool, path: String
+        descriptor: Int32, randomDescriptor: Int32, direct: DirectReader, byteOffset: UInt64, blockCount: UInt64,
+        isReadOnly: Bool, path: String
     ) {
         self.descriptor = descriptor
         self.randomDescriptor = randomDescriptor
+        self.direct = direct
         readPattern = ReadPattern()
         self.byteOffset = byteOffset
         self.blockCount = blockCount
@@ -85,16 +102,74 @@ public struct FileDevice: StorageDevice {
 
     public func close() {
         if randomDescriptor != descriptor { Glibc.close(randomDescriptor) }
+        direct.close()
         Glibc.close(descriptor)
     }
 
     public mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
         let blocks = UInt64(buffer.count / RedoxFS.blockSize)
         guard index < blockCount, blockCount - index >= blocks else { throw .io(block: index, code: EIO) }
+        if prefersDirectReads {
+            try readBlocksBypassingCache(at: index, into: buffer)
+            return
+        }
+        try readBlocksBuffered(at: index, into: buffer)
+    }
+
+    /// `readBlocks(at:into:)` through the page cache (bounds already checked).
+    private func readBlocksBuffered(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
         let start = byteOffset + index * UInt64(RedoxFS.blockSize)
         let continues = readPattern.continues(at: start, count: buffer.count)
         let reader = continues || buffer.count < Self.randomReadBytes ? descriptor : randomDescriptor
-        var done = 0
+        try readBuffered(reader, at: start, into: buffer, from: 0, block: index)
+    }
+
+    /// How many reads went direct so far (of this device and its copies).
+    public var directReadCount: Int { direct.reads.load(ordering: .relaxed) }
+
+    /// Whether `readBlocksBypassingCache(at:into:)` can read direct (an O_DIRECT descriptor was
+    /// opened and no direct read has been refused since).
+    public var readsBypassCache: Bool { direct.isAvailable }
+
+    /// The alignment of buffer addresses and lengths that `readBlocksBypassingCache(at:into:)`
+    /// reads direct (other buffers are read buffered).
+    public static let directReadAlignment = DirectReader.alignment
+
+    /// Reads exactly as `readBlocks(at:into:)` does (the same bytes, the same errors), except that
+    /// blocks mostly not in the page cache (and none of them dirty) are read with O_DIRECT,
+    /// without the cost of filling the page cache: straight into a buffer aligned to
+    /// `directReadAlignment`, through an aligned bounce buffer (one copy) into any other.
+    /// Whatever the direct read does not deliver (a refusal, an error, a short count) is read
+    /// buffered, so a failure is the buffered read's failure. Safe to call from several threads
+    /// on copies of one device.
+    public mutating func readBlocksBypassingCache(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
+        let blocks = UInt64(buffer.count / RedoxFS.blockSize)
+        guard index < blockCount, blockCount - index >= blocks else { throw .io(block: index, code: EIO) }
+        let start = byteOffset + index * UInt64(RedoxFS.blockSize)
+        guard let base = buffer.baseAddress, direct.shouldRead(at: start, count: buffer.count) else {
+            // Without readahead (see `prefersDirectReads`): mostly cached, so little to read.
+            try readBuffered(randomDescriptor, at: start, into: buffer, from: 0, block: index)
+            return
+        }
+        let done: Int
+        if Int(bitPattern: base) % DirectReader.alignment == 0 {
+            done = direct.read(at: start, into: buffer)
+        } else {
+            let bounce = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count, alignment: DirectReader.alignment)
+            defer { bounce.deallocate() }
+            done = direct.read(at: start, into: bounce)
+            if done > 0 { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bounce[0..<done])) }
+        }
+        guard done < buffer.count else { return }
+        try readBuffered(randomDescriptor, at: start, into: buffer, from: done, block: index)
+    }
+
+    /// Reads `buffer[done...]` from file offset `start + done` through `reader` with `pread`,
+    /// reporting failures as `FormatError.io` of `block`.
+    private func readBuffered(
+        _ reader: Int32, at start: UInt64, into buffer: UnsafeMutableRawBufferPointer, from done: Int, block index: UInt64
+    ) throws(FormatError) {
+        var done = done
         while done < buffer.count {
             let offset = off_t(start + UInt64(done))
             let n = pread(reader, buffer.baseAddress! + done, buffer.count - done, offset)

@@ -46,6 +46,10 @@ public struct AnyStorageDevice: StorageDevice {
         try base.readBlocks(at: index, into: buffer)
     }
 
+    public mutating func readBlocksBypassingCache(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
+        try base.readBlocksBypassingCache(at: index, into: buffer)
+    }
+
     public mutating func writeBlocks(at index: UInt64, from buffer: UnsafeRawBufferPointer) throws(FormatError) {
         try base.writeBlocks(at: index, from: buffer)
     }

@@ -18,6 +18,10 @@ public protocol StorageDevice: BlockDevice {
     mutating func startWriteback()
     /// Releases what the device holds open (a file descriptor); later calls may fail.
     func close()
+    /// Reads as `readBlocks(at:into:)` does (the same bytes, the same errors), for data that is
+    /// read once and better not kept in a cache below the engine (an image file: blocks not in
+    /// the page cache read with O_DIRECT). The default is `readBlocks(at:into:)`.
+    mutating func readBlocksBypassingCache(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError)
 }
 
 extension StorageDevice {
@@ -26,6 +30,11 @@ extension StorageDevice {
 
     /// No write-back to start by default.
     public mutating func startWriteback() {}
+
+    /// No cache to bypass by default: an ordinary read.
+    public mutating func readBlocksBypassingCache(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
+        try readBlocks(at: index, into: buffer)
+    }
 }
 
 extension StorageDevice {

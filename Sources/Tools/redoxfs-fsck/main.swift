@@ -71,6 +71,9 @@ struct Fsck: ParsableCommand {
     @Flag(help: "Also read, decrypt, verify and decode every data record, read every block of the file system, name the paths that own bad ones and report the throughput (without it, data records are checked through their pointers only).")
     var scrub = false
 
+    @Flag(help: "Read blocks that are not in the page cache straight from the device (O_DIRECT), without filling the cache: less CPU on a cold image, but a later run finds nothing cached. Falls back to ordinary reads where O_DIRECT is refused.")
+    var directIO = false
+
     @Flag(help: "Print the report as JSON on standard output.")
     var json = false
 
@@ -100,8 +103,9 @@ struct Fsck: ParsableCommand {
 
     /// Runs the check; returns the exit status.
     func execute() -> Int32 {
-        let options = CheckOptions(
+        var options = CheckOptions(
             repair: mode, scrub: scrub, startBlock: block.flatMap(parseBlock))
+        options.directReads = directIO
         let deviceHandle: FileDevice
         do {
             deviceHandle = try FileDevice.open(path: device, readOnly: mode == .none, byteOffset: offset)
