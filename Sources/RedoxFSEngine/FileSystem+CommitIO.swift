@@ -30,7 +30,8 @@ extension FileSystemEngine {
     /// Writes the encoded commit (the write cache holds every block, the allocation log
     /// included) to the device as generation `generation`, then installs it: header, working
     /// header, allocator. Called holding the lock exclusively (end of the outermost operation).
-    func writeCommitToDevice(generation: UInt64, allocator: BuddyAllocator) throws(FileSystemError) {
+    /// `overlapping`: leave the header for the next commit (`overlapsCommits`).
+    func writeCommitToDevice(generation: UInt64, allocator: BuddyAllocator, overlapping overlaps: Bool) throws(FileSystemError) {
         var next = working
         next.generation = generation
         next.seal(keys: keys)
@@ -42,7 +43,6 @@ extension FileSystemEngine {
         let cipher = self.cipher
         let startBlock = self.startBlock
         let pending = pendingHeader
-        let overlaps = overlapStorage
         let outcome: CommitOutcome = lock.admittingReaders {
             if let pending {
                 // The last commit's blocks went out (their write-back started) at its end: make

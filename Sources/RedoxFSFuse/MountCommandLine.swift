@@ -44,7 +44,8 @@ public enum MountCommandLine {
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,
                                  block=HEX, password_file=F, commit_interval=S, threads=N, generation=N,
                                  record_size=SIZE (see below),
-                                 [no_]writeback_cache, [no_]notify_store (see below),
+                                 [no_]writeback_cache, [no_]notify_store, [no_]overlap_commits
+                                 (see below),
                                  relatime (default), noatime, strictatime,
                                  ro, rw, debug; everything else (allow_other,
                                  nosuid, nodev, noexec, …) goes to FUSE and the kernel.
@@ -58,6 +59,10 @@ public enum MountCommandLine {
                                  read and verify into the kernel's page cache (default: pushed,
                                  so later reads of that record need no request; never while the
                                  file is open for writing)
+          -o no_overlap_commits  make every commit durable before going on (default: the commits
+                                 made every 32 MiB of changes leave their header, and its flushes,
+                                 to the next commit, so the disk writes while writes go on; fsync,
+                                 the commit timer and the unmount are durable either way)
 
         Unmount with `fusermount3 -u MOUNTPOINT`, `umount MOUNTPOINT`, or SIGTERM/SIGINT; the process
         commits and exits after the file system is detached. In /etc/fstab:
@@ -144,6 +149,7 @@ public enum MountCommandLine {
         var accessTimePolicy = AccessTimePolicy.relative
         var recordSize = RecordSize.upstream
         var notifyStore = true
+        var overlapCommits = true
         for option in options {
             let (key, optionValue) = splitOption(option)
             switch key {
@@ -167,6 +173,8 @@ public enum MountCommandLine {
             case "no_writeback_cache": writeback = false
             case "notify_store": notifyStore = true
             case "no_notify_store": notifyStore = false
+            case "overlap_commits": overlapCommits = true
+            case "no_overlap_commits": overlapCommits = false
             case "foreground": foreground = true
             case "relatime", "noatime", "strictatime":
                 // Ours to apply: FUSE leaves atime to the file system (libfuse does not take them).
@@ -239,6 +247,7 @@ public enum MountCommandLine {
         configuration.accessTimePolicy = accessTimePolicy
         configuration.recordSize = recordSize
         configuration.notifyStore = notifyStore
+        configuration.overlapCommits = overlapCommits
         configuration.fuseOptions = fuseOptions
         return configuration
     }

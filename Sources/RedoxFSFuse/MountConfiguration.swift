@@ -33,6 +33,10 @@ public struct MountConfiguration: Equatable, Sendable {
     /// Push the rest of a record a small random read verified into the kernel's page cache
     /// (`-o notify_store`, the default; `no_notify_store` turns it off).
     public var notifyStore = true
+    /// Let the commits the engine makes on its own (every 32 MiB of changes) leave their header
+    /// to the next commit, so that the device writes their blocks while writes go on
+    /// (`-o overlap_commits`, the default; fsync, the commit timer and the unmount stay durable).
+    public var overlapCommits = true
     /// When reads move atime: `relatime` (default), `noatime`, `strictatime`.
     public var accessTimePolicy: AccessTimePolicy = .relative
     /// Let libfuse print every request (`--debug`, `-o debug`).
