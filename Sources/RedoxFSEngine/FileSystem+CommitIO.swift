@@ -150,12 +150,23 @@ extension FileSystemEngine {
         baseIsDurable = true
     }
 
+    /// Bytes a commit writes between two write-back starts: the device begins writing the first
+    /// of a large commit's blocks while the rest are still being handed over, so the flush after
+    /// them finds less left.
+    static var writebackStartBytes: Int { 8 << 20 }
+
     /// Writes `blocks` (by file-system block index), encrypted, in ascending address order.
     private static func write(
         _ blocks: [UInt64: [UInt8]], encryptedWith cipher: Providers.Cipher?, at startBlock: UInt64, to device: inout Device
     ) throws(FormatError) {
         var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
+        var sinceStart = 0
         for (index, block) in blocks.sorted(by: { $0.key < $1.key }) {
+            if sinceStart >= writebackStartBytes {
+                device.startWriteback()
+                sinceStart = 0
+            }
+            sinceStart += block.count
             var bytes = block
             if let cipher {
                 bytes.withUnsafeMutableBufferPointer {
