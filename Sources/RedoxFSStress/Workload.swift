@@ -291,8 +291,10 @@ public struct Workload {
             } catch {
                 throw mismatch("the device does not open: \(error)")
             }
-            // (An automatic commit may have left its header for the next commit.)
-            let headerPending = fs.hasPendingHeader && reopened.header.generation + 1 == fs.header.generation
+            // An automatic commit may have left its header for the next commit, which may have
+            // failed writing it (the engine then stops changes: the durable state is unknown).
+            let headerPending = overlapsAutomaticCommits && (fs.hasPendingHeader || fs.hasFailed)
+                && reopened.header.generation + 1 == fs.header.generation
             guard reopened.header.bytes == fs.header.bytes || headerPending else {
                 throw mismatch("the engine holds generation \(fs.header.generation), the device \(reopened.header.generation)")
             }
