@@ -25,11 +25,14 @@ final class WritebackKicker: Sendable {
         }
     }
 
-    /// The pipe's write end and the thread, once started; nil before the first request, and
-    /// after a failed start (kicks are then made by the caller) or `stop`.
+    /// The pipe's write end and the thread, once started, and the process that started it (a
+    /// child forked later, as a daemonizing mount is, has no such thread: it starts its own).
     private struct Running {
         var requests: Int32
+        /// The thread's end of the pipe (the thread closes it; a forked child closes its copy).
+        var listener: Int32
         var thread: pthread_t
+        var process: pid_t
     }
 
     private enum State {
@@ -55,6 +58,11 @@ final class WritebackKicker: Sendable {
     /// thread cannot be started, it is made here, as before).
     func request() {
         let pipeEnd: Int32? = state.withLock { state in
+            if case .running(let running) = state, running.process != getpid() {
+                Glibc.close(running.requests)
+                Glibc.close(running.listener)
+                state = .idle
+            }
             if case .idle = state { state = start() }
             switch state {
             case .running(let running): return running.requests
@@ -81,7 +89,11 @@ final class WritebackKicker: Sendable {
         }
         guard let running else { return }
         Glibc.close(running.requests)  // the thread reads the end of the pipe and returns
-        pthread_join(running.thread, nil)
+        if running.process == getpid() {
+            pthread_join(running.thread, nil)
+        } else {
+            Glibc.close(running.listener)  // a forked child's copy; the thread is its parent's
+        }
     }
 
     /// The thread and its pipe, or `.inline` when either cannot be made.
@@ -112,6 +124,6 @@ final class WritebackKicker: Sendable {
             Glibc.close(ends[1])
             return .inline
         }
-        return .running(Running(requests: ends[1], thread: thread))
+        return .running(Running(requests: ends[1], listener: ends[0], thread: thread, process: getpid()))
     }
 }
