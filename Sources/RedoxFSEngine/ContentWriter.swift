@@ -93,8 +93,8 @@ extension FileSystemEngine {
             let codec = self.codec
             content = try withReader { (reader) throws(FormatError) in try reader.recordContent(old, codec: codec) }
         }
-        guard let merged = RecordMerge.merged(content, within: within, bytes: bytes, evenIfSame: pastTheEnd) else { return nil }
-        return try storeRecord(merged, replacing: old, node: &node)
+        guard RecordMerge.merge(&content, within: within, bytes: bytes, evenIfSame: pastTheEnd) else { return nil }
+        return try storeRecord(content, replacing: old, node: &node)
     }
 
     /// Stores a prepared record in place of `old` (which it was prepared from), as `storeRecord`.

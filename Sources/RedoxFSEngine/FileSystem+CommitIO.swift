@@ -30,7 +30,8 @@ extension FileSystemEngine {
     /// Writes the encoded commit (the write cache holds every block, the allocation log
     /// included) to the device as generation `generation`, then installs it: header, working
     /// header, allocator. Called holding the lock exclusively (end of the outermost operation).
-    func writeCommitToDevice(generation: UInt64, allocator: BuddyAllocator) throws(FileSystemError) {
+    /// `overlapping`: leave the header for the next commit (`overlapsCommits`).
+    func writeCommitToDevice(generation: UInt64, allocator: BuddyAllocator, overlapping overlaps: Bool) throws(FileSystemError) {
         var next = working
         next.generation = generation
         next.seal(keys: keys)
@@ -42,7 +43,6 @@ extension FileSystemEngine {
         let cipher = self.cipher
         let startBlock = self.startBlock
         let pending = pendingHeader
-        let overlaps = overlapStorage
         let outcome: CommitOutcome = lock.admittingReaders {
             if let pending {
                 // The last commit's blocks went out (their write-back started) at its end: make
@@ -150,12 +150,23 @@ extension FileSystemEngine {
         baseIsDurable = true
     }
 
+    /// Bytes a commit writes between two write-back starts: the device begins writing the first
+    /// of a large commit's blocks while the rest are still being handed over, so the flush after
+    /// them finds less left.
+    static var writebackStartBytes: Int { 8 << 20 }
+
     /// Writes `blocks` (by file-system block index), encrypted, in ascending address order.
     private static func write(
         _ blocks: [UInt64: [UInt8]], encryptedWith cipher: Providers.Cipher?, at startBlock: UInt64, to device: inout Device
     ) throws(FormatError) {
         var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
+        var sinceStart = 0
         for (index, block) in blocks.sorted(by: { $0.key < $1.key }) {
+            if sinceStart >= writebackStartBytes {
+                device.startWriteback()
+                sinceStart = 0
+            }
+            sinceStart += block.count
             var bytes = block
             if let cipher {
                 bytes.withUnsafeMutableBufferPointer {

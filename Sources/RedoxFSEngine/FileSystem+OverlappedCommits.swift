@@ -16,6 +16,16 @@ extension FileSystemEngine {
         set { lock.locked { overlapStorage = newValue } }
     }
 
+    /// Whether the commits the engine makes on its own (the write cache's threshold, low free
+    /// space) overlap as above, while commits asked for (`commit`, `sync`) stay durable when they
+    /// return, together with a header an automatic commit left pending. Off by default. A mount
+    /// sets it: a long writeback (an fsync of many dirty pages) then forms records while the
+    /// device writes the blocks of the last 32 MiB, instead of waiting for each flush.
+    public var overlapsAutomaticCommits: Bool {
+        get { lock.sharedLocked { automaticOverlapStorage } }
+        set { lock.locked { automaticOverlapStorage = newValue } }
+    }
+
     /// Whether a commit's header is still waiting to be written.
     public var hasPendingHeader: Bool { lock.sharedLocked { pendingHeader != nil } }
 

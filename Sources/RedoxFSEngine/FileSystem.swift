@@ -79,6 +79,9 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     var thresholdStorage = 32 << 20
     /// Whether commits leave their header for the next commit (see `overlapsCommits`).
     var overlapStorage = false
+    /// Whether automatic commits leave their header for the next commit (see
+    /// `overlapsAutomaticCommits`).
+    var automaticOverlapStorage = false
     /// The header of the last commit when `overlapsCommits` left it unwritten: its blocks are
     /// written (their write-back started), the header and its flushes are not.
     var pendingHeader: Header?

@@ -53,18 +53,25 @@ enum RecordMerge {
     /// record only grows); nil when that changes nothing, unless `evenIfSame`. One pass over the
     /// record: the old bytes, the new ones and the zeros are each written once.
     static func merged(_ content: [UInt8], within: Int, bytes: UnsafeRawBufferPointer, evenIfSame: Bool) -> [UInt8]? {
+        var result = content
+        return merge(&result, within: within, bytes: bytes, evenIfSame: evenIfSame) ? result : nil
+    }
+
+    /// `merged(_:within:bytes:evenIfSame:)` in place: a record read for this write is changed
+    /// where it lies when it keeps its level (not copied first); false, `content` untouched,
+    /// when nothing changes.
+    static func merge(_ content: inout [UInt8], within: Int, bytes: UnsafeRawBufferPointer, evenIfSame: Bool) -> Bool {
         let end = within + bytes.count
         let old = content.count
         let wanted = max(old, RedoxFS.blockSize << Int(BlockLevel.forBytes(end)))
-        if !evenIfSame && isSame(content, within: within, bytes: bytes) { return nil }
+        if !evenIfSame && isSame(content, within: within, bytes: bytes) { return false }
         if old == wanted {
-            var result = content
             if !bytes.isEmpty {
-                result.withUnsafeMutableBytes { ($0.baseAddress! + within).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+                content.withUnsafeMutableBytes { ($0.baseAddress! + within).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
             }
-            return result
+            return true
         }
-        return [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
+        content = [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
             let base = UnsafeMutableRawPointer(buffer.baseAddress!)
             if old > 0 { content.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: old) } }
             if old < within { (base + old).initializeMemory(as: UInt8.self, repeating: 0, count: within - old) }
@@ -73,6 +80,7 @@ enum RecordMerge {
             if tail < wanted { (base + tail).initializeMemory(as: UInt8.self, repeating: 0, count: wanted - tail) }
             initialized = wanted
         }
+        return true
     }
 
     /// Whether writing `bytes` at `within` leaves `content` (zeros past its end) as it is.
@@ -108,15 +116,15 @@ extension FileSystemEngine {
     public func preparation(of id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> WritePreparation {
         guard !bytes.isEmpty else { return .none }
         return prepareRecord(id, spans: [WriteSpan(offset: offset, count: bytes.count)]) { content, recordStart in
-            RecordMerge.merged(content, within: Int(offset - recordStart), bytes: bytes, evenIfSame: false)
+            RecordMerge.merge(&content, within: Int(offset - recordStart), bytes: bytes, evenIfSame: false)
         }
     }
 
     /// The record that writing `spans` (in one record, in order) of node `id` makes, as
-    /// `preparation(of:at:_:)` describes; `merge` makes the record's new content from its old
-    /// one and the offset of its first byte in the file (nil: nothing changes).
+    /// `preparation(of:at:_:)` describes; `merge` turns the record's old content into its new
+    /// one in place, given the offset of its first byte in the file (false: nothing changes).
     func prepareRecord(
-        _ id: UInt32, spans: [WriteSpan], merge: ([UInt8], UInt64) -> [UInt8]?
+        _ id: UInt32, spans: [WriteSpan], merge: (inout [UInt8], UInt64) -> Bool
     ) -> WritePreparation {
         guard let first = spans.first else { return .none }
         let total = spans.reduce(0) { $0 + $1.count }
@@ -140,12 +148,12 @@ extension FileSystemEngine {
             }
             claim = key
             let codec = self.codec
-            let (old, content) = try withReader { (reader) throws(FormatError) -> (BlockPointer, [UInt8]) in
+            var (old, content) = try withReader { (reader) throws(FormatError) -> (BlockPointer, [UInt8]) in
                 let old = try reader.recordPointer(record, of: node)
                 return (old, old.isNull ? [] : try reader.recordContent(old, codec: codec))
             }
-            guard !old.isNull, let merged = merge(content, record * recordSize) else { return nil }
-            let (stored, decompressionLevel) = storedForm(of: merged)
+            guard !old.isNull, merge(&content, record * recordSize) else { return nil }
+            let (stored, decompressionLevel) = storedForm(of: content)
             guard stored.count == RedoxFS.blockSize << Int(BlockLevel.forBytes(stored.count)) else { return nil }
             return PreparedRecordWrite(
                 id: id, record: record, spans: spans, recordSize: recordSize, old: old, stored: stored,

@@ -18,6 +18,13 @@ extension RecordMerge {
     /// (all inside it) written in turn, extended with zeros to the level that holds them; nil
     /// when that changes nothing, unless `evenIfSame`.
     static func merged(_ content: [UInt8], ranges: [WriteRange], recordStart: UInt64, evenIfSame: Bool) -> [UInt8]? {
+        var result = content
+        return merge(&result, ranges: ranges, recordStart: recordStart, evenIfSame: evenIfSame) ? result : nil
+    }
+
+    /// `merged(_:ranges:recordStart:evenIfSame:)` in place: a record read for this write is
+    /// changed where it lies (not copied first); false, `content` untouched, when nothing changes.
+    static func merge(_ content: inout [UInt8], ranges: [WriteRange], recordStart: UInt64, evenIfSame: Bool) -> Bool {
         var end = 0
         var same = true
         for range in ranges {
@@ -27,27 +34,24 @@ extension RecordMerge {
                 same = range.bytes.withUnsafeBytes { isSame(content, within: within, bytes: $0) }
             }
         }
-        if same && !evenIfSame { return nil }
+        if same && !evenIfSame { return false }
         let old = content.count
         let wanted = max(old, RedoxFS.blockSize << Int(BlockLevel.forBytes(end)))
-        var result: [UInt8]
-        if old == wanted {
-            result = content
-        } else {
-            result = [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
+        if old != wanted {
+            content = [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
                 let base = UnsafeMutableRawPointer(buffer.baseAddress!)
                 if old > 0 { content.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: old) } }
                 (base + old).initializeMemory(as: UInt8.self, repeating: 0, count: wanted - old)
                 initialized = wanted
             }
         }
-        result.withUnsafeMutableBytes { target in
+        content.withUnsafeMutableBytes { target in
             for range in ranges where !range.bytes.isEmpty {
                 let within = Int(range.offset - recordStart)
                 range.bytes.withUnsafeBytes { (target.baseAddress! + within).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             }
         }
-        return result
+        return true
     }
 }
 
@@ -61,7 +65,7 @@ extension FileSystemEngine {
         let ranges = ranges.filter { !$0.bytes.isEmpty }
         guard !ranges.isEmpty, ranges.allSatisfy({ $0.offset <= UInt64.max - UInt64($0.bytes.count) }) else { return .none }
         return prepareRecord(id, spans: ranges.map(\.span)) { content, recordStart in
-            RecordMerge.merged(content, ranges: ranges, recordStart: recordStart, evenIfSame: false)
+            RecordMerge.merge(&content, ranges: ranges, recordStart: recordStart, evenIfSame: false)
         }
     }
 
@@ -118,8 +122,8 @@ extension FileSystemEngine {
                 let codec = self.codec
                 content = try withReader { (reader) throws(FormatError) in try reader.recordContent(old, codec: codec) }
             }
-            if let merged = RecordMerge.merged(content, ranges: ranges, recordStart: record * recordSize, evenIfSame: pastTheEnd) {
-                pointer = try storeRecord(merged, replacing: old, node: &node)
+            if RecordMerge.merge(&content, ranges: ranges, recordStart: record * recordSize, evenIfSame: pastTheEnd) {
+                pointer = try storeRecord(content, replacing: old, node: &node)
             }
         }
         if let pointer {

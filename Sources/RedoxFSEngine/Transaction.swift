@@ -240,9 +240,15 @@ extension FileSystemEngine {
 
     /// Writes the commit. Only the end of the outermost transaction (and `format`, before anyone
     /// else holds the file system) calls this; the transaction undoes the state on failure.
-    func writeCommit(squash forced: Bool) throws(FileSystemError) {
+    /// `automatic`: a commit the engine makes on its own (`overlapsAutomaticCommits` applies);
+    /// any other commit, unless `overlapsCommits`, is durable when it returns, and so is a header
+    /// an automatic commit left pending.
+    func writeCommit(squash forced: Bool, automatic: Bool = false) throws(FileSystemError) {
         try requireWritable()
-        guard forced || hasPendingChanges else { return }
+        guard forced || hasPendingChanges else {
+            if !automatic && !overlapStorage { try writePendingHeaderLocked() }
+            return
+        }
         try settleTree()
         var allocator = try allocator()
         let generation = header.generation
@@ -291,7 +297,8 @@ extension FileSystemEngine {
         working.alloc = newest?.pointer ?? .null
 
         try checkRepairWrites()
-        try writeCommitToDevice(generation: generation + 1, allocator: allocator)
+        try writeCommitToDevice(
+            generation: generation + 1, allocator: allocator, overlapping: overlapStorage || (automatic && automaticOverlapStorage))
         allocationTail = newest
     }
 

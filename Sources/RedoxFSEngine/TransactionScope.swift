@@ -140,7 +140,7 @@ extension FileSystemEngine {
         guard !isRepairSession, isWritable, !closed, hasPendingChanges else { return }
         let free = try allocator().freeBlocks
         if cache.dirtyBytes >= thresholdStorage || free < reserveBlocks {
-            try writeCommit(squash: false)
+            try writeCommit(squash: false, automatic: true)
         }
     }
 

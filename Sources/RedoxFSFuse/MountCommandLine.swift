@@ -44,7 +44,8 @@ public enum MountCommandLine {
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,
                                  block=HEX, password_file=F, commit_interval=S, threads=N, generation=N,
                                  record_size=SIZE (see below),
-                                 [no_]writeback_cache, [no_]notify_store, [no_]direct_reads
+                                 [no_]writeback_cache, [no_]notify_store, [no_]direct_reads,
+                                 [no_]overlap_commits
                                  (see below),
                                  relatime (default), noatime, strictatime,
                                  ro, rw, debug; everything else (allow_other,
@@ -65,6 +66,10 @@ public enum MountCommandLine {
                                  read with O_DIRECT, which costs less on a fast disk; larger
                                  and sequential reads always go through the page cache, with
                                  its readahead)
+          -o no_overlap_commits  make every commit durable before going on (default: the commits
+                                 made every 32 MiB of changes leave their header, and its flushes,
+                                 to the next commit, so the disk writes while writes go on; fsync,
+                                 the commit timer and the unmount are durable either way)
 
         Unmount with `fusermount3 -u MOUNTPOINT`, `umount MOUNTPOINT`, or SIGTERM/SIGINT; the process
         commits and exits after the file system is detached. In /etc/fstab:
@@ -152,6 +157,7 @@ public enum MountCommandLine {
         var recordSize = RecordSize.upstream
         var notifyStore = true
         var directReads = true
+        var overlapCommits = true
         for option in options {
             let (key, optionValue) = splitOption(option)
             switch key {
@@ -177,6 +183,8 @@ public enum MountCommandLine {
             case "no_notify_store": notifyStore = false
             case "direct_reads": directReads = true
             case "no_direct_reads": directReads = false
+            case "overlap_commits": overlapCommits = true
+            case "no_overlap_commits": overlapCommits = false
             case "foreground": foreground = true
             case "relatime", "noatime", "strictatime":
                 // Ours to apply: FUSE leaves atime to the file system (libfuse does not take them).
@@ -250,6 +258,7 @@ public enum MountCommandLine {
         configuration.recordSize = recordSize
         configuration.notifyStore = notifyStore
         configuration.directReads = directReads
+        configuration.overlapCommits = overlapCommits
         configuration.fuseOptions = fuseOptions
         return configuration
     }

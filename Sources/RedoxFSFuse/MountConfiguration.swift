@@ -37,6 +37,10 @@ public struct MountConfiguration: Equatable, Sendable {
     /// need with O_DIRECT when they are not in the image's page cache (`-o direct_reads`, the default;
     /// `no_direct_reads` reads them through the page cache).
     public var directReads = true
+    /// Let the commits the engine makes on its own (every 32 MiB of changes) leave their header
+    /// to the next commit, so that the device writes their blocks while writes go on
+    /// (`-o overlap_commits`, the default; fsync, the commit timer and the unmount stay durable).
+    public var overlapCommits = true
     /// When reads move atime: `relatime` (default), `noatime`, `strictatime`.
     public var accessTimePolicy: AccessTimePolicy = .relative
     /// Let libfuse print every request (`--debug`, `-o debug`).

@@ -39,6 +39,7 @@ public enum MountDaemon {
             return 1
         }
         if fileSystem.isWritable {
+            fileSystem.overlapsAutomaticCommits = configuration.overlapCommits
             do {
                 try fileSystem.cleanup()
             } catch {

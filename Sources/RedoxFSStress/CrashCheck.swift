@@ -98,6 +98,8 @@ public struct CrashCheck {
             let completed = points.lastIndex { $0.events <= cut } ?? 0
             var allowed = points[completed].listings
             if completed + 1 < points.count { allowed += points[completed + 1].listings }
+            // The last commit's header may still have been waiting for the next commit.
+            if workload.overlapsAutomaticCommits && completed > 0 { allowed += points[completed - 1].listings }
             var variants: [[Bool]] = [[Bool](repeating: true, count: pending.count)]
             if !pending.isEmpty {
                 variants.append([Bool](repeating: false, count: pending.count))

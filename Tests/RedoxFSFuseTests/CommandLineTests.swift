@@ -31,6 +31,14 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(MountCommandLine.usage.contains("record_size=SIZE"))
     }
 
+    func testOverlapCommitsOption() throws {
+        XCTAssertTrue(try parse("disk.img /mnt").overlapCommits)
+        XCTAssertFalse(try parse("disk.img /mnt -o rw,no_overlap_commits").overlapCommits)
+        XCTAssertTrue(try parse("-o no_overlap_commits,overlap_commits disk.img /mnt").overlapCommits)
+        XCTAssertFalse(try parse("disk.img /mnt -o no_overlap_commits").fuseOptions.contains("no_overlap_commits"))
+        XCTAssertTrue(MountCommandLine.usage.contains("no_overlap_commits"))
+    }
+
     func testMountHelperForm() throws {
         // mount.fuse3 runs: redoxfs SOURCE MOUNTPOINT -o OPTIONS
         let configuration = try parse("/srv/disk.img /mnt -o rw,dev,suid,allow_other,nofail,password_file=/etc/k,partition=2,x-systemd.automount")

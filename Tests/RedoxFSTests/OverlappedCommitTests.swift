@@ -67,11 +67,57 @@ import Testing
         #expect(try reopened.spaceReport().isClean)
     }
 
+    /// `overlapsAutomaticCommits` (the mount's setting): the engine's own commits leave their
+    /// header to the next commit; a commit asked for is durable when it returns, with the header
+    /// left pending before it, also when it has nothing new to commit.
+    @Test func automaticCommitsOverlapWhileCommitsAskedForAreDurable() throws {
+        let (fs, device) = try Self.recordingFileSystem()
+        fs.overlapsAutomaticCommits = true
+        fs.commitThresholdBytes = 1
+        let file = Self.attributes(NodeKind.file.rawValue | 0o644)
+        let before = try Self.generationOnDevice(device)
+        _ = try fs.create(Array("a".utf8), in: RedoxFS.rootNodeID, attributes: file, content: [1, 2, 3])
+        // The create committed on its own (the threshold) and left its header.
+        #expect(fs.header.generation == before + 1)
+        #expect(fs.hasPendingHeader)
+        #expect(try Self.generationOnDevice(device) == before)
+        // Nothing new to commit: the commit asked for writes the pending header.
+        try fs.commit()
+        #expect(!fs.hasPendingHeader)
+        #expect(try Self.generationOnDevice(device) == fs.header.generation)
+
+        _ = try fs.create(Array("b".utf8), in: RedoxFS.rootNodeID, attributes: file, content: [4])
+        _ = try fs.create(Array("c".utf8), in: RedoxFS.rootNodeID, attributes: file, content: [5])
+        // The second automatic commit wrote the first one's header before its own blocks.
+        #expect(fs.hasPendingHeader)
+        #expect(try Self.generationOnDevice(device) == fs.header.generation - 1)
+        fs.commitThresholdBytes = Int.max
+        _ = try fs.create(Array("d".utf8), in: RedoxFS.rootNodeID, attributes: file, content: [6])
+        #expect(fs.hasPendingHeader)
+        // A commit asked for, with changes: the pending header, then its own, both durable.
+        try fs.commit()
+        #expect(!fs.hasPendingHeader)
+        #expect(try Self.generationOnDevice(device) == fs.header.generation)
+
+        // Without the setting, automatic commits are durable at once again.
+        fs.overlapsAutomaticCommits = false
+        fs.commitThresholdBytes = 1
+        _ = try fs.create(Array("e".utf8), in: RedoxFS.rootNodeID, attributes: file, content: [7])
+        #expect(!fs.hasPendingHeader)
+        #expect(try Self.generationOnDevice(device) == fs.header.generation)
+        try fs.unmount()
+        let reopened = try FileSystem(device: MemoryDevice(bytes: device.memory.bytes))
+        #expect(try reopened.entries(of: RedoxFS.rootNodeID).map { String(decoding: $0.name, as: UTF8.self) }.sorted() == ["a", "b", "c", "d", "e"])
+        #expect(try reopened.spaceReport().isClean)
+    }
+
     /// Creates, rewrites and deletes (so that later commits reuse blocks earlier ones freed),
     /// committing after every operation; then every power-cut point, with all, none and random
     /// subsets of the writes in flight, must open clean and hold the tree of some commit.
-    @Test(arguments: [false, true])
-    func everyCutPointHoldsACommittedState(encrypted: Bool) throws {
+    /// `automatic`: only the engine's own commits overlap (`overlapsAutomaticCommits`), and every
+    /// seventh step asks for a commit, which must be on the device when it returns.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func everyCutPointHoldsACommittedState(encrypted: Bool, automatic: Bool) throws {
         let base = MemoryDevice(blockCount: 1536)
         var options = Self.options
         if encrypted {
@@ -82,7 +128,7 @@ import Testing
         let device = RecordingDevice(recordingOver: MemoryDevice(bytes: base.bytes))
         let fs = try FileSystem(device: device, password: options.password, writable: true)
         fs.clock = { Timestamp(seconds: 1_700_000_100, nanoseconds: 0) }
-        fs.overlapsCommits = true
+        if automatic { fs.overlapsAutomaticCommits = true } else { fs.overlapsCommits = true }
         fs.commitThresholdBytes = 1
         var committed: Set<[String]> = [try RedoxFSStress.TreeListing.of(fs)]
         var random = SeededGenerator(seed: 42)
@@ -100,6 +146,11 @@ import Testing
                 names.append(name)
             }
             if fs.header.generation != generation { committed.insert(try RedoxFSStress.TreeListing.of(fs)) }
+            if automatic && step % 7 == 6 {
+                try fs.commit()
+                #expect(try FileSystem(device: MemoryDevice(bytes: device.memory.bytes), password: options.password).header.generation
+                    == fs.header.generation)
+            }
         }
         try fs.unmount()
         committed.insert(try RedoxFSStress.TreeListing.of(try FileSystem(device: MemoryDevice(bytes: device.memory.bytes), password: options.password)))

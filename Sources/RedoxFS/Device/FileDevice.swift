@@ -27,6 +27,8 @@ public struct FileDevice: StorageDevice {
     let readPattern: ReadPattern
     /// The O_DIRECT descriptor and page-cache probe, shared by copies of this value.
     let direct: DirectReader
+    /// Starts write-backs on a thread of its own (writable devices), shared by copies.
+    let kicker: WritebackKicker?
     /// Byte offset of device block 0 within the file.
     public let byteOffset: UInt64
     public let blockCount: UInt64
@@ -73,6 +75,7 @@ public struct FileDevice: StorageDevice {
         self.randomDescriptor = randomDescriptor
         self.direct = direct
         readPattern = ReadPattern()
+        kicker = isReadOnly ? nil : Self.syncFileRange.map { WritebackKicker(descriptor: descriptor, syncFileRange: $0) }
         self.byteOffset = byteOffset
         self.blockCount = blockCount
         self.isReadOnly = isReadOnly
@@ -101,6 +104,7 @@ public struct FileDevice: StorageDevice {
     static let randomReadBytes = 64 << 10
 
     public func close() {
+        kicker?.stop()
         if randomDescriptor != descriptor { Glibc.close(randomDescriptor) }
         direct.close()
         Glibc.close(descriptor)
@@ -243,14 +247,11 @@ public struct FileDevice: StorageDevice {
     }
 
     /// Starts the write-back of every dirty page of the file (`sync_file_range` with
-    /// SYNC_FILE_RANGE_WRITE: queued, not waited for); does nothing where that call is missing.
+    /// SYNC_FILE_RANGE_WRITE: queued, not waited for), on the kicker's thread, so this returns at
+    /// once; does nothing where that call is missing.
     public mutating func startWriteback() {
-        guard !isReadOnly, let start = Self.syncFileRange else { return }
-        _ = start(descriptor, 0, 0, Self.syncFileRangeWrite)
+        kicker?.request()
     }
-
-    /// SYNC_FILE_RANGE_WRITE of <fcntl.h>.
-    private static let syncFileRangeWrite: UInt32 = 2
 
     /// glibc's `sync_file_range`, looked up at run time (Swift's Glibc module leaves out the
     /// GNU-only declarations).
