@@ -60,12 +60,12 @@ public enum MountCommandLine {
                                  read and verify into the kernel's page cache (default: pushed,
                                  so later reads of that record need no request; never while the
                                  file is open for writing)
-          -o no_direct_reads     read the records that small random reads and writes' read-
-                                 modify-write need through the page cache (default: a record
-                                 of 32 KiB or more that is not in the image's page cache is
-                                 read with O_DIRECT, which costs less on a fast disk; larger
-                                 and sequential reads always go through the page cache, with
-                                 its readahead)
+          -o direct_reads        read a record of 32 KiB or more that a small random read or a
+                                 write's read-modify-write needs, and that is not in the image's
+                                 page cache, with O_DIRECT (less CPU on a fast disk; a record
+                                 read again then comes from the disk again). Default: through
+                                 the page cache (no_direct_reads); larger and sequential reads
+                                 always go through it, with its readahead
           -o no_overlap_commits  make every commit durable before going on (default: the commits
                                  made every 32 MiB of changes leave their header, and its flushes,
                                  to the next commit, so the disk writes while writes go on; fsync,
@@ -156,7 +156,7 @@ public enum MountCommandLine {
         var accessTimePolicy = AccessTimePolicy.relative
         var recordSize = RecordSize.upstream
         var notifyStore = true
-        var directReads = true
+        var directReads = false
         var overlapCommits = true
         for option in options {
             let (key, optionValue) = splitOption(option)

@@ -34,9 +34,9 @@ public struct MountConfiguration: Equatable, Sendable {
     /// (`-o notify_store`, the default; `no_notify_store` turns it off).
     public var notifyStore = true
     /// Read the records (of 32 KiB or more) small random reads and writes' read-modify-write
-    /// need with O_DIRECT when they are not in the image's page cache (`-o direct_reads`, the default;
-    /// `no_direct_reads` reads them through the page cache).
-    public var directReads = true
+    /// need with O_DIRECT when they are not in the image's page cache (`-o direct_reads`; off by
+    /// default, `no_direct_reads`: they are read through the page cache).
+    public var directReads = false
     /// Let the commits the engine makes on its own (every 32 MiB of changes) leave their header
     /// to the next commit, so that the device writes their blocks while writes go on
     /// (`-o overlap_commits`, the default; fsync, the commit timer and the unmount stay durable).

@@ -5,7 +5,7 @@ import RedoxFSFuse
 import RedoxFSTestSupport
 import XCTest
 
-/// `-o direct_reads` (the default): the records of small random READs and of writes'
+/// `-o direct_reads` (off by default): the records of small random READs and of writes'
 /// read-modify-write are read with O_DIRECT when the image's page cache does not hold them. The
 /// bytes are the model's, plain and encrypted, on a cold image; records read, then written, then
 /// read again (before the commit, from the open transaction; after it, from the image past its
@@ -97,23 +97,27 @@ final class DirectReadMountTests: MountTestCase {
     // MARK: Cold reads
 
     func testColdRandomReadsReturnTheModel() throws {
-        try checkColdRandomReads(password: nil, arguments: [], direct: true)
+        try checkColdRandomReads(password: nil, arguments: ["-o", "direct_reads"], direct: true)
     }
 
     func testColdRandomReadsReturnTheModelEncrypted() throws {
-        try checkColdRandomReads(password: "direct words", arguments: [], direct: true)
+        try checkColdRandomReads(password: "direct words", arguments: ["-o", "direct_reads"], direct: true)
     }
 
     func testWithoutDirectReadsNoneIsMade() throws {
         try checkColdRandomReads(password: nil, arguments: ["-o", "no_direct_reads"], direct: false)
     }
 
+    func testByDefaultNoneIsMade() throws {
+        try checkColdRandomReads(password: nil, arguments: [], direct: false)
+    }
+
     func testColdRandomReadsOf32KiBRecordsReturnTheModel() throws {
-        try checkColdRandomReads(password: nil, arguments: [], direct: true, recordSize: "32k")
+        try checkColdRandomReads(password: nil, arguments: ["-o", "direct_reads"], direct: true, recordSize: "32k")
     }
 
     func testRecordsUnder32KiBAreReadBuffered() throws {
-        try checkColdRandomReads(password: nil, arguments: [], direct: false, recordSize: "4k")
+        try checkColdRandomReads(password: nil, arguments: ["-o", "direct_reads"], direct: false, recordSize: "4k")
     }
 
     func checkColdRandomReads(password: String?, arguments: [String], direct: Bool, recordSize: String? = nil) throws {
@@ -164,7 +168,7 @@ final class DirectReadMountTests: MountTestCase {
         var model = Model.model(size: Self.fileSize)
         try writeModel(image, password: password, model: model)
         // No timed commit: the writes stay in the open transaction until the fsync.
-        var mounted = try mount(image, at: "rwr", arguments: ["--debug", "--commit-interval", "0"], password: password)
+        var mounted = try mount(image, at: "rwr", arguments: ["--debug", "--commit-interval", "0", "-o", "direct_reads"], password: password)
         let path = mounted.mountpoint + "/f"
         let pages = (Self.fileSize + Self.page - 1) / Self.page
         let order = Self.randomOrder(600, pages: pages, seed: password == nil ? 0x5EED : 0x5EEE)
@@ -214,8 +218,9 @@ final class DirectReadMountTests: MountTestCase {
     // MARK: Option
 
     func testOptionParsesAndIsDocumented() throws {
-        XCTAssertTrue(try MountCommandLine.parse(["disk.img", "/mnt"]).directReads)
-        XCTAssertFalse(try MountCommandLine.parse(["-o", "rw,no_direct_reads", "disk.img", "/mnt"]).directReads)
+        XCTAssertFalse(try MountCommandLine.parse(["disk.img", "/mnt"]).directReads)
+        XCTAssertTrue(try MountCommandLine.parse(["-o", "rw,direct_reads", "disk.img", "/mnt"]).directReads)
+        XCTAssertFalse(try MountCommandLine.parse(["-o", "direct_reads,no_direct_reads", "disk.img", "/mnt"]).directReads)
         XCTAssertTrue(try MountCommandLine.parse(["-o", "no_direct_reads,direct_reads", "disk.img", "/mnt"]).directReads)
         XCTAssertTrue(MountCommandLine.usage.contains("no_direct_reads"))
     }
