@@ -4,7 +4,8 @@ import Glibc
 import RedoxFS
 
 /// A background thread that commits the open transaction every `interval` seconds when it holds
-/// changes, so a crash loses at most that much; fsync and the unmount commit on their own.
+/// changes or a pending header, so a crash loses at most that much; fsync and the unmount commit
+/// on their own.
 final class CommitTimer: @unchecked Sendable {
     private let fileSystem: FileSystem
     private let interval: Double
@@ -62,7 +63,9 @@ final class CommitTimer: @unchecked Sendable {
             if stopping { break }
             signals.unlock()
             beforeCommit()
-            if fileSystem.hasUncommittedChanges {
+            // A header an automatic commit left pending (`-o overlap_commits`) counts as a change:
+            // the commit writes it, so that nothing stays undurable longer than the interval.
+            if fileSystem.hasUncommittedChanges || fileSystem.hasPendingHeader {
                 do {
                     try fileSystem.commit()
                 } catch {
