@@ -345,6 +345,44 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
         return bytes
     }
 
+    /// On a read from the device (not from `cache`), asks the device to start reading the
+    /// lists the list points to (runs of adjacent blocks as one hint), so that a random read of
+    /// a large file waits for its record alone, not for its level-0 list too. Measured on the
+    /// FUSE mount (512 MiB file of 4 KiB records, 5,000 random 4 KiB reads after a remount):
+    /// 448 of the 512 level-0 lists sit under two such lists, and were one synchronous disk
+    /// read each in the request path.
+    public mutating func readListOfLists(_ pointer: BlockPointer) throws(FormatError) -> [UInt8] {
+        try checkPointer(pointer, as: .blockList, blockCount: blockCount)
+        let address = pointer.address
+        if let cached = cache.lookup(address.index, hash: pointer.hash), cached.count == address.byteCount {
+            return cached
+        }
+        let bytes = try readVerifiedBlock(
+            pointer, as: .blockList, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
+        cache.insert(address.index, bytes, hash: pointer.hash)
+        prefetchLists(in: bytes)
+        return bytes
+    }
+
+    /// Hints the device to read the blocks the (verified) list `bytes` points to.
+    private mutating func prefetchLists(in bytes: [UInt8]) {
+        var run: Range<UInt64>?
+        for slot in 0..<BlockList.entryCount {
+            let child = BlockPointer(bytes: bytes, at: slot * 16)
+            guard !child.isNull else { continue }
+            let start = child.address.index
+            let end = start + UInt64(child.address.byteCount / RedoxFS.blockSize)
+            guard end <= blockCount, start < end else { continue }
+            if let current = run, current.upperBound == start {
+                run = current.lowerBound..<end
+                continue
+            }
+            if let current = run { device.prefetchBlocks(at: startBlock + current.lowerBound, count: current.count) }
+            run = start..<end
+        }
+        if let current = run { device.prefetchBlocks(at: startBlock + current.lowerBound, count: current.count) }
+    }
+
     public mutating func cachedNode(at pointer: BlockPointer) -> Node? {
         cache.node(pointer.address.index, hash: pointer.hash)
     }

@@ -34,9 +34,18 @@ public protocol BlockReader {
     mutating func cachedNode(at pointer: BlockPointer) -> Node?
     /// Offers a node decoded (and checked) from the block `pointer` names, for `cachedNode`.
     mutating func rememberNode(_ node: Node, at pointer: BlockPointer)
+    /// Reads, as `read(pointer, as: .blockList)` does, a BlockList whose entries point to further
+    /// BlockLists (not to records). A reader may then ask its device to start reading those
+    /// lists (the default does not): a random read of a large file then finds its level-0 list
+    /// already read instead of waiting for one more disk read.
+    mutating func readListOfLists(_ pointer: BlockPointer) throws(FormatError) -> [UInt8]
 }
 
 extension BlockReader {
+    public mutating func readListOfLists(_ pointer: BlockPointer) throws(FormatError) -> [UInt8] {
+        try read(pointer, as: .blockList)
+    }
+
     public mutating func cachedNode(at pointer: BlockPointer) -> Node? { nil }
     public mutating func rememberNode(_ node: Node, at pointer: BlockPointer) {}
 }

@@ -145,9 +145,11 @@ public struct FileSystemReader<Reader: BlockReader> {
     public mutating func recordPointer(_ record: UInt64, of node: Node) throws(FormatError) -> BlockPointer {
         guard let path = RecordPath(record: record) else { return .null }
         var pointer = node.levelPointer(path.slot)
-        for index in path.indices {
+        let last = path.indices.count - 1
+        for (step, index) in path.indices.enumerated() {
             if pointer.isNull { return .null }
-            pointer = BlockList.pointer(in: try reader.read(pointer, as: .blockList), at: index)
+            let list = step < last ? try reader.readListOfLists(pointer) : try reader.read(pointer, as: .blockList)
+            pointer = BlockList.pointer(in: list, at: index)
         }
         return pointer
     }

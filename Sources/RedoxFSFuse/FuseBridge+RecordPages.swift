@@ -11,14 +11,18 @@ extension FuseBridge {
     /// Answers a READ of `count` bytes at `offset` that holds `ticket`. When the request lies
     /// inside one stored record of a regular file, takes that whole record from the engine (which
     /// reads and verifies all of it anyway), answers the request from it, then stores the rest of
-    /// it; otherwise reads as `read` does.
+    /// it; otherwise (records no larger than the request, such as 4 KiB records; holes) reads as
+    /// `read` does, in the same pass under the engine's lock (one node lookup per READ).
     func readWithStore(
         _ request: fuse_req_t?, inode: fuse_ino_t, offset: UInt64, count: Int, ticket: RecordPageStore.Ticket
     ) throws(FileSystemError) {
         // Past the image's page cache only when the rest of the record will reach the kernel's:
         // a record left unstored may be read again, and then the page cache has it.
         let direct = directReads && pageStore.wouldStore(ticket)
-        let (id, node, record, start) = try fileSystem.shared { () throws(FileSystemError) -> (UInt32, Node, [UInt8]?, UInt64) in
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+        defer { buffer.deallocate() }
+        let (id, node, record, start, done) = try fileSystem.shared {
+            () throws(FileSystemError) -> (UInt32, Node, [UInt8]?, UInt64, Int) in
             let (id, node) = try resolve(inode)
             guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
             let recordSize = node.recordSize
@@ -26,7 +30,10 @@ extension FuseBridge {
             guard node.kind == .file, recordSize <= RecordPageStore.recordLimit, UInt64(count) < recordSize,
                   offset + UInt64(count) <= start + recordSize, offset < node.size,
                   var content = try fileSystem.recordContent(of: node, record: start / recordSize, bypassingCache: direct)
-            else { return (id, node, nil, start) }
+            else {
+                // Through the image's page cache: no store follows.
+                return (id, node, nil, start, try fileSystem.readBulk(node, at: offset, into: buffer, bypassingCache: false))
+            }
             // The record as the file has it at the size the engine has now (the kernel's size, as
             // no writer is open): cut past the end, zeros where the stored record stops short.
             let length = Int(min(recordSize, node.size - start))
@@ -35,28 +42,18 @@ extension FuseBridge {
             } else if content.count < length {
                 content += repeatElement(0, count: length - content.count)
             }
-            return (id, node, content, start)
+            return (id, node, content, start, 0)
         }
-        guard let record else { return try readPlain(request, inode: inode, offset: offset, count: count) }
         try? noteAccess(id, node)
+        guard let record else {
+            fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), done)
+            return
+        }
         let skip = Int(offset - start)
         let answered = max(0, min(count, record.count - skip))
         record.withUnsafeBytes { bytes in
             fuse_reply_buf(request, bytes.baseAddress.map { ($0 + skip).assumingMemoryBound(to: CChar.self) }, answered)
             pageStore.store(ticket, record: bytes, recordStart: start, request: offset..<offset + UInt64(count))
         }
-    }
-
-    /// A READ answered from the engine's `readBulk` (no store, so through the image's page cache).
-    func readPlain(_ request: fuse_req_t?, inode: fuse_ino_t, offset: UInt64, count: Int) throws(FileSystemError) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
-        defer { buffer.deallocate() }
-        let (id, node, done) = try fileSystem.shared { () throws(FileSystemError) in
-            let (id, node) = try resolve(inode)
-            guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
-            return (id, node, try fileSystem.readBulk(node, at: offset, into: buffer, bypassingCache: false))
-        }
-        try? noteAccess(id, node)
-        fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), done)
     }
 }

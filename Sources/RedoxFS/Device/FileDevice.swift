@@ -128,6 +128,14 @@ public struct FileDevice: StorageDevice {
         try readBuffered(reader, at: start, into: buffer, from: 0, block: index)
     }
 
+    /// POSIX_FADV_WILLNEED of the blocks (the kernel starts reading them into the page cache and
+    /// returns); nothing for a device that reads direct (`prefersDirectReads`) or past the end.
+    public mutating func prefetchBlocks(at index: UInt64, count: Int) {
+        guard !prefersDirectReads, count > 0, index < blockCount, blockCount - index >= UInt64(count) else { return }
+        let start = byteOffset + index * UInt64(RedoxFS.blockSize)
+        _ = posix_fadvise(descriptor, off_t(start), off_t(count * RedoxFS.blockSize), POSIX_FADV_WILLNEED)
+    }
+
     /// How many reads went direct so far (of this device and its copies).
     public var directReadCount: Int { direct.reads.load(ordering: .relaxed) }
 

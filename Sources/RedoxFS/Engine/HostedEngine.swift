@@ -64,6 +64,8 @@ public struct AnyStorageDevice: StorageDevice {
 
     public mutating func startWriteback() { base.startWriteback() }
 
+    public mutating func prefetchBlocks(at index: UInt64, count: Int) { base.prefetchBlocks(at: index, count: count) }
+
     public func close() { base.close() }
 }
 

@@ -22,6 +22,10 @@ public protocol StorageDevice: BlockDevice {
     /// read once and better not kept in a cache below the engine (an image file: blocks not in
     /// the page cache read with O_DIRECT). The default is `readBlocks(at:into:)`.
     mutating func readBlocksBypassingCache(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError)
+    /// Asks the device to start reading `count` blocks at `index` into a cache below the engine,
+    /// without waiting for them (a hint: a later `readBlocks` of them then waits less or not at
+    /// all; an image file: POSIX_FADV_WILLNEED). The default does nothing.
+    mutating func prefetchBlocks(at index: UInt64, count: Int)
 }
 
 extension StorageDevice {
@@ -30,6 +34,9 @@ extension StorageDevice {
 
     /// No write-back to start by default.
     public mutating func startWriteback() {}
+
+    /// No cache to fill by default.
+    public mutating func prefetchBlocks(at index: UInt64, count: Int) {}
 
     /// No cache to bypass by default: an ordinary read.
     public mutating func readBlocksBypassingCache(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
