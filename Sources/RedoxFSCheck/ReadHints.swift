@@ -34,35 +34,18 @@ struct ReadHints: Sendable {
     /// Linux 6.5; false when it cannot tell): a warm check skips its hints, each of which would
     /// cost a system call and a walk of the page cache's index for nothing.
     func isCached(start: UInt64, count: UInt64) -> Bool {
-        guard let call = Self.syscall, start < readableBlocks, count > 0 else { return false }
+        guard start < readableBlocks, count > 0 else { return false }
         let size = UInt64(RedoxFS.blockSize)
         let blocks = min(count, readableBlocks - start)
-        // struct cachestat_range { u64 off, len } and struct cachestat { u64 nr_cache, nr_dirty,
-        // nr_writeback, nr_evicted, nr_recently_evicted } of <linux/mman.h>.
-        var range: (UInt64, UInt64) = (byteOffset + start * size, blocks * size)
-        var stats: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
-        let result = withUnsafePointer(to: &range) { range in
-            withUnsafeMutablePointer(to: &stats) { stats in
-                call(Self.cachestatNumber, Int(descriptor), Int(bitPattern: range), Int(bitPattern: stats), 0)
-            }
+        guard let pages = PageCacheProbe.pages(of: descriptor, at: byteOffset + start * size, length: blocks * size) else {
+            return false
         }
         // Pages of 4 KiB or larger: the range's pages are at most its blocks.
-        return result == 0 && stats.0 * UInt64(Self.pageSize) >= blocks * size
+        return pages.cached * UInt64(Self.pageSize) >= blocks * size
     }
 
     /// The page size (4096 when unknown).
     private static let pageSize: Int = { let size = sysconf(Int32(_SC_PAGESIZE)); return size > 0 ? size : 4096 }()
-
-    /// `cachestat`'s number (the same on every architecture since Linux 5.1's common table).
-    private static let cachestatNumber = 451
-
-    /// glibc's `syscall`, looked up at run time: it is variadic, which Swift does not import, and
-    /// it takes its integer arguments from registers alone, so a fixed signature calls it
-    /// correctly on x86-64 and AArch64. (Glibc has no `cachestat` wrapper.)
-    private static let syscall: (@convention(c) (Int, Int, Int, Int, Int) -> Int)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syscall") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int, Int, Int, Int, Int) -> Int).self)
-    }()
 
     /// Asks for blocks `start..<start + count` (clipped to the device; nothing when outside it).
     func willNeed(start: UInt64, count: UInt64) {

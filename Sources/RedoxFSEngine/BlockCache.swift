@@ -329,20 +329,10 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
     /// `readVerifiedBlock` of a record (pointer already checked), read past the device's cache.
     private mutating func readRecordBypassingCache(_ pointer: BlockPointer) throws(FormatError) -> [UInt8] {
         let address = pointer.address
-        let byteCount = address.byteCount
-        var failure: FormatError?
-        let bytes = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
-            do throws(FormatError) {
-                try device.readBlocksBypassingCache(at: startBlock + address.index, into: UnsafeMutableRawBufferPointer(buffer))
-                try verifyBlock(buffer, of: pointer, as: .record, cipher: cipher)
-                initialized = byteCount
-            } catch {
-                failure = error
-                initialized = 0
-            }
+        return try [UInt8](filling: address.byteCount) { (buffer) throws(FormatError) in
+            try device.readBlocksBypassingCache(at: startBlock + address.index, into: buffer)
+            try verifyBlock(buffer.assumingMemoryBound(to: UInt8.self), of: pointer, as: .record, cipher: cipher)
         }
-        if let failure { throw failure }
-        return bytes
     }
 
     /// On a read from the device (not from `cache`), asks the device to start reading the

@@ -7,22 +7,9 @@ public protocol BlockDevice {
 
 extension BlockDevice {
     /// Reads `count` blocks at `index` into a new array.
-    /// The array is not zero-filled first: a device fills the whole buffer or throws (a 128 KiB
-    /// record read for one 4 KiB page would otherwise clear 128 KiB only to overwrite it).
+    /// The array is not zero-filled first: a device fills the whole buffer or throws.
     public mutating func readBlocks(at index: UInt64, count: Int) throws(FormatError) -> [UInt8] {
-        let byteCount = count * RedoxFS.blockSize
-        var failure: FormatError?
-        let bytes = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
-            do throws(FormatError) {
-                try readBlocks(at: index, into: UnsafeMutableRawBufferPointer(buffer))
-                initialized = byteCount
-            } catch {
-                failure = error
-                initialized = 0
-            }
-        }
-        if let failure { throw failure }
-        return bytes
+        try [UInt8](filling: count * RedoxFS.blockSize) { (buffer) throws(FormatError) in try readBlocks(at: index, into: buffer) }
     }
 }
 

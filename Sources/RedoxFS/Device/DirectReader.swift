@@ -41,21 +41,11 @@ final class DirectReader: Sendable {
     /// the probe works and device offsets (`byteOffset`) keep reads aligned.
     init(reopening fd: Int32, byteOffset: UInt64) {
         cachedDescriptor = fd
-        guard Self.directFlag != 0, byteOffset % UInt64(Self.alignment) == 0, Self.cachestat != nil else {
+        guard Self.directFlag != 0, byteOffset % UInt64(Self.alignment) == 0, PageCacheProbe.isAvailable else {
             descriptor = -1
             return
         }
-        let direct = Glibc.open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC | Self.directFlag)
-        guard direct >= 0 else {
-            descriptor = -1
-            return
-        }
-        var original = stat()
-        var reopened = stat()
-        guard fstat(fd, &original) == 0, fstat(direct, &reopened) == 0,
-            original.st_dev == reopened.st_dev, original.st_ino == reopened.st_ino
-        else {
-            Glibc.close(direct)
+        guard let direct = FileDevice.reopen(fd, flags: O_RDONLY | Self.directFlag) else {
             descriptor = -1
             return
         }
@@ -107,28 +97,6 @@ final class DirectReader: Sendable {
 
     /// Pages of the range cached and dirty (`cachestat`), or nil when the call fails.
     private func cachedPages(at offset: UInt64, count: Int) -> (cache: UInt64, dirty: UInt64)? {
-        guard let call = Self.cachestat else { return nil }
-        // struct cachestat_range { u64 off, len } and struct cachestat { u64 nr_cache, nr_dirty,
-        // nr_writeback, nr_evicted, nr_recently_evicted } of <linux/mman.h>.
-        var range: (UInt64, UInt64) = (offset, UInt64(count))
-        var stats: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
-        let result = withUnsafePointer(to: &range) { range in
-            withUnsafeMutablePointer(to: &stats) { stats in
-                call(Self.cachestatNumber, Int(cachedDescriptor), Int(bitPattern: range), Int(bitPattern: stats), 0)
-            }
-        }
-        guard result == 0 else { return nil }
-        return (stats.0, stats.1)
+        PageCacheProbe.pages(of: cachedDescriptor, at: offset, length: UInt64(count)).map { ($0.cached, $0.dirty) }
     }
-
-    /// The system call number of `cachestat` (the same on every architecture since 5.1's table).
-    private static let cachestatNumber = 451
-
-    /// glibc's `syscall`, looked up at run time (it is variadic, which Swift does not import; it
-    /// reads its integer arguments from registers alone, so a fixed signature calls it correctly
-    /// on x86-64 and AArch64). Glibc 2.36 has no `cachestat` wrapper.
-    private static let cachestat: (@convention(c) (Int, Int, Int, Int, Int) -> Int)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syscall") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int, Int, Int, Int, Int) -> Int).self)
-    }()
 }

@@ -86,18 +86,25 @@ public struct FileDevice: StorageDevice {
     /// replaced in the meantime does not matter), with POSIX_FADV_RANDOM; `fd` itself when that
     /// fails.
     private static func reopenWithoutReadahead(_ fd: Int32) -> Int32 {
-        let random = Glibc.open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC)
-        guard random >= 0 else { return fd }
-        var original = stat()
-        var reopened = stat()
-        guard fstat(fd, &original) == 0, fstat(random, &reopened) == 0,
-            original.st_dev == reopened.st_dev, original.st_ino == reopened.st_ino
-        else {
-            Glibc.close(random)
-            return fd
-        }
+        guard let random = reopen(fd, flags: O_RDONLY) else { return fd }
         _ = posix_fadvise(random, 0, 0, POSIX_FADV_RANDOM)
         return random
+    }
+
+    /// A new descriptor, opened with `flags` (and O_CLOEXEC) through /proc, of the very file `fd`
+    /// is open on (same device and inode, checked); nil when that cannot be had.
+    static func reopen(_ fd: Int32, flags: Int32) -> Int32? {
+        let reopened = Glibc.open("/proc/self/fd/\(fd)", flags | O_CLOEXEC)
+        guard reopened >= 0 else { return nil }
+        var original = stat()
+        var status = stat()
+        guard fstat(fd, &original) == 0, fstat(reopened, &status) == 0,
+            original.st_dev == status.st_dev, original.st_ino == status.st_ino
+        else {
+            Glibc.close(reopened)
+            return nil
+        }
+        return reopened
     }
 
     /// The smallest read that may go through `randomDescriptor`.
