@@ -25,6 +25,15 @@ extension FuseBridge {
             }
             if let found {
                 var reply = entry(for: found.id, found.node)
+                // Writes into the file the mount answered but still holds may grow it and
+                // allocate blocks: handed over first, as GETATTR does (`holds` spares the
+                // settling's locks for all other files).
+                if coalescer.holds(reply.ino) {
+                    let handle = reply.ino
+                    settleWrites(handle)
+                    let settled = try fileSystem.shared { () throws(FileSystemError) in try resolve(handle) }
+                    reply = entry(for: settled.id, settled.node)
+                }
                 fuse_reply_entry(request, &reply)
             } else {
                 // A negative entry the kernel may cache: only this mount changes the file system.
@@ -240,6 +249,7 @@ extension FuseBridge {
     func link(_ request: fuse_req_t?, inode: fuse_ino_t, newParent: fuse_ino_t, newName: UnsafePointer<CChar>?) {
         serve(request, "link") { () throws(FileSystemError) in
             let bytes = try self.name(newName)
+            settleWrites(inode)  // the reply carries the size and blocks
             let (id, node) = try fileSystem.exclusively { () throws(FileSystemError) in
                 let id = try resolve(inode).id
                 try fileSystem.link(id, as: bytes, in: try resolveDirectory(newParent).id)

@@ -12,7 +12,19 @@ import RedoxFS
 /// program can rely on, as long as everything that looks at the file, and every commit, first
 /// hands the gathered pages to the engine (`settle`, `settleAll`), and an error found then is
 /// reported by the file's next fsync or close (`takeError`), as the kernel reports writeback
-/// errors.
+/// errors. "Looks at" includes every reply that carries a size, a block count or the free space
+/// (GETATTR, LOOKUP, readdirplus, LINK, STATFS): the gathered pages may grow the file and
+/// allocate blocks.
+///
+/// Commits the engine makes on its own (its write cache's threshold, low free space) do not
+/// settle first: they run inside whatever engine call crossed the threshold, under the engine's
+/// lock, where handing over would form records inside another write. That loses nothing and
+/// delays nothing beyond what the mount promises: gathered pages are writeback, durable only
+/// from an fsync (which settles everything before its commit), and the commit timer settles
+/// everything before each of its commits, so they are committed within one commit interval of
+/// being answered, as the pages the kernel still holds dirty are written within its own
+/// writeback delay. An automatic commit between may hold later changes (a rename, say) without
+/// them: the order the kernel's writeback cache gives anyway.
 ///
 /// Order: a batch (the gathered writes into one record) and a direct write each get a sequence
 /// number when they begin; work on one record of one file (a direct write across records: on
@@ -199,6 +211,18 @@ final class WriteCoalescer: @unchecked Sendable {
     /// The error kept for `inode` since its last fsync or close, if any; forgets it.
     func takeError(_ inode: UInt64) -> FileSystemError? {
         locked { errors.removeValue(forKey: inode) }
+    }
+
+    /// Whether writes into `inode` are gathered or being formed (a direct write counts): whether
+    /// `settle` has anything to hand over or wait for. Replies that carry the file's size or
+    /// blocks and do not settle every time (LOOKUP, readdirplus) ask this first.
+    func holds(_ inode: UInt64) -> Bool {
+        locked { pending.contains { $0.inode == inode } || working.contains { $0.inode == inode } }
+    }
+
+    /// The files `holds` is true for, as they are now.
+    var heldInodes: [UInt64] {
+        locked { pending.isEmpty && working.isEmpty ? [] : pending.map(\.inode) + working.map(\.inode) }
     }
 
     /// Whether anything is gathered or being formed (tests of the settling).
