@@ -17,14 +17,16 @@ import RedoxFS
 /// allocate blocks.
 ///
 /// Commits the engine makes on its own (its write cache's threshold, low free space) do not
-/// settle first: they run inside whatever engine call crossed the threshold, under the engine's
-/// lock, where handing over would form records inside another write. That loses nothing and
-/// delays nothing beyond what the mount promises: gathered pages are writeback, durable only
-/// from an fsync (which settles everything before its commit), and the commit timer settles
-/// everything before each of its commits, so they are committed within one commit interval of
-/// being answered, as the pages the kernel still holds dirty are written within its own
-/// writeback delay. An automatic commit between may hold later changes (a rename, say) without
-/// them: the order the kernel's writeback cache gives anyway.
+/// settle first: they run at the end of whatever engine call crossed the threshold, under the
+/// engine's lock, where handing over would form records inside another write. That loses
+/// nothing and delays nothing beyond what the mount promises: gathered pages are writeback,
+/// durable only from an fsync (which settles everything before its commit); the commit timer
+/// settles everything before it looks for changes, so they are committed within one interval
+/// of being answered, also when an automatic commit has just left the engine clean
+/// (`CommitTimerTests`); with `--commit-interval 0` (commits only on fsync and unmount) they
+/// wait, as the engine's own uncommitted changes may, for an fsync or the unmount, if nothing
+/// pushes them out or looks at their file before. An automatic commit may hold later changes (a
+/// rename, say) without them: the order the kernel's writeback cache gives anyway.
 ///
 /// Order: a batch (the gathered writes into one record) and a direct write each get a sequence
 /// number when they begin; work on one record of one file (a direct write across records: on
