@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import RedoxFS
+import Synchronization
 
 /// Writeback writes the mount has answered but not yet given to the engine, gathered per record,
 /// so that a burst of page writes into one record forms that record once (merged, LZ4 tried,
@@ -90,6 +91,11 @@ final class WriteCoalescer: @unchecked Sendable {
     private let signals = ConditionLock()
     private var pending: [Batch] = []
     private var working: [Work] = []
+    /// Whether `pending` and `working` are both empty, readable without the mutex: the requests
+    /// that settle or ask `holds` (LOOKUP, GETATTR, READ, ...) skip the mutex when nothing is
+    /// gathered, which is most of the time. A write answered before a request was sent is seen
+    /// by it: the answer and the request pass through the kernel between.
+    private let idle = Atomic<Bool>(true)
     private var errors: [UInt64: FileSystemError] = [:]
     private var recordSizes: [UInt64: UInt64] = [:]
     private var nextSequence: UInt64 = 1
@@ -97,6 +103,14 @@ final class WriteCoalescer: @unchecked Sendable {
 
     private func locked<T>(_ body: () -> T) -> T {
         signals.locked(body)
+    }
+
+    /// `locked` for a body that may add to or take from `pending` and `working`: `idle` follows.
+    private func changing<T>(_ body: () -> T) -> T {
+        signals.locked {
+            defer { idle.store(pending.isEmpty && working.isEmpty, ordering: .releasing) }
+            return body()
+        }
     }
 
     var statistics: Statistics { locked { counts } }
@@ -121,7 +135,7 @@ final class WriteCoalescer: @unchecked Sendable {
             if let base = bytes.baseAddress { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: bytes.count) }
             initialized = bytes.count
         }
-        return locked {
+        return changing {
             counts.writebackWrites += 1
             if let index = pending.firstIndex(where: { $0.inode == inode && $0.record == record }) {
                 counts.gathered += 1
@@ -157,7 +171,7 @@ final class WriteCoalescer: @unchecked Sendable {
             let work = Work(batch)
             waitForEarlier(than: work)
             let error = former(batch)
-            locked {
+            changing {
                 counts.batchesFormed += 1
                 if let error { keep(error, for: batch.inode) }
                 finish(work)
@@ -178,7 +192,8 @@ final class WriteCoalescer: @unchecked Sendable {
     }
 
     private func settle(with former: Former, _ chosen: (UInt64) -> Bool) {
-        let (batches, horizon) = locked { () -> ([Batch], UInt64) in
+        if idle.load(ordering: .acquiring) { return }
+        let (batches, horizon) = changing { () -> ([Batch], UInt64) in
             let batches = detach { chosen($0.inode) }
             return (batches, nextSequence)
         }
@@ -194,7 +209,7 @@ final class WriteCoalescer: @unchecked Sendable {
     /// the gathered writes it overlaps to the engine first and waits for the earlier work on
     /// those records; call `endDirectWrite` after the write.
     func beginDirectWrite(_ inode: UInt64, records: ClosedRange<UInt64>, with former: Former) -> Work {
-        let (batches, ticket) = locked { () -> ([Batch], Work) in
+        let (batches, ticket) = changing { () -> ([Batch], Work) in
             counts.directWrites += 1
             let batches = detach { $0.inode == inode && records.contains($0.record) }
             let ticket = Work(inode: inode, records: records, sequence: take())
@@ -207,7 +222,7 @@ final class WriteCoalescer: @unchecked Sendable {
     }
 
     func endDirectWrite(_ ticket: Work) {
-        locked { finish(ticket) }
+        changing { finish(ticket) }
     }
 
     /// The error kept for `inode` since its last fsync or close, if any; forgets it.
@@ -219,12 +234,14 @@ final class WriteCoalescer: @unchecked Sendable {
     /// `settle` has anything to hand over or wait for. Replies that carry the file's size or
     /// blocks and do not settle every time (LOOKUP, readdirplus) ask this first.
     func holds(_ inode: UInt64) -> Bool {
-        locked { pending.contains { $0.inode == inode } || working.contains { $0.inode == inode } }
+        if idle.load(ordering: .acquiring) { return false }
+        return locked { pending.contains { $0.inode == inode } || working.contains { $0.inode == inode } }
     }
 
     /// The files `holds` is true for, as they are now.
     var heldInodes: [UInt64] {
-        locked { pending.isEmpty && working.isEmpty ? [] : pending.map(\.inode) + working.map(\.inode) }
+        if idle.load(ordering: .acquiring) { return [] }
+        return locked { pending.map(\.inode) + working.map(\.inode) }
     }
 
     /// Whether anything is gathered or being formed (tests of the settling).
