@@ -34,7 +34,9 @@ extension FuseBridge {
             let capacity = max(0, min(size, 4 << 20))
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(capacity, 1), alignment: 8)
             defer { buffer.deallocate() }
-            func pass(held: [UInt64], reload: Bool) throws(FileSystemError) -> (used: Int, listed: (id: UInt32, node: Node)?, held: [UInt64]) {
+            func pass(
+                held: [UInt64], reload: Bool
+            ) throws(FileSystemError) -> (used: Int, listed: (id: UInt32, node: Node)?, held: [UInt64]) {
                 try fileSystem.shared { () throws(FileSystemError) in
                     let directory = try resolveDirectory(inode)
                     var listed: (id: UInt32, node: Node)?

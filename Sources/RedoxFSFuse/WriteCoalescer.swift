@@ -233,9 +233,20 @@ final class WriteCoalescer: @unchecked Sendable {
     /// Whether writes into `inode` are gathered or being formed (a direct write counts): whether
     /// `settle` has anything to hand over or wait for. Replies that carry the file's size or
     /// blocks and do not settle every time (LOOKUP, readdirplus) ask this first.
+    @inline(__always)
     func holds(_ inode: UInt64) -> Bool {
-        if idle.load(ordering: .acquiring) { return false }
-        return locked { pending.contains { $0.inode == inode } || working.contains { $0.inode == inode } }
+        !idle.load(ordering: .acquiring) && holdsLocked { $0 == inode }
+    }
+
+    /// `holds` for any life of node `id` (the handle's low 32 bits; a LOOKUP knows the id before
+    /// the handle).
+    @inline(__always)
+    func holds(node id: UInt32) -> Bool {
+        !idle.load(ordering: .acquiring) && holdsLocked { UInt32(truncatingIfNeeded: $0) == id }
+    }
+
+    private func holdsLocked(_ chosen: (UInt64) -> Bool) -> Bool {
+        locked { pending.contains { chosen($0.inode) } || working.contains { chosen($0.inode) } }
     }
 
     /// The files `holds` is true for, as they are now.
