@@ -103,10 +103,8 @@ extension FileSystemEngine {
             old, with: prepared.stored, decompressionLevel: prepared.decompressionLevel, hash: prepared.hash) {
             return pointer
         }
-        var owner: Node? = node
-        let pointer = try writeBlock(prepared.stored, decompressionLevel: prepared.decompressionLevel, owner: &owner, hash: prepared.hash)
-        release(old, owner: &owner)
-        node = owner!
+        let pointer = try writeBlock(prepared.stored, decompressionLevel: prepared.decompressionLevel, charging: &node, hash: prepared.hash)
+        release(old, charging: &node)
         return pointer
     }
 
@@ -121,10 +119,8 @@ extension FileSystemEngine {
     func storeRecord(_ content: [UInt8], replacing old: BlockPointer, node: inout Node) throws(FileSystemError) -> BlockPointer {
         let (stored, decompressionLevel) = storedForm(of: content)
         if let pointer = try overwriteInPlace(old, with: stored, decompressionLevel: decompressionLevel) { return pointer }
-        var owner: Node? = node
-        let pointer = try writeBlock(stored, decompressionLevel: decompressionLevel, owner: &owner)
-        release(old, owner: &owner)
-        node = owner!
+        let pointer = try writeBlock(stored, decompressionLevel: decompressionLevel, charging: &node)
+        release(old, charging: &node)
         return pointer
     }
 
@@ -180,7 +176,6 @@ extension FileSystemEngine {
             current = list.pointers[index]
         }
         var child = BlockPointer.null
-        var owner: Node? = node
         for depth in stride(from: lists.count - 1, through: 0, by: -1) {
             var list = lists[depth]
             if depth == lists.count - 1 {
@@ -189,16 +184,15 @@ extension FileSystemEngine {
                 list.pointers[path.indices[depth]] = child
             }
             if list.isEmpty {
-                release(listPointers[depth], owner: &owner)
+                release(listPointers[depth], charging: &node)
                 child = .null
             } else if let rewritten = try overwriteInPlace(listPointers[depth], with: list.encode(), decompressionLevel: 0) {
                 child = rewritten
             } else {
-                child = try writeBlock(list.encode(), owner: &owner)
-                release(listPointers[depth], owner: &owner)
+                child = try writeBlock(list.encode(), charging: &node)
+                release(listPointers[depth], charging: &node)
             }
         }
-        node = owner!
         node.setLevelPointer(path.slot, child)
     }
 
@@ -255,9 +249,7 @@ extension FileSystemEngine {
         let old = try withReader { (reader) throws(FormatError) in try reader.recordPointer(record, of: node) }
         guard !old.isNull else { return }
         try setRecordPointer(record, to: .null, in: &node)
-        var owner: Node? = node
-        release(old, owner: &owner)
-        node = owner!
+        release(old, charging: &node)
     }
 }
 

@@ -6,52 +6,53 @@ import RedoxFSFormat
 extension FileSystemEngine {
     /// Adds `entry` to `directory`. The caller has checked the name and that it is not present.
     func insertEntry(_ entry: DirectoryEntry, into directory: inout Node) throws(FileSystemError) {
-        var owner: Node? = directory
-        defer { directory = owner! }
         let hash = directoryNameHash(entry.name)
-        if owner!.levelPointer(0).isZero {
-            owner!.setLevelPointer(0, .marker(depth: 0))
-            owner!.setLevelPointer(1, try writeBlock(DirList().encode(), owner: &owner))
-            owner!.size += UInt64(RedoxFS.blockSize)
+        if directory.levelPointer(0).isZero {
+            directory.setLevelPointer(0, .marker(depth: 0))
+            let leaf = try writeBlock(DirList().encode(), charging: &directory)
+            directory.setLevelPointer(1, leaf)
+            directory.size += UInt64(RedoxFS.blockSize)
         }
-        let depth = Int(owner!.levelPointer(0).markerDepth)
+        let depth = Int(directory.levelPointer(0).markerDepth)
         if depth == 0 {
-            var root = HTreeNode(slots: [HTreeSlot(hash: .max - 1, pointer: owner!.levelPointer(1))])
-            let sibling = try insert(entry, hash: hash, into: &root, depth: 1, owner: &owner)
+            var root = HTreeNode(slots: [HTreeSlot(hash: .max - 1, pointer: directory.levelPointer(1))])
+            let sibling = try insert(entry, hash: hash, into: &root, depth: 1, owner: &directory)
             precondition(sibling == nil, "a one-slot index cannot overflow")
             if root.slots.count == 1 {
-                owner!.setLevelPointer(1, root.slots[0].pointer)
+                directory.setLevelPointer(1, root.slots[0].pointer)
             } else {
-                owner!.setLevelPointer(1, try writeBlock(root.encode(), owner: &owner))
-                owner!.setLevelPointer(0, .marker(depth: 1))
-                owner!.size += UInt64(RedoxFS.blockSize)
+                let index = try writeBlock(root.encode(), charging: &directory)
+                directory.setLevelPointer(1, index)
+                directory.setLevelPointer(0, .marker(depth: 1))
+                directory.size += UInt64(RedoxFS.blockSize)
             }
             return
         }
-        let oldRoot = owner!.levelPointer(1)
+        let oldRoot = directory.levelPointer(1)
         var root = try readIndex(oldRoot)
-        if let sibling = try insert(entry, hash: hash, into: &root, depth: depth, owner: &owner) {
-            let siblingPointer = try writeBlock(sibling.encode(), owner: &owner)
-            let rootPointer = try writeBlock(root.encode(), owner: &owner)
-            release(oldRoot, owner: &owner)
+        if let sibling = try insert(entry, hash: hash, into: &root, depth: depth, owner: &directory) {
+            let siblingPointer = try writeBlock(sibling.encode(), charging: &directory)
+            let rootPointer = try writeBlock(root.encode(), charging: &directory)
+            release(oldRoot, charging: &directory)
             var top = HTreeNode(slots: [
                 HTreeSlot(hash: root.maximumHash, pointer: rootPointer),
                 HTreeSlot(hash: sibling.maximumHash, pointer: siblingPointer),
             ])
             top.slots.sort { $0.hash < $1.hash }
             guard depth < 15 else { throw .system(operation: "insert", path: "directory index", errno: POSIXCode.ENOSPC) }
-            owner!.setLevelPointer(1, try writeBlock(top.encode(), owner: &owner))
-            owner!.setLevelPointer(0, .marker(depth: UInt8(depth + 1)))
-            owner!.size += 2 * UInt64(RedoxFS.blockSize)
+            let topPointer = try writeBlock(top.encode(), charging: &directory)
+            directory.setLevelPointer(1, topPointer)
+            directory.setLevelPointer(0, .marker(depth: UInt8(depth + 1)))
+            directory.size += 2 * UInt64(RedoxFS.blockSize)
         } else {
-            owner!.setLevelPointer(1, try rewriteBlock(oldRoot, with: root.encode()))
+            directory.setLevelPointer(1, try rewriteBlock(oldRoot, with: root.encode()))
         }
     }
 
     /// Inserts below `node` (an index block at `depth` ≥ 1, updated in place and not written);
     /// returns a new sibling index block when `node` had to split.
     private func insert(
-        _ entry: DirectoryEntry, hash: UInt32, into node: inout HTreeNode, depth: Int, owner: inout Node?
+        _ entry: DirectoryEntry, hash: UInt32, into node: inout HTreeNode, depth: Int, owner: inout Node
     ) throws(FileSystemError) -> HTreeNode? {
         guard !node.slots.isEmpty else { throw .format(.malformed(.hTreeNode, block: 0, .fieldOutOfRange)) }
         let choice = node.slots.firstIndex { $0.hash >= hash } ?? node.slots.count - 1
@@ -75,10 +76,10 @@ extension FileSystemEngine {
                 guard left.used <= DirList.capacity, right.used <= DirList.capacity, !right.entries.isEmpty else {
                     throw .system(operation: "insert", path: "directory (too many names share one hash)", errno: POSIXCode.ENOSPC)
                 }
-                let leftPointer = try writeBlock(left.encode(), owner: &owner)
-                release(slot.pointer, owner: &owner)
-                let rightPointer = try writeBlock(right.encode(), owner: &owner)
-                owner!.size += UInt64(RedoxFS.blockSize)
+                let leftPointer = try writeBlock(left.encode(), charging: &owner)
+                release(slot.pointer, charging: &owner)
+                let rightPointer = try writeBlock(right.encode(), charging: &owner)
+                owner.size += UInt64(RedoxFS.blockSize)
                 slot = HTreeSlot(hash: directoryNameHash(all[split - 1].name), pointer: leftPointer)
                 newSlot = HTreeSlot(hash: directoryNameHash(all[all.count - 1].name), pointer: rightPointer)
             }
@@ -87,8 +88,8 @@ extension FileSystemEngine {
             let sibling = try insert(entry, hash: hash, into: &child, depth: depth - 1, owner: &owner)
             slot = HTreeSlot(hash: child.maximumHash, pointer: try rewriteBlock(slot.pointer, with: child.encode()))
             if let sibling {
-                newSlot = HTreeSlot(hash: sibling.maximumHash, pointer: try writeBlock(sibling.encode(), owner: &owner))
-                owner!.size += UInt64(RedoxFS.blockSize)
+                newSlot = HTreeSlot(hash: sibling.maximumHash, pointer: try writeBlock(sibling.encode(), charging: &owner))
+                owner.size += UInt64(RedoxFS.blockSize)
             }
         }
         node.slots[choice] = slot
@@ -126,21 +127,19 @@ extension FileSystemEngine {
 
     /// Removes `name` from `directory`; returns the node id it named, or nil when absent.
     func removeEntry(named name: [UInt8], from directory: inout Node) throws(FileSystemError) -> UInt32? {
-        var owner: Node? = directory
-        defer { directory = owner! }
-        let marker = owner!.levelPointer(0)
+        let marker = directory.levelPointer(0)
         if marker.isZero { return nil }
         guard marker.isMarker else { throw .format(.malformed(.node, block: 0, .badMarker)) }
         let depth = Int(marker.markerDepth)
         guard let result = try remove(
-            name, hash: directoryNameHash(name), at: owner!.levelPointer(1), bound: nil, depth: depth, owner: &owner) else {
+            name, hash: directoryNameHash(name), at: directory.levelPointer(1), bound: nil, depth: depth, owner: &directory) else {
             return nil
         }
         if let pointer = result.pointer {
-            owner!.setLevelPointer(1, pointer)
+            directory.setLevelPointer(1, pointer)
         } else {
-            owner!.setLevelPointer(0, .null)
-            owner!.setLevelPointer(1, .null)
+            directory.setLevelPointer(0, .null)
+            directory.setLevelPointer(1, .null)
         }
         return result.id
     }
@@ -149,7 +148,7 @@ extension FileSystemEngine {
     /// and freed) with its new maximum hash. `bound`: the hash of the slot naming `pointer` (nil
     /// at the top, where the maximum is not needed).
     private func remove(
-        _ name: [UInt8], hash: UInt32, at pointer: BlockPointer, bound: UInt32?, depth: Int, owner: inout Node?
+        _ name: [UInt8], hash: UInt32, at pointer: BlockPointer, bound: UInt32?, depth: Int, owner: inout Node
     ) throws(FileSystemError) -> (id: UInt32, pointer: BlockPointer?, maximum: UInt32)? {
         if depth == 0 {
             let stored = try readLeafBytes(pointer)
@@ -157,8 +156,8 @@ extension FileSystemEngine {
             do { removed = try DirList.removing(name, from: stored, at: pointer.address.index, bound: bound) } catch { throw .format(error) }
             guard let removed else { return nil }
             if removed.remaining == 0 {
-                release(pointer, owner: &owner)
-                owner!.size -= min(owner!.size, UInt64(RedoxFS.blockSize))
+                release(pointer, charging: &owner)
+                owner.size -= min(owner.size, UInt64(RedoxFS.blockSize))
                 return (removed.id, nil, 0)
             }
             return (removed.id, try rewriteBlock(pointer, with: removed.bytes), removed.maximumHash)
@@ -177,8 +176,8 @@ extension FileSystemEngine {
             }
             node.slots = stableSorted(node.slots) { $0.hash }
             if node.slots.isEmpty {
-                release(pointer, owner: &owner)
-                owner!.size -= min(owner!.size, UInt64(RedoxFS.blockSize))
+                release(pointer, charging: &owner)
+                owner.size -= min(owner.size, UInt64(RedoxFS.blockSize))
                 return (result.id, nil, 0)
             }
             return (result.id, try rewriteBlock(pointer, with: node.encode()), node.maximumHash)

@@ -49,9 +49,7 @@ extension FileSystemEngine {
         let old = try withReader { (reader) throws(FormatError) in try reader.recordPointer(record, of: snapshot) }
         guard !old.isNull else { return false }
         try setRecordPointer(record, to: .null, in: &node)
-        var owner: Node? = node
-        release(old, owner: &owner)
-        if let owner { node = owner }
+        release(old, charging: &node)
         return true
     }
 

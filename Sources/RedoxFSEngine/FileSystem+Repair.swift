@@ -249,8 +249,7 @@ extension FileSystemEngine {
             }
             for copy in copies {
                 guard let stored = readQuietly(copy.pointer, as: .record) else { continue }
-                var nobody: Node?
-                let fresh = try writeBlock(stored, decompressionLevel: copy.pointer.address.decompressionLevel, owner: &nobody)
+                let fresh = try writeBlock(stored, decompressionLevel: copy.pointer.address.decompressionLevel)
                 try setRecordPointer(copy.index, to: fresh, in: &node)
             }
             try saveNode(id, node)

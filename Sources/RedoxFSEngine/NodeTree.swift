@@ -102,8 +102,7 @@ extension FileSystemEngine {
                             continue
                         }
                         let id = NodeID(indices: i3, i2, i1, i0)
-                        var nobody: Node?
-                        let pointer = try writeBlock(node.encode(), owner: &nobody, provisional: true)
+                        let pointer = try writeBlock(node.encode(), provisional: true)
                         rememberSaved(node, at: pointer)
                         l0.pointers[i0] = pointer
                         l0.setFlag(i0, true)

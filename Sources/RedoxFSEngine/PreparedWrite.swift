@@ -49,17 +49,11 @@ public enum WritePreparation: Sendable {
 
 /// A record's logical content with new bytes written into it (spec §9.5).
 enum RecordMerge {
-    /// `content` with `bytes` at `within`, extended with zeros to the level that holds them (a
-    /// record only grows); nil when that changes nothing, unless `evenIfSame`. One pass over the
-    /// record: the old bytes, the new ones and the zeros are each written once.
-    static func merged(_ content: [UInt8], within: Int, bytes: UnsafeRawBufferPointer, evenIfSame: Bool) -> [UInt8]? {
-        var result = content
-        return merge(&result, within: within, bytes: bytes, evenIfSame: evenIfSame) ? result : nil
-    }
-
-    /// `merged(_:within:bytes:evenIfSame:)` in place: a record read for this write is changed
-    /// where it lies when it keeps its level (not copied first); false, `content` untouched,
-    /// when nothing changes.
+    /// Writes `bytes` at `within` of `content`, extended with zeros to the level that holds them
+    /// (a record only grows); false, `content` untouched, when that changes nothing, unless
+    /// `evenIfSame`. A record read for this write is changed where it lies when it keeps its
+    /// level (not copied first); else one pass writes the old bytes, the new ones and the zeros
+    /// once each.
     static func merge(_ content: inout [UInt8], within: Int, bytes: UnsafeRawBufferPointer, evenIfSame: Bool) -> Bool {
         let end = within + bytes.count
         let old = content.count

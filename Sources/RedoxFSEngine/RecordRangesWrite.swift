@@ -14,16 +14,10 @@ public struct WriteRange: Sendable {
 }
 
 extension RecordMerge {
-    /// `content`, the record whose first byte is at `recordStart` of the file, with `ranges`
-    /// (all inside it) written in turn, extended with zeros to the level that holds them; nil
-    /// when that changes nothing, unless `evenIfSame`.
-    static func merged(_ content: [UInt8], ranges: [WriteRange], recordStart: UInt64, evenIfSame: Bool) -> [UInt8]? {
-        var result = content
-        return merge(&result, ranges: ranges, recordStart: recordStart, evenIfSame: evenIfSame) ? result : nil
-    }
-
-    /// `merged(_:ranges:recordStart:evenIfSame:)` in place: a record read for this write is
-    /// changed where it lies (not copied first); false, `content` untouched, when nothing changes.
+    /// Writes `ranges` (all inside the record) in turn into `content`, the record whose first byte
+    /// is at `recordStart` of the file, extended with zeros to the level that holds them; false,
+    /// `content` untouched, when that changes nothing, unless `evenIfSame`. A record read for
+    /// this write is changed where it lies (not copied first).
     static func merge(_ content: inout [UInt8], ranges: [WriteRange], recordStart: UInt64, evenIfSame: Bool) -> Bool {
         var end = 0
         var same = true

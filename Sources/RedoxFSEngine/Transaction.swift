@@ -80,17 +80,27 @@ extension FileSystemEngine {
         }
     }
 
-    /// Writes `bytes` (padded to whole blocks of the level) to a new address; `owner` is charged.
+    /// Writes `bytes` (padded to whole blocks of the level) to a new address, charged to nobody
+    /// (TreeLists, logs, node blocks; a repair's copy of a record its node is charged for already).
     /// A `provisional` block (node-tree lists and node blocks only) gets a provisional hash,
     /// replaced by its seahash when the commit settles the tree (`settleTree`). `hash`: the
     /// seahash of `bytes` when the caller has it already (see `storeDirty`).
     func writeBlock(
-        _ bytes: [UInt8], decompressionLevel: UInt8 = 0, owner: inout Node?, provisional: Bool = false, hash: UInt64? = nil
+        _ bytes: [UInt8], decompressionLevel: UInt8 = 0, provisional: Bool = false, hash: UInt64? = nil
     ) throws(FileSystemError) -> BlockPointer {
         let level = BlockLevel.forBytes(bytes.count)
         let index = try allocate(level: level)
-        owner?.blocks += UInt64(1) << UInt64(level)
         return storeDirty(bytes, at: index, level: level, decompressionLevel: decompressionLevel, provisional: provisional, hash: hash)
+    }
+
+    /// `writeBlock(_:decompressionLevel:provisional:hash:)` for a block of `owner`'s content
+    /// (records, BlockLists, directory blocks): `owner` is charged its blocks.
+    func writeBlock(
+        _ bytes: [UInt8], decompressionLevel: UInt8 = 0, charging owner: inout Node, hash: UInt64? = nil
+    ) throws(FileSystemError) -> BlockPointer {
+        let pointer = try writeBlock(bytes, decompressionLevel: decompressionLevel, hash: hash)
+        owner.blocks += pointer.address.blockCount
+        return pointer
     }
 
     /// Puts `bytes` (padded to the level) into the write cache at block `index`, hashed now or,
@@ -116,8 +126,7 @@ extension FileSystemEngine {
     /// else at a new address with `old` freed (copy-on-write). `provisional` as for `writeBlock`.
     func rewriteBlock(_ old: BlockPointer, with bytes: [UInt8], provisional: Bool = false) throws(FileSystemError) -> BlockPointer {
         if let pointer = try overwriteInPlace(old, with: bytes, provisional: provisional) { return pointer }
-        var nobody: Node?
-        let new = try writeBlock(bytes, owner: &nobody, provisional: provisional)
+        let new = try writeBlock(bytes, provisional: provisional)
         free(old.address)
         return new
     }
@@ -213,17 +222,11 @@ extension FileSystemEngine {
         return BlockPointer(address: pointer.address, hash: hash)
     }
 
-    /// Writes a metadata block nobody is charged for (TreeLists, logs, node blocks).
-    func writeBlock(_ bytes: [UInt8]) throws(FileSystemError) -> BlockPointer {
-        var nobody: Node?
-        return try writeBlock(bytes, owner: &nobody)
-    }
-
-    /// Frees `pointer`'s block, discharging `owner`.
-    func release(_ pointer: BlockPointer, owner: inout Node?) {
+    /// Frees `pointer`'s block of `owner`'s content, discharging `owner`.
+    func release(_ pointer: BlockPointer, charging owner: inout Node) {
         guard !pointer.isNull, !pointer.isMarker else { return }
         free(pointer.address)
-        if let blocks = owner?.blocks { owner?.blocks = blocks - min(blocks, pointer.address.blockCount) }
+        owner.blocks -= min(owner.blocks, pointer.address.blockCount)
     }
 
     /// Whether the open transaction holds anything to commit.

@@ -34,37 +34,53 @@ extension FuseBridge {
             let capacity = max(0, min(size, 4 << 20))
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(capacity, 1), alignment: 8)
             defer { buffer.deallocate() }
-            let (used, listed) = try fileSystem.shared { () throws(FileSystemError) in
-                let directory = try resolveDirectory(inode)
-                var listed: (id: UInt32, node: Node)?
-                // `listing` is changed here under the engine lock held only shared: other readers
-                // may run, but none touches this handle's listing, since the kernel serialises
-                // readdir calls on one open directory (FUSE holds a lock per open file around
-                // them) and sends no releasedir while one is under way.
-                if offset == 0 || !listing.isLoaded {
-                    listing.entries = try fileSystem.entries(of: directory.id)
-                    listing.isLoaded = true
-                    listing.loadedTree = (directory.node.levelPointer(0), directory.node.levelPointer(1))
-                    listed = directory
+            func pass(
+                held: [UInt64], reload: Bool
+            ) throws(FileSystemError) -> (used: Int, listed: (id: UInt32, node: Node)?, held: [UInt64]) {
+                try fileSystem.shared { () throws(FileSystemError) in
+                    let directory = try resolveDirectory(inode)
+                    var listed: (id: UInt32, node: Node)?
+                    // `listing` is changed here under the engine lock held only shared: other readers
+                    // may run, but none touches this handle's listing, since the kernel serialises
+                    // readdir calls on one open directory (FUSE holds a lock per open file around
+                    // them) and sends no releasedir while one is under way.
+                    if reload || !listing.isLoaded {
+                        listing.entries = try fileSystem.entries(of: directory.id)
+                        listing.isLoaded = true
+                        listing.loadedTree = (directory.node.levelPointer(0), directory.node.levelPointer(1))
+                        listed = directory
+                    }
+                    let filled = fill(buffer, capacity: capacity, request: request, from: Int(min(offset, off_t(Int.max))),
+                                      listing: listing, directory: directory, plus: plus, held: held)
+                    return (filled.used, listed, filled.held)
                 }
-                let used = fill(buffer, capacity: capacity, request: request, from: Int(min(offset, off_t(Int.max))),
-                                listing: listing, directory: directory, plus: plus)
-                return (used, listed)
             }
+            // A readdirplus entry carries the node's size and blocks: files listed with writes
+            // the mount answered but still holds (`WriteCoalescer`) have them handed over, and
+            // the entries are made again (outside the engine's lock, which forming needs).
+            var done = try pass(held: plus ? coalescer.heldInodes : [], reload: offset == 0)
+            let listed = done.listed
+            if !done.held.isEmpty {
+                for handle in done.held { settleWrites(handle) }
+                done = try pass(held: [], reload: false)
+            }
+            let used = done.used
             if let listed { try? noteAccess(listed.id, listed.node) }  // best effort, as after a read
             fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), used)
         }
     }
 
-    /// Packs the listing's entries from `position` into `buffer`; returns the bytes used. Runs
-    /// under the engine lock (shared). The listing was read when the pass started, so when the directory
+    /// Packs the listing's entries from `position` into `buffer`; returns the bytes used, and the
+    /// handles among `held` that readdirplus entries went out for. Runs under the engine lock
+    /// (shared). The listing was read when the pass started, so when the directory
     /// has changed since, for readdirplus an entry whose name no longer leads to the same node
     /// goes out as a plain entry: the kernel must not cache a name for a node it no longer names.
     private func fill(
         _ buffer: UnsafeMutableRawBufferPointer, capacity: Int, request: fuse_req_t?, from position: Int,
-        listing: DirectoryListing, directory: (id: UInt32, node: Node), plus: Bool
-    ) -> Int {
-        guard let base = buffer.baseAddress else { return 0 }
+        listing: DirectoryListing, directory: (id: UInt32, node: Node), plus: Bool, held: [UInt64]
+    ) -> (used: Int, held: [UInt64]) {
+        guard let base = buffer.baseAddress else { return (0, []) }
+        var listedHeld: [UInt64] = []
         // Entries read from the directory as it still is are handed on with their node ids as
         // listed; only a listing the directory has changed since is checked name by name.
         let current = listing.isCurrent(for: directory.node)
@@ -95,6 +111,7 @@ extension FuseBridge {
                         var entry = fuse_entry_param()
                         if let node, position >= 2 {
                             entry = self.entry(for: item.nodeID, node)
+                            if !held.isEmpty && held.contains(entry.ino) { listedHeld.append(entry.ino) }
                         } else {
                             // "." and "..", and entries gone stale: a plain entry, no lookup.
                             entry.attr.st_ino = ino_t(item.nodeID)
@@ -112,7 +129,7 @@ extension FuseBridge {
             used += needed
             position += 1
         }
-        return used
+        return (used, listedHeld)
     }
 
     /// The bytes of the smallest readdirplus entry (`fuse_direntplus` with a name of up to 8 bytes).
@@ -128,9 +145,11 @@ extension FuseBridge {
     }
 
     /// statfs: blocks of 4096 bytes; every node needs a block of its own, so the free blocks also
-    /// bound the nodes that can still be made.
+    /// bound the nodes that can still be made. Writes the mount answered but still holds are
+    /// handed over first: their records take blocks.
     func statfs(_ request: fuse_req_t?) {
         serve(request, "statfs") { () throws(FileSystemError) in
+            settleAllWrites()
             let counts = try fileSystem.statistics()
             var info = statvfs()
             info.f_bsize = 4096

@@ -24,8 +24,16 @@ extension FuseBridge {
                 return try fileSystem.findNode(bytes, in: directory.node)
             }
             if let found {
-                var reply = entry(for: found.id, found.node)
-                fuse_reply_entry(request, &reply)
+                // Writes into the file the mount answered but still holds may grow it and
+                // allocate blocks: handed over first, as GETATTR does (`holds` spares the
+                // settling's locks for all other files).
+                if coalescer.holds(node: found.id) {
+                    var reply = try settledEntry(for: found.id)
+                    fuse_reply_entry(request, &reply)
+                } else {
+                    var reply = entry(for: found.id, found.node)
+                    fuse_reply_entry(request, &reply)
+                }
             } else {
                 // A negative entry the kernel may cache: only this mount changes the file system.
                 var reply = fuse_entry_param()
@@ -33,6 +41,14 @@ extension FuseBridge {
                 fuse_reply_entry(request, &reply)
             }
         }
+    }
+
+    /// The entry reply for node `id` after its held writes are handed over.
+    private func settledEntry(for id: UInt32) throws(FileSystemError) -> fuse_entry_param {
+        let handle = inodes.handle(for: id)
+        settleWrites(handle)
+        let settled = try fileSystem.shared { () throws(FileSystemError) in try resolve(handle) }
+        return entry(for: settled.id, settled.node)
     }
 
     func getattr(_ request: fuse_req_t?, inode: fuse_ino_t) {
@@ -240,6 +256,7 @@ extension FuseBridge {
     func link(_ request: fuse_req_t?, inode: fuse_ino_t, newParent: fuse_ino_t, newName: UnsafePointer<CChar>?) {
         serve(request, "link") { () throws(FileSystemError) in
             let bytes = try self.name(newName)
+            settleWrites(inode)  // the reply carries the size and blocks
             let (id, node) = try fileSystem.exclusively { () throws(FileSystemError) in
                 let id = try resolve(inode).id
                 try fileSystem.link(id, as: bytes, in: try resolveDirectory(newParent).id)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import RedoxFS
+import Synchronization
 
 /// Writeback writes the mount has answered but not yet given to the engine, gathered per record,
 /// so that a burst of page writes into one record forms that record once (merged, LZ4 tried,
@@ -12,7 +13,21 @@ import RedoxFS
 /// program can rely on, as long as everything that looks at the file, and every commit, first
 /// hands the gathered pages to the engine (`settle`, `settleAll`), and an error found then is
 /// reported by the file's next fsync or close (`takeError`), as the kernel reports writeback
-/// errors.
+/// errors. "Looks at" includes every reply that carries a size, a block count or the free space
+/// (GETATTR, LOOKUP, readdirplus, LINK, STATFS): the gathered pages may grow the file and
+/// allocate blocks.
+///
+/// Commits the engine makes on its own (its write cache's threshold, low free space) do not
+/// settle first: they run at the end of whatever engine call crossed the threshold, under the
+/// engine's lock, where handing over would form records inside another write. That loses
+/// nothing and delays nothing beyond what the mount promises: gathered pages are writeback,
+/// durable only from an fsync (which settles everything before its commit); the commit timer
+/// settles everything before it looks for changes, so they are committed within one interval
+/// of being answered, also when an automatic commit has just left the engine clean
+/// (`CommitTimerTests`); with `--commit-interval 0` (commits only on fsync and unmount) they
+/// wait, as the engine's own uncommitted changes may, for an fsync or the unmount, if nothing
+/// pushes them out or looks at their file before. An automatic commit may hold later changes (a
+/// rename, say) without them: the order the kernel's writeback cache gives anyway.
 ///
 /// Order: a batch (the gathered writes into one record) and a direct write each get a sequence
 /// number when they begin; work on one record of one file (a direct write across records: on
@@ -76,6 +91,11 @@ final class WriteCoalescer: @unchecked Sendable {
     private let signals = ConditionLock()
     private var pending: [Batch] = []
     private var working: [Work] = []
+    /// Whether `pending` and `working` are both empty, readable without the mutex: the requests
+    /// that settle or ask `holds` (LOOKUP, GETATTR, READ, ...) skip the mutex when nothing is
+    /// gathered, which is most of the time. A write answered before a request was sent is seen
+    /// by it: the answer and the request pass through the kernel between.
+    private let idle = Atomic<Bool>(true)
     private var errors: [UInt64: FileSystemError] = [:]
     private var recordSizes: [UInt64: UInt64] = [:]
     private var nextSequence: UInt64 = 1
@@ -83,6 +103,14 @@ final class WriteCoalescer: @unchecked Sendable {
 
     private func locked<T>(_ body: () -> T) -> T {
         signals.locked(body)
+    }
+
+    /// `locked` for a body that may add to or take from `pending` and `working`: `idle` follows.
+    private func changing<T>(_ body: () -> T) -> T {
+        signals.locked {
+            defer { idle.store(pending.isEmpty && working.isEmpty, ordering: .releasing) }
+            return body()
+        }
     }
 
     var statistics: Statistics { locked { counts } }
@@ -107,7 +135,7 @@ final class WriteCoalescer: @unchecked Sendable {
             if let base = bytes.baseAddress { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: bytes.count) }
             initialized = bytes.count
         }
-        return locked {
+        return changing {
             counts.writebackWrites += 1
             if let index = pending.firstIndex(where: { $0.inode == inode && $0.record == record }) {
                 counts.gathered += 1
@@ -143,7 +171,7 @@ final class WriteCoalescer: @unchecked Sendable {
             let work = Work(batch)
             waitForEarlier(than: work)
             let error = former(batch)
-            locked {
+            changing {
                 counts.batchesFormed += 1
                 if let error { keep(error, for: batch.inode) }
                 finish(work)
@@ -164,7 +192,8 @@ final class WriteCoalescer: @unchecked Sendable {
     }
 
     private func settle(with former: Former, _ chosen: (UInt64) -> Bool) {
-        let (batches, horizon) = locked { () -> ([Batch], UInt64) in
+        if idle.load(ordering: .acquiring) { return }
+        let (batches, horizon) = changing { () -> ([Batch], UInt64) in
             let batches = detach { chosen($0.inode) }
             return (batches, nextSequence)
         }
@@ -180,7 +209,7 @@ final class WriteCoalescer: @unchecked Sendable {
     /// the gathered writes it overlaps to the engine first and waits for the earlier work on
     /// those records; call `endDirectWrite` after the write.
     func beginDirectWrite(_ inode: UInt64, records: ClosedRange<UInt64>, with former: Former) -> Work {
-        let (batches, ticket) = locked { () -> ([Batch], Work) in
+        let (batches, ticket) = changing { () -> ([Batch], Work) in
             counts.directWrites += 1
             let batches = detach { $0.inode == inode && records.contains($0.record) }
             let ticket = Work(inode: inode, records: records, sequence: take())
@@ -193,12 +222,37 @@ final class WriteCoalescer: @unchecked Sendable {
     }
 
     func endDirectWrite(_ ticket: Work) {
-        locked { finish(ticket) }
+        changing { finish(ticket) }
     }
 
     /// The error kept for `inode` since its last fsync or close, if any; forgets it.
     func takeError(_ inode: UInt64) -> FileSystemError? {
         locked { errors.removeValue(forKey: inode) }
+    }
+
+    /// Whether writes into `inode` are gathered or being formed (a direct write counts): whether
+    /// `settle` has anything to hand over or wait for. Replies that carry the file's size or
+    /// blocks and do not settle every time (LOOKUP, readdirplus) ask this first.
+    @inline(__always)
+    func holds(_ inode: UInt64) -> Bool {
+        !idle.load(ordering: .acquiring) && holdsLocked { $0 == inode }
+    }
+
+    /// `holds` for any life of node `id` (the handle's low 32 bits; a LOOKUP knows the id before
+    /// the handle).
+    @inline(__always)
+    func holds(node id: UInt32) -> Bool {
+        !idle.load(ordering: .acquiring) && holdsLocked { UInt32(truncatingIfNeeded: $0) == id }
+    }
+
+    private func holdsLocked(_ chosen: (UInt64) -> Bool) -> Bool {
+        locked { pending.contains { chosen($0.inode) } || working.contains { chosen($0.inode) } }
+    }
+
+    /// The files `holds` is true for, as they are now.
+    var heldInodes: [UInt64] {
+        if idle.load(ordering: .acquiring) { return [] }
+        return locked { pending.map(\.inode) + working.map(\.inode) }
     }
 
     /// Whether anything is gathered or being formed (tests of the settling).
