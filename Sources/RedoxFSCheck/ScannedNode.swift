@@ -33,6 +33,15 @@ struct NodeScan: Sendable {
     static let lowPointerCount = 4
     var lowPointers: (BlockPointer, BlockPointer, BlockPointer, BlockPointer) = (.null, .null, .null, .null)
 
+    /// Whether the level pointers past the first `lowPointerCount` are all zero bytes (a file
+    /// that keeps pointers; false for the others): its content is at most records 0…3, the
+    /// direct records of `lowPointers` (the first tier of the level area).
+    var onlyLowPointers: Bool {
+        guard let groups = zeroGroups else { return false }
+        // Groups 1…15 all zero, and pointers 4…15 of group 0.
+        return groups & 0xFFFE == 0xFFFE && zeroLowPointers & 0xFFF0 == 0xFFF0
+    }
+
     /// Scans what the checks of this kind of node look at, each byte once.
     init(_ view: NodeView) {
         (mode, links, size, blocks) = (view.mode, view.links, view.size, view.blocks)

@@ -36,6 +36,7 @@ import Testing
                 BatchSeaHash.hash([buffer.baseAddress, buffer.baseAddress, buffer.baseAddress], length: block.count, into: &hashes)
             }
             #expect(hashes == [UInt64](repeating: SeaHash.hash(block), count: 3))
+            #expect(block.withUnsafeBufferPointer { BatchSeaHash.hash($0) } == SeaHash.hash(block))
         }
     }
 
@@ -48,8 +49,11 @@ import Testing
         // Looked up before any damage (the lookups read the nodes on the way).
         let damaged = try ["/docs/readme.txt", "/sub/deeper/file-3", "/sub/deeper/file-4", "/sub/deeper/file-30", "/sub"]
             .map { try surgeon.nodePointer(try surgeon.id(of: $0)) }
+        // A directory block (read and hashed on the main thread).
+        let directoryBlock = try surgeon.node(try surgeon.id(of: "/docs")).levelPointer(1).address.index
         try surgeon.rewriteNode(try surgeon.id(of: "/sub/deeper/file-10")) { $0.links = 7 }
         for pointer in damaged { try surgeon.flipBit(block: pointer.address.index, byte: 200) }
+        try surgeon.flipBit(block: directoryBlock, byte: 100)
         surgeon.close()
 
         let saved = BatchSeaHash.isEnabled
@@ -60,6 +64,7 @@ import Testing
         let batched = try CheckFixtures.check(path)
         #expect(oneByOne.problems.contains { $0.code == .checksumMismatch })
         #expect(oneByOne.problems.contains { $0.code == .linkCount })
+        #expect(oneByOne.problems.contains { $0.code == .checksumMismatch && $0.block == directoryBlock })
         #expect(batched.problems == oneByOne.problems)
         #expect(batched.problemCounts == oneByOne.problemCounts)
         #expect(batched.exitStatus == oneByOne.exitStatus)
