@@ -60,9 +60,9 @@ final class NodePrefetcher: @unchecked Sendable {
     static let aheadChunks = 4
     /// Blocks that are not asked for (data records between nodes) read through rather than
     /// splitting a run: copying a few 4 KiB blocks costs less than another system call.
-    static let bridgedGap: UInt64 = UInt64(getenv("XBRIDGE").map { atoi($0) } ?? 2)
+    static let bridgedGap: UInt64 = 2
     /// The longest single read (256 KiB): its blocks are still in the core's cache when verified.
-    static let maximumRunBlocks: UInt64 = UInt64(getenv("XRUN").map { atoi($0) } ?? 64)
+    static let maximumRunBlocks: UInt64 = 64
 
     /// Chunks whose node blocks the hint thread asks for (`ReadHints`) ahead of the chunks the
     /// workers took: on a cold cache the disk then reads them in large ranges, many at once,
