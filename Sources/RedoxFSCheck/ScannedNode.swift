@@ -94,12 +94,25 @@ struct ScannedNode: NodeFields {
     let view: NodeView
     let scan: NodeScan?
 
-    var mode: UInt16 { scan?.mode ?? view.mode }
-    var size: UInt64 { scan?.size ?? view.size }
-    var recordLevel: UInt32 { scan?.recordLevel ?? view.recordLevel }
-    var flags: UInt32 { scan?.flags ?? view.flags }
-    var links: UInt32 { scan?.links ?? view.links }
-    var blocks: UInt64 { scan?.blocks ?? view.blocks }
+    // The fields, taken once (the checks ask for them again and again).
+    let mode: UInt16
+    let size: UInt64
+    let recordLevel: UInt32
+    let flags: UInt32
+    let links: UInt32
+    let blocks: UInt64
+
+    init(view: NodeView, scan: NodeScan?) {
+        self.view = view
+        self.scan = scan
+        if let scan {
+            (mode, size, recordLevel, flags, links, blocks) =
+                (scan.mode, scan.size, scan.recordLevel, scan.flags, scan.links, scan.blocks)
+        } else {
+            (mode, size, recordLevel, flags, links, blocks) =
+                (view.mode, view.size, view.recordLevel, view.flags, view.links, view.blocks)
+        }
+    }
 
     func levelPointer(_ index: Int) -> BlockPointer {
         if let scan, !scan.hasInlineData, index >= 0, index < NodeScan.lowPointerCount {
