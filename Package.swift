@@ -124,8 +124,11 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]  // see RedoxFSEngine
         ),
 
+        // SeaHash in vector code (AVX-512), for the checker's verification of node blocks.
+        .target(name: "CSeaHash"),
+
         // The checker: passes over every structure, repair and scrub (front end over the engine).
-        .target(name: "RedoxFSCheck", dependencies: ["RedoxFS"]),
+        .target(name: "RedoxFSCheck", dependencies: ["RedoxFS", "CSeaHash"]),
 
         // Crash and stress testing: seeded workloads over the recording device.
         .target(name: "RedoxFSStress", dependencies: ["RedoxFS", "RedoxFSCheck"]),
@@ -153,7 +156,8 @@ let package = Package(
         .testTarget(
             name: "RedoxFSFuseTests", dependencies: ["RedoxFS", "RedoxFSFuse", "RedoxFSCheck", "RedoxFSTestSupport"],
             exclude: ["Scripts"]),
-        .testTarget(name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS", "RedoxFSEngine", "RedoxFSTestSupport"]),
+        .testTarget(
+            name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS", "RedoxFSEngine", "RedoxFSTestSupport", "CSeaHash"]),
         .testTarget(
             name: "RedoxFSTests",
             dependencies: ["RedoxFS", "RedoxFSEngine", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTestSupport", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4"]

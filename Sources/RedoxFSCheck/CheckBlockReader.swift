@@ -46,7 +46,21 @@ struct CheckBlockReader: BlockReader {
     }
 
     mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8] {
-        try readVerifiedBlock(pointer, as: structure, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
+        guard BatchSeaHash.isEnabled, BatchSeaHash.isAvailable else {
+            return try readVerifiedBlock(
+                pointer, as: structure, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
+        }
+        // The steps of `readVerifiedBlock`, hashed with the vector code.
+        try checkPointer(pointer, as: structure, blockCount: blockCount)
+        let address = pointer.address
+        var bytes = try device.readBlocks(at: startBlock + address.index, count: Int(address.blockCount))
+        let cipher = self.cipher
+        let actual = bytes.withUnsafeMutableBufferPointer { buffer in
+            decryptBlock(buffer, of: pointer, cipher: cipher)
+            return BatchSeaHash.hash(UnsafeBufferPointer(buffer))
+        }
+        try verifyHash(actual, of: pointer, as: structure)
+        return bytes
     }
 
     /// Reads the blocks at file-system block `index` as stored into `buffer` with one device

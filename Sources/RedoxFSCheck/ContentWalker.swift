@@ -16,6 +16,12 @@ struct ContentWalker: BlockVisitor {
     var staleBlocks: UInt64 = 0
     var firstBadRecord: UInt64?
 
+    /// Whether the first `NodeScan.lowPointerCount` level pointers are direct records (the first
+    /// tier of the level area).
+    private static let firstTierHoldsLowPointers = RecordPath.tiers.first.map {
+        $0.first == 0 && $0.depth == 0 && $0.count >= NodeScan.lowPointerCount
+    } ?? false
+
     /// Walks `node` (non-inline, record level ≤ 5); returns the blocks it owns.
     static func walk(_ id: UInt32, node: ScannedNode, summary: inout NodeSummary, context: inout CheckContext) -> UInt64 {
         let limit = RecordPath.recordLimit
@@ -28,7 +34,16 @@ struct ContentWalker: BlockVisitor {
         var walker = ContentWalker(
             context: consume context, id: id, recordLevel: UInt8(node.recordLevel), recordSize: node.recordSize,
             recordCount: node.recordCount)
-        ReachableBlocks.walkContent(of: node, id: id, visitor: &walker)
+        if let scan = node.scan, scan.onlyLowPointers, !scan.hasInlineData, Self.firstTierHoldsLowPointers {
+            // What the shared walk visits for such a node, without testing the zero pointers:
+            // the non-null pointers among the first four, records 0…3 of the first tier.
+            for index in 0..<NodeScan.lowPointerCount {
+                let pointer = node.levelPointer(index)
+                if !pointer.isNull { _ = walker.visit(pointer, as: .record(node: id, index: UInt64(index))) }
+            }
+        } else {
+            ReachableBlocks.walkContent(of: node, id: id, visitor: &walker)
+        }
         let (staleRecords, staleBlocks, firstBadRecord, owned) =
             (walker.staleRecords, walker.staleBlocks, walker.firstBadRecord, walker.owned)
         // The walker goes before the context changes, so that its arrays are not copied.

@@ -1,3 +1,4 @@
+import Dispatch
 import RedoxFS
 
 /// Pass 3: directories (spec §15.1 items 29–34). For every directory read in pass 2: the marker,
@@ -5,12 +6,22 @@ import RedoxFS
 /// size; then the namespace from the root: entries naming nothing, directories reached twice or in
 /// a cycle, and the orphans left over.
 struct DirectoryPass {
+    /// Threads that check the directories' structure (each directory on its own, so the work is
+    /// shared out by ranges of ids): one per core, at most four. Tests set it to compare.
+    nonisolated(unsafe) static var structureThreads = max(1, min(4, NodePrefetcher.onlineProcessors))
+
+    /// Directories below which the structure checks run on the calling thread alone (tests lower it).
+    nonisolated(unsafe) static var threadedDirectories = 64
+
     static func run(_ context: inout CheckContext) throws(CheckError) {
         let ids = context.directories.keys.sorted()
         let total = UInt64(ids.count)
-        for (done, id) in ids.enumerated() {
+        // Each directory's findings are worked out apart (on several threads when there are many),
+        // then reported here in the order of the ids: the report is the same whatever the threads.
+        let findings = structureFindings(ids, context.directories)
+        for done in ids.indices {
             if done % 64 == 0 { try context.checkCancelled() }
-            if let image = context.directories[id] { checkStructure(id, image, context: &context) }
+            for problem in findings[done] { context.report(problem) }
             context.progress(.directories, done: UInt64(done + 1), total: total)
         }
         var namespace = Namespace(denseNodeIDs: context.denseNodeIDs)
@@ -21,7 +32,45 @@ struct DirectoryPass {
 
     // MARK: One directory's structure
 
-    private static func checkStructure(_ id: UInt32, _ image: DirectoryImage, context: inout CheckContext) {
+    /// The problems `checkStructure` finds in each directory of `ids`, in the same order.
+    private static func structureFindings(_ ids: [UInt32], _ directories: [UInt32: DirectoryImage]) -> [[Problem]] {
+        var findings = [[Problem]](repeating: [], count: ids.count)
+        let threads = ids.count < threadedDirectories ? 1 : max(1, structureThreads)
+        findings.withUnsafeMutableBufferPointer { slots in
+            let slots = UncheckedBuffer(slots)
+            let share = (ids.count + threads - 1) / threads
+            // Each thread writes only its own range of slots.
+            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                for index in thread * share..<min(ids.count, (thread + 1) * share) {
+                    guard let image = directories[ids[index]] else { continue }
+                    var found = Findings()
+                    checkStructure(ids[index], image, context: &found)
+                    slots.buffer[index] = found.problems
+                }
+            }
+        }
+        return findings
+    }
+
+    /// A buffer that threads write in disjoint ranges.
+    private struct UncheckedBuffer: @unchecked Sendable {
+        let buffer: UnsafeMutableBufferPointer<[Problem]>
+        init(_ buffer: UnsafeMutableBufferPointer<[Problem]>) { self.buffer = buffer }
+    }
+
+    /// Problems found apart from the context, reported later in order (`CheckContext.report`'s form).
+    private struct Findings {
+        var problems: [Problem] = []
+
+        mutating func report(
+            _ code: ProblemCode, _ message: String, block: UInt64? = nil, structure: Structure? = nil, node: UInt32? = nil,
+            fix: RepairAction? = nil
+        ) {
+            problems.append(Problem(code, message, block: block, structure: structure, node: node, fix: fix))
+        }
+    }
+
+    private static func checkStructure(_ id: UInt32, _ image: DirectoryImage, context: inout Findings) {
         let rebuild = RepairAction.rebuildDirectory(node: id)
         if image.badMarker {
             context.report(
@@ -128,7 +177,7 @@ struct DirectoryPass {
     /// Invariants of §10.5 on every index block: used slots a prefix, empty slots well formed,
     /// padding zero, not empty, sorted, each slot's hash the maximum below it.
     private static func checkIndexBlocks(
-        _ id: UInt32, _ image: DirectoryImage, leafMaximum: [UInt32], context: inout CheckContext
+        _ id: UInt32, _ image: DirectoryImage, leafMaximum: [UInt32], context: inout Findings
     ) {
         let rebuild = RepairAction.rebuildDirectory(node: id)
         for index in image.indexBlocks {

@@ -49,6 +49,11 @@ final class NodePrefetcher: @unchecked Sendable {
         var runs: [(start: UInt64, end: UInt64, first: Int, last: Int, arenaBlock: Int)] = []
         /// The outcome of each block of `plan` read from the arena (nil: read it alone).
         var errors: [FormatError?] = []
+        /// A run's one-block node blocks, decrypted, to hash at once (`BatchSeaHash`), their
+        /// numbers in `plan`, and their hashes.
+        var batch: [UnsafePointer<UInt8>?] = []
+        var batchIndices: [Int] = []
+        var hashes: [UInt64] = []
     }
 
     static let chunkSize = 256
@@ -282,6 +287,7 @@ final class NodePrefetcher: @unchecked Sendable {
         state.errors.removeAll(keepingCapacity: true)
         state.errors.append(contentsOf: repeatElement(nil, count: state.plan.count))
         let cipher = state.reader.cipher
+        let batched = BatchSeaHash.isEnabled && BatchSeaHash.isAvailable
         arena.withUnsafeMutableBytes { raw in
             let alignment = FileDevice.directReadAlignment
             let pad = (alignment - Int(bitPattern: raw.baseAddress!) % alignment) % alignment
@@ -298,6 +304,8 @@ final class NodePrefetcher: @unchecked Sendable {
                 } catch {
                     readable = false
                 }
+                state.batch.removeAll(keepingCapacity: true)
+                state.batchIndices.removeAll(keepingCapacity: true)
                 for index in run.first...run.last where state.arenaOffsets[index] >= 0 {
                     guard readable else {
                         state.arenaOffsets[index] = -1
@@ -306,8 +314,25 @@ final class NodePrefetcher: @unchecked Sendable {
                     let block = UnsafeMutableBufferPointer(
                         start: (raw.baseAddress! + state.arenaOffsets[index]).assumingMemoryBound(to: UInt8.self),
                         count: Int(state.plan[index].count) * blockSize)
+                    let pointer = pointers[state.plan[index].position]
+                    if batched, block.count == blockSize {
+                        // `verifyBlock` in two steps, the hashes of the run's blocks at once.
+                        decryptBlock(block, of: pointer, cipher: cipher)
+                        state.batch.append(UnsafePointer(block.baseAddress))
+                        state.batchIndices.append(index)
+                        continue
+                    }
                     do throws(FormatError) {
-                        try verifyBlock(block, of: pointers[state.plan[index].position], as: .node, cipher: cipher)
+                        try verifyBlock(block, of: pointer, as: .node, cipher: cipher)
+                    } catch {
+                        state.errors[index] = error
+                    }
+                }
+                guard !state.batch.isEmpty else { continue }
+                BatchSeaHash.hash(state.batch, length: blockSize, into: &state.hashes)
+                for (number, index) in state.batchIndices.enumerated() {
+                    do throws(FormatError) {
+                        try verifyHash(state.hashes[number], of: pointers[state.plan[index].position], as: .node)
                     } catch {
                         state.errors[index] = error
                     }

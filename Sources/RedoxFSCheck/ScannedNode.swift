@@ -33,6 +33,15 @@ struct NodeScan: Sendable {
     static let lowPointerCount = 4
     var lowPointers: (BlockPointer, BlockPointer, BlockPointer, BlockPointer) = (.null, .null, .null, .null)
 
+    /// Whether the level pointers past the first `lowPointerCount` are all zero bytes (a file
+    /// that keeps pointers; false for the others): its content is at most records 0…3, the
+    /// direct records of `lowPointers` (the first tier of the level area).
+    var onlyLowPointers: Bool {
+        guard let groups = zeroGroups else { return false }
+        // Groups 1…15 all zero, and pointers 4…15 of group 0.
+        return groups & 0xFFFE == 0xFFFE && zeroLowPointers & 0xFFF0 == 0xFFF0
+    }
+
     /// Scans what the checks of this kind of node look at, each byte once.
     init(_ view: NodeView) {
         (mode, links, size, blocks) = (view.mode, view.links, view.size, view.blocks)
@@ -85,12 +94,25 @@ struct ScannedNode: NodeFields {
     let view: NodeView
     let scan: NodeScan?
 
-    var mode: UInt16 { scan?.mode ?? view.mode }
-    var size: UInt64 { scan?.size ?? view.size }
-    var recordLevel: UInt32 { scan?.recordLevel ?? view.recordLevel }
-    var flags: UInt32 { scan?.flags ?? view.flags }
-    var links: UInt32 { scan?.links ?? view.links }
-    var blocks: UInt64 { scan?.blocks ?? view.blocks }
+    // The fields, taken once (the checks ask for them again and again).
+    let mode: UInt16
+    let size: UInt64
+    let recordLevel: UInt32
+    let flags: UInt32
+    let links: UInt32
+    let blocks: UInt64
+
+    init(view: NodeView, scan: NodeScan?) {
+        self.view = view
+        self.scan = scan
+        if let scan {
+            (mode, size, recordLevel, flags, links, blocks) =
+                (scan.mode, scan.size, scan.recordLevel, scan.flags, scan.links, scan.blocks)
+        } else {
+            (mode, size, recordLevel, flags, links, blocks) =
+                (view.mode, view.size, view.recordLevel, view.flags, view.links, view.blocks)
+        }
+    }
 
     func levelPointer(_ index: Int) -> BlockPointer {
         if let scan, !scan.hasInlineData, index >= 0, index < NodeScan.lowPointerCount {

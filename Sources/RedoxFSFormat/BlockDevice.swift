@@ -113,10 +113,20 @@ public func readVerifiedBlock<Device: BlockDevice, Cipher: XTSCipher>(
 public func verifyBlock<Cipher: XTSCipher>(
     _ block: UnsafeMutableBufferPointer<UInt8>, of pointer: BlockPointer, as structure: Structure, cipher: Cipher?
 ) throws(FormatError) {
-    let address = pointer.address
-    if let cipher { cipher.decrypt(block, firstUnit: address.index, unitSize: RedoxFS.blockSize) }
-    let actual = SeaHash.hash(UnsafeBufferPointer(block))
+    decryptBlock(block, of: pointer, cipher: cipher)
+    try verifyHash(SeaHash.hash(UnsafeBufferPointer(block)), of: pointer, as: structure)
+}
+
+/// The first step of `verifyBlock`: decrypts the block `pointer` names, read as stored into
+/// `block`, in place when `cipher` is set (nothing otherwise).
+public func decryptBlock<Cipher: XTSCipher>(_ block: UnsafeMutableBufferPointer<UInt8>, of pointer: BlockPointer, cipher: Cipher?) {
+    if let cipher { cipher.decrypt(block, firstUnit: pointer.address.index, unitSize: RedoxFS.blockSize) }
+}
+
+/// The last step of `verifyBlock`, for a caller that hashes decrypted blocks its own way (several
+/// at once): throws unless `actual`, the SeaHash of the block, is the hash `pointer` names.
+public func verifyHash(_ actual: UInt64, of pointer: BlockPointer, as structure: Structure) throws(FormatError) {
     guard actual == pointer.hash else {
-        throw .hashMismatch(structure, block: address.index, expected: pointer.hash, actual: actual)
+        throw .hashMismatch(structure, block: pointer.address.index, expected: pointer.hash, actual: actual)
     }
 }

@@ -1,0 +1,42 @@
+import Foundation
+import RedoxFS
+@testable import RedoxFSCheck
+import Testing
+
+/// Pass 3 checks the directories' structure on several threads: the report is the same, problem
+/// for problem and in the same order, as on one thread.
+@Suite(.serialized) struct ThreadedDirectoryPassTests {
+    /// Replaces the first `name` in `block` with `replacement` (same length).
+    private static func rename(_ name: String, to replacement: String, in block: inout [UInt8]) throws {
+        let old = Array(name.utf8), new = Array(replacement.utf8)
+        let start = try #require((0...(block.count - old.count)).first { Array(block[$0..<$0 + old.count]) == old })
+        block.replaceSubrange(start..<start + old.count, with: new)
+    }
+
+    @Test func damagedDirectoriesAreReportedAsOnOneThread() throws {
+        let (path, _) = try GeneratedImage.copy()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        var surgeon = try ImageSurgeon(path: path)
+        let docs = try surgeon.id(of: "/docs"), deeper = try surgeon.id(of: "/sub/deeper"), root = RedoxFS.rootNodeID
+        // A name with a slash, a repeated name, a name whose hash no longer finds it.
+        try surgeon.rewriteBlock(ofNode: docs, slot: 1) { try Self.rename("readme.txt", to: "read/e.txt", in: &$0) }
+        try surgeon.rewriteBlock(ofNode: deeper, slot: 1) { try Self.rename("file-39", to: "file-38", in: &$0) }
+        try surgeon.rewriteBlock(ofNode: root, slot: 1) { try Self.rename("random.bin", to: "random.bim", in: &$0) }
+        surgeon.close()
+
+        let (threads, threshold) = (DirectoryPass.structureThreads, DirectoryPass.threadedDirectories)
+        defer { (DirectoryPass.structureThreads, DirectoryPass.threadedDirectories) = (threads, threshold) }
+        DirectoryPass.threadedDirectories = 1
+        DirectoryPass.structureThreads = 1
+        let one = try CheckFixtures.check(path)
+        #expect(one.problems.contains { $0.code == .nameInvalid })
+        #expect(one.problems.contains { $0.code == .duplicateName })
+        for count in [2, 3, 4] {
+            DirectoryPass.structureThreads = count
+            let several = try CheckFixtures.check(path)
+            #expect(several.problems == one.problems, "\(count) threads")
+            #expect(several.problemCounts == one.problemCounts)
+            #expect(several.exitStatus == one.exitStatus)
+        }
+    }
+}
