@@ -251,7 +251,8 @@ extension FileSystemEngine {
         }
         try settleTree()
         var allocator = try allocator()
-        let generation = header.generation
+        // After a torn newest commit was found at open, the next commit is written after it.
+        let generation = max(header.generation, tornNewestCommit?.generation ?? 0)
         let squash = forced
             || (generation % RedoxFS.allocGCThreshold == 0 && generation >= RedoxFS.allocGCThreshold && allocator.freeBlocks > 0)
 
