@@ -91,9 +91,11 @@ public enum NewestCommitCheck {
     ) -> Result<BuddyAllocator, FormatError> {
         var chain: [AllocList] = []
         var pointer = newest
-        var seen: Set<UInt64> = []
         while !pointer.isNull {
-            guard seen.insert(pointer.address.index).inserted else {
+            // Each block's hash covers the pointer to the one before it, so a verified chain has no
+            // cycle short of a hash collision; the bound only guarantees an end. (No Set here: the
+            // UEFI loader links no `ceil`, which hashed collections need.)
+            guard UInt64(chain.count) < blockCount else {
                 return .failure(.malformed(.allocList, block: pointer.address.index, .cycle))
             }
             do throws(FormatError) {
