@@ -299,7 +299,8 @@ extension FileSystemEngine {
 
         try checkRepairWrites()
         try writeCommitToDevice(
-            generation: generation + 1, allocator: allocator, overlapping: overlapStorage || (automatic && automaticOverlapStorage))
+            generation: generation + 1, allocator: allocator, overlapping: overlapStorage || (automatic && automaticOverlapStorage),
+            appendingToLog: !squash)
         allocationTail = newest
     }
 

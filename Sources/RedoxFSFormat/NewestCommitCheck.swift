@@ -4,15 +4,15 @@
 /// blocks are partly missing. Such a commit writes at most `smallCommitBlocks` blocks; a larger
 /// one flushes its blocks before its header, as every commit used to.
 ///
-/// The check: S = the blocks the newest tree, allocation log and release list reach that were free
-/// in generation N−1 (replaying N−1's allocation log, which a one-flush commit found durable), the
-/// blocks commit N wrote. Walking from N's roots and going only into pointers whose block lies in
+/// The check: S = the blocks in use in N and free in generation N−1 (which a one-flush commit
+/// found durable): the blocks commit N wrote, read from the entries it appended to N−1's log
+/// (`newBlocks`). Walking from N's roots and going only into pointers whose block lies in
 /// S reaches every block of S (copy-on-write: a new block's parent is new too), and each is read
-/// and verified against its pointer's hash. A block that fails (or N's allocation log not
-/// replaying: its newest block is always new) means commit N is torn: generation N−1, whose
+/// and verified against its pointer's hash. A block that fails (N's new log blocks included)
+/// means commit N is torn: generation N−1, whose
 /// blocks commit N never overwrote (it allocated only blocks free in N−1), is the file system.
-/// More than `smallCommitBlocks` blocks in S (counted from the two logs before any walk) means
-/// commit N flushed its blocks before its header: it is accepted without reading further.
+/// More than `smallCommitBlocks` blocks in S (counted from the log before any walk), or a squashed
+/// log, means commit N flushed its blocks before its header: it is accepted without reading further.
 public enum NewestCommitCheck {
     /// The most blocks a commit written with one flush may write (blocks of 4 KiB; a pointer of
     /// level L counts 2^L). The check reads at most this many.
@@ -22,10 +22,11 @@ public enum NewestCommitCheck {
     public enum Outcome: Equatable, Sendable {
         /// Every block of S verifies (`blocks` of them).
         case intact(blocks: UInt64)
-        /// S holds more than `smallCommitBlocks` blocks: commit N had two flushes.
+        /// S holds more than `smallCommitBlocks` blocks, or commit N squashed the allocation log
+        /// (or was not ours): it had two flushes.
         case large
         /// Nothing to compare with: no valid generation N−1 of the same file system and size in
-        /// its slot, or its allocation log does not replay. The newest generation is used as is.
+        /// its slot, or its newest log block does not verify. The newest generation is used as is.
         case notChecked
         /// Commit N is torn: `previous` (generation N−1) is the file system; `cause` is the first
         /// block of S that did not verify.
@@ -47,20 +48,19 @@ public enum NewestCommitCheck {
         guard older.isValid, older.uuid == header.uuid, older.generation == generation, older.size == header.size,
               older.isEncrypted == header.isEncrypted
         else { return .notChecked }
-        guard let free = replay(older.alloc, on: &device, startBlock: newest.startBlock, blockCount: blockCount, cipher: cipher)
-        else { return .notChecked }
         let previous = HeaderRing.Location(header: older, startBlock: newest.startBlock, slot: slot)
-        // |S| from the two logs: the walk below could not count what lies under a block that
-        // fails. A newest log that does not replay is itself a block of S that failed (the log's
-        // newest block is new in every commit; its older blocks are generation N−1's, which replay).
-        let now: BuddyAllocator
-        switch replayOrFailure(header.alloc, on: &device, startBlock: newest.startBlock, blockCount: blockCount, cipher: cipher) {
-        case .success(let allocator): now = allocator
-        case .failure(let cause): return .torn(previous: previous, cause: cause)
+        var reader = DeviceBlockReader(device: device, startBlock: newest.startBlock, blockCount: blockCount, cipher: cipher)
+        let written: [Range<UInt64>]
+        switch newBlocks(newestLog: header.alloc, previousLog: older.alloc, reader: &reader) {
+        case .found(let ranges): written = ranges
+        case .notFound: return .notChecked
+        case .notAppended: return .large
+        case .failed(let cause): return .torn(previous: previous, cause: cause)
         }
-        if newBlocks(freeBefore: free, freeAfter: now) > smallCommitBlocks { return .large }
+        let count = written.reduce(UInt64(0)) { $0 + UInt64($1.count) }
+        if count > smallCommitBlocks { return .large }
         var walk = NewBlockWalk(
-            device: device, startBlock: newest.startBlock, blockCount: blockCount, cipher: cipher, freeBefore: free)
+            device: device, startBlock: newest.startBlock, blockCount: blockCount, cipher: cipher, written: written)
         ReachableBlocks.walkTree(header.tree, visitor: &walk)
         if walk.stop == nil { ReachableBlocks.walkAllocationLog(header.alloc, visitor: &walk) }
         if walk.stop == nil { ReachableBlocks.walkReleaseList(header.release, visitor: &walk) }
@@ -74,84 +74,65 @@ public enum NewestCommitCheck {
         }
     }
 
-    /// The free-space map of the allocation log whose newest block is `newest` (spec §11.3), or nil
-    /// when a block does not verify or the log does not replay.
-    static func replay<Device: BlockDevice, Cipher: XTSCipher>(
-        _ newest: BlockPointer, on device: inout Device, startBlock: UInt64, blockCount: UInt64, cipher: Cipher?
-    ) -> BuddyAllocator? {
-        guard case .success(let allocator) = replayOrFailure(
-            newest, on: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
-        else { return nil }
-        return allocator
+    /// What `newBlocks(newestLog:previousLog:reader:)` found.
+    enum NewBlocks {
+        /// The blocks the newest commit allocated (S), sorted by address.
+        case found([Range<UInt64>])
+        /// The previous generation's newest log block does not verify: nothing to compare with.
+        case notFound
+        /// The newest log is not the previous one with entries appended (a squash, or another
+        /// writer's commit): not a commit written with one flush.
+        case notAppended
+        /// A block of the newest log that is not the previous generation's does not verify.
+        case failed(FormatError)
     }
 
-    /// `replay`, with the reason it failed.
-    static func replayOrFailure<Device: BlockDevice, Cipher: XTSCipher>(
-        _ newest: BlockPointer, on device: inout Device, startBlock: UInt64, blockCount: UInt64, cipher: Cipher?
-    ) -> Result<BuddyAllocator, FormatError> {
-        var chain: [AllocList] = []
-        var pointer = newest
-        while !pointer.isNull {
-            // Each block's hash covers the pointer to the one before it, so a verified chain has no
-            // cycle short of a hash collision; the bound only guarantees an end. (No Set here: the
-            // UEFI loader links no `ceil`, which hashed collections need.)
-            guard UInt64(chain.count) < blockCount else {
-                return .failure(.malformed(.allocList, block: pointer.address.index, .cycle))
-            }
+    /// S: the blocks in use in the generation whose log's newest block is `newestLog` and free in
+    /// the one before (log `previousLog`). An ordinary commit rewrites the previous log's newest
+    /// block T as a copy holding T's entries and its own (spec §11.4; more blocks when they
+    /// overflow), linked to T's predecessor: S is what the entries after T's allocate, read from
+    /// the new blocks alone (the older log is not replayed). Only such commits are written with
+    /// one flush (a squash keeps two), so any other log needs no S.
+    static func newBlocks<Device: BlockDevice, Cipher: XTSCipher>(
+        newestLog: BlockPointer, previousLog: BlockPointer, reader: inout DeviceBlockReader<Device, Cipher>
+    ) -> NewBlocks {
+        var tail = AllocList()
+        if !previousLog.isNull {
+            guard let bytes = try? reader.read(previousLog, as: .allocList) else { return .notFound }
+            tail = AllocList(block: bytes)
+        }
+        // The newest log's own blocks, newest first, down to T's predecessor.
+        var own: [AllocList] = []
+        var pointer = newestLog
+        while !pointer.isNull, pointer != tail.previous, UInt64(own.count) <= smallCommitBlocks {
             do throws(FormatError) {
-                let bytes = try readVerifiedBlock(
-                    pointer, as: .allocList, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
-                let list = AllocList(block: bytes)
-                chain.append(list)
+                let list = AllocList(block: try reader.read(pointer, as: .allocList))
+                own.append(list)
                 pointer = list.previous
             } catch {
-                return .failure(error)
+                return .failed(error)
             }
         }
-        var allocator = BuddyAllocator()
-        for list in chain.reversed() {
-            for entry in list.entries {
-                let count = UInt64(entry.count.magnitude)
-                guard entry.index >= RedoxFS.headerRing, entry.index < blockCount, blockCount - entry.index >= count,
-                      allocator.apply(entry) == nil
-                else { return .failure(.malformed(.allocList, block: entry.index, .fieldOutOfRange)) }
+        if pointer == tail.previous, !own.isEmpty || previousLog.isNull {
+            var entries: [AllocEntry] = []
+            for list in own.reversed() { entries += list.entries }
+            if entries.count >= tail.entries.count, Array(entries[0..<tail.entries.count]) == tail.entries {
+                var ranges: [Range<UInt64>] = []
+                for entry in entries[tail.entries.count...] where entry.count < 0 {
+                    ranges.append(entry.index..<entry.index &+ entry.count.magnitude)
+                }
+                ranges.sort { $0.lowerBound < $1.lowerBound }
+                return .found(ranges)
             }
         }
-        return .success(allocator)
-    }
-
-    /// Blocks free in `freeBefore` but not in `freeAfter` (what a commit took).
-    static func newBlocks(freeBefore: BuddyAllocator, freeAfter: BuddyAllocator) -> UInt64 {
-        let before = extents(freeBefore)
-        let after = extents(freeAfter)
-        var shared: UInt64 = 0
-        var j = 0
-        for piece in before {
-            while j < after.count, after[j].upperBound <= piece.lowerBound { j += 1 }
-            var k = j
-            while k < after.count, after[k].lowerBound < piece.upperBound {
-                shared += min(piece.upperBound, after[k].upperBound) - max(piece.lowerBound, after[k].lowerBound)
-                k += 1
-            }
-        }
-        return freeBefore.freeBlocks - shared
-    }
-
-    /// The free pieces of `allocator` in address order.
-    static func extents(_ allocator: BuddyAllocator) -> [Range<UInt64>] {
-        var pieces: [Range<UInt64>] = []
-        for (level, starts) in allocator.free.enumerated() {
-            for start in starts { pieces.append(start..<start + (UInt64(1) << UInt64(level))) }
-        }
-        pieces.sort { $0.lowerBound < $1.lowerBound }
-        return pieces
+        return .notAppended
     }
 }
 
 /// Why `NewBlockWalk` stopped.
 private enum WalkStop { case large, failed(FormatError) }
 
-/// The walk of `NewestCommitCheck`: visits only blocks free before the commit, reads and verifies
+/// The walk of `NewestCommitCheck`: visits only blocks of S, reads and verifies
 /// each, and stops at the first that fails or once more than `smallCommitBlocks` are counted.
 /// It never throws: it records why it stopped and then visits nothing more.
 private struct NewBlockWalk<Device: BlockDevice, Cipher: XTSCipher>: BlockVisitor {
@@ -161,22 +142,33 @@ private struct NewBlockWalk<Device: BlockDevice, Cipher: XTSCipher>: BlockVisito
     let startBlock: UInt64
     let blockCount: UInt64
     let cipher: Cipher?
-    let freeBefore: BuddyAllocator
+    /// S, sorted by address.
+    let written: [Range<UInt64>]
     var blocks: UInt64 = 0
     var stop: WalkStop?
 
-    init(device: Device, startBlock: UInt64, blockCount: UInt64, cipher: Cipher?, freeBefore: BuddyAllocator) {
+    init(device: Device, startBlock: UInt64, blockCount: UInt64, cipher: Cipher?, written: [Range<UInt64>]) {
         self.device = device
         self.startBlock = startBlock
         self.blockCount = blockCount
         self.cipher = cipher
-        self.freeBefore = freeBefore
+        self.written = written
+    }
+
+    /// Whether block `index` lies in S (binary search).
+    func isWritten(_ index: UInt64) -> Bool {
+        var low = 0, high = written.count
+        while low < high {
+            let middle = (low + high) / 2
+            if written[middle].upperBound <= index { low = middle + 1 } else { high = middle }
+        }
+        return low < written.count && written[low].contains(index)
     }
 
     mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {
         guard stop == nil, !pointer.isMarker else { return nil }
         let address = pointer.address
-        guard address.index < blockCount, freeBefore.contains(address.index) else { return nil }
+        guard isWritten(address.index) else { return nil }
         blocks += address.blockCount
         if blocks > NewestCommitCheck.smallCommitBlocks {
             stop = .large
