@@ -56,6 +56,9 @@ public struct CheckReport: Codable, Sendable {
     public var warnings: Int
     /// The rewind to an older generation a repair makes (or, without -y, would make).
     public var rewind: RewindSummary? = nil
+    /// Set when the newest commit was torn in the way a commit written with one flush may be
+    /// (see `NewestCommitCheck`): one line saying which generation is in use instead. No damage.
+    public var tornCommit: String? = nil
 }
 
 /// The fsck(8) exit status bits.

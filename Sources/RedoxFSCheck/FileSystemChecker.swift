@@ -87,6 +87,7 @@ public enum FileSystemChecker {
             seconds: 0, exitStatus: context.errorCount > 0 ? FsckExitStatus.uncorrected : FsckExitStatus.clean,
             errors: context.errorCount, warnings: context.warningCount)
         report.rewind = fallback?.rewind
+        report.tornCommit = findings.tornCommit?.description
         if options.repair == .preen, let fallback, !fallback.rewind.tornCommit {
             report.repairNote = "-p rewinds only a torn newest commit, and more than the newest commit's own blocks are damaged; -y would \(fallback.rewind.summary)"
         }
@@ -96,7 +97,7 @@ public enum FileSystemChecker {
             let base = fallback?.base ?? context
             let newer = fallback == nil ? [] : [context]
             try repair(
-                &report, base: base, newer: newer, writtenAfter: context.header.generation, allowed: allowed, device: device,
+                &report, base: base, newer: newer, writtenAfter: findings.newestGeneration, allowed: allowed, device: device,
                 options: options, password: password)
         }
         report.seconds = seconds(clock.now - started)

@@ -14,6 +14,12 @@ struct HeaderPass {
         var keys: DataKeys?
         /// The other valid headers of the same file system older than `header`, newest first.
         var older: [(slot: UInt64, header: Header)] = []
+        /// The newest commit, when the open-time check found it torn (`NewestCommitCheck`):
+        /// `header` is then the generation before it, as every opener uses.
+        var tornCommit: TornCommit?
+        /// The newest generation of the ring (above `header`'s when the newest commit is torn):
+        /// a repair writes after it.
+        var newestGeneration: UInt64 { tornCommit?.generation ?? header.generation }
     }
 
     static func run(
@@ -72,7 +78,30 @@ struct HeaderPass {
                 throw .wrongPassword
             }
         }
+        checkNewestCommit(&findings, device: &device)
         return findings
+    }
+
+    /// The open-time check every opener runs (`NewestCommitCheck`): a torn commit written with one
+    /// flush is no damage; its generation is passed over, as the engine does when it opens.
+    private static func checkNewestCommit(_ findings: inout Findings, device: inout any StorageDevice) {
+        let cipher = findings.keys.map { OpenSSLXTS(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
+        let newest = HeaderRing.Location(header: findings.header, startBlock: findings.startBlock, slot: findings.slot)
+        guard case .torn(let previous, let cause) = NewestCommitCheck.check(newest, on: &device, cipher: cipher) else { return }
+        findings.tornCommit = TornCommit(
+            generation: findings.header.generation, usedGeneration: previous.header.generation, cause: cause)
+        for index in findings.ring.indices {
+            if findings.ring[index].slot == findings.slot {
+                findings.ring[index].chosen = false
+                findings.ring[index].note = "newest valid generation: its commit is torn (a block of it does not verify), not used"
+            } else if findings.ring[index].slot == previous.slot {
+                findings.ring[index].chosen = true
+                findings.ring[index].note = "in use: the newest commit after it is torn"
+            }
+        }
+        findings.header = previous.header
+        findings.slot = previous.slot
+        findings.older = findings.older.filter { $0.header.generation < previous.header.generation }
     }
 
     /// One slot: its state, and the problems it shows.

@@ -1,8 +1,9 @@
 import RedoxFSFormat
 
 /// The device half of a commit (spec §12.3): the encoded blocks out, a flush, the header, a
-/// flush. It runs admitting readers (`EngineLocking.admittingReaders`): the committing thread
-/// keeps every other changing call out, but reads go on while it waits for the device.
+/// flush; a small commit leaves out the flush between blocks and header (`writesWithOneFlush`).
+/// It runs admitting readers (`EngineLocking.admittingReaders`): the committing thread keeps
+/// every other changing call out, but reads go on while it waits for the device.
 ///
 /// What a reader sees meanwhile: the working state (`working`, the write cache, the device),
 /// which nobody changes until the commit is installed. That state is exactly the one being
@@ -30,8 +31,11 @@ extension FileSystemEngine {
     /// Writes the encoded commit (the write cache holds every block, the allocation log
     /// included) to the device as generation `generation`, then installs it: header, working
     /// header, allocator. Called holding the lock exclusively (end of the outermost operation).
-    /// `overlapping`: leave the header for the next commit (`overlapsCommits`).
-    func writeCommitToDevice(generation: UInt64, allocator: BuddyAllocator, overlapping overlaps: Bool) throws(FileSystemError) {
+    /// `overlapping`: leave the header for the next commit (`overlapsCommits`). `appendingToLog`:
+    /// the commit appends its entries to the newest log block's (no squash).
+    func writeCommitToDevice(
+        generation: UInt64, allocator: BuddyAllocator, overlapping overlaps: Bool, appendingToLog: Bool
+    ) throws(FileSystemError) {
         var next = working
         next.generation = generation
         next.seal(keys: keys)
@@ -43,6 +47,7 @@ extension FileSystemEngine {
         let cipher = self.cipher
         let startBlock = self.startBlock
         let pending = pendingHeader
+        let oneFlush = !overlaps && appendingToLog && writesWithOneFlush(next)
         let outcome: CommitOutcome = lock.admittingReaders {
             if let pending {
                 // The last commit's blocks went out (their write-back started) at its end: make
@@ -57,7 +62,7 @@ extension FileSystemEngine {
                     device.startWriteback()
                     return .written
                 }
-                try device.flush()
+                if !oneFlush { try device.flush() }
             } catch {
                 return .failedBeforeHeader(.format(error), baseFlushed: flushFirst || pending != nil)
             }
@@ -93,6 +98,8 @@ extension FileSystemEngine {
         // on this is the file system, durable or not.
         pendingHeader = overlaps ? next : nil
         baseIsDurable = !overlaps
+        // The next commit builds on this header, in its own slot (a pending one is written first).
+        baseIsRingPredecessor = true
         header = next
         working = next
         allocatorState = allocator
@@ -105,6 +112,21 @@ extension FileSystemEngine {
             failure = error
             throw error
         }
+    }
+
+    /// Whether the commit of header `next` (appending to the allocation log, not squashing it)
+    /// may go out with one flush after its blocks and header instead of a flush between them
+    /// (spec §12.3 asks for two). Only when the open-time check (`NewestCommitCheck`) can tell a
+    /// torn `next` from an intact one: it writes at most `smallCommitBlocks` blocks, and the
+    /// header it builds on is durable (written before this commit's first write, by the flush of
+    /// a first commit or of a pending header, or its own commit's last flush) and is generation
+    /// `next.generation − 1` in its own ring slot, of the same size and encryption. A power cut then leaves `next`'s header with some of its blocks
+    /// missing, which the check finds, opening the generation before, which this commit never
+    /// overwrote (it writes only blocks free there; blocks it frees are freed by its own log).
+    func writesWithOneFlush(_ next: Header) -> Bool {
+        baseIsRingPredecessor && !isRepairSession && next.generation == header.generation + 1
+            && next.size == header.size && next.isEncrypted == header.isEncrypted
+            && UInt64(cache.dirtyBytes) <= NewestCommitCheck.smallCommitBlocks * UInt64(RedoxFS.blockSize)
     }
 
     /// Writes `bytes` (a sealed header, or zeros that clear the slot) into slot `slot` of the

@@ -50,6 +50,21 @@ extension FileSystemEngine {
         RingSurveyor(device: device, startBlock: startBlock, cipher: cipher)
     }
 
+    /// Runs the open-time check of the newest generation (`NewestCommitCheck`): when its commit is
+    /// torn (written with one flush, a power cut before the flush ended), opens the generation
+    /// before it instead, in memory; the next commit is then written after the torn generation,
+    /// with two flushes (its base is not the ring's generation below it).
+    func adoptIntactNewest() {
+        let newest = HeaderRing.Location(header: header, startBlock: startBlock, slot: headerSlot)
+        baseIsRingPredecessor = headerSlot == header.ringSlot
+        guard case .torn(let previous, let cause) = NewestCommitCheck.check(newest, on: &device, cipher: cipher) else { return }
+        tornNewestCommit = TornCommit(generation: header.generation, usedGeneration: previous.header.generation, cause: cause)
+        header = previous.header
+        working = previous.header
+        headerSlot = previous.slot
+        baseIsRingPredecessor = false
+    }
+
     /// Reads the root directory's node and top directory block; when they do not verify, throws
     /// `.damagedGeneration` naming the newest older generation whose whole tree verifies.
     func refuseDamagedNewest() throws(FileSystemError) {
@@ -72,3 +87,4 @@ extension FileSystemEngine {
         throw .damagedGeneration(generation: header.generation, cause: cause, newestIntact: intact?.header.generation)
     }
 }
+

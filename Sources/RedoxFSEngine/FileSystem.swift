@@ -19,7 +19,14 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     /// Device block where the file system (header ring slot 0) starts.
     public let startBlock: UInt64
     /// The ring slot the header came from.
-    public let headerSlot: UInt64
+    public internal(set) var headerSlot: UInt64
+    /// Set when the newest generation's commit was found torn at open (`NewestCommitCheck`): the
+    /// engine opened the generation before it, and its next commit is written after the torn one.
+    public internal(set) var tornNewestCommit: TornCommit?
+    /// Whether `header` is the header in its own ring slot, one generation below the next commit,
+    /// so that generation N−1 of the open-time check (`NewestCommitCheck`) is the base the next
+    /// commit is built on: a commit may then be written with one flush (see `writeCommitToDevice`).
+    var baseIsRingPredecessor = false
     /// The data keys, when the file system is encrypted.
     public internal(set) var keys: DataKeys?
     public let isWritable: Bool
@@ -164,7 +171,10 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         guard location.startBlock + blocks <= device.blockCount else {
             throw .format(.malformed(.header, block: location.slot, .largerThanDevice))
         }
-        if generation == nil { try refuseDamagedNewest() }
+        if generation == nil {
+            adoptIntactNewest()
+            try refuseDamagedNewest()
+        }
         if writable { _ = try allocator() }
     }
 

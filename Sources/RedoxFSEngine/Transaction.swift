@@ -254,7 +254,8 @@ extension FileSystemEngine {
         }
         try settleTree()
         var allocator = try allocator()
-        let generation = header.generation
+        // After a torn newest commit was found at open, the next commit is written after it.
+        let generation = max(header.generation, tornNewestCommit?.generation ?? 0)
         let squash = forced
             || (generation % RedoxFS.allocGCThreshold == 0 && generation >= RedoxFS.allocGCThreshold && allocator.freeBlocks > 0)
 
@@ -301,7 +302,8 @@ extension FileSystemEngine {
 
         try checkRepairWrites()
         try writeCommitToDevice(
-            generation: generation + 1, allocator: allocator, overlapping: overlapStorage || (automatic && automaticOverlapStorage))
+            generation: generation + 1, allocator: allocator, overlapping: overlapStorage || (automatic && automaticOverlapStorage),
+            appendingToLog: !squash)
         allocationTail = newest
     }
 

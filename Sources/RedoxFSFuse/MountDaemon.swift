@@ -209,9 +209,11 @@ public enum MountDaemon {
         let device = try FileDevice.open(
             path: region.path, readOnly: configuration.readOnly, byteOffset: region.byteOffset, byteLength: region.byteLength)
         func attempt(_ password: [UInt8]?) throws(FileSystemError) -> FileSystem {
-            try FileSystem(
+            let fs = try FileSystem(
                 device: device, startBlock: configuration.startBlock, password: password, writable: !configuration.readOnly,
                 generation: configuration.generation, fileRecordSize: configuration.recordSize)
+            if let torn = fs.tornNewestCommit { log.notice(torn.description) }
+            return fs
         }
         do throws(FileSystemError) {
             do {

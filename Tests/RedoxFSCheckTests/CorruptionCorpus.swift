@@ -78,7 +78,9 @@ extension DamageCase {
             s.close()
             let fs = try FileSystem(path: s.path, readOnly: false)
             let late = try fs.create(Array("late.txt".utf8), in: RedoxFS.rootNodeID, mode: 0x8000 | 0o644, uid: 0, gid: 0)
-            _ = try fs.write(late, at: 0, Array("written by the torn commit\n".utf8))
+            // Large (over `NewestCommitCheck.smallCommitBlocks`): written with two flushes, so
+            // its torn tree is damage (a small torn commit is passed over at open).
+            _ = try fs.write(late, at: 0, Array("written by the torn commit\n".utf8) + RecoveryTests.incompressible(1_200_000, seed: 3))
             try fs.sync()
             fs.close()
             s = try ImageSurgeon(path: s.path)
@@ -289,7 +291,9 @@ extension DamageCase {
             s.close()
             let fs = try FileSystem(path: s.path, readOnly: false)
             let late = try fs.create(Array("late.txt".utf8), in: RedoxFS.rootNodeID, mode: 0x8000 | 0o644, uid: 0, gid: 0)
-            _ = try fs.write(late, at: 0, Array("written by the last commit\n".utf8))
+            // Large (over `NewestCommitCheck.smallCommitBlocks`): damage to a small newest
+            // commit's own blocks is what a torn one-flush commit leaves, passed over at open.
+            _ = try fs.write(late, at: 0, Array("written by the last commit\n".utf8) + RecoveryTests.incompressible(1_200_000, seed: 4))
             try fs.unmount()
             s = try ImageSurgeon(path: s.path)
             try s.flipBit(block: try s.node(RedoxFS.rootNodeID).levelPointer(1).address.index, byte: 20)

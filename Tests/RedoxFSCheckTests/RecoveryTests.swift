@@ -32,12 +32,26 @@ import Testing
         for (number, directory) in directories.enumerated() {
             let parent = try fs.lookup(directory)
             let file = try fs.create(Array("late-\(number).txt".utf8), in: parent, mode: 0x8000 | 0o644, uid: 0, gid: 0)
-            _ = try fs.write(file, at: 0, Array("written by commit \(number)\n".utf8))
+            // More than `NewestCommitCheck.smallCommitBlocks` blocks, incompressible: a commit
+            // that flushed its blocks before its header, so its damage is damage, not a torn
+            // one-flush commit the open-time check passes over.
+            _ = try fs.write(file, at: 0, Array("written by commit \(number)\n".utf8) + Self.incompressible(1_200_000, seed: UInt64(number)))
             try fs.sync()
         }
         #expect(fs.header.generation == base + UInt64(commits))
         fs.close()
         return (path, base + UInt64(commits) - 1)
+    }
+
+    /// `count` bytes LZ4 cannot shrink (xorshift).
+    static func incompressible(_ count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<count).map { _ in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
     }
 
     /// The torn commit: a commit whose header landed but whose root tree list did not (zeroed).

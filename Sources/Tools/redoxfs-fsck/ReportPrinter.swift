@@ -12,6 +12,7 @@ struct ReportPrinter {
         lines.append(
             "\(device): RedoxFS v8, uuid \(report.uuid), generation \(report.generation) (slot \(report.headerSlot)), \(report.statistics.blocks) blocks, \(encryption)")
         lines.append(contentsOf: ringLines())
+        if let torn = report.tornCommit { lines.append("  \(torn)") }
         for summary in report.passes {
             let problems = report.problems.filter { $0.pass == summary.pass }
             let counts = summary.errors + summary.warnings == 0

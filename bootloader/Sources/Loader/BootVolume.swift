@@ -25,7 +25,7 @@ struct BootVolume {
     static func open(_ device: DiskDevice, startBlock: UInt64, password: [UInt8]) throws(OpenError) -> BootVolume {
         var device = device
         let location = try locateRing(on: &device, startBlock: startBlock)
-        let header = location.header
+        var header = location.header
         var cipher: XTSAES128?
         if header.isEncrypted {
             guard !password.isEmpty else { throw .locked }
@@ -37,6 +37,11 @@ struct BootVolume {
             } catch {
                 throw error == .wrongPassword ? .locked : .failed(error)
             }
+        }
+        // A newest commit torn by a power cut (written with one flush, some of its blocks
+        // missing): the generation before it is the file system, as for every other opener.
+        if case .torn(let previous, _) = NewestCommitCheck.check(location, on: &device, cipher: cipher) {
+            header = previous.header
         }
         let reader = DeviceBlockReader(device: device, startBlock: location.startBlock,
                                        blockCount: header.blockCount, cipher: cipher)
