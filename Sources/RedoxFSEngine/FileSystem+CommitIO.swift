@@ -32,9 +32,10 @@ extension FileSystemEngine {
     /// included) to the device as generation `generation`, then installs it: header, working
     /// header, allocator. Called holding the lock exclusively (end of the outermost operation).
     /// `overlapping`: leave the header for the next commit (`overlapsCommits`). `appendingToLog`:
-    /// the commit appends its entries to the newest log block's (no squash).
+    /// when the commit appends its entries to the newest log block's (no squash), the number of
+    /// blocks those entries allocate; nil for a squash.
     func writeCommitToDevice(
-        generation: UInt64, allocator: BuddyAllocator, overlapping overlaps: Bool, appendingToLog: Bool
+        generation: UInt64, allocator: BuddyAllocator, overlapping overlaps: Bool, appendingToLog allocatedBlocks: UInt64?
     ) throws(FileSystemError) {
         var next = working
         next.generation = generation
@@ -47,7 +48,7 @@ extension FileSystemEngine {
         let cipher = self.cipher
         let startBlock = self.startBlock
         let pending = pendingHeader
-        let oneFlush = !overlaps && appendingToLog && writesWithOneFlush(next)
+        let oneFlush = !overlaps && allocatedBlocks.map { writesWithOneFlush(next, allocatedBlocks: $0) } == true
         let outcome: CommitOutcome = lock.admittingReaders {
             if let pending {
                 // The last commit's blocks went out (their write-back started) at its end: make
@@ -117,15 +118,19 @@ extension FileSystemEngine {
     /// Whether the commit of header `next` (appending to the allocation log, not squashing it)
     /// may go out with one flush after its blocks and header instead of a flush between them
     /// (spec §12.3 asks for two). Only when the open-time check (`NewestCommitCheck`) can tell a
-    /// torn `next` from an intact one: it writes at most `smallCommitBlocks` blocks, and the
-    /// header it builds on is durable (written before this commit's first write, by the flush of
-    /// a first commit or of a pending header, or its own commit's last flush) and is generation
-    /// `next.generation − 1` in its own ring slot, of the same size and encryption. A power cut then leaves `next`'s header with some of its blocks
-    /// missing, which the check finds, opening the generation before, which this commit never
-    /// overwrote (it writes only blocks free there; blocks it frees are freed by its own log).
-    func writesWithOneFlush(_ next: Header) -> Bool {
+    /// torn `next` from an intact one: its appended log entries allocate at most
+    /// `smallCommitBlocks` blocks (`allocatedBlocks`, S as the check counts it; the check accepts
+    /// a larger S unread, so this bound is what makes skipping the middle flush safe), it writes
+    /// no more than that, and the header it builds on is durable (written before this commit's
+    /// first write, by the flush of a first commit or of a pending header, or its own commit's
+    /// last flush) and is generation `next.generation − 1` in its own ring slot, of the same size
+    /// and encryption. A power cut then leaves `next`'s header with some of its blocks missing,
+    /// which the check finds, opening the generation before, which this commit never overwrote
+    /// (it writes only blocks free there; blocks it frees are freed by its own log).
+    func writesWithOneFlush(_ next: Header, allocatedBlocks: UInt64) -> Bool {
         baseIsRingPredecessor && !isRepairSession && next.generation == header.generation + 1
             && next.size == header.size && next.isEncrypted == header.isEncrypted
+            && allocatedBlocks <= NewestCommitCheck.smallCommitBlocks
             && UInt64(cache.dirtyBytes) <= NewestCommitCheck.smallCommitBlocks * UInt64(RedoxFS.blockSize)
     }
 

@@ -301,9 +301,13 @@ extension FileSystemEngine {
         working.alloc = newest?.pointer ?? .null
 
         try checkRepairWrites()
+        // S of the open-time check (`NewestCommitCheck`): the blocks this commit's appended entries
+        // allocate, counted exactly as the check counts them, so a commit written with one flush
+        // is never one the check accepts unread.
+        let allocatedBlocks = entries.reduce(UInt64(0)) { $1.count < 0 ? $0 &+ $1.count.magnitude : $0 }
         try writeCommitToDevice(
             generation: generation + 1, allocator: allocator, overlapping: overlapStorage || (automatic && automaticOverlapStorage),
-            appendingToLog: !squash)
+            appendingToLog: squash ? nil : allocatedBlocks)
         allocationTail = newest
     }
 
