@@ -117,14 +117,15 @@ let package = Package(
         ),
 
         // The hosted engine: file devices, the recording device, the hosted fast paths (OpenSSL,
-        // libsodium, liblz4), the lock, the file-system API.
+        // libsodium, liblz4, vector SeaHash), the lock, the file-system API.
         .target(
             name: "RedoxFS",
-            dependencies: ["RedoxFSEngine", "RedoxFSFormat", "CSodium", "CCrypto", "CLZ4"],
+            dependencies: ["RedoxFSEngine", "RedoxFSFormat", "CSodium", "CCrypto", "CLZ4", "CSeaHash"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]  // see RedoxFSEngine
         ),
 
-        // SeaHash in vector code (AVX-512), for the checker's verification of node blocks.
+        // SeaHash in vector code (AVX-512): the hosted engine's block hash, and the checker's
+        // verification of node blocks.
         .target(name: "CSeaHash"),
 
         // The checker: passes over every structure, repair and scrub (front end over the engine).

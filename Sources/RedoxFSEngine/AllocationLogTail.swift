@@ -51,7 +51,7 @@ extension FileSystemEngine {
                 slot += 1
                 next += 1
             }
-            let hash = SeaHash.hash(block)
+            let hash = seaHash(block)
             cache.insertDirty(index, block, hash: hash)
             pointer = BlockPointer(address: BlockAddress(index: index, level: 0), hash: hash)
             newest = AllocationLogTail(pointer: pointer, block: block, count: slot)

@@ -23,6 +23,10 @@ final class BlockCache {
     /// other call comes from the exclusive holder, when no reader runs.
     var serialize: (() -> Void) -> Void = { $0() }
 
+    /// The SeaHash of a block (the engine sets this to its providers' `seaHash`): what the engine's
+    /// readers verify blocks read from the device with, and what hashes dirty blocks.
+    var hashBlock: (UnsafeBufferPointer<UInt8>) -> UInt64 = { SeaHash.hash($0) }
+
     /// `tagBase` starts the provisional tags (`provisionalTag`): the engine draws it at random
     /// per mount, so an image cannot carry a pointer made to match a tag of the open transaction.
     init(capacityBytes: Int, tagBase: UInt64 = 0) {
@@ -48,7 +52,7 @@ final class BlockCache {
         let old = dirty.updateValue(bytes, forKey: index)
         if let old { dirtyBytes -= old.count }
         dirtyBytes += bytes.count
-        let oldHash = hashes.updateValue(hash ?? SeaHash.hash(bytes), forKey: index)
+        let oldHash = hashes.updateValue(hash ?? bytes.withUnsafeBufferPointer(hashBlock), forKey: index)
         var wasProvisional = false
         if isProvisional {
             wasProvisional = !provisional.insert(index).inserted
@@ -320,8 +324,7 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
         if structure == .record && recordsBypassCache && address.byteCount >= Self.bypassMinimumBytes {
             return try readRecordBypassingCache(pointer)
         }
-        let bytes = try readVerifiedBlock(
-            pointer, as: structure, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
+        let bytes = try readVerified(pointer, as: structure)
         if structure != .record { cache.insert(address.index, bytes, hash: pointer.hash) }
         return bytes
     }
@@ -331,8 +334,29 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
         let address = pointer.address
         return try [UInt8](filling: address.byteCount) { (buffer) throws(FormatError) in
             try device.readBlocksBypassingCache(at: startBlock + address.index, into: buffer)
-            try verifyBlock(buffer.assumingMemoryBound(to: UInt8.self), of: pointer, as: .record, cipher: cipher)
+            try verify(buffer.assumingMemoryBound(to: UInt8.self), of: pointer, as: .record)
         }
+    }
+
+    /// The format's verified read (`readVerifiedBlock`: pointer checked, blocks read, decrypted,
+    /// hash checked), hashed with the cache's `hashBlock` (the providers' SeaHash).
+    private mutating func readVerified(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8] {
+        try checkPointer(pointer, as: structure, blockCount: blockCount)
+        let address = pointer.address
+        var bytes = try device.readBlocks(at: startBlock + address.index, count: Int(address.blockCount))
+        let actual = bytes.withUnsafeMutableBufferPointer { buffer in
+            decryptBlock(buffer, of: pointer, cipher: cipher)
+            return cache.hashBlock(UnsafeBufferPointer(buffer))
+        }
+        try verifyHash(actual, of: pointer, as: structure)
+        return bytes
+    }
+
+    /// The format's `verifyBlock` (decrypt in place, check the hash) of a block read as stored
+    /// into `block`, hashed with the cache's `hashBlock`.
+    func verify(_ block: UnsafeMutableBufferPointer<UInt8>, of pointer: BlockPointer, as structure: Structure) throws(FormatError) {
+        decryptBlock(block, of: pointer, cipher: cipher)
+        try verifyHash(cache.hashBlock(UnsafeBufferPointer(block)), of: pointer, as: structure)
     }
 
     /// On a read from the device (not from `cache`), asks the device to start reading the
@@ -347,8 +371,7 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
         if let cached = cache.lookup(address.index, hash: pointer.hash), cached.count == address.byteCount {
             return cached
         }
-        let bytes = try readVerifiedBlock(
-            pointer, as: .blockList, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
+        let bytes = try readVerified(pointer, as: .blockList)
         cache.insert(address.index, bytes, hash: pointer.hash)
         prefetchLists(in: bytes)
         return bytes

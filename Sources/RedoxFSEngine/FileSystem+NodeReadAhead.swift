@@ -134,7 +134,9 @@ extension FileSystemEngine {
             let offset = Int(pointer.address.index - first) * size
             var block = Array(span[offset..<offset + size])
             let verified = block.withUnsafeMutableBufferPointer { buffer in
-                (try? verifyBlock(buffer, of: pointer, as: .node, cipher: cipher)) != nil
+                // The format's `verifyBlock`, hashed with the providers' SeaHash.
+                decryptBlock(buffer, of: pointer, cipher: cipher)
+                return (try? verifyHash(providers.seaHash(UnsafeBufferPointer(buffer)), of: pointer, as: .node)) != nil
             }
             guard verified else { continue }
             // Kept as any read of a node keeps it: the block, and the node decoded and checked.

@@ -208,7 +208,14 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         for byte in providers.randomBytes(8) { tagBase = tagBase << 8 | UInt64(byte) }
         let cache = BlockCache(capacityBytes: 64 << 20, tagBase: tagBase)
         cache.serialize = { body in lock.guarded(body) }
+        cache.hashBlock = { bytes in providers.seaHash(bytes) }
         return cache
+    }
+
+    /// The SeaHash of `bytes` with the providers' implementation (`EngineProviders.seaHash`).
+    @inline(__always)
+    func seaHash(_ bytes: [UInt8]) -> UInt64 {
+        bytes.withUnsafeBufferPointer { providers.seaHash($0) }
     }
 
     public var isEncrypted: Bool { header.isEncrypted }

@@ -151,7 +151,7 @@ extension FileSystemEngine {
             guard stored.count == RedoxFS.blockSize << Int(BlockLevel.forBytes(stored.count)) else { return nil }
             return PreparedRecordWrite(
                 id: id, record: record, spans: spans, recordSize: recordSize, old: old, stored: stored,
-                decompressionLevel: decompressionLevel, hash: SeaHash.hash(stored))
+                decompressionLevel: decompressionLevel, hash: seaHash(stored))
         }
         guard let prepared = prepared ?? nil else {
             if let claim { lock.guarded { recordClaims.release(claim) } }

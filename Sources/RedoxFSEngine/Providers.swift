@@ -1,7 +1,7 @@
 import RedoxFSFormat
 
 /// What the portable engine needs from its platform: the data cipher, the LZ4 codec, Argon2id,
-/// random bytes, the clock and the lock around public calls. The core's implementations serve
+/// random bytes, the clock, the lock around public calls and SeaHash (a default: the core's). The core's implementations serve
 /// everywhere (`CoreProviders`); the hosted engine plugs in OpenSSL, libsodium, liblz4,
 /// `clock_gettime` and a pthread mutex.
 public protocol EngineProviders {
@@ -21,6 +21,15 @@ public protocol EngineProviders {
     func now() -> Timestamp
     /// A new lock for one open file system.
     func makeLock() -> Lock
+    /// The SeaHash of `bytes`, exactly `SeaHash.hash`'s (the default): the hash of every block
+    /// the engine reads (verified) and writes. A platform may give a faster implementation.
+    func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64
+}
+
+extension EngineProviders {
+    /// The core's SeaHash.
+    @inline(__always)
+    public func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { SeaHash.hash(bytes) }
 }
 
 /// The lock the engine holds around each public call: exclusive for calls that change the file

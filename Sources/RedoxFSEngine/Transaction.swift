@@ -115,7 +115,7 @@ extension FileSystemEngine {
         let padded = stored.count < size
         if padded { stored += [UInt8](repeating: 0, count: size - stored.count) }
         let deferred = provisional && !isRepairSession && level == 0 && decompressionLevel == 0
-        let hash = deferred ? cache.provisionalTag() : (padded ? nil : known) ?? SeaHash.hash(stored)
+        let hash = deferred ? cache.provisionalTag() : (padded ? nil : known) ?? seaHash(stored)
         cache.insertDirty(index, stored, hash: hash, provisional: deferred)
         return BlockPointer(
             address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel), hash: hash)
@@ -216,7 +216,7 @@ extension FileSystemEngine {
             }
         }
         guard changed else { return pointer }
-        let hash = SeaHash.hash(bytes)
+        let hash = seaHash(bytes)
         cache.insertDirty(index, bytes, hash: hash)
         if level < 0 { cache.rehashNode(index, from: pointer.hash, to: hash) }
         return BlockPointer(address: pointer.address, hash: hash)
