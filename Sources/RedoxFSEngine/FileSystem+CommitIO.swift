@@ -124,12 +124,14 @@ extension FileSystemEngine {
     /// no more than that, and the header it builds on is durable (written before this commit's
     /// first write, by the flush of a first commit or of a pending header, or its own commit's
     /// last flush) and is generation `next.generation − 1` in its own ring slot, of the same size
-    /// and encryption. A power cut then leaves `next`'s header with some of its blocks missing,
+    /// and encryption and key slots (a torn commit that changed a password would otherwise leave
+    /// a header whose slots unlock, while the generation in use is sealed with the old ones). A
+    /// power cut then leaves `next`'s header with some of its blocks missing,
     /// which the check finds, opening the generation before, which this commit never overwrote
     /// (it writes only blocks free there; blocks it frees are freed by its own log).
     func writesWithOneFlush(_ next: Header, allocatedBlocks: UInt64) -> Bool {
         baseIsRingPredecessor && !isRepairSession && next.generation == header.generation + 1
-            && next.size == header.size && next.isEncrypted == header.isEncrypted
+            && next.size == header.size && next.isEncrypted == header.isEncrypted && next.hasSameKeySlots(as: header)
             && allocatedBlocks <= NewestCommitCheck.smallCommitBlocks
             && UInt64(cache.dirtyBytes) <= NewestCommitCheck.smallCommitBlocks * UInt64(RedoxFS.blockSize)
     }

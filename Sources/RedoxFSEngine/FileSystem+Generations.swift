@@ -53,11 +53,14 @@ extension FileSystemEngine {
     /// Runs the open-time check of the newest generation (`NewestCommitCheck`): when its commit is
     /// torn (written with one flush, a power cut before the flush ended), opens the generation
     /// before it instead, in memory; the next commit is then written after the torn generation,
-    /// with two flushes (its base is not the ring's generation below it).
-    func adoptIntactNewest() {
+    /// with two flushes (its base is not the ring's generation below it). A device error during the
+    /// check is thrown: whether the newest commit is torn is then unknown.
+    func adoptIntactNewest() throws(FileSystemError) {
         let newest = HeaderRing.Location(header: header, startBlock: startBlock, slot: headerSlot)
         baseIsRingPredecessor = headerSlot == header.ringSlot
-        guard case .torn(let previous, let cause) = NewestCommitCheck.check(newest, on: &device, cipher: cipher) else { return }
+        let outcome = NewestCommitCheck.check(newest, on: &device, cipher: cipher)
+        if case .unreadable(let cause) = outcome { throw .format(cause) }
+        guard case .torn(let previous, let cause) = outcome else { return }
         tornNewestCommit = TornCommit(generation: header.generation, usedGeneration: previous.header.generation, cause: cause)
         header = previous.header
         working = previous.header

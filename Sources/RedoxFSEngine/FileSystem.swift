@@ -172,7 +172,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
             throw .format(.malformed(.header, block: location.slot, .largerThanDevice))
         }
         if generation == nil {
-            adoptIntactNewest()
+            try adoptIntactNewest()
             try refuseDamagedNewest()
         }
         if writable { _ = try allocator() }

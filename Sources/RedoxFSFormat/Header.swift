@@ -80,6 +80,12 @@ public struct Header: Equatable, Sendable {
     /// Whether the padding (`paddingRange`) is all zero.
     public var paddingIsZero: Bool { bytes.isZero(Self.paddingRange) }
 
+    /// Whether every key slot holds the same bytes as `other`'s.
+    public func hasSameKeySlots(as other: Header) -> Bool {
+        let slots = Self.keySlotsOffset..<(Self.keySlotsOffset + 48 * RedoxFS.keySlotCount)
+        return bytes[slots].elementsEqual(other.bytes[slots])
+    }
+
     /// Whether key slot `n` holds only zeros (unused).
     public func keySlotIsZero(_ n: Int) -> Bool {
         let start = Self.keySlotsOffset + 48 * n

@@ -31,6 +31,10 @@ public enum NewestCommitCheck {
         /// Commit N is torn: `previous` (generation N−1) is the file system; `cause` is the first
         /// block of S that did not verify.
         case torn(previous: HeaderRing.Location, cause: FormatError)
+        /// The device failed a read the check needed (`cause`, an `.io` error): whether commit N
+        /// is torn is unknown. Deciding either way could lose data (a durable N given up, or a
+        /// torn N built on), so an opener that would write must not go on.
+        case unreadable(cause: FormatError)
     }
 
     /// Checks the newest generation `newest` of the file system on `device` (decrypting with
@@ -43,7 +47,12 @@ public enum NewestCommitCheck {
         let generation = header.generation - 1
         let slot = generation % RedoxFS.headerRing
         let blockCount = header.blockCount
-        guard let block = try? device.readBlocks(at: newest.startBlock + slot, count: 1) else { return .notChecked }
+        let block: [UInt8]
+        do throws(FormatError) {
+            block = try device.readBlocks(at: newest.startBlock + slot, count: 1)
+        } catch {
+            return .unreadable(cause: error)
+        }
         let older = Header(block: block)
         guard older.isValid, older.uuid == header.uuid, older.generation == generation, older.size == header.size,
               older.isEncrypted == header.isEncrypted
@@ -54,11 +63,9 @@ public enum NewestCommitCheck {
         switch newBlocks(newestLog: header.alloc, previousLog: older.alloc, reader: &reader) {
         case .found(let ranges): written = ranges
         case .notFound: return .notChecked
-        case .notAppended: return .large
-        case .failed(let cause): return .torn(previous: previous, cause: cause)
+        case .notAppended, .tooMany: return .large
+        case .failed(let cause): return Self.judge(cause, previous: previous)
         }
-        let count = written.reduce(UInt64(0)) { $0 + UInt64($1.count) }
-        if count > smallCommitBlocks { return .large }
         var walk = NewBlockWalk(
             device: device, startBlock: newest.startBlock, blockCount: blockCount, cipher: cipher, written: written)
         ReachableBlocks.walkTree(header.tree, visitor: &walk)
@@ -70,20 +77,32 @@ public enum NewestCommitCheck {
         case .large:
             return .large
         case .failed(let cause):
-            return .torn(previous: previous, cause: cause)
+            return Self.judge(cause, previous: previous)
         }
+    }
+
+    /// A block of commit N that did not read back: a block the power cut kept from the disk reads
+    /// as older bytes, which fail their hash (or a pointer check in a block that did verify);
+    /// a device error says nothing about the commit.
+    static func judge(_ cause: FormatError, previous: HeaderRing.Location) -> Outcome {
+        if case .io = cause { return .unreadable(cause: cause) }
+        return .torn(previous: previous, cause: cause)
     }
 
     /// What `newBlocks(newestLog:previousLog:reader:)` found.
     enum NewBlocks {
-        /// The blocks the newest commit allocated (S), sorted by address.
+        /// The blocks the newest commit allocated (S), sorted by address, not overlapping, at most
+        /// `smallCommitBlocks` of them.
         case found([Range<UInt64>])
+        /// S holds more than `smallCommitBlocks` blocks: a commit written with two flushes.
+        case tooMany
         /// The previous generation's newest log block does not verify: nothing to compare with.
         case notFound
         /// The newest log is not the previous one with entries appended (a squash, or another
         /// writer's commit): not a commit written with one flush.
         case notAppended
-        /// A block of the newest log that is not the previous generation's does not verify.
+        /// A block of the newest log that is not the previous generation's does not verify, or the
+        /// device failed a read (`.io`, from either log).
         case failed(FormatError)
     }
 
@@ -98,8 +117,12 @@ public enum NewestCommitCheck {
     ) -> NewBlocks {
         var tail = AllocList()
         if !previousLog.isNull {
-            guard let bytes = try? reader.read(previousLog, as: .allocList) else { return .notFound }
-            tail = AllocList(block: bytes)
+            do throws(FormatError) {
+                tail = AllocList(block: try reader.read(previousLog, as: .allocList))
+            } catch {
+                if case .io = error { return .failed(error) }
+                return .notFound
+            }
         }
         // The newest log's own blocks, newest first, down to T's predecessor.
         var own: [AllocList] = []
@@ -118,11 +141,28 @@ public enum NewestCommitCheck {
             for list in own.reversed() { entries += list.entries }
             if entries.count >= tail.entries.count, Array(entries[0..<tail.entries.count]) == tail.entries {
                 var ranges: [Range<UInt64>] = []
+                var total: UInt64 = 0
                 for entry in entries[tail.entries.count...] where entry.count < 0 {
-                    ranges.append(entry.index..<entry.index &+ entry.count.magnitude)
+                    let count = entry.count.magnitude
+                    // Counted with an early exit, and without trapping on forged entries: an
+                    // allocation that wraps is no commit of ours (accepted as written with two
+                    // flushes; the readers' own checks meet whatever else is wrong with it).
+                    total += min(count, smallCommitBlocks + 1)
+                    let (end, wrapped) = entry.index.addingReportingOverflow(count)
+                    if total > smallCommitBlocks || wrapped { return .tooMany }
+                    ranges.append(entry.index..<end)
                 }
                 ranges.sort { $0.lowerBound < $1.lowerBound }
-                return .found(ranges)
+                // Merged, so that `isWritten`'s binary search sees disjoint ranges.
+                var merged: [Range<UInt64>] = []
+                for range in ranges {
+                    if let last = merged.last, range.lowerBound <= last.upperBound {
+                        merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+                    } else {
+                        merged.append(range)
+                    }
+                }
+                return .found(merged)
             }
         }
         return .notAppended
@@ -146,6 +186,9 @@ private struct NewBlockWalk<Device: BlockDevice, Cipher: XTSCipher>: BlockVisito
     let written: [Range<UInt64>]
     var blocks: UInt64 = 0
     var stop: WalkStop?
+    /// Blocks of S read so far, sorted: a block named twice (only a damaged image does that) is
+    /// read and counted once.
+    var visited: [UInt64] = []
 
     init(device: Device, startBlock: UInt64, blockCount: UInt64, cipher: Cipher?, written: [Range<UInt64>]) {
         self.device = device
@@ -169,6 +212,13 @@ private struct NewBlockWalk<Device: BlockDevice, Cipher: XTSCipher>: BlockVisito
         guard stop == nil, !pointer.isMarker else { return nil }
         let address = pointer.address
         guard isWritten(address.index) else { return nil }
+        var low = 0, high = visited.count
+        while low < high {
+            let middle = (low + high) / 2
+            if visited[middle] < address.index { low = middle + 1 } else { high = middle }
+        }
+        if low < visited.count, visited[low] == address.index { return nil }
+        visited.insert(address.index, at: low)
         blocks += address.blockCount
         if blocks > NewestCommitCheck.smallCommitBlocks {
             stop = .large

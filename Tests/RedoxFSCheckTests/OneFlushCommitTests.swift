@@ -172,6 +172,72 @@ import Testing
     }
 }
 
+extension OneFlushCommitTests {
+    /// A password change keeps the flush between its blocks and its header: torn with one flush,
+    /// it would leave a header whose slots unlock while the generation in use (the one before)
+    /// is sealed with the old slots.
+    @Test func aKeySlotChangeKeepsTwoFlushes() throws {
+        let device = RecordingDevice(recordingOver: try Self.formatted(encrypted: true))
+        let fs = try FileSystem(device: device, password: Self.password, writable: true)
+        _ = try fs.create(Array("a".utf8), in: RedoxFS.rootNodeID, attributes: Self.attributes(), content: [1])
+        try fs.sync()
+        let slot = try #require(fs.keySlot(opening: Self.password))
+        let start = device.events.count
+        try fs.changePassword(inSlot: slot, to: Array("new".utf8))
+        try fs.sync()
+        // The commit's two, then the one after the rewrite of the other 255 ring slots (one
+        // flush for the commit would make three two).
+        #expect(Self.flushes(device.events[start...]) == 3)
+        // An ordinary small commit after it goes out with one flush again.
+        let next = device.events.count
+        _ = try fs.create(Array("b".utf8), in: RedoxFS.rootNodeID, attributes: Self.attributes(), content: [2])
+        try fs.sync()
+        #expect(Self.flushes(device.events[next...]) == 1)
+        fs.close()
+    }
+
+    /// A device error while the check reads the newest commit's blocks says nothing about the
+    /// commit: the open fails with that error instead of giving the commit up as torn.
+    @Test func aReadErrorDuringTheCheckRefusesTheOpen() throws {
+        let device = RecordingDevice(recordingOver: try Self.formatted(encrypted: false))
+        let fs = try FileSystem(device: device, writable: true)
+        _ = try fs.create(Array("a".utf8), in: RedoxFS.rootNodeID, attributes: Self.attributes(), content: [1])
+        try fs.sync()
+        _ = try fs.create(Array("b".utf8), in: RedoxFS.rootNodeID, attributes: Self.attributes(), content: [2])
+        try fs.sync()
+        let generation = fs.header.generation
+        let root = fs.startBlock + fs.header.tree.address.index
+        fs.close()
+        let bytes = device.memory.bytes
+        let intact = try FileSystem(device: MemoryDevice(bytes: bytes))
+        #expect(intact.header.generation == generation)
+        #expect(intact.tornNewestCommit == nil)
+        #expect(throws: FileSystemError.format(.io(block: root, code: 5))) {
+            _ = try FileSystem(device: ReadFailingDevice(base: MemoryDevice(bytes: bytes), failing: root))
+        }
+    }
+}
+
+/// A memory device whose reads of one block fail with EIO.
+struct ReadFailingDevice: StorageDevice {
+    var base: MemoryDevice
+    let failing: UInt64
+
+    var blockCount: UInt64 { base.blockCount }
+
+    mutating func readBlocks(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
+        let count = UInt64(buffer.count / RedoxFS.blockSize)
+        if index <= failing, failing < index + count { throw .io(block: failing, code: 5) }
+        try base.readBlocks(at: index, into: buffer)
+    }
+
+    mutating func writeBlocks(at index: UInt64, from buffer: UnsafeRawBufferPointer) throws(FormatError) {
+        try base.writeBlocks(at: index, from: buffer)
+    }
+
+    mutating func flush() throws(FormatError) { try base.flush() }
+}
+
 /// A seeded generator for reproducible subsets.
 struct XorShift: RandomNumberGenerator {
     var state: UInt64
