@@ -26,7 +26,8 @@ public enum NewestCommitCheck {
         /// (or was not ours): it had two flushes.
         case large
         /// Nothing to compare with: no valid generation N−1 of the same file system and size in
-        /// its slot, or its newest log block does not verify. The newest generation is used as is.
+        /// its slot, or its newest log block does not verify; or a block of N breaks the format's
+        /// rules in a way no power cut does (damage). The newest generation is used as is.
         case notChecked
         /// Commit N is torn: `previous` (generation N−1) is the file system; `cause` is the first
         /// block of S that did not verify.
@@ -81,12 +82,17 @@ public enum NewestCommitCheck {
         }
     }
 
-    /// A block of commit N that did not read back: a block the power cut kept from the disk reads
-    /// as older bytes, which fail their hash (or a pointer check in a block that did verify);
-    /// a device error says nothing about the commit.
+    /// A block of commit N that did not read back. A block the power cut kept from the disk reads
+    /// as older bytes, which fail their hash: only that makes N torn. A device error says nothing
+    /// about the commit. A pointer that breaks the format's rules (out of bounds, a wrong level) in
+    /// N's header or in a block that verified is no power cut's doing, since both were written
+    /// whole: damage, which the openers meet and report as before (N is used as is).
     static func judge(_ cause: FormatError, previous: HeaderRing.Location) -> Outcome {
-        if case .io = cause { return .unreadable(cause: cause) }
-        return .torn(previous: previous, cause: cause)
+        switch cause {
+        case .hashMismatch: return .torn(previous: previous, cause: cause)
+        case .io: return .unreadable(cause: cause)
+        default: return .notChecked
+        }
     }
 
     /// What `newBlocks(newestLog:previousLog:reader:)` found.

@@ -41,6 +41,10 @@ import Testing
             ids.append(id)
         }
         try fs.sync()
+        // A later commit, so that the damage the tests make lies in an older commit than the
+        // newest (damage in a small newest commit's own blocks reads as a torn commit).
+        _ = try fs.create(Array("later".utf8), in: RedoxFS.rootNodeID, mode: 0o100644, uid: 0, gid: 0)
+        try fs.sync()
         var reader = fs.reader
         let pointers = try ids.map { try reader.nodePointer($0) }
         fs.close()
