@@ -27,6 +27,10 @@ public struct CheckOptions: Sendable {
     /// (`FileDevice.prefersDirectReads`): less CPU on a cold image, but nothing is left cached
     /// for the next run. Off by default.
     public var directReads = false
+    /// Threads that check the directories' structure in pass 3: one per core, at most four.
+    var structureThreads = max(1, min(4, NodePrefetcher.onlineProcessors))
+    /// Directories below which pass 3 checks them on the calling thread alone (tests lower it).
+    var threadedDirectories = 64
 
     public init(
         repair: RepairMode = .none, scrub: Bool = false, password: [UInt8]? = nil, startBlock: UInt64? = nil,

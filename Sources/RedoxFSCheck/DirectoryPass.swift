@@ -6,19 +6,14 @@ import RedoxFS
 /// size; then the namespace from the root: entries naming nothing, directories reached twice or in
 /// a cycle, and the orphans left over.
 struct DirectoryPass {
-    /// Threads that check the directories' structure (each directory on its own, so the work is
-    /// shared out by ranges of ids): one per core, at most four. Tests set it to compare.
-    nonisolated(unsafe) static var structureThreads = max(1, min(4, NodePrefetcher.onlineProcessors))
-
-    /// Directories below which the structure checks run on the calling thread alone (tests lower it).
-    nonisolated(unsafe) static var threadedDirectories = 64
-
     static func run(_ context: inout CheckContext) throws(CheckError) {
         let ids = context.directories.keys.sorted()
         let total = UInt64(ids.count)
         // Each directory's findings are worked out apart (on several threads when there are many),
         // then reported here in the order of the ids: the report is the same whatever the threads.
-        let findings = structureFindings(ids, context.directories)
+        let options = context.options
+        let threads = ids.count < options.threadedDirectories ? 1 : max(1, options.structureThreads)
+        let findings = structureFindings(ids, context.directories, threads: threads)
         for done in ids.indices {
             if done % 64 == 0 { try context.checkCancelled() }
             for problem in findings[done] { context.report(problem) }
@@ -32,16 +27,18 @@ struct DirectoryPass {
 
     // MARK: One directory's structure
 
-    /// The problems `checkStructure` finds in each directory of `ids`, in the same order.
-    private static func structureFindings(_ ids: [UInt32], _ directories: [UInt32: DirectoryImage]) -> [[Problem]] {
+    /// The problems `checkStructure` finds in each directory of `ids`, in the same order, worked
+    /// out on `threads` threads.
+    private static func structureFindings(
+        _ ids: [UInt32], _ directories: [UInt32: DirectoryImage], threads: Int
+    ) -> [[Problem]] {
         var findings = [[Problem]](repeating: [], count: ids.count)
-        let threads = ids.count < threadedDirectories ? 1 : max(1, structureThreads)
+        let shares = shares(of: ids.count, among: threads)
         findings.withUnsafeMutableBufferPointer { slots in
             let slots = UncheckedBuffer(slots)
-            let share = (ids.count + threads - 1) / threads
             // Each thread writes only its own range of slots.
-            DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                for index in thread * share..<min(ids.count, (thread + 1) * share) {
+            DispatchQueue.concurrentPerform(iterations: shares.count) { thread in
+                for index in shares[thread] {
                     guard let image = directories[ids[index]] else { continue }
                     var found = Findings()
                     checkStructure(ids[index], image, context: &found)
@@ -50,6 +47,23 @@ struct DirectoryPass {
             }
         }
         return findings
+    }
+
+    /// `count` items split into at most `threads` consecutive, disjoint, non-empty ranges that
+    /// cover `0..<count` (as even as can be: sizes differ by at most one).
+    static func shares(of count: Int, among threads: Int) -> [Range<Int>] {
+        let parts = max(1, min(threads, count))
+        guard count > 0 else { return [] }
+        let (size, extra) = count.quotientAndRemainder(dividingBy: parts)
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(parts)
+        var start = 0
+        for part in 0..<parts {
+            let end = start + size + (part < extra ? 1 : 0)
+            ranges.append(start..<end)
+            start = end
+        }
+        return ranges
     }
 
     /// A buffer that threads write in disjoint ranges.

@@ -11,9 +11,13 @@ extension Fixtures {
     static func check(
         _ path: String, password: [UInt8]? = nil, repair: RepairMode = .none, scrub: Bool = false
     ) throws -> CheckReport {
-        let device = try FileDevice.open(path: path, readOnly: repair == .none)
+        try check(path, options: CheckOptions(repair: repair, scrub: scrub, password: password))
+    }
+
+    /// Checks the image at `path` in-process with `options`.
+    static func check(_ path: String, options: CheckOptions) throws -> CheckReport {
+        let device = try FileDevice.open(path: path, readOnly: options.repair == .none)
         defer { device.close() }
-        return try FileSystemChecker.check(
-            device: device, options: CheckOptions(repair: repair, scrub: scrub, password: password))
+        return try FileSystemChecker.check(device: device, options: options)
     }
 }

@@ -24,19 +24,36 @@ import Testing
         try surgeon.rewriteBlock(ofNode: root, slot: 1) { try Self.rename("random.bin", to: "random.bim", in: &$0) }
         surgeon.close()
 
-        let (threads, threshold) = (DirectoryPass.structureThreads, DirectoryPass.threadedDirectories)
-        defer { (DirectoryPass.structureThreads, DirectoryPass.threadedDirectories) = (threads, threshold) }
-        DirectoryPass.threadedDirectories = 1
-        DirectoryPass.structureThreads = 1
-        let one = try CheckFixtures.check(path)
+        // The settings live in the options, not in globals: other suites' checks running meanwhile
+        // keep their own (a global lowered here once made a parallel check crash).
+        var options = CheckOptions()
+        options.threadedDirectories = 1
+        options.structureThreads = 1
+        let one = try CheckFixtures.check(path, options: options)
         #expect(one.problems.contains { $0.code == .nameInvalid })
         #expect(one.problems.contains { $0.code == .duplicateName })
-        for count in [2, 3, 4] {
-            DirectoryPass.structureThreads = count
-            let several = try CheckFixtures.check(path)
+        for count in [2, 3, 4, 5, 7, 16] {
+            options.structureThreads = count
+            let several = try CheckFixtures.check(path, options: options)
             #expect(several.problems == one.problems, "\(count) threads")
             #expect(several.problemCounts == one.problemCounts)
             #expect(several.exitStatus == one.exitStatus)
+        }
+    }
+
+    /// The share-out covers every directory once, in order, with no empty or inverted range, for
+    /// any count of directories and threads (4 threads and 5 directories once made `6..<5`).
+    @Test func sharesCoverEveryItemOnceForAnyCounts() {
+        for count in 0...70 {
+            for threads in 1...9 {
+                let shares = DirectoryPass.shares(of: count, among: threads)
+                #expect(shares.count == min(threads, count), "\(count) among \(threads)")
+                #expect(shares.flatMap { Array($0) } == Array(0..<count), "\(count) among \(threads)")
+                #expect(shares.allSatisfy { !$0.isEmpty })
+                if let largest = shares.map(\.count).max(), let smallest = shares.map(\.count).min() {
+                    #expect(largest - smallest <= 1)
+                }
+            }
         }
     }
 }
