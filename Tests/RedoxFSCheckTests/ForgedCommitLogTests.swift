@@ -139,6 +139,8 @@ import Testing
             let counted = BudgetedDevice(base: MemoryDevice(bytes: bytes), budget: Self.blocks)
             do {
                 let fs = try FileSystem(device: counted, password: password)
+                // The open itself: the header ring, the check, the root's node and directory block.
+                #expect(counted.counter.blocksRead <= RedoxFS.headerRing + Self.checkBudget + 16, "\(label): \(counted.counter.blocksRead) blocks to open")
                 if tearing && forgery.keepsASmallS {
                     #expect(fs.tornNewestCommit?.generation == newest, "\(label)")
                     #expect(fs.header.generation == newest - 1, "\(label)")
