@@ -3,23 +3,11 @@ import RedoxFS
 
 /// SeaHash of several equal-length blocks at once (`CSeaHash`: AVX-512 vector code, two blocks
 /// side by side, about three times the speed of `SeaHash.hash` here), for the verification of
-/// node blocks (`NodePrefetcher`). It gives the hashes `SeaHash.hash` gives.
+/// node blocks (`NodePrefetcher`). It gives the hashes `SeaHash.hash` gives. A single buffer is
+/// hashed by the engine's wrapper, `HostedProviders.seaHash`.
 enum BatchSeaHash {
-    /// Whether this processor runs the vector code.
-    static let isAvailable = redoxfs_seahash_vector_available() != 0
-
-    /// Whether the checker uses it (when available; else it hashes block by block). Tests turn it
-    /// off to compare the two ways.
-    nonisolated(unsafe) static var isEnabled = isAvailable
-
-    /// The hash of the bytes in `buffer` (`SeaHash.hash` when the vector code is not enabled).
-    static func hash(_ buffer: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        guard isEnabled, isAvailable, let base = buffer.baseAddress else { return SeaHash.hash(buffer) }
-        var blocks: UnsafePointer<UInt8>? = base
-        var hash: UInt64 = 0
-        redoxfs_seahash_vector(&blocks, 1, buffer.count, &hash)
-        return hash
-    }
+    /// Whether this processor runs the vector code (the engine's flag).
+    static var isAvailable: Bool { HostedProviders.hasVectorSeaHash }
 
     /// The hashes of the `length`-byte blocks at `blocks` into `hashes` (resized to match).
     /// Only when `isAvailable`.

@@ -31,6 +31,11 @@ public struct CheckOptions: Sendable {
     var structureThreads = max(1, min(4, NodePrefetcher.onlineProcessors))
     /// Directories below which pass 3 checks them on the calling thread alone (tests lower it).
     var threadedDirectories = 64
+    /// Hash blocks with `CSeaHash`'s vector code where the processor has it (node blocks in
+    /// batches, `BatchSeaHash`; other blocks one by one, `HostedProviders.seaHash`). Tests turn it
+    /// off to compare with hashing by the format core, per check (never a global: suites run in
+    /// parallel).
+    var vectorSeaHash = true
 
     public init(
         repair: RepairMode = .none, scrub: Bool = false, password: [UInt8]? = nil, startBlock: UInt64? = nil,

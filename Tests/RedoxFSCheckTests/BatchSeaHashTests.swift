@@ -3,9 +3,10 @@ import RedoxFS
 @testable import RedoxFSCheck
 import Testing
 
-/// The vector SeaHash (`BatchSeaHash`) gives the format's hashes, and the checker finds the same
-/// damage with it as hashing block by block.
-@Suite(.serialized) struct BatchSeaHashTests {
+/// The vector SeaHash (`BatchSeaHash`, `HostedProviders.seaHash`) gives the format's hashes, and
+/// the checker finds the same damage with it as hashing block by block. The choice is passed per
+/// check (`CheckOptions.vectorSeaHash`): suites run in parallel, no test changes a global.
+@Suite struct BatchSeaHashTests {
     @Test func givesTheHashesOfSeaHash() throws {
         guard BatchSeaHash.isAvailable else { return }  // no AVX-512 here: nothing to compare
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -36,7 +37,7 @@ import Testing
                 BatchSeaHash.hash([buffer.baseAddress, buffer.baseAddress, buffer.baseAddress], length: block.count, into: &hashes)
             }
             #expect(hashes == [UInt64](repeating: SeaHash.hash(block), count: 3))
-            #expect(block.withUnsafeBufferPointer { BatchSeaHash.hash($0) } == SeaHash.hash(block))
+            #expect(block.withUnsafeBufferPointer { HostedProviders.seaHash($0) } == SeaHash.hash(block))
         }
     }
 
@@ -56,12 +57,11 @@ import Testing
         try surgeon.flipBit(block: directoryBlock, byte: 100)
         surgeon.close()
 
-        let saved = BatchSeaHash.isEnabled
-        defer { BatchSeaHash.isEnabled = saved }
-        BatchSeaHash.isEnabled = false
-        let oneByOne = try CheckFixtures.check(path)
-        BatchSeaHash.isEnabled = true
-        let batched = try CheckFixtures.check(path)
+        var options = CheckOptions()
+        options.vectorSeaHash = false
+        let oneByOne = try CheckFixtures.check(path, options: options)
+        options.vectorSeaHash = true
+        let batched = try CheckFixtures.check(path, options: options)
         #expect(oneByOne.problems.contains { $0.code == .checksumMismatch })
         #expect(oneByOne.problems.contains { $0.code == .linkCount })
         #expect(oneByOne.problems.contains { $0.code == .checksumMismatch && $0.block == directoryBlock })

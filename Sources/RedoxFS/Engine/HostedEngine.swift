@@ -37,8 +37,13 @@ public struct HostedProviders: EngineProviders, Sendable {
     /// `SeaHash.hash` in `CSeaHash`'s vector code when the processor has it (about 12 GB/s against
     /// about 7 GB/s on a 4 KiB block), else the core's.
     @inline(__always)
-    public func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        guard Self.hasVectorSeaHash, let base = bytes.baseAddress else { return SeaHash.hash(bytes) }
+    public func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { Self.seaHash(bytes) }
+
+    /// The one wrapper of `CSeaHash`'s vector code for a single buffer (the engine's providers
+    /// and the checker's reads): `SeaHash.hash` of `bytes`, in vector code when the processor has it.
+    @inline(__always)
+    public static func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard hasVectorSeaHash, let base = bytes.baseAddress else { return SeaHash.hash(bytes) }
         var buffer: UnsafePointer<UInt8>? = base
         var hash: UInt64 = 0
         redoxfs_seahash_vector(&buffer, 1, bytes.count, &hash)
