@@ -59,7 +59,7 @@ final class BlockCache {
         } else if !provisional.isEmpty {
             wasProvisional = provisional.remove(index) != nil
         }
-        if journal != nil { journal!.append((index, old, oldHash, wasProvisional)) }
+        if journalDepth > 0 { journal.append(JournalEntry(index: index, dirty: old, hash: oldHash, provisional: wasProvisional)) }
     }
 
     /// Decoded nodes by block index, with the hash (or provisional tag) of the block they were
@@ -200,7 +200,7 @@ final class BlockCache {
         dirtyBytes = 0
         provisional.removeAll()
         // A commit is never undone: operations commit only as their last step.
-        if journal != nil { journal = [] }
+        journal.removeAll(keepingCapacity: true)
         // One `serialize` for all of them (`insert` would take it once per block). A dirty block's
         // hash is recorded already (`insertDirty`), so `store` need not set it again.
         serialize {
@@ -246,26 +246,44 @@ final class BlockCache {
 
     /// Changes to the write cache since `beginJournal`, newest last, so that a failed operation can
     /// be undone without copying the whole cache.
-    private var journal: [(index: UInt64, dirty: [UInt8]?, hash: UInt64?, provisional: Bool)]?
+    /// Recorded only while `journalDepth > 0`. The array keeps its storage from one operation to
+    /// the next (an unlink records ~7 changes: starting from an empty array each time grew it
+    /// four times per operation).
+    private var journal: [JournalEntry] = []
     private var journalDepth = 0
+    /// The most journal entries whose storage is kept for the next operation.
+    static let journalCapacityKept = 256
+
+    /// What one change of the write cache replaced. A struct, not a tuple: an array of tuples is
+    /// destroyed element by element through the tuple's generic metadata (a struct costs ≈0.2k
+    /// fewer instructions per unlink).
+    private struct JournalEntry {
+        var index: UInt64
+        var dirty: [UInt8]?
+        var hash: UInt64?
+        var provisional: Bool
+    }
 
     /// Starts recording changes (nested calls share the outermost journal); returns a mark.
     func beginJournal() -> Int {
-        if journal == nil { journal = [] }
         journalDepth += 1
-        return journal!.count
+        return journal.count
     }
 
-    /// Stops recording at this nesting level, keeping the changes.
+    /// Stops recording at this nesting level, keeping the changes (the outermost level lets go
+    /// of the replaced blocks the journal held).
     func endJournal() {
         journalDepth -= 1
-        if journalDepth == 0 { journal = nil }
+        guard journalDepth == 0 else { return }
+        // A large operation's storage is not kept (thousands of entries after a big write).
+        journal.removeAll(keepingCapacity: journal.capacity <= Self.journalCapacityKept)
     }
 
     /// Undoes every change recorded after `mark`.
     func rollBack(to mark: Int) {
-        guard let entries = journal, mark <= entries.count else { return }
-        for entry in entries[mark...].reversed() {
+        guard journalDepth > 0, mark <= journal.count else { return }
+        while journal.count > mark {
+            let entry = journal.removeLast()
             if let old = entry.dirty {
                 if let current = dirty.updateValue(old, forKey: entry.index) { dirtyBytes -= current.count }
                 dirtyBytes += old.count
@@ -275,12 +293,11 @@ final class BlockCache {
             hashes[entry.index] = entry.hash
             if entry.provisional { provisional.insert(entry.index) } else { provisional.remove(entry.index) }
         }
-        journal!.removeLast(entries.count - mark)
     }
 
     private func record(_ index: UInt64) {
-        guard journal != nil else { return }
-        journal!.append((index, dirty[index], hashes[index], provisional.contains(index)))
+        guard journalDepth > 0 else { return }
+        journal.append(JournalEntry(index: index, dirty: dirty[index], hash: hashes[index], provisional: provisional.contains(index)))
     }
 
     func removeAll() {

@@ -135,13 +135,9 @@ extension FileSystemEngine {
         guard id != removed else { throw .invalidArgument("node \(id) cannot be saved and removed at once") }
         let (savedID, savedPath, savedPointers, savedSlot, savedOld) = try occupiedSlot(id)
         let (removedID, removedPath, removedPointers, removedSlot, removedOld) = try occupiedSlot(removed)
-        let encoded = node.encode()
-        if let current = try? withReader({ (reader) throws(FormatError) in try reader.reader.read(savedOld, as: .node) }),
-           current.count == encoded.count, current.matches(encoded, at: 0) {
-            try removeNode(removed)
-            return
-        }
-        let saved = try rewriteBlock(savedOld, with: encoded, provisional: true)
+        // No check for unchanged bytes (as `saveNode(_:_:)` makes): the directory that lost a
+        // name always changed (its entries' pointer carries the new leaf's hash, and its times).
+        let saved = try rewriteBlock(savedOld, with: node.encode(), provisional: true)
         rememberSaved(node, at: saved)
         free(removedOld.address)
         treePathsSinceCommit.insert(savedID.rawValue)
@@ -175,7 +171,9 @@ extension FileSystemEngine {
                     list.setFlag(index, removedFull)
                 }
             }
-            if list.isEmpty {
+            // A list on the saved path holds the saved child (never null): only a list on the
+            // removed path alone can have become empty.
+            if !saved && list.isEmpty {
                 free(old.address)
                 return (.null, false)
             }

@@ -214,7 +214,7 @@ extension FuseBridge {
         serve(request, "unlink") { () throws(FileSystemError) in
             let bytes = try self.name(name)
             try fileSystem.exclusively { () throws(FileSystemError) in
-                try fileSystem.unlink(bytes, in: try resolveDirectory(parent).id)
+                try fileSystem.unlink(bytes, in: try resolveID(parent))
             }
             fuse_reply_err(request, 0)
         }
@@ -224,7 +224,7 @@ extension FuseBridge {
         serve(request, "rmdir") { () throws(FileSystemError) in
             let bytes = try self.name(name)
             try fileSystem.exclusively { () throws(FileSystemError) in
-                try fileSystem.removeDirectory(bytes, in: try resolveDirectory(parent).id)
+                try fileSystem.removeDirectory(bytes, in: try resolveID(parent))
             }
             fuse_reply_err(request, 0)
         }

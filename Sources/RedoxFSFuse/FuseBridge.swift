@@ -73,6 +73,16 @@ final class FuseBridge: @unchecked Sendable {
         return (id, node)
     }
 
+    /// The node id a FUSE handle names, without loading the node: for requests whose engine call
+    /// loads it and checks its kind itself (unlink and rmdir load the directory, ENOTDIR or
+    /// ENOENT as `resolveDirectory` would answer), so that it is loaded once, not twice. Call it
+    /// inside `fileSystem.exclusively`, as `resolve`.
+    func resolveID(_ handle: fuse_ino_t) throws(FileSystemError) -> UInt32 {
+        let id = InodeNumbers.nodeID(of: handle)
+        guard id > 0, inodes.matches(handle, id: id) else { throw .format(.noSuchNode(id)) }
+        return id
+    }
+
     /// The directory a FUSE handle names (ENOTDIR for anything else).
     func resolveDirectory(_ handle: fuse_ino_t) throws(FileSystemError) -> (id: UInt32, node: Node) {
         let resolved = try resolve(handle)
