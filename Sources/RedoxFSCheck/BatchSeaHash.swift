@@ -8,13 +8,11 @@ enum BatchSeaHash {
     /// Whether this processor runs the vector code.
     static let isAvailable = redoxfs_seahash_vector_available() != 0
 
-    /// Whether the checker uses it (when available; else it hashes block by block). Tests turn it
-    /// off to compare the two ways.
-    nonisolated(unsafe) static var isEnabled = isAvailable
-
-    /// The hash of the bytes in `buffer` (`SeaHash.hash` when the vector code is not enabled).
+    /// The hash of the bytes in `buffer` (`SeaHash.hash` when the vector code is not available).
+    /// Whether a check uses the vector code at all is its own setting (`CheckOptions.vectorHashes`,
+    /// carried by its `CheckBlockReader`), not a global: checks run side by side in one process.
     static func hash(_ buffer: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        guard isEnabled, isAvailable, let base = buffer.baseAddress else { return SeaHash.hash(buffer) }
+        guard isAvailable, let base = buffer.baseAddress else { return SeaHash.hash(buffer) }
         var blocks: UnsafePointer<UInt8>? = base
         var hash: UInt64 = 0
         redoxfs_seahash_vector(&blocks, 1, buffer.count, &hash)

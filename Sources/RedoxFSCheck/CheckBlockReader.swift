@@ -10,12 +10,16 @@ struct CheckBlockReader: BlockReader {
     /// Blocks in the file system according to the header in use.
     let blockCount: UInt64
     let cipher: OpenSSLXTS?
+    /// Whether blocks are hashed with the vector code (`BatchSeaHash`): the check's
+    /// `CheckOptions.vectorHashes` where the processor has it.
+    let vectorHashes: Bool
 
-    init(device: any StorageDevice, startBlock: UInt64, blockCount: UInt64, cipher: OpenSSLXTS?) {
+    init(device: any StorageDevice, startBlock: UInt64, blockCount: UInt64, cipher: OpenSSLXTS?, vectorHashes: Bool) {
         self.device = CountingDevice(base: device)
         self.startBlock = startBlock
         self.blockCount = blockCount
         self.cipher = cipher
+        self.vectorHashes = vectorHashes && BatchSeaHash.isAvailable
     }
 
     /// Number of 4096-byte blocks asked for so far (read-ahead not counted).
@@ -27,7 +31,8 @@ struct CheckBlockReader: BlockReader {
 
     /// A reader of the same blocks with its own read-ahead window and count, for a worker thread.
     func copyForWorker() -> CheckBlockReader {
-        CheckBlockReader(device: device.base, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
+        CheckBlockReader(
+            device: device.base, startBlock: startBlock, blockCount: blockCount, cipher: cipher, vectorHashes: vectorHashes)
     }
 
     /// Counts `count` blocks that a worker read on this reader's behalf (`NodePrefetcher`).
@@ -46,7 +51,7 @@ struct CheckBlockReader: BlockReader {
     }
 
     mutating func read(_ pointer: BlockPointer, as structure: Structure) throws(FormatError) -> [UInt8] {
-        guard BatchSeaHash.isEnabled, BatchSeaHash.isAvailable else {
+        guard vectorHashes else {
             return try readVerifiedBlock(
                 pointer, as: structure, from: &device, startBlock: startBlock, blockCount: blockCount, cipher: cipher)
         }

@@ -31,6 +31,9 @@ public struct CheckOptions: Sendable {
     var structureThreads = max(1, min(4, NodePrefetcher.onlineProcessors))
     /// Directories below which pass 3 checks them on the calling thread alone (tests lower it).
     var threadedDirectories = 64
+    /// Whether node blocks are verified with the vector SeaHash (`BatchSeaHash`) where this
+    /// processor has it; tests turn it off to compare the two ways.
+    var vectorHashes = true
 
     public init(
         repair: RepairMode = .none, scrub: Bool = false, password: [UInt8]? = nil, startBlock: UInt64? = nil,

@@ -112,7 +112,8 @@ public enum FileSystemChecker {
     ) -> CheckContext {
         let cipher = findings.keys.map { OpenSSLXTS(dataKey: $0.dataKey, tweakKey: $0.tweakKey) }
         let reader = CheckBlockReader(
-            device: device, startBlock: findings.startBlock, blockCount: header.blockCount, cipher: cipher)
+            device: device, startBlock: findings.startBlock, blockCount: header.blockCount, cipher: cipher,
+            vectorHashes: options.vectorHashes)
         var context = CheckContext(options: options, observer: observer, reader: reader, header: header, headerSlot: slot)
         context.keys = findings.keys
         return context

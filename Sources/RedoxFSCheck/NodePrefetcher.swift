@@ -287,7 +287,7 @@ final class NodePrefetcher: @unchecked Sendable {
         state.errors.removeAll(keepingCapacity: true)
         state.errors.append(contentsOf: repeatElement(nil, count: state.plan.count))
         let cipher = state.reader.cipher
-        let batched = BatchSeaHash.isEnabled && BatchSeaHash.isAvailable
+        let batched = state.reader.vectorHashes
         arena.withUnsafeMutableBytes { raw in
             let alignment = FileDevice.directReadAlignment
             let pad = (alignment - Int(bitPattern: raw.baseAddress!) % alignment) % alignment
