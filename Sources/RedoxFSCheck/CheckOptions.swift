@@ -31,6 +31,9 @@ public struct CheckOptions: Sendable {
     var structureThreads = max(1, min(4, NodePrefetcher.onlineProcessors))
     /// Directories below which pass 3 checks them on the calling thread alone (tests lower it).
     var threadedDirectories = 64
+    /// Threads that read and verify node blocks ahead in pass 2 (`NodePrefetcher`): one per
+    /// core, at most four (tests set other counts).
+    var prefetchWorkers = max(1, min(4, NodePrefetcher.onlineProcessors))
     /// Whether node blocks are verified with the vector SeaHash (`BatchSeaHash`) where this
     /// processor has it; tests turn it off to compare the two ways.
     var vectorHashes = true
