@@ -56,8 +56,8 @@ struct TreePass: BlockVisitor {
         let total = UInt64(pointers.count)
         // Node blocks are read and verified ahead on the other cores (the checks stay in order here).
         let prefetcher = NodePrefetcher(
-            reader: context.reader, pointers: pointers.map(\.pointer), workerCount: max(1, context.options.prefetchWorkers),
-            hintedAlready: hintedByWalk)
+            reader: context.reader, pointers: pointers.map(\.pointer),
+            workerCount: max(1, context.options.prefetchWorkers), hintedAlready: hintedByWalk)
         defer { prefetcher?.finish() }
         for (done, entry) in pointers.enumerated() {
             if done % 64 == 0 { try context.checkCancelled() }
