@@ -36,6 +36,9 @@ public struct CheckOptions: Sendable {
     /// off to compare with hashing by the format core, per check (never a global: suites run in
     /// parallel).
     var vectorSeaHash = true
+    /// Threads that read and verify node blocks ahead in pass 2 (`NodePrefetcher`): one per
+    /// core, at most four (tests set other counts).
+    var prefetchWorkers = max(1, min(4, NodePrefetcher.onlineProcessors))
 
     public init(
         repair: RepairMode = .none, scrub: Bool = false, password: [UInt8]? = nil, startBlock: UInt64? = nil,

@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// A thread of its own for a task that mostly waits (`NodePrefetcher`'s hints), so that it
-/// never queues behind the workers on libdispatch's pool, which is as wide as the cores.
+/// A thread of its own for a task that mostly waits (`NodePrefetcher`'s workers and hints), so
+/// that it never queues behind other work on libdispatch's pool, which is as wide as the cores
+/// (and grows by about a thread a second when all of its threads wait).
 struct HelperThread {
     private let thread: pthread_t
 

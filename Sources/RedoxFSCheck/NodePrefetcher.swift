@@ -100,7 +100,10 @@ final class NodePrefetcher: @unchecked Sendable {
     /// Whether the last chunk hinted was not all cached: directory blocks are hinted only then.
     private let cold = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
-    private let workers = DispatchGroup()
+    /// The workers' threads, and workers that got no thread of their own (run on libdispatch's
+    /// pool instead).
+    private var workerThreads: [HelperThread] = []
+    private let pooledWorkers = DispatchGroup()
     private let workerCount: Int
     /// The chunk the main thread is taking outcomes from (-1: none yet).
     private var current = -1
@@ -135,10 +138,20 @@ final class NodePrefetcher: @unchecked Sendable {
             cold.store(first > 0, ordering: .relaxed)
             hinter = HelperThread { [self] in hintChunks(hints, from: first) }
         }
+        // Threads of their own, not libdispatch's pool: a worker mostly waits (for room, for the
+        // disk), and the main thread waits for the workers. A check run on a pool thread (a
+        // Swift Testing test, an async caller) would otherwise wait for workers queued behind
+        // other work on a pool whose threads all wait, which libdispatch widens by about one
+        // thread a second.
         for _ in 0..<workerCount {
-            DispatchQueue.global().async(group: workers) { [self] in
+            let body: @Sendable () -> Void = { [self] in
                 var state = WorkerState(reader: template.copyForWorker())
                 work(&state)
+            }
+            if let thread = HelperThread(body) {
+                workerThreads.append(thread)
+            } else {
+                DispatchQueue.global().async(group: pooledWorkers, execute: body)
             }
         }
     }
@@ -360,7 +373,8 @@ final class NodePrefetcher: @unchecked Sendable {
         stopping.store(true, ordering: .relaxed)
         for _ in 0..<workerCount { room.signal() }
         hintRoom.signal()
-        workers.wait()
+        for thread in workerThreads { thread.join() }
+        pooledWorkers.wait()
         hinter?.join()
     }
 }

@@ -56,8 +56,8 @@ struct TreePass: BlockVisitor {
         let total = UInt64(pointers.count)
         // Node blocks are read and verified ahead on the other cores (the checks stay in order here).
         let prefetcher = NodePrefetcher(
-            reader: context.reader, pointers: pointers.map(\.pointer), workerCount: prefetchWorkers(for: pointers.count),
-            hintedAlready: hintedByWalk)
+            reader: context.reader, pointers: pointers.map(\.pointer),
+            workerCount: max(1, context.options.prefetchWorkers), hintedAlready: hintedByWalk)
         defer { prefetcher?.finish() }
         for (done, entry) in pointers.enumerated() {
             if done % 64 == 0 { try context.checkCancelled() }
@@ -76,12 +76,6 @@ struct TreePass: BlockVisitor {
             context.report(
                 .rootMissing, "node 1, the root directory, is not in the node tree", structure: .treeList, fix: .recreateRoot)
         }
-    }
-
-    /// Worker threads for reading `count` nodes ahead: one per core (at most four). The workers'
-    /// share (copy, decrypt, SeaHash) outweighs the main thread's, which waits when it is ahead.
-    private static func prefetchWorkers(for count: Int) -> Int {
-        count == 0 ? 0 : max(1, min(4, NodePrefetcher.onlineProcessors))
     }
 
     mutating func visit(_ pointer: BlockPointer, as role: BlockRole) -> [UInt8]? {

@@ -81,14 +81,33 @@ public enum Fixtures {
         try process.run()
         if let input { inp.fileHandleForWriting.write(input) }
         try? inp.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        let (outData, errData) = readToEnd(out.fileHandleForReading, err.fileHandleForReading)
         process.waitUntilExit()
         if executable != "/bin/cp" && !arguments.contains("zstd") { return (process.terminationStatus, outData, errData) }
         guard process.terminationStatus == 0 else {
             throw FixtureError.commandFailed("\(executable) \(arguments.joined(separator: " ")): \(String(decoding: errData, as: UTF8.self))")
         }
         return (0, outData, errData)
+    }
+
+    /// Reads two pipes of one child to their ends at once (standard error on a thread of its
+    /// own): read one after the other, a child that fills the second pipe's buffer (64 KiB of
+    /// errors, say) while the first is still open would wait for the test and the test for it.
+    public static func readToEnd(_ first: FileHandle, _ second: FileHandle) -> (Data, Data) {
+        let secondData = SendableData()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            secondData.value = second.readDataToEndOfFile()
+            done.signal()
+        }.start()
+        let firstData = first.readDataToEndOfFile()
+        done.wait()
+        return (firstData, secondData.value)
+    }
+
+    /// Bytes one thread hands to another (after a semaphore, which orders the access).
+    private final class SendableData: @unchecked Sendable {
+        var value = Data()
     }
 
     public enum FixtureError: Error { case commandFailed(String) }

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import RedoxFS
 @testable import RedoxFSFuse
@@ -23,14 +24,10 @@ final class CommitTimerTests: XCTestCase {
         let generation = fileSystem.header.generation
         XCTAssertLessThan(try FileSystem(device: MemoryDevice(bytes: device.memory.bytes)).header.generation, generation)
 
-        let timer = CommitTimer(fileSystem: fileSystem, interval: 0.05, log: DaemonLog())
+        let passes = DispatchSemaphore(value: 0)
+        let timer = CommitTimer(fileSystem: fileSystem, interval: 0.05, log: DaemonLog(), beforeCommit: { passes.signal() })
         timer.start()
-        // Polls, bounded by their count (the timer fires every 50 ms; 400 polls of 25 ms).
-        var polls = 0
-        while fileSystem.hasPendingHeader && polls < 400 {
-            usleep(25_000)
-            polls += 1
-        }
+        Self.waitForSecondPass(passes)
         timer.stop()
         XCTAssertFalse(fileSystem.hasPendingHeader, "the timer left the header pending")
         XCTAssertEqual(try FileSystem(device: MemoryDevice(bytes: device.memory.bytes)).header.generation, generation)
@@ -71,21 +68,30 @@ final class CommitTimerTests: XCTestCase {
 
         // The engine is safe to share between threads (its own lock), as the mount shares it.
         nonisolated(unsafe) let engine = fileSystem
+        let passes = DispatchSemaphore(value: 0)
         let timer = CommitTimer(
             fileSystem: fileSystem, interval: 0.05, log: DaemonLog(),
-            beforeCommit: { coalescer.settleAll(with: CommitTimerTests.former(writingInto: engine)) })
+            beforeCommit: {
+                coalescer.settleAll(with: CommitTimerTests.former(writingInto: engine))
+                passes.signal()
+            })
         timer.start()
-        // Polls, bounded by their count (the timer fires every 50 ms; 400 polls of 25 ms).
-        var polls = 0
-        while (!coalescer.isIdle || fileSystem.hasUncommittedChanges) && polls < 400 {
-            usleep(25_000)
-            polls += 1
-        }
+        Self.waitForSecondPass(passes)
         timer.stop()
         XCTAssertTrue(coalescer.isIdle, "the timer left the page held")
         XCTAssertEqual(try committedPage(), page, "the timer's commit holds the page")
         XCTAssertNil(coalescer.takeError(UInt64(file)))
         try fileSystem.unmount()
+    }
+
+    /// Waits until the timer's second pass begins (`passes` is signalled at the start of each),
+    /// so its first pass, commit included, is done: bounded by the timer's passes, not by a time
+    /// (on a loaded machine a pass may come late; the wait is only a hang guard).
+    private static func waitForSecondPass(_ passes: DispatchSemaphore, file: StaticString = #filePath, line: UInt = #line) {
+        for pass in 1...2 where passes.wait(timeout: .now() + 600) != .success {
+            XCTFail("the timer's pass \(pass) did not come within ten minutes", file: file, line: line)
+            return
+        }
     }
 
     /// Forms a batch as the mount does, without its inode tags (the handle is the node id).

@@ -21,9 +21,14 @@ final class DirectReadMountTests: MountTestCase {
     /// always in the page cache, so that every read there is buffered).
     private var imageFolder: String?
 
+    /// Whether this machine reads image files direct (`Fixtures.directReadFolder`): a kernel
+    /// without `cachestat` or a temporary folder only in memory reads every record buffered, and
+    /// the tests then check the bytes without counting direct reads.
+    static let machineReadsDirect = Fixtures.directReadFolder != nil
+
     override func setUpWithError() throws {
         try super.setUpWithError()
-        let path = "/var/tmp/redoxfs-direct-\(UUID().uuidString.prefix(8))"
+        let path = "\(Fixtures.directReadFolder ?? "/var/tmp")/redoxfs-direct-\(UUID().uuidString.prefix(8))"
         XCTAssertEqual(mkdir(path, 0o755), 0)
         imageFolder = path
     }
@@ -141,8 +146,10 @@ final class DirectReadMountTests: MountTestCase {
         close(descriptor)
         try mounted.unmount()
         let count = try XCTUnwrap(directReads(mounted), "no direct_reads line in the log")
-        if direct {
+        if direct && Self.machineReadsDirect {
             XCTAssertGreaterThan(count, 0, "no record was read direct from the cold image")
+        } else if direct {
+            print("no direct reads on this machine (no cachestat, or no disk file system): \(count) made")
         } else {
             XCTAssertEqual(count, 0)
         }
@@ -202,7 +209,8 @@ final class DirectReadMountTests: MountTestCase {
         guard checkPages(written.reversed() + order, reader, model: model, "reads after the commit") else { return }
         close(reader)
         try mounted.unmount()
-        XCTAssertGreaterThan(try XCTUnwrap(directReads(mounted)), 0)
+        let count = try XCTUnwrap(directReads(mounted))
+        if Self.machineReadsDirect { XCTAssertGreaterThan(count, 0) }
 
         dropFromPageCache(image)
         mounted = try mount(image, at: "again", password: password)
