@@ -74,7 +74,12 @@ final class DurabilityTests: MountTestCase {
             // Let it make a good number of files durable, then pull the plug on the daemon: bounded
             // by the writer's progress, not by a time (it stops on its own after 20,000 operations
             // or 20 minutes; a slow machine only makes this take longer).
-            while durableCount(journal) < baseline + 40 && writer.isRunning { usleep(50_000) }
+            // A hang guard of minutes: a deadlocked daemon blocks the writer in a system call, and
+            // the kill below then still ends it, so the progress assertion fails instead of CI hanging.
+            let progressDeadline = Date().addingTimeInterval(1800)
+            while durableCount(journal) < baseline + 40 && writer.isRunning && Date() < progressDeadline {
+                usleep(50_000)
+            }
             usleep(UInt32.random(in: 0..<300_000))
             mounted.kill9()
             let writerDeadline = Date().addingTimeInterval(600)  // a hang guard
