@@ -48,6 +48,15 @@ public struct MountConfiguration: Equatable, Sendable {
     /// The most worker threads serving requests; 0 picks twice the number of processors, from 4 to 8
     /// (reads run together, and a commit waiting for the disk lets them in).
     public var maxThreads = 0
+    /// Which multi-threaded request loop serves the mount (`-o loop=leader|libfuse`).
+    public enum RequestLoopKind: String, Sendable {
+        /// Ours (`RequestLoop`): one thread reads requests and serves the quick ones itself.
+        case leader
+        /// libfuse's `fuse_session_loop_mt`: every idle thread reads requests.
+        case libfuse
+    }
+    /// The request loop (`-o loop=`); `.leader` unless told otherwise.
+    public var requestLoop: RequestLoopKind = .leader
     /// The record size of regular files created through this mount (`-o record_size=`);
     /// files that exist keep theirs.
     public var recordSize: RecordSize = .upstream
