@@ -16,7 +16,7 @@ import RedoxFS
 /// up to `maxWorkers`) and serves the request as an ordinary worker. A request waits long
 ///
 /// - by its kind (`mayWait`): reads, large writes, fsync, fsyncdir, listings, fallocate,
-///   copy_file_range, blocking locks, ioctl, poll;
+///   copy_file_range, blocking locks;
 /// - or when it finds the engine's lock taken, enters a commit's device I/O, or waits on one of
 ///   the mount's condition variables: the thread's `EngineLock` wait handler passes the reading
 ///   on before it waits. So a reader is never held up behind a thread that waits, as before.
@@ -43,6 +43,8 @@ final class RequestLoop: @unchecked Sendable {
     private var exiting = false
     private var error: Int32 = 0
     private var threads: [HostThread] = []
+    /// Hand-offs by opcode and by a wait handler, and how many found a waiting worker.
+    private(set) var counts = (byKind: 0, byWait: 0, toWaiting: 0)
     /// The calling thread waits on this one for the last worker's end.
     private let finished = ConditionLock()
     private var ended = false
@@ -83,7 +85,14 @@ final class RequestLoop: @unchecked Sendable {
         let all = threads
         threads = []
         let result = error
+        let counted = counts
+        let workers = started
         state.unlock()
+        if getenv("REDOXFS_STATS") != nil {
+            let line = "redoxfs: request loop: \(workers) workers; hand-offs: \(counted.byKind) by request kind, "
+                + "\(counted.byWait) before a wait, \(counted.toWaiting) to a waiting worker\n"
+            _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        }
         for thread in all { thread.join() }
         return result
     }
@@ -114,13 +123,15 @@ final class RequestLoop: @unchecked Sendable {
 
     /// Passes the reading of requests on: to a waiting worker, else to a new one while there
     /// are fewer than `maxWorkers`, else to whichever worker is done first.
-    private func handOff(_ worker: Worker) {
+    private func handOff(_ worker: Worker, byKind: Bool) {
         guard worker.isLeader else { return }
         state.locked {
             worker.isLeader = false
             hasLeader = false
+            if byKind { counts.byKind += 1 } else { counts.byWait += 1 }
             if exiting { return }
             if waiting > 0 {
+                counts.toWaiting += 1
                 state.signal()
             } else if started < maxWorkers {
                 _ = startWorker()
@@ -131,7 +142,7 @@ final class RequestLoop: @unchecked Sendable {
     /// One worker: waits to lead, then reads and serves requests while it leads.
     private func work() {
         let worker = Worker()
-        EngineLock.setWaitHandler { [unowned self] in self.handOff(worker) }
+        EngineLock.setWaitHandler { [unowned self] in self.handOff(worker, byKind: false) }
         var buffer = fuse_buf()
         defer {
             EngineLock.setWaitHandler(nil)
@@ -159,7 +170,7 @@ final class RequestLoop: @unchecked Sendable {
                     end(worker, received)
                     break leading
                 }
-                if Self.mayWait(buffer) { handOff(worker) }
+                if Self.mayWait(buffer) { handOff(worker, byKind: true) }
                 fuse_session_process_buf(session, &buffer)
                 if !worker.isLeader { break }
             }
@@ -194,8 +205,6 @@ final class RequestLoop: @unchecked Sendable {
     private static let readdir: UInt32 = 28
     private static let fsyncdir: UInt32 = 30
     private static let setlkw: UInt32 = 33
-    private static let ioctl: UInt32 = 39
-    private static let poll: UInt32 = 40
     private static let fallocate: UInt32 = 43
     private static let readdirplus: UInt32 = 44
     private static let copyFileRange: UInt32 = 47
@@ -210,7 +219,7 @@ final class RequestLoop: @unchecked Sendable {
         guard let memory = buffer.mem, buffer.size >= 8 else { return false }
         let length = memory.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
         switch memory.loadUnaligned(fromByteOffset: 4, as: UInt32.self) {
-        case read, fsync, readdir, fsyncdir, setlkw, ioctl, poll, fallocate, readdirplus, copyFileRange:
+        case read, fsync, readdir, fsyncdir, setlkw, fallocate, readdirplus, copyFileRange:
             return true
         case write:
             return length > smallWrite
