@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedoxFS
 
 /// A mutex and its condition variable (timed waits on the monotonic clock), kept at fixed
 /// addresses on the heap: pthread objects must never move, and a Swift stored property passed
@@ -41,7 +42,10 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Waits for a `signal` or `broadcast` (or a spurious wake-up); call it holding the lock.
-    func wait() {
+    /// Runs the thread's wait handler first (`EngineLock.setWaitHandler`: a request loop's
+    /// leader hands the reading of requests on), unless `quietly`.
+    func wait(quietly: Bool = false) {
+        if !quietly { EngineLock.willWait() }
         pthread_cond_wait(condition, mutex)
     }
 

@@ -48,6 +48,16 @@ public struct MountConfiguration: Equatable, Sendable {
     /// The most worker threads serving requests; 0 picks twice the number of processors, from 4 to 8
     /// (reads run together, and a commit waiting for the disk lets them in).
     public var maxThreads = 0
+    /// Which multi-threaded request loop serves the mount (`-o loop=leader|libfuse`).
+    public enum RequestLoopKind: String, Sendable {
+        /// Ours (`RequestLoop`): one thread reads requests and serves the quick ones itself.
+        case leader
+        /// libfuse's `fuse_session_loop_mt`: every idle thread reads requests.
+        case libfuse
+    }
+    /// The request loop (`-o loop=`): libfuse's unless told otherwise (ours costs less CPU and
+    /// fewer context switches per request, but was slower on one cold reader: README).
+    public var requestLoop: RequestLoopKind = .libfuse
     /// The record size of regular files created through this mount (`-o record_size=`);
     /// files that exist keep theirs.
     public var recordSize: RecordSize = .upstream

@@ -103,7 +103,8 @@ public enum MountDaemon {
                 fileSystem: fileSystem, interval: configuration.commitInterval, log: log, beforeCommit: { bridge.settleAllWrites() })
             timer?.start()
         }
-        let loopResult = serve(session, threads: threads, singleThreaded: { bridge.pageStore.stopStoring() })
+        let loopResult = serve(
+            session, threads: threads, loop: configuration.requestLoop, singleThreaded: { bridge.pageStore.stopStoring() })
         timer?.stop()
         if configuration.debug {
             let counts = bridge.pageStore.counts
@@ -132,9 +133,16 @@ public enum MountDaemon {
         return 0
     }
 
-    /// Runs the multi-threaded request loop until the file system is unmounted or a signal arrives.
-    /// `singleThreaded` runs first when only the single-threaded loop can be had.
-    static func serve(_ session: OpaquePointer, threads: Int, singleThreaded: () -> Void = {}) -> Int32 {
+    /// Runs the multi-threaded request loop until the file system is unmounted or a signal arrives:
+    /// ours (`RequestLoop`) or libfuse's. `singleThreaded` runs first when only libfuse's
+    /// single-threaded loop can be had.
+    static func serve(
+        _ session: OpaquePointer, threads: Int, loop: MountConfiguration.RequestLoopKind = .libfuse,
+        singleThreaded: () -> Void = {}
+    ) -> Int32 {
+        if loop == .leader {
+            return RequestLoop(session: session, maxWorkers: threads).run()
+        }
         guard let loopConfiguration = fuse_loop_cfg_create() else {
             singleThreaded()
             return fuse_session_loop(session)

@@ -31,6 +31,17 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(MountCommandLine.usage.contains("record_size=SIZE"))
     }
 
+    func testRequestLoopOption() throws {
+        XCTAssertEqual(try parse("disk.img /mnt").requestLoop, .libfuse)
+        XCTAssertEqual(try parse("disk.img /mnt -o loop=leader").requestLoop, .leader)
+        XCTAssertEqual(try parse("-o loop=leader,loop=libfuse disk.img /mnt").requestLoop, .libfuse)
+        XCTAssertFalse(try parse("disk.img /mnt -o loop=leader").fuseOptions.contains("loop=leader"))
+        XCTAssertThrowsError(try parse("disk.img /mnt -o loop=single")) { error in
+            XCTAssertTrue("\(error)".contains("loop takes leader or libfuse"), "\(error)")
+        }
+        XCTAssertTrue(MountCommandLine.usage.contains("loop=leader"))
+    }
+
     func testOverlapCommitsOption() throws {
         XCTAssertTrue(try parse("disk.img /mnt").overlapCommits)
         XCTAssertFalse(try parse("disk.img /mnt -o rw,no_overlap_commits").overlapCommits)

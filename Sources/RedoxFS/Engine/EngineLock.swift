@@ -55,8 +55,16 @@ public final class EngineLock: EngineLocking, @unchecked Sendable {
         }
         precondition(holding.shared == 0, "engine lock: a thread holding it shared asked for it exclusively")
         precondition(!holding.admitting, "engine lock: a commit admitting readers asked for it exclusively")
-        pthread_mutex_lock(writers)
-        pthread_rwlock_wrlock(readers)
+        var warned = false
+        if pthread_mutex_trylock(writers) != 0 {
+            held.willWait()
+            warned = true
+            pthread_mutex_lock(writers)
+        }
+        if pthread_rwlock_trywrlock(readers) != 0 {
+            if !warned { held.willWait() }
+            pthread_rwlock_wrlock(readers)
+        }
         held.update(identity) { $0.exclusive = 1 }
         defer {
             held.update(identity) { $0.exclusive = 0 }
@@ -75,7 +83,10 @@ public final class EngineLock: EngineLocking, @unchecked Sendable {
             defer { held.update(identity) { $0.shared -= 1 } }
             return try body()
         }
-        pthread_rwlock_rdlock(readers)
+        if pthread_rwlock_tryrdlock(readers) != 0 {
+            held.willWait()
+            pthread_rwlock_rdlock(readers)
+        }
         held.update(identity) { $0.shared = 1 }
         defer {
             held.update(identity) { $0.shared = 0 }
@@ -88,6 +99,8 @@ public final class EngineLock: EngineLocking, @unchecked Sendable {
         let held = HeldEngineLocks.current
         let depth = held.holding(of: identity).exclusive
         guard depth > 0 else { return try body() }
+        // The body waits for the device (a commit's writes and flushes).
+        held.willWait()
         // Still holding `writers`: no other exclusive holder can enter until we are done.
         held.update(identity) { $0.exclusive = 0; $0.admitting = true }
         pthread_rwlock_unlock(readers)
@@ -96,6 +109,19 @@ public final class EngineLock: EngineLocking, @unchecked Sendable {
             held.update(identity) { $0.exclusive = depth; $0.admitting = false }
         }
         return try body()
+    }
+
+    /// Sets what the calling thread runs each time it is about to wait: for this lock (or any
+    /// other `EngineLock`) held by another thread, for a commit's device I/O, or wherever a front
+    /// end calls `willWait()`. The FUSE mount's request loop hands the reading of `/dev/fuse` to
+    /// another thread there. Nil removes it.
+    public static func setWaitHandler(_ handler: (() -> Void)?) {
+        HeldEngineLocks.current.waitHandler = handler
+    }
+
+    /// Runs the calling thread's wait handler, if it has one (see `setWaitHandler`).
+    public static func willWait() {
+        HeldEngineLocks.current.willWait()
     }
 
     public func guarded<T>(_ body: () -> T) -> T {
@@ -118,6 +144,12 @@ final class HeldEngineLocks {
 
     private var locks: [ObjectIdentifier] = []
     private var holdings: [Holding] = []
+    /// What this thread runs before it waits (`EngineLock.setWaitHandler`).
+    var waitHandler: (() -> Void)?
+
+    func willWait() {
+        waitHandler?()
+    }
 
     func holding(of lock: ObjectIdentifier) -> Holding {
         guard let index = locks.firstIndex(of: lock) else { return Holding() }
