@@ -70,6 +70,18 @@ final class LifecycleTests: MountTestCase {
         try TestImages.assertClean(image)
     }
 
+    /// The same POSIX suite through our own request loop (`-o loop=leader`, opt-in): requests
+    /// handed from thread to thread keep the same answers, and the image checks clean.
+    func testPOSIXSemanticsUnderTheLeaderLoop() throws {
+        let folder = try self.folder
+        let image = try TestImages.make(folder.path("semantics-leader.img"), megabytes: 256)
+        let mounted = try mount(image, arguments: ["-o", "allow_other,loop=leader"])
+        let report = try CommandRunner.python("semantics.py", [mounted.mountpoint], timeout: 900)
+        print(report.split(separator: "\n").last ?? "")
+        try mounted.unmount()
+        try TestImages.assertClean(image)
+    }
+
     /// Encrypted images: the password on standard input or from a file; writes survive a remount;
     /// a wrong password fails the mount with status 1.
     func testEncryptedImage() throws {
