@@ -19,15 +19,9 @@ extension Fixtures {
         return nil
     }()
 
-    /// O_DIRECT of <fcntl.h> (not in Swift's Glibc module); 0 where unknown, as `DirectReader`
-    /// has it (the engine reads nothing direct there, so no folder is offered).
-    #if arch(x86_64) || arch(i386)
-    private static let directFlag: Int32 = 0o40000
-    #elseif arch(arm64) || arch(arm)
-    private static let directFlag: Int32 = 0o200000
-    #else
-    private static let directFlag: Int32 = 0
-    #endif
+    /// O_DIRECT as the engine knows it (0 where unknown: the engine reads nothing direct there,
+    /// so no folder is offered).
+    private static let directFlag = FileDevice.directOpenFlag
 
     /// Whether a file written, synced and dropped from the page cache in `folder` is out of the
     /// cache and opens with O_DIRECT.

@@ -61,9 +61,14 @@ final class LifecycleTests: MountTestCase {
 
     /// POSIX behaviour, from ordinary processes (one of them running as uid 1000).
     func testPOSIXSemantics() throws {
+        try runPOSIXSuite(image: "semantics.img", options: "allow_other")
+    }
+
+    /// Runs `semantics.py` on a fresh image mounted with `-o options`, then checks it clean.
+    private func runPOSIXSuite(image name: String, options: String) throws {
         let folder = try self.folder
-        let image = try TestImages.make(folder.path("semantics.img"), megabytes: 256)
-        let mounted = try mount(image, arguments: ["-o", "allow_other"])
+        let image = try TestImages.make(folder.path(name), megabytes: 256)
+        let mounted = try mount(image, arguments: ["-o", options])
         let report = try CommandRunner.python("semantics.py", [mounted.mountpoint], timeout: 900)
         print(report.split(separator: "\n").last ?? "")
         try mounted.unmount()
@@ -73,13 +78,7 @@ final class LifecycleTests: MountTestCase {
     /// The same POSIX suite through our own request loop (`-o loop=leader`, opt-in): requests
     /// handed from thread to thread keep the same answers, and the image checks clean.
     func testPOSIXSemanticsUnderTheLeaderLoop() throws {
-        let folder = try self.folder
-        let image = try TestImages.make(folder.path("semantics-leader.img"), megabytes: 256)
-        let mounted = try mount(image, arguments: ["-o", "allow_other,loop=leader"])
-        let report = try CommandRunner.python("semantics.py", [mounted.mountpoint], timeout: 900)
-        print(report.split(separator: "\n").last ?? "")
-        try mounted.unmount()
-        try TestImages.assertClean(image)
+        try runPOSIXSuite(image: "semantics-leader.img", options: "allow_other,loop=leader")
     }
 
     /// Encrypted images: the password on standard input or from a file; writes survive a remount;

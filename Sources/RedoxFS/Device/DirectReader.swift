@@ -27,11 +27,11 @@ final class DirectReader: Sendable {
 
     /// O_DIRECT of <fcntl.h> (GNU-only, so not in Swift's Glibc module); 0 where unknown.
     #if arch(x86_64) || arch(i386)
-    private static let directFlag: Int32 = 0o40000
+    static let directFlag: Int32 = 0o40000
     #elseif arch(arm64) || arch(arm)
-    private static let directFlag: Int32 = 0o200000
+    static let directFlag: Int32 = 0o200000
     #else
-    private static let directFlag: Int32 = 0
+    static let directFlag: Int32 = 0
     #endif
 
     /// Alignment of buffers, offsets and lengths of a direct read (the largest logical block size).

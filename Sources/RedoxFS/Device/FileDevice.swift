@@ -153,6 +153,9 @@ public struct FileDevice: StorageDevice {
     /// The alignment of buffer addresses and lengths that `readBlocksBypassingCache(at:into:)`
     /// reads direct (other buffers are read buffered).
     public static let directReadAlignment = DirectReader.alignment
+    /// O_DIRECT of <fcntl.h> on this architecture (GNU-only, so not in Swift's Glibc module); 0
+    /// where unknown, and then nothing is read direct.
+    public static let directOpenFlag = DirectReader.directFlag
 
     /// Reads exactly as `readBlocks(at:into:)` does (the same bytes, the same errors), except that
     /// blocks mostly not in the page cache (and none of them dirty) are read with O_DIRECT,
