@@ -100,16 +100,15 @@ final class NodePrefetcher: @unchecked Sendable {
     /// Whether the last chunk hinted was not all cached: directory blocks are hinted only then.
     private let cold = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
-    /// The workers' threads, and workers that got no thread of their own (run on libdispatch's
-    /// pool instead).
+    /// The workers' threads (as many as could be made, at most the count asked for).
     private var workerThreads: [HelperThread] = []
-    private let pooledWorkers = DispatchGroup()
-    private let workerCount: Int
+    private var workerCount = 0
     /// The chunk the main thread is taking outcomes from (-1: none yet).
     private var current = -1
 
     /// Starts `workerCount` workers reading `pointers` through copies of `reader`; nil when the
-    /// reader's device cannot be read from several threads (then the checks read as before).
+    /// reader's device cannot be read from several threads or no worker thread could be made
+    /// (then the checks read as before).
     /// `hintedAlready` positions from the start were asked for by the tree walk (`TreePass`).
     init?(reader: CheckBlockReader, pointers: [BlockPointer], workerCount: Int, hintedAlready: Int = 0) {
         guard workerCount > 0, !pointers.isEmpty, reader.canReadConcurrently else { return nil }
@@ -128,31 +127,30 @@ final class NodePrefetcher: @unchecked Sendable {
         ring = UnsafeMutablePointer<Chunk>.allocate(capacity: Self.aheadChunks)
         ring.initialize(repeating: Chunk(), count: Self.aheadChunks)
         ready = (0..<chunkCount).map { _ in DispatchSemaphore(value: 0) }
-        self.workerCount = workerCount
         template = reader
         hints = reader.readHints
         for _ in 0..<Self.aheadChunks { room.signal() }
+        // Threads of their own, not libdispatch's pool: a worker mostly waits (for room, for the
+        // disk), and the main thread waits for the workers. A check run on a pool thread (a
+        // Swift Testing test, an async caller) would otherwise wait for workers queued behind
+        // other work on a pool whose threads all wait, which libdispatch widens by about one
+        // thread a second. Only the threads made count; with none the checks read alone.
+        var made: [HelperThread] = []
+        for _ in 0..<workerCount {
+            guard let thread = HelperThread({ [self] in
+                var state = WorkerState(reader: template.copyForWorker())
+                work(&state)
+            }) else { break }
+            made.append(thread)
+        }
+        workerThreads = made
+        self.workerCount = made.count
+        guard !made.isEmpty else { return nil }
         if let hints, Self.hintedChunks > 0 {
             for _ in 0..<Self.hintedChunks { hintRoom.signal() }
             let first = hintedAlready / Self.chunkSize
             cold.store(first > 0, ordering: .relaxed)
             hinter = HelperThread { [self] in hintChunks(hints, from: first) }
-        }
-        // Threads of their own, not libdispatch's pool: a worker mostly waits (for room, for the
-        // disk), and the main thread waits for the workers. A check run on a pool thread (a
-        // Swift Testing test, an async caller) would otherwise wait for workers queued behind
-        // other work on a pool whose threads all wait, which libdispatch widens by about one
-        // thread a second.
-        for _ in 0..<workerCount {
-            let body: @Sendable () -> Void = { [self] in
-                var state = WorkerState(reader: template.copyForWorker())
-                work(&state)
-            }
-            if let thread = HelperThread(body) {
-                workerThreads.append(thread)
-            } else {
-                DispatchQueue.global().async(group: pooledWorkers, execute: body)
-            }
         }
     }
 
@@ -374,7 +372,6 @@ final class NodePrefetcher: @unchecked Sendable {
         for _ in 0..<workerCount { room.signal() }
         hintRoom.signal()
         for thread in workerThreads { thread.join() }
-        pooledWorkers.wait()
         hinter?.join()
     }
 }

@@ -102,6 +102,7 @@ extension FileSystemEngine {
         // The next commit builds on this header, in its own slot (a pending one is written first).
         baseIsRingPredecessor = true
         header = next
+        headerSlot = next.ringSlot
         working = next
         allocatorState = allocator
         pendingAllocations.removeAll()

@@ -18,7 +18,8 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     var working: Header
     /// Device block where the file system (header ring slot 0) starts.
     public let startBlock: UInt64
-    /// The ring slot the header came from.
+    /// The ring slot of `header`: the one it was read from at open, then the one each commit
+    /// writes (or, overlapping commits, leaves pending for the next).
     public internal(set) var headerSlot: UInt64
     /// Set when the newest generation's commit was found torn at open (`NewestCommitCheck`): the
     /// engine opened the generation before it, and its next commit is written after the torn one.

@@ -139,6 +139,7 @@ extension FileSystemEngine {
             throw error
         }
         header = next
+        headerSlot = next.ringSlot
         working = next
     }
 }
