@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CFuse3
+import RedoxFS
 import Synchronization
 
 /// Pushes the rest of a record a small READ had to read and verify into the kernel's page cache
@@ -31,7 +32,8 @@ import Synchronization
 /// that finds a store of its inode running does not wait either: it is deferred, and the thread
 /// that ends the store runs it (libfuse lets any thread answer a request). At most `limit` stores
 /// run at once (half the worker threads), so a worker is always free to answer the READs a store
-/// waits for. A store only covers pages outside the request it follows, after that request's
+/// waits for (and under `-o loop=leader` the thread that reads requests hands that on before it
+/// stores). A store only covers pages outside the request it follows, after that request's
 /// reply (the kernel unlocks those pages on the reply), and only small reads that do not continue
 /// the inode's last read get one, so readahead streams are left alone.
 final class RecordPageStore: @unchecked Sendable {
@@ -171,6 +173,9 @@ final class RecordPageStore: @unchecked Sendable {
             return true
         }
         guard admitted else { return }
+        // The store may wait for a READ still to be read from /dev/fuse: the leader of our request
+        // loop passes the reading on first (`EngineLock.setWaitHandler`).
+        EngineLock.willWait()
         var pages = 0
         for range in [before, after] where !range.isEmpty {
             let start = Int(range.lowerBound - recordStart)

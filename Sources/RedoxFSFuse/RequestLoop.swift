@@ -3,9 +3,10 @@ import Glibc
 #endif
 import CFuse3
 import RedoxFS
+import Synchronization
 
-/// The mount's own multi-threaded request loop (`-o loop=leader`), in place of libfuse's
-/// `fuse_session_loop_mt` (`-o loop=libfuse`, the default).
+/// The mount's own multi-threaded request loop (`-o loop=leader`, the default), in place of
+/// libfuse's `fuse_session_loop_mt` (`-o loop=libfuse`).
 ///
 /// libfuse's loop keeps every idle worker blocked in `read()` of `/dev/fuse`, and the kernel hands
 /// each request to the one that has waited longest: every request costs a full wake-up of a cold
@@ -15,16 +16,19 @@ import RedoxFS
 /// request may wait long: then it first passes the reading on to a waiting worker (or starts one,
 /// up to `maxWorkers`) and serves the request as an ordinary worker. A request waits long
 ///
-/// - by its kind (`mayWait`): reads, large writes, fsync, fsyncdir, listings, fallocate,
+/// - by its kind (`mayWait`): large reads and writes, fsync, fsyncdir, fallocate,
 ///   copy_file_range, blocking locks;
-/// - or when it finds the engine's lock taken, enters a commit's device I/O, or waits on one of
-///   the mount's condition variables: the thread's `EngineLock` wait handler passes the reading
-///   on before it waits. So a reader is never held up behind a thread that waits, as before.
+/// - or when it finds the engine's lock taken, enters a commit's device I/O, reads blocks of the
+///   image that are not in the page cache (`FileDevice` tries without waiting first), pushes pages
+///   into the kernel's cache (`RecordPageStore`), or waits on one of the mount's condition
+///   variables: the leader's `EngineLock` wait handler passes the reading on before it waits. So a
+///   read of cached data is served by the leader, and a reader is never held up behind a thread
+///   that waits.
 ///
 /// The loop ends when the file system is unmounted (the read returns 0 or ENODEV) or the session
 /// is told to exit (the signal handlers of `fuse_set_signal_handlers`); the calling thread waits
-/// for that, interrupts the leader's read if it must (SIGHUP, whose handler only marks the
-/// session as exiting), and joins every worker.
+/// for that, interrupts the leader's read if it must (with a signal of our own, `wakeSignal`,
+/// whatever the disposition of SIGHUP), and joins every worker.
 final class RequestLoop: @unchecked Sendable {
     /// One worker thread's own state (only that thread changes it; `isLeader` under `state`).
     private final class Worker {
@@ -45,6 +49,9 @@ final class RequestLoop: @unchecked Sendable {
     private var threads: [HostThread] = []
     /// Hand-offs by opcode and by a wait handler, and how many found a waiting worker.
     private(set) var counts = (byKind: 0, byWait: 0, toWaiting: 0)
+    /// READs the leader took on: served to the end while leading, and handed off on the way.
+    private let readsServed = Atomic<Int>(0)
+    private let readsHandedOff = Atomic<Int>(0)
     /// The calling thread waits on this one for the last worker's end.
     private let finished = ConditionLock()
     private var ended = false
@@ -57,6 +64,7 @@ final class RequestLoop: @unchecked Sendable {
     /// Serves requests until the unmount or an exit signal; returns 0, or a negative errno when
     /// reading a request failed (or no thread could be started).
     func run() -> Int32 {
+        _ = Self.wakeHandlerInstalled
         state.lock()
         let startError = startWorker()
         state.unlock()
@@ -90,7 +98,9 @@ final class RequestLoop: @unchecked Sendable {
         state.unlock()
         if getenv("REDOXFS_STATS") != nil {
             let line = "redoxfs: request loop: \(workers) workers; hand-offs: \(counted.byKind) by request kind, "
-                + "\(counted.byWait) before a wait, \(counted.toWaiting) to a waiting worker\n"
+                + "\(counted.byWait) before a wait, \(counted.toWaiting) to a waiting worker; "
+                + "\(readsServed.load(ordering: .relaxed)) reads served by the leader, "
+                + "\(readsHandedOff.load(ordering: .relaxed)) reads handed off\n"
             _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
         }
         for thread in all { thread.join() }
@@ -102,10 +112,26 @@ final class RequestLoop: @unchecked Sendable {
         state.locked {
             exiting = true
             state.broadcast()
-            // The handler (libfuse's) only marks the session as exiting; the read returns EINTR.
-            if hasLeader { pthread_kill(leaderThread, SIGHUP) }
+            // Our handler does nothing: the read returns EINTR. (The caller sends it again while
+            // the loop runs, in case it came just before the leader's read.)
+            if hasLeader { pthread_kill(leaderThread, Self.wakeSignal) }
         }
     }
+
+    /// The signal that interrupts the leader's read of `/dev/fuse` when the loop must end: the
+    /// first real-time signal, with a handler of our own that does nothing (installed without
+    /// SA_RESTART by `run`). SIGHUP, which libfuse's handlers leave alone when it is ignored (a
+    /// daemon started under `nohup`), would not do.
+    static let wakeSignal = __libc_current_sigrtmin()
+
+    /// Installs the handler of `wakeSignal` (once per process).
+    private static let wakeHandlerInstalled: Bool = {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        return sigaction(wakeSignal, &action, nil) == 0
+    }()
 
     /// Starts one more worker; call it holding `state`. Returns 0 or pthread_create's error.
     private func startWorker() -> Int32 {
@@ -125,6 +151,8 @@ final class RequestLoop: @unchecked Sendable {
     /// are fewer than `maxWorkers`, else to whichever worker is done first.
     private func handOff(_ worker: Worker, byKind: Bool) {
         guard worker.isLeader else { return }
+        // Only the leader has a wait handler (and reads the device without waiting first).
+        EngineLock.setWaitHandler(nil)
         state.locked {
             worker.isLeader = false
             hasLeader = false
@@ -142,7 +170,7 @@ final class RequestLoop: @unchecked Sendable {
     /// One worker: waits to lead, then reads and serves requests while it leads.
     private func work() {
         let worker = Worker()
-        EngineLock.setWaitHandler { [unowned self] in self.handOff(worker, byKind: false) }
+        let handler: () -> Void = { [unowned self] in self.handOff(worker, byKind: false) }
         var buffer = fuse_buf()
         defer {
             EngineLock.setWaitHandler(nil)
@@ -160,18 +188,28 @@ final class RequestLoop: @unchecked Sendable {
             worker.isLeader = true
             leaderThread = pthread_self()
             state.unlock()
+            EngineLock.setWaitHandler(handler)
             while true {
                 let received = fuse_session_receive_buf(session, &buffer)
                 if received == -EINTR || received == -EAGAIN {
                     if fuse_session_exited(session) == 0 { continue }
                 }
                 if received <= 0 || fuse_session_exited(session) != 0 {
+                    EngineLock.setWaitHandler(nil)
                     state.lock()
                     end(worker, received)
                     break leading
                 }
                 if Self.mayWait(buffer) { handOff(worker, byKind: true) }
+                let isRead = worker.isLeader && Self.opcode(buffer) == Self.read
                 fuse_session_process_buf(session, &buffer)
+                if isRead {
+                    if worker.isLeader {
+                        readsServed.add(1, ordering: .relaxed)
+                    } else {
+                        readsHandedOff.add(1, ordering: .relaxed)
+                    }
+                }
                 if !worker.isLeader { break }
             }
             state.lock()
@@ -202,25 +240,41 @@ final class RequestLoop: @unchecked Sendable {
     private static let read: UInt32 = 15
     private static let write: UInt32 = 16
     private static let fsync: UInt32 = 20
-    private static let readdir: UInt32 = 28
     private static let fsyncdir: UInt32 = 30
     private static let setlkw: UInt32 = 33
     private static let fallocate: UInt32 = 43
-    private static let readdirplus: UInt32 = 44
     private static let copyFileRange: UInt32 = 47
     /// Writes up to this size (the writeback of a few pages, gathered or written at once) are
     /// served by the leader: they wait only where the wait handler passes the reading on.
     private static let smallWrite: UInt32 = 32 << 10
+    /// Reads up to this size (a default record; small files, random reads) are served by the
+    /// leader as long as what they need is in the image's page cache (else the device's read
+    /// passes the reading on first). Larger ones (readahead of a stream) are handed off, so that
+    /// several are formed at once.
+    private static let smallRead: UInt32 = 128 << 10
+    /// Where a READ's size lies: after the 40-byte `fuse_in_header`, in `fuse_read_in` (fh,
+    /// offset, size).
+    private static let readSizeOffset = 56
+
+    /// The opcode of the request in `buffer` (0 when it is not in memory).
+    static func opcode(_ buffer: fuse_buf) -> UInt32 {
+        guard buffer.flags.rawValue & FUSE_BUF_IS_FD.rawValue == 0, let memory = buffer.mem, buffer.size >= 8 else { return 0 }
+        return memory.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+    }
 
     /// Whether the request in `buffer` may wait long (a request libfuse left in its splice pipe
-    /// is a large one, a write: it does).
+    /// is a large one, a write: it does). Listings are served by the leader: they wait only
+    /// where the device or the engine's lock passes the reading on.
     static func mayWait(_ buffer: fuse_buf) -> Bool {
         if buffer.flags.rawValue & FUSE_BUF_IS_FD.rawValue != 0 { return true }
         guard let memory = buffer.mem, buffer.size >= 8 else { return false }
         let length = memory.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
         switch memory.loadUnaligned(fromByteOffset: 4, as: UInt32.self) {
-        case read, fsync, readdir, fsyncdir, setlkw, fallocate, readdirplus, copyFileRange:
+        case fsync, fsyncdir, setlkw, fallocate, copyFileRange:
             return true
+        case read:
+            guard buffer.size >= readSizeOffset + 4 else { return true }
+            return memory.loadUnaligned(fromByteOffset: readSizeOffset, as: UInt32.self) > smallRead
         case write:
             return length > smallWrite
         default:

@@ -173,6 +173,8 @@ public struct FileDevice: StorageDevice {
             try readBuffered(randomDescriptor, at: start, into: buffer, from: 0, block: index)
             return
         }
+        // A direct read always waits for the disk.
+        EngineLock.willWait()
         let done: Int
         if Int(bitPattern: base) % DirectReader.alignment == 0 {
             done = direct.read(at: start, into: buffer)
@@ -188,13 +190,32 @@ public struct FileDevice: StorageDevice {
 
     /// Reads `buffer[done...]` from file offset `start + done` through `reader` with `pread`,
     /// reporting failures as `FormatError.io` of `block`.
+    ///
+    /// On a thread with a wait handler (`EngineLock.setWaitHandler`: the FUSE mount's request loop
+    /// hands the reading of requests on there), it first reads without waiting for the disk
+    /// (`NoWaitRead`): what the page cache holds is read at once, and only when the rest would wait
+    /// does the handler run, before the ordinary read.
     private func readBuffered(
         _ reader: Int32, at start: UInt64, into buffer: UnsafeMutableRawBufferPointer, from done: Int, block index: UInt64
     ) throws(FormatError) {
         var done = done
+        var watching = NoWaitRead.isAvailable && EngineLock.hasWaitHandler
         while done < buffer.count {
             let offset = off_t(start + UInt64(done))
-            let n = pread(reader, buffer.baseAddress! + done, buffer.count - done, offset)
+            let n: Int
+            if watching {
+                n = NoWaitRead.pread(reader, buffer.baseAddress! + done, buffer.count - done, offset)
+                let code = errno
+                if n < 0 && code != EINTR {
+                    // EAGAIN: the rest would wait; anything else: read the ordinary way, whose
+                    // failure is the one reported.
+                    if code == EAGAIN { EngineLock.willWait() } else { NoWaitRead.failed(code) }
+                    watching = false
+                    continue
+                }
+            } else {
+                n = pread(reader, buffer.baseAddress! + done, buffer.count - done, offset)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .io(block: index, code: errno)

@@ -112,8 +112,9 @@ public final class EngineLock: EngineLocking, @unchecked Sendable {
     }
 
     /// Sets what the calling thread runs each time it is about to wait: for this lock (or any
-    /// other `EngineLock`) held by another thread, for a commit's device I/O, or wherever a front
-    /// end calls `willWait()`. The FUSE mount's request loop hands the reading of `/dev/fuse` to
+    /// other `EngineLock`) held by another thread, for a commit's device I/O, for a read of a
+    /// `FileDevice` whose blocks are not in the page cache, or wherever a front end calls
+    /// `willWait()`. The FUSE mount's request loop hands the reading of `/dev/fuse` to
     /// another thread there. Nil removes it.
     public static func setWaitHandler(_ handler: (() -> Void)?) {
         HeldEngineLocks.current.waitHandler = handler
@@ -122,6 +123,12 @@ public final class EngineLock: EngineLocking, @unchecked Sendable {
     /// Runs the calling thread's wait handler, if it has one (see `setWaitHandler`).
     public static func willWait() {
         HeldEngineLocks.current.willWait()
+    }
+
+    /// Whether the calling thread has a wait handler: then a device read that would wait for the
+    /// disk (`FileDevice`) first tries without waiting, and runs the handler before it waits.
+    public static var hasWaitHandler: Bool {
+        HeldEngineLocks.current.waitHandler != nil
     }
 
     public func guarded<T>(_ body: () -> T) -> T {

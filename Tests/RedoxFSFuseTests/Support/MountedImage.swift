@@ -16,10 +16,11 @@ final class MountedImage {
     private(set) var isMounted = true
 
     /// Mounts `image` at `mountpoint` with extra command-line `arguments`; `password` is written
-    /// to the process's standard input; `environment` adds variables to the daemon's environment.
+    /// to the process's standard input; `environment` adds variables to the daemon's environment;
+    /// `launcher` is a command that execs the mount command after it (such as `nohup`).
     init(
         image: String, mountpoint: String, arguments: [String] = [], password: String? = nil,
-        environment: [String: String] = [:], timeout: TimeInterval = 120
+        environment: [String: String] = [:], launcher: [String] = [], timeout: TimeInterval = 120
     ) throws {
         self.image = image
         self.mountpoint = mountpoint
@@ -27,8 +28,9 @@ final class MountedImage {
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.mountBinary)
-        process.arguments = ["-f"] + arguments + [image, mountpoint]
+        let command = launcher + [TestEnvironment.mountBinary, "-f"] + arguments + [image, mountpoint]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
@@ -187,11 +189,13 @@ class MountTestCase: XCTestCase {
 
     /// Mounts `image` on a fresh mountpoint `name` in the scratch folder.
     func mount(
-        _ image: String, at name: String = "mnt", arguments: [String] = [], password: String? = nil, environment: [String: String] = [:]
+        _ image: String, at name: String = "mnt", arguments: [String] = [], password: String? = nil, environment: [String: String] = [:],
+        launcher: [String] = []
     ) throws -> MountedImage {
         let mountpoint = try folder.folder(name)
         let mounted = try MountedImage(
-            image: image, mountpoint: mountpoint, arguments: arguments, password: password, environment: environment)
+            image: image, mountpoint: mountpoint, arguments: arguments, password: password, environment: environment,
+            launcher: launcher)
         mounts.append(mounted)
         return mounted
     }

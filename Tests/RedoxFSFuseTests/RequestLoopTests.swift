@@ -1,0 +1,155 @@
+import Foundation
+import Glibc
+import RedoxFS
+import RedoxFSTestSupport
+import XCTest
+
+/// Our request loop (`-o loop=leader`): a READ whose blocks the image's page cache holds is served
+/// by the thread that reads requests; one that would wait for the disk is handed off first (the
+/// device reads without waiting, then runs the thread's wait handler). The daemon's
+/// `REDOXFS_STATS` line counts both. The bytes are the model's either way, plain, encrypted and
+/// with `-o direct_reads`, also for small reads that push the rest of their record into the
+/// kernel's cache. The loop ends on SIGTERM even when SIGHUP is ignored.
+final class RequestLoopTests: MountTestCase {
+    typealias Model = RecordPageStoreTests
+    static let page = 4096
+    static let fileSize = 16 << 20
+    /// Pages read with O_DIRECT (one READ each, no store): in records far apart.
+    static let directPages = [512, 1536, 2560, 3584]
+    /// Pages read through the kernel's cache without readahead (small READs, with stores).
+    static let cachedPages = [300, 1300, 2300, 3300, 3301, 4095]
+
+    /// Where the images go: a disk file system (the scratch folder is on tmpfs, whose pages are
+    /// always cached, so that no read there would wait).
+    private var imageFolder: String?
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        let path = "\(Fixtures.directReadFolder ?? "/var/tmp")/redoxfs-leader-\(UUID().uuidString.prefix(8))"
+        XCTAssertEqual(mkdir(path, 0o755), 0)
+        imageFolder = path
+    }
+
+    override func tearDown() {
+        super.tearDown()
+        if let imageFolder { try? FileManager.default.removeItem(atPath: imageFolder) }
+    }
+
+    func testCachedReadsAreServedByTheLeaderAndColdOnesHandedOff() throws {
+        try checkReads(password: nil, arguments: [])
+    }
+
+    func testCachedAndColdReadsEncrypted() throws {
+        try checkReads(password: "leader words", arguments: [])
+    }
+
+    func testCachedAndColdReadsWithDirectReads() throws {
+        try checkReads(password: nil, arguments: ["-o", "direct_reads"])
+    }
+
+    func checkReads(password: String?, arguments: [String]) throws {
+        let image = try TestImages.make("\(try XCTUnwrap(imageFolder))/reads.img", megabytes: 64, password: password)
+        let model = Model.model(size: Self.fileSize)
+        var mounted = try mount(image, at: "fill", password: password)
+        XCTAssertTrue(FileManager.default.createFile(atPath: mounted.mountpoint + "/f", contents: Data(model)))
+        try mounted.unmount()
+        let options = ["-o", "loop=leader,noatime", "--commit-interval", "0"] + arguments
+        let statistics = ["REDOXFS_STATS": "1"]
+
+        // Cold: every READ needs blocks the page cache does not hold.
+        dropFromPageCache(image)
+        mounted = try mount(image, at: "cold", arguments: options, password: password, environment: statistics)
+        try readDirect(mounted, model: model, "cold")
+        try mounted.unmount()
+        let cold = try counts(mounted)
+        if Fixtures.directReadFolder != nil {
+            XCTAssertGreaterThan(cold.handedOff, 0, "no cold READ was handed off\n\(mounted.log)")
+        } else {
+            print("no disk folder whose page cache can be dropped: \(cold) READs served, handed off")
+        }
+
+        // Warm: the whole image in the page cache; the same READs.
+        readWhole(image)
+        mounted = try mount(image, at: "warm", arguments: options, password: password, environment: statistics)
+        try readDirect(mounted, model: model, "warm")
+        try mounted.unmount()
+        let warm = try counts(mounted)
+        XCTAssertGreaterThan(warm.served, 0, "no cached READ was served by the leader\n\(mounted.log)")
+        XCTAssertEqual(warm.served + warm.handedOff, Self.directPages.count, mounted.log)
+
+        // Small READs through the kernel's cache on a cold image: the rest of each record is
+        // pushed into the kernel's cache (a store hands the reading of requests off first).
+        dropFromPageCache(image)
+        mounted = try mount(image, at: "stores", arguments: options, password: password)
+        let descriptor = open(mounted.mountpoint + "/f", O_RDONLY)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_RANDOM)
+        for index in Self.cachedPages {
+            XCTAssertEqual(Model.readPage(descriptor, index), Array(model[index * Self.page..<(index + 1) * Self.page]), "page \(index)")
+        }
+        close(descriptor)
+        try mounted.unmount()
+        try TestImages.assertClean(image, password: password)
+    }
+
+    /// SIGTERM ends a foreground mount served by our loop even when SIGHUP is ignored (started
+    /// under `nohup`): the loop interrupts its read of /dev/fuse with a signal of its own. The
+    /// wait for the exit is a hang guard, no timing.
+    func testSIGTERMEndsTheLoopWithSIGHUPIgnored() throws {
+        let folder = try self.folder
+        let image = try TestImages.make(folder.path("nohup.img"), megabytes: 64)
+        let mounted = try mount(image, arguments: ["-o", "loop=leader", "--commit-interval", "0"], launcher: ["/usr/bin/nohup"])
+        let status = try String(contentsOfFile: "/proc/\(mounted.process.processIdentifier)/status", encoding: .utf8)
+        let ignored = status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }
+            .flatMap { UInt64($0.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16) }
+        XCTAssertEqual(try XCTUnwrap(ignored, status) & (1 << UInt64(SIGHUP - 1)), 1 << UInt64(SIGHUP - 1), "SIGHUP is ignored")
+        try CommandRunner.check(["/bin/sh", "-c", "echo nohup > '\(mounted.mountpoint)/file'"])
+        try mounted.stop(signal: SIGTERM, timeout: 120)
+        XCTAssertEqual(Set(try TestImages.dump(image).entries.map(\.path)), ["/", "/file"])
+        try TestImages.assertClean(image)
+    }
+
+    // MARK: Helpers
+
+    /// Drops `path` (an image not in use) from the page cache, so that its reads are cold.
+    func dropFromPageCache(_ path: String) {
+        let descriptor = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        XCTAssertEqual(fdatasync(descriptor), 0)
+        XCTAssertEqual(posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED), 0)
+        close(descriptor)
+    }
+
+    /// Reads all of `path` through the page cache.
+    func readWhole(_ path: String) {
+        let descriptor = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while buffer.withUnsafeMutableBytes({ read(descriptor, $0.baseAddress, $0.count) }) > 0 {}
+        close(descriptor)
+    }
+
+    /// Reads `directPages` of the mounted file `f` with O_DIRECT (each one READ of one page, no
+    /// store) and compares them with the model.
+    func readDirect(_ mounted: MountedImage, model: [UInt8], _ step: String) throws {
+        let descriptor = open(mounted.mountpoint + "/f", O_RDONLY | FileDevice.directOpenFlag)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        defer { close(descriptor) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.page, alignment: Self.page)
+        defer { buffer.deallocate() }
+        for index in Self.directPages {
+            let done = pread(descriptor, buffer.baseAddress, Self.page, off_t(index * Self.page))
+            XCTAssertEqual(done, Self.page, "\(step): page \(index), errno \(errno)")
+            XCTAssertEqual(Array(buffer), Array(model[index * Self.page..<(index + 1) * Self.page]), "\(step): page \(index)")
+        }
+    }
+
+    /// The READ counts of the daemon's `REDOXFS_STATS` request-loop line (at unmount).
+    func counts(_ mounted: MountedImage) throws -> (served: Int, handedOff: Int) {
+        let log = mounted.log
+        let served = try XCTUnwrap(WritebackCoalescingTests.statistic("reads served by the leader", in: log), log)
+        let handedOff = try XCTUnwrap(WritebackCoalescingTests.statistic("reads handed off", in: log), log)
+        print("\(mounted.mountpoint): \(served) READs served by the leader, \(handedOff) handed off")
+        return (served, handedOff)
+    }
+}
