@@ -188,6 +188,25 @@ extension FileSystemEngine {
     private static func write(
         _ blocks: [UInt64: [UInt8]], encryptedWith cipher: Providers.Cipher?, at startBlock: UInt64, to device: inout Device
     ) throws(FormatError) {
+        guard let cipher else {
+            try writePlain(blocks, at: startBlock, to: &device)
+            return
+        }
+        var batch = EncryptingWriteBatch(cipher: cipher)  // encrypted into reused buffers, no copy first
+        var sinceStart = 0
+        for (index, block) in blocks.sorted(by: { $0.key < $1.key }) {
+            if sinceStart >= writebackStartBytes {
+                device.startWriteback()
+                sinceStart = 0
+            }
+            sinceStart += block.count
+            try batch.append(block, unit: index, at: startBlock + index, to: &device)
+        }
+        try batch.send(to: &device)
+    }
+
+    /// `write(_:encryptedWith:at:to:)` of a file system without encryption.
+    private static func writePlain(_ blocks: [UInt64: [UInt8]], at startBlock: UInt64, to device: inout Device) throws(FormatError) {
         var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
         var sinceStart = 0
         for (index, block) in blocks.sorted(by: { $0.key < $1.key }) {
@@ -196,13 +215,7 @@ extension FileSystemEngine {
                 sinceStart = 0
             }
             sinceStart += block.count
-            var bytes = block
-            if let cipher {
-                bytes.withUnsafeMutableBufferPointer {
-                    cipher.encrypt($0, firstUnit: index, unitSize: RedoxFS.blockSize)
-                }
-            }
-            try batch.append(bytes, at: startBlock + index, to: &device)
+            try batch.append(block, at: startBlock + index, to: &device)
         }
         try batch.send(to: &device)
     }
