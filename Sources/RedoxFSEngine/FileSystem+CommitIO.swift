@@ -46,6 +46,7 @@ extension FileSystemEngine {
         var device = self.device
         let flushFirst = !baseIsDurable
         let cipher = self.cipher
+        let providers = self.providers
         let startBlock = self.startBlock
         let pending = pendingHeader
         let oneFlush = !overlaps && allocatedBlocks.map { writesWithOneFlush(next, allocatedBlocks: $0) } == true
@@ -58,7 +59,7 @@ extension FileSystemEngine {
                 do throws(FormatError) { try device.flush() } catch { return .failedBeforeHeader(.format(error), baseFlushed: false) }
             }
             do throws(FormatError) {
-                try Self.write(blocks, encryptedWith: cipher, at: startBlock, to: &device)
+                try Self.write(blocks, encryptedWith: cipher, providers: providers, at: startBlock, to: &device)
                 if overlaps {
                     device.startWriteback()
                     return .written
@@ -185,10 +186,53 @@ extension FileSystemEngine {
     /// them finds less left.
     static var writebackStartBytes: Int { 8 << 20 }
 
+    /// Bytes of blocks an encrypted commit encrypts as one stage (`writeEncrypted`).
+    static var encryptionStageBytes: Int { BlockWriteBatch.byteLimit }
+
     /// Writes `blocks` (by file-system block index), encrypted, in ascending address order.
     private static func write(
-        _ blocks: [UInt64: [UInt8]], encryptedWith cipher: Providers.Cipher?, at startBlock: UInt64, to device: inout Device
+        _ blocks: [UInt64: [UInt8]], encryptedWith cipher: Providers.Cipher?, providers: Providers, at startBlock: UInt64,
+        to device: inout Device
     ) throws(FormatError) {
+        guard let cipher else {
+            try writePlain(blocks, at: startBlock, to: &device)
+            return
+        }
+        let sorted = blocks.sorted(by: { $0.key < $1.key })
+        // Stages of about `encryptionStageBytes`, each encrypted (the platform may encrypt the
+        // next one on another thread) while the one before is written.
+        var bounds = [0]
+        var staged = 0
+        for (position, block) in sorted.enumerated() {
+            staged += block.value.count
+            if staged >= encryptionStageBytes || position == sorted.count - 1 {
+                bounds.append(position + 1)
+                staged = 0
+            }
+        }
+        let stages = [EncryptedStage(), EncryptedStage()]
+        var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
+        var sinceStart = 0
+        try providers.pipeline(count: bounds.count - 1) { stage in
+            stages[stage % 2].encrypt(sorted[bounds[stage]..<bounds[stage + 1]], with: cipher)
+        } finish: { (stage) throws(FormatError) in
+            let buffers = stages[stage % 2].buffers
+            for (position, index) in (bounds[stage]..<bounds[stage + 1]).enumerated() {
+                let bytes = buffers[position]
+                if sinceStart >= writebackStartBytes {
+                    device.startWriteback()
+                    sinceStart = 0
+                }
+                sinceStart += bytes.count
+                try batch.append(bytes, at: startBlock + sorted[index].key, to: &device)
+            }
+            // Sent here, so that no buffer of the stage is held when it is encrypted into again.
+            try batch.send(to: &device)
+        }
+    }
+
+    /// `write(_:encryptedWith:at:to:)` of a file system without encryption.
+    private static func writePlain(_ blocks: [UInt64: [UInt8]], at startBlock: UInt64, to device: inout Device) throws(FormatError) {
         var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
         var sinceStart = 0
         for (index, block) in blocks.sorted(by: { $0.key < $1.key }) {
@@ -197,13 +241,7 @@ extension FileSystemEngine {
                 sinceStart = 0
             }
             sinceStart += block.count
-            var bytes = block
-            if let cipher {
-                bytes.withUnsafeMutableBufferPointer {
-                    cipher.encrypt($0, firstUnit: index, unitSize: RedoxFS.blockSize)
-                }
-            }
-            try batch.append(bytes, at: startBlock + index, to: &device)
+            try batch.append(block, at: startBlock + index, to: &device)
         }
         try batch.send(to: &device)
     }

@@ -24,12 +24,28 @@ public protocol EngineProviders {
     /// The SeaHash of `bytes`, exactly `SeaHash.hash`'s (the default): the hash of every block
     /// the engine reads (verified) and writes. A platform may give a faster implementation.
     func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64
+    /// Runs `prepare(i)` and then `finish(i)` for each `i` in `0..<count`: every `finish` in
+    /// order, each after its own `prepare`, and `prepare(i)` only once `finish(i - 2)` has
+    /// returned (two stages in flight). A platform may run `prepare(i + 1)` on another thread
+    /// while `finish(i)` runs (an encrypted commit: the next stage is encrypted while the last
+    /// is written); `prepare` must then touch nothing `finish` touches but stage `i`'s own. When
+    /// `finish` throws, no later `finish` runs and the error comes out once every `prepare`
+    /// started has returned. The default runs them one after the other on the caller's thread.
+    func pipeline<E: Error>(count: Int, prepare: (Int) -> Void, finish: (Int) throws(E) -> Void) throws(E)
 }
 
 extension EngineProviders {
     /// The core's SeaHash.
     @inline(__always)
     public func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { SeaHash.hash(bytes) }
+
+    /// One thread: each stage prepared, then finished.
+    public func pipeline<E: Error>(count: Int, prepare: (Int) -> Void, finish: (Int) throws(E) -> Void) throws(E) {
+        for stage in 0..<max(0, count) {
+            prepare(stage)
+            try finish(stage)
+        }
+    }
 }
 
 /// The lock the engine holds around each public call: exclusive for calls that change the file

@@ -22,28 +22,38 @@ public struct OpenSSLXTS: XTSCipher, Sendable {
     public var usesOpenSSL: Bool { contexts != nil }
 
     public func encrypt(_ buffer: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int) {
-        process(buffer, firstUnit: firstUnit, unitSize: unitSize, encrypting: true)
+        process(UnsafeRawBufferPointer(buffer), into: buffer, firstUnit: firstUnit, unitSize: unitSize, encrypting: true)
     }
 
     public func decrypt(_ buffer: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int) {
-        process(buffer, firstUnit: firstUnit, unitSize: unitSize, encrypting: false)
+        process(UnsafeRawBufferPointer(buffer), into: buffer, firstUnit: firstUnit, unitSize: unitSize, encrypting: false)
     }
 
+    /// Encrypts out of place: libcrypto reads `source` and writes `destination`, no copy first.
+    public func encrypt(
+        _ source: UnsafeRawBufferPointer, into destination: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int
+    ) {
+        precondition(source.count == destination.count, "XTS copies keep their length")
+        process(source, into: destination, firstUnit: firstUnit, unitSize: unitSize, encrypting: true)
+    }
+
+    /// Runs `source` through the cipher into `destination` (the same memory, or none of it).
     private func process(
-        _ buffer: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int, encrypting: Bool
+        _ source: UnsafeRawBufferPointer, into destination: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int,
+        encrypting: Bool
     ) {
         precondition(unitSize > 0 && unitSize % 16 == 0, "XTS data units are multiples of 16 bytes")
-        precondition(buffer.count % 16 == 0, "XTS buffers are multiples of 16 bytes")
-        guard let base = buffer.baseAddress else { return }
+        precondition(destination.count % 16 == 0, "XTS buffers are multiples of 16 bytes")
+        guard let input = source.baseAddress?.assumingMemoryBound(to: UInt8.self), let output = destination.baseAddress else { return }
         guard let contexts, let context = contexts.take(encrypting: encrypting) else {
-            fallBack(buffer, firstUnit: firstUnit, unitSize: unitSize, encrypting: encrypting)
+            fallBack(source, into: destination, firstUnit: firstUnit, unitSize: unitSize, encrypting: encrypting)
             return
         }
         var offset = 0
         var unit = firstUnit
         var succeeded = true
-        while offset < buffer.count && succeeded {
-            let length = min(unitSize, buffer.count - offset)
+        while offset < destination.count && succeeded {
+            let length = min(unitSize, destination.count - offset)
             // The IV is the data-unit number as a 128-bit little-endian integer.
             var iv: (UInt64, UInt64) = (unit.littleEndian, 0)
             succeeded = withUnsafeBytes(of: &iv) { ivBytes in
@@ -51,8 +61,7 @@ public struct OpenSSLXTS: XTSCipher, Sendable {
                 let ivPointer = ivBytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
                 guard EVP_CipherInit_ex(context.raw, nil, nil, nil, ivPointer, -1) == 1 else { return false }
                 var written: Int32 = 0
-                let start = base + offset
-                return EVP_CipherUpdate(context.raw, start, &written, start, Int32(length)) == 1
+                return EVP_CipherUpdate(context.raw, output + offset, &written, input + offset, Int32(length)) == 1
                     && Int(written) == length
             }
             if succeeded {
@@ -63,18 +72,23 @@ public struct OpenSSLXTS: XTSCipher, Sendable {
         contexts.give(context, encrypting: encrypting)
         if !succeeded {
             // Not expected once a context exists; finish the remaining units in Swift.
-            let rest = UnsafeMutableBufferPointer(rebasing: buffer[offset...])
-            fallBack(rest, firstUnit: unit, unitSize: unitSize, encrypting: encrypting)
+            fallBack(
+                UnsafeRawBufferPointer(rebasing: source[offset...]), into: UnsafeMutableBufferPointer(rebasing: destination[offset...]),
+                firstUnit: unit, unitSize: unitSize, encrypting: encrypting)
         }
     }
 
     private func fallBack(
-        _ buffer: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int, encrypting: Bool
+        _ source: UnsafeRawBufferPointer, into destination: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int,
+        encrypting: Bool
     ) {
+        if let from = source.baseAddress, let to = destination.baseAddress, UnsafeRawPointer(to) != from {
+            UnsafeMutableRawPointer(to).copyMemory(from: from, byteCount: destination.count)
+        }
         if encrypting {
-            core.encrypt(buffer, firstUnit: firstUnit, unitSize: unitSize)
+            core.encrypt(destination, firstUnit: firstUnit, unitSize: unitSize)
         } else {
-            core.decrypt(buffer, firstUnit: firstUnit, unitSize: unitSize)
+            core.decrypt(destination, firstUnit: firstUnit, unitSize: unitSize)
         }
     }
 }

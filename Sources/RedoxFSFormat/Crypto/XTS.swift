@@ -8,9 +8,23 @@ public protocol XTSCipher {
     func encrypt(_ buffer: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int)
     /// Decrypts likewise.
     func decrypt(_ buffer: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int)
+    /// Encrypts `source` into `destination` (of the same length, not overlapping it) as
+    /// `encrypt(_:firstUnit:unitSize:)` would in place: a commit encrypts a cached block straight
+    /// into the buffer it writes, with no copy of its own. The default copies, then encrypts.
+    func encrypt(
+        _ source: UnsafeRawBufferPointer, into destination: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int)
 }
 
 extension XTSCipher {
+    public func encrypt(
+        _ source: UnsafeRawBufferPointer, into destination: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int
+    ) {
+        precondition(source.count == destination.count, "XTS copies keep their length")
+        guard let from = source.baseAddress, let to = destination.baseAddress else { return }
+        UnsafeMutableRawPointer(to).copyMemory(from: from, byteCount: source.count)
+        encrypt(destination, firstUnit: firstUnit, unitSize: unitSize)
+    }
+
     /// Encrypts `bytes` in place as consecutive data units of `unitSize` bytes, numbered from
     /// `firstUnit`.
     public func encrypt(_ bytes: inout [UInt8], firstUnit: UInt64, unitSize: Int) {
