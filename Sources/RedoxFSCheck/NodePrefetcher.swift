@@ -130,6 +130,9 @@ final class NodePrefetcher: @unchecked Sendable {
         template = reader
         hints = reader.readHints
         for _ in 0..<Self.aheadChunks { room.signal() }
+        let firstHinted = hintedAlready / Self.chunkSize
+        // Read by the workers (`hintDirectory`): set before they start.
+        cold.store(hints != nil && firstHinted > 0, ordering: .relaxed)
         // Threads of their own, not libdispatch's pool: a worker mostly waits (for room, for the
         // disk), and the main thread waits for the workers. A check run on a pool thread (a
         // Swift Testing test, an async caller) would otherwise wait for workers queued behind
@@ -148,9 +151,7 @@ final class NodePrefetcher: @unchecked Sendable {
         guard !made.isEmpty else { return nil }
         if let hints, Self.hintedChunks > 0 {
             for _ in 0..<Self.hintedChunks { hintRoom.signal() }
-            let first = hintedAlready / Self.chunkSize
-            cold.store(first > 0, ordering: .relaxed)
-            hinter = HelperThread { [self] in hintChunks(hints, from: first) }
+            hinter = HelperThread { [self] in hintChunks(hints, from: firstHinted) }
         }
     }
 

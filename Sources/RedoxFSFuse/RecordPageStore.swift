@@ -177,7 +177,8 @@ final class RecordPageStore: @unchecked Sendable {
         // loop passes the reading on first (`EngineLock.setWaitHandler`).
         EngineLock.willWait()
         var pages = 0
-        for range in [before, after] where !range.isEmpty {
+        // Not once the loop is stopping: nobody may read the READ whose pages the store waits for.
+        for range in [before, after] where !range.isEmpty && fuse_session_exited(session) == 0 {
             let start = Int(range.lowerBound - recordStart)
             guard let base = record.baseAddress else { continue }
             var vector = fuse_bufvec()

@@ -114,7 +114,9 @@ final class RequestLoop: @unchecked Sendable {
             state.broadcast()
             // Our handler does nothing: the read returns EINTR. (The caller sends it again while
             // the loop runs, in case it came just before the leader's read.)
-            if hasLeader { pthread_kill(leaderThread, Self.wakeSignal) }
+            // Without our handler the signal's default action would end the process before the
+            // final commit: then the read ends with the unmount or the next request instead.
+            if hasLeader && Self.wakeHandlerInstalled { pthread_kill(leaderThread, Self.wakeSignal) }
         }
     }
 
@@ -124,7 +126,7 @@ final class RequestLoop: @unchecked Sendable {
     /// daemon started under `nohup`), would not do.
     static let wakeSignal = __libc_current_sigrtmin()
 
-    /// Installs the handler of `wakeSignal` (once per process).
+    /// Installs the handler of `wakeSignal` (once per process); whether that succeeded.
     private static let wakeHandlerInstalled: Bool = {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in }
@@ -169,6 +171,11 @@ final class RequestLoop: @unchecked Sendable {
 
     /// One worker: waits to lead, then reads and serves requests while it leads.
     private func work() {
+        // A mask inherited from whoever started the daemon must not hold the signal back.
+        var wake = sigset_t()
+        sigemptyset(&wake)
+        sigaddset(&wake, Self.wakeSignal)
+        pthread_sigmask(SIG_UNBLOCK, &wake, nil)
         let worker = Worker()
         let handler: () -> Void = { [unowned self] in self.handOff(worker, byKind: false) }
         var buffer = fuse_buf()
@@ -236,7 +243,7 @@ final class RequestLoop: @unchecked Sendable {
         state.broadcast()
     }
 
-    /// Opcodes (linux/fuse.h) of requests that may wait long.
+    /// Opcodes (linux/fuse.h) of requests that may wait long (READ and WRITE only when large).
     private static let read: UInt32 = 15
     private static let write: UInt32 = 16
     private static let fsync: UInt32 = 20

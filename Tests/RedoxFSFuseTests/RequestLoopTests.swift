@@ -26,7 +26,9 @@ final class RequestLoopTests: MountTestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
         let path = "\(Fixtures.directReadFolder ?? "/var/tmp")/redoxfs-leader-\(UUID().uuidString.prefix(8))"
-        XCTAssertEqual(mkdir(path, 0o755), 0)
+        guard mkdir(path, 0o755) == 0 else {
+            throw Fixtures.FixtureError.commandFailed("mkdir \(path): \(String(cString: strerror(errno)))")
+        }
         imageFolder = path
     }
 
@@ -98,7 +100,7 @@ final class RequestLoopTests: MountTestCase {
     func testSIGTERMEndsTheLoopWithSIGHUPIgnored() throws {
         let folder = try self.folder
         let image = try TestImages.make(folder.path("nohup.img"), megabytes: 64)
-        let mounted = try mount(image, arguments: ["-o", "loop=leader", "--commit-interval", "0"], launcher: ["/usr/bin/nohup"])
+        let mounted = try mount(image, arguments: ["-o", "loop=leader", "--commit-interval", "0"], launcher: ["/usr/bin/env", "nohup"])
         let status = try String(contentsOfFile: "/proc/\(mounted.process.processIdentifier)/status", encoding: .utf8)
         let ignored = status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }
             .flatMap { UInt64($0.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16) }

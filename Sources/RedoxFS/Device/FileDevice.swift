@@ -193,29 +193,30 @@ public struct FileDevice: StorageDevice {
     ///
     /// On a thread with a wait handler (`EngineLock.setWaitHandler`: the FUSE mount's request loop
     /// hands the reading of requests on there), it first reads without waiting for the disk
-    /// (`NoWaitRead`): what the page cache holds is read at once, and only when the rest would wait
-    /// does the handler run, before the ordinary read.
+    /// (`NoWaitRead`): what the page cache holds is read at once. Whenever the rest may wait (it
+    /// is not cached, or the no-wait read is refused, fails or comes back empty), the handler runs
+    /// before the ordinary read, whose outcome is the one reported.
     private func readBuffered(
         _ reader: Int32, at start: UInt64, into buffer: UnsafeMutableRawBufferPointer, from done: Int, block index: UInt64
     ) throws(FormatError) {
         var done = done
-        var watching = NoWaitRead.isAvailable && EngineLock.hasWaitHandler
+        var watching = EngineLock.hasWaitHandler
         while done < buffer.count {
             let offset = off_t(start + UInt64(done))
-            let n: Int
             if watching {
-                n = NoWaitRead.pread(reader, buffer.baseAddress! + done, buffer.count - done, offset)
-                let code = errno
-                if n < 0 && code != EINTR {
-                    // EAGAIN: the rest would wait; anything else: read the ordinary way, whose
-                    // failure is the one reported.
-                    if code == EAGAIN { EngineLock.willWait() } else { NoWaitRead.failed(code) }
-                    watching = false
+                let n = NoWaitRead.isAvailable ? NoWaitRead.pread(reader, buffer.baseAddress! + done, buffer.count - done, offset) : -1
+                let code = NoWaitRead.isAvailable ? errno : ENOSYS
+                if n > 0 {
+                    done += n
                     continue
                 }
-            } else {
-                n = pread(reader, buffer.baseAddress! + done, buffer.count - done, offset)
+                if n < 0 && code == EINTR { continue }
+                if n < 0 && code != EAGAIN { NoWaitRead.failed(code) }
+                EngineLock.willWait()
+                watching = false
+                continue
             }
+            let n = pread(reader, buffer.baseAddress! + done, buffer.count - done, offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .io(block: index, code: errno)
