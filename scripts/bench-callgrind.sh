@@ -67,7 +67,11 @@ case $workload in
 esac
 
 mount_fs valgrind --tool=callgrind --callgrind-out-file="$out"
-if [ ${#password[@]} -gt 0 ]; then callgrind_control -z "$daemon" > /dev/null 2>&1; fi  # leave the unlock out
+if [ ${#password[@]} -gt 0 ]; then  # leave the unlock out
+  if ! callgrind_control -z "$daemon" > /dev/null 2>&1; then
+    echo "bench-callgrind.sh: could not zero the counters after the unlock (callgrind_control -z)" >&2; exit 1
+  fi
+fi
 case $workload in
   seqwrite) dd if="$work/random.bin" of="$work/mnt/big" bs=1M conv=fsync status=none ;;
   seqread) dd if="$work/mnt/big" of=/dev/null bs=1M status=none ;;

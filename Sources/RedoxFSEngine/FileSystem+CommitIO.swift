@@ -186,10 +186,14 @@ extension FileSystemEngine {
     /// them finds less left.
     static var writebackStartBytes: Int { 8 << 20 }
 
-    /// Bytes of blocks an encrypted commit encrypts as one stage (`writeEncrypted`).
+    /// Bytes of blocks an encrypted commit encrypts as one stage (`write(_:encryptedWith:providers:at:to:)`):
+    /// one gathered write's worth (`BlockWriteBatch.byteLimit`).
     static var encryptionStageBytes: Int { BlockWriteBatch.byteLimit }
 
-    /// Writes `blocks` (by file-system block index), encrypted, in ascending address order.
+    /// Writes `blocks` (by file-system block index) in ascending address order, contiguous
+    /// blocks gathered into one write; with a cipher, encrypted in stages of about
+    /// `encryptionStageBytes` (`stageBounds`), each encrypted (the platform may encrypt the next
+    /// one on another thread, `EngineProviders.pipeline`) while the one before is written.
     private static func write(
         _ blocks: [UInt64: [UInt8]], encryptedWith cipher: Providers.Cipher?, providers: Providers, at startBlock: UInt64,
         to device: inout Device
@@ -199,17 +203,7 @@ extension FileSystemEngine {
             return
         }
         let sorted = blocks.sorted(by: { $0.key < $1.key })
-        // Stages of about `encryptionStageBytes`, each encrypted (the platform may encrypt the
-        // next one on another thread) while the one before is written.
-        var bounds = [0]
-        var staged = 0
-        for (position, block) in sorted.enumerated() {
-            staged += block.value.count
-            if staged >= encryptionStageBytes || position == sorted.count - 1 {
-                bounds.append(position + 1)
-                staged = 0
-            }
-        }
+        let bounds = stageBounds(of: sorted)
         let stages = [EncryptedStage(), EncryptedStage()]
         var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
         var sinceStart = 0
@@ -231,7 +225,25 @@ extension FileSystemEngine {
         }
     }
 
-    /// `write(_:encryptedWith:at:to:)` of a file system without encryption.
+    /// Where the stages of an encrypted commit's `sorted` blocks begin, and the end: a stage
+    /// ends before the block that would take it past `encryptionStageBytes` (a block larger than
+    /// that is a stage of its own), so a stage's contiguous blocks fit one gathered write, as
+    /// `BlockWriteBatch` would cut them without stages.
+    static func stageBounds(of sorted: [(key: UInt64, value: [UInt8])]) -> [Int] {
+        var bounds = [0]
+        var staged = 0
+        for (position, block) in sorted.enumerated() {
+            if staged > 0 && staged + block.value.count > encryptionStageBytes {
+                bounds.append(position)
+                staged = 0
+            }
+            staged += block.value.count
+        }
+        if !sorted.isEmpty { bounds.append(sorted.count) }
+        return bounds
+    }
+
+    /// `write(_:encryptedWith:providers:at:to:)` of a file system without encryption.
     private static func writePlain(_ blocks: [UInt64: [UInt8]], at startBlock: UInt64, to device: inout Device) throws(FormatError) {
         var batch = BlockWriteBatch()  // contiguous blocks go out as one gathered write
         var sinceStart = 0

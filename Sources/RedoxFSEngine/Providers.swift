@@ -27,8 +27,10 @@ public protocol EngineProviders {
     /// Runs `prepare(i)` and then `finish(i)` for each `i` in `0..<count`: every `finish` in
     /// order, each after its own `prepare`, and `prepare(i)` only once `finish(i - 2)` has
     /// returned (two stages in flight). A platform may run `prepare(i + 1)` on another thread
-    /// while `finish(i)` runs (an encrypted commit: the next stage is encrypted while the last
-    /// is written); `prepare` must then touch nothing `finish` touches but stage `i`'s own. When
+    /// while `prepare(i)` or `finish(i)` runs (an encrypted commit: the next stage is encrypted
+    /// while the last is written); `prepare` must then touch nothing `finish` or another
+    /// `prepare` touches but stage `i`'s own, and what they share (the `Cipher`) must be safe to
+    /// use from several threads at once (the hosted ciphers are). When
     /// `finish` throws, no later `finish` runs and the error comes out once every `prepare`
     /// started has returned. The default runs them one after the other on the caller's thread.
     func pipeline<E: Error>(count: Int, prepare: (Int) -> Void, finish: (Int) throws(E) -> Void) throws(E)

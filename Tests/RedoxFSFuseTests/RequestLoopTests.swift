@@ -76,7 +76,10 @@ final class RequestLoopTests: MountTestCase {
         try readDirect(mounted, model: model, "warm")
         try mounted.unmount()
         let warm = try counts(mounted)
-        XCTAssertGreaterThan(warm.served, 0, "no cached READ was served by the leader\n\(mounted.log)")
+        if Fixtures.directReadFolder != nil {
+            // A disk file system: RWF_NOWAIT reads of cached blocks answer there.
+            XCTAssertGreaterThan(warm.served, 0, "no cached READ was served by the leader\n\(mounted.log)")
+        }
         XCTAssertEqual(warm.served + warm.handedOff, Self.directPages.count, mounted.log)
 
         // Small READs through the kernel's cache on a cold image: the rest of each record is

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import RedoxFS
 @testable import RedoxFSEngine
 import RedoxFSFormat
@@ -32,6 +35,34 @@ import Testing
         }
     }
 
+    /// Stages cover every block once, in order; each holds at most `encryptionStageBytes` (a larger
+    /// block alone), and ends only where the next block would not fit (so no stage splits what one
+    /// gathered write would carry).
+    @Test(arguments: [0, 1, 7, 300, 1000])
+    func stageBoundsFitOneGatheredWrite(count: Int) {
+        typealias Engine = FileSystem
+        let limit = Engine.encryptionStageBytes
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(count + 1)
+        let blocks: [(key: UInt64, value: [UInt8])] = (0..<count).map { index in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            // Mostly 4 KiB nodes and 128 KiB records, sometimes a block past the limit.
+            let sizes = [1, 1, 1, 32, 32, 8, 300]
+            return (UInt64(index * 512), [UInt8](repeating: 0, count: RedoxFS.blockSize * sizes[Int(state >> 33) % sizes.count]))
+        }
+        let bounds = Engine.stageBounds(of: blocks)
+        #expect(bounds.first == 0)
+        #expect(bounds.last == count)
+        for stage in 0..<max(0, bounds.count - 1) {
+            let range = bounds[stage]..<bounds[stage + 1]
+            #expect(!range.isEmpty)
+            let bytes = blocks[range].reduce(0) { $0 + $1.value.count }
+            #expect(bytes <= limit || range.count == 1)
+            if range.upperBound < count {
+                #expect(bytes + blocks[range.upperBound].value.count > limit)
+            }
+        }
+    }
+
     /// What the hosted pipeline did, in the order it happened.
     private final class Trace: Sendable {
         let events = Mutex<[String]>([])
@@ -44,11 +75,16 @@ import Testing
     @Test(arguments: [0, 1, 2, 3, 40])
     func hostedPipelineOrder(count: Int) {
         let trace = Trace()
+        let caller = pthread_self()
+        let preparedElsewhere = Mutex(0)
         HostedProviders().pipeline(count: count) { stage in
             trace.note("p\(stage)")
+            if pthread_equal(pthread_self(), caller) == 0 { preparedElsewhere.withLock { $0 += 1 } }
         } finish: { stage in
             trace.note("f\(stage)")
         }
+        // Stages after the first are prepared on the helper thread (one could be made here).
+        #expect(preparedElsewhere.withLock { $0 } == max(0, count - 1))
         let events = trace.events.withLock { $0 }
         #expect(events.count == 2 * count)
         #expect(events.filter { $0.hasPrefix("f") } == (0..<count).map { "f\($0)" })

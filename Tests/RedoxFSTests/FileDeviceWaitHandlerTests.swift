@@ -11,7 +11,8 @@ import Testing
 /// `FileDevice` on a thread with a wait handler (the FUSE mount's leader): blocks the page cache
 /// holds are read without running the handler; blocks that must come from the disk run it
 /// before the read waits. The bytes are the file's either way. The handler is the test thread's
-/// own, so nothing global changes.
+/// own; the one process-wide effect possible is `NoWaitRead` turned off on a file system that
+/// refuses RWF_NOWAIT, which only threads with a handler (none in other suites) would notice.
 @Suite struct FileDeviceWaitHandlerTests {
     typealias Image = FileDeviceDirectReadTests
 
@@ -54,16 +55,5 @@ import Testing
             // No way to read without waiting here: every read runs the handler first.
             #expect(counter.runs == 2)
         }
-    }
-
-    @Test func withoutAHandlerReadsAreOrdinary() throws {
-        let path = try Image.makeImage(in: Fixtures.directReadFolder ?? "/var/tmp")
-        defer { unlink(path) }
-        var device = try FileDevice.open(path: path, readOnly: true)
-        defer { device.close() }
-        #expect(!EngineLock.hasWaitHandler)
-        var buffer = [UInt8](repeating: 0, count: 16 * Image.blockSize)
-        try buffer.withUnsafeMutableBytes { try device.readBlocks(at: 3, into: $0) }
-        #expect(buffer == Image.content(16, from: 3))
     }
 }

@@ -204,8 +204,9 @@ public struct FileDevice: StorageDevice {
         while done < buffer.count {
             let offset = off_t(start + UInt64(done))
             if watching {
-                let n = NoWaitRead.isAvailable ? NoWaitRead.pread(reader, buffer.baseAddress! + done, buffer.count - done, offset) : -1
-                let code = NoWaitRead.isAvailable ? errno : ENOSYS
+                let available = NoWaitRead.isAvailable
+                let n = available ? NoWaitRead.pread(reader, buffer.baseAddress! + done, buffer.count - done, offset) : -1
+                let code = available ? errno : ENOSYS
                 if n > 0 {
                     done += n
                     continue
