@@ -42,15 +42,6 @@ final class DirectReadMountTests: MountTestCase {
         "\(try XCTUnwrap(imageFolder))/\(name)"
     }
 
-    /// Drops `path` (an image, not in use or synced) from the page cache, so that its reads are cold.
-    func dropFromPageCache(_ path: String) {
-        let descriptor = open(path, O_RDONLY)
-        XCTAssertGreaterThanOrEqual(descriptor, 0)
-        XCTAssertEqual(fdatasync(descriptor), 0)
-        XCTAssertEqual(posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED), 0)
-        close(descriptor)
-    }
-
     /// Writes the model file `f` on a fresh mount of `image`, unmounts, and drops the image from
     /// the page cache.
     func writeModel(_ image: String, password: String?, model: [UInt8]) throws {

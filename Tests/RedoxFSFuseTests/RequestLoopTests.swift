@@ -56,31 +56,24 @@ final class RequestLoopTests: MountTestCase {
         XCTAssertTrue(FileManager.default.createFile(atPath: mounted.mountpoint + "/f", contents: Data(model)))
         try mounted.unmount()
         let options = ["-o", "loop=leader,noatime", "--commit-interval", "0"] + arguments
-        let statistics = ["REDOXFS_STATS": "1"]
 
         // Cold: every READ needs blocks the page cache does not hold.
         dropFromPageCache(image)
-        mounted = try mount(image, at: "cold", arguments: options, password: password, environment: statistics)
-        try readDirect(mounted, model: model, "cold")
-        try mounted.unmount()
-        let cold = try counts(mounted)
+        let cold = try countedDirectReads(image, step: "cold", options: options, password: password, model: model)
         if Fixtures.directReadFolder != nil {
-            XCTAssertGreaterThan(cold.handedOff, 0, "no cold READ was handed off\n\(mounted.log)")
+            XCTAssertGreaterThan(cold.handedOff, 0, "no cold READ was handed off\n\(cold.log)")
         } else {
-            print("no disk folder whose page cache can be dropped: \(cold) READs served, handed off")
+            print("no disk folder whose page cache can be dropped: \(cold.served) READs served, \(cold.handedOff) handed off")
         }
 
         // Warm: the whole image in the page cache; the same READs.
         readWhole(image)
-        mounted = try mount(image, at: "warm", arguments: options, password: password, environment: statistics)
-        try readDirect(mounted, model: model, "warm")
-        try mounted.unmount()
-        let warm = try counts(mounted)
+        let warm = try countedDirectReads(image, step: "warm", options: options, password: password, model: model)
         if Fixtures.directReadFolder != nil {
             // A disk file system: RWF_NOWAIT reads of cached blocks answer there.
-            XCTAssertGreaterThan(warm.served, 0, "no cached READ was served by the leader\n\(mounted.log)")
+            XCTAssertGreaterThan(warm.served, 0, "no cached READ was served by the leader\n\(warm.log)")
         }
-        XCTAssertEqual(warm.served + warm.handedOff, Self.directPages.count, mounted.log)
+        XCTAssertEqual(warm.served + warm.handedOff, Self.directPages.count, warm.log)
 
         // Small READs through the kernel's cache on a cold image: the rest of each record is
         // pushed into the kernel's cache (a store hands the reading of requests off first).
@@ -116,15 +109,6 @@ final class RequestLoopTests: MountTestCase {
 
     // MARK: Helpers
 
-    /// Drops `path` (an image not in use) from the page cache, so that its reads are cold.
-    func dropFromPageCache(_ path: String) {
-        let descriptor = open(path, O_RDONLY)
-        XCTAssertGreaterThanOrEqual(descriptor, 0)
-        XCTAssertEqual(fdatasync(descriptor), 0)
-        XCTAssertEqual(posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED), 0)
-        close(descriptor)
-    }
-
     /// Reads all of `path` through the page cache.
     func readWhole(_ path: String) {
         let descriptor = open(path, O_RDONLY)
@@ -150,6 +134,18 @@ final class RequestLoopTests: MountTestCase {
     }
 
     /// The READ counts of the daemon's `REDOXFS_STATS` request-loop line (at unmount).
+    /// Mounts `image` with `options` and the loop's statistics, reads `directPages` (`readDirect`),
+    /// unmounts, and returns the READs the leader served and handed off, with the daemon's log.
+    func countedDirectReads(
+        _ image: String, step: String, options: [String], password: String?, model: [UInt8]
+    ) throws -> (served: Int, handedOff: Int, log: String) {
+        let mounted = try mount(image, at: step, arguments: options, password: password, environment: ["REDOXFS_STATS": "1"])
+        try readDirect(mounted, model: model, step)
+        try mounted.unmount()
+        let counted = try counts(mounted)
+        return (counted.served, counted.handedOff, mounted.log)
+    }
+
     func counts(_ mounted: MountedImage) throws -> (served: Int, handedOff: Int) {
         let log = mounted.log
         let served = try XCTUnwrap(WritebackCoalescingTests.statistic("reads served by the leader", in: log), log)

@@ -200,3 +200,15 @@ class MountTestCase: XCTestCase {
         return mounted
     }
 }
+
+extension MountTestCase {
+    /// Drops `path` (an image not in use, or synced) from the page cache, so that its reads are
+    /// cold.
+    func dropFromPageCache(_ path: String) {
+        let descriptor = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        XCTAssertEqual(fdatasync(descriptor), 0)
+        XCTAssertEqual(posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED), 0)
+        close(descriptor)
+    }
+}
