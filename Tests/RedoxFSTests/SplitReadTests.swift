@@ -97,8 +97,9 @@ import Testing
         return (engine.device, content)
     }
 
-    static func open(_ device: MemoryDevice, encrypted: Bool) throws -> FileSystemEngine<MemoryDevice, RecordingProviders> {
-        try FileSystemEngine(device: device, providers: RecordingProviders(), password: encrypted ? EncryptedCommitStageTests.password : nil)
+    static func open(_ device: MemoryDevice, encrypted: Bool, writable: Bool = false) throws -> FileSystemEngine<MemoryDevice, RecordingProviders> {
+        try FileSystemEngine(
+            device: device, providers: RecordingProviders(), password: encrypted ? EncryptedCommitStageTests.password : nil, writable: writable)
     }
 
     /// Reads `count` bytes at `offset` of `big`; nil with the error when the read throws.
@@ -196,5 +197,46 @@ import Testing
             #expect(split.providers.runs.calls.withLock { $0.count } == 1)
             #expect(whole.providers.runs.calls.withLock { $0.isEmpty })
         }
+    }
+    /// The engine, handed to a writer thread.
+    final class EngineBox: @unchecked Sendable {
+        let engine: FileSystemEngine<MemoryDevice, RecordingProviders>
+        init(_ engine: FileSystemEngine<MemoryDevice, RecordingProviders>) { self.engine = engine }
+    }
+
+    /// Large reads in pieces while another thread rewrites the same 2 MiB in one call each time:
+    /// every read sees one write's bytes whole (the pieces read one state).
+    @Test func largeReadsSeeOneStateWhileWriting() throws {
+        let (device, _) = try Self.image(encrypted: true)
+        let box = EngineBox(try Self.open(device, encrypted: true, writable: true))
+        let id = try box.engine.lookup("/big")
+        let length = 2 << 20
+        try box.engine.write(id, at: 0, [UInt8](repeating: 1, count: length))
+        let writes = 30
+        let written = Atomic(0)
+        let failed = Atomic(0)
+        let writer = try HostThread.start {
+            for generation in 2...(writes + 1) {
+                do {
+                    _ = try box.engine.write(id, at: 0, [UInt8](repeating: UInt8(generation), count: length))
+                } catch {
+                    failed.add(1, ordering: .relaxed)
+                }
+                written.add(1, ordering: .releasing)
+            }
+        }
+        var reads = 0
+        var torn = 0
+        while written.load(ordering: .acquiring) < writes || reads < 10 {
+            let bytes = try box.engine.read(id, at: 0, count: length)
+            if bytes.count != length || bytes.contains(where: { $0 != bytes[0] }) { torn += 1 }
+            reads += 1
+        }
+        writer.join()
+        #expect(torn == 0)
+        #expect(failed.load(ordering: .relaxed) == 0)
+        #expect(written.load(ordering: .acquiring) == writes)
+        #expect(try box.engine.read(id, at: 0, count: length) == [UInt8](repeating: UInt8(writes + 1), count: length))
+        #expect(box.engine.providers.runs.calls.withLock { $0.count } >= reads)
     }
 }
