@@ -95,6 +95,7 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     var pendingHeader: Header?
     var fileRecordSizeStorage = RecordSize.upstream
     var recordReadsBypassCacheStorage = false
+    var splitsLargeReadsStorage: Bool?
     var clockSource: () -> Timestamp
 
     /// Commit automatically once this many bytes are waiting in the write cache (at the end of an
@@ -118,6 +119,15 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     public var recordReadsBypassCache: Bool {
         get { lock.sharedLocked { recordReadsBypassCacheStorage } }
         set { lock.locked { recordReadsBypassCacheStorage = newValue } }
+    }
+
+    /// Whether a read of `splitReadMinimumBytes` or more is read in pieces (whole records, 128
+    /// KiB or one record) through `providers.forEachConcurrently`, which may read them on both
+    /// processors (see FileSystem+SplitRead.swift). Default (nil): when the file system is
+    /// encrypted, where decryption is most of a read's work.
+    public var splitsLargeReads: Bool? {
+        get { lock.sharedLocked { splitsLargeReadsStorage } }
+        set { lock.locked { splitsLargeReadsStorage = newValue } }
     }
 
     /// The clock used for new times; replace it for reproducible images. The engine calls it
@@ -328,6 +338,16 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
 
     func readContent(
         _ node: Node, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer, recordsBypassCache: Bool? = nil
+    ) throws(FileSystemError) -> Int {
+        if let pieces = splitPieces(of: node, at: offset, count: buffer.count) {
+            return try readContent(node, at: offset, into: buffer, pieces: pieces, recordsBypassCache: recordsBypassCache)
+        }
+        return try readContentInOnePiece(node, at: offset, into: buffer, recordsBypassCache: recordsBypassCache)
+    }
+
+    /// `readContent` on the calling thread.
+    func readContentInOnePiece(
+        _ node: Node, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer, recordsBypassCache: Bool?
     ) throws(FileSystemError) -> Int {
         let codec = self.codec
         return try withReader(recordsBypassCache: recordsBypassCache) { (reader) throws(FormatError) in

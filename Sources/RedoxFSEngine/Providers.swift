@@ -34,12 +34,23 @@ public protocol EngineProviders {
     /// `finish` throws, no later `finish` runs and the error comes out once every `prepare`
     /// started has returned. The default runs them one after the other on the caller's thread.
     func pipeline<E: Error>(count: Int, prepare: (Int) -> Void, finish: (Int) throws(E) -> Void) throws(E)
+    /// Runs `body(i)` once for each `i` in `0..<count` and returns once every call has returned.
+    /// A platform may run several calls at a time on other threads, in any order (a large read
+    /// of an encrypted file: its pieces decrypted and verified on both processors); `body` must
+    /// then touch nothing but item `i`'s own and what is safe to share. The default runs them in
+    /// order on the caller's thread.
+    func forEachConcurrently(count: Int, _ body: (Int) -> Void)
 }
 
 extension EngineProviders {
     /// The core's SeaHash.
     @inline(__always)
     public func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { SeaHash.hash(bytes) }
+
+    /// One thread, in order.
+    public func forEachConcurrently(count: Int, _ body: (Int) -> Void) {
+        for index in 0..<max(0, count) { body(index) }
+    }
 
     /// One thread: each stage prepared, then finished.
     public func pipeline<E: Error>(count: Int, prepare: (Int) -> Void, finish: (Int) throws(E) -> Void) throws(E) {

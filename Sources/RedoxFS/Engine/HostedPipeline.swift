@@ -78,7 +78,7 @@ private final class PipelineSignals: Sendable {
 }
 
 /// A POSIX unnamed semaphore.
-private final class CountingSemaphore: @unchecked Sendable {
+final class CountingSemaphore: @unchecked Sendable {
     private let raw = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
 
     init(_ value: UInt32) {
