@@ -70,14 +70,14 @@ public enum MountCommandLine {
                                  made every 32 MiB of changes leave their header, and its flushes,
                                  to the next commit, so the disk writes while writes go on; fsync,
                                  the commit timer and the unmount are durable either way)
-          -o loop=libfuse        serve requests with libfuse's multi-threaded loop, where every
-                                 idle thread reads /dev/fuse and each request wakes the one idle
-                                 longest. Default loop=leader: our own loop, where one thread
-                                 reads /dev/fuse and serves requests itself; one that may wait (a
-                                 large read, fsync, blocks not in the page cache, a busy engine
-                                 lock, a commit's disk I/O) first passes the reading to another
-                                 thread (up to --threads). Fewer context switches and less CPU
-                                 per request
+          -o loop=leader         serve requests with our own loop: one thread reads /dev/fuse
+                                 and serves requests itself; one that may wait (a large read,
+                                 fsync, blocks not in the page cache, a busy engine lock, a
+                                 commit's disk I/O) first passes the reading to another thread (up
+                                 to --threads). Fewer context switches and less CPU per request,
+                                 but less overlap. Default loop=libfuse: libfuse's multi-threaded
+                                 loop, where every idle thread reads /dev/fuse and each request
+                                 wakes the one idle longest
 
         Unmount with `fusermount3 -u MOUNTPOINT`, `umount MOUNTPOINT`, or SIGTERM/SIGINT; the process
         commits and exits after the file system is detached. In /etc/fstab:
@@ -166,7 +166,7 @@ public enum MountCommandLine {
         var notifyStore = true
         var directReads = false
         var overlapCommits = true
-        var requestLoop = MountConfiguration.RequestLoopKind.leader
+        var requestLoop = MountConfiguration.RequestLoopKind.libfuse
         for option in options {
             let (key, optionValue) = splitOption(option)
             switch key {

@@ -137,7 +137,7 @@ public enum MountDaemon {
     /// ours (`RequestLoop`) or libfuse's. `singleThreaded` runs first when only libfuse's
     /// single-threaded loop can be had.
     static func serve(
-        _ session: OpaquePointer, threads: Int, loop: MountConfiguration.RequestLoopKind = .leader,
+        _ session: OpaquePointer, threads: Int, loop: MountConfiguration.RequestLoopKind = .libfuse,
         singleThreaded: () -> Void = {}
     ) -> Int32 {
         if loop == .leader {

@@ -5,8 +5,8 @@ import CFuse3
 import RedoxFS
 import Synchronization
 
-/// The mount's own multi-threaded request loop (`-o loop=leader`, the default), in place of
-/// libfuse's `fuse_session_loop_mt` (`-o loop=libfuse`).
+/// The mount's own multi-threaded request loop (`-o loop=leader`), in place of libfuse's
+/// `fuse_session_loop_mt` (`-o loop=libfuse`, the default).
 ///
 /// libfuse's loop keeps every idle worker blocked in `read()` of `/dev/fuse`, and the kernel hands
 /// each request to the one that has waited longest: every request costs a full wake-up of a cold

@@ -32,12 +32,12 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testRequestLoopOption() throws {
-        XCTAssertEqual(try parse("disk.img /mnt").requestLoop, .leader)
+        XCTAssertEqual(try parse("disk.img /mnt").requestLoop, .libfuse)
         XCTAssertEqual(try parse("disk.img /mnt -o loop=libfuse").requestLoop, .libfuse)
         XCTAssertEqual(try parse("disk.img /mnt -o loop=leader").requestLoop, .leader)
         XCTAssertEqual(try parse("-o loop=leader,loop=libfuse disk.img /mnt").requestLoop, .libfuse)
         XCTAssertEqual(try parse("-o loop=libfuse,loop=leader disk.img /mnt").requestLoop, .leader)
-        XCTAssertFalse(try parse("disk.img /mnt -o loop=libfuse").fuseOptions.contains("loop=libfuse"))
+        XCTAssertFalse(try parse("disk.img /mnt -o loop=leader").fuseOptions.contains("loop=leader"))
         XCTAssertThrowsError(try parse("disk.img /mnt -o loop=single")) { error in
             XCTAssertTrue("\(error)".contains("loop takes leader or libfuse"), "\(error)")
         }
