@@ -40,7 +40,8 @@ extension FileSystemEngine {
         failures.withUnsafeMutableBufferPointer { failures in
             providers.forEachConcurrently(count: pieces.count) { (index) in
                 let start = max(offset, (first + UInt64(index)) * pieces.size)
-                let stop = min(end, (first + UInt64(index) + 1) * pieces.size)
+                // To the piece's end without computing it (a damaged size near 2^64 would overflow).
+                let stop = start + min(end - start, pieces.size - start % pieces.size)
                 let part = UnsafeMutableRawBufferPointer(rebasing: buffer[Int(start - offset)..<Int(stop - offset)])
                 do throws(FileSystemError) {
                     _ = try readContentInOnePiece(node, at: start, into: part, recordsBypassCache: recordsBypassCache)

@@ -37,8 +37,11 @@ public protocol EngineProviders {
     /// Runs `body(i)` once for each `i` in `0..<count` and returns once every call has returned.
     /// A platform may run several calls at a time on other threads, in any order (a large read
     /// of an encrypted file: its pieces decrypted and verified on both processors); `body` must
-    /// then touch nothing but item `i`'s own and what is safe to share. The default runs them in
-    /// order on the caller's thread.
+    /// then touch nothing but item `i`'s own and what is safe to share. The engine's bodies run
+    /// on those threads without taking its lock (the caller holds it for them): they only use the
+    /// lock's `guarded` (which must then exclude other threads, as the hosted `EngineLock` does)
+    /// and never `locked`/`sharedLocked`, which a waiting writer could block behind the caller.
+    /// The default runs them in order on the caller's thread.
     func forEachConcurrently(count: Int, _ body: (Int) -> Void)
 }
 

@@ -22,7 +22,9 @@ extension HostedProviders {
                 let run = ConcurrentRun(count: count, body: pointer)
                 let helping = HostThread.detach { _ = run.takeItems(onHelper: true) }
                 let taken = run.takeItems(onHelper: false)
-                if helping {
+                if helping && taken < count {
+                    // A request loop's leader passes the reading of requests on before it waits.
+                    EngineLock.willWait()
                     for _ in taken..<count { run.helperFinished.wait() }
                 }
             }
