@@ -244,7 +244,9 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     }
 
     /// A reader over the working tree (including uncommitted changes), sharing the engine's cache:
-    /// use it holding the lock only (shared is enough: it changes nothing but the cache).
+    /// use it only while the lock is held (shared is enough: it changes nothing but the cache),
+    /// by the holder or by threads the holder waits for (a split read's helper,
+    /// `EngineProviders.forEachConcurrently`), which never take the lock themselves.
     package var reader: FileSystemReader<CachedBlockReader<Device, Providers.Cipher>> {
         FileSystemReader(
             reader: CachedBlockReader(
