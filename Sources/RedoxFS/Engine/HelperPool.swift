@@ -21,6 +21,9 @@ public final class HelperPool: Sendable {
         /// Helpers started and not yet ended.
         var alive = 0
         var isShutDown = false
+        /// The process the helpers run in: a child made by `fork` (the daemon going to the
+        /// background) has none of them, and starts its own.
+        var process: pid_t = 0
     }
 
     private let state = Mutex(State())
@@ -47,8 +50,12 @@ public final class HelperPool: Sendable {
     /// down): `job` is then not run, and `finished` not posted.
     func run(_ job: @escaping @Sendable () -> Void, finished: CountingSemaphore? = nil) -> Bool {
         enum Source { case parked(Helper), new, none }
+        let process = getpid()
         let source = state.withLock { (state) -> Source in
             if state.isShutDown { return .none }
+            if state.process != process {
+                state = State(process: process)
+            }
             if let helper = state.parked.popLast() { return .parked(helper) }
             state.alive += 1
             return .new
