@@ -33,6 +33,8 @@ public final class HelperPool: Sendable {
     /// The most helpers kept parked.
     public let maximumParked: Int
 
+    /// A pool that keeps up to `maximumParked` helpers parked (the shared one: 4, two READs in
+    /// flight and a commit with room to spare).
     public init(maximumParked: Int = 4) {
         self.maximumParked = maximumParked
     }
