@@ -120,12 +120,9 @@ let package = Package(
         // libsodium, liblz4, vector SeaHash), the lock, the file-system API.
         .target(
             name: "RedoxFS",
-            dependencies: ["RedoxFSEngine", "RedoxFSFormat", "CSodium", "CCrypto", "CLZ4", "CSeaHash", "CXTS"],
+            dependencies: ["RedoxFSEngine", "RedoxFSFormat", "CSodium", "CCrypto", "CLZ4", "CSeaHash"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]  // see RedoxFSEngine
         ),
-
-        // XTS-AES-128 decryption in vector code (VAES, AVX-512): the hosted cipher's reads.
-        .target(name: "CXTS"),
 
         // SeaHash in vector code (AVX-512): the hosted engine's block hash, and the checker's
         // verification of node blocks.
@@ -164,7 +161,7 @@ let package = Package(
             name: "RedoxFSCheckTests", dependencies: ["RedoxFSCheck", "RedoxFS", "RedoxFSEngine", "RedoxFSTestSupport", "CSeaHash"]),
         .testTarget(
             name: "RedoxFSTests",
-            dependencies: ["RedoxFS", "RedoxFSEngine", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTestSupport", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4", "CXTS"]
+            dependencies: ["RedoxFS", "RedoxFSEngine", "RedoxFSFormat", "RedoxFSCommandSupport", "RedoxFSStress", "RedoxFSTestSupport", "RedoxFSTools", "CSodium", "CCrypto", "CLZ4"]
         ),
     ] + tools.map {
         .executableTarget(

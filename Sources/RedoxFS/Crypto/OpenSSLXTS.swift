@@ -1,5 +1,4 @@
 import CCrypto
-import CXTS
 import RedoxFSFormat
 import Synchronization
 
@@ -9,26 +8,15 @@ import Synchronization
 /// OpenSSL 3 refuses XTS keys with k1 == k2 ("xts duplicated keys"); such keys, and any other
 /// key OpenSSL rejects, are served by the pure-Swift `XTSAES128` instead. Safe to share between
 /// threads: each call borrows an initialised context from a small pool (one per concurrent caller).
-///
-/// Decryption in place (every block read) goes to `CXTS`'s vector code where the processor has
-/// VAES and AVX-512 (`usesVectorDecryption`): libcrypto 3.0's XTS runs one data unit per call,
-/// each with an IV set-up of about 770 instructions, on 128-bit AES-NI. A block decrypted is
-/// verified by its hash before use either way.
 public struct OpenSSLXTS: XTSCipher, Sendable {
     private let core: XTSAES128
     private let contexts: ContextPool?
-    private let vector: VectorSchedule?
 
-    /// Creates the cipher from k1 (`dataKey`) and k2 (`tweakKey`), 16 bytes each; `vectorDecryption`
-    /// false keeps decryption on libcrypto (tests compare the two).
-    public init(dataKey: [UInt8], tweakKey: [UInt8], vectorDecryption: Bool = true) {
+    /// Creates the cipher from k1 (`dataKey`) and k2 (`tweakKey`), 16 bytes each.
+    public init(dataKey: [UInt8], tweakKey: [UInt8]) {
         core = XTSAES128(dataKey: dataKey, tweakKey: tweakKey)
         contexts = dataKey == tweakKey ? nil : ContextPool(key: dataKey + tweakKey)
-        vector = vectorDecryption ? VectorSchedule(dataKey: dataKey, tweakKey: tweakKey) : nil
     }
-
-    /// Whether in-place decryption runs `CXTS`'s vector code.
-    public var usesVectorDecryption: Bool { vector != nil }
 
     /// Whether calls go to OpenSSL (false: the keys are served by the pure-Swift fallback).
     public var usesOpenSSL: Bool { contexts != nil }
@@ -38,12 +26,6 @@ public struct OpenSSLXTS: XTSCipher, Sendable {
     }
 
     public func decrypt(_ buffer: UnsafeMutableBufferPointer<UInt8>, firstUnit: UInt64, unitSize: Int) {
-        if let vector, let base = buffer.baseAddress {
-            precondition(unitSize > 0 && unitSize % 16 == 0, "XTS data units are multiples of 16 bytes")
-            precondition(buffer.count % 16 == 0, "XTS buffers are multiples of 16 bytes")
-            redoxfs_xts_decrypt(vector.raw, base, buffer.count, firstUnit, unitSize)
-            return
-        }
         process(UnsafeRawBufferPointer(buffer), into: buffer, firstUnit: firstUnit, unitSize: unitSize, encrypting: false)
     }
 
@@ -109,33 +91,6 @@ public struct OpenSSLXTS: XTSCipher, Sendable {
             core.decrypt(destination, firstUnit: firstUnit, unitSize: unitSize)
         }
     }
-}
-
-/// k1's decryption and k2's encryption round keys for `CXTS`'s vector decryption; nil where the
-/// processor lacks it (or the keys are not 16 bytes).
-private final class VectorSchedule: @unchecked Sendable {
-    static let isAvailable = redoxfs_xts_vector_available() != 0
-
-    /// REDOXFS_XTS_SCHEDULE_BYTES, written once at `init`, then only read.
-    let raw: UnsafeMutableRawPointer
-
-    init?(dataKey: [UInt8], tweakKey: [UInt8]) {
-        guard Self.isAvailable, dataKey.count == 16, tweakKey.count == 16 else { return nil }
-        let bytes = Int(REDOXFS_XTS_SCHEDULE_BYTES)
-        raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        redoxfs_xts_expand(dataKey, tweakKey, raw)
-    }
-
-    deinit {
-        // Round keys are key material: cleared before the memory is given back.
-        memset_s_compat(raw, Int(REDOXFS_XTS_SCHEDULE_BYTES))
-        raw.deallocate()
-    }
-}
-
-/// Zeroes `count` bytes at `pointer` in a way the optimiser keeps.
-private func memset_s_compat(_ pointer: UnsafeMutableRawPointer, _ count: Int) {
-    OPENSSL_cleanse(pointer, count)
 }
 
 /// An `EVP_CIPHER_CTX` keyed for one direction.
