@@ -175,6 +175,9 @@ extension FuseBridge {
         connection.pointee.max_background = 64
         connection.pointee.congestion_threshold = 48
         connection.pointee.time_gran = 1
+        // The readahead is raised by `onInitialized` before this reply; the kernel keeps the
+        // smaller of the mount's value and this one (ReadaheadTuner).
+        connection.pointee.max_readahead = ReadaheadTuner.bytes
         onInitialized?()
     }
 }

@@ -4,10 +4,20 @@ import Glibc
 import RedoxFS
 
 /// Raises the kernel's readahead for the mount to 1 MiB (FUSE mounts start at 128 KiB, and the
-/// init reply can only lower it): the mount's backing-device entry in /sys/class/bdi takes the
-/// new value once the kernel has processed the init reply.
+/// init reply can only lower it): the mount's backing-device entry in /sys/class/bdi.
+///
+/// A file takes the readahead of its mount when it is opened, so a file opened before the raise
+/// keeps 128 KiB until it is closed (a `dd` started right after the mount came up was served in
+/// 128 KiB READs, which a large encrypted read never splits over both processors). The raise is
+/// therefore made inside the init request, before its reply (which says 1 MiB too, so the
+/// kernel's lowering to the reply's value keeps it): every request but the init waits for that
+/// reply, so no file of the mount is open yet.
 enum ReadaheadTuner {
     static let kilobytes = 1024
+
+    /// The readahead the init reply asks for, in bytes (the kernel keeps the smaller of it and
+    /// the mount's current value).
+    static var bytes: UInt32 { UInt32(kilobytes) << 10 }
 
     /// The "major:minor" device of the FUSE mount at `mountpoint`, from /proc/self/mountinfo.
     static func device(of mountpoint: String) -> String? {
@@ -25,19 +35,32 @@ enum ReadaheadTuner {
         return found
     }
 
-    /// After a short wait (the init reply must be through), sets the readahead of `device`; checks
-    /// again a second later. Best effort: without /sys write access nothing changes.
+    /// Sets the readahead of `device` now (called in the init request, before its reply), then
+    /// checks again 200 ms and a second later from a thread of its own (a kernel that lowered it
+    /// after all). Best effort: without /sys write access nothing changes.
     static func raise(device: String) {
-        let path = "/sys/class/bdi/\(device)/read_ahead_kb"
+        let path = path(of: device)
+        raiseIfLower(path)
         HostThread.detach {
             for delay in [200_000, 1_000_000] as [UInt32] {
                 usleep(delay)
-                if current(path) ?? kilobytes >= kilobytes { continue }
-                guard let file = fopen(path, "w") else { return }
-                fputs("\(kilobytes)\n", file)
-                fclose(file)
+                guard raiseIfLower(path) else { return }
             }
         }
+    }
+
+    /// The backing-device entry of `device`'s readahead.
+    static func path(of device: String) -> String { "/sys/class/bdi/\(device)/read_ahead_kb" }
+
+    /// Writes `kilobytes` to `path` unless it holds that much already; false when it cannot be
+    /// written.
+    @discardableResult
+    static func raiseIfLower(_ path: String) -> Bool {
+        if current(path) ?? kilobytes >= kilobytes { return true }
+        guard let file = fopen(path, "w") else { return false }
+        fputs("\(kilobytes)\n", file)
+        fclose(file)
+        return true
     }
 
     static func current(_ path: String) -> Int? {

@@ -21,8 +21,9 @@ import Testing
 
     /// The hosted providers, noting what `forEachConcurrently` ran on which thread.
     struct RecordingProviders: EngineProviders {
-        let base = HostedProviders()
+        let base: HostedProviders
         let runs = Runs()
+        init(base: HostedProviders = HostedProviders()) { self.base = base }
         func cipher(dataKey: [UInt8], tweakKey: [UInt8]) -> OpenSSLXTS { base.cipher(dataKey: dataKey, tweakKey: tweakKey) }
         var codec: SystemLZ4 { base.codec }
         func deriveKey(password: [UInt8], salt: [UInt8]) -> [UInt8] { base.deriveKey(password: password, salt: salt) }
@@ -97,9 +98,12 @@ import Testing
         return (engine.device, content)
     }
 
-    static func open(_ device: MemoryDevice, encrypted: Bool, writable: Bool = false) throws -> FileSystemEngine<MemoryDevice, RecordingProviders> {
+    static func open(
+        _ device: MemoryDevice, encrypted: Bool, writable: Bool = false, providers: HostedProviders = HostedProviders()
+    ) throws -> FileSystemEngine<MemoryDevice, RecordingProviders> {
         try FileSystemEngine(
-            device: device, providers: RecordingProviders(), password: encrypted ? EncryptedCommitStageTests.password : nil, writable: writable)
+            device: device, providers: RecordingProviders(base: providers), password: encrypted ? EncryptedCommitStageTests.password : nil,
+            writable: writable)
     }
 
     /// Reads `count` bytes at `offset` of `big`; nil with the error when the read throws.

@@ -4,13 +4,13 @@ import Glibc
 import RedoxFSEngine
 import Synchronization
 
-/// `EngineProviders.forEachConcurrently` on two threads: the caller and a helper thread, started
-/// per call, take the items one at a time from a shared counter, so that a large encrypted read
-/// decrypts and verifies its pieces on both processors. The caller never waits for the helper
-/// to start: when the helper comes late (the other processor is busy), the caller takes every
-/// item itself and waits only for items the helper has taken. The helper is detached and, once
-/// the items are gone, touches nothing of the call's. When no thread can be started, the caller
-/// runs every item.
+/// `EngineProviders.forEachConcurrently` on two threads: the caller and a helper thread (a parked
+/// one of `helpers`, woken per call) take the items one at a time from a shared counter, so that
+/// a large encrypted read decrypts and verifies its pieces on both processors. The caller never
+/// waits for the helper to start: when the helper comes late (the other processor is busy), the
+/// caller takes every item itself and waits only for items the helper has taken. Once the items
+/// are gone the helper touches nothing of the call's (it keeps the shared counter alive until it
+/// parks again). When no helper can be had, the caller runs every item.
 extension HostedProviders {
     public func forEachConcurrently(count: Int, _ body: (Int) -> Void) {
         guard count > 1 else {
@@ -20,7 +20,7 @@ extension HostedProviders {
         withoutActuallyEscaping(body) { (body) in
             withUnsafePointer(to: body) { (pointer) in
                 let run = ConcurrentRun(count: count, body: pointer)
-                let helping = HostThread.detach { _ = run.takeItems(onHelper: true) }
+                let helping = helpers.run { _ = run.takeItems(onHelper: true) }
                 let taken = run.takeItems(onHelper: false)
                 if helping && taken < count {
                     // A request loop's leader passes the reading of requests on before it waits.

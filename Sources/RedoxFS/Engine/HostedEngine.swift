@@ -11,9 +11,16 @@ public typealias FileSystem = FileSystemEngine<AnyStorageDevice, HostedProviders
 
 /// The hosted providers: OpenSSL's XTS (AES-NI), liblz4, libsodium's Argon2id and random source,
 /// `clock_gettime`, a reader-writer lock (`EngineLock`) and SeaHash in vector code (`CSeaHash`,
-/// AVX-512) where the processor has it.
+/// AVX-512) where the processor has it; split reads and encrypted commits share their work with
+/// parked helper threads (`HelperPool`).
 public struct HostedProviders: EngineProviders, Sendable {
-    public init() {}
+    /// The helper threads of `forEachConcurrently` and `pipeline`.
+    public let helpers: HelperPool
+
+    /// The providers; `helpers` defaults to the process's shared pool.
+    public init(helpers: HelperPool = .shared) {
+        self.helpers = helpers
+    }
 
     public func cipher(dataKey: [UInt8], tweakKey: [UInt8]) -> OpenSSLXTS {
         OpenSSLXTS(dataKey: dataKey, tweakKey: tweakKey)

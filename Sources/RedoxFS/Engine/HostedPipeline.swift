@@ -22,7 +22,9 @@ extension HostedProviders {
         try withoutActuallyEscaping(prepare) { (prepare) throws(E) in
             let signals = PipelineSignals()
             let work = PipelineWork(prepare)
-            let helper = try? HostThread.start {
+            // Posted once the helper's work is over and released (it captures `prepare`).
+            let helperDone = CountingSemaphore(0)
+            let helping = helpers.run({
                 for stage in 1..<count {
                     // Stage `stage` reuses the buffers of `stage - 2`: wait for its finish.
                     signals.room.wait()
@@ -30,8 +32,8 @@ extension HostedProviders {
                     work.prepare(stage)
                     signals.prepared.post()
                 }
-            }
-            guard let helper else {
+            }, finished: helperDone)
+            guard helping else {
                 for stage in 0..<count {
                     prepare(stage)
                     try finish(stage)
@@ -46,12 +48,12 @@ extension HostedProviders {
                 } catch {
                     signals.cancelled.store(true, ordering: .releasing)
                     signals.room.post()
-                    helper.join()
+                    helperDone.wait()
                     throw error
                 }
                 signals.room.post()
             }
-            helper.join()
+            helperDone.wait()
         }
     }
 }
