@@ -146,8 +146,10 @@ extension FileSystemEngine {
                 let old = try reader.recordPointer(record, of: node)
                 return (old, old.isNull ? [] : try reader.recordContent(old, codec: codec))
             }
-            guard !old.isNull, merge(&content, record * recordSize) else { return nil }
-            let (stored, decompressionLevel) = storedForm(of: content)
+            let recordStart = record * recordSize
+            guard !old.isNull, merge(&content, recordStart) else { return nil }
+            let changed = spans.map { Int($0.offset - recordStart)..<Int($0.offset - recordStart) + $0.count }
+            let (stored, decompressionLevel) = storedForm(of: content, replacing: old, changed: changed)
             guard stored.count == RedoxFS.blockSize << Int(BlockLevel.forBytes(stored.count)) else { return nil }
             return PreparedRecordWrite(
                 id: id, record: record, spans: spans, recordSize: recordSize, old: old, stored: stored,

@@ -116,8 +116,10 @@ extension FileSystemEngine {
                 let codec = self.codec
                 content = try withReader { (reader) throws(FormatError) in try reader.recordContent(old, codec: codec) }
             }
-            if RecordMerge.merge(&content, ranges: ranges, recordStart: record * recordSize, evenIfSame: pastTheEnd) {
-                pointer = try storeRecord(content, replacing: old, node: &node)
+            let recordStart = record * recordSize
+            if RecordMerge.merge(&content, ranges: ranges, recordStart: recordStart, evenIfSame: pastTheEnd) {
+                let changed = pastTheEnd ? [] : ranges.map { Int($0.offset - recordStart)..<Int($0.offset - recordStart) + $0.bytes.count }
+                pointer = try storeRecord(content, replacing: old, node: &node, changed: changed)
             }
         }
         if let pointer {
