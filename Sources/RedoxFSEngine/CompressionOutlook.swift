@@ -8,12 +8,14 @@ import RedoxFSFormat
 ///
 /// The try is skipped when the old record was stored plain at the level the new one has, the
 /// bytes written cover less than a quarter of it, and none of the 4 KiB pages of the record they
-/// touch compresses on its own (LZ4 saves less than 1/64 of it). A page that compresses (zeros,
-/// text) makes the whole record tried, so a record that becomes compressible piece by piece is
-/// tried again as it does (every piece that makes it more compressible compresses). What the
-/// pages cannot see: new bytes that repeat other bytes of the record (a block copied inside it),
-/// which LZ4 would find in the whole record; such a record stays plain until a write that
-/// compresses, or covers a quarter of it, comes.
+/// touch compresses on its own to 7/8 of its size or less. A page that does (zeros, text) makes
+/// the whole record tried. A record fits in half its size only when its pages save about half
+/// on average, so one that becomes compressible piece by piece is tried at the pieces that do it.
+/// Stored plain where upstream would compress: a record within one page's small saving (< 1/8
+/// of a page) of the limit, and new bytes that repeat other bytes of the record (a block copied
+/// inside it), which LZ4 finds only in the whole record; such a record stays plain until a write
+/// that compresses, or covers a quarter of it, comes. The limit is 1/8, not less: fio's write
+/// buffers (random bytes with the offset at the start of each 512-byte sector) save ~5%.
 enum CompressionOutlook {
     /// The page size of the samples.
     static let pageBytes = RedoxFS.blockSize
@@ -41,7 +43,7 @@ enum CompressionOutlook {
         for page in pages where page != last {
             last = page
             let sample = UnsafeBufferPointer(rebasing: content[page * pageBytes..<(page + 1) * pageBytes])
-            if codec.compress(sample, limit: pageBytes - pageBytes / 64) != nil { return true }
+            if codec.compress(sample, limit: pageBytes - pageBytes / 8) != nil { return true }
         }
         return false
     }
