@@ -87,14 +87,17 @@ extension SeaHash {
     /// Advances `lanes` over the whole 32-byte rows of `rows` (a trailing partial row is ignored).
     public static func advance(_ lanes: inout SeaHashLanes, over rows: UnsafeBufferPointer<UInt8>) {
         guard let base = rows.baseAddress else { return }
+        // The lanes in locals (registers), as in `hash`.
+        var (a, b, c, d) = (lanes.a, lanes.b, lanes.c, lanes.d)
         var row = UnsafeRawPointer(base)
         for _ in 0..<rows.count / 32 {
-            lanes.a = diffuseRow(lanes.a ^ UInt64(littleEndian: row.loadUnaligned(as: UInt64.self)))
-            lanes.b = diffuseRow(lanes.b ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-            lanes.c = diffuseRow(lanes.c ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
-            lanes.d = diffuseRow(lanes.d ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+            a = diffuseRow(a ^ UInt64(littleEndian: row.loadUnaligned(as: UInt64.self)))
+            b = diffuseRow(b ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            c = diffuseRow(c ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+            d = diffuseRow(d ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
             row += 32
         }
+        lanes = SeaHashLanes(a: a, b: b, c: c, d: d)
     }
 
     /// The hash of a buffer of `length` bytes, a multiple of 32, whose rows advanced the initial
