@@ -89,12 +89,11 @@ extension FileSystemEngine {
             return try storeRecord(prepared, replacing: old, node: &node)
         }
         var content: [UInt8] = []
-        if !old.isNull && !pastTheEnd {
-            let codec = self.codec
-            content = try withReader { (reader) throws(FormatError) in try reader.recordContent(old, codec: codec) }
-        }
+        var marks: RecordMarks?
+        if !old.isNull && !pastTheEnd { (content, marks) = try contentForRewrite(old) }
         guard RecordMerge.merge(&content, within: within, bytes: bytes, evenIfSame: pastTheEnd) else { return nil }
-        return try storeRecord(content, replacing: old, node: &node, changed: pastTheEnd ? [] : [within..<within + bytes.count])
+        return try storeRecord(
+            content, replacing: old, node: &node, changed: pastTheEnd ? [] : [within..<within + bytes.count], marks: marks)
     }
 
     /// Stores a prepared record in place of `old` (which it was prepared from), as `storeRecord`.
@@ -117,13 +116,16 @@ extension FileSystemEngine {
     /// made `old`, else in a new block with `old` freed; `node` is charged. Returns the pointer
     /// the caller must put where `old` was (until then nothing reads that place). `changed`:
     /// where `content` differs from `old`'s (offsets in the record; empty: unknown), for
-    /// `storedForm`.
+    /// `storedForm`; `marks`: `old`'s page marks (`contentForRewrite`), so that a plain record is
+    /// hashed from its first changed page on.
     func storeRecord(
-        _ content: [UInt8], replacing old: BlockPointer, node: inout Node, changed: [Range<Int>] = []
+        _ content: [UInt8], replacing old: BlockPointer, node: inout Node, changed: [Range<Int>] = [], marks: RecordMarks? = nil
     ) throws(FileSystemError) -> BlockPointer {
         let (stored, decompressionLevel) = storedForm(of: content, replacing: old, changed: changed)
-        if let pointer = try overwriteInPlace(old, with: stored, decompressionLevel: decompressionLevel) { return pointer }
-        let pointer = try writeBlock(stored, decompressionLevel: decompressionLevel, charging: &node)
+        var hash: UInt64?
+        if let marks, decompressionLevel == 0, !changed.isEmpty { hash = seaHash(of: stored, marks: marks, changed: changed) }
+        if let pointer = try overwriteInPlace(old, with: stored, decompressionLevel: decompressionLevel, hash: hash) { return pointer }
+        let pointer = try writeBlock(stored, decompressionLevel: decompressionLevel, charging: &node, hash: hash)
         release(old, charging: &node)
         return pointer
     }

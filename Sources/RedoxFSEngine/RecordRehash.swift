@@ -39,6 +39,16 @@ extension FileSystemEngine {
         return (bytes, RecordMarks(marks: marks))
     }
 
+    /// Record `old`'s content for a rewrite by the write itself (not prepared): marked when it is
+    /// stored plain and read from the device (`markedRecord`), else as `recordContent` gives it.
+    func contentForRewrite(_ old: BlockPointer) throws(FileSystemError) -> (content: [UInt8], marks: RecordMarks?) {
+        let codec = self.codec
+        return try withReader { (reader) throws(FormatError) -> ([UInt8], RecordMarks?) in
+            if let (content, marks) = try markedRecord(old, reader: &reader.reader) { return (content, marks) }
+            return (try reader.recordContent(old, codec: codec), nil)
+        }
+    }
+
     /// The SeaHash of `stored`: the content `marks` were taken of, changed only at `changed`
     /// (offsets in the record), stored plain at the same size; from the first changed page on.
     func seaHash(of stored: [UInt8], marks: RecordMarks, changed: [Range<Int>]) -> UInt64 {
