@@ -53,8 +53,9 @@ extension FileSystemEngine {
     /// (offsets in the record), stored plain at the same size; from the first changed page on.
     func seaHash(of stored: [UInt8], marks: RecordMarks, changed: [Range<Int>]) -> UInt64 {
         let pageBytes = RecordMarks.pageBytes
-        guard stored.count == marks.marks.count * pageBytes, let first = changed.map(\.lowerBound).min(),
-            first >= 0, first < stored.count else { return seaHash(stored) }
+        var first = Int.max
+        for range in changed { first = min(first, range.lowerBound) }
+        guard stored.count == marks.marks.count * pageBytes, first >= 0, first < stored.count else { return seaHash(stored) }
         let page = first / pageBytes
         var lanes = page == 0 ? SeaHashLanes.initial : marks.marks[page - 1]
         let providers = self.providers
