@@ -77,6 +77,15 @@ SEAHASH_VECTOR static void seahash_two(const uint8_t *first, const uint8_t *seco
     hashes[1] = seahash_finish(lanes, second, length);
 }
 
+SEAHASH_VECTOR void redoxfs_seahash_advance(uint64_t lanes[4], const uint8_t *bytes, size_t length) {
+    const __m256i k = _mm256_set1_epi64x((long long)SEAHASH_K);
+    __m256i state = _mm256_loadu_si256((const void *)lanes);
+    for (size_t row = 0; row + 32 <= length; row += 32) {
+        state = seahash_diffuse4(_mm256_xor_si256(state, _mm256_loadu_si256((const void *)(bytes + row))), k);
+    }
+    _mm256_storeu_si256((void *)lanes, state);
+}
+
 void redoxfs_seahash_vector(const uint8_t *const *buffers, size_t count, size_t length, uint64_t *hashes) {
     size_t i = 0;
     for (; i + 2 <= count; i += 2) seahash_two(buffers[i], buffers[i + 1], length, hashes + i);
@@ -86,6 +95,17 @@ void redoxfs_seahash_vector(const uint8_t *const *buffers, size_t count, size_t 
 #else
 
 int redoxfs_seahash_vector_available(void) { return 0; }
+
+/// Elsewhere the scalar rule (never called: the vector code is not available).
+void redoxfs_seahash_advance(uint64_t lanes[4], const uint8_t *bytes, size_t length) {
+    for (size_t row = 0; row + 32 <= length; row += 32) {
+        for (int lane = 0; lane < 4; lane++) {
+            uint64_t word = 0;
+            for (int byte = 0; byte < 8; byte++) word |= (uint64_t)bytes[row + 8 * lane + byte] << (8 * byte);
+            lanes[lane] = seahash_diffuse(lanes[lane] ^ word);
+        }
+    }
+}
 
 /// Elsewhere the scalar rule (never called: the vector code is not available).
 void redoxfs_seahash_vector(const uint8_t *const *buffers, size_t count, size_t length, uint64_t *hashes) {

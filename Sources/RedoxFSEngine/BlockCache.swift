@@ -346,6 +346,28 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
         return bytes
     }
 
+    /// Record `pointer` as stored, for a caller that hashes it itself and must then check the
+    /// hash with `verifyHash` before it uses any byte (`FileSystemEngine.recordForRewrite`): read
+    /// and decrypted, not verified (`verified` false); or, when the cache holds it (the open
+    /// transaction wrote it), the cached bytes (`verified` true).
+    mutating func readRecordUnverified(_ pointer: BlockPointer) throws(FormatError) -> (bytes: [UInt8], verified: Bool) {
+        try checkPointer(pointer, as: .record, blockCount: blockCount)
+        let address = pointer.address
+        if let cached = cache.lookup(address.index, hash: pointer.hash), cached.count == address.byteCount {
+            return (cached, true)
+        }
+        let bypass = recordsBypassCache && address.byteCount >= Self.bypassMinimumBytes
+        var bytes = try [UInt8](filling: address.byteCount) { (buffer) throws(FormatError) in
+            if bypass {
+                try device.readBlocksBypassingCache(at: startBlock + address.index, into: buffer)
+            } else {
+                try device.readBlocks(at: startBlock + address.index, into: buffer)
+            }
+        }
+        bytes.withUnsafeMutableBufferPointer { decryptBlock($0, of: pointer, cipher: cipher) }
+        return (bytes, false)
+    }
+
     /// `readVerifiedBlock` of a record (pointer already checked), read past the device's cache.
     private mutating func readRecordBypassingCache(_ pointer: BlockPointer) throws(FormatError) -> [UInt8] {
         let address = pointer.address

@@ -89,12 +89,11 @@ extension FileSystemEngine {
             return try storeRecord(prepared, replacing: old, node: &node)
         }
         var content: [UInt8] = []
-        if !old.isNull && !pastTheEnd {
-            let codec = self.codec
-            content = try withReader { (reader) throws(FormatError) in try reader.recordContent(old, codec: codec) }
-        }
+        var marks: RecordMarks?
+        if !old.isNull && !pastTheEnd { (content, marks) = try contentForRewrite(old) }
         guard RecordMerge.merge(&content, within: within, bytes: bytes, evenIfSame: pastTheEnd) else { return nil }
-        return try storeRecord(content, replacing: old, node: &node)
+        return try storeRecord(
+            content, replacing: old, node: &node, changed: pastTheEnd ? [] : [within..<within + bytes.count], marks: marks)
     }
 
     /// Stores a prepared record in place of `old` (which it was prepared from), as `storeRecord`.
@@ -115,21 +114,39 @@ extension FileSystemEngine {
 
     /// Stores `content` as a record in place of `old`: overwritten when the open transaction
     /// made `old`, else in a new block with `old` freed; `node` is charged. Returns the pointer
-    /// the caller must put where `old` was (until then nothing reads that place).
-    func storeRecord(_ content: [UInt8], replacing old: BlockPointer, node: inout Node) throws(FileSystemError) -> BlockPointer {
-        let (stored, decompressionLevel) = storedForm(of: content)
-        if let pointer = try overwriteInPlace(old, with: stored, decompressionLevel: decompressionLevel) { return pointer }
-        let pointer = try writeBlock(stored, decompressionLevel: decompressionLevel, charging: &node)
+    /// the caller must put where `old` was (until then nothing reads that place). `changed`:
+    /// where `content` differs from `old`'s (offsets in the record; empty: unknown), for
+    /// `storedForm`; `marks`: `old`'s page marks (`contentForRewrite`), so that a plain record is
+    /// hashed from its first changed page on.
+    func storeRecord(
+        _ content: [UInt8], replacing old: BlockPointer, node: inout Node, changed: [Range<Int>] = [], marks: RecordMarks? = nil
+    ) throws(FileSystemError) -> BlockPointer {
+        let (stored, decompressionLevel) = storedForm(of: content, replacing: old, changed: changed)
+        var hash: UInt64?
+        if let marks, decompressionLevel == 0, !changed.isEmpty { hash = seaHash(of: stored, marks: marks, changed: changed) }
+        if let pointer = try overwriteInPlace(old, with: stored, decompressionLevel: decompressionLevel, hash: hash) { return pointer }
+        let pointer = try writeBlock(stored, decompressionLevel: decompressionLevel, charging: &node, hash: hash)
         release(old, charging: &node)
         return pointer
     }
 
     /// The bytes a record's logical content is stored as, and the pointer's decompression level
-    /// (0: stored plain): compressed when that saves a level, as upstream decides (spec §9.4).
-    func storedForm(of content: [UInt8]) -> (bytes: [UInt8], decompressionLevel: UInt8) {
-        lock.guarded { formedRecords &+= 1 }
+    /// (0: stored plain): compressed when that saves a level, as upstream decides (spec §9.4),
+    /// unless `content` is record `old` (stored plain) with a little changed at `changed`
+    /// (offsets in the record) that leaves it as incompressible as it was: then stored plain
+    /// without a try (`CompressionOutlook`). `old` null or `changed` empty: always tried.
+    func storedForm(
+        of content: [UInt8], replacing old: BlockPointer = .null, changed: [Range<Int>] = []
+    ) -> (bytes: [UInt8], decompressionLevel: UInt8) {
         let level = BlockLevel.forBytes(content.count)
-        guard level >= 1 else { return (content, 0) }
+        let tried = level >= 1 && content.withUnsafeBufferPointer {
+            CompressionOutlook.isWorthTrying($0, old: old, changed: changed, codec: codec)
+        }
+        lock.guarded {
+            formedRecords &+= 1
+            if tried { compressionTries &+= 1 }
+        }
+        guard tried else { return (content, 0) }
         // Kept iff the 2-byte length plus the block fit in 64 KiB and a lower level, i.e. in half
         // the record: the codec may stop once its output passes that (incompressible data).
         let limit = min(RedoxFS.maxCompressedRecord, RedoxFS.blockSize << Int(level - 1)) - CompressedRecord.prefixSize

@@ -40,4 +40,10 @@ extension FileSystemEngine {
     public var recordFormations: UInt64 {
         lock.guarded { formedRecords }
     }
+
+    /// How many of `recordFormations` tried LZ4 on the whole record: all of level 1 or more
+    /// but rewrites of a plain record that stay incompressible (`CompressionOutlook`).
+    public var recordCompressionTries: UInt64 {
+        lock.guarded { compressionTries }
+    }
 }

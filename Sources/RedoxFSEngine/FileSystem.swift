@@ -79,6 +79,8 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     let recordClaims = RecordClaims()
     /// How many records writes have formed (merged, compressed; `recordFormations`).
     var formedRecords: UInt64 = 0
+    /// How many of those records were tried with LZ4 whole (`recordCompressionTries`).
+    var compressionTries: UInt64 = 0
     /// Whether the header this session builds on is known to be durable. A header read at open
     /// may still sit in a volatile cache (its commit's last flush failed): blocks it freed must
     /// not be overwritten before a flush makes it durable, or a power cut could bring back the

@@ -142,16 +142,30 @@ extension FileSystemEngine {
             }
             claim = key
             let codec = self.codec
+            var marks: RecordMarks?
             var (old, content) = try withReader { (reader) throws(FormatError) -> (BlockPointer, [UInt8]) in
                 let old = try reader.recordPointer(record, of: node)
-                return (old, old.isNull ? [] : try reader.recordContent(old, codec: codec))
+                if old.isNull { return (old, []) }
+                if let (content, made) = try markedRecord(old, reader: &reader.reader) {
+                    marks = made
+                    return (old, content)
+                }
+                return (old, try reader.recordContent(old, codec: codec))
             }
-            guard !old.isNull, merge(&content, record * recordSize) else { return nil }
-            let (stored, decompressionLevel) = storedForm(of: content)
+            let recordStart = record * recordSize
+            guard !old.isNull, merge(&content, recordStart) else { return nil }
+            let changed = spans.map { Int($0.offset - recordStart)..<Int($0.offset - recordStart) + $0.count }
+            let (stored, decompressionLevel) = storedForm(of: content, replacing: old, changed: changed)
             guard stored.count == RedoxFS.blockSize << Int(BlockLevel.forBytes(stored.count)) else { return nil }
+            let hash: UInt64
+            if let marks, decompressionLevel == 0 {
+                hash = seaHash(of: stored, marks: marks, changed: changed)
+            } else {
+                hash = seaHash(stored)
+            }
             return PreparedRecordWrite(
                 id: id, record: record, spans: spans, recordSize: recordSize, old: old, stored: stored,
-                decompressionLevel: decompressionLevel, hash: seaHash(stored))
+                decompressionLevel: decompressionLevel, hash: hash)
         }
         guard let prepared = prepared ?? nil else {
             if let claim { lock.guarded { recordClaims.release(claim) } }

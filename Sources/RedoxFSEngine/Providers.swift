@@ -24,6 +24,9 @@ public protocol EngineProviders {
     /// The SeaHash of `bytes`, exactly `SeaHash.hash`'s (the default): the hash of every block
     /// the engine reads (verified) and writes. A platform may give a faster implementation.
     func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64
+    /// `SeaHash.advance`'s result (the default): `lanes` advanced over the whole 32-byte rows of
+    /// `rows`, in the platform's faster code if it has one.
+    func seaHashAdvance(_ lanes: inout SeaHashLanes, over rows: UnsafeBufferPointer<UInt8>)
     /// Runs `prepare(i)` and then `finish(i)` for each `i` in `0..<count`: every `finish` in
     /// order, each after its own `prepare`, and `prepare(i)` only once `finish(i - 2)` has
     /// returned (two stages in flight). A platform may run `prepare(i + 1)` on another thread
@@ -49,6 +52,12 @@ extension EngineProviders {
     /// The core's SeaHash.
     @inline(__always)
     public func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { SeaHash.hash(bytes) }
+
+    /// The core's SeaHash rows.
+    @inline(__always)
+    public func seaHashAdvance(_ lanes: inout SeaHashLanes, over rows: UnsafeBufferPointer<UInt8>) {
+        SeaHash.advance(&lanes, over: rows)
+    }
 
     /// One thread, in order.
     public func forEachConcurrently(count: Int, _ body: (Int) -> Void) {

@@ -112,12 +112,12 @@ extension FileSystemEngine {
             pointer = try storeRecord(prepared, replacing: old, node: &node)
         } else {
             var content: [UInt8] = []
-            if !old.isNull && !pastTheEnd {
-                let codec = self.codec
-                content = try withReader { (reader) throws(FormatError) in try reader.recordContent(old, codec: codec) }
-            }
-            if RecordMerge.merge(&content, ranges: ranges, recordStart: record * recordSize, evenIfSame: pastTheEnd) {
-                pointer = try storeRecord(content, replacing: old, node: &node)
+            var marks: RecordMarks?
+            if !old.isNull && !pastTheEnd { (content, marks) = try contentForRewrite(old) }
+            let recordStart = record * recordSize
+            if RecordMerge.merge(&content, ranges: ranges, recordStart: recordStart, evenIfSame: pastTheEnd) {
+                let changed = pastTheEnd ? [] : ranges.map { Int($0.offset - recordStart)..<Int($0.offset - recordStart) + $0.bytes.count }
+                pointer = try storeRecord(content, replacing: old, node: &node, changed: changed, marks: marks)
             }
         }
         if let pointer {

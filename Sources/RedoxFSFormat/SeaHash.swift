@@ -62,3 +62,54 @@ public enum SeaHash {
         return diffuse(a ^ b ^ c ^ d ^ UInt64(n))
     }
 }
+
+/// SeaHash's four lanes after whole 32-byte rows: a hash of a buffer computed in pieces, so that
+/// a caller can keep the state at points of a buffer and hash a changed copy from the first
+/// change on (`SeaHash.advance`, `SeaHash.finish`).
+public struct SeaHashLanes: Equatable, Sendable {
+    public var a: UInt64
+    public var b: UInt64
+    public var c: UInt64
+    public var d: UInt64
+
+    /// The lanes before any row.
+    public static let initial = SeaHashLanes(a: 0x16F1_1FE8_9B0D_677C, b: 0xB480_A793_D8E6_C86C, c: 0x6FE2_E5AA_F078_EBC9, d: 0x14F9_94A4_C525_9381)
+
+    public init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) {
+        self.a = a
+        self.b = b
+        self.c = c
+        self.d = d
+    }
+}
+
+extension SeaHash {
+    /// Advances `lanes` over the whole 32-byte rows of `rows` (a trailing partial row is ignored).
+    public static func advance(_ lanes: inout SeaHashLanes, over rows: UnsafeBufferPointer<UInt8>) {
+        guard let base = rows.baseAddress else { return }
+        // The lanes in locals (registers), as in `hash`.
+        var (a, b, c, d) = (lanes.a, lanes.b, lanes.c, lanes.d)
+        var row = UnsafeRawPointer(base)
+        for _ in 0..<rows.count / 32 {
+            a = diffuseRow(a ^ UInt64(littleEndian: row.loadUnaligned(as: UInt64.self)))
+            b = diffuseRow(b ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            c = diffuseRow(c ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+            d = diffuseRow(d ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+            row += 32
+        }
+        lanes = SeaHashLanes(a: a, b: b, c: c, d: d)
+    }
+
+    /// The hash of a buffer of `length` bytes, a multiple of 32, whose rows advanced the initial
+    /// lanes to `lanes`: `hash` of that buffer.
+    public static func finish(_ lanes: SeaHashLanes, length: Int) -> UInt64 {
+        diffuseRow(lanes.a ^ lanes.b ^ lanes.c ^ lanes.d ^ UInt64(length))
+    }
+
+    @inline(__always)
+    private static func diffuseRow(_ value: UInt64) -> UInt64 {
+        var x = value &* 0x6EED_0E9D_A4D9_4A4F
+        x ^= (x &>> 32) &>> (x &>> 60)
+        return x &* 0x6EED_0E9D_A4D9_4A4F
+    }
+}

@@ -119,9 +119,10 @@ extension FuseBridge {
     func reportStatistics(_ when: String) {
         guard Self.reportsStatistics else { return }
         let formed = fileSystem.recordFormations
+        let tried = fileSystem.recordCompressionTries
         let counts = coalescer.statistics
         log.notice(
-            "stats (\(when)): \(formed) records formed; \(counts.writebackWrites) writeback pieces, \(counts.gathered) "
+            "stats (\(when)): \(formed) records formed (\(tried) tried with LZ4); \(counts.writebackWrites) writeback pieces, \(counts.gathered) "
                 + "joined a waiting record, \(counts.batchesFormed) batches formed; \(counts.directWrites) direct writes")
     }
 

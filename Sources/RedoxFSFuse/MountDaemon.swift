@@ -15,6 +15,7 @@ public enum MountDaemon {
     /// In the background mode the calling process exits 0 inside once the mount is up.
     public static func run(_ configuration: MountConfiguration) -> Int32 {
         let log = DaemonLog()
+        HeapTuning.keepRecordBuffers()
         let inherited = openDescriptors().filter { $0 > 2 }
         // Absolute paths: the background process changes to / and unmounts by path.
         var configuration = configuration

@@ -16,4 +16,8 @@ int redoxfs_seahash_vector_available(void);
 /// `hashes[i]`. Call only when `redoxfs_seahash_vector_available()` returned 1.
 void redoxfs_seahash_vector(const uint8_t *const *buffers, size_t count, size_t length, uint64_t *hashes);
 
+/// Advances the SeaHash lanes `lanes` (a, b, c, d) over the whole 32-byte rows of the `length`
+/// bytes at `bytes`. Call only when `redoxfs_seahash_vector_available()` returned 1.
+void redoxfs_seahash_advance(uint64_t lanes[4], const uint8_t *bytes, size_t length);
+
 #endif

@@ -46,6 +46,17 @@ public struct HostedProviders: EngineProviders, Sendable {
     @inline(__always)
     public func seaHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { Self.seaHash(bytes) }
 
+    /// `SeaHash.advance` in `CSeaHash`'s vector code when the processor has it.
+    public func seaHashAdvance(_ lanes: inout SeaHashLanes, over rows: UnsafeBufferPointer<UInt8>) {
+        guard Self.hasVectorSeaHash, let base = rows.baseAddress else {
+            SeaHash.advance(&lanes, over: rows)
+            return
+        }
+        var state = (lanes.a, lanes.b, lanes.c, lanes.d)
+        withUnsafeMutableBytes(of: &state) { redoxfs_seahash_advance($0.baseAddress!.assumingMemoryBound(to: UInt64.self), base, rows.count) }
+        lanes = SeaHashLanes(a: state.0, b: state.1, c: state.2, d: state.3)
+    }
+
     /// The one wrapper of `CSeaHash`'s vector code for a single buffer (the engine's providers
     /// and the checker's reads): `SeaHash.hash` of `bytes`, in vector code when the processor has it.
     @inline(__always)
