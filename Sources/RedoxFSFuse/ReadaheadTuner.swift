@@ -40,7 +40,7 @@ enum ReadaheadTuner {
     /// after all). Best effort: without /sys write access nothing changes.
     static func raise(device: String) {
         let path = path(of: device)
-        raiseIfLower(path)
+        guard raiseIfLower(path) else { return }
         HostThread.detach {
             for delay in [200_000, 1_000_000] as [UInt32] {
                 usleep(delay)
@@ -58,9 +58,8 @@ enum ReadaheadTuner {
     static func raiseIfLower(_ path: String) -> Bool {
         if current(path) ?? kilobytes >= kilobytes { return true }
         guard let file = fopen(path, "w") else { return false }
-        fputs("\(kilobytes)\n", file)
-        fclose(file)
-        return true
+        let written = fputs("\(kilobytes)\n", file) >= 0
+        return fclose(file) == 0 && written
     }
 
     static func current(_ path: String) -> Int? {

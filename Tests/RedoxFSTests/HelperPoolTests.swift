@@ -156,11 +156,30 @@ import Testing
         // Both items have started (one on the helper, one on the calling thread).
         helperStarted.wait()
         helperStarted.wait()
-        let shutDown = try HostThread.start { pool.shutDown() }
+        let shutDownReturned = Atomic(false)
+        let shutDown = try HostThread.start {
+            pool.shutDown()
+            shutDownReturned.store(true, ordering: .releasing)
+        }
+        // Once the pool is shut down, `shutDown` must not return while the helper's item is
+        // still held (a bounded number of looks, not a time).
+        var looks = 0
+        while !pool.isShutDown && looks < 10_000_000 {
+            looks += 1
+            sched_yield()
+        }
+        #expect(pool.isShutDown)
+        for _ in 0..<10_000 {
+            let returned = shutDownReturned.load(ordering: .acquiring)
+            #expect(!returned)
+            sched_yield()
+        }
         release.post()
         release.post()
         caller.join()
         shutDown.join()
+        let returned = shutDownReturned.load(ordering: .acquiring)
+        #expect(returned)
         #expect(itemsRun.load(ordering: .relaxed) == 2)
         #expect(pool.parkedCount == 0)
         #expect(pool.threadsStarted == 1)

@@ -45,6 +45,19 @@ public final class HelperPool: Sendable {
     /// The helpers parked now.
     public var parkedCount: Int { state.withLock { $0.parked.count } }
 
+    /// Whether `shutDown` has been called.
+    public var isShutDown: Bool { state.withLock { $0.isShutDown } }
+
+    /// Returns once every helper of this process is parked (none runs work or holds the pool's
+    /// lock), so that a `fork` now leaves the child no lock held by a thread it does not have.
+    /// Called before the daemon goes to the background; bounded by the work in progress.
+    public func waitUntilIdle() {
+        let process = getpid()
+        while state.withLock({ $0.process == process && $0.alive > $0.parked.count }) {
+            usleep(100)
+        }
+    }
+
     /// Runs `job` on a helper thread and returns at once; `finished` (if any) is posted once
     /// `job` has returned and been released, so that a caller waiting for it may end the
     /// lifetime of what `job` captured (a closure made escapable by `withoutActuallyEscaping`).
@@ -99,9 +112,11 @@ public final class HelperPool: Sendable {
     }
 
     /// Ends every helper: parked ones at once, busy ones once their work is done; returns when
-    /// all have ended. Later `run` calls return false (their callers then work alone).
+    /// all have ended. Later `run` calls return false (their callers then work alone). Called
+    /// once, by the pool's owner (a second call returns at once).
     public func shutDown() {
         let (parked, waiting) = state.withLock { (state) -> ([Helper], Int) in
+            if state.isShutDown { return ([], 0) }
             state.isShutDown = true
             let parked = state.parked
             state.parked = []

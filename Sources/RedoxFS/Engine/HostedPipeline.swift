@@ -7,9 +7,10 @@ import Synchronization
 /// `EngineProviders.pipeline` on two threads: a helper thread prepares stages 1, 2, … while the
 /// caller prepares stage 0 and then finishes each stage in order, so that an encrypted commit
 /// encrypts the next megabyte on the other core while it writes the last one (the encryption
-/// then leaves the commit's critical path, which every changing call waits for). A helper is
-/// started per call with more than one stage; when none can be started, the stages run on the
-/// caller's thread as in the default.
+/// then leaves the commit's critical path, which every changing call waits for). A call with
+/// more than one stage takes a helper from the providers' `HelperPool` (a parked one, or one
+/// started for it); when none can be had (no thread, or the pool is shut down), the stages run
+/// on the caller's thread as in the default.
 extension HostedProviders {
     public func pipeline<E: Error>(count: Int, prepare: (Int) -> Void, finish: (Int) throws(E) -> Void) throws(E) {
         guard count > 1 else {
