@@ -347,9 +347,9 @@ public struct CachedBlockReader<Device: StorageDevice, Cipher: XTSCipher>: Block
     }
 
     /// Record `pointer` as stored, for a caller that hashes it itself and must then check the
-    /// hash with `verifyHash` before it uses any byte (`FileSystemEngine.recordForRewrite`): read
-    /// and decrypted, not verified (`verified` false); or, when the cache holds it (the open
-    /// transaction wrote it), the cached bytes (`verified` true).
+    /// hash with `verifyHash` before it uses any byte (`FileSystemEngine.markedRecord` and
+    /// `contentForRewrite`): read and decrypted, not verified (`verified` false); or, when the
+    /// cache holds it (the open transaction wrote it), the cached bytes (`verified` true).
     mutating func readRecordUnverified(_ pointer: BlockPointer) throws(FormatError) -> (bytes: [UInt8], verified: Bool) {
         try checkPointer(pointer, as: .record, blockCount: blockCount)
         let address = pointer.address

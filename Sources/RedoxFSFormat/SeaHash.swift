@@ -91,10 +91,10 @@ extension SeaHash {
         var (a, b, c, d) = (lanes.a, lanes.b, lanes.c, lanes.d)
         var row = UnsafeRawPointer(base)
         for _ in 0..<rows.count / 32 {
-            a = diffuseRow(a ^ UInt64(littleEndian: row.loadUnaligned(as: UInt64.self)))
-            b = diffuseRow(b ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-            c = diffuseRow(c ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
-            d = diffuseRow(d ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+            a = diffuse(a ^ UInt64(littleEndian: row.loadUnaligned(as: UInt64.self)))
+            b = diffuse(b ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            c = diffuse(c ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+            d = diffuse(d ^ UInt64(littleEndian: row.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
             row += 32
         }
         lanes = SeaHashLanes(a: a, b: b, c: c, d: d)
@@ -103,13 +103,7 @@ extension SeaHash {
     /// The hash of a buffer of `length` bytes, a multiple of 32, whose rows advanced the initial
     /// lanes to `lanes`: `hash` of that buffer.
     public static func finish(_ lanes: SeaHashLanes, length: Int) -> UInt64 {
-        diffuseRow(lanes.a ^ lanes.b ^ lanes.c ^ lanes.d ^ UInt64(length))
-    }
-
-    @inline(__always)
-    private static func diffuseRow(_ value: UInt64) -> UInt64 {
-        var x = value &* 0x6EED_0E9D_A4D9_4A4F
-        x ^= (x &>> 32) &>> (x &>> 60)
-        return x &* 0x6EED_0E9D_A4D9_4A4F
+        assert(length % 32 == 0, "SeaHash.finish: the rows' length must be a multiple of 32")
+        return diffuse(lanes.a ^ lanes.b ^ lanes.c ^ lanes.d ^ UInt64(length))
     }
 }

@@ -31,13 +31,16 @@ public enum HeapTuning {
     }
 
     /// The mount's setting: records (128 KiB) and other buffers up to 1 MiB come from the heap,
-    /// and up to 64 MiB of freed heap (two commits' worth of written records) stay in the process.
+    /// and up to 16 MiB of freed heap stays in each malloc arena (glibc applies the threshold per
+    /// arena, and keeps an arena per thread that allocates concurrently, up to 8 per processor:
+    /// a mount's few busy request threads keep about half a commit's worth of records between
+    /// them).
     /// Without it glibc lowers its trim threshold to about twice the largest block freed so far, so
     /// the records a commit frees went back to the system and the next records were faulted in
     /// and zeroed again: the 5,000 random 4 KiB writes of the side-by-side benchmark took about
     /// 20,000 page faults, 12,000–14,000 with it.
     public static func keepRecordBuffers() {
         set(.mmapThreshold, 1 << 20)
-        set(.trimThreshold, 64 << 20)
+        set(.trimThreshold, 16 << 20)
     }
 }
