@@ -120,9 +120,11 @@ extension FuseBridge {
         guard Self.reportsStatistics else { return }
         let formed = fileSystem.recordFormations
         let counts = coalescer.statistics
+        let stored = pageStore.counts
         log.notice(
             "stats (\(when)): \(formed) records formed; \(counts.writebackWrites) writeback pieces, \(counts.gathered) "
-                + "joined a waiting record, \(counts.batchesFormed) batches formed; \(counts.directWrites) direct writes")
+                + "joined a waiting record, \(counts.batchesFormed) batches formed; \(counts.directWrites) direct writes; "
+                + "\(stored.stores) stores of record pages")
     }
 
     static let reportsStatistics = getenv("REDOXFS_STATS") != nil
