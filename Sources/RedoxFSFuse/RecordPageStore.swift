@@ -35,7 +35,9 @@ import Synchronization
 /// waits for (and under `-o loop=leader` the thread that reads requests hands that on before it
 /// stores). A store only covers pages outside the request it follows, after that request's
 /// reply (the kernel unlocks those pages on the reply), and only small reads that do not continue
-/// the inode's last read get one, so readahead streams are left alone.
+/// the inode's last read get one, so readahead streams are left alone. Once the session exits the
+/// loops read no more requests: a signal ends it only after `finishStores` (`SignalShutdown`), and
+/// a store that begins later is skipped.
 final class RecordPageStore: @unchecked Sendable {
     /// What a READ holds from before it reads until its store: the change sequence then.
     struct Ticket {
