@@ -121,9 +121,11 @@ extension FuseBridge {
         let formed = fileSystem.recordFormations
         let tried = fileSystem.recordCompressionTries
         let counts = coalescer.statistics
+        let stored = pageStore.counts
         log.notice(
             "stats (\(when)): \(formed) records formed (\(tried) tried with LZ4); \(counts.writebackWrites) writeback pieces, \(counts.gathered) "
-                + "joined a waiting record, \(counts.batchesFormed) batches formed; \(counts.directWrites) direct writes")
+                + "joined a waiting record, \(counts.batchesFormed) batches formed; \(counts.directWrites) direct writes; "
+                + "\(stored.stores) stores of record pages")
     }
 
     static let reportsStatistics = getenv("REDOXFS_STATS") != nil

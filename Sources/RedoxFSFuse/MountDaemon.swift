@@ -104,8 +104,13 @@ public enum MountDaemon {
                 fileSystem: fileSystem, interval: configuration.commitInterval, log: log, beforeCommit: { bridge.settleAllWrites() })
             timer?.start()
         }
+        // SIGTERM, SIGINT and SIGHUP end the session only once no store runs (libfuse's handlers
+        // would end it at once, and a store could then wait for ever).
+        let shutdown = SignalShutdown(session: session, pageStore: bridge.pageStore)
+        shutdown?.start()
         let loopResult = serve(
             session, threads: threads, loop: configuration.requestLoop, singleThreaded: { bridge.pageStore.stopStoring() })
+        shutdown?.finish()
         timer?.stop()
         if configuration.debug {
             let counts = bridge.pageStore.counts

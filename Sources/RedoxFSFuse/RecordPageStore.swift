@@ -35,7 +35,9 @@ import Synchronization
 /// waits for (and under `-o loop=leader` the thread that reads requests hands that on before it
 /// stores). A store only covers pages outside the request it follows, after that request's
 /// reply (the kernel unlocks those pages on the reply), and only small reads that do not continue
-/// the inode's last read get one, so readahead streams are left alone.
+/// the inode's last read get one, so readahead streams are left alone. Once the session exits the
+/// loops read no more requests: a signal ends it only after `finishStores` (`SignalShutdown`), and
+/// a store that begins later is skipped.
 final class RecordPageStore: @unchecked Sendable {
     /// What a READ holds from before it reads until its store: the change sequence then.
     struct Ticket {
@@ -84,7 +86,8 @@ final class RecordPageStore: @unchecked Sendable {
         var stores = 0
         var pages = 0
         var deferredChanges = 0
-        /// Set when requests are served by one thread after all (`stopStoring`).
+        /// Set when requests are served by one thread after all (`stopStoring`), or when the mount
+        /// is about to end (`finishStores`).
         var stopped = false
 
         static func slot(_ inode: fuse_ino_t, _ count: Int) -> Int {
@@ -113,6 +116,8 @@ final class RecordPageStore: @unchecked Sendable {
     }
 
     private let state = Mutex(State())
+    /// Signalled when the last running store ends once stores are stopped (`finishStores`).
+    private let idle = ConditionLock()
 
     init(enabled: Bool, threads: Int) {
         isEnabled = enabled
@@ -189,7 +194,7 @@ final class RecordPageStore: @unchecked Sendable {
                 pages += (range.count + Int(Self.pageSize) - 1) / Int(Self.pageSize)
             }
         }
-        let deferred = state.withLock { state -> [Deferred] in
+        let (deferred, last) = state.withLock { state -> ([Deferred], Bool) in
             state.running -= 1
             state.stores += 1
             state.pages += pages
@@ -199,8 +204,9 @@ final class RecordPageStore: @unchecked Sendable {
             // The deferred changes count from now, so no store starts before they have run.
             for _ in waiting { state.beginChange(inode) }
             state.forgetIfIdle(inode)
-            return waiting
+            return (waiting, state.stopped && state.running == 0)
         }
+        if last { idle.locked { idle.broadcast() } }
         for change in deferred {
             change.run()
             state.withLock { $0.endChange(inode) }
@@ -211,6 +217,16 @@ final class RecordPageStore: @unchecked Sendable {
     /// store would wait for.
     func stopStoring() {
         state.withLock { $0.stopped = true }
+    }
+
+    /// No more stores, and returns once every running store has ended. Call it while the request
+    /// loop still serves requests (the READs a store waits for), before the session is told to exit
+    /// (`SignalShutdown`): a store that waits for a READ no thread will read any more never ends.
+    func finishStores() {
+        state.withLock { $0.stopped = true }
+        idle.lock()
+        while state.withLock({ $0.running }) > 0 { idle.wait(quietly: true) }
+        idle.unlock()
     }
 
     // MARK: Changes

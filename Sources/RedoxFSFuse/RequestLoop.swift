@@ -127,13 +127,22 @@ final class RequestLoop: @unchecked Sendable {
     static let wakeSignal = __libc_current_sigrtmin()
 
     /// Installs the handler of `wakeSignal` (once per process); whether that succeeded.
-    private static let wakeHandlerInstalled: Bool = {
+    static let wakeHandlerInstalled: Bool = {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         return sigaction(wakeSignal, &action, nil) == 0
     }()
+
+    /// Lets `wakeSignal` reach the calling thread (a mask inherited from whoever started the daemon
+    /// must not hold it back).
+    static func unblockWakeSignal() {
+        var wake = sigset_t()
+        sigemptyset(&wake)
+        sigaddset(&wake, wakeSignal)
+        pthread_sigmask(SIG_UNBLOCK, &wake, nil)
+    }
 
     /// Starts one more worker; call it holding `state`. Returns 0 or pthread_create's error.
     private func startWorker() -> Int32 {
@@ -171,11 +180,7 @@ final class RequestLoop: @unchecked Sendable {
 
     /// One worker: waits to lead, then reads and serves requests while it leads.
     private func work() {
-        // A mask inherited from whoever started the daemon must not hold the signal back.
-        var wake = sigset_t()
-        sigemptyset(&wake)
-        sigaddset(&wake, Self.wakeSignal)
-        pthread_sigmask(SIG_UNBLOCK, &wake, nil)
+        Self.unblockWakeSignal()
         let worker = Worker()
         let handler: () -> Void = { [unowned self] in self.handOff(worker, byKind: false) }
         var buffer = fuse_buf()

@@ -96,6 +96,36 @@ final class MountedImage {
         }
     }
 
+    /// The number of the mount's FUSE connection (the minor number of its device, as
+    /// /proc/self/mountinfo lists it), or nil when it is not mounted.
+    var connection: String? {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        let escaped = mountpoint.replacingOccurrences(of: " ", with: "\\040")
+        for line in table.split(separator: "\n") where line.contains(" - fuse.redoxfs ") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 5, fields[4] == escaped, let minor = fields[2].split(separator: ":").last else { continue }
+            return String(minor)
+        }
+        return nil
+    }
+
+    /// Aborts the mount's FUSE connection (`/sys/fs/fuse/connections/N/abort`; fusectl is mounted
+    /// there first when it is not): every request waiting for the daemon ends with an error and
+    /// the pages they held locked are released. The last resort of a hang guard: a daemon thread
+    /// waiting in the kernel for such a page cannot even be killed, nor can a reader whose
+    /// FLUSH is not answered.
+    func abortConnection() {
+        guard let connection else { return }
+        let folder = "/sys/fs/fuse/connections"
+        if !FileManager.default.fileExists(atPath: "\(folder)/\(connection)") {
+            _ = try? CommandRunner.run(["mount", "-t", "fusectl", "fusectl", folder], timeout: 30)
+        }
+        let descriptor = open("\(folder)/\(connection)/abort", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        _ = write(descriptor, "1", 1)
+        close(descriptor)
+    }
+
     /// Kills the daemon with SIGKILL (no final commit). The dead mount stays attached (every
     /// access fails with ENOTCONN) until `detach()`, so nobody writes into the folder beneath.
     func kill9() {
@@ -124,9 +154,11 @@ final class MountedImage {
         }
     }
 
-    /// Last resort for teardown: kill the daemon and detach the mount lazily.
+    /// Last resort for teardown: abort the mount's connection (a daemon thread stuck in the kernel
+    /// could not even die), kill the daemon and detach the mount lazily.
     func forceUnmount() {
         if process.isRunning {
+            abortConnection()
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
