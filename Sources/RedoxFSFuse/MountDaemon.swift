@@ -84,7 +84,9 @@ public enum MountDaemon {
             bridge.onInitialized = { ReadaheadTuner.raise(device: device) }
         }
         if !configuration.foreground {
-            // The parent exits 0 here; the child keeps serving.
+            // The parent exits 0 here; the child keeps serving. No helper thread of the cleanup's
+            // commit may hold the pool's lock at the fork (the child would find it locked).
+            HelperPool.shared.waitUntilIdle()
             guard fuse_daemonize(0) == 0 else {
                 fuse_session_unmount(session)
                 fuse_remove_signal_handlers(session)
