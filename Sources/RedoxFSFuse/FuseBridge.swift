@@ -34,6 +34,8 @@ final class FuseBridge: @unchecked Sendable {
     /// continuing READs read through it, with its readahead.
     let directReads: Bool
     /// Called once the connection is negotiated (set before the request loop starts).
+    /// The `-o max_read=N` the session was made with (0: none), repeated in the init reply.
+    var maximumRead: UInt32 = 0
     var onInitialized: (@Sendable () -> Void)?
 
     init(
@@ -171,7 +173,8 @@ extension FuseBridge {
         want &= ~UInt32(FUSE_CAP_HANDLE_KILLPRIV)
         connection.pointee.want = want
         connection.pointee.max_write = Self.maximumTransfer
-        connection.pointee.max_read = 0
+        // The session's `-o max_read=N` (0: none): libfuse refuses an init that says otherwise.
+        connection.pointee.max_read = maximumRead
         connection.pointee.max_background = 64
         connection.pointee.congestion_threshold = 48
         connection.pointee.time_gran = 1

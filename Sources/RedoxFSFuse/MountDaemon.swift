@@ -60,6 +60,7 @@ public enum MountDaemon {
             fileSystem: fileSystem, writebackCache: configuration.writebackCache,
             accessTimePolicy: configuration.accessTimePolicy, notifyStore: configuration.notifyStore,
             directReads: configuration.directReads, threads: threads, log: log)
+        bridge.maximumRead = maximumRead(configuration)
         let userdata = Unmanaged.passRetained(bridge)
         defer { userdata.release() }
         guard let session = makeSession(configuration, region: region, userdata: userdata.toOpaque(), log: log) else {
@@ -126,6 +127,7 @@ public enum MountDaemon {
         // Detach first, so nobody waits on a mount that no longer answers; then make the image
         // consistent and close it. The process exits only after this.
         fuse_remove_signal_handlers(session)
+        SignalShutdown.ignoreUntilExit()
         fuse_session_unmount(session)
         fuse_session_destroy(session)
         // Writes answered but not yet given to the engine (the kernel wrote its cache back
@@ -141,8 +143,8 @@ public enum MountDaemon {
         return 0
     }
 
-    /// Runs the multi-threaded request loop until the file system is unmounted or a signal arrives:
-    /// ours (`RequestLoop`) or libfuse's. `singleThreaded` runs first when only libfuse's
+    /// Runs the multi-threaded request loop until the file system is unmounted or the session is
+    /// told to exit (a signal, through `SignalShutdown`): ours (`RequestLoop`) or libfuse's. `singleThreaded` runs first when only libfuse's
     /// single-threaded loop can be had.
     static func serve(
         _ session: OpaquePointer, threads: Int, loop: MountConfiguration.RequestLoopKind = .libfuse,
@@ -162,12 +164,32 @@ public enum MountDaemon {
         return fuse_session_loop_mt(session, loopConfiguration)
     }
 
+    /// The largest READ the kernel sends by default: 128 KiB, one record. The kernel's readahead
+    /// (1 MiB, `ReadaheadTuner`) then goes out as several READs at once, which the request
+    /// threads serve side by side (device reads, decryption and verification on both
+    /// processors). Measured against 1 MiB READs (a cold `dd bs=1M` of 512 MiB, four rounds):
+    /// plain 0.29 s against 0.30–0.66 s, encrypted 0.30–0.37 s against 0.35–0.58 s.
+    static let defaultMaximumRead: UInt32 = 128 << 10
+
+    /// The `-o max_read=N` given on the command line, if any.
+    static func userMaximumRead(_ configuration: MountConfiguration) -> UInt32? {
+        configuration.fuseOptions.reduce(nil) { (found, option) in
+            option.hasPrefix("max_read=") ? UInt32(option.dropFirst("max_read=".count)) ?? found : found
+        }
+    }
+
+    /// The largest READ of the session: `-o max_read=N`, else `defaultMaximumRead`.
+    static func maximumRead(_ configuration: MountConfiguration) -> UInt32 {
+        userMaximumRead(configuration) ?? defaultMaximumRead
+    }
+
     /// The libfuse session with our operations and the mount options.
     static func makeSession(
         _ configuration: MountConfiguration, region: DeviceRegion, userdata: UnsafeMutableRawPointer, log: DaemonLog
     ) -> OpaquePointer? {
         var options = ["default_permissions", "subtype=redoxfs", "fsname=" + escapeOption(region.path)]
         if configuration.readOnly { options.append("ro") }
+        if userMaximumRead(configuration) == nil { options.append("max_read=\(defaultMaximumRead)") }
         options += configuration.fuseOptions
         var arguments = ["redoxfs", "-o", options.joined(separator: ",")]
         if configuration.debug { arguments.append("-d") }

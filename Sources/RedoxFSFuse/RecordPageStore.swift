@@ -83,6 +83,7 @@ final class RecordPageStore: @unchecked Sendable {
         /// Where the last read of the inodes hashed to each slot ended.
         var lastReadEnd = [(inode: fuse_ino_t, end: UInt64)](repeating: (0, UInt64.max), count: 512)
         var running = 0
+        /// Stores that put at least one page into the kernel's cache, and the pages they put.
         var stores = 0
         var pages = 0
         var deferredChanges = 0
@@ -196,7 +197,7 @@ final class RecordPageStore: @unchecked Sendable {
         }
         let (deferred, last) = state.withLock { state -> ([Deferred], Bool) in
             state.running -= 1
-            state.stores += 1
+            if pages > 0 { state.stores += 1 }
             state.pages += pages
             let waiting = state.gates[inode]?.deferred ?? []
             state.gates[inode]?.deferred = []

@@ -26,7 +26,8 @@ import Synchronization
 ///   that waits.
 ///
 /// The loop ends when the file system is unmounted (the read returns 0 or ENODEV) or the session
-/// is told to exit (the signal handlers of `fuse_set_signal_handlers`); the calling thread waits
+/// is told to exit (on a signal, by `SignalShutdown` once no store runs, or by the handlers of
+/// `fuse_set_signal_handlers` where it could not start); the calling thread waits
 /// for that, interrupts the leader's read if it must (with a signal of our own, `wakeSignal`,
 /// whatever the disposition of SIGHUP), and joins every worker.
 final class RequestLoop: @unchecked Sendable {

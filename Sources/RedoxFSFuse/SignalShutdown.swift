@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CFuse3
 import RedoxFS
+import Synchronization
 
 /// Ends the mount on SIGTERM, SIGINT or SIGHUP only once no store of a record's other pages runs
 /// (`RecordPageStore`), so that the daemon always gets to its final commit.
@@ -57,7 +58,7 @@ final class SignalShutdown: @unchecked Sendable {
         } catch {
             return
         }
-        signalPipe = writeEnd
+        signalPipe.store(writeEnd, ordering: .releasing)
         for signal in Self.signals {
             var current = sigaction()
             guard sigaction(signal, nil, &current) == 0 else { continue }
@@ -87,8 +88,16 @@ final class SignalShutdown: @unchecked Sendable {
         _ = write(writeEnd, &byte, 1)
         thread?.join()
         thread = nil
+        signalPipe.store(-1, ordering: .releasing)
         close(readEnd)
         close(writeEnd)
+    }
+
+    /// Ignores SIGTERM, SIGINT and SIGHUP from now on: called once libfuse's handlers are gone
+    /// and the daemon unmounts and makes its final commit, which a second Ctrl-C (or a
+    /// supervisor's repeated kill) would otherwise cut short. The process exits after it.
+    static func ignoreUntilExit() {
+        for signal in signals { _ = Glibc.signal(signal, SIG_IGN) }
     }
 
     /// Waits for a signal (or the loop's end), then ends the session once no store runs.
@@ -96,10 +105,13 @@ final class SignalShutdown: @unchecked Sendable {
         var bytes = [UInt8](repeating: 0, count: 16)
         while true {
             let count = bytes.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+            let failure = count < 0 ? errno : 0
             if state.locked({ loopEnded }) { return }
             if count > 0 { break }
-            if count < 0 && errno == EINTR { continue }
-            return
+            if failure == EINTR { continue }
+            // The pipe cannot tell of a signal any more: end the session now, as libfuse's
+            // handlers would have (the loop's wake below); never leave a signal unanswered.
+            break
         }
         pageStore.finishStores()
         fuse_session_exit(session)
@@ -119,13 +131,16 @@ final class SignalShutdown: @unchecked Sendable {
     }
 }
 
-/// The write end of the running `SignalShutdown`'s pipe (set once, before its handlers are in place).
-nonisolated(unsafe) private var signalPipe: Int32 = -1
+/// The write end of the running `SignalShutdown`'s pipe (set before its handlers are in place, -1
+/// again before it is closed). An atomic `let`: the handler reads it with no exclusivity check or
+/// lazy initialisation, in debug builds too.
+private let signalPipe = Atomic<Int32>(-1)
 
 /// The handler of SIGTERM, SIGINT and SIGHUP while a `SignalShutdown` runs: one byte into its pipe.
 private let signalShutdownHandler: @convention(c) (Int32) -> Void = { _ in
     let saved = errno
     var byte: UInt8 = 1
-    _ = write(signalPipe, &byte, 1)
+    let descriptor = signalPipe.load(ordering: .acquiring)
+    if descriptor >= 0 { _ = write(descriptor, &byte, 1) }
     errno = saved
 }

@@ -90,9 +90,11 @@ final class StoreShutdownTests: MountTestCase {
         let signals = [SIGTERM, SIGINT, SIGHUP]
         var stored = 0
         for round in 0..<Self.rounds {
+            // The daemon gets the three signals at their default disposition, whatever the test
+            // runner ignores (a shell's background job ignores SIGINT, nohup SIGHUP).
             let mounted = try mount(
                 image, at: "round\(round)", arguments: ["-o", "loop=\(loop)", "--threads", "8", "--commit-interval", "0"],
-                environment: ["REDOXFS_STATS": "1"])
+                environment: ["REDOXFS_STATS": "1"], launcher: ["/usr/bin/env", "--default-signal=HUP,INT,TERM"])
             try writeSynced(mounted.mountpoint + "/synced-\(round)", "round \(round)\n")
             let reader = try startReader(mounted, round: round, reads: 1_000_000)
             let signal = signals[round % signals.count]

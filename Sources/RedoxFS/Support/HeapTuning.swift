@@ -40,7 +40,7 @@ public enum HeapTuning {
     /// and zeroed again: the 5,000 random 4 KiB writes of the side-by-side benchmark took about
     /// 20,000 page faults, 12,000–14,000 with it.
     public static func keepRecordBuffers() {
-        set(.mmapThreshold, 1 << 20)
+        set(.mmapThreshold, 4 << 20)
         set(.trimThreshold, 16 << 20)
     }
 }

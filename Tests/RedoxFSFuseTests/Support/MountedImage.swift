@@ -101,12 +101,14 @@ final class MountedImage {
     var connection: String? {
         guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
         let escaped = mountpoint.replacingOccurrences(of: " ", with: "\\040")
+        // The last line for the path is the mount on top (a dead one may lie beneath it).
+        var found: String?
         for line in table.split(separator: "\n") where line.contains(" - fuse.redoxfs ") {
             let fields = line.split(separator: " ")
             guard fields.count > 5, fields[4] == escaped, let minor = fields[2].split(separator: ":").last else { continue }
-            return String(minor)
+            found = String(minor)
         }
-        return nil
+        return found
     }
 
     /// Aborts the mount's FUSE connection (`/sys/fs/fuse/connections/N/abort`; fusectl is mounted
@@ -117,9 +119,12 @@ final class MountedImage {
     func abortConnection() {
         guard let connection else { return }
         let folder = "/sys/fs/fuse/connections"
+        var mountedHere = false
         if !FileManager.default.fileExists(atPath: "\(folder)/\(connection)") {
-            _ = try? CommandRunner.run(["mount", "-t", "fusectl", "fusectl", folder], timeout: 30)
+            mountedHere = (try? CommandRunner.run(["mount", "-t", "fusectl", "fusectl", folder], timeout: 30))?.status == 0
         }
+        // fusectl is left as it was found (mounted here: unmounted again, lazily).
+        defer { if mountedHere { _ = try? CommandRunner.run(["umount", "-l", folder], timeout: 30) } }
         let descriptor = open("\(folder)/\(connection)/abort", O_WRONLY)
         guard descriptor >= 0 else { return }
         _ = write(descriptor, "1", 1)
