@@ -28,14 +28,7 @@ final class DirectReadMountTests: MountTestCase {
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        let path = "\(Fixtures.directReadFolder ?? "/var/tmp")/redoxfs-direct-\(UUID().uuidString.prefix(8))"
-        XCTAssertEqual(mkdir(path, 0o755), 0)
-        imageFolder = path
-    }
-
-    override func tearDown() {
-        super.tearDown()
-        if let imageFolder { try? FileManager.default.removeItem(atPath: imageFolder) }
+        imageFolder = try makeDiskFolder("redoxfs-direct")
     }
 
     func imagePath(_ name: String) throws -> String {

@@ -25,16 +25,7 @@ final class RequestLoopTests: MountTestCase {
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        let path = "\(Fixtures.directReadFolder ?? "/var/tmp")/redoxfs-leader-\(UUID().uuidString.prefix(8))"
-        guard mkdir(path, 0o755) == 0 else {
-            throw Fixtures.FixtureError.commandFailed("mkdir \(path): \(String(cString: strerror(errno)))")
-        }
-        imageFolder = path
-    }
-
-    override func tearDown() {
-        super.tearDown()
-        if let imageFolder { try? FileManager.default.removeItem(atPath: imageFolder) }
+        imageFolder = try makeDiskFolder("redoxfs-leader")
     }
 
     func testCachedReadsAreServedByTheLeaderAndColdOnesHandedOff() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import RedoxFSTestSupport
 import XCTest
 
 /// A RedoxFS image mounted by the `redoxfs` binary under test, running in the foreground (`-f`)
@@ -177,6 +178,19 @@ final class MountedImage {
 class MountTestCase: XCTestCase {
     private(set) var scratch: ScratchFolder?
     private var mounts: [MountedImage] = []
+    private var diskFolders: [String] = []
+
+    /// A fresh folder on a disk file system (`Fixtures.directReadFolder`, else /var/tmp), removed
+    /// in `tearDown`: for images whose reads must be able to wait for the disk (the scratch
+    /// folder is on tmpfs, whose pages are always cached).
+    func makeDiskFolder(_ prefix: String) throws -> String {
+        let path = "\(Fixtures.directReadFolder ?? "/var/tmp")/\(prefix)-\(UUID().uuidString.prefix(8))"
+        guard mkdir(path, 0o755) == 0 else {
+            throw Fixtures.FixtureError.commandFailed("mkdir \(path): \(String(cString: strerror(errno)))")
+        }
+        diskFolders.append(path)
+        return path
+    }
 
     override func setUpWithError() throws {
         try TestEnvironment.requireFuse()
@@ -194,6 +208,8 @@ class MountTestCase: XCTestCase {
         mounts.removeAll()
         if let scratch { Self.removeLeftovers(under: scratch.path) }
         scratch?.remove()
+        for folder in diskFolders { try? FileManager.default.removeItem(atPath: folder) }
+        diskFolders.removeAll()
         super.tearDown()
     }
 
