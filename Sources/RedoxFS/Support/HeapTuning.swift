@@ -30,7 +30,8 @@ public enum HeapTuning {
         #endif
     }
 
-    /// The mount's setting: records (128 KiB) and other buffers up to 1 MiB come from the heap,
+    /// The mount's setting: records (128 KiB) and other buffers below 4 MiB (a 1 MiB READ's
+    /// reply: at a threshold of exactly 1 MiB each got a mapping of its own) come from the heap,
     /// and up to 16 MiB of freed heap stays in each malloc arena (glibc applies the threshold per
     /// arena, and keeps an arena per thread that allocates concurrently, up to 8 per processor:
     /// a mount's few busy request threads keep about half a commit's worth of records between
