@@ -216,7 +216,7 @@ final class RequestLoop: @unchecked Sendable {
                     // session (`SignalShutdown` could not start), a store running in another worker
                     // may wait for this READ's pages: the loop, which joins that worker, and the
                     // close of /dev/fuse after it would then wait for ever. No store starts after
-                    // the exit (`RecordPageStore.store` checks it), so answering waits for nothing.
+                    // the exit (`RecordPageStore.store` checks it): answering waits for no other request.
                     if received > 0 { fuse_session_process_buf(session, &buffer) }
                     state.lock()
                     end(worker, received)
