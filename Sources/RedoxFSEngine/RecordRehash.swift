@@ -41,6 +41,7 @@ extension FileSystemEngine {
 
     /// Record `old`'s content for a rewrite by the write itself (not prepared): marked when it is
     /// stored plain and read from the device (`markedRecord`), else as `recordContent` gives it.
+    /// A prepared write calls `contentForRewrite(_:reader:)` with the reader it already holds.
     func contentForRewrite(_ old: BlockPointer) throws(FileSystemError) -> (content: [UInt8], marks: RecordMarks?) {
         try withReader { (reader) throws(FormatError) in try contentForRewrite(old, reader: &reader) }
     }

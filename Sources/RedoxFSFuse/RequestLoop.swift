@@ -217,6 +217,9 @@ final class RequestLoop: @unchecked Sendable {
                     // may wait for this READ's pages: the loop, which joins that worker, and the
                     // close of /dev/fuse after it would then wait for ever. No store starts after
                     // the exit (`RecordPageStore.store` checks it): answering waits for no other request.
+                    // Only this one request: READs still queued in the kernel stay unread, so a
+                    // store already waiting for one of those can still hold the join (libfuse's
+                    // handlers only; `SignalShutdown` waits for running stores before the exit).
                     if received > 0 { fuse_session_process_buf(session, &buffer) }
                     state.lock()
                     end(worker, received)

@@ -21,21 +21,10 @@ import Testing
         let recordSize: Int
         var model: [UInt8]
 
-        /// Record `record` as stored plain: the model's bytes of it, zeros up to its level.
-        func stored(_ record: Int) -> [UInt8] {
-            let start = record * recordSize
-            let count = min(model.count, start + recordSize) - start
-            let size = RedoxFS.blockSize << Int(BlockLevel.forBytes(count))
-            return Array(model[start..<start + count]) + [UInt8](repeating: 0, count: size - count)
-        }
+        /// Record `record` as stored plain.
+        func stored(_ record: Int) -> [UInt8] { model.storedRecord(record, recordSize: recordSize) }
 
-        mutating func apply(_ ranges: [WriteRange]) {
-            for range in ranges {
-                let end = Int(range.offset) + range.bytes.count
-                if end > model.count { model += [UInt8](repeating: 0, count: end - model.count) }
-                model.replaceSubrange(Int(range.offset)..<end, with: range.bytes)
-            }
-        }
+        mutating func apply(_ ranges: [WriteRange]) { model.apply(ranges) }
     }
 
     static func pointer(_ fs: FileSystem, _ file: UInt32, record: Int) throws -> BlockPointer {
