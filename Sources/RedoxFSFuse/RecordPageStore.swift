@@ -120,9 +120,83 @@ final class RecordPageStore: @unchecked Sendable {
     /// Signalled when the last running store ends once stores are stopped (`finishStores`).
     private let idle = ConditionLock()
 
+    /// A store a READ handed over after its reply: its ticket, its record (the content from
+    /// `recordStart`) and the range it answered.
+    private struct Job: @unchecked Sendable {
+        let ticket: Ticket
+        let record: [UInt8]
+        let recordStart: UInt64
+        let request: Range<UInt64>
+    }
+
+    /// The most stores waiting for the store thread: a READ that finds the queue full makes none
+    /// (the machine is busy, and a late store helps less).
+    static let queueLimit = 4
+    /// The store thread's nice value: the stores run in the time the READs leave (`storeLater`).
+    static let storeNice: Int32 = 19
+    /// Guards `queue` and `storerRunning`; the store thread waits on it for jobs.
+    private let jobs = ConditionLock()
+    nonisolated(unsafe) private var queue: [Job] = []
+    nonisolated(unsafe) private var storerRunning = false
+
     init(enabled: Bool, threads: Int) {
         isEnabled = enabled
         limit = threads / 2
+    }
+
+    /// Hands the store of `record` after `ticket`'s READ (`store`) to the store thread and returns
+    /// at once; nothing when stores are off or stopped, or `queueLimit` stores wait already. Call
+    /// it after the reply.
+    ///
+    /// The store thread runs at the lowest priority (`storeNice`), so that a store never holds up
+    /// the thread the READ's reply wakes (a reader waiting for its next page) nor the READ that
+    /// follows: on two processors a store made by the worker right after its reply shared a
+    /// processor with them. Whether the store is still admitted is decided when it runs, as before
+    /// (no change of the inode since the ticket, no writer); the thread is not a request worker, so
+    /// every worker stays free for the READs a store waits for.
+    func storeLater(_ ticket: Ticket, record: [UInt8], recordStart: UInt64, request: Range<UInt64>) {
+        guard session != nil, limit > 0, state.withLock({ !$0.stopped }) else { return }
+        let start = jobs.locked { () -> Bool? in
+            guard queue.count < Self.queueLimit else { return nil }
+            queue.append(Job(ticket: ticket, record: record, recordStart: recordStart, request: request))
+            if storerRunning {
+                jobs.signal()
+                return false
+            }
+            storerRunning = true
+            return true
+        }
+        guard start == true else { return }
+        do {
+            _ = try HostThread.start { self.runStores() }
+        } catch {
+            // No thread: these stores are not made (the next READ tries again).
+            jobs.locked {
+                queue.removeAll()
+                storerRunning = false
+            }
+        }
+    }
+
+    /// The store thread: makes the queued stores in order until stores stop.
+    private func runStores() {
+        // Linux keeps a nice value per thread; PRIO_PROCESS with 0 names the calling thread.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.storeNice)
+        while true {
+            jobs.lock()
+            while queue.isEmpty && state.withLock({ !$0.stopped }) { jobs.wait(quietly: true) }
+            guard !queue.isEmpty, state.withLock({ !$0.stopped }) else {
+                queue.removeAll()
+                storerRunning = false
+                jobs.unlock()
+                return
+            }
+            let job = queue.removeFirst()
+            jobs.unlock()
+            job.record.withUnsafeBytes { bytes in
+                store(job.ticket, record: bytes, recordStart: job.recordStart, request: job.request)
+            }
+        }
     }
 
     /// Stores made, pages stored, and changes that waited for a store, so far.
@@ -218,6 +292,7 @@ final class RecordPageStore: @unchecked Sendable {
     /// store would wait for.
     func stopStoring() {
         state.withLock { $0.stopped = true }
+        jobs.locked { jobs.broadcast() }
     }
 
     /// No more stores, and returns once every running store has ended. Call it while the request
@@ -225,6 +300,8 @@ final class RecordPageStore: @unchecked Sendable {
     /// (`SignalShutdown`): a store that waits for a READ no thread will read any more never ends.
     func finishStores() {
         state.withLock { $0.stopped = true }
+        // The store thread drops what waits and ends; a store it runs is waited for below.
+        jobs.locked { jobs.broadcast() }
         idle.lock()
         while state.withLock({ $0.running }) > 0 { idle.wait(quietly: true) }
         idle.unlock()
