@@ -30,10 +30,10 @@ import Synchronization
 /// kernel holds a page lock of a regular file with no writer only while its READ is out (or for
 /// its own short work: reclaim, truncation). READs never wait for a store or a change. A change
 /// that finds a store of its inode running does not wait either: it is deferred, and the thread
-/// that ends the store runs it (libfuse lets any thread answer a request). At most `limit` stores
-/// run at once (half the worker threads), so a worker is always free to answer the READs a store
-/// waits for (and under `-o loop=leader` the thread that reads requests hands that on before it
-/// stores). A store only covers pages outside the request it follows, after that request's
+/// that ends the store runs it (libfuse lets any thread answer a request). Stores run one at a
+/// time on a thread of their own (`storeLater`), not on a request worker, so every worker stays
+/// free to answer the READs a store waits for (none are made with a single worker, whose loop
+/// may be libfuse's single-threaded one). A store only covers pages outside the request it follows, after that request's
 /// reply (the kernel unlocks those pages on the reply), and only small reads that do not continue
 /// the inode's last read get one, so readahead streams are left alone. Once the session exits the
 /// loops read no more requests: a signal ends it only after `finishStores` (`SignalShutdown`), and
@@ -54,8 +54,8 @@ final class RecordPageStore: @unchecked Sendable {
     static let directFlag: Int32 = 0o40000
 
     let isEnabled: Bool
-    /// The most stores at once: half the workers, so one is always free to answer the READs a
-    /// store waits for (none with a single worker).
+    /// The most stores admitted at once (one runs at a time on the store thread); 0, no stores,
+    /// with a single worker.
     private let limit: Int
     /// The session stores go to (set once, before the request loop starts).
     nonisolated(unsafe) var session: OpaquePointer?
@@ -166,19 +166,16 @@ final class RecordPageStore: @unchecked Sendable {
             storerRunning = true
             return true
         }
-        guard start == true else { return }
-        do {
-            _ = try HostThread.start { self.runStores() }
-        } catch {
-            // No thread: these stores are not made (the next READ tries again).
-            jobs.locked {
-                queue.removeAll()
-                storerRunning = false
-            }
+        guard start == true, !HostThread.detach({ self.runStores() }) else { return }
+        // No thread: these stores are not made (the next READ tries again).
+        jobs.locked {
+            queue.removeAll()
+            storerRunning = false
         }
     }
 
-    /// The store thread: makes the queued stores in order until stores stop.
+    /// The store thread (detached; started by the first store, it ends when stores stop): makes
+    /// the queued stores in order.
     private func runStores() {
         // Linux keeps a nice value per thread; PRIO_PROCESS with 0 names the calling thread.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.storeNice)
