@@ -30,10 +30,11 @@ import Synchronization
 /// kernel holds a page lock of a regular file with no writer only while its READ is out (or for
 /// its own short work: reclaim, truncation). READs never wait for a store or a change. A change
 /// that finds a store of its inode running does not wait either: it is deferred, and the thread
-/// that ends the store runs it (libfuse lets any thread answer a request). Stores run one at a
-/// time on a thread of their own (`storeLater`), not on a request worker, so every worker stays
-/// free to answer the READs a store waits for (none are made with a single worker, whose loop
-/// may be libfuse's single-threaded one). A store only covers pages outside the request it follows, after that request's
+/// that ends the store runs it (libfuse lets any thread answer a request). Stores run on a
+/// thread of their own (`storeLater`), or on the READ's worker when that thread falls behind; at
+/// most `limit` at once (half the worker threads), so a worker is always free to answer the READs
+/// a store waits for (and under `-o loop=leader` the thread that reads requests hands that on
+/// before it stores). A store only covers pages outside the request it follows, after that request's
 /// reply (the kernel unlocks those pages on the reply), and only small reads that do not continue
 /// the inode's last read get one, so readahead streams are left alone. Once the session exits the
 /// loops read no more requests: a signal ends it only after `finishStores` (`SignalShutdown`), and
@@ -54,8 +55,9 @@ final class RecordPageStore: @unchecked Sendable {
     static let directFlag: Int32 = 0o40000
 
     let isEnabled: Bool
-    /// The most stores admitted at once (one runs at a time on the store thread); 0, no stores,
-    /// with a single worker.
+    /// The most stores admitted at once, half the workers: the store thread's and those of
+    /// workers that found its queue full, so a worker is always free to answer the READs a store
+    /// waits for (0, no stores, with a single worker).
     private let limit: Int
     /// The session stores go to (set once, before the request loop starts).
     nonisolated(unsafe) var session: OpaquePointer?
@@ -129,8 +131,8 @@ final class RecordPageStore: @unchecked Sendable {
         let request: Range<UInt64>
     }
 
-    /// The most stores waiting for the store thread: a READ that finds the queue full makes none
-    /// (the machine is busy, and a late store helps less).
+    /// The most stores waiting for the store thread: a READ that finds the queue full makes its
+    /// store itself.
     static let queueLimit = 4
     /// The store thread's nice value: the stores run in the time the READs leave (`storeLater`).
     static let storeNice: Int32 = 19
@@ -145,15 +147,17 @@ final class RecordPageStore: @unchecked Sendable {
     }
 
     /// Hands the store of `record` after `ticket`'s READ (`store`) to the store thread and returns
-    /// at once; nothing when stores are off or stopped, or `queueLimit` stores wait already. Call
-    /// it after the reply.
+    /// at once; nothing when stores are off or stopped. When `queueLimit` stores wait already (the
+    /// store thread gets no processor time: the machine is busy), the calling worker makes the
+    /// store itself, as every store was made before there was a store thread. Call it after the
+    /// reply.
     ///
     /// The store thread runs at the lowest priority (`storeNice`), so that a store never holds up
     /// the thread the READ's reply wakes (a reader waiting for its next page) nor the READ that
     /// follows: on two processors a store made by the worker right after its reply shared a
     /// processor with them. Whether the store is still admitted is decided when it runs, as before
-    /// (no change of the inode since the ticket, no writer); the thread is not a request worker, so
-    /// every worker stays free for the READs a store waits for.
+    /// (no change of the inode since the ticket, no writer, at most `limit` stores at once); the
+    /// thread is not a request worker, so it takes no worker from the READs a store waits for.
     func storeLater(_ ticket: Ticket, record: [UInt8], recordStart: UInt64, request: Range<UInt64>) {
         guard session != nil, limit > 0, state.withLock({ !$0.stopped }) else { return }
         let start = jobs.locked { () -> Bool? in
@@ -166,7 +170,11 @@ final class RecordPageStore: @unchecked Sendable {
             storerRunning = true
             return true
         }
-        guard start == true, !HostThread.detach({ self.runStores() }) else { return }
+        guard let start else {
+            record.withUnsafeBytes { store(ticket, record: $0, recordStart: recordStart, request: request) }
+            return
+        }
+        guard start, !HostThread.detach({ self.runStores() }) else { return }
         // No thread: these stores are not made (the next READ tries again).
         jobs.locked {
             queue.removeAll()
