@@ -184,8 +184,11 @@ final class RecordPageStoreTests: MountTestCase {
         for _ in 0..<30_000 where !isCached(descriptor, page: 64 + 9, fileSize: size) { usleep(20_000) }
         XCTAssertTrue(isCached(descriptor, page: 64 + 9, fileSize: size), "the rest of the record was stored")
         let nices = Self.threadNiceValues(of: mounted.process.processIdentifier)
+        // The daemon starts at this process's nice value (a test run under `nice` shifts both).
+        let own = Int(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
         XCTAssertTrue(nices.contains(19), "no thread at nice 19 among \(nices)")
-        XCTAssertTrue(nices.contains(0), "the workers keep the daemon's nice value: \(nices)")
+        XCTAssertTrue(own >= 19 || nices.contains(own), "no thread kept the daemon's nice value \(own): \(nices)")
+        XCTAssertTrue(own >= 19 || nices.contains(where: { $0 != 19 }), "every thread at nice 19: \(nices)")
         close(descriptor)
         try mounted.unmount()
         assertStores(mounted)

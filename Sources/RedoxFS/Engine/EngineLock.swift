@@ -157,7 +157,8 @@ public final class EngineLock: EngineLocking, @unchecked Sendable {
 }
 
 /// What the calling thread holds of each `EngineLock` (a thread-specific value): how deep it has
-/// taken each lock exclusively and shared.
+/// taken each lock exclusively and shared; also its wait handler and its read hint
+/// (`readingAtRandom`).
 final class HeldEngineLocks {
     struct Holding {
         var exclusive = 0
