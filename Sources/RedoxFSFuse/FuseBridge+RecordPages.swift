@@ -21,28 +21,11 @@ extension FuseBridge {
         let direct = directReads && pageStore.wouldStore(ticket)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
         defer { buffer.deallocate() }
-        let (id, node, record, start, done) = try fileSystem.shared {
-            () throws(FileSystemError) -> (UInt32, Node, [UInt8]?, UInt64, Int) in
-            let (id, node) = try resolve(inode)
-            guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
-            let recordSize = node.recordSize
-            let start = offset - offset % recordSize
-            guard node.kind == .file, recordSize <= RecordPageStore.recordLimit, UInt64(count) < recordSize,
-                  offset + UInt64(count) <= start + recordSize, offset < node.size,
-                  var content = try fileSystem.recordContent(of: node, record: start / recordSize, bypassingCache: direct)
-            else {
-                // Through the image's page cache: no store follows.
-                return (id, node, nil, start, try fileSystem.readBulk(node, at: offset, into: buffer, bypassingCache: false))
+        // A random READ: its record and the lists above it are read without the image's readahead.
+        let (id, node, record, start, done) = try EngineLock.readingAtRandom { () throws(FileSystemError) in
+            try fileSystem.shared { () throws(FileSystemError) in
+                try recordOrContent(inode, offset: offset, count: count, into: buffer, direct: direct)
             }
-            // The record as the file has it at the size the engine has now (the kernel's size, as
-            // no writer is open): cut past the end, zeros where the stored record stops short.
-            let length = Int(min(recordSize, node.size - start))
-            if content.count > length {
-                content.removeSubrange(length...)
-            } else if content.count < length {
-                content += repeatElement(0, count: length - content.count)
-            }
-            return (id, node, content, start, 0)
         }
         try? noteAccess(id, node)
         guard let record else {
@@ -51,9 +34,38 @@ extension FuseBridge {
         }
         let skip = Int(offset - start)
         let answered = max(0, min(count, record.count - skip))
-        record.withUnsafeBytes { bytes in
+        _ = record.withUnsafeBytes { bytes in
             fuse_reply_buf(request, bytes.baseAddress.map { ($0 + skip).assumingMemoryBound(to: CChar.self) }, answered)
-            pageStore.store(ticket, record: bytes, recordStart: start, request: offset..<offset + UInt64(count))
         }
+        // The store thread pushes the rest while this worker goes back to the requests.
+        pageStore.storeLater(ticket, record: record, recordStart: start, request: offset..<offset + UInt64(count))
+    }
+
+    /// For `readWithStore`, holding the engine's lock shared: the node, and either the record the
+    /// request lies in (cut or padded to the file's size; `done` 0) or, where no store can follow,
+    /// the request read into `buffer` (`record` nil, `done` bytes).
+    private func recordOrContent(
+        _ inode: fuse_ino_t, offset: UInt64, count: Int, into buffer: UnsafeMutableRawBufferPointer, direct: Bool
+    ) throws(FileSystemError) -> (id: UInt32, node: Node, record: [UInt8]?, start: UInt64, done: Int) {
+        let (id, node) = try resolve(inode)
+        guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
+        let recordSize = node.recordSize
+        let start = offset - offset % recordSize
+        guard node.kind == .file, recordSize <= RecordPageStore.recordLimit, UInt64(count) < recordSize,
+              offset + UInt64(count) <= start + recordSize, offset < node.size,
+              var content = try fileSystem.recordContent(of: node, record: start / recordSize, bypassingCache: direct)
+        else {
+            // Through the image's page cache: no store follows.
+            return (id, node, nil, start, try fileSystem.readBulk(node, at: offset, into: buffer, bypassingCache: false))
+        }
+        // The record as the file has it at the size the engine has now (the kernel's size, as
+        // no writer is open): cut past the end, zeros where the stored record stops short.
+        let length = Int(min(recordSize, node.size - start))
+        if content.count > length {
+            content.removeSubrange(length...)
+        } else if content.count < length {
+            content += repeatElement(0, count: length - content.count)
+        }
+        return (id, node, content, start, 0)
     }
 }

@@ -114,6 +114,9 @@ public enum MountDaemon {
         let loopResult = serve(
             session, threads: threads, loop: configuration.requestLoop, singleThreaded: { bridge.pageStore.stopStoring() })
         shutdown?.finish()
+        // The store thread is no request worker the loop joins: no store may use the session
+        // once it is destroyed below.
+        bridge.pageStore.finishStores()
         timer?.stop()
         if configuration.debug {
             let counts = bridge.pageStore.counts

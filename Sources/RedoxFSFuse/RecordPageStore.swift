@@ -30,10 +30,11 @@ import Synchronization
 /// kernel holds a page lock of a regular file with no writer only while its READ is out (or for
 /// its own short work: reclaim, truncation). READs never wait for a store or a change. A change
 /// that finds a store of its inode running does not wait either: it is deferred, and the thread
-/// that ends the store runs it (libfuse lets any thread answer a request). At most `limit` stores
-/// run at once (half the worker threads), so a worker is always free to answer the READs a store
-/// waits for (and under `-o loop=leader` the thread that reads requests hands that on before it
-/// stores). A store only covers pages outside the request it follows, after that request's
+/// that ends the store runs it (libfuse lets any thread answer a request). Stores run on a
+/// thread of their own (`storeLater`), or on the READ's worker when that thread falls behind; at
+/// most `limit` at once (half the worker threads), so a worker is always free to answer the READs
+/// a store waits for (and under `-o loop=leader` the thread that reads requests hands that on
+/// before it stores). A store only covers pages outside the request it follows, after that request's
 /// reply (the kernel unlocks those pages on the reply), and only small reads that do not continue
 /// the inode's last read get one, so readahead streams are left alone. Once the session exits the
 /// loops read no more requests: a signal ends it only after `finishStores` (`SignalShutdown`), and
@@ -54,8 +55,9 @@ final class RecordPageStore: @unchecked Sendable {
     static let directFlag: Int32 = 0o40000
 
     let isEnabled: Bool
-    /// The most stores at once: half the workers, so one is always free to answer the READs a
-    /// store waits for (none with a single worker).
+    /// The most stores admitted at once, half the workers: the store thread's and those of
+    /// workers that found its queue full, so a worker is always free to answer the READs a store
+    /// waits for (0, no stores, with a single worker).
     private let limit: Int
     /// The session stores go to (set once, before the request loop starts).
     nonisolated(unsafe) var session: OpaquePointer?
@@ -120,9 +122,151 @@ final class RecordPageStore: @unchecked Sendable {
     /// Signalled when the last running store ends once stores are stopped (`finishStores`).
     private let idle = ConditionLock()
 
+    /// A store a READ handed over after its reply: its ticket, its record (the content from
+    /// `recordStart`) and the range it answered.
+    private struct Job: Sendable {
+        let ticket: Ticket
+        let record: [UInt8]
+        let recordStart: UInt64
+        let request: Range<UInt64>
+    }
+
+    /// The most stores waiting for the store thread: a READ that finds the queue full makes its
+    /// store itself. `REDOXFS_STORE_QUEUE=0` (tests) keeps every store on the READ's worker, as
+    /// before the store thread, so that the leader's hand-off before a store stays tested.
+    static let queueLimit: Int = {
+        guard let value = getenv("REDOXFS_STORE_QUEUE"), let limit = Int(String(cString: value)), limit >= 0 else { return 4 }
+        return limit
+    }()
+    /// The store thread's nice value: the stores run in the time the READs leave (`storeLater`).
+    static let storeNice: Int32 = 19
+    /// Guards `queue` and `storerRunning`; the store thread waits on it for jobs.
+    private let jobs = ConditionLock()
+    nonisolated(unsafe) private var queue: [Job] = []
+    nonisolated(unsafe) private var storerRunning = false
+
+    /// Changes deferred behind stores the store thread made, with their inode: the change
+    /// thread answers them at the daemon's own priority (a change takes the engine's exclusive
+    /// lock, and may commit; at nice 19 every request would wait for a thread that barely runs,
+    /// and helper threads it started would keep that priority).
+    private struct DeferredChanges: @unchecked Sendable {
+        let inode: fuse_ino_t
+        let changes: [Deferred]
+    }
+    /// Guards `changeQueue` and `changeRunnerRunning`; the change thread waits on it.
+    private let changeJobs = ConditionLock()
+    nonisolated(unsafe) private var changeQueue: [DeferredChanges] = []
+    nonisolated(unsafe) private var changeRunnerRunning = false
+
     init(enabled: Bool, threads: Int) {
         isEnabled = enabled
         limit = threads / 2
+    }
+
+    /// Hands the store of `record` after `ticket`'s READ (`store`) to the store thread and returns
+    /// at once; nothing when stores are off or stopped. When `queueLimit` stores wait already (the
+    /// store thread gets no processor time: the machine is busy), the calling worker makes the
+    /// store itself, as every store was made before there was a store thread. Call it after the
+    /// reply.
+    ///
+    /// The store thread runs at the lowest priority (`storeNice`), so that a store gives way to
+    /// the daemon's workers (the READ that follows): on two processors a store made by the worker
+    /// right after its reply shared a processor with them. Against other processes nice 19 counts
+    /// only within the daemon's scheduling group (a daemonised mount has an autogroup of its own).
+    /// The changes deferred behind its stores run on a change thread at the daemon's own priority
+    /// (`runChanges`). Whether the store is still admitted is decided when it runs, as before
+    /// (no change of the inode since the ticket, no writer, at most `limit` stores at once); the
+    /// thread is not a request worker, so it takes no worker from the READs a store waits for.
+    func storeLater(_ ticket: Ticket, record: [UInt8], recordStart: UInt64, request: Range<UInt64>) {
+        guard session != nil, limit > 0, state.withLock({ !$0.stopped }) else { return }
+        let start = jobs.locked { () -> Bool? in
+            guard queue.count < Self.queueLimit else { return nil }
+            queue.append(Job(ticket: ticket, record: record, recordStart: recordStart, request: request))
+            if storerRunning {
+                jobs.signal()
+                return false
+            }
+            storerRunning = true
+            return true
+        }
+        guard let start else {
+            record.withUnsafeBytes { store(ticket, record: $0, recordStart: recordStart, request: request) }
+            return
+        }
+        guard start else { return }
+        // The change thread first, from this worker (a thread inherits its creator's nice value).
+        changeJobs.locked {
+            if !changeRunnerRunning { changeRunnerRunning = HostThread.detach({ self.runChanges() }) }
+        }
+        guard !HostThread.detach({ self.runStores() }) else { return }
+        // No thread: these stores are not made (the next READ tries again).
+        jobs.locked {
+            queue.removeAll()
+            storerRunning = false
+        }
+        changeJobs.locked { changeJobs.broadcast() }
+    }
+
+    /// The change thread (detached, started with the store thread): answers the changes deferred
+    /// behind the store thread's stores, then ends each such store's count (`finishStores`
+    /// returns once they are answered). It ends once stores stop and nothing waits; changes handed
+    /// over later are run by the store thread itself (`runDeferred`).
+    private func runChanges() {
+        while true {
+            changeJobs.lock()
+            while changeQueue.isEmpty && !(state.withLock({ $0.stopped }) && jobs.locked({ !storerRunning })) {
+                changeJobs.wait(quietly: true)
+            }
+            guard !changeQueue.isEmpty else {
+                changeRunnerRunning = false
+                changeJobs.unlock()
+                return
+            }
+            let job = changeQueue.removeFirst()
+            changeJobs.unlock()
+            answer(job.changes, of: job.inode)
+        }
+    }
+
+    /// Runs `changes` (deferred behind a store of `inode`), then ends that store's count.
+    private func answer(_ changes: [Deferred], of inode: fuse_ino_t) {
+        for change in changes {
+            change.run()
+            state.withLock { $0.endChange(inode) }
+        }
+        endStore()
+    }
+
+    /// One store fewer running; the last once stores are stopped wakes `finishStores`.
+    private func endStore() {
+        let last = state.withLock { state -> Bool in
+            state.running -= 1
+            return state.stopped && state.running == 0
+        }
+        if last { idle.locked { idle.broadcast() } }
+    }
+
+    /// The store thread (detached; started by the first store, it ends when stores stop): makes
+    /// the queued stores in order.
+    private func runStores() {
+        // Linux keeps a nice value per thread; PRIO_PROCESS with 0 names the calling thread.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.storeNice)
+        while true {
+            jobs.lock()
+            while queue.isEmpty && state.withLock({ !$0.stopped }) { jobs.wait(quietly: true) }
+            guard !queue.isEmpty, state.withLock({ !$0.stopped }) else {
+                queue.removeAll()
+                storerRunning = false
+                jobs.unlock()
+                changeJobs.locked { changeJobs.broadcast() }
+                return
+            }
+            let job = queue.removeFirst()
+            jobs.unlock()
+            job.record.withUnsafeBytes { bytes in
+                store(job.ticket, record: bytes, recordStart: job.recordStart, request: job.request, onStoreThread: true)
+            }
+        }
     }
 
     /// Stores made, pages stored, and changes that waited for a store, so far.
@@ -164,7 +308,11 @@ final class RecordPageStore: @unchecked Sendable {
     /// the engine had when it read it) except `request`, the range just answered; nothing when
     /// the inode changed since `ticket`, a writer or change is under way, or `limit` stores run.
     /// Call it after the reply.
-    func store(_ ticket: Ticket, record: UnsafeRawBufferPointer, recordStart: UInt64, request: Range<UInt64>) {
+    /// `onStoreThread`: the changes deferred behind it go to the change thread.
+    func store(
+        _ ticket: Ticket, record: UnsafeRawBufferPointer, recordStart: UInt64, request: Range<UInt64>,
+        onStoreThread: Bool = false
+    ) {
         let recordEnd = recordStart + UInt64(record.count)
         let before = recordStart..<max(recordStart, min(request.lowerBound, recordEnd))
         let after = min(max(request.upperBound, recordStart), recordEnd)..<recordEnd
@@ -195,8 +343,7 @@ final class RecordPageStore: @unchecked Sendable {
                 pages += (range.count + Int(Self.pageSize) - 1) / Int(Self.pageSize)
             }
         }
-        let (deferred, last) = state.withLock { state -> ([Deferred], Bool) in
-            state.running -= 1
+        let deferred = state.withLock { state -> [Deferred] in
             if pages > 0 { state.stores += 1 }
             state.pages += pages
             let waiting = state.gates[inode]?.deferred ?? []
@@ -205,26 +352,42 @@ final class RecordPageStore: @unchecked Sendable {
             // The deferred changes count from now, so no store starts before they have run.
             for _ in waiting { state.beginChange(inode) }
             state.forgetIfIdle(inode)
-            return (waiting, state.stopped && state.running == 0)
+            return waiting
         }
-        if last { idle.locked { idle.broadcast() } }
-        for change in deferred {
-            change.run()
-            state.withLock { $0.endChange(inode) }
+        // Counted until its deferred changes have answered: `finishStores` returns only then, and
+        // the session they reply through is destroyed after it (the store thread is joined by no one).
+        if onStoreThread && !deferred.isEmpty {
+            let handed = changeJobs.locked { () -> Bool in
+                guard changeRunnerRunning else { return false }
+                changeQueue.append(DeferredChanges(inode: inode, changes: deferred))
+                changeJobs.signal()
+                return true
+            }
+            if handed { return }
         }
+        answer(deferred, of: inode)
     }
 
     /// No more stores: the requests are served by a single thread, which cannot answer the READs a
     /// store would wait for.
     func stopStoring() {
         state.withLock { $0.stopped = true }
+        jobs.locked { jobs.broadcast() }
+        changeJobs.locked { changeJobs.broadcast() }
     }
 
-    /// No more stores, and returns once every running store has ended. Call it while the request
-    /// loop still serves requests (the READs a store waits for), before the session is told to exit
-    /// (`SignalShutdown`): a store that waits for a READ no thread will read any more never ends.
+    /// No more stores, and returns once every running store has ended and the changes deferred
+    /// behind it have been answered. Called while the request loop still serves requests (the
+    /// READs a store waits for), before the session is told to exit (`SignalShutdown`): a store
+    /// that waits for a READ no thread will read any more never ends. Called again after the loop
+    /// (`MountDaemon`) for stores admitted since, before the session is destroyed: by then the
+    /// session has exited (stores put no page) or the unmount aborted the connection.
     func finishStores() {
         state.withLock { $0.stopped = true }
+        // The store thread drops what waits and ends; a store it runs is waited for below (with
+        // the changes deferred behind it, which the change thread answers).
+        jobs.locked { jobs.broadcast() }
+        changeJobs.locked { changeJobs.broadcast() }
         idle.lock()
         while state.withLock({ $0.running }) > 0 { idle.wait(quietly: true) }
         idle.unlock()

@@ -167,6 +167,45 @@ final class RecordPageStoreTests: MountTestCase {
         XCTAssertEqual(requests.second, 2, "with one worker the second read in the record is a READ")
     }
 
+    /// The stores run on a thread of their own at the lowest priority (`RecordPageStore.storeLater`),
+    /// not on the worker that answered the READ: once a store has put a page, the daemon has a
+    /// thread at nice 19 (the workers stay at the daemon's own).
+    func testStoresRunOnALowPriorityThread() throws {
+        let folder = try self.folder
+        let image = try TestImages.make(folder.path("nice.img"), megabytes: 64)
+        let size = 1 << 20
+        let model = Self.model(size: size)
+        try writeModel(image, password: nil, model: model)
+        let mounted = try mount(image, at: "nice", arguments: ["--debug"])
+        let descriptor = openRandom(mounted.mountpoint + "/f")
+        defer { close(descriptor) }
+        XCTAssertEqual(readPage(descriptor, 64 + 3), Array(model[(64 + 3) * 4096..<(64 + 4) * 4096]))
+        // The store follows the reply (a hang guard bounds the wait on a loaded machine).
+        for _ in 0..<30_000 where !isCached(descriptor, page: 64 + 9, fileSize: size) { usleep(20_000) }
+        XCTAssertTrue(isCached(descriptor, page: 64 + 9, fileSize: size), "the rest of the record was stored")
+        let nices = Self.threadNiceValues(of: mounted.process.processIdentifier)
+        // The daemon starts at this process's nice value (a test run under `nice` shifts both).
+        let own = Int(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
+        XCTAssertTrue(nices.contains(19), "no thread at nice 19 among \(nices)")
+        XCTAssertTrue(own >= 19 || nices.contains(own), "no thread kept the daemon's nice value \(own): \(nices)")
+        XCTAssertTrue(own >= 19 || nices.contains(where: { $0 != 19 }), "every thread at nice 19: \(nices)")
+        close(descriptor)
+        try mounted.unmount()
+        assertStores(mounted)
+    }
+
+    /// The nice value of each thread of process `pid` (/proc/PID/task/TID/stat, field 19).
+    static func threadNiceValues(of pid: Int32) -> [Int] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { task in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            // Fields after the command's closing parenthesis start at field 3 (the state).
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 16 ? Int(fields[16]) : nil
+        }
+    }
+
     /// READ requests after a read of page 3 of record 2, after page 9 of it, and after a page
     /// of record 5. The store follows the reply on a daemon thread: when one is expected, the
     /// second read waits until page 9 is cached, however long a loaded machine takes (ten minutes

@@ -46,15 +46,16 @@ final class StoreShutdownTests: MountTestCase {
     }
 
     /// Many small reads with stores under `-o loop=leader`, then a clean unmount: every read done
-    /// with the pattern's bytes, stores made (`REDOXFS_STATS`), the image clean. With the store's
-    /// hand-off taken out the reader stops half-way (the leader waits in the store) and the hang
-    /// guard fails the test.
+    /// with the pattern's bytes, stores made (`REDOXFS_STATS`), the image clean. The stores stay
+    /// on the READs' workers (`REDOXFS_STORE_QUEUE=0`: no store thread), so the leader stores too.
+    /// With the store's hand-off taken out the reader stops half-way (the leader waits in the
+    /// store) and the hang guard fails the test.
     func testStoresOnTheLeaderPassTheReadingOn() throws {
         let image = try makeImage()
         for round in 0..<3 {
             let mounted = try mount(
                 image, at: "leader\(round)", arguments: ["-o", "loop=leader", "--threads", "8", "--commit-interval", "0"],
-                environment: ["REDOXFS_STATS": "1"])
+                environment: ["REDOXFS_STATS": "1", "REDOXFS_STORE_QUEUE": "0"])
             let reads = 400
             let reader = try startReader(mounted, round: round, reads: reads)
             guard waitWhileProgressing(reader) else {

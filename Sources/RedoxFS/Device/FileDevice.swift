@@ -7,7 +7,8 @@ import Synchronization
 /// An image file or block device, optionally starting at a byte offset (a partition).
 ///
 /// Large reads (64 KiB and more: a 128 KiB record read for one random 4 KiB page) that do not
-/// continue the previous read go through a second descriptor opened with POSIX_FADV_RANDOM, so
+/// continue the previous read, and every read a thread makes inside `EngineLock.readingAtRandom`
+/// (the mount's small random READs), go through a second descriptor opened with POSIX_FADV_RANDOM, so
 /// that the kernel reads just the blocks asked for instead of guessing a stream from
 /// neighbouring cached pages (that guess cost a third more disk reads on random 4 KiB reads).
 /// Everything else, sequential streams and small metadata reads, keeps the kernel's readahead
@@ -131,7 +132,8 @@ public struct FileDevice: StorageDevice {
     private func readBlocksBuffered(at index: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) {
         let start = byteOffset + index * UInt64(RedoxFS.blockSize)
         let continues = readPattern.continues(at: start, count: buffer.count)
-        let reader = continues || buffer.count < Self.randomReadBytes ? descriptor : randomDescriptor
+        let random = EngineLock.readsAtRandom || (!continues && buffer.count >= Self.randomReadBytes)
+        let reader = random ? randomDescriptor : descriptor
         try readBuffered(reader, at: start, into: buffer, from: 0, block: index)
     }
 
