@@ -62,6 +62,25 @@ final class BlockCache {
         if journalDepth > 0 { journal.append(JournalEntry(index: index, dirty: old, hash: oldHash, provisional: wasProvisional)) }
     }
 
+    /// Replaces the dirty block at `index` by `bytes` as `insertDirty` would, finding it once: false,
+    /// and nothing changed, when the write cache holds no block at `index` (a rewrite in place
+    /// checks that and stores in one step).
+    func replaceDirty(_ index: UInt64, _ bytes: [UInt8], hash: UInt64, provisional isProvisional: Bool) -> Bool {
+        guard let slot = dirty.index(forKey: index) else { return false }
+        let old = dirty.values[slot]
+        dirty.values[slot] = bytes
+        dirtyBytes += bytes.count - old.count
+        let oldHash = hashes.updateValue(hash, forKey: index)
+        var wasProvisional = false
+        if isProvisional {
+            wasProvisional = !provisional.insert(index).inserted
+        } else if !provisional.isEmpty {
+            wasProvisional = provisional.remove(index) != nil
+        }
+        if journalDepth > 0 { journal.append(JournalEntry(index: index, dirty: old, hash: oldHash, provisional: wasProvisional)) }
+        return true
+    }
+
     /// Decoded nodes by block index, with the hash (or provisional tag) of the block they were
     /// decoded from: a hit needs the same block and hash, so a rewritten block never hits.
     /// `provisional` entries were decoded from a block under a provisional tag, which proves

@@ -39,6 +39,29 @@ import Testing
         #expect(copy.encode() == block, "a copy made before the change keeps the old bytes")
     }
 
+    /// `isEmpty` reads every slot's address (the block index alone: level bits and hashes of a
+    /// null address do not count), the last slot included, and agrees with the pointers' view.
+    @Test func emptinessLooksAtEverySlotsAddress() {
+        for slot in 0..<TreeList.entryCount {
+            var list = TreeList()
+            list.pointers[slot] = BlockPointer(address: BlockAddress(rawValue: 0x3F), hash: .max)
+            #expect(list.isEmpty, "slot \(slot): an address of block index 0 is null")
+            list.pointers[slot] = BlockPointer(address: BlockAddress(index: 1, level: 0), hash: 0)
+            #expect(!list.isEmpty, "slot \(slot)")
+        }
+        for seed: UInt64 in 1...40 {
+            var block = Self.noise(seed)
+            // Null most addresses, so that both answers occur.
+            for i in 0..<TreeList.entryCount where (block[i * 16] & 0x3F) != 0 || seed % 4 == 0 {
+                for byte in 1..<8 { block[i * 16 + byte] = 0 }
+            }
+            let list = TreeList(block: block)
+            #expect(list.isEmpty == (0..<TreeList.entryCount).allSatisfy { list.pointers[$0].isNull }, "seed \(seed)")
+        }
+        let flagsOnly = TreeList(block: [UInt8](repeating: 0, count: 4064) + [UInt8](repeating: 0xFF, count: 32))
+        #expect(flagsOnly.isEmpty, "flags are not pointers")
+    }
+
     @Test func fullAndEmptyMatchTheirDefinitions() {
         var list = TreeList()
         #expect(list.isEmpty && !list.isFull)

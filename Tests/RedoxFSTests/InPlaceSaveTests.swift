@@ -45,6 +45,46 @@ import Testing
         #expect(try RedoxFSStress.TreeListing.of(fs) == RedoxFSStress.TreeListing.of(reopened))
     }
 
+    /// The write cache's one-lookup replacement (`replaceDirty`, what a rewrite in place uses):
+    /// nothing happens for a block it does not hold; a held one is replaced with its hash and
+    /// provisional mark, and the journal undoes that.
+    @Test func replacingADirtyBlockIsJournaledAndNeedsTheBlock() {
+        let cache = BlockCache(capacityBytes: 1 << 20)
+        let old = [UInt8](repeating: 1, count: 4096)
+        let new = [UInt8](repeating: 2, count: 4096)
+        #expect(!cache.replaceDirty(7, new, hash: 70, provisional: true), "no dirty block 7")
+        #expect(cache.dirty[7] == nil && cache.dirtyBytes == 0 && cache.provisional.isEmpty)
+        cache.insertDirty(7, old, hash: 11)
+        let mark = cache.beginJournal()
+        #expect(cache.replaceDirty(7, new, hash: 70, provisional: true))
+        #expect(cache.dirty[7] == new && cache.hash(of: 7) == 70 && cache.provisional.contains(7))
+        #expect(cache.dirtyBytes == 4096)
+        cache.rollBack(to: mark)
+        cache.endJournal()
+        #expect(cache.dirty[7] == old && cache.hash(of: 7) == 11 && !cache.provisional.contains(7))
+        #expect(cache.dirtyBytes == 4096)
+    }
+
+    /// An unlink does not keep the node it deletes decoded (it would push out a node read again);
+    /// a node that keeps a name is saved anew and reads back right.
+    @Test func anUnlinkedNodeIsNotKeptDecoded() throws {
+        let fs = try FileSystem.format(device: MemoryDevice(blockCount: 2048))
+        let gone = try fs.create(Array("gone".utf8), in: 1, mode: 0o100644, uid: 0, gid: 0)
+        let kept = try fs.create(Array("kept".utf8), in: 1, mode: 0o100644, uid: 0, gid: 0)
+        try fs.link(kept, as: Array("second".utf8), in: 1)
+        try fs.sync()
+        fs.cache.removeAll()  // nothing decoded, nothing dirty after the commit
+        let goneBlock = try fs.withReader { (reader) throws(FormatError) in try reader.nodePointer(gone) }
+        try fs.unlink(Array("gone".utf8), in: 1)
+        #expect(fs.cache.node(goneBlock.address.index, hash: goneBlock.hash) == nil)
+        #expect(throws: FileSystemError.self) { try fs.node(gone) }
+        try fs.unlink(Array("kept".utf8), in: 1)
+        #expect(try fs.node(kept).links == 1)
+        #expect(try fs.findEntry(Array("second".utf8), in: 1) == kept)
+        try fs.sync()
+        #expect(try fs.spaceReport().isClean)
+    }
+
     /// Random 4 KiB writes into records (and BlockLists) the open transaction wrote already
     /// overwrite them in the write cache: no allocation, no free, the same addresses, the same
     /// charge; a failed operation undoes the overwrite.
