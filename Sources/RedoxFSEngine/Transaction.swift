@@ -129,6 +129,7 @@ extension FileSystemEngine {
 
     /// The bytes `storeDirty` stores (padded to the level), their hash or provisional tag, and
     /// whether the hash is deferred to the commit.
+    @inline(__always)
     private func dirtyBlock(
         _ bytes: [UInt8], level: UInt8, decompressionLevel: UInt8, provisional: Bool, hash known: UInt64?
     ) -> (bytes: [UInt8], hash: UInt64, deferred: Bool) {
@@ -142,6 +143,7 @@ extension FileSystemEngine {
     }
 
     /// Whether a block stored with these properties gets a provisional tag, its hash left to the commit.
+    @inline(__always)
     private func defersHash(provisional: Bool, level: UInt8, decompressionLevel: UInt8) -> Bool {
         provisional && !isRepairSession && level == 0 && decompressionLevel == 0
     }
