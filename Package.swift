@@ -151,7 +151,7 @@ let package = Package(
         ),
 
         // What the test targets share: the upstream fixtures, running the built tools.
-        .target(name: "RedoxFSTestSupport", dependencies: ["RedoxFS"]),
+        .target(name: "RedoxFSTestSupport", dependencies: ["RedoxFS", "RedoxFSEngine", "RedoxFSFormat"]),
 
         .testTarget(name: "RedoxFSFormatTests", dependencies: ["RedoxFSFormat", "RedoxFSTestSupport"]),
         .testTarget(

@@ -35,6 +35,12 @@ public struct PreparedRecordWrite: Sendable {
 struct WriteSpan: Equatable, Sendable {
     let offset: UInt64
     let count: Int
+
+    /// Where `spans` (all inside the record whose first byte is at `recordStart` of the file) lie
+    /// in the record: the `changed` ranges of `storedForm` and of the rehash from the first changed page.
+    static func changedRanges(_ spans: [WriteSpan], recordStart: UInt64) -> [Range<Int>] {
+        spans.map { Int($0.offset - recordStart)..<Int($0.offset - recordStart) + $0.count }
+    }
 }
 
 /// What `preparation(of:at:_:)` made of a write.
@@ -141,20 +147,15 @@ extension FileSystemEngine {
                 return nil
             }
             claim = key
-            let codec = self.codec
-            var marks: RecordMarks?
-            var (old, content) = try withReader { (reader) throws(FormatError) -> (BlockPointer, [UInt8]) in
+            var (old, content, marks) = try withReader { (reader) throws(FormatError) -> (BlockPointer, [UInt8], RecordMarks?) in
                 let old = try reader.recordPointer(record, of: node)
-                if old.isNull { return (old, []) }
-                if let (content, made) = try markedRecord(old, reader: &reader.reader) {
-                    marks = made
-                    return (old, content)
-                }
-                return (old, try reader.recordContent(old, codec: codec))
+                if old.isNull { return (old, [], nil) }
+                let (content, marks) = try contentForRewrite(old, reader: &reader)
+                return (old, content, marks)
             }
             let recordStart = record * recordSize
             guard !old.isNull, merge(&content, recordStart) else { return nil }
-            let changed = spans.map { Int($0.offset - recordStart)..<Int($0.offset - recordStart) + $0.count }
+            let changed = WriteSpan.changedRanges(spans, recordStart: recordStart)
             let (stored, decompressionLevel) = storedForm(of: content, replacing: old, changed: changed)
             guard stored.count == RedoxFS.blockSize << Int(BlockLevel.forBytes(stored.count)) else { return nil }
             let hash: UInt64

@@ -108,7 +108,8 @@ extension FileSystemEngine {
         let pastTheEnd = !old.isNull && record >= node.recordCount
         var changed = false
         var pointer: BlockPointer?
-        if let prepared, !pastTheEnd, prepared.applies(to: record, spans: ranges.map(\.span), old: old, recordSize: recordSize) {
+        let spans = ranges.map(\.span)
+        if let prepared, !pastTheEnd, prepared.applies(to: record, spans: spans, old: old, recordSize: recordSize) {
             pointer = try storeRecord(prepared, replacing: old, node: &node)
         } else {
             var content: [UInt8] = []
@@ -116,7 +117,7 @@ extension FileSystemEngine {
             if !old.isNull && !pastTheEnd { (content, marks) = try contentForRewrite(old) }
             let recordStart = record * recordSize
             if RecordMerge.merge(&content, ranges: ranges, recordStart: recordStart, evenIfSame: pastTheEnd) {
-                let changed = pastTheEnd ? [] : ranges.map { Int($0.offset - recordStart)..<Int($0.offset - recordStart) + $0.bytes.count }
+                let changed = pastTheEnd ? [] : WriteSpan.changedRanges(spans, recordStart: recordStart)
                 pointer = try storeRecord(content, replacing: old, node: &node, changed: changed, marks: marks)
             }
         }

@@ -41,12 +41,18 @@ extension FileSystemEngine {
 
     /// Record `old`'s content for a rewrite by the write itself (not prepared): marked when it is
     /// stored plain and read from the device (`markedRecord`), else as `recordContent` gives it.
+    /// A prepared write calls `contentForRewrite(_:reader:)` with the reader it already holds.
     func contentForRewrite(_ old: BlockPointer) throws(FileSystemError) -> (content: [UInt8], marks: RecordMarks?) {
-        let codec = self.codec
-        return try withReader { (reader) throws(FormatError) -> ([UInt8], RecordMarks?) in
-            if let (content, marks) = try markedRecord(old, reader: &reader.reader) { return (content, marks) }
-            return (try reader.recordContent(old, codec: codec), nil)
-        }
+        try withReader { (reader) throws(FormatError) in try contentForRewrite(old, reader: &reader) }
+    }
+
+    /// `contentForRewrite(_:)` read with `reader` (a prepared write reads the record's pointer
+    /// with the same reader).
+    func contentForRewrite(
+        _ old: BlockPointer, reader: inout FileSystemReader<CachedBlockReader<Device, Providers.Cipher>>
+    ) throws(FormatError) -> (content: [UInt8], marks: RecordMarks?) {
+        if let (content, marks) = try markedRecord(old, reader: &reader.reader) { return (content, marks) }
+        return (try reader.recordContent(old, codec: codec), nil)
     }
 
     /// The SeaHash of `stored`: the content `marks` were taken of, changed only at `changed`

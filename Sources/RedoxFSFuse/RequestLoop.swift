@@ -209,6 +209,18 @@ final class RequestLoop: @unchecked Sendable {
                 }
                 if received <= 0 || fuse_session_exited(session) != 0 {
                     EngineLock.setWaitHandler(nil)
+                    // A request read as the session exited is answered all the same (by this
+                    // thread, no hand-off). Left unanswered, the kernel would hold its caller until
+                    // the unmount closes /dev/fuse and then fail it (ECONNABORTED): a WRITE of the
+                    // writeback lost, an fsync failed. And where libfuse's own handlers ended the
+                    // session (`SignalShutdown` could not start), a store running in another worker
+                    // may wait for this READ's pages: the loop, which joins that worker, and the
+                    // close of /dev/fuse after it would then wait for ever. No store starts after
+                    // the exit (`RecordPageStore.store` checks it): answering waits for no other request.
+                    // Only this one request: READs still queued in the kernel stay unread, so a
+                    // store already waiting for one of those can still hold the join (libfuse's
+                    // handlers only; `SignalShutdown` waits for running stores before the exit).
+                    if received > 0 { fuse_session_process_buf(session, &buffer) }
                     state.lock()
                     end(worker, received)
                     break leading
