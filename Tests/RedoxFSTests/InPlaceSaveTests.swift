@@ -52,17 +52,82 @@ import Testing
         let cache = BlockCache(capacityBytes: 1 << 20)
         let old = [UInt8](repeating: 1, count: 4096)
         let new = [UInt8](repeating: 2, count: 4096)
-        #expect(!cache.replaceDirty(7, new, hash: 70, provisional: true), "no dirty block 7")
+        var made = 0
+        #expect(!cache.replaceDirty(7) { made += 1; return (new, 70, true) }, "no dirty block 7")
+        #expect(made == 0, "nothing is made for a block the cache does not hold")
         #expect(cache.dirty[7] == nil && cache.dirtyBytes == 0 && cache.provisional.isEmpty)
         cache.insertDirty(7, old, hash: 11)
         let mark = cache.beginJournal()
-        #expect(cache.replaceDirty(7, new, hash: 70, provisional: true))
+        #expect(cache.replaceDirty(7) { made += 1; return (new, 70, true) })
+        #expect(made == 1)
         #expect(cache.dirty[7] == new && cache.hash(of: 7) == 70 && cache.provisional.contains(7))
         #expect(cache.dirtyBytes == 4096)
         cache.rollBack(to: mark)
         cache.endJournal()
         #expect(cache.dirty[7] == old && cache.hash(of: 7) == 11 && !cache.provisional.contains(7))
         #expect(cache.dirtyBytes == 4096)
+    }
+
+    /// What a test can see of a write cache's dirty side.
+    struct DirtyState: Equatable {
+        var dirty: [UInt64: [UInt8]]
+        var dirtyBytes: Int
+        var hashes: [UInt64?]
+        var provisional: Set<UInt64>
+
+        init(_ cache: BlockCache, indices: [UInt64]) {
+            dirty = cache.dirty
+            dirtyBytes = cache.dirtyBytes
+            hashes = indices.map { cache.hash(of: $0) }
+            provisional = cache.provisional
+        }
+    }
+
+    /// `replaceDirty` of a held block leaves the cache exactly as `insertDirty` of the same block
+    /// does, and a rollback undoes both alike: blocks of different sizes, every combination of
+    /// the old and new provisional marks, with and without another provisional block, inside and
+    /// outside a journal.
+    @Test func replacingADirtyBlockMatchesInsertingIt() {
+        let sizes = [4096, 8192, 16384]
+        let indices: [UInt64] = [3, 7, 9]
+        for oldSize in sizes {
+            for newSize in sizes {
+                for oldProvisional in [false, true] {
+                    for newProvisional in [false, true] {
+                        for otherProvisional in [false, true] {
+                            for journaled in [false, true] {
+                                let inserted = BlockCache(capacityBytes: 1 << 20)
+                                let replaced = BlockCache(capacityBytes: 1 << 20)
+                                let old = [UInt8](repeating: 1, count: oldSize)
+                                let new = [UInt8](repeating: 2, count: newSize)
+                                for cache in [inserted, replaced] {
+                                    cache.insertDirty(3, [UInt8](repeating: 3, count: 4096), hash: 33)
+                                    cache.insertDirty(7, old, hash: 11, provisional: oldProvisional)
+                                    cache.insertDirty(9, [UInt8](repeating: 9, count: 4096), hash: 99, provisional: otherProvisional)
+                                }
+                                let before = DirtyState(inserted, indices: indices)
+                                #expect(DirtyState(replaced, indices: indices) == before)
+                                let marks = journaled ? (inserted.beginJournal(), replaced.beginJournal()) : nil
+                                inserted.insertDirty(7, new, hash: 70, provisional: newProvisional)
+                                #expect(replaced.replaceDirty(7) { (new, 70, newProvisional) })
+                                let label = "\(oldSize)→\(newSize) provisional \(oldProvisional)→\(newProvisional), other \(otherProvisional), journal \(journaled)"
+                                let after = DirtyState(inserted, indices: indices)
+                                #expect(DirtyState(replaced, indices: indices) == after, "\(label)")
+                                #expect(after.dirty[7] == new && after.hashes[1] == 70 && after.provisional.contains(7) == newProvisional, "\(label)")
+                                if let marks {
+                                    inserted.rollBack(to: marks.0)
+                                    replaced.rollBack(to: marks.1)
+                                    inserted.endJournal()
+                                    replaced.endJournal()
+                                    #expect(DirtyState(inserted, indices: indices) == before, "\(label): rolled back")
+                                    #expect(DirtyState(replaced, indices: indices) == before, "\(label): rolled back")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// An unlink does not keep the node it deletes decoded (it would push out a node read again);
