@@ -282,8 +282,8 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
     }
 
     /// Node `id` of the working tree. `remembering` false leaves a node decoded here out of the
-    /// decoded-node cache (an unlink's victim: its block is freed in the same operation, and
-    /// keeping it would only push out a node that is read again).
+    /// decoded-node cache (an unlink's victim: its block is usually freed in the same operation,
+    /// and keeping it would only push out a node that is read again).
     func loadNode(_ id: UInt32, remembering: Bool = true) throws(FileSystemError) -> Node {
         let tree = working.tree
         if let pointer = cache.nodePointer(id, tree: tree) {

@@ -131,8 +131,8 @@ extension FileSystemEngine {
         // rest of the operation (the transaction restores what it changed).
         var dir = try loadDirectory(parent)
         guard let id = try removeEntry(named: name, from: &dir) else { throw Self.refuse(POSIXCode.ENOENT, operation, name) }
-        // Not kept decoded: the usual outcome frees its block (a node that stays is saved anew,
-        // and the save keeps it decoded at its new block).
+        // Not kept decoded: the usual outcome frees its block. A refused call leaves the node
+        // undecoded; a node with another link is saved anew, and the save keeps it decoded.
         let node = try loadNode(id, remembering: false)
         if expectDirectory {
             guard node.isDirectory else { throw Self.refuse(POSIXCode.ENOTDIR, operation, name) }
