@@ -69,13 +69,12 @@ public struct TreeList: Equatable, Sendable {
     }
 
     /// All 254 pointers null (their block index zero). One pass over the address words of the
-    /// buffer, without a bounds check per entry: a list on an unlinked node's path alone is tested
-    /// after each unlink, and its early slots are the emptied ones.
+    /// buffer, without a bounds check per entry: the lists on an unlinked node's path are tested
+    /// after each unlink (an empty one is read whole).
     public var isEmpty: Bool {
         bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Bool in
-            guard raw.count >= Self.entryCount * 16 else {
-                return TreeList(block: Array(raw)).isEmpty
-            }
+            // Every initialiser makes `bytes` one whole block.
+            precondition(raw.count >= Self.entryCount * 16)
             var index = 0
             while index < Self.entryCount {
                 let address = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self))
