@@ -52,7 +52,32 @@ final class BlockCache {
         let old = dirty.updateValue(bytes, forKey: index)
         if let old { dirtyBytes -= old.count }
         dirtyBytes += bytes.count
-        let oldHash = hashes.updateValue(hash ?? bytes.withUnsafeBufferPointer(hashBlock), forKey: index)
+        recordDirty(index, replacing: old, hash: hash ?? bytes.withUnsafeBufferPointer(hashBlock), provisional: isProvisional)
+    }
+
+    /// Replaces the dirty block at `index` as `insertDirty` would, finding it once. `make` builds
+    /// the new block (its bytes, their hash or provisional tag, whether the hash is provisional)
+    /// and is called only when the write cache holds a block at `index`: false, nothing made and
+    /// nothing changed, when it holds none. `make` must not touch `dirty` (the slot found is
+    /// written after it returns).
+    func replaceDirty(
+        _ index: UInt64, with make: () -> (bytes: [UInt8], hash: UInt64, provisional: Bool)
+    ) -> Bool {
+        guard let slot = dirty.index(forKey: index) else { return false }
+        let block = make()
+        let old = dirty.values[slot]
+        dirty.values[slot] = block.bytes
+        dirtyBytes += block.bytes.count - old.count
+        recordDirty(index, replacing: old, hash: block.hash, provisional: block.provisional)
+        return true
+    }
+
+    /// What `insertDirty` and `replaceDirty` do after storing the bytes of block `index` (which
+    /// replaced `old`): its hash, its provisional mark and the journal entry that undoes both and
+    /// the bytes (`rollBack` undoes exactly this).
+    @inline(__always)
+    private func recordDirty(_ index: UInt64, replacing old: [UInt8]?, hash: UInt64, provisional isProvisional: Bool) {
+        let oldHash = hashes.updateValue(hash, forKey: index)
         var wasProvisional = false
         if isProvisional {
             wasProvisional = !provisional.insert(index).inserted

@@ -281,16 +281,19 @@ public final class FileSystemEngine<Device: StorageDevice, Providers: EngineProv
         try lock.sharedLocked { () throws(FileSystemError) in try loadNode(id) }
     }
 
-    func loadNode(_ id: UInt32) throws(FileSystemError) -> Node {
+    /// Node `id` of the working tree. `remembering` false leaves a node decoded here out of the
+    /// decoded-node cache (an unlink's victim: its block is usually freed in the same operation,
+    /// and keeping it would only push out a node that is read again).
+    func loadNode(_ id: UInt32, remembering: Bool = true) throws(FileSystemError) -> Node {
         let tree = working.tree
         if let pointer = cache.nodePointer(id, tree: tree) {
             // A node removed from this tree: its slot is empty (no walk to find that out again).
             if pointer.isNull { throw .format(.noSuchNode(id)) }
-            return try withReader { (reader) throws(FormatError) in try reader.node(at: pointer) }
+            return try withReader { (reader) throws(FormatError) in try reader.node(at: pointer, remembering: remembering) }
         }
         return try withReader { (reader) throws(FormatError) in
             let pointer = try reader.nodePointer(id)
-            let node = try reader.node(at: pointer)
+            let node = try reader.node(at: pointer, remembering: remembering)
             cache.rememberNodePointer(pointer, id: id, tree: tree)
             return node
         }

@@ -131,7 +131,9 @@ extension FileSystemEngine {
         // rest of the operation (the transaction restores what it changed).
         var dir = try loadDirectory(parent)
         guard let id = try removeEntry(named: name, from: &dir) else { throw Self.refuse(POSIXCode.ENOENT, operation, name) }
-        let node = try loadNode(id)
+        // Not kept decoded: the usual outcome frees its block. A refused call leaves the node
+        // undecoded; a node with another link is saved anew, and the save keeps it decoded.
+        let node = try loadNode(id, remembering: false)
         if expectDirectory {
             guard node.isDirectory else { throw Self.refuse(POSIXCode.ENOTDIR, operation, name) }
             guard node.size == 0, node.levelPointer(0).isZero else { throw Self.refuse(POSIXCode.ENOTEMPTY, operation, name) }

@@ -110,15 +110,42 @@ extension FileSystemEngine {
     private func storeDirty(
         _ bytes: [UInt8], at index: UInt64, level: UInt8, decompressionLevel: UInt8, provisional: Bool, hash known: UInt64? = nil
     ) -> BlockPointer {
+        let block = dirtyBlock(bytes, level: level, decompressionLevel: decompressionLevel, provisional: provisional, hash: known)
+        cache.insertDirty(index, block.bytes, hash: block.hash, provisional: block.provisional)
+        return BlockPointer(
+            address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel), hash: block.hash)
+    }
+
+    /// `storeDirty` over the block the write cache holds at `index`, found once for the check and
+    /// the store (`BlockCache.replaceDirty`); nil when it holds none there, and then nothing is
+    /// stored, padded, hashed or tagged.
+    private func storeDirtyInPlace(
+        _ bytes: [UInt8], at index: UInt64, level: UInt8, decompressionLevel: UInt8, provisional: Bool, hash known: UInt64?
+    ) -> BlockPointer? {
+        var hash: UInt64 = 0
+        // The closure reads the engine's settings, draws a tag or hashes: it does not touch `dirty`.
+        let stored = cache.replaceDirty(index) {
+            let block = dirtyBlock(bytes, level: level, decompressionLevel: decompressionLevel, provisional: provisional, hash: known)
+            hash = block.hash
+            return block
+        }
+        guard stored else { return nil }
+        return BlockPointer(address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel), hash: hash)
+    }
+
+    /// The bytes `storeDirty` stores (padded to the level), their hash or provisional tag, and
+    /// whether it is a provisional tag (the hash left to the commit).
+    @inline(__always)
+    private func dirtyBlock(
+        _ bytes: [UInt8], level: UInt8, decompressionLevel: UInt8, provisional: Bool, hash known: UInt64?
+    ) -> (bytes: [UInt8], hash: UInt64, provisional: Bool) {
         var stored = bytes
         let size = RedoxFS.blockSize << Int(level)
         let padded = stored.count < size
         if padded { stored += [UInt8](repeating: 0, count: size - stored.count) }
         let deferred = provisional && !isRepairSession && level == 0 && decompressionLevel == 0
         let hash = deferred ? cache.provisionalTag() : (padded ? nil : known) ?? seaHash(stored)
-        cache.insertDirty(index, stored, hash: hash, provisional: deferred)
-        return BlockPointer(
-            address: BlockAddress(index: index, level: level, decompressionLevel: decompressionLevel), hash: hash)
+        return (stored, hash, deferred)
     }
 
     /// Replaces the metadata block `old` (a TreeList, a node block or a directory block,
@@ -145,10 +172,10 @@ extension FileSystemEngine {
         if let failure { throw failure }
         let address = old.address
         let level = BlockLevel.forBytes(bytes.count)
-        guard !old.isNull, !old.isMarker, address.level == level,
-            allocatedInTransaction[address.index] == level, cache.dirty[address.index] != nil
-        else { return nil }
-        return storeDirty(
+        guard !old.isNull, !old.isMarker, address.level == level, allocatedInTransaction[address.index] == level else { return nil }
+        // Stored only when the block is still waiting in the write cache; `storeDirtyInPlace`
+        // finds it once for the check and the store, and builds the new block only when found.
+        return storeDirtyInPlace(
             bytes, at: address.index, level: level, decompressionLevel: decompressionLevel, provisional: provisional, hash: hash)
     }
 

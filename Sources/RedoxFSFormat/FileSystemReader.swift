@@ -39,11 +39,13 @@ public struct FileSystemReader<Reader: BlockReader> {
     }
 
     /// The node whose block `pointer` names (a pointer taken from the node tree), decoded and checked.
-    public mutating func node(at pointer: BlockPointer) throws(FormatError) -> Node {
+    /// `remembering` false leaves a node decoded here out of the reader's node cache: for a
+    /// caller that expects to free its block.
+    public mutating func node(at pointer: BlockPointer, remembering: Bool = true) throws(FormatError) -> Node {
         if let node = reader.cachedNode(at: pointer) { return node }
         let node = Node(block: try reader.read(pointer, as: .node))
         try node.validate(block: pointer.address.index)
-        reader.rememberNode(node, at: pointer)
+        if remembering { reader.rememberNode(node, at: pointer) }
         return node
     }
 

@@ -68,14 +68,21 @@ public struct TreeList: Equatable, Sendable {
         return bytes[Self.flagsOffset + 31] & 0x3F == 0x3F
     }
 
-    /// All 254 pointers null.
+    /// All 254 pointers null (their block index zero). One pass over the address words of the
+    /// buffer, without a bounds check per entry: the lists on an unlinked node's path are tested
+    /// after each unlink (an empty one is read whole).
     public var isEmpty: Bool {
-        var index = 0
-        while index < Self.entryCount {
-            if !BlockAddress(rawValue: bytes.le64(at: index * 16)).isNull { return false }
-            index += 1
+        bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Bool in
+            // Every initialiser makes `bytes` one whole block.
+            precondition(raw.count >= Self.entryCount * 16)
+            var index = 0
+            while index < Self.entryCount {
+                let address = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self))
+                if !BlockAddress(rawValue: address).isNull { return false }
+                index += 1
+            }
+            return true
         }
-        return true
     }
 
     /// A view of a list's 254 pointers over its bytes: reading one decodes 16 bytes, writing one

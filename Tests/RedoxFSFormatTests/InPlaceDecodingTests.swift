@@ -5,7 +5,8 @@ import Testing
 @Suite struct InPlaceDecodingTests {
     /// A block of pseudo-random bytes from `seed`.
     static func noise(_ seed: UInt64, count: Int = RedoxFS.blockSize) -> [UInt8] {
-        var state = seed | 1
+        // Odd, hence never the xorshift's stuck zero, and one state per seed.
+        var state = seed &* 2 &+ 1
         return (0..<count).map { _ in
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
             return UInt8(truncatingIfNeeded: state)
@@ -37,6 +38,32 @@ import Testing
         #expect(Array(encoded[0..<(17 * 16)]) == Array(block[0..<(17 * 16)]))
         #expect(Array(encoded[(19 * 16)...]) == Array(block[(19 * 16)...]))
         #expect(copy.encode() == block, "a copy made before the change keeps the old bytes")
+    }
+
+    /// `isEmpty` reads every slot's address (the block index alone: level bits and hashes of a
+    /// null address do not count), the last slot included, and agrees with the pointers' view.
+    @Test func emptinessLooksAtEverySlotsAddress() {
+        for slot in 0..<TreeList.entryCount {
+            var list = TreeList()
+            list.pointers[slot] = BlockPointer(address: BlockAddress(rawValue: 0x3F), hash: .max)
+            #expect(list.isEmpty, "slot \(slot): an address of block index 0 is null")
+            list.pointers[slot] = BlockPointer(address: BlockAddress(index: 1, level: 0), hash: 0)
+            #expect(!list.isEmpty, "slot \(slot)")
+        }
+        var outcomes = (empty: 0, nonEmpty: 0)
+        for seed: UInt64 in 1...40 {
+            var block = Self.noise(seed)
+            // Null most addresses (all of them for every fourth seed), so that both answers occur.
+            for i in 0..<TreeList.entryCount where (block[i * 16] & 0x3F) != 0 || seed % 4 == 0 {
+                for byte in 1..<8 { block[i * 16 + byte] = 0 }
+            }
+            let list = TreeList(block: block)
+            #expect(list.isEmpty == (0..<TreeList.entryCount).allSatisfy { list.pointers[$0].isNull }, "seed \(seed)")
+            if list.isEmpty { outcomes.empty += 1 } else { outcomes.nonEmpty += 1 }
+        }
+        #expect(outcomes.empty > 0 && outcomes.nonEmpty > 0, "both answers occur: \(outcomes)")
+        let flagsOnly = TreeList(block: [UInt8](repeating: 0, count: 4064) + [UInt8](repeating: 0xFF, count: 32))
+        #expect(flagsOnly.isEmpty, "flags are not pointers")
     }
 
     @Test func fullAndEmptyMatchTheirDefinitions() {

@@ -45,6 +45,111 @@ import Testing
         #expect(try RedoxFSStress.TreeListing.of(fs) == RedoxFSStress.TreeListing.of(reopened))
     }
 
+    /// The write cache's one-lookup replacement (`replaceDirty`, what a rewrite in place uses):
+    /// nothing happens for a block it does not hold; a held one is replaced with its hash and
+    /// provisional mark, and the journal undoes that.
+    @Test func replacingADirtyBlockIsJournaledAndNeedsTheBlock() {
+        let cache = BlockCache(capacityBytes: 1 << 20)
+        let old = [UInt8](repeating: 1, count: 4096)
+        let new = [UInt8](repeating: 2, count: 4096)
+        var made = 0
+        #expect(!cache.replaceDirty(7) { made += 1; return (new, 70, true) }, "no dirty block 7")
+        #expect(made == 0, "nothing is made for a block the cache does not hold")
+        #expect(cache.dirty[7] == nil && cache.dirtyBytes == 0 && cache.provisional.isEmpty)
+        cache.insertDirty(7, old, hash: 11)
+        let mark = cache.beginJournal()
+        #expect(cache.replaceDirty(7) { made += 1; return (new, 70, true) })
+        #expect(made == 1)
+        #expect(cache.dirty[7] == new && cache.hash(of: 7) == 70 && cache.provisional.contains(7))
+        #expect(cache.dirtyBytes == 4096)
+        cache.rollBack(to: mark)
+        cache.endJournal()
+        #expect(cache.dirty[7] == old && cache.hash(of: 7) == 11 && !cache.provisional.contains(7))
+        #expect(cache.dirtyBytes == 4096)
+    }
+
+    /// What a test can see of a write cache's dirty side.
+    struct DirtyState: Equatable {
+        var dirty: [UInt64: [UInt8]]
+        var dirtyBytes: Int
+        var hashes: [UInt64?]
+        var provisional: Set<UInt64>
+
+        init(_ cache: BlockCache, indices: [UInt64]) {
+            dirty = cache.dirty
+            dirtyBytes = cache.dirtyBytes
+            hashes = indices.map { cache.hash(of: $0) }
+            provisional = cache.provisional
+        }
+    }
+
+    /// `replaceDirty` of a held block leaves the cache exactly as `insertDirty` of the same block
+    /// does, and a rollback undoes both alike: blocks of different sizes, every combination of
+    /// the old and new provisional marks, with and without another provisional block, inside and
+    /// outside a journal.
+    @Test func replacingADirtyBlockMatchesInsertingIt() {
+        let sizes = [4096, 8192, 16384]
+        let indices: [UInt64] = [3, 7, 9]
+        for oldSize in sizes {
+            for newSize in sizes {
+                for oldProvisional in [false, true] {
+                    for newProvisional in [false, true] {
+                        for otherProvisional in [false, true] {
+                            for journaled in [false, true] {
+                                let inserted = BlockCache(capacityBytes: 1 << 20)
+                                let replaced = BlockCache(capacityBytes: 1 << 20)
+                                let old = [UInt8](repeating: 1, count: oldSize)
+                                let new = [UInt8](repeating: 2, count: newSize)
+                                for cache in [inserted, replaced] {
+                                    cache.insertDirty(3, [UInt8](repeating: 3, count: 4096), hash: 33)
+                                    cache.insertDirty(7, old, hash: 11, provisional: oldProvisional)
+                                    cache.insertDirty(9, [UInt8](repeating: 9, count: 4096), hash: 99, provisional: otherProvisional)
+                                }
+                                let before = DirtyState(inserted, indices: indices)
+                                #expect(DirtyState(replaced, indices: indices) == before)
+                                let marks = journaled ? (inserted.beginJournal(), replaced.beginJournal()) : nil
+                                inserted.insertDirty(7, new, hash: 70, provisional: newProvisional)
+                                #expect(replaced.replaceDirty(7) { (new, 70, newProvisional) })
+                                let label = "\(oldSize)→\(newSize) provisional \(oldProvisional)→\(newProvisional), other \(otherProvisional), journal \(journaled)"
+                                let after = DirtyState(inserted, indices: indices)
+                                #expect(DirtyState(replaced, indices: indices) == after, "\(label)")
+                                #expect(after.dirty[7] == new && after.hashes[1] == 70 && after.provisional.contains(7) == newProvisional, "\(label)")
+                                if let marks {
+                                    inserted.rollBack(to: marks.0)
+                                    replaced.rollBack(to: marks.1)
+                                    inserted.endJournal()
+                                    replaced.endJournal()
+                                    #expect(DirtyState(inserted, indices: indices) == before, "\(label): rolled back")
+                                    #expect(DirtyState(replaced, indices: indices) == before, "\(label): rolled back")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// An unlink does not keep the node it deletes decoded (it would push out a node read again);
+    /// a node that keeps a name is saved anew and reads back right.
+    @Test func anUnlinkedNodeIsNotKeptDecoded() throws {
+        let fs = try FileSystem.format(device: MemoryDevice(blockCount: 2048))
+        let gone = try fs.create(Array("gone".utf8), in: 1, mode: 0o100644, uid: 0, gid: 0)
+        let kept = try fs.create(Array("kept".utf8), in: 1, mode: 0o100644, uid: 0, gid: 0)
+        try fs.link(kept, as: Array("second".utf8), in: 1)
+        try fs.sync()
+        fs.cache.removeAll()  // nothing decoded, nothing dirty after the commit
+        let goneBlock = try fs.withReader { (reader) throws(FormatError) in try reader.nodePointer(gone) }
+        try fs.unlink(Array("gone".utf8), in: 1)
+        #expect(fs.cache.node(goneBlock.address.index, hash: goneBlock.hash) == nil)
+        #expect(throws: FileSystemError.self) { try fs.node(gone) }
+        try fs.unlink(Array("kept".utf8), in: 1)
+        #expect(try fs.node(kept).links == 1)
+        #expect(try fs.findEntry(Array("second".utf8), in: 1) == kept)
+        try fs.sync()
+        #expect(try fs.spaceReport().isClean)
+    }
+
     /// Random 4 KiB writes into records (and BlockLists) the open transaction wrote already
     /// overwrite them in the write cache: no allocation, no free, the same addresses, the same
     /// charge; a failed operation undoes the overwrite.
