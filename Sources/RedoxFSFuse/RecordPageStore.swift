@@ -29,8 +29,9 @@ import Synchronization
 /// Why no thread of the daemon can wait for ever: a store waits only for page locks, and the
 /// kernel holds a page lock of a regular file with no writer only while its READ is out (or for
 /// its own short work: reclaim, truncation). READs never wait for a store or a change. A change
-/// that finds a store of its inode running does not wait either: it is deferred, and the thread
-/// that ends the store runs it (libfuse lets any thread answer a request). Stores run on a
+/// that finds a store of its inode running does not wait either: it is deferred, and answered
+/// when the store ends, by the thread that ran the store or, for the store thread's stores, by the
+/// change thread (libfuse lets any thread answer a request). Stores run on a
 /// thread of their own (`storeLater`), or on the READ's worker when that thread falls behind; at
 /// most `limit` at once (half the worker threads), so a worker is always free to answer the READs
 /// a store waits for (and under `-o loop=leader` the thread that reads requests hands that on
@@ -136,7 +137,7 @@ final class RecordPageStore: @unchecked Sendable {
     /// before the store thread, so that the leader's hand-off before a store stays tested.
     static let queueLimit: Int = {
         guard let value = getenv("REDOXFS_STORE_QUEUE"), let limit = Int(String(cString: value)), limit >= 0 else { return 4 }
-        return limit
+        return min(limit, 64)
     }()
     /// The store thread's nice value: the stores run in the time the READs leave (`storeLater`).
     static let storeNice: Int32 = 19
@@ -194,23 +195,26 @@ final class RecordPageStore: @unchecked Sendable {
             return
         }
         guard start else { return }
-        // The change thread first, from this worker (a thread inherits its creator's nice value).
-        changeJobs.locked {
+        // The change thread first, from this worker (a thread inherits its creator's nice value);
+        // no store thread without it.
+        let changeThread = changeJobs.locked { () -> Bool in
             if !changeRunnerRunning { changeRunnerRunning = HostThread.detach({ self.runChanges() }) }
+            return changeRunnerRunning
         }
-        guard !HostThread.detach({ self.runStores() }) else { return }
-        // No thread: these stores are not made (the next READ tries again).
+        guard !changeThread || !HostThread.detach({ self.runStores() }) else { return }
+        // No thread: the queued stores are not made, this one is made here (the next READ tries again).
         jobs.locked {
             queue.removeAll()
             storerRunning = false
         }
         changeJobs.locked { changeJobs.broadcast() }
+        record.withUnsafeBytes { store(ticket, record: $0, recordStart: recordStart, request: request) }
     }
 
     /// The change thread (detached, started with the store thread): answers the changes deferred
     /// behind the store thread's stores, then ends each such store's count (`finishStores`
-    /// returns once they are answered). It ends once stores stop and nothing waits; changes handed
-    /// over later are run by the store thread itself (`runDeferred`).
+    /// returns once they are answered). It ends once stores stop, the store thread has ended and
+    /// nothing waits; a store that finds it ended answers its changes itself (`answer`).
     private func runChanges() {
         while true {
             changeJobs.lock()
@@ -397,7 +401,7 @@ final class RecordPageStore: @unchecked Sendable {
 
     /// Runs `body`, which changes `inode`'s content or size (or opens it for writing) and answers
     /// its request, as a change of the inode: now, or right after the inode's running store ends
-    /// (on the thread that ran it).
+    /// (on the thread that ran it, or the change thread for the store thread's stores).
     func changing(_ inode: fuse_ino_t, _ body: @escaping () -> Void) {
         guard isEnabled else { return body() }
         let now = state.withLock { state -> Bool in
