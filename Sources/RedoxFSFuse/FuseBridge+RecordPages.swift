@@ -21,11 +21,8 @@ extension FuseBridge {
         let direct = directReads && pageStore.wouldStore(ticket)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
         defer { buffer.deallocate() }
-        // A random READ: its record and the lists above it are read without the image's readahead.
-        let (id, node, record, start, done) = try EngineLock.readingAtRandom { () throws(FileSystemError) in
-            try fileSystem.shared { () throws(FileSystemError) in
-                try recordOrContent(inode, offset: offset, count: count, into: buffer, direct: direct)
-            }
+        let (id, node, record, start, done) = try fileSystem.shared { () throws(FileSystemError) in
+            try recordOrContent(inode, offset: offset, count: count, into: buffer, direct: direct)
         }
         try? noteAccess(id, node)
         guard let record else {
@@ -49,6 +46,19 @@ extension FuseBridge {
     ) throws(FileSystemError) -> (id: UInt32, node: Node, record: [UInt8]?, start: UInt64, done: Int) {
         let (id, node) = try resolve(inode)
         guard !node.isDirectory else { throw .system(operation: "read", path: "", errno: EISDIR) }
+        // A random READ inside a file: its record and the lists above it are read without the
+        // image's readahead. Not a READ of a whole small file (from its start to its end): the
+        // files a tree's reader takes next lie beside it on the disk.
+        let wholeFile = offset == 0 && UInt64(count) >= node.size
+        return try EngineLock.readingAtRandom(unless: wholeFile) { () throws(FileSystemError) in
+            try recordOrContent(id, node, offset: offset, count: count, into: buffer, direct: direct)
+        }
+    }
+
+    /// `recordOrContent` once `inode` is resolved to `id` and `node`.
+    private func recordOrContent(
+        _ id: UInt32, _ node: Node, offset: UInt64, count: Int, into buffer: UnsafeMutableRawBufferPointer, direct: Bool
+    ) throws(FileSystemError) -> (id: UInt32, node: Node, record: [UInt8]?, start: UInt64, done: Int) {
         let recordSize = node.recordSize
         let start = offset - offset % recordSize
         guard node.kind == .file, recordSize <= RecordPageStore.recordLimit, UInt64(count) < recordSize,

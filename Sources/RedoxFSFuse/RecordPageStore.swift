@@ -180,6 +180,9 @@ final class RecordPageStore: @unchecked Sendable {
     /// thread is not a request worker, so it takes no worker from the READs a store waits for.
     func storeLater(_ ticket: Ticket, record: [UInt8], recordStart: UInt64, request: Range<UInt64>) {
         guard session != nil, limit > 0, state.withLock({ !$0.stopped }) else { return }
+        // Nothing to store (the READ took the whole record: a small file read whole): no hand-off.
+        let (before, after) = Self.rangesToStore(recordStart..<recordStart + UInt64(record.count), answered: request)
+        guard !before.isEmpty || !after.isEmpty else { return }
         let start = jobs.locked { () -> Bool? in
             guard queue.count < Self.queueLimit else { return nil }
             queue.append(Job(ticket: ticket, record: record, recordStart: recordStart, request: request))
@@ -317,9 +320,7 @@ final class RecordPageStore: @unchecked Sendable {
         _ ticket: Ticket, record: UnsafeRawBufferPointer, recordStart: UInt64, request: Range<UInt64>,
         onStoreThread: Bool = false
     ) {
-        let recordEnd = recordStart + UInt64(record.count)
-        let before = recordStart..<max(recordStart, min(request.lowerBound, recordEnd))
-        let after = min(max(request.upperBound, recordStart), recordEnd)..<recordEnd
+        let (before, after) = Self.rangesToStore(recordStart..<recordStart + UInt64(record.count), answered: request)
         guard let session, !before.isEmpty || !after.isEmpty else { return }
         let inode = ticket.inode
         let admitted = state.withLock { state -> Bool in
@@ -370,6 +371,14 @@ final class RecordPageStore: @unchecked Sendable {
             if handed { return }
         }
         answer(deferred, of: inode)
+    }
+
+    /// The parts of `record` (a record's bytes in the file) a store puts: before and after the
+    /// range `answered` (the READ's).
+    static func rangesToStore(_ record: Range<UInt64>, answered: Range<UInt64>) -> (before: Range<UInt64>, after: Range<UInt64>) {
+        let before = record.lowerBound..<max(record.lowerBound, min(answered.lowerBound, record.upperBound))
+        let after = min(max(answered.upperBound, record.lowerBound), record.upperBound)..<record.upperBound
+        return (before, after)
     }
 
     /// No more stores: the requests are served by a single thread, which cannot answer the READs a

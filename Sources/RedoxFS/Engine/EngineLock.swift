@@ -131,6 +131,12 @@ public final class EngineLock: EngineLocking, @unchecked Sendable {
     /// 4 KiB reads of a file of 4 KiB records made the disk read 43 MB for their ~22 MB (runs of
     /// readahead requests of up to 1 MiB); inside it, 28.5 MB.
     public static func readingAtRandom<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        try readingAtRandom(unless: false, body)
+    }
+
+    /// `readingAtRandom(_:)`, or `body` as it is when `exempt`.
+    public static func readingAtRandom<T, E: Error>(unless exempt: Bool, _ body: () throws(E) -> T) throws(E) -> T {
+        if exempt { return try body() }
         let held = HeldEngineLocks.current
         let before = held.readsAtRandom
         held.readsAtRandom = true
