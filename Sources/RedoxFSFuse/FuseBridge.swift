@@ -33,6 +33,10 @@ final class FuseBridge: @unchecked Sendable {
     /// are read past the image's page cache when not in it (`-o direct_reads`). Larger and
     /// continuing READs read through it, with its readahead.
     let directReads: Bool
+    /// Whether the kernel keeps the times of regular files (the writeback cache was granted): it
+    /// moves mtime and ctime on writes itself and sends them with a SETATTR, so the engine's
+    /// writes of a WRITE leave them alone. Set by `configure` before any other request.
+    var kernelKeepsFileTimes = false
     /// Called once the connection is negotiated (set before the request loop starts).
     /// The `-o max_read=N` the session was made with (0: none), repeated in the init reply.
     var maximumRead: UInt32 = 0
@@ -165,6 +169,7 @@ extension FuseBridge {
         ask(FUSE_CAP_PARALLEL_DIROPS)
         ask(FUSE_CAP_CACHE_SYMLINKS)
         if writebackCache { ask(FUSE_CAP_WRITEBACK_CACHE) }
+        kernelKeepsFileTimes = want & UInt32(FUSE_CAP_WRITEBACK_CACHE) != 0
         ask(FUSE_CAP_ATOMIC_O_TRUNC)  // open() truncates (see FuseBridge.open)
         // Only this mount changes the file system: a changed mtime never means stale pages.
         want &= ~UInt32(FUSE_CAP_AUTO_INVAL_DATA)
