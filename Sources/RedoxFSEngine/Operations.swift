@@ -287,7 +287,9 @@ extension FileSystemEngine {
     /// operation of its own (so a long write may commit between pieces); when a piece fails
     /// after others succeeded, the write is short. `prepared`: `prepareWrite`'s result for these
     /// same bytes, used where it still applies. `touchingTimes`: whether mtime and ctime move to
-    /// now (false where someone else keeps them: the kernel's writeback cache sends its own).
+    /// now (false where someone else keeps them: the kernel's writeback cache sends its own, at
+    /// the latest at close, fsync or its next writeback of the inode; a commit before that keeps
+    /// the new content with the node's earlier times).
     @discardableResult
     public func write(
         _ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer, prepared: PreparedRecordWrite? = nil,

@@ -120,9 +120,11 @@ extension FuseBridge {
                     throw error
                 }
             }
-            // A flush of times that did not move (the kernel's ctime after an unlink, a file
-            // written within the tick of its last change) or of a gone node is answered under the
-            // shared lock: nothing to write.
+            // The writeback cache flushes times at once after a link, unlink or rename of a file
+            // (its ctime), an O_TRUNC open or an extending fallocate: when the daemon stamped the
+            // same tick, or the node is gone, nothing is left to write, and the reply comes from
+            // under the shared lock. (An engine whose commit failed would refuse the exclusive
+            // path; a change that changes nothing is acknowledged all the same.)
             if timesOnly, changes.changeTime != nil, fileSystem.isWritable {
                 let current = try fileSystem.shared { () throws(FileSystemError) in try resolveUnlessGone() }
                 guard let current else { return replyGone() }
