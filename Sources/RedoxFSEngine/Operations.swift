@@ -25,6 +25,23 @@ public struct AttributeChanges: Sendable {
         self.modificationTime = modificationTime
         self.changeTime = changeTime
     }
+
+    /// Whether applying these changes to `node` would leave it as it is: no size, and every
+    /// other field given equal to the node's, with an explicit `changeTime` equal to its ctime
+    /// (without one, any change sets ctime to now). The kernel's writeback cache sends such
+    /// changes when it flushes times it holds that did not move.
+    public func leavesUnchanged(_ node: Node) -> Bool {
+        guard size == nil, let changeTime, changeTime == Timestamp(seconds: node.ctime, nanoseconds: node.ctimeNanoseconds)
+        else { return false }
+        if let permissions, permissions & Node.modePermissionMask != node.mode & Node.modePermissionMask { return false }
+        if let uid, uid != node.uid { return false }
+        if let gid, gid != node.gid { return false }
+        if let accessTime, accessTime != Timestamp(seconds: node.atime, nanoseconds: node.atimeNanoseconds) { return false }
+        if let modificationTime, modificationTime != Timestamp(seconds: node.mtime, nanoseconds: node.mtimeNanoseconds) {
+            return false
+        }
+        return true
+    }
 }
 
 /// How `rename` treats an existing target.
@@ -269,10 +286,14 @@ extension FileSystemEngine {
     /// Writes `bytes` at `offset` of node `id`; returns the number written. Each 4 MiB piece is an
     /// operation of its own (so a long write may commit between pieces); when a piece fails
     /// after others succeeded, the write is short. `prepared`: `prepareWrite`'s result for these
-    /// same bytes, used where it still applies.
+    /// same bytes, used where it still applies. `touchingTimes`: whether mtime and ctime move to
+    /// now (false where someone else keeps them: the kernel's writeback cache sends its own, at
+    /// the latest at close, fsync or its next writeback of the inode; a commit before that keeps
+    /// the new content with the node's earlier times).
     @discardableResult
     public func write(
-        _ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer, prepared: PreparedRecordWrite? = nil
+        _ id: UInt32, at offset: UInt64, _ bytes: UnsafeRawBufferPointer, prepared: PreparedRecordWrite? = nil,
+        touchingTimes: Bool = true
     ) throws(FileSystemError) -> Int {
         defer { if let prepared { releaseClaim(of: prepared) } }
         return try lock.locked { () throws(FileSystemError) in
@@ -289,7 +310,7 @@ extension FileSystemEngine {
                         let part = UnsafeRawBufferPointer(rebasing: bytes[done..<done + count])
                         let ahead = prepared.flatMap { $0.isWrite(of: id, at: offset + UInt64(done), count: count) ? $0 : nil }
                         if try writeContent(part, at: offset + UInt64(done), to: &node, prepared: ahead) {
-                            touchModification(&node)
+                            if touchingTimes { touchModification(&node) }
                             try saveNode(id, node)
                         }
                     }
@@ -322,6 +343,7 @@ extension FileSystemEngine {
         try transaction { () throws(FileSystemError) in
             try requireWritable()
             var node = try loadNode(id)
+            if changes.leavesUnchanged(node) { return node }
             var changed = changes.permissions != nil || changes.uid != nil || changes.gid != nil
                 || changes.accessTime != nil || changes.modificationTime != nil
             if let size = changes.size {

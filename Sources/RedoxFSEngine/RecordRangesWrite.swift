@@ -67,8 +67,10 @@ extension FileSystemEngine {
     /// operation: all of them or, when it fails, none. When they all lie inside one record of a
     /// file's records, that record is made once; otherwise each range is written in turn.
     /// `prepared`: `preparation(of:ranges:)`'s result for the same ranges, used when it still
-    /// applies (its claim ends here either way).
-    public func write(_ id: UInt32, ranges: [WriteRange], prepared: PreparedRecordWrite? = nil) throws(FileSystemError) {
+    /// applies (its claim ends here either way). `touchingTimes`: as in `write(_:at:_:prepared:touchingTimes:)`.
+    public func write(
+        _ id: UInt32, ranges: [WriteRange], prepared: PreparedRecordWrite? = nil, touchingTimes: Bool = true
+    ) throws(FileSystemError) {
         defer { if let prepared { releaseClaim(of: prepared) } }
         let ranges = ranges.filter { !$0.bytes.isEmpty }
         guard !ranges.isEmpty else { return }
@@ -83,7 +85,7 @@ extension FileSystemEngine {
                 guard node.kind?.isSpecial != true else { throw .system(operation: "write", path: "node \(id)", errno: POSIXCode.EINVAL) }
                 let ahead = prepared.flatMap { $0.id == id ? $0 : nil }
                 if try writeContent(ranges: ranges, to: &node, prepared: ahead) {
-                    touchModification(&node)
+                    if touchingTimes { touchModification(&node) }
                     try saveNode(id, node)
                 }
             }

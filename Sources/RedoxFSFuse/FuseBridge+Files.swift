@@ -140,7 +140,7 @@ extension FuseBridge {
                     if let prepared { fileSystem.releaseClaim(of: prepared) }
                     throw error
                 }
-                return try fileSystem.write(id, at: UInt64(offset), raw, prepared: prepared)
+                return try fileSystem.write(id, at: UInt64(offset), raw, prepared: prepared, touchingTimes: !kernelKeepsFileTimes)
             }
             fuse_reply_write(request, written)
         }

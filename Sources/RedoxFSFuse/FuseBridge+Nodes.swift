@@ -104,24 +104,41 @@ extension FuseBridge {
                 | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW
             let timesOnly: Bool = toSet & ~timeBits == 0
             settleWrites(inode)
-            let changed = try fileSystem.exclusively { () throws(FileSystemError) -> (id: UInt32, node: Node)? in
-                let id: UInt32
-                do throws(FileSystemError) {
-                    id = try resolve(inode).id
-                } catch {
-                    if timesOnly, case .format(.noSuchNode) = error { return nil }
-                    throw error
-                }
-                return (id, try fileSystem.setAttributes(id, changes))
-            }
-            guard let changed else {
+            func replyGone() {
                 var reply = wanted
                 reply.st_ino = ino_t(inode)
                 reply.st_nlink = 0
                 if reply.st_mode & S_IFMT == 0 { reply.st_mode |= S_IFREG }
                 fuse_reply_attr(request, &reply, 0)
-                return
             }
+            /// The node, or nil when it is gone and only times were sent.
+            func resolveUnlessGone() throws(FileSystemError) -> (id: UInt32, node: Node)? {
+                do throws(FileSystemError) {
+                    return try resolve(inode)
+                } catch {
+                    if timesOnly, case .format(.noSuchNode) = error { return nil }
+                    throw error
+                }
+            }
+            // The writeback cache flushes times at once after a link, unlink or rename of a file
+            // (its ctime), an O_TRUNC open or an extending fallocate: when the daemon stamped the
+            // same tick, or the node is gone, nothing is left to write, and the reply comes from
+            // under the shared lock. (An engine whose commit failed would refuse the exclusive
+            // path; a change that changes nothing is acknowledged all the same.)
+            if timesOnly, changes.changeTime != nil, fileSystem.isWritable {
+                let current = try fileSystem.shared { () throws(FileSystemError) in try resolveUnlessGone() }
+                guard let current else { return replyGone() }
+                if changes.leavesUnchanged(current.node) {
+                    var reply = NodeAttributes.stat(of: current.node, id: current.id)
+                    fuse_reply_attr(request, &reply, cacheSeconds)
+                    return
+                }
+            }
+            let changed = try fileSystem.exclusively { () throws(FileSystemError) -> (id: UInt32, node: Node)? in
+                guard let current = try resolveUnlessGone() else { return nil }
+                return (current.id, try fileSystem.setAttributes(current.id, changes))
+            }
+            guard let changed else { return replyGone() }
             var reply = NodeAttributes.stat(of: changed.node, id: changed.id)
             fuse_reply_attr(request, &reply, cacheSeconds)
         }

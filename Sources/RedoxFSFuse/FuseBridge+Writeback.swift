@@ -103,7 +103,7 @@ extension FuseBridge {
                     if case .format(.noSuchNode) = error { gone = true }
                     throw error
                 }
-                try fileSystem.write(id, ranges: batch.ranges, prepared: prepared)
+                try fileSystem.write(id, ranges: batch.ranges, prepared: prepared, touchingTimes: !kernelKeepsFileTimes)
             }
             return nil
         } catch {

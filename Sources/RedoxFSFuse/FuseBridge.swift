@@ -12,8 +12,8 @@ import RedoxFSFormat
 /// Called from several libfuse worker threads at once. Requests that only read (lookup, getattr,
 /// read, readdir, readlink, opendir, statfs) hold the engine's lock shared and run together;
 /// requests that change anything hold it exclusively. A read's atime update (relatime) is a
-/// change of its own, made after the read, exclusively. The only other mutable state, the inode
-/// tags, has a lock of its own.
+/// change of its own, made after the read, exclusively. The inode tags have a lock of their own;
+/// the connection's settings (`configure`) are set once, before any other request.
 final class FuseBridge: @unchecked Sendable {
     let fileSystem: FileSystem
     /// How long the kernel may cache names and attributes: nothing changes the file system
@@ -33,6 +33,11 @@ final class FuseBridge: @unchecked Sendable {
     /// are read past the image's page cache when not in it (`-o direct_reads`). Larger and
     /// continuing READs read through it, with its readahead.
     let directReads: Bool
+    /// Whether the kernel keeps the times of regular files (the writeback cache was granted): it
+    /// moves mtime and ctime on writes itself and sends them with a SETATTR, so the engine's
+    /// writes of a WRITE leave them alone. Set by `configure`: the kernel sends no other request
+    /// before the INIT reply, which orders this write before every reader.
+    private(set) var kernelKeepsFileTimes = false
     /// Called once the connection is negotiated (set before the request loop starts).
     /// The `-o max_read=N` the session was made with (0: none), repeated in the init reply.
     var maximumRead: UInt32 = 0
@@ -172,6 +177,7 @@ extension FuseBridge {
         // (with setattr requests); libfuse would otherwise leave that to us.
         want &= ~UInt32(FUSE_CAP_HANDLE_KILLPRIV)
         connection.pointee.want = want
+        kernelKeepsFileTimes = want & UInt32(FUSE_CAP_WRITEBACK_CACHE) != 0
         connection.pointee.max_write = Self.maximumTransfer
         // The session's `-o max_read=N` (0: none): libfuse refuses an init that says otherwise.
         connection.pointee.max_read = maximumRead

@@ -100,4 +100,37 @@ import Testing
         #expect(try fs.node(file).atime == 3000 + 24 * 3600, "relatime: a day later")
         #expect(try fs.node(file).ctime == 1000 && fs.node(file).mtime == 1000, "reads move neither ctime nor mtime")
     }
+
+    /// A change that leaves every field as it is (the kernel's writeback cache flushing times that
+    /// did not move: its explicit ctime equal to the node's) writes nothing; without an explicit
+    /// ctime the same values still move ctime (POSIX: chmod to the same mode is a change).
+    @Test func unchangedAttributesWriteNothing() throws {
+        let fs = try FileSystem.format(device: MemoryDevice(blockCount: 4096))
+        let clock = Clock()
+        fs.clock = { clock.now }
+        let file = try fs.create(Array("f".utf8), in: 1, mode: 0o100644, uid: 3, gid: 4)
+        try fs.commit()
+        #expect(!fs.hasUncommittedChanges)
+        let node = try fs.node(file)
+        let ctime = Timestamp(seconds: node.ctime, nanoseconds: node.ctimeNanoseconds)
+        let mtime = Timestamp(seconds: node.mtime, nanoseconds: node.mtimeNanoseconds)
+        clock.seconds += 5
+
+        let same = AttributeChanges(permissions: 0o644, uid: 3, gid: 4, modificationTime: mtime, changeTime: ctime)
+        #expect(same.leavesUnchanged(node))
+        #expect(try fs.setAttributes(file, same) == node)
+        #expect(!fs.hasUncommittedChanges, "nothing to write")
+
+        // Any field that differs, a size, or no explicit ctime: a change.
+        #expect(!AttributeChanges(modificationTime: mtime).leavesUnchanged(node))
+        #expect(!AttributeChanges(size: node.size, changeTime: ctime).leavesUnchanged(node))
+        #expect(!AttributeChanges(permissions: 0o600, changeTime: ctime).leavesUnchanged(node))
+        #expect(!AttributeChanges(uid: 9, changeTime: ctime).leavesUnchanged(node))
+        #expect(!AttributeChanges(changeTime: Timestamp(seconds: ctime.seconds, nanoseconds: ctime.nanoseconds + 1)).leavesUnchanged(node))
+        #expect(!AttributeChanges(accessTime: Timestamp(seconds: 1, nanoseconds: 0), changeTime: ctime).leavesUnchanged(node))
+
+        try fs.setAttributes(file, AttributeChanges(permissions: 0o644))
+        #expect(fs.hasUncommittedChanges)
+        #expect(try fs.node(file).ctime == clock.seconds, "chmod to the same mode moves ctime")
+    }
 }

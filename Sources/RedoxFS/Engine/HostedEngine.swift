@@ -171,10 +171,16 @@ extension GenerationSurvey {
 }
 
 extension Timestamp {
-    /// The current real time.
+    /// The current real time, from the kernel's coarse clock (`CLOCK_REALTIME_COARSE`, one step per
+    /// scheduler tick): the clock Linux's `current_time` reads for inodes of file systems without
+    /// multigrain times, FUSE's among them (since Linux 6.13 it may return a later "floor" for the
+    /// rest of a tick in which a multigrain file system handed out a fine time, so a match is
+    /// likely, not certain). With the mount's writeback cache the kernel keeps a file's times and
+    /// compares them with that clock on each write: a file created and written within one tick
+    /// keeps the times its CREATE reply gave, so its close sends no SETATTR to flush them.
     public static func now() -> Timestamp {
         var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        clock_gettime(CLOCK_REALTIME_COARSE, &now)
         return Timestamp(seconds: UInt64(max(0, now.tv_sec)), nanoseconds: UInt32(now.tv_nsec))
     }
 }
