@@ -18,9 +18,10 @@ extension FileSystemEngine {
     /// How a read of `count` bytes of `node` at `offset` is split: the piece size (a multiple of
     /// the record size) and the number of pieces; nil when it is read in one piece.
     func splitPieces(of node: Node, at offset: UInt64, count: Int) -> (size: UInt64, count: Int)? {
-        guard splitsLargeReadsStorage ?? isEncrypted, !node.hasInlineData, offset < node.size else { return nil }
+        // The cheap tests first: a small read (a random 4 KiB READ) is never split.
+        guard count >= Self.splitReadMinimumBytes, !node.hasInlineData, offset < node.size else { return nil }
         let total = min(UInt64(count), node.size - offset)
-        guard total >= UInt64(Self.splitReadMinimumBytes) else { return nil }
+        guard total >= UInt64(Self.splitReadMinimumBytes), splitsLargeReadsStorage ?? isEncrypted else { return nil }
         let size = max(node.recordSize, Self.splitReadPieceBytes)
         let pieces = (offset + total - 1) / size - offset / size + 1
         guard pieces > 1 else { return nil }

@@ -116,8 +116,13 @@ public struct Header: Equatable, Sendable {
         return p
     }
 
-    /// Whether the header is encrypted: `encrypted_hash` differs from its plaintext form.
-    public var isEncrypted: Bool { encryptedHash != hashPlaintext }
+    /// Whether the header is encrypted: `encrypted_hash` differs from its plaintext form
+    /// (`hashPlaintext`). Compared in place, without building either array: the engine asks on
+    /// every read (`splitPieces`), and the two arrays were most of that question's cost.
+    public var isEncrypted: Bool {
+        guard bytes.le64(at: Self.encryptedHashOffset) == storedHash else { return true }
+        return !bytes.isZero(Self.encryptedHashOffset + 8..<Self.encryptedHashOffset + 16)
+    }
 
     /// Checks signature, version and hash.
     public func validate(block: UInt64) throws(FormatError) {
