@@ -7,10 +7,10 @@ import RedoxFSEngine
 import RedoxFSTestSupport
 import Testing
 
-/// A writable `FileDevice` locks its region of the file (an open-file-description lock): a second
-/// writer of the same file system, in this process or another, is refused with EBUSY and a message
-/// that says why; readers are not; regions of two partitions of one disk do not conflict; the
-/// lock goes with the descriptor. (Two mounts of one image once ruined every generation of it.)
+/// A writable `FileDevice` locks its file system's first block in the file (an open-file-description
+/// lock): a second writer of the same file system, in this process or another, is refused with
+/// EBUSY and a message that says why; readers are not; two partitions of one disk do not conflict;
+/// the lock goes with the descriptor. (Two mounts of one image once ruined every generation of it.)
 @Suite struct FileDeviceWriteLockTests {
     static let megabyte = 1 << 20
 
@@ -30,7 +30,7 @@ import Testing
             return false
         } catch {
             guard case .system(_, _, let code) = error, code == EBUSY else { throw error }
-            #expect("\(error)".contains("another process is writing"), "\(error)")
+            #expect("\(error)".contains("another redoxfs mount or tool is writing"), "\(error)")
             return true
         }
     }
@@ -54,8 +54,9 @@ import Testing
         let low = try FileDevice.open(path: path, readOnly: false, byteOffset: 0, byteLength: half)
         defer { low.close() }
         #expect(try !Self.writerRefused(path, byteOffset: half, byteLength: half), "the other half")
-        #expect(try Self.writerRefused(path, byteOffset: half - 4096, byteLength: half), "a region overlapping the first")
-        #expect(try Self.writerRefused(path), "the whole disk")
+        #expect(try !Self.writerRefused(path, byteOffset: half), "the other half, given only its offset")
+        #expect(try Self.writerRefused(path, byteLength: half - 4096), "the same file system")
+        #expect(try Self.writerRefused(path), "the same start, to the end of the disk")
     }
 
     /// Another process: the tools open through the same `FileDevice`, so `redoxfs-mkfs` run while
@@ -68,7 +69,7 @@ import Testing
         writer.close()
         let message = String(decoding: result.error, as: UTF8.self)
         #expect(result.status != 0)
-        #expect(message.contains("another process is writing"), "\(message)")
+        #expect(message.contains("another redoxfs mount or tool is writing"), "\(message)")
         let bytes = try #require(FileManager.default.contents(atPath: path))
         #expect(bytes.allSatisfy { $0 == 0 }, "mkfs wrote nothing")
         #expect(try ArchiveToolTests.run("redoxfs-mkfs", [path]).status == 0, "and may once the writer is gone")
