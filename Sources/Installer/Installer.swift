@@ -179,6 +179,14 @@ public struct Installer {
         let fd = try target.open()
         defer { close(fd) }
         let writer = OutputWriter(fd: fd, path: options.output)
+        // The RedoxFS partition's device first: its write lock refuses an output whose file
+        // system a mount or a tool is writing, before anything is written.
+        let device: FileDevice
+        do {
+            device = try FileDevice.open(path: options.output, readOnly: false, byteOffset: redoxOffset, byteLength: redoxBytes)
+        } catch {
+            throw InstallerError.engine(options.output, error)
+        }
         if !skip {
             // BIOS blob (the hook for BIOS boot), then the protective MBR, the GPT and the ESP.
             if !bios.isEmpty { try writer.write(bios, at: 0) }
@@ -194,12 +202,6 @@ public struct Installer {
             for write in fatWrites ?? [] { try writer.write(write.bytes, at: layout.efiOffset + write.offset) }
         }
 
-        let device: FileDevice
-        do {
-            device = try FileDevice.open(path: options.output, readOnly: false, byteOffset: redoxOffset, byteLength: redoxBytes)
-        } catch {
-            throw InstallerError.engine(options.output, error)
-        }
         var format = FormatOptions(password: general.encryptDisk.map { Array($0.utf8) }, uuid: Randomness.uuidBytes(randomness.bytes("redoxfs-uuid")), time: time)
         if general.encryptDisk == "" { format.password = nil }
         let fileSystem: FileSystem

@@ -150,9 +150,26 @@ final class LifecycleTests: MountTestCase {
                       let command = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8) else { return false }
                 return command.contains("redoxfs") && command.contains(image)
             } ?? false
-            if !serving { return }
+            // A dying daemon's cmdline empties before its descriptors close: wait for its write
+            // lock on the image (FileDevice.lockForWriting) to go too.
+            if !serving && !Self.writeLocked(image) { return }
             usleep(50_000)
         }
         XCTFail("the background daemon for \(image) did not exit")
+    }
+
+    /// Whether some descriptor holds a write lock on the first block of `path` (F_OFD_GETLK).
+    static func writeLocked(_ path: String) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = 0
+        lock.l_len = 4096
+        let openFileDescriptionGetLock: Int32 = 36
+        guard fcntl(descriptor, openFileDescriptionGetLock, &lock) == 0 else { return false }
+        return lock.l_type != Int16(F_UNLCK)
     }
 }

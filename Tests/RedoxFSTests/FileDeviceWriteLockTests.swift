@@ -1,0 +1,77 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFS
+import RedoxFSEngine
+import RedoxFSTestSupport
+import Testing
+
+/// A writable `FileDevice` locks its file system's first block in the file (an open-file-description
+/// lock): a second writer of the same file system, in this process or another, is refused with
+/// EBUSY and a message that says why; readers are not; two partitions of one disk do not conflict;
+/// the lock goes with the descriptor. (Two mounts of one image once ruined every generation of it.)
+@Suite struct FileDeviceWriteLockTests {
+    static let megabyte = 1 << 20
+
+    /// A new file of `megabytes` zero bytes under /var/tmp (its path is unique).
+    static func makeFile(megabytes: Int) throws -> String {
+        let path = "/var/tmp/redoxfs-lock-\(UUID().uuidString).img"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        #expect(truncate(path, off_t(megabytes * megabyte)) == 0)
+        return path
+    }
+
+    /// Whether opening `path` for writing (at `byteOffset`, `byteLength` bytes) is refused as busy.
+    static func writerRefused(_ path: String, byteOffset: UInt64 = 0, byteLength: UInt64? = nil) throws -> Bool {
+        do throws(FileSystemError) {
+            let device = try FileDevice.open(path: path, readOnly: false, byteOffset: byteOffset, byteLength: byteLength)
+            device.close()
+            return false
+        } catch {
+            guard case .system(_, _, let code) = error, code == EBUSY else { throw error }
+            #expect("\(error)".contains("another redoxfs mount or tool is writing"), "\(error)")
+            return true
+        }
+    }
+
+    @Test func secondWriterIsRefusedUntilTheFirstCloses() throws {
+        let path = try Self.makeFile(megabytes: 4)
+        defer { unlink(path) }
+        let first = try FileDevice.open(path: path, readOnly: false)
+        #expect(try Self.writerRefused(path))
+        // A reader is not refused, and takes no lock a writer would wait for.
+        let reader = try FileDevice.open(path: path, readOnly: true)
+        reader.close()
+        first.close()
+        #expect(try !Self.writerRefused(path), "the lock went with the first descriptor")
+    }
+
+    @Test func partitionsOfOneDiskDoNotConflict() throws {
+        let path = try Self.makeFile(megabytes: 8)
+        defer { unlink(path) }
+        let half = UInt64(4 * Self.megabyte)
+        let low = try FileDevice.open(path: path, readOnly: false, byteOffset: 0, byteLength: half)
+        defer { low.close() }
+        #expect(try !Self.writerRefused(path, byteOffset: half, byteLength: half), "the other half")
+        #expect(try !Self.writerRefused(path, byteOffset: half), "the other half, given only its offset")
+        #expect(try Self.writerRefused(path, byteLength: half - 4096), "the same file system")
+        #expect(try Self.writerRefused(path), "the same start, to the end of the disk")
+    }
+
+    /// Another process: the tools open through the same `FileDevice`, so `redoxfs-mkfs` run while
+    /// this process has the image open for writing fails with the message and writes nothing.
+    @Test func anotherProcessIsRefused() throws {
+        let path = try Self.makeFile(megabytes: 16)
+        defer { unlink(path) }
+        let writer = try FileDevice.open(path: path, readOnly: false)
+        let result = try Fixtures.run(Fixtures.tool("redoxfs-mkfs"), [path], input: nil)
+        writer.close()
+        let message = String(decoding: result.error, as: UTF8.self)
+        #expect(result.status != 0)
+        #expect(message.contains("another redoxfs mount or tool is writing"), "\(message)")
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect(bytes.allSatisfy { $0 == 0 }, "mkfs wrote nothing")
+        #expect(try ArchiveToolTests.run("redoxfs-mkfs", [path]).status == 0, "and may once the writer is gone")
+    }
+}
