@@ -8,6 +8,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
+# section NAME: starts a step, printing how long the previous one took (CI must stay well under
+# 40 minutes, and these figures say where the time goes).
+section_name="" section_start=$SECONDS
+section() {
+  if [ -n "$section_name" ]; then echo "   ($section_name: $((SECONDS - section_start)) s)"; fi
+  section_name=$1 section_start=$SECONDS
+  echo "== $1"
+}
+trap 'section "done after $SECONDS s"' EXIT
+
 logs=$(mktemp -d "${TMPDIR:-/tmp}/redoxfs-test.XXXXXX")
 echo "logs: $logs"
 
@@ -24,21 +34,21 @@ run_logged() {
   fi
 }
 
-echo "== build (warnings from our own code fail the build)"
+section "build (warnings from our own code fail the build)"
 run_logged build swift build --build-tests
 if grep -E "^/.*(Sources|Tests)/.*warning:" "$logs/build.log" | grep -v "/.build/"; then
   echo "warnings in our own code"; exit 1
 fi
 
-echo "== embedded Swift check of the format core and the portable engine"
+section "embedded Swift check of the format core and the portable engine"
 scripts/embedded-check.sh
-echo "== portable engine run as Embedded Swift (memory device; image checked by redoxfs-fsck and redoxfs-dump)"; scripts/embedded-engine-test.sh .build/debug
+section "portable engine run as Embedded Swift (memory device; image checked by redoxfs-fsck and redoxfs-dump)"; scripts/embedded-engine-test.sh .build/debug
 
-echo "== release build of the FUSE mount (the mount tests drive it; 100,000 fsx operations need its speed)"
+section "release build of the FUSE mount (the mount tests drive it; 100,000 fsx operations need its speed)"
 run_logged release-mount swift build -c release --product redoxfs --scratch-path .build-release
 export REDOXFS_MOUNT_BINARY="$PWD/.build-release/release/redoxfs" REDOXFS_FSX_OPS="${REDOXFS_FSX_OPS:-100000}"
 
-echo "== swift test"
+section "swift test"
 status=0
 timeout --kill-after=60 2400 swift test --skip-build >"$logs/test.log" 2>&1 || status=$?
 grep -E "✘|error:|recorded an issue" "$logs/test.log" | head -n 80 || true
@@ -49,20 +59,20 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 
-echo "== crash safety with injected failures: every cut point of ${REDOXFS_CRASH_WORKLOADS:-200} seeded workloads (release build)"
+section "crash safety with injected failures: every cut point of ${REDOXFS_CRASH_WORKLOADS:-200} seeded workloads (release build)"
 run_logged release-crashtest swift build -c release --product redoxfs-crashtest --scratch-path .build-release
 .build-release/release/redoxfs-crashtest --workloads "${REDOXFS_CRASH_WORKLOADS:-200}" --subsets 1
 
 if [ -x bootloader/boot-test.sh ]; then
-  echo "== boot test"
+  section "boot test"
   bootloader/boot-test.sh
 fi
 
-echo "== kernel boot test (kernel, runtime, daemons, initfs built from source; QEMU TCG)"
+section "kernel boot test (kernel, runtime, daemons, initfs built from source; QEMU TCG)"
 recipes/core/kernel/boot-test.sh
 
-if [ -x bootloader/boot-test-platforms.sh ]; then echo "== boot test: aarch64 UEFI, BIOS, video modes"; bootloader/boot-test-platforms.sh; fi
+if [ -x bootloader/boot-test-platforms.sh ]; then section "boot test: aarch64 UEFI, BIOS, video modes"; bootloader/boot-test-platforms.sh; fi
 
-echo "== image boot test (repo cook + redox-installer, plain and encrypted images booted in QEMU TCG)"
+section "image boot test (repo cook + redox-installer, plain and encrypted images booted in QEMU TCG)"
 scripts/boot-image-test.sh
-echo "== live boot test (live image: loader copy, lived, disk.live; wrong passwords, small memory, damaged root)"; scripts/boot-live-test.sh
+section "live boot test (live image: loader copy, lived, disk.live; wrong passwords, small memory, damaged root)"; scripts/boot-live-test.sh
