@@ -49,7 +49,10 @@ public enum MountCommandLine {
                                  (see below),
                                  relatime (default), noatime, strictatime,
                                  ro, rw, debug; everything else (allow_other,
-                                 nosuid, nodev, noexec, …) goes to FUSE and the kernel.
+                                 nosuid, nodev, noexec, default_permissions, …) goes
+                                 to FUSE and the kernel; the kernel checks permissions
+                                 (default_permissions) unless root mounts without
+                                 allow_other or allow_root (only root can use that mount).
 
           -o record_size=SIZE    record size of regular files created on this mount: 4k, 8k,
                                  16k, 32k, 64k or 128k (default 128k, as upstream), or a byte

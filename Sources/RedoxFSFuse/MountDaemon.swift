@@ -186,11 +186,31 @@ public enum MountDaemon {
         userMaximumRead(configuration) ?? defaultMaximumRead
     }
 
+    /// Whether the mount asks the kernel to check permissions (`default_permissions`): always,
+    /// but for a daemon running as root without `allow_other` or `allow_root`. Then only
+    /// processes whose user and group ids are all root's reach the mount (FUSE refuses everyone
+    /// else), and root may read, write and search everything and execute what has an execute bit:
+    /// the kernel's checks would refuse nothing the daemon's own ACCESS answer and the kernel's
+    /// execute check do not. Leaving them out saves a round trip per create and per unlink: the
+    /// kernel forgets a directory's attributes when an entry changes, and `default_permissions`
+    /// fetches them again (GETATTR) before the next path walk through it. A process running as
+    /// root without CAP_DAC_OVERRIDE is then not held to the files' modes; `-o
+    /// default_permissions` asks for the checks anyway.
+    static func kernelChecksPermissions(_ configuration: MountConfiguration, daemonUser: uid_t) -> Bool {
+        guard daemonUser == 0 else { return true }
+        return configuration.fuseOptions.contains { option in
+            option == "allow_other" || option == "allow_root" || option == "default_permissions"
+        }
+    }
+
     /// The libfuse session with our operations and the mount options.
     static func makeSession(
         _ configuration: MountConfiguration, region: DeviceRegion, userdata: UnsafeMutableRawPointer, log: DaemonLog
     ) -> OpaquePointer? {
-        var options = ["default_permissions", "subtype=redoxfs", "fsname=" + escapeOption(region.path)]
+        var options = ["subtype=redoxfs", "fsname=" + escapeOption(region.path)]
+        if kernelChecksPermissions(configuration, daemonUser: geteuid()), !configuration.fuseOptions.contains("default_permissions") {
+            options.insert("default_permissions", at: 0)
+        }
         if configuration.readOnly { options.append("ro") }
         if userMaximumRead(configuration) == nil { options.append("max_read=\(defaultMaximumRead)") }
         options += configuration.fuseOptions
