@@ -44,21 +44,26 @@ public enum MountCommandLine {
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,
                                  block=HEX, password_file=F, commit_interval=S, threads=N, generation=N,
                                  record_size=SIZE (see below),
-                                 [no_]writeback_cache, [no_]notify_store, [no_]direct_reads,
+                                 [no_]writeback_cache, [no_]notify_store, no_default_permissions, [no_]direct_reads,
                                  [no_]overlap_commits, loop=leader|libfuse
                                  (see below),
                                  relatime (default), noatime, strictatime,
                                  ro, rw, debug; everything else (allow_other,
-                                 nosuid, nodev, noexec, default_permissions, …) goes
-                                 to FUSE and the kernel; the kernel checks permissions
-                                 (default_permissions) unless root mounts without
-                                 allow_other or allow_root (only root can use that mount).
+                                 nosuid, nodev, noexec, …) goes to FUSE and the kernel.
 
           -o record_size=SIZE    record size of regular files created on this mount: 4k, 8k,
                                  16k, 32k, 64k or 128k (default 128k, as upstream), or a byte
                                  count. Smaller records make 4 KiB random reads and writes cheaper
                                  (databases, VM images); larger ones compress better. Files that
                                  exist keep theirs; images stay readable by upstream redoxfs.
+          -o no_default_permissions
+                                 leave the kernel's permission checks out (default: the
+                                 kernel checks every access against the files' modes). Only
+                                 for a mount made by root without allow_other or allow_root;
+                                 saves a request per create and unlink, but every caller with
+                                 root's user ids then passes, whatever its capabilities or
+                                 file-system ids (kernel NFS or SMB servers, setfsuid, dropped
+                                 capabilities): never export such a mount.
           -o no_notify_store     do not push the rest of a record a small random read had to
                                  read and verify into the kernel's page cache (default: pushed,
                                  so later reads of that record need no request; never while the
@@ -169,6 +174,7 @@ public enum MountCommandLine {
         var notifyStore = true
         var directReads = false
         var overlapCommits = true
+        var kernelChecksPermissions = true
         var requestLoop = MountConfiguration.RequestLoopKind.libfuse
         for option in options {
             let (key, optionValue) = splitOption(option)
@@ -202,6 +208,8 @@ public enum MountCommandLine {
             case "no_direct_reads": directReads = false
             case "overlap_commits": overlapCommits = true
             case "no_overlap_commits": overlapCommits = false
+            case "no_default_permissions": kernelChecksPermissions = false
+            case "default_permissions": kernelChecksPermissions = true
             case "foreground": foreground = true
             case "relatime", "noatime", "strictatime":
                 // Ours to apply: FUSE leaves atime to the file system (libfuse does not take them).
@@ -277,6 +285,7 @@ public enum MountCommandLine {
         configuration.directReads = directReads
         configuration.requestLoop = requestLoop
         configuration.overlapCommits = overlapCommits
+        configuration.kernelChecksPermissions = kernelChecksPermissions
         configuration.fuseOptions = fuseOptions
         return configuration
     }

@@ -24,6 +24,10 @@ public enum MountDaemon {
             return 1
         }
         configuration.mountpoint = mountpoint
+        if let problem = permissionCheckProblem(configuration, realUser: getuid(), effectiveUser: geteuid()) {
+            log.error(problem)
+            return 1
+        }
         var region: DeviceRegion
         do {
             region = try DeviceLocator.locate(configuration)
@@ -186,21 +190,24 @@ public enum MountDaemon {
         userMaximumRead(configuration) ?? defaultMaximumRead
     }
 
-    /// Whether the mount asks the kernel to check permissions (`default_permissions`): always,
-    /// but for a daemon running as root without `allow_other` or `allow_root`. Then only
-    /// processes whose user and group ids are all root's reach the mount (FUSE refuses everyone
-    /// else), and root may read, write and search everything and execute what has an execute bit:
-    /// the kernel's checks would refuse nothing the daemon's own ACCESS answer and the kernel's
-    /// execute check do not. Leaving them out saves a round trip per create and per unlink: the
-    /// kernel forgets a directory's attributes when an entry changes, and `default_permissions`
-    /// fetches them again (GETATTR) before the next path walk through it. A process running as
-    /// root without CAP_DAC_OVERRIDE is then not held to the files' modes; `-o
-    /// default_permissions` asks for the checks anyway.
-    static func kernelChecksPermissions(_ configuration: MountConfiguration, daemonUser: uid_t) -> Bool {
-        guard daemonUser == 0 else { return true }
-        return configuration.fuseOptions.contains { option in
-            option == "allow_other" || option == "allow_root" || option == "default_permissions"
+    /// Why `configuration` may not leave the kernel's permission checks out, or nil when it may
+    /// (or keeps them). Without `default_permissions` FUSE itself lets through only callers
+    /// whose real, effective and saved user and group ids are the mounting user's (libfuse mounts
+    /// for the real user id), and the daemon answers ACCESS as the kernel would for root. That
+    /// is root's own rights only for a daemon whose real and effective user ids are root's, on a
+    /// mount without `allow_other` or `allow_root`; even then callers with root's user ids but
+    /// other file-system ids or fewer capabilities pass (the help text says so).
+    static func permissionCheckProblem(
+        _ configuration: MountConfiguration, realUser: uid_t, effectiveUser: uid_t
+    ) -> String? {
+        guard !configuration.kernelChecksPermissions else { return nil }
+        if realUser != 0 || effectiveUser != 0 {
+            return "no_default_permissions needs a mount made by root (real and effective user id 0)"
         }
+        if let shared = configuration.fuseOptions.first(where: { $0 == "allow_other" || $0 == "allow_root" }) {
+            return "no_default_permissions cannot be combined with \(shared): other users would pass unchecked"
+        }
+        return nil
     }
 
     /// The libfuse session with our operations and the mount options.
@@ -208,9 +215,7 @@ public enum MountDaemon {
         _ configuration: MountConfiguration, region: DeviceRegion, userdata: UnsafeMutableRawPointer, log: DaemonLog
     ) -> OpaquePointer? {
         var options = ["subtype=redoxfs", "fsname=" + escapeOption(region.path)]
-        if kernelChecksPermissions(configuration, daemonUser: geteuid()), !configuration.fuseOptions.contains("default_permissions") {
-            options.insert("default_permissions", at: 0)
-        }
+        if configuration.kernelChecksPermissions { options.insert("default_permissions", at: 0) }
         if configuration.readOnly { options.append("ro") }
         if userMaximumRead(configuration) == nil { options.append("max_read=\(defaultMaximumRead)") }
         options += configuration.fuseOptions
