@@ -44,8 +44,9 @@ public enum MountCommandLine {
           -o OPTIONS             mount options: the ones above as partition=N, uuid=U, offset=N,
                                  block=HEX, password_file=F, commit_interval=S, threads=N, generation=N,
                                  record_size=SIZE (see below),
-                                 [no_]writeback_cache, [no_]notify_store, no_default_permissions, [no_]direct_reads,
-                                 [no_]overlap_commits, loop=leader|libfuse
+                                 [no_]writeback_cache, [no_]notify_store, [no_]direct_reads,
+                                 [no_]overlap_commits, loop=leader|libfuse,
+                                 no_default_permissions
                                  (see below),
                                  relatime (default), noatime, strictatime,
                                  ro, rw, debug; everything else (allow_other,

@@ -201,11 +201,11 @@ public enum MountDaemon {
         _ configuration: MountConfiguration, realUser: uid_t, effectiveUser: uid_t
     ) -> String? {
         guard !configuration.kernelChecksPermissions else { return nil }
-        if realUser != 0 || effectiveUser != 0 {
-            return "no_default_permissions needs a mount made by root (real and effective user id 0)"
-        }
         if let shared = configuration.fuseOptions.first(where: { $0 == "allow_other" || $0 == "allow_root" }) {
             return "no_default_permissions cannot be combined with \(shared): other users would pass unchecked"
+        }
+        if realUser != 0 || effectiveUser != 0 {
+            return "no_default_permissions needs a mount made by root (real and effective user id 0)"
         }
         return nil
     }
