@@ -52,6 +52,7 @@ enum FuseOperationsTable {
         ops.fallocate = { request, inode, mode, offset, length, _ in
             forward(request) { $0.fallocate(request, inode: inode, mode: mode, offset: offset, length: length) }
         }
+        ops.access = { request, inode, mask in forward(request) { $0.access(request, inode: inode, mask: mask) } }
         ops.opendir = { request, inode, info in forward(request) { $0.opendir(request, inode: inode, info: info) } }
         ops.readdir = { request, inode, size, offset, info in
             forward(request) { $0.readdir(request, inode: inode, size: size, offset: offset, info: info, plus: false) }

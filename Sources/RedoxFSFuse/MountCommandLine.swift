@@ -45,7 +45,8 @@ public enum MountCommandLine {
                                  block=HEX, password_file=F, commit_interval=S, threads=N, generation=N,
                                  record_size=SIZE (see below),
                                  [no_]writeback_cache, [no_]notify_store, [no_]direct_reads,
-                                 [no_]overlap_commits, loop=leader|libfuse
+                                 [no_]overlap_commits, loop=leader|libfuse,
+                                 no_default_permissions
                                  (see below),
                                  relatime (default), noatime, strictatime,
                                  ro, rw, debug; everything else (allow_other,
@@ -56,6 +57,14 @@ public enum MountCommandLine {
                                  count. Smaller records make 4 KiB random reads and writes cheaper
                                  (databases, VM images); larger ones compress better. Files that
                                  exist keep theirs; images stay readable by upstream redoxfs.
+          -o no_default_permissions
+                                 leave the kernel's permission checks out (default: the
+                                 kernel checks every access against the files' modes). Only
+                                 for a mount made by root without allow_other or allow_root;
+                                 saves a request per create and unlink, but every caller with
+                                 root's user ids then passes, whatever its capabilities or
+                                 file-system ids (kernel NFS or SMB servers, setfsuid, dropped
+                                 capabilities): never export such a mount.
           -o no_notify_store     do not push the rest of a record a small random read had to
                                  read and verify into the kernel's page cache (default: pushed,
                                  so later reads of that record need no request; never while the
@@ -166,6 +175,7 @@ public enum MountCommandLine {
         var notifyStore = true
         var directReads = false
         var overlapCommits = true
+        var kernelChecksPermissions = true
         var requestLoop = MountConfiguration.RequestLoopKind.libfuse
         for option in options {
             let (key, optionValue) = splitOption(option)
@@ -199,6 +209,8 @@ public enum MountCommandLine {
             case "no_direct_reads": directReads = false
             case "overlap_commits": overlapCommits = true
             case "no_overlap_commits": overlapCommits = false
+            case "no_default_permissions": kernelChecksPermissions = false
+            case "default_permissions": kernelChecksPermissions = true
             case "foreground": foreground = true
             case "relatime", "noatime", "strictatime":
                 // Ours to apply: FUSE leaves atime to the file system (libfuse does not take them).
@@ -274,6 +286,7 @@ public enum MountCommandLine {
         configuration.directReads = directReads
         configuration.requestLoop = requestLoop
         configuration.overlapCommits = overlapCommits
+        configuration.kernelChecksPermissions = kernelChecksPermissions
         configuration.fuseOptions = fuseOptions
         return configuration
     }

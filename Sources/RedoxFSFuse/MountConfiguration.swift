@@ -61,6 +61,11 @@ public struct MountConfiguration: Equatable, Sendable {
     /// The record size of regular files created through this mount (`-o record_size=`);
     /// files that exist keep theirs.
     public var recordSize: RecordSize = .upstream
+    /// Let the kernel check permissions (`default_permissions`, the default). `-o
+    /// no_default_permissions` leaves them out, on a mount made by root for root alone
+    /// (`MountDaemon.permissionCheckProblem`): each create and unlink then costs one request
+    /// less, and callers that root's user ids let through are not held to the files' modes.
+    public var kernelChecksPermissions = true
     /// Options handed to libfuse and the kernel unchanged (`allow_other`, `nosuid`, …).
     public var fuseOptions: [String] = []
 

@@ -24,6 +24,10 @@ public enum MountDaemon {
             return 1
         }
         configuration.mountpoint = mountpoint
+        if let problem = permissionCheckProblem(configuration, realUser: getuid(), effectiveUser: geteuid()) {
+            log.error(problem)
+            return 1
+        }
         var region: DeviceRegion
         do {
             region = try DeviceLocator.locate(configuration)
@@ -186,11 +190,32 @@ public enum MountDaemon {
         userMaximumRead(configuration) ?? defaultMaximumRead
     }
 
+    /// Why `configuration` may not leave the kernel's permission checks out, or nil when it may
+    /// (or keeps them). Without `default_permissions` FUSE itself lets through only callers
+    /// whose real, effective and saved user and group ids are the mounting user's (libfuse mounts
+    /// for the real user id), and the daemon answers ACCESS as the kernel would for root. That
+    /// is root's own rights only for a daemon whose real and effective user ids are root's, on a
+    /// mount without `allow_other` or `allow_root`; even then callers with root's user ids but
+    /// other file-system ids or fewer capabilities pass (the help text says so).
+    static func permissionCheckProblem(
+        _ configuration: MountConfiguration, realUser: uid_t, effectiveUser: uid_t
+    ) -> String? {
+        guard !configuration.kernelChecksPermissions else { return nil }
+        if let shared = configuration.fuseOptions.first(where: { $0 == "allow_other" || $0 == "allow_root" }) {
+            return "no_default_permissions cannot be combined with \(shared): other users would pass unchecked"
+        }
+        if realUser != 0 || effectiveUser != 0 {
+            return "no_default_permissions needs a mount made by root (real and effective user id 0)"
+        }
+        return nil
+    }
+
     /// The libfuse session with our operations and the mount options.
     static func makeSession(
         _ configuration: MountConfiguration, region: DeviceRegion, userdata: UnsafeMutableRawPointer, log: DaemonLog
     ) -> OpaquePointer? {
-        var options = ["default_permissions", "subtype=redoxfs", "fsname=" + escapeOption(region.path)]
+        var options = ["subtype=redoxfs", "fsname=" + escapeOption(region.path)]
+        if configuration.kernelChecksPermissions { options.insert("default_permissions", at: 0) }
         if configuration.readOnly { options.append("ro") }
         if userMaximumRead(configuration) == nil { options.append("max_read=\(defaultMaximumRead)") }
         options += configuration.fuseOptions
