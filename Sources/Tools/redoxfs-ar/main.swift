@@ -100,7 +100,7 @@ struct Archive: ParsableCommand {
             let end = (fs.startBlock + fs.header.blockCount) * UInt64(RedoxFS.blockSize)
             try fs.unmount()
             if DiskFile.isRegularFile(disk), try DiskFile.length(disk) > end {
-                try DiskFile.setLength(disk, end)
+                try DiskFile.setLength(disk, end, lockingAt: 0)
             }
             if !quiet { print(line) }
         } catch {

@@ -1,0 +1,111 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Installer
+import RedoxFS
+import RedoxFSTestSupport
+import Testing
+
+/// The installer and the image write lock: an installation that fails after it opened (and
+/// locked) the RedoxFS partition's device closes it, so a library caller keeps neither the lock
+/// nor a descriptor; the --esp-image/--redoxfs-image mode refuses an output that is one of its
+/// inputs, or that a redoxfs mount or tool is writing, before anything is written.
+@Suite struct InstallerWriteLockTests {
+    static let inUse = "another redoxfs mount or tool is writing"
+
+    /// A 64 MiB image that refuses every write (a memfd sealed with F_SEAL_WRITE) and the name its
+    /// descriptors show in /proc/self/fd; nil where memfds cannot be had.
+    static func writeRefusingImage(name: String) -> Int32? {
+        typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create") else { return nil }
+        let create = unsafeBitCast(symbol, to: MemfdCreate.self)
+        // MFD_CLOEXEC | MFD_ALLOW_SEALING; F_ADD_SEALS (1033) with F_SEAL_WRITE (8).
+        let fd = create(name, 1 | 2)
+        guard fd >= 0 else { return nil }
+        guard ftruncate(fd, 64 << 20) == 0, fcntl(fd, 1033, Int32(8)) == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// How many descriptors of this process are open on the memfd called `name`.
+    static func descriptors(on name: String) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.filter { entry in
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")) ?? ""
+            return target.hasPrefix("/memfd:\(name) ")
+        }.count
+    }
+
+    @Test func aFailedInstallationLeavesTheImageUnlocked() throws {
+        let name = "redoxfs-installer-\(UUID().uuidString)"
+        guard let fd = Self.writeRefusingImage(name: name) else { return }
+        defer { close(fd) }
+        let path = "/proc/self/fd/\(fd)"
+        let redoxOffset: UInt64 = 2 << 20
+        // The check can see a leaked lock here (skipped where it cannot).
+        let probe = try FileDevice.open(path: path, readOnly: false, byteOffset: redoxOffset)
+        let detectable = FileDevice.isLockedForWriting(descriptor: fd, byteOffset: redoxOffset)
+        probe.close()
+        guard detectable else { return }
+
+        var options = InstallOptions(configuration: Configuration(), output: path)
+        options.skipPackages = true
+        options.showProgress = false
+        options.sourceDateEpoch = 1_700_000_000
+        // The partition table is the first write after the device was opened: refused (EPERM).
+        let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
+        #expect(error.map { "\($0)".contains("write failed") } == true, "\(String(describing: error))")
+        #expect(!FileDevice.isLockedForWriting(descriptor: fd, byteOffset: redoxOffset), "the device's lock was left held")
+        #expect(Self.descriptors(on: name) == 1, "a descriptor of the output was left open")
+    }
+
+    /// An ESP image and a RedoxFS volume image in a new folder.
+    static func partitionImages() throws -> (folder: String, esp: String, volume: String) {
+        let folder = try Scratch.folder("assemble-lock")
+        let esp = folder + "/esp.img", volume = folder + "/volume.img"
+        #expect(FileManager.default.createFile(atPath: esp, contents: Data(repeating: 0xE5, count: 1 << 20)))
+        #expect(FileManager.default.createFile(atPath: volume, contents: Data(repeating: 0x5A, count: 3 << 20)))
+        return (folder, esp, volume)
+    }
+
+    @Test func assemblyRefusesAnInputAsItsOutput() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        // By path, and by another name of the same file (a hard link).
+        try FileManager.default.linkItem(atPath: volume, toPath: folder + "/other-name.img")
+        for output in [esp, folder + "/other-name.img"] {
+            let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
+            #expect(error.map { "\($0)".contains("image") && "\($0)".contains("itself") } == true, "\(String(describing: error))")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: esp)) == Data(repeating: 0xE5, count: 1 << 20))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: volume)) == Data(repeating: 0x5A, count: 3 << 20))
+
+        // The tool says so and exits non-zero.
+        let result = try Scratch.run("redox-installer", ["--esp-image", esp, "--redoxfs-image", volume, volume])
+        #expect(result.status != 0)
+        #expect(result.err.contains("is the RedoxFS image \(volume) itself"), "\(result.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: volume)) == Data(repeating: 0x5A, count: 3 << 20))
+    }
+
+    @Test(.enabled(if: WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func assemblyRefusesAnOutputBeingWritten() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/disk.img"
+        let old = Data(repeating: 0xCC, count: 8 << 20)
+        #expect(FileManager.default.createFile(atPath: output, contents: old))
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        // A writer of the file system in the old disk's RedoxFS partition.
+        let writer = try FileDevice.open(path: output, readOnly: false, byteOffset: disk.layout.redoxOffset)
+        let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
+        writer.close()
+        #expect(error.map { "\($0)".contains(Self.inUse) } == true, "\(String(describing: error))")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the busy output was changed")
+        try disk.write(to: output)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)).count == Int(disk.layout.diskBytes))
+    }
+}
