@@ -14,8 +14,8 @@ import Testing
 @Suite struct InstallerWriteLockTests {
     static let inUse = "another redoxfs mount or tool is writing"
 
-    /// A 64 MiB image that refuses every write (a memfd sealed with F_SEAL_WRITE) and the name its
-    /// descriptors show in /proc/self/fd; nil where memfds cannot be had.
+    /// A 64 MiB image that refuses every write: a memfd called `name` (so its descriptors show
+    /// in /proc/self/fd), sealed with F_SEAL_WRITE; nil where memfds cannot be had.
     static func writeRefusingImage(name: String) -> Int32? {
         typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create") else { return nil }
@@ -39,17 +39,24 @@ import Testing
         }.count
     }
 
-    @Test func aFailedInstallationLeavesTheImageUnlocked() throws {
+    /// Whether a write-refusing image can be made and a `FileDevice`'s lock on it is seen from
+    /// another descriptor (else the test below could not see a lock left behind).
+    static var writeRefusingImageShowsLocks: Bool {
+        let name = "redoxfs-installer-probe-\(UUID().uuidString)"
+        guard let fd = writeRefusingImage(name: name) else { return false }
+        defer { close(fd) }
+        guard let device = try? FileDevice.open(path: "/proc/self/fd/\(fd)", readOnly: false, byteOffset: 2 << 20) else { return false }
+        defer { device.close() }
+        return FileDevice.isLockedForWriting(descriptor: fd, byteOffset: 2 << 20)
+    }
+
+    @Test(.enabled(if: writeRefusingImageShowsLocks, "no sealed memfd, or no open-file-description locks on it"))
+    func aFailedInstallationLeavesTheImageUnlocked() throws {
         let name = "redoxfs-installer-\(UUID().uuidString)"
-        guard let fd = Self.writeRefusingImage(name: name) else { return }
+        let fd = try #require(Self.writeRefusingImage(name: name))
         defer { close(fd) }
         let path = "/proc/self/fd/\(fd)"
         let redoxOffset: UInt64 = 2 << 20
-        // The check can see a leaked lock here (skipped where it cannot).
-        let probe = try FileDevice.open(path: path, readOnly: false, byteOffset: redoxOffset)
-        let detectable = FileDevice.isLockedForWriting(descriptor: fd, byteOffset: redoxOffset)
-        probe.close()
-        guard detectable else { return }
 
         var options = InstallOptions(configuration: Configuration(), output: path)
         options.skipPackages = true
@@ -60,6 +67,9 @@ import Testing
         #expect(error.map { "\($0)".contains("write failed") } == true, "\(String(describing: error))")
         #expect(!FileDevice.isLockedForWriting(descriptor: fd, byteOffset: redoxOffset), "the device's lock was left held")
         #expect(Self.descriptors(on: name) == 1, "a descriptor of the output was left open")
+        // So the next writer (another installation, a mount) is not refused.
+        let next = try FileDevice.open(path: path, readOnly: false, byteOffset: redoxOffset)
+        next.close()
     }
 
     /// An ESP image and a RedoxFS volume image in a new folder.
