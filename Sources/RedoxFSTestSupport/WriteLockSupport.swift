@@ -6,13 +6,24 @@ import Glibc
 /// for files in a folder: where the file system refuses such locks the lock does nothing, and the
 /// tests of it skip instead of failing.
 public enum WriteLockSupport {
-    /// Whether a new file under `folder` takes an open-file-description write lock; false where
-    /// locking is refused with EINVAL, ENOLCK or EOPNOTSUPP (or no file can be made there).
-    public static func available(under folder: String = "/var/tmp") -> Bool {
+    /// Why the probe could not be made (no file could be created under the folder).
+    public struct ProbeError: Error, CustomStringConvertible {
+        public let folder: String
+        public let errno: Int32
+        public var description: String {
+            "cannot create a lock probe under \(folder): \(String(cString: strerror(errno)))"
+        }
+    }
+
+    /// Whether a new file under `folder` takes an open-file-description write lock; false only
+    /// where locking is refused with EINVAL, ENOLCK or EOPNOTSUPP (the lock then does nothing).
+    /// Throws when no file can be made there, so that a suite conditioned on it fails instead of
+    /// skipping silently.
+    public static func available(under folder: String = "/var/tmp") throws -> Bool {
         var template = Array("\(folder)/redoxfs-lock-probe-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { return false }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+        guard fd >= 0 else { throw ProbeError(folder: folder, errno: errno) }
+        template.withUnsafeBufferPointer { buffer in if let name = buffer.baseAddress { _ = unlink(name) } }
         defer { close(fd) }
         var lock = flock()
         lock.l_type = Int16(F_WRLCK)

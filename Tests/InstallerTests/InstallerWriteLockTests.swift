@@ -9,10 +9,12 @@ import Testing
 
 /// The installer and the image write lock: an installation that fails after it opened (and
 /// locked) the RedoxFS partition's device closes it, so a library caller keeps neither the lock
-/// nor a descriptor; the --esp-image/--redoxfs-image mode refuses an output that is one of its
-/// inputs, or that a redoxfs mount or tool is writing, before anything is written.
+/// nor a descriptor; an installation onto an existing image is refused while a file system
+/// anywhere in it has a writer; the --esp-image/--redoxfs-image mode refuses an output that is
+/// one of its inputs, or that a redoxfs mount or tool is writing, before anything is written.
 @Suite struct InstallerWriteLockTests {
-    static let inUse = "another redoxfs mount or tool is writing"
+    /// The message of a refused whole-file lock (the output is replaced).
+    static let inUse = "a redoxfs mount or tool is writing a file system in it"
 
     /// A 64 MiB image that refuses every write: a memfd called `name` (so its descriptors show
     /// in /proc/self/fd), sealed with F_SEAL_WRITE; nil where memfds cannot be had.
@@ -72,6 +74,31 @@ import Testing
         next.close()
     }
 
+    /// An existing image whose old content has a file system with a writer at offset 0 (not where
+    /// the new RedoxFS partition goes): the installation replaces the whole image, so it is
+    /// refused before anything is written, with the output named once.
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func installationRefusesAnImageWithAFileSystemBeingWrittenElsewhereInIt() throws {
+        let folder = try Scratch.folder("install-lock")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/disk.img"
+        let old = Data(repeating: 0xCC, count: 64 << 20)
+        #expect(FileManager.default.createFile(atPath: output, contents: old))
+        let writer = try FileDevice.open(path: output, readOnly: false, byteOffset: 0, byteLength: 1 << 20)
+
+        var options = InstallOptions(configuration: Configuration(), output: output)
+        options.skipPackages = true
+        options.showProgress = false
+        options.sourceDateEpoch = 1_700_000_000
+        let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
+        writer.close()
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains(Self.inUse), "\(message)")
+        #expect(message.components(separatedBy: output).count == 2, "the output named once: \(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the busy image was changed")
+        try Installer(options: options).install()
+    }
+
     /// An ESP image and a RedoxFS volume image in a new folder.
     static func partitionImages() throws -> (folder: String, esp: String, volume: String) {
         let folder = try Scratch.folder("assemble-lock")
@@ -101,7 +128,44 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: volume)) == Data(repeating: 0x5A, count: 3 << 20))
     }
 
-    @Test(.enabled(if: WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    /// A read-only input named as the output is refused as an input (not with the open's
+    /// EACCES); an input that is gone leaves no output behind.
+    @Test func assemblyChecksItsInputsBeforeItOpensTheOutput() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        #expect(chmod(volume, 0o444) == 0)
+        if access(volume, W_OK) != 0 {  // not when run as root
+            let error = #expect(throws: InstallerError.self) { try disk.write(to: volume) }
+            #expect(error.map { "\($0)".contains("itself") } == true, "\(String(describing: error))")
+        }
+        #expect(unlink(esp) == 0)
+        let output = folder + "/disk.img"
+        let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
+        #expect(error.map { "\($0)".contains(esp) } == true, "\(String(describing: error))")
+        #expect(access(output, F_OK) != 0, "an output was left behind")
+    }
+
+    /// A RedoxFS image whose file system a writer holds is not copied: refused, no output made.
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func assemblyRefusesARedoxFSImageBeingWritten() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        let output = folder + "/disk.img"
+        let writer = try FileDevice.open(path: volume, readOnly: false)
+        let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
+        #expect(error.map { "\($0)".contains("\(volume): in use") } == true, "\(String(describing: error))")
+        #expect(access(output, F_OK) != 0, "an output was made")
+
+        let result = try Scratch.run("redox-installer", ["--esp-image", esp, "--redoxfs-image", volume, output])
+        writer.close()
+        #expect(result.status != 0)
+        #expect(result.err.contains("in use"), "\(result.err)")
+        try disk.write(to: output)
+    }
+
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
     func assemblyRefusesAnOutputBeingWritten() throws {
         let (folder, esp, volume) = try Self.partitionImages()
         defer { try? FileManager.default.removeItem(atPath: folder) }

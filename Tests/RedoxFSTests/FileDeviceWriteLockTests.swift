@@ -12,7 +12,7 @@ import Testing
 /// EBUSY and a message that says why; readers are not; two partitions of one disk do not conflict;
 /// the lock goes with the descriptor. (Two mounts of one image once ruined every generation of it.)
 /// Skipped where the file system under /var/tmp has no such locks (the lock then does nothing).
-@Suite(.enabled(if: WriteLockSupport.available(under: "/var/tmp"), "open-file-description locks refused under /var/tmp"))
+@Suite(.enabled(if: try WriteLockSupport.available(under: "/var/tmp"), "open-file-description locks refused under /var/tmp"))
 struct FileDeviceWriteLockTests {
     static let megabyte = 1 << 20
 

@@ -8,11 +8,14 @@ import Testing
 
 /// The tools and the image write lock outside `FileDevice.open`: a tool that grows an image
 /// (`redoxfs-resize` to a size past its end, `--size` of mkfs and ar) takes the lock first, so a
-/// file system another process is writing is neither grown nor cut; `redoxfs-fsck -n`, which
-/// takes no lock, warns when a writer holds it.
-@Suite(.enabled(if: WriteLockSupport.available(under: "/var/tmp"), "open-file-description locks refused under /var/tmp"))
+/// file system another process is writing is neither grown nor cut; a tool that replaces the
+/// whole file (mkfs, ar) is refused while any file system in it, at any offset, has a writer;
+/// `redoxfs-fsck -n`, which takes no lock, warns when a writer holds it.
+@Suite(.enabled(if: try WriteLockSupport.available(under: "/var/tmp"), "open-file-description locks refused under /var/tmp"))
 struct ImageLockToolTests {
     static let inUse = "another redoxfs mount or tool is writing"
+    /// The message of a refused whole-file lock (a tool that replaces the file).
+    static let wholeFileInUse = "a redoxfs mount or tool is writing a file system in it"
 
     /// A 16 MiB image under /var/tmp with an empty file system.
     static func formattedImage() throws -> String {
@@ -29,14 +32,31 @@ struct ImageLockToolTests {
 
     /// Runs `tool` while this process holds the write lock on the first block of `path`: it must
     /// fail with the in-use message and leave the file's size as it was.
-    static func expectRefusedWhileBusy(_ tool: String, _ arguments: [String], image path: String) throws {
+    static func expectRefusedWhileBusy(
+        _ tool: String, _ arguments: [String], image path: String, message: String = inUse
+    ) throws {
         let before = size(path)
         let writer = try FileDevice.open(path: path, readOnly: false)
         let result = try ArchiveToolTests.run(tool, arguments)
         writer.close()
         #expect(result.status != 0, "\(tool) ran on a busy image: \(result.output)")
-        #expect(result.error.contains(inUse), "\(result.error)")
+        #expect(result.error.contains(message), "\(result.error)")
         #expect(size(path) == before, "\(tool) resized a busy image")
+    }
+
+    /// mkfs replaces the whole file: a writer of a file system at 2 MiB in it (another
+    /// partition's, another open file description) makes it fail, the file unchanged.
+    @Test func mkfsDoesNotReplaceAFileWithAFileSystemBeingWrittenElsewhereInIt() throws {
+        let path = try FileDeviceWriteLockTests.makeFile(megabytes: 16)
+        defer { unlink(path) }
+        let writer = try FileDevice.open(path: path, readOnly: false, byteOffset: 2 << 20)
+        let result = try ArchiveToolTests.run("redoxfs-mkfs", [path])
+        writer.close()
+        #expect(result.status != 0, "mkfs replaced a file with a file system being written: \(result.output)")
+        #expect(result.error.contains(Self.wholeFileInUse), "\(result.error)")
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect(bytes.count == 16 << 20 && bytes.allSatisfy { $0 == 0 }, "mkfs wrote nothing")
+        #expect(try ArchiveToolTests.run("redoxfs-mkfs", [path]).status == 0, "and may once the writer is gone")
     }
 
     @Test func resizeDoesNotGrowABusyImage() throws {
@@ -51,7 +71,7 @@ struct ImageLockToolTests {
     @Test func mkfsSizeDoesNotGrowABusyImage() throws {
         let path = try FileDeviceWriteLockTests.makeFile(megabytes: 16)
         defer { unlink(path) }
-        try Self.expectRefusedWhileBusy("redoxfs-mkfs", ["--size", "32MiB", path], image: path)
+        try Self.expectRefusedWhileBusy("redoxfs-mkfs", ["--size", "32MiB", path], image: path, message: Self.wholeFileInUse)
         let bytes = try #require(FileManager.default.contents(atPath: path))
         #expect(bytes.allSatisfy { $0 == 0 }, "mkfs wrote nothing")
     }
@@ -64,7 +84,7 @@ struct ImageLockToolTests {
             try? FileManager.default.removeItem(atPath: folder)
         }
         #expect(FileManager.default.createFile(atPath: folder + "/hello", contents: Data("hello\n".utf8)))
-        try Self.expectRefusedWhileBusy("redoxfs-ar", ["--size", "32MiB", path, folder], image: path)
+        try Self.expectRefusedWhileBusy("redoxfs-ar", ["--size", "32MiB", path, folder], image: path, message: Self.wholeFileInUse)
     }
 
     @Test func readOnlyCheckWarnsWhileAWriterHoldsTheLock() throws {
