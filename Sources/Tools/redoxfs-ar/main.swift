@@ -101,7 +101,13 @@ struct Archive: ParsableCommand {
             // Cut while the file system (and its lock) is still open, as redoxfs-resize does:
             // after the unmount another writer could take the lock first.
             if DiskFile.isRegularFile(disk), try DiskFile.length(disk) > end {
-                try DiskFile.setLength(disk, end)
+                do {
+                    try DiskFile.setLength(disk, end)
+                } catch {
+                    // The file system is whole; only the file's tail past it stays.
+                    try? fs.unmount()
+                    throw error
+                }
             }
             try fs.unmount()
             if !quiet { print(line) }
