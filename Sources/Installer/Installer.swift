@@ -187,6 +187,18 @@ public struct Installer {
         } catch {
             throw InstallerError.engine(options.output, error)
         }
+        // Closed on every way out until the file system takes it over (a library caller that
+        // goes on after an error must not keep the lock and the descriptors).
+        var unformatted: FileDevice? = device
+        defer { unformatted?.close() }
+        // The whole output is replaced: on the device's own open file description (so it extends
+        // that lock), refused while a file system anywhere in the old content (an old partition
+        // at another offset) has a writer.
+        do {
+            try FileDevice.lockWholeFileForWriting(descriptor: device.descriptor, path: options.output, operation: "replace")
+        } catch {
+            throw InstallerError.engine(options.output, error)
+        }
         if !skip {
             // BIOS blob (the hook for BIOS boot), then the protective MBR, the GPT and the ESP.
             if !bios.isEmpty { try writer.write(bios, at: 0) }
@@ -208,9 +220,9 @@ public struct Installer {
         do {
             fileSystem = try FileSystem.format(device: device, options: format)
         } catch {
-            device.close()
             throw InstallerError.engine(options.output, error)
         }
+        unformatted = nil
         defer { fileSystem.close() }
         if options.sourceDateEpoch != nil { fileSystem.clock = { time } }
         let totals = tree.totals()

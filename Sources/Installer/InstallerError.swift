@@ -42,7 +42,10 @@ public enum InstallerError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    /// The engine's `error` about `path`; a system error that names `path` itself is not
+    /// prefixed with it again.
     static func engine(_ path: String, _ error: FileSystemError) -> InstallerError {
-        .engine(path: path, "\(error)")
+        if case .system(_, let named, _) = error, named == path { return .other("\(error)") }
+        return .engine(path: path, "\(error)")
     }
 }

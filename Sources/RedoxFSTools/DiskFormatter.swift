@@ -3,7 +3,9 @@ import RedoxFS
 /// Making a new file system on a disk file, as mkfs, ar and clone do, and the lines they print.
 public enum DiskFormatter {
     /// Formats the existing file or device `path` (all of it), with the bootloader file
-    /// `bootloaderPath` (if any) in front; encrypted when `password` is given.
+    /// `bootloaderPath` (if any) in front; encrypted when `password` is given. The device's write
+    /// lock covers the whole file: refused (EBUSY) while a file system anywhere in it, at any
+    /// offset, has a writer.
     public static func format(
         _ path: String, bootloaderPath: String?, password: [UInt8]?
     ) throws(FileSystemError) -> FileSystem {
@@ -11,6 +13,7 @@ public enum DiskFormatter {
         if let bootloaderPath { bootloader = try DiskFile.read(bootloaderPath) }
         let device = try FileDevice.open(path: path, readOnly: false)
         do {
+            try FileDevice.lockWholeFileForWriting(descriptor: device.descriptor, path: path, operation: "replace")
             return try FileSystem.format(device: device, options: FormatOptions(bootloader: bootloader, password: password))
         } catch {
             device.close()

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedoxFS
 
 /// A disk in the installer's layout assembled from ready partition images (an ESP image and a
 /// RedoxFS volume): the protective MBR (boot code zero), the primary GPT in sectors 1-33, the ESP
@@ -31,16 +32,36 @@ public struct PartitionImageDisk: Sendable {
         layout = DiskLayout(diskBytes: (1 + espMiB + redoxMiB + 1) * mib, efiMiB: espMiB)
     }
 
-    /// Writes the disk to `output` (a new or existing regular file, replaced); GUIDs from `randomness`.
+    /// Writes the disk to `output` (a new or existing regular file, replaced); GUIDs from
+    /// `randomness`. Refused, before anything is written (or `output` created), when `output` is
+    /// one of the partition images, while a redoxfs mount or tool writes the RedoxFS image (a copy
+    /// of it would be torn), or while one writes a file system in `output` (the image write lock).
     public func write(to output: String, randomness: Randomness = Randomness(seed: nil)) throws(InstallerError) {
         var info = stat()
-        if stat(output, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+        let exists = stat(output, &info) == 0
+        if exists, (info.st_mode & S_IFMT) != S_IFREG {
             throw .unsafeTarget("\(output) is not a regular file; this mode writes image files only")
         }
-        let fd = Glibc.open(output, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // Before the writable open, so that a read-only input or a vanished one leaves no
+        // output behind and gets its own error.
+        try refuseInput(exists ? info : nil, output: output)
+        try refuseBusyRedoxFSImage()
+        // Not truncated at the open: first the checks that it may be replaced.
+        let fd = Glibc.open(output, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .host(operation: "create", path: output, errno: errno) }
         defer { close(fd) }
-        guard ftruncate(fd, off_t(layout.diskBytes)) == 0 else { throw .host(operation: "resize", path: output, errno: errno) }
+        // Again on what was opened (the path may name another file by now).
+        guard fstat(fd, &info) == 0 else { throw .host(operation: "stat", path: output, errno: errno) }
+        try refuseInput(info, output: output)
+        // Every file system in the old content, at any offset, goes: none may have a writer.
+        do throws(FileSystemError) {
+            try FileDevice.lockWholeFileForWriting(descriptor: fd, path: output, operation: "replace")
+        } catch {
+            throw .engine(output, error)
+        }
+        guard ftruncate(fd, 0) == 0, ftruncate(fd, off_t(layout.diskBytes)) == 0 else {
+            throw .host(operation: "resize", path: output, errno: errno)
+        }
         let writer = OutputWriter(fd: fd, path: output)
         try writer.writePartitionTables(layout.gpt(diskGUID: randomness.guid("disk"), uniqueGUIDs: [
             randomness.guid("partition:BIOS"), randomness.guid("partition:EFI"), randomness.guid("partition:REDOX"),
@@ -48,6 +69,30 @@ public struct PartitionImageDisk: Sendable {
         try copy(espPath, bytes: espBytes, to: writer, at: layout.efiOffset)
         try copy(redoxFSPath, bytes: redoxFSBytes, to: writer, at: layout.redoxOffset)
         if fsync(fd) != 0 && errno != EINVAL { throw .host(operation: "sync", path: output, errno: errno) }
+    }
+
+    /// Refuses an output (`target`: its stat; nil when it does not exist yet) that is one of the
+    /// partition images (the same device and inode, whatever the paths say): replacing it would
+    /// destroy the input before it is read. A partition image that is gone is refused too.
+    private func refuseInput(_ target: stat?, output: String) throws(InstallerError) {
+        for (role, path) in [("ESP", espPath), ("RedoxFS", redoxFSPath)] {
+            var input = stat()
+            guard stat(path, &input) == 0 else { throw .host(operation: "stat", path: path, errno: errno) }
+            if let target, input.st_dev == target.st_dev && input.st_ino == target.st_ino {
+                throw .unsafeTarget("\(output) is the \(role) image \(path) itself; the output must be another file (it is replaced, and its input would be lost)")
+            }
+        }
+    }
+
+    /// Refuses a RedoxFS image whose file system a redoxfs mount or tool is writing (it holds the
+    /// image write lock): the copy would mix generations.
+    private func refuseBusyRedoxFSImage() throws(InstallerError) {
+        let fd = Glibc.open(redoxFSPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .host(operation: "open", path: redoxFSPath, errno: errno) }
+        defer { close(fd) }
+        if FileDevice.isLockedForWriting(descriptor: fd, byteOffset: 0) {
+            throw .other("\(redoxFSPath): in use: a redoxfs mount or tool is writing this file system, so a copy of it would not be consistent; unmount it first")
+        }
     }
 
     /// Copies `bytes` bytes of the file at `path` to the output at `offset`, 1 MiB at a time.

@@ -19,8 +19,9 @@ import Synchronization
 /// checker, which reads most blocks once) every read goes that way. Otherwise `readBlocks(at:into:)`
 /// stays buffered.
 ///
-/// A writable open locks the file system's region of the file (`lockForWriting`): a second
-/// writer, another mount or a tool, is refused with EBUSY.
+/// A writable open takes a write lock on the file system's first block in the file (the block at
+/// `byteOffset`; `lockForWriting`): a second writer, another mount or a tool, is refused with
+/// EBUSY.
 public struct FileDevice: StorageDevice {
     /// The underlying descriptor, shared by copies of this value and closed by `close()`.
     public let descriptor: Int32
@@ -92,39 +93,6 @@ public struct FileDevice: StorageDevice {
         self.blockCount = blockCount
         self.isReadOnly = isReadOnly
         self.path = path
-    }
-
-    /// F_OFD_SETLK of <fcntl.h> (a GNU name, so not in Swift's Glibc module): Linux's lock of an
-    /// open file description, the same number on every architecture.
-    static let openFileDescriptionSetLock: Int32 = 37
-
-    /// Takes a write lock of the open file description `fd` on the file system's first block
-    /// (`byteOffset`, where its header ring starts: every writer of that file system names it, and
-    /// partitions of one disk, or a tool given only an offset, do not conflict), so that a second
-    /// writer of the same file system (another mount, a tool writing it) is refused instead of
-    /// both allocating the same free blocks, which ruins every generation of the image. Readers
-    /// take no lock. The kernel releases it when the descriptor closes (a crash included). Where
-    /// the file system under the image has no such locks, the open goes on without one. Two
-    /// device nodes of one disk (a partition's and the whole disk's, a loop device and its file)
-    /// are different files to these locks.
-    static func lockForWriting(_ fd: Int32, byteOffset: UInt64, length: UInt64, path: String) throws(FileSystemError) {
-        let span = min(length, UInt64(RedoxFS.blockSize))
-        guard span > 0, byteOffset <= UInt64(Int64.max) - span else { return }
-        var lock = flock()
-        lock.l_type = Int16(F_WRLCK)
-        lock.l_whence = Int16(SEEK_SET)
-        lock.l_start = off_t(byteOffset)
-        lock.l_len = off_t(span)
-        guard fcntl(fd, openFileDescriptionSetLock, &lock) != 0 else { return }
-        let code = errno
-        switch code {
-        case EAGAIN, EACCES:
-            throw .system(operation: "open for writing (in use: another redoxfs mount or tool is writing this file system; unmount it first)", path: path, errno: EBUSY)
-        case EINVAL, ENOLCK, EOPNOTSUPP:
-            return
-        default:
-            throw .system(operation: "lock", path: path, errno: code)
-        }
     }
 
     /// A second descriptor of the file `fd` is open on (reopened through /proc, so a path

@@ -20,10 +20,12 @@ struct RedoxInstaller: ParsableCommand {
             same). With SOURCE_DATE_EPOCH set, two runs give byte-identical images (unencrypted).
 
             With --esp-image and --redoxfs-image no configuration is used: OUTPUT (an image file, \
-            replaced) becomes a disk in the installer's layout assembled from the two ready \
-            partition images: protective MBR (boot code zero), GPT (BIOS, EFI, REDOX partitions), \
-            the ESP at 1 MiB, RedoxFS at 2 MiB (or the next MiB after a larger ESP), the backup GPT \
-            in the last MiB. Nothing else is written before 1 MiB.
+            replaced; neither input, and not while a redoxfs mount or tool writes it or the \
+            RedoxFS input) becomes a \
+            disk in the installer's layout assembled from the two ready partition images: \
+            protective MBR (boot code zero), GPT (BIOS, EFI, REDOX partitions), the ESP at 1 MiB, \
+            RedoxFS at 2 MiB (or the next MiB after a larger ESP), the backup GPT in the last MiB. \
+            Nothing else is written before 1 MiB.
             """)
 
     @Option(name: [.short, .long], help: "The configuration file (includes are resolved relative to it).")

@@ -73,7 +73,7 @@ struct Archive: ParsableCommand {
         // 2. Format, then stream the tree in.
         var bar: ProgressBar?
         do {
-            try DiskFile.prepare(disk, size: size.flatMap(ByteSize.parse))
+            try DiskFile.prepare(disk, size: size.flatMap(ByteSize.parse), wholeFile: true)
             var password: [UInt8]?
             if encrypt || passwordFile != nil {
                 password = try PasswordInput.readNew(
@@ -98,10 +98,18 @@ struct Archive: ParsableCommand {
             bar?.finish(archiver.copied)
             let line = DiskFormatter.summary(tool: Self.tool, disk: disk, fileSystem: fs)
             let end = (fs.startBlock + fs.header.blockCount) * UInt64(RedoxFS.blockSize)
-            try fs.unmount()
+            // Cut while the file system (and its lock) is still open, as redoxfs-resize does:
+            // after the unmount another writer could take the lock first.
             if DiskFile.isRegularFile(disk), try DiskFile.length(disk) > end {
-                try DiskFile.setLength(disk, end)
+                do {
+                    try DiskFile.setLength(disk, end)
+                } catch {
+                    // The file system is whole; only the file's tail past it stays.
+                    try? fs.unmount()
+                    throw error
+                }
             }
+            try fs.unmount()
             if !quiet { print(line) }
         } catch {
             bar?.clear()

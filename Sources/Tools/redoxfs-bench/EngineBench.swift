@@ -27,7 +27,7 @@ struct EngineBench {
     func run() throws(FileSystemError) -> Result {
         let path = "\(directory)/redoxfs-bench-\(getpid())-\(password == nil ? "plain" : "encrypted").img"
         defer { unlink(path) }
-        try DiskFile.prepare(path, size: bytes + bytes / 8 + (64 << 20))
+        try DiskFile.prepare(path, size: bytes + bytes / 8 + (64 << 20), wholeFile: true)
         let chunk = 4 << 20
         var data = [UInt8](repeating: 0, count: chunk)
         var random = BenchTree.Generator(seed: 42)

@@ -51,7 +51,7 @@ struct Clone: ParsableCommand {
             }
             let (from, _) = try source.openKeepingPassword(readOnly: true, prompt: "\(Self.tool): password of \(source.image): ")
             defer { from.close() }
-            try DiskFile.prepare(destination, size: size.flatMap(ByteSize.parse))
+            try DiskFile.prepare(destination, size: size.flatMap(ByteSize.parse), wholeFile: true)
             var password: [UInt8]?
             if encrypt || newPasswordFile != nil {
                 password = try PasswordInput.readNew(

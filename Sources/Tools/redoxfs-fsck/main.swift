@@ -113,6 +113,10 @@ struct Fsck: ParsableCommand {
             return fail("\(device): \(error)", status: FsckExitStatus.operationalError)
         }
         defer { deviceHandle.close() }
+        if mode == .none, FileDevice.isLockedForWriting(descriptor: deviceHandle.descriptor, byteOffset: offset) {
+            // Read-only, the check takes no lock; a writer's commits move under it.
+            writeAll(STDERR_FILENO, Data("\(toolName): warning: \(device) is in use: a redoxfs mount or tool is writing this file system, so the check may report problems that are not there (unmount it first for a reliable check)\n".utf8))
+        }
         let display = ProgressDisplay(
             terminal: isatty(STDERR_FILENO) != 0 || completionDescriptor == 0,
             completionDescriptor: completionDescriptor.flatMap { $0 > 0 ? $0 : nil }, device: device)

@@ -43,7 +43,7 @@ struct MakeFileSystem: ParsableCommand {
     func run() throws {
         let tool = Self.tool
         do {
-            try DiskFile.prepare(disk, size: size.flatMap(ByteSize.parse))
+            try DiskFile.prepare(disk, size: size.flatMap(ByteSize.parse), wholeFile: true)
             var password: [UInt8]?
             if encrypt || passwordFile != nil {
                 password = try PasswordInput.readNew(

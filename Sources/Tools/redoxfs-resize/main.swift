@@ -63,8 +63,9 @@ struct Resize: ParsableCommand {
                     guard DiskFile.isRegularFile(disk) else {
                         throw FileSystemError.invalidArgument("\(ByteSize.describe(bytes)) does not fit on the device")
                     }
-                    if !quiet { print("growing \(disk) to \(needed) bytes") }
-                    try DiskFile.setLength(disk, needed)
+                    // Under the write lock: a file system in use is not grown under its writer.
+                    try DiskFile.grow(disk, to: needed, lockingAt: image.offset)
+                    if !quiet { print("grew \(disk) to \(needed) bytes") }
                 }
             }
 

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFSFormat
+
+/// The image write lock: an open-file-description write lock on a file system's first block.
+extension FileDevice {
+    /// F_OFD_GETLK of <fcntl.h> (a GNU name, so not in Swift's Glibc module): asks who holds a
+    /// lock of an open file description, the same number on every architecture.
+    static let openFileDescriptionGetLock: Int32 = 36
+
+    /// F_OFD_SETLK of <fcntl.h> (a GNU name, so not in Swift's Glibc module): Linux's lock of an
+    /// open file description, the same number on every architecture.
+    static let openFileDescriptionSetLock: Int32 = 37
+
+    /// Takes a write lock of the open file description `fd` on the file system's first block:
+    /// min(`length`, 4096) bytes from `byteOffset` (none for an empty device), where its header
+    /// ring starts (every writer of that file system names it, and partitions of one disk, or a
+    /// tool given only an offset, do not conflict), so that a second writer of the same file
+    /// system (another mount, a tool writing it) is refused instead of both allocating the same
+    /// free blocks, which ruins every generation of the image. Readers take no lock. The kernel releases it when the descriptor closes (a crash included). Where
+    /// the file system under the image has no such locks, the open goes on without one. Two
+    /// device nodes of one disk (a partition's and the whole disk's, a loop device and its file)
+    /// are different files to these locks.
+    static func lockForWriting(_ fd: Int32, byteOffset: UInt64, length: UInt64, path: String) throws(FileSystemError) {
+        let span = min(length, UInt64(RedoxFS.blockSize))
+        guard span > 0 else { return }
+        try setWriteLock(fd, start: byteOffset, span: span, path: path, operation: "open for writing")
+    }
+
+    /// Write-locks `span` bytes from `start` (0: to the end of the file, however long it grows) of
+    /// the open file description of `fd`, as `lockForWriting` describes. Refused (another open
+    /// file description holds a lock there): EBUSY, with a message saying `operation` on `path`
+    /// was refused and why.
+    private static func setWriteLock(
+        _ fd: Int32, start: UInt64, span: UInt64, path: String, operation: String
+    ) throws(FileSystemError) {
+        guard start <= UInt64(Int64.max) - span else { return }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = off_t(start)
+        lock.l_len = off_t(span)
+        guard fcntl(fd, openFileDescriptionSetLock, &lock) != 0 else { return }
+        let code = errno
+        switch code {
+        case EAGAIN, EACCES:
+            let writer = span == 0
+                ? "a redoxfs mount or tool is writing a file system in it"
+                : "another redoxfs mount or tool is writing this file system"
+            throw .system(operation: "\(operation) (in use: \(writer); unmount it first)", path: path, errno: EBUSY)
+        case EINVAL, ENOLCK, EOPNOTSUPP:
+            return
+        default:
+            throw .system(operation: "lock", path: path, errno: code)
+        }
+    }
+
+    /// Takes the lock a writable `FileDevice` at `byteOffset` takes, on the open file description
+    /// of `descriptor` (opened for writing), on one block (4096 bytes) from `byteOffset`, whatever
+    /// the file's length: a tool that grows or cuts an image outside a `FileDevice` takes it
+    /// first, so that a file system another process is writing is never resized under it
+    /// (refused with EBUSY, the message naming `operation`, e.g. "grow"). It goes when that
+    /// description's last descriptor closes. Does nothing where the file system under the file
+    /// has no such locks (EINVAL, ENOLCK, EOPNOTSUPP).
+    public static func lockForWriting(
+        descriptor: Int32, byteOffset: UInt64, path: String, operation: String
+    ) throws(FileSystemError) {
+        try setWriteLock(descriptor, start: byteOffset, span: UInt64(RedoxFS.blockSize), path: path, operation: operation)
+    }
+
+    /// Write-locks the whole file `descriptor` is open on (for writing; from byte 0 to the end,
+    /// however long it grows), for a tool that replaces all of it: refused with EBUSY (the message
+    /// naming `operation`, e.g. "replace") while any file system in it, at any offset, has a
+    /// writer. On a `FileDevice`'s own `descriptor` it extends the device's lock (one open file
+    /// description never conflicts with itself). Does nothing where the file system under the
+    /// file has no such locks (EINVAL, ENOLCK, EOPNOTSUPP).
+    public static func lockWholeFileForWriting(
+        descriptor: Int32, path: String, operation: String
+    ) throws(FileSystemError) {
+        try setWriteLock(descriptor, start: 0, span: 0, path: path, operation: operation)
+    }
+
+    /// Whether some other open file description (another mount or tool) holds the write lock on
+    /// the block at `byteOffset` of the file `descriptor` is open on (F_OFD_GETLK; any access
+    /// mode); false where the file system under the image has no such locks.
+    public static func isLockedForWriting(descriptor: Int32, byteOffset: UInt64) -> Bool {
+        let span = UInt64(RedoxFS.blockSize)
+        guard byteOffset <= UInt64(Int64.max) - span else { return false }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = off_t(byteOffset)
+        lock.l_len = off_t(span)
+        guard fcntl(descriptor, openFileDescriptionGetLock, &lock) == 0 else { return false }
+        return lock.l_type == Int16(F_WRLCK)
+    }
+}

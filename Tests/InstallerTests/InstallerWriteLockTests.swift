@@ -1,0 +1,185 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Installer
+import RedoxFS
+import RedoxFSTestSupport
+import Testing
+
+/// The installer and the image write lock: an installation that fails after it opened (and
+/// locked) the RedoxFS partition's device closes it, so a library caller keeps neither the lock
+/// nor a descriptor; an installation onto an existing image is refused while a file system
+/// anywhere in it has a writer; the --esp-image/--redoxfs-image mode refuses an output that is
+/// one of its inputs, or that a redoxfs mount or tool is writing, before anything is written.
+@Suite struct InstallerWriteLockTests {
+    /// The message of a refused whole-file lock (the output is replaced).
+    static let inUse = "a redoxfs mount or tool is writing a file system in it"
+
+    /// A 64 MiB image that refuses every write: a memfd called `name` (so its descriptors show
+    /// in /proc/self/fd), sealed with F_SEAL_WRITE; nil where memfds cannot be had.
+    static func writeRefusingImage(name: String) -> Int32? {
+        typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create") else { return nil }
+        let create = unsafeBitCast(symbol, to: MemfdCreate.self)
+        // MFD_CLOEXEC | MFD_ALLOW_SEALING; F_ADD_SEALS (1033) with F_SEAL_WRITE (8).
+        let fd = create(name, 1 | 2)
+        guard fd >= 0 else { return nil }
+        guard ftruncate(fd, 64 << 20) == 0, fcntl(fd, 1033, Int32(8)) == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// How many descriptors of this process are open on the memfd called `name`.
+    static func descriptors(on name: String) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.filter { entry in
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")) ?? ""
+            return target.hasPrefix("/memfd:\(name) ")
+        }.count
+    }
+
+    /// Whether a write-refusing image can be made and a `FileDevice`'s lock on it is seen from
+    /// another descriptor (else the test below could not see a lock left behind).
+    static var writeRefusingImageShowsLocks: Bool {
+        let name = "redoxfs-installer-probe-\(UUID().uuidString)"
+        guard let fd = writeRefusingImage(name: name) else { return false }
+        defer { close(fd) }
+        guard let device = try? FileDevice.open(path: "/proc/self/fd/\(fd)", readOnly: false, byteOffset: 2 << 20) else { return false }
+        defer { device.close() }
+        return FileDevice.isLockedForWriting(descriptor: fd, byteOffset: 2 << 20)
+    }
+
+    @Test(.enabled(if: writeRefusingImageShowsLocks, "no sealed memfd, or no open-file-description locks on it"))
+    func aFailedInstallationLeavesTheImageUnlocked() throws {
+        let name = "redoxfs-installer-\(UUID().uuidString)"
+        let fd = try #require(Self.writeRefusingImage(name: name))
+        defer { close(fd) }
+        let path = "/proc/self/fd/\(fd)"
+        let redoxOffset: UInt64 = 2 << 20
+
+        var options = InstallOptions(configuration: Configuration(), output: path)
+        options.skipPackages = true
+        options.showProgress = false
+        options.sourceDateEpoch = 1_700_000_000
+        // The partition table is the first write after the device was opened: refused (EPERM).
+        let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
+        #expect(error.map { "\($0)".contains("write failed") } == true, "\(String(describing: error))")
+        #expect(!FileDevice.isLockedForWriting(descriptor: fd, byteOffset: redoxOffset), "the device's lock was left held")
+        #expect(Self.descriptors(on: name) == 1, "a descriptor of the output was left open")
+        // So the next writer (another installation, a mount) is not refused.
+        let next = try FileDevice.open(path: path, readOnly: false, byteOffset: redoxOffset)
+        next.close()
+    }
+
+    /// An existing image whose old content has a file system with a writer at offset 0 (not where
+    /// the new RedoxFS partition goes): the installation replaces the whole image, so it is
+    /// refused before anything is written, with the output named once.
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func installationRefusesAnImageWithAFileSystemBeingWrittenElsewhereInIt() throws {
+        let folder = try Scratch.folder("install-lock")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/disk.img"
+        let old = Data(repeating: 0xCC, count: 64 << 20)
+        #expect(FileManager.default.createFile(atPath: output, contents: old))
+        let writer = try FileDevice.open(path: output, readOnly: false, byteOffset: 0, byteLength: 1 << 20)
+
+        var options = InstallOptions(configuration: Configuration(), output: output)
+        options.skipPackages = true
+        options.showProgress = false
+        options.sourceDateEpoch = 1_700_000_000
+        let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
+        writer.close()
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains(Self.inUse), "\(message)")
+        #expect(message.components(separatedBy: output).count == 2, "the output named once: \(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the busy image was changed")
+        try Installer(options: options).install()
+    }
+
+    /// An ESP image and a RedoxFS volume image in a new folder.
+    static func partitionImages() throws -> (folder: String, esp: String, volume: String) {
+        let folder = try Scratch.folder("assemble-lock")
+        let esp = folder + "/esp.img", volume = folder + "/volume.img"
+        #expect(FileManager.default.createFile(atPath: esp, contents: Data(repeating: 0xE5, count: 1 << 20)))
+        #expect(FileManager.default.createFile(atPath: volume, contents: Data(repeating: 0x5A, count: 3 << 20)))
+        return (folder, esp, volume)
+    }
+
+    @Test func assemblyRefusesAnInputAsItsOutput() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        // By path, and by another name of the same file (a hard link).
+        try FileManager.default.linkItem(atPath: volume, toPath: folder + "/other-name.img")
+        for output in [esp, folder + "/other-name.img"] {
+            let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
+            #expect(error.map { "\($0)".contains("image") && "\($0)".contains("itself") } == true, "\(String(describing: error))")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: esp)) == Data(repeating: 0xE5, count: 1 << 20))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: volume)) == Data(repeating: 0x5A, count: 3 << 20))
+
+        // The tool says so and exits non-zero.
+        let result = try Scratch.run("redox-installer", ["--esp-image", esp, "--redoxfs-image", volume, volume])
+        #expect(result.status != 0)
+        #expect(result.err.contains("is the RedoxFS image \(volume) itself"), "\(result.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: volume)) == Data(repeating: 0x5A, count: 3 << 20))
+    }
+
+    /// A read-only input named as the output is refused as an input (not with the open's
+    /// EACCES); an input that is gone leaves no output behind.
+    @Test func assemblyChecksItsInputsBeforeItOpensTheOutput() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        #expect(chmod(volume, 0o444) == 0)
+        if access(volume, W_OK) != 0 {  // not when run as root
+            let error = #expect(throws: InstallerError.self) { try disk.write(to: volume) }
+            #expect(error.map { "\($0)".contains("itself") } == true, "\(String(describing: error))")
+        }
+        #expect(unlink(esp) == 0)
+        let output = folder + "/disk.img"
+        let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
+        #expect(error.map { "\($0)".contains(esp) } == true, "\(String(describing: error))")
+        #expect(access(output, F_OK) != 0, "an output was left behind")
+    }
+
+    /// A RedoxFS image whose file system a writer holds is not copied: refused, no output made.
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func assemblyRefusesARedoxFSImageBeingWritten() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        let output = folder + "/disk.img"
+        let writer = try FileDevice.open(path: volume, readOnly: false)
+        let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
+        #expect(error.map { "\($0)".contains("\(volume): in use") } == true, "\(String(describing: error))")
+        #expect(access(output, F_OK) != 0, "an output was made")
+
+        let result = try Scratch.run("redox-installer", ["--esp-image", esp, "--redoxfs-image", volume, output])
+        writer.close()
+        #expect(result.status != 0)
+        #expect(result.err.contains("in use"), "\(result.err)")
+        try disk.write(to: output)
+    }
+
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func assemblyRefusesAnOutputBeingWritten() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/disk.img"
+        let old = Data(repeating: 0xCC, count: 8 << 20)
+        #expect(FileManager.default.createFile(atPath: output, contents: old))
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        // A writer of the file system in the old disk's RedoxFS partition.
+        let writer = try FileDevice.open(path: output, readOnly: false, byteOffset: disk.layout.redoxOffset)
+        let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
+        writer.close()
+        #expect(error.map { "\($0)".contains(Self.inUse) } == true, "\(String(describing: error))")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the busy output was changed")
+        try disk.write(to: output)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)).count == Int(disk.layout.diskBytes))
+    }
+}

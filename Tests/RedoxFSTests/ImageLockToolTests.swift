@@ -1,0 +1,104 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import RedoxFS
+import RedoxFSTestSupport
+import Testing
+
+/// The tools and the image write lock outside `FileDevice.open`: a tool that grows an image
+/// (`redoxfs-resize` to a size past its end, `--size` of mkfs and ar) takes the lock first, so a
+/// file system another process is writing is neither grown nor cut; a tool that replaces the
+/// whole file (mkfs, ar) is refused while any file system in it, at any offset, has a writer;
+/// `redoxfs-fsck -n`, which takes no lock, warns when a writer holds it.
+@Suite(.enabled(if: try WriteLockSupport.available(under: "/var/tmp"), "open-file-description locks refused under /var/tmp"))
+struct ImageLockToolTests {
+    static let inUse = "another redoxfs mount or tool is writing"
+    /// The message of a refused whole-file lock (a tool that replaces the file).
+    static let wholeFileInUse = "a redoxfs mount or tool is writing a file system in it"
+
+    /// A 16 MiB image under /var/tmp with an empty file system.
+    static func formattedImage() throws -> String {
+        let path = try FileDeviceWriteLockTests.makeFile(megabytes: 16)
+        let fs = try FileSystem.format(device: try FileDevice.open(path: path, readOnly: false))
+        try fs.unmount()
+        return path
+    }
+
+    static func size(_ path: String) -> Int64 {
+        var status = stat()
+        return stat(path, &status) == 0 ? Int64(status.st_size) : -1
+    }
+
+    /// Runs `tool` while this process holds the write lock on the first block of `path`: it must
+    /// fail with the in-use message and leave the file's size as it was.
+    static func expectRefusedWhileBusy(
+        _ tool: String, _ arguments: [String], image path: String, message: String = inUse
+    ) throws {
+        let before = size(path)
+        let writer = try FileDevice.open(path: path, readOnly: false)
+        let result = try ArchiveToolTests.run(tool, arguments)
+        writer.close()
+        #expect(result.status != 0, "\(tool) ran on a busy image: \(result.output)")
+        #expect(result.error.contains(message), "\(result.error)")
+        #expect(size(path) == before, "\(tool) resized a busy image")
+    }
+
+    /// mkfs replaces the whole file: a writer of a file system at 2 MiB in it (another
+    /// partition's, another open file description) makes it fail, the file unchanged.
+    @Test func mkfsDoesNotReplaceAFileWithAFileSystemBeingWrittenElsewhereInIt() throws {
+        let path = try FileDeviceWriteLockTests.makeFile(megabytes: 16)
+        defer { unlink(path) }
+        let writer = try FileDevice.open(path: path, readOnly: false, byteOffset: 2 << 20)
+        let result = try ArchiveToolTests.run("redoxfs-mkfs", [path])
+        writer.close()
+        #expect(result.status != 0, "mkfs replaced a file with a file system being written: \(result.output)")
+        #expect(result.error.contains(Self.wholeFileInUse), "\(result.error)")
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect(bytes.count == 16 << 20 && bytes.allSatisfy { $0 == 0 }, "mkfs wrote nothing")
+        #expect(try ArchiveToolTests.run("redoxfs-mkfs", [path]).status == 0, "and may once the writer is gone")
+    }
+
+    @Test func resizeDoesNotGrowABusyImage() throws {
+        let path = try Self.formattedImage()
+        defer { unlink(path) }
+        try Self.expectRefusedWhileBusy("redoxfs-resize", [path, "32MiB"], image: path)
+        let result = try ArchiveToolTests.run("redoxfs-resize", [path, "32MiB"])
+        #expect(result.status == 0, "and does once the writer is gone: \(result.error)")
+        #expect(Self.size(path) == 32 << 20)
+    }
+
+    @Test func mkfsSizeDoesNotGrowABusyImage() throws {
+        let path = try FileDeviceWriteLockTests.makeFile(megabytes: 16)
+        defer { unlink(path) }
+        try Self.expectRefusedWhileBusy("redoxfs-mkfs", ["--size", "32MiB", path], image: path, message: Self.wholeFileInUse)
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect(bytes.allSatisfy { $0 == 0 }, "mkfs wrote nothing")
+    }
+
+    @Test func arSizeDoesNotGrowABusyImage() throws {
+        let path = try FileDeviceWriteLockTests.makeFile(megabytes: 16)
+        let folder = ArchiveToolTests.scratch("lock-ar")
+        defer {
+            unlink(path)
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        #expect(FileManager.default.createFile(atPath: folder + "/hello", contents: Data("hello\n".utf8)))
+        try Self.expectRefusedWhileBusy("redoxfs-ar", ["--size", "32MiB", path, folder], image: path, message: Self.wholeFileInUse)
+    }
+
+    @Test func readOnlyCheckWarnsWhileAWriterHoldsTheLock() throws {
+        let path = try Self.formattedImage()
+        defer { unlink(path) }
+        let quiet = try ArchiveToolTests.run("redoxfs-fsck", ["-n", path])
+        #expect(quiet.status == 0, "\(quiet.output)\(quiet.error)")
+        #expect(!quiet.error.contains("warning"), "no writer, no warning: \(quiet.error)")
+
+        let writer = try FileDevice.open(path: path, readOnly: false)
+        let busy = try ArchiveToolTests.run("redoxfs-fsck", ["-n", path])
+        writer.close()
+        #expect(busy.error.contains("warning: \(path) is in use"), "\(busy.error)")
+        #expect(busy.error.contains("may report problems that are not there"), "\(busy.error)")
+        #expect(busy.status == 0, "the warning alone changes no exit status: \(busy.output)")
+    }
+}
