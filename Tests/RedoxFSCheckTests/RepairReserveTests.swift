@@ -30,8 +30,16 @@ import Testing
     /// with this names header slots).
     static func changedBlocks(_ before: [UInt8], _ after: [UInt8]) -> [UInt64] {
         let size = RedoxFS.blockSize
-        return (0..<min(before.count, after.count) / size).compactMap { block in
-            before[block * size..<(block + 1) * size] == after[block * size..<(block + 1) * size] ? nil : UInt64(block)
+        let count = min(before.count, after.count) / size
+        // memcmp, not ArraySlice's ==: in a debug build that compares byte by byte through
+        // generic witnesses, and was 70% of the corruption corpus's time.
+        return before.withUnsafeBytes { old in
+            after.withUnsafeBytes { new in
+                guard count > 0, let old = old.baseAddress, let new = new.baseAddress else { return [] }
+                return (0..<count).compactMap { block in
+                    memcmp(old + block * size, new + block * size, size) == 0 ? nil : UInt64(block)
+                }
+            }
         }
     }
 

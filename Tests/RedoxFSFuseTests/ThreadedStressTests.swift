@@ -176,11 +176,25 @@ struct StressRandom {
 /// Self-describing content: a header line naming the file's key and length, then bytes that
 /// follow from both, so a reader can tell a complete, correct file from anything else.
 enum StressContent {
-    /// `length` bytes, or the header alone when that is longer.
+    /// `length` bytes, or the header alone when that is longer. Filled eight bytes per draw
+    /// through a raw buffer: readers check every file they find against it, and in a debug build
+    /// a byte-by-byte append was three quarters of the test's CPU (the mount's was 2%).
     static func make(key: String, length: Int) -> [UInt8] {
-        var bytes = Array("\(key) \(length)\n".utf8)
+        let header = Array("\(key) \(length)\n".utf8)
+        guard length > header.count else { return header }
         var random = StressRandom(key.utf8.reduce(7) { $0 &* 31 &+ UInt64($1) })
-        while bytes.count < length { bytes.append(UInt8(truncatingIfNeeded: random.next())) }
+        var bytes = [UInt8](repeating: 0, count: length)
+        bytes.withUnsafeMutableBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            header.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: header.count) }
+            var offset = header.count
+            while offset < length {
+                var word = random.next().littleEndian
+                let count = min(8, length - offset)
+                withUnsafeBytes(of: &word) { (base + offset).copyMemory(from: $0.baseAddress!, byteCount: count) }
+                offset += count
+            }
+        }
         return bytes
     }
 
@@ -192,7 +206,13 @@ enum StressContent {
         let key = String(header[0])
         let wanted = make(key: key, length: length)
         if wanted.count != bytes.count { return "\(key): \(bytes.count) bytes, \(wanted.count) expected" }
-        return wanted == bytes ? nil : "\(key): wrong bytes"
+        let same = wanted.withUnsafeBytes { expected in
+            bytes.withUnsafeBytes { found in
+                guard let wantedStart = expected.baseAddress, let foundStart = found.baseAddress else { return found.isEmpty }
+                return memcmp(wantedStart, foundStart, found.count) == 0
+            }
+        }
+        return same ? nil : "\(key): wrong bytes"
     }
 }
 
