@@ -63,7 +63,7 @@ final class ReadaheadMountTests: MountTestCase {
         }
         close(descriptor)
         XCTAssertEqual(done, Self.fileSize)
-        XCTAssertTrue(bytes.prefix(done).elementsEqual(model))
+        XCTAssertTrue(ByteComparison.same(Array(bytes.prefix(done)), model))
         try mounted.unmount()
         // READ replies (a 16-byte header and the data) in the daemon's request log: the largest
         // is the session's maximum read.

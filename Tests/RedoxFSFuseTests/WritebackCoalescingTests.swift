@@ -243,7 +243,7 @@ final class WritebackCoalescingTests: MountTestCase {
     /// Fails unless `got` equals `expected`, naming the sizes and the first differing byte (never
     /// printing the bytes themselves).
     static func assertSame(_ got: [UInt8], _ expected: [UInt8], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        guard got != expected else { return }
+        guard !ByteComparison.same(got, expected) else { return }
         let common = min(got.count, expected.count)
         let first = (0..<common).first { got[$0] != expected[$0] } ?? common
         XCTFail("\(message): \(got.count) bytes, expected \(expected.count); first difference at \(first)", file: file, line: line)

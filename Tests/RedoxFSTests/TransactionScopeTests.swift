@@ -86,12 +86,13 @@ import Testing
     /// write stops all changes.
     @Test func everyFailurePointLeavesTheEngineEqualToTheDisk() throws {
         var stopped = 0, undone = 0
+        let content = (0..<600_000).map { UInt8(truncatingIfNeeded: $0 &* 7 / 4096) }
         for target in 0..<3 {
             for after in 0..<40 {
                 let base = MemoryDevice(blockCount: 1536)
                 let made = try FileSystem.format(device: base)
                 let id = try made.create(Array("f".utf8), in: 1, mode: 0o100644, uid: 0, gid: 0)
-                try made.write(id, at: 0, (0..<600_000).map { UInt8(truncatingIfNeeded: $0 &* 7 / 4096) })
+                try made.write(id, at: 0, content)
                 try made.sync()
                 let device = RecordingDevice(recordingOver: MemoryDevice(bytes: base.bytes))
                 let fs = try FileSystem(device: device, writable: true)
