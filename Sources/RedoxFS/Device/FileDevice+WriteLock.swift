@@ -18,10 +18,11 @@ extension FileDevice {
     /// ring starts (every writer of that file system names it, and partitions of one disk, or a
     /// tool given only an offset, do not conflict), so that a second writer of the same file
     /// system (another mount, a tool writing it) is refused instead of both allocating the same
-    /// free blocks, which ruins every generation of the image. Readers take no lock. The kernel releases it when the descriptor closes (a crash included). Where
-    /// the file system under the image has no such locks, the open goes on without one. Two
-    /// device nodes of one disk (a partition's and the whole disk's, a loop device and its file)
-    /// are different files to these locks.
+    /// free blocks, which ruins every generation of the image. Readers take no lock. The kernel
+    /// releases it when the descriptor closes (a crash included). Where the file system under
+    /// the image has no such locks, the open goes on without one. Two device nodes of one disk
+    /// (a partition's and the whole disk's, a loop device and its file) are different files to
+    /// these locks.
     static func lockForWriting(_ fd: Int32, byteOffset: UInt64, length: UInt64, path: String) throws(FileSystemError) {
         let span = min(length, UInt64(RedoxFS.blockSize))
         guard span > 0 else { return }
