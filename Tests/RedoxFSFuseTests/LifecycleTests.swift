@@ -163,13 +163,6 @@ final class LifecycleTests: MountTestCase {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
-        var lock = flock()
-        lock.l_type = Int16(F_WRLCK)
-        lock.l_whence = Int16(SEEK_SET)
-        lock.l_start = 0
-        lock.l_len = 4096
-        let openFileDescriptionGetLock: Int32 = 36
-        guard fcntl(descriptor, openFileDescriptionGetLock, &lock) == 0 else { return false }
-        return lock.l_type != Int16(F_UNLCK)
+        return FileDevice.isLockedForWriting(descriptor: descriptor, byteOffset: 0)
     }
 }
