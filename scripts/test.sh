@@ -66,6 +66,9 @@ grep -E "^(✔|✘) Suite|Test run with|Executed [0-9]+ tests" "$logs/test.log" 
 if [ "$status" -ne 0 ]; then
   echo "swift test failed (exit $status); last lines of $logs/test.log:"
   tail -n 40 "$logs/test.log"
+  # Again at the very end, where a summary that keeps only the output's tail still has them.
+  echo "the failures again:"
+  grep -E "✘|error:|recorded an issue" "$logs/test.log" | head -n 20 || true
   exit "$status"
 fi
 

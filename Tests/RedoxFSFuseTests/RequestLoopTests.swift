@@ -48,13 +48,23 @@ final class RequestLoopTests: MountTestCase {
         try mounted.unmount()
         let options = ["-o", "loop=leader,noatime", "--commit-interval", "0"] + arguments
 
-        // Cold: every READ needs blocks the page cache does not hold.
-        dropFromPageCache(image)
-        let cold = try countedDirectReads(image, step: "cold", options: options, password: password, model: model)
+        // Cold: every READ needs blocks the page cache does not hold. A no-wait read of them
+        // starts their I/O, and the kernel delivers them after all where that I/O is done by
+        // the time it looks again (a VM whose virtual CPU the host stopped right after the
+        // request): each attempt drops the image again, and one must hand a READ off.
+        var handedOff: [Int] = []
+        var lastLog = ""
+        for attempt in 1...4 {
+            dropFromPageCache(image)
+            let cold = try countedDirectReads(image, step: "cold\(attempt)", options: options, password: password, model: model)
+            handedOff.append(cold.handedOff)
+            lastLog = cold.log
+            if cold.handedOff > 0 || Fixtures.directReadFolder == nil { break }
+        }
         if Fixtures.directReadFolder != nil {
-            XCTAssertGreaterThan(cold.handedOff, 0, "no cold READ was handed off\n\(cold.log)")
+            XCTAssertGreaterThan(handedOff.last ?? 0, 0, "no cold READ was handed off in \(handedOff.count) attempts\n\(lastLog)")
         } else {
-            print("no disk folder whose page cache can be dropped: \(cold.served) READs served, \(cold.handedOff) handed off")
+            print("no disk folder whose page cache can be dropped: \(handedOff) READs handed off")
         }
 
         // Warm: the whole image in the page cache; the same READs.

@@ -35,41 +35,58 @@ import Testing
         return resident.contains { $0 & 1 != 0 }
     }
 
-    @Test func coldReadsRunTheHandlerAndCachedOnesDoNot() throws {
-        let folder = Fixtures.directReadFolder ?? "/var/tmp"
-        let path = try Image.makeImage(in: folder)
-        defer { unlink(path) }
-        // `makeImage` dropped the file's pages; on a busy machine a page can stay (a CI run saw
-        // both cold reads served from the cache). Dropped again while any of the range read
-        // below is resident; the cold expectation holds only where they are out.
-        let range = 92 * Image.blockSize
-        var cold = !Self.anyPageCached(path, length: range)
-        for _ in 0..<5 where !cold {
+    /// Drops the first `length` bytes of `path` from the page cache, again while any of them
+    /// stays resident (up to 6 drops); whether they are all out.
+    static func dropFromPageCache(_ path: String, length: Int) -> Bool {
+        for _ in 0..<6 {
             let fd = open(path, O_RDONLY)
             if fd >= 0 {
                 _ = fdatasync(fd)
                 _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
                 close(fd)
             }
-            cold = !Self.anyPageCached(path, length: range)
+            if !anyPageCached(path, length: length) { return true }
         }
-        if !cold { print("FileDeviceWaitHandlerTests: pages stayed cached after 6 drops; the cold reads are not checked") }
+        return false
+    }
+
+    /// Cold reads: a no-wait read of blocks out of the page cache starts their I/O and comes
+    /// back empty, so the handler runs. But the kernel checks the pages again after starting
+    /// the I/O, and where that I/O is done by then (a VM whose virtual CPU the host stopped
+    /// right after the request: CI runs on loaded machines saw both cold reads answered
+    /// without waiting) the no-wait read delivers them. Each attempt drops the pages again;
+    /// the handler must run in one of them.
+    @Test func coldReadsRunTheHandlerAndCachedOnesDoNot() throws {
+        let folder = Fixtures.directReadFolder ?? "/var/tmp"
+        let path = try Image.makeImage(in: folder)
+        defer { unlink(path) }
         var device = try FileDevice.open(path: path, readOnly: true)
         defer { device.close() }
         let counter = Counter()
         EngineLock.setWaitHandler { counter.runs += 1 }
         defer { EngineLock.setWaitHandler(nil) }
 
-        // Cold (the image was dropped from the page cache): 8 blocks, then a 128 KiB read.
+        // Cold: 8 blocks, then a 128 KiB read, the bytes the file's in every attempt.
         var buffer = [UInt8](repeating: 0, count: 8 * Image.blockSize)
-        try buffer.withUnsafeMutableBytes { try device.readBlocks(at: 40, into: $0) }
-        #expect(buffer == Image.content(8, from: 40))
         var large = [UInt8](repeating: 0, count: 32 * Image.blockSize)
-        try large.withUnsafeMutableBytes { try device.readBlocks(at: 60, into: $0) }
-        #expect(large == Image.content(32, from: 60))
-        if Fixtures.directReadFolder != nil && cold {
-            // The page cache of this folder can be dropped: both reads had to wait.
-            #expect(counter.runs >= 2)
+        let attempts = 4
+        var runsPerAttempt: [Int] = []
+        for _ in 0..<attempts {
+            let cold = Self.dropFromPageCache(path, length: 92 * Image.blockSize)
+            counter.runs = 0
+            try buffer.withUnsafeMutableBytes { try device.readBlocks(at: 40, into: $0) }
+            #expect(buffer == Image.content(8, from: 40))
+            try large.withUnsafeMutableBytes { try device.readBlocks(at: 60, into: $0) }
+            #expect(large == Image.content(32, from: 60))
+            // Only where the page cache of the folder can be dropped, and was.
+            guard Fixtures.directReadFolder != nil && cold else { break }
+            runsPerAttempt.append(counter.runs)
+            if counter.runs > 0 { break }
+        }
+        if !runsPerAttempt.isEmpty {
+            #expect((runsPerAttempt.last ?? 0) > 0, "handler runs of each cold attempt: \(runsPerAttempt)")
+        } else {
+            print("FileDeviceWaitHandlerTests: the pages could not be dropped here; the cold reads are not checked")
         }
 
         // Warm: the same reads again, now from the page cache.
