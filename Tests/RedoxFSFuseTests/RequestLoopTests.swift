@@ -61,6 +61,7 @@ final class RequestLoopTests: MountTestCase {
             lastLog = cold.log
             if cold.handedOff > 0 || Fixtures.directReadFolder == nil { break }
         }
+        if handedOff.count > 1 { print("READs handed off in each cold attempt: \(handedOff)") }
         if Fixtures.directReadFolder != nil {
             XCTAssertGreaterThan(handedOff.last ?? 0, 0, "no cold READ was handed off in \(handedOff.count) attempts\n\(lastLog)")
         } else {

@@ -83,6 +83,9 @@ import Testing
             runsPerAttempt.append(counter.runs)
             if counter.runs > 0 { break }
         }
+        if runsPerAttempt.count > 1 {
+            print("FileDeviceWaitHandlerTests: handler runs of each cold attempt: \(runsPerAttempt)")
+        }
         if !runsPerAttempt.isEmpty {
             #expect((runsPerAttempt.last ?? 0) > 0, "handler runs of each cold attempt: \(runsPerAttempt)")
         } else {
