@@ -54,7 +54,7 @@ final class RequestLoopTests: MountTestCase {
         // request): each attempt drops the image again, and one must hand a READ off.
         var handedOff: [Int] = []
         var lastLog = ""
-        for attempt in 1...4 {
+        for attempt in 1...6 {
             dropFromPageCache(image)
             let cold = try countedDirectReads(image, step: "cold\(attempt)", options: options, password: password, model: model)
             handedOff.append(cold.handedOff)

@@ -21,35 +21,6 @@ import Testing
         var runs = 0
     }
 
-    /// Whether any page of the first `length` bytes of `path` is in the page cache (mincore of
-    /// a mapping that is never touched); true when that cannot be told.
-    static func anyPageCached(_ path: String, length: Int) -> Bool {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return true }
-        defer { close(fd) }
-        guard let mapping = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0),
-              mapping != UnsafeMutableRawPointer(bitPattern: -1) else { return true }
-        defer { munmap(mapping, length) }
-        var resident = [UInt8](repeating: 0, count: (length + 4095) / 4096)
-        guard mincore(mapping, length, &resident) == 0 else { return true }
-        return resident.contains { $0 & 1 != 0 }
-    }
-
-    /// Drops the first `length` bytes of `path` from the page cache, again while any of them
-    /// stays resident (up to 6 drops); whether they are all out.
-    static func dropFromPageCache(_ path: String, length: Int) -> Bool {
-        for _ in 0..<6 {
-            let fd = open(path, O_RDONLY)
-            if fd >= 0 {
-                _ = fdatasync(fd)
-                _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
-                close(fd)
-            }
-            if !anyPageCached(path, length: length) { return true }
-        }
-        return false
-    }
-
     /// Cold reads: a no-wait read of blocks out of the page cache starts their I/O and comes
     /// back empty, so the handler runs. But the kernel checks the pages again after starting
     /// the I/O, and where that I/O is done by then (a VM whose virtual CPU the host stopped
@@ -69,10 +40,10 @@ import Testing
         // Cold: 8 blocks, then a 128 KiB read, the bytes the file's in every attempt.
         var buffer = [UInt8](repeating: 0, count: 8 * Image.blockSize)
         var large = [UInt8](repeating: 0, count: 32 * Image.blockSize)
-        let attempts = 4
+        let attempts = 10
         var runsPerAttempt: [Int] = []
         for _ in 0..<attempts {
-            let cold = Self.dropFromPageCache(path, length: 92 * Image.blockSize)
+            let cold = try Image.dropFromPageCache(path)
             counter.runs = 0
             try buffer.withUnsafeMutableBytes { try device.readBlocks(at: 40, into: $0) }
             #expect(buffer == Image.content(8, from: 40))

@@ -13,15 +13,21 @@ import Testing
 /// and split reads of an encrypted file through one pool give the model's bytes and refuse a
 /// damaged record as the one-piece read does, call after call.
 @Suite struct HelperPoolTests {
+    /// How many 500 µs sleeps a wait for other threads takes before it gives up: minutes, a hang
+    /// guard (a correct pool meets and parks at once; a busy machine may leave a helper without
+    /// a core for seconds).
+    static let sleepLimit = 600_000
+
     /// A count shared by threads.
     final class Counter: Sendable {
         let value = Atomic(0)
     }
 
     /// Waits until `pool` has `count` helpers parked (a helper parks once its call's work is
-    /// done, possibly after the call returned); false after about 10 s of short sleeps.
+    /// done, possibly after the call returned); false after 600,000 short sleeps (minutes: a
+    /// hang guard, since a helper starved by other suites on a busy machine may park late).
     static func parks(_ pool: HelperPool, _ count: Int) -> Bool {
-        for _ in 0..<20_000 {
+        for _ in 0..<Self.sleepLimit {
             if pool.parkedCount == count { return true }
             usleep(500)
         }
@@ -38,7 +44,7 @@ import Testing
             started.value.add(1, ordering: .acquiringAndReleasing)
             var sleeps = 0
             while started.value.load(ordering: .acquiring) < target {
-                if sleeps == 20_000 {
+                if sleeps == Self.sleepLimit {
                     met.store(false, ordering: .relaxed)
                     return
                 }

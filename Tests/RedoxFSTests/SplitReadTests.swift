@@ -63,7 +63,7 @@ import Testing
             started.add(1, ordering: .acquiringAndReleasing)
             var sleeps = 0
             while started.load(ordering: .acquiring) < 2 {
-                if sleeps == 20_000 {
+                if sleeps == HelperPoolTests.sleepLimit {
                     bothStarted.store(false, ordering: .relaxed)
                     break
                 }
