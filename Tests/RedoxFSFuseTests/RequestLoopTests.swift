@@ -54,18 +54,20 @@ final class RequestLoopTests: MountTestCase {
         // request): each attempt drops the image again, and one must hand a READ off.
         var handedOff: [Int] = []
         var lastLog = ""
+        var allDropped = true
         for attempt in 1...6 {
-            dropFromPageCache(image)
+            let dropped = dropFromPageCache(image)
             let cold = try countedDirectReads(image, step: "cold\(attempt)", options: options, password: password, model: model)
             handedOff.append(cold.handedOff)
             lastLog = cold.log
-            if cold.handedOff > 0 || Fixtures.directReadFolder == nil { break }
+            allDropped = allDropped && dropped
+            if cold.handedOff > 0 || Fixtures.directReadFolder == nil || !dropped { break }
         }
         if handedOff.count > 1 { print("READs handed off in each cold attempt: \(handedOff)") }
-        if Fixtures.directReadFolder != nil {
+        if Fixtures.directReadFolder != nil && allDropped {
             XCTAssertGreaterThan(handedOff.last ?? 0, 0, "no cold READ was handed off in \(handedOff.count) attempts\n\(lastLog)")
         } else {
-            print("no disk folder whose page cache can be dropped: \(handedOff) READs handed off")
+            print("no disk folder whose page cache can be dropped, or pages stayed: \(handedOff) READs handed off")
         }
 
         // Warm: the whole image in the page cache; the same READs.

@@ -31,26 +31,10 @@ import Testing
         let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         try #require(written == bytes.count)
         try #require(fsync(fd) == 0)
-        _ = try dropFromPageCache(path)
+        PageCacheDrop.drop(path)
         return path
     }
 
-    /// Drops the file at `path` from the page cache, again while any of its pages stays resident
-    /// (a page busy at that moment stays: up to 6 drops); whether all of them are out.
-    static func dropFromPageCache(_ path: String) throws -> Bool {
-        let fd = open(path, O_RDONLY)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        let size = lseek(fd, 0, SEEK_END)
-        try #require(size >= 0)
-        let pages = (Int(size) + blockSize - 1) / blockSize
-        for _ in 0..<6 {
-            _ = fdatasync(fd)
-            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
-            if try pages == 0 || residentPages(path, 0..<pages) == 0 { return true }
-        }
-        return false
-    }
 
     /// Where image files read direct on this machine (nil: nowhere).
     static let directFolder = Fixtures.directReadFolder

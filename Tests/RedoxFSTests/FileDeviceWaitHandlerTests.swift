@@ -43,7 +43,7 @@ import Testing
         let attempts = 10
         var runsPerAttempt: [Int] = []
         for _ in 0..<attempts {
-            let cold = try Image.dropFromPageCache(path)
+            let cold = PageCacheDrop.drop(path)
             counter.runs = 0
             try buffer.withUnsafeMutableBytes { try device.readBlocks(at: 40, into: $0) }
             #expect(buffer == Image.content(8, from: 40))
