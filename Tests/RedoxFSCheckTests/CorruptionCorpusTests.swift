@@ -1,5 +1,6 @@
 import Foundation
 import RedoxFS
+import RedoxFSTestSupport
 @testable import RedoxFSCheck
 import Testing
 
@@ -21,15 +22,6 @@ import Testing
         let result = try CheckFixtures.run(fsck, arguments + ["--json"] + extra + [image])
         let report = try? JSONDecoder().decode(CheckReport.self, from: result.output)
         return (result.status, report, String(decoding: result.output + result.error, as: UTF8.self))
-    }
-
-    /// Writes `path`'s cached changes out and drops its pages from the page cache.
-    static func dropFromPageCache(_ path: String) throws {
-        let fd = open(path, O_RDONLY)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        _ = fsync(fd)
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
     }
 
     /// The start block and every block of the newest generation, or nil when it cannot be walked.
@@ -70,7 +62,8 @@ import Testing
         #expect(fallback == damage.fallsBack, "\(report.repairs.map(\.summary))")
 
         // The same check with the blocks out of the page cache and read direct: the same findings.
-        try Self.dropFromPageCache(path)
+        try #require(FileManager.default.fileExists(atPath: path))
+        PageCacheDrop.drop(path)
         let direct = try Self.run(["-n", "-f", "--direct-io"] + scrub, image: path, password: damage.password)
         #expect(direct.status == check.status)
         #expect(direct.report?.problems == report.problems)
