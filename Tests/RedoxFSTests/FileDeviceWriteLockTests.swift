@@ -61,8 +61,28 @@ struct FileDeviceWriteLockTests {
         #expect(try Self.writerRefused(path), "the same start, to the end of the disk")
     }
 
-    /// Another process: the tools open through the same `FileDevice`, so `redoxfs-mkfs` run while
-    /// this process has the image open for writing fails with the message and writes nothing.
+    /// A device opened on a descriptor that already holds the lock (a tool that grew the file
+    /// under it) keeps that lock: there is no moment between the two in which another writer
+    /// could start; the device's close releases it.
+    @Test func aDeviceOnALockedDescriptorKeepsItsLock() throws {
+        let path = try Self.makeFile(megabytes: 4)
+        defer { unlink(path) }
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        #expect(fd >= 0)
+        try FileDevice.lockWholeFileForWriting(descriptor: fd, path: path, operation: "replace")
+        #expect(ftruncate(fd, off_t(8 * Self.megabyte)) == 0)
+        let device = try FileDevice.open(adopting: fd, path: path, readOnly: false)
+        #expect(device.descriptor == fd)
+        #expect(device.blockCount == UInt64(8 * Self.megabyte / 4096), "the length after the growth")
+        #expect(try Self.writerRefused(path))
+        #expect(try Self.writerRefused(path, byteOffset: UInt64(4 * Self.megabyte)), "still the whole file")
+        device.close()
+        #expect(try !Self.writerRefused(path), "the lock went with the device")
+    }
+
+    /// Another process: the tools lock through the same calls, so `redoxfs-mkfs` run while this
+    /// process has the image open for writing fails with the message (of the whole-file lock mkfs
+    /// takes first: it replaces the file) and writes nothing.
     @Test func anotherProcessIsRefused() throws {
         let path = try Self.makeFile(megabytes: 16)
         defer { unlink(path) }
@@ -71,7 +91,7 @@ struct FileDeviceWriteLockTests {
         writer.close()
         let message = String(decoding: result.error, as: UTF8.self)
         #expect(result.status != 0)
-        #expect(message.contains("another redoxfs mount or tool is writing"), "\(message)")
+        #expect(message.contains("a redoxfs mount or tool is writing a file system in it"), "\(message)")
         let bytes = try #require(FileManager.default.contents(atPath: path))
         #expect(bytes.allSatisfy { $0 == 0 }, "mkfs wrote nothing")
         #expect(try ArchiveToolTests.run("redoxfs-mkfs", [path]).status == 0, "and may once the writer is gone")

@@ -4,13 +4,16 @@ import Glibc
 #endif
 import RedoxFS
 import RedoxFSTestSupport
+import RedoxFSTools
 import Testing
 
 /// The tools and the image write lock outside `FileDevice.open`: a tool that grows an image
 /// (`redoxfs-resize` to a size past its end, `--size` of mkfs and ar) takes the lock first, so a
 /// file system another process is writing is neither grown nor cut; a tool that replaces the
 /// whole file (mkfs, ar) is refused while any file system in it, at any offset, has a writer;
-/// `redoxfs-fsck -n`, which takes no lock, warns when a writer holds it.
+/// `redoxfs-fsck -n`, which takes no lock, warns when a writer holds it. A tool that grows the
+/// file keeps the lock it took for that in the device it then opens (no moment in which a mount
+/// could start between the two).
 @Suite(.enabled(if: try WriteLockSupport.available(under: "/var/tmp"), "open-file-description locks refused under /var/tmp"))
 struct ImageLockToolTests {
     static let inUse = "another redoxfs mount or tool is writing"
@@ -42,6 +45,45 @@ struct ImageLockToolTests {
         #expect(result.status != 0, "\(tool) ran on a busy image: \(result.output)")
         #expect(result.error.contains(message), "\(result.error)")
         #expect(size(path) == before, "\(tool) resized a busy image")
+    }
+
+    /// Whether another open file description (another mount or tool) holds the write lock on
+    /// the block at `byteOffset` of `path`.
+    static func lockedForWriting(_ path: String, byteOffset: UInt64 = 0) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return FileDevice.isLockedForWriting(descriptor: fd, byteOffset: byteOffset)
+    }
+
+    /// `DiskFile.grow` (redoxfs-resize past the end) returns the device it grew under the lock:
+    /// the lock is held from the growth until that device closes, and the file system opens on it.
+    @Test func growHandsItsLockToTheDevice() throws {
+        let path = try Self.formattedImage()
+        defer { unlink(path) }
+        let device = try DiskFile.grow(path, to: 32 << 20, byteOffset: 0)
+        #expect(Self.size(path) == 32 << 20)
+        #expect(device.blockCount == (32 << 20) / 4096, "the device sees the grown file")
+        #expect(Self.lockedForWriting(path), "the lock was let go after the growth")
+        #expect(throws: FileSystemError.self, "a mount starting now is refused") {
+            try FileDevice.open(path: path, readOnly: false)
+        }
+        let fs = try FileSystem(device: device, writable: true)
+        try fs.resize(to: (32 << 20) - fs.startBlock * 4096)
+        try fs.unmount()
+        #expect(!Self.lockedForWriting(path), "the lock went with the file system")
+    }
+
+    /// `DiskFile.prepare` with a size (mkfs, ar, clone --size) likewise, on the whole file.
+    @Test func prepareHandsItsWholeFileLockToTheDevice() throws {
+        let path = try FileDeviceWriteLockTests.makeFile(megabytes: 16)
+        defer { unlink(path) }
+        let device = try DiskFile.prepare(path, size: 32 << 20)
+        #expect(Self.size(path) == 32 << 20)
+        #expect(Self.lockedForWriting(path) && Self.lockedForWriting(path, byteOffset: 20 << 20), "not the whole file locked")
+        let fs = try DiskFormatter.format(device, bootloaderPath: nil, password: nil)
+        fs.close()
+        #expect(!Self.lockedForWriting(path))
     }
 
     /// mkfs replaces the whole file: a writer of a file system at 2 MiB in it (another

@@ -51,14 +51,20 @@ struct Clone: ParsableCommand {
             }
             let (from, _) = try source.openKeepingPassword(readOnly: true, prompt: "\(Self.tool): password of \(source.image): ")
             defer { from.close() }
-            try DiskFile.prepare(destination, size: size.flatMap(ByteSize.parse), wholeFile: true)
+            // Locked (whole file) before --size grows it, until the file system is closed.
+            let device = try DiskFile.prepare(destination, size: size.flatMap(ByteSize.parse))
             var password: [UInt8]?
             if encrypt || newPasswordFile != nil {
-                password = try PasswordInput.readNew(
-                    file: newPasswordFile, prompt: "\(Self.tool): password of \(destination): ",
-                    confirmation: "\(Self.tool): repeat password of \(destination): ")
+                do {
+                    password = try PasswordInput.readNew(
+                        file: newPasswordFile, prompt: "\(Self.tool): password of \(destination): ",
+                        confirmation: "\(Self.tool): repeat password of \(destination): ")
+                } catch {
+                    device.close()
+                    throw error
+                }
             }
-            let to = try DiskFormatter.format(destination, bootloaderPath: bootloader, password: password)
+            let to = try DiskFormatter.format(device, bootloaderPath: bootloader, password: password)
             let cloner = TreeCloner(source: from, destination: to)
             if !quiet, let total = try? Self.measureIfShown(cloner) {
                 bar = ProgressBar(label: "cloning", totalBytes: total.bytes, totalItems: total.entries, itemName: "entries")
