@@ -13,7 +13,7 @@ import Testing
 /// whole file (mkfs, ar) is refused while any file system in it, at any offset, has a writer;
 /// `redoxfs-fsck -n`, which takes no lock, warns when a writer holds it. A tool that grows the
 /// file keeps the lock it took for that in the device it then opens (no moment in which a mount
-/// could start between the two).
+/// could start between the two), and a refusal names the image once.
 @Suite(.enabled(if: try WriteLockSupport.available(under: "/var/tmp"), "open-file-description locks refused under /var/tmp"))
 struct ImageLockToolTests {
     static let inUse = "another redoxfs mount or tool is writing"
@@ -44,6 +44,7 @@ struct ImageLockToolTests {
         writer.close()
         #expect(result.status != 0, "\(tool) ran on a busy image: \(result.output)")
         #expect(result.error.contains(message), "\(result.error)")
+        #expect(result.error.components(separatedBy: path).count == 2, "the image named once: \(result.error)")
         #expect(size(path) == before, "\(tool) resized a busy image")
     }
 
@@ -86,6 +87,18 @@ struct ImageLockToolTests {
         #expect(!Self.lockedForWriting(path))
     }
 
+    /// A tool's system error about the image names it once, first.
+    @Test func aRefusalNamesTheImageOnce() throws {
+        let path = try Self.formattedImage()
+        defer { unlink(path) }
+        let writer = try FileDevice.open(path: path, readOnly: false)
+        defer { writer.close() }
+        let result = try ArchiveToolTests.run("redoxfs-resize", [path])
+        #expect(result.status != 0)
+        #expect(result.error.hasPrefix("redoxfs-resize: \(path): open for writing (in use: another redoxfs mount or tool is writing this file system; unmount it first): "), "\(result.error)")
+        #expect(result.error.components(separatedBy: path).count == 2, "\(result.error)")
+    }
+
     /// mkfs replaces the whole file: a writer of a file system at 2 MiB in it (another
     /// partition's, another open file description) makes it fail, the file unchanged.
     @Test func mkfsDoesNotReplaceAFileWithAFileSystemBeingWrittenElsewhereInIt() throws {
@@ -96,6 +109,7 @@ struct ImageLockToolTests {
         writer.close()
         #expect(result.status != 0, "mkfs replaced a file with a file system being written: \(result.output)")
         #expect(result.error.contains(Self.wholeFileInUse), "\(result.error)")
+        #expect(result.error.components(separatedBy: path).count == 2, "the image named once: \(result.error)")
         let bytes = try #require(FileManager.default.contents(atPath: path))
         #expect(bytes.count == 16 << 20 && bytes.allSatisfy { $0 == 0 }, "mkfs wrote nothing")
         #expect(try ArchiveToolTests.run("redoxfs-mkfs", [path]).status == 0, "and may once the writer is gone")

@@ -119,7 +119,7 @@ struct Archive: ParsableCommand {
             if !quiet { print(line) }
         } catch {
             bar?.clear()
-            exitWithError(Self.tool, "\(disk): \(error)")
+            exitWithError(Self.tool, image: disk, error)
         }
     }
 }

@@ -60,7 +60,7 @@ struct MakeFileSystem: ParsableCommand {
             fs.close()
             print(line)
         } catch {
-            exitWithError(tool, "\(disk): \(error)")
+            exitWithError(tool, image: disk, error)
         }
     }
 }

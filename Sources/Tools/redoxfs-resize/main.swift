@@ -117,7 +117,7 @@ struct Resize: ParsableCommand {
                 try DiskFile.setLength(disk, end)
             }
         } catch {
-            exitWithError(Self.tool, "\(disk): \(error)")
+            exitWithError(Self.tool, image: disk, error)
         }
     }
 }
