@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Installer
+@testable import Installer
 import RedoxFS
 import RedoxFSTestSupport
 import Testing
@@ -11,7 +11,8 @@ import Testing
 /// locked) the RedoxFS partition's device closes it, so a library caller keeps neither the lock
 /// nor a descriptor; an installation onto an existing image is refused while a file system
 /// anywhere in it has a writer; the --esp-image/--redoxfs-image mode refuses an output that is
-/// one of its inputs, or that a redoxfs mount or tool is writing, before anything is written.
+/// one of its inputs, or that a redoxfs mount or tool is writing, before anything is written, and
+/// keeps its RedoxFS input read-locked while it copies it (a mount starting meanwhile is refused).
 @Suite struct InstallerWriteLockTests {
     /// The message of a refused whole-file lock (the output is replaced).
     static let inUse = "a redoxfs mount or tool is writing a file system in it"
@@ -181,5 +182,32 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the busy output was changed")
         try disk.write(to: output)
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)).count == Int(disk.layout.diskBytes))
+    }
+
+    /// While the RedoxFS input is copied, it is read-locked: a mount (a writable device) or a tool
+    /// replacing the file that starts meanwhile is refused, saying a copy is going on; afterwards
+    /// both may.
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func assemblyKeepsTheRedoxFSImageReadLockedWhileItCopies() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        var attempts: [String] = []
+        try disk.write(to: folder + "/disk.img", randomness: Randomness(seed: nil)) {
+            do throws(FileSystemError) {
+                let mount = try FileDevice.open(path: volume, readOnly: false)
+                mount.close()
+                attempts.append("a writer started")
+            } catch {
+                attempts.append("\(error)")
+            }
+        }
+        // One chunk of the ESP (1 MiB), three of the volume (3 MiB): locked from before the first.
+        #expect(attempts.count == 4)
+        for attempt in attempts {
+            #expect(attempt.contains("in use: a redoxfs tool is copying this file system; try again when it is done"), "\(attempt)")
+        }
+        let mount = try FileDevice.open(path: volume, readOnly: false)
+        mount.close()
     }
 }

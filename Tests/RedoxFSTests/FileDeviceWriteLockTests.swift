@@ -80,6 +80,44 @@ struct FileDeviceWriteLockTests {
         #expect(try !Self.writerRefused(path), "the lock went with the device")
     }
 
+    /// A whole-file read lock (a tool copying the image) refuses every writer, with a message
+    /// that says a copy is going on, and is refused itself while a writer holds the file.
+    @Test func aReadLockRefusesWritersUntilItGoes() throws {
+        let path = try Self.makeFile(megabytes: 4)
+        defer { unlink(path) }
+        let copier = open(path, O_RDONLY | O_CLOEXEC)
+        #expect(copier >= 0)
+        try FileDevice.lockWholeFileForReading(descriptor: copier, path: path, operation: "copy")
+        let error = #expect(throws: FileSystemError.self) { try FileDevice.open(path: path, readOnly: false) }
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains("in use: a redoxfs tool is copying this file system; try again when it is done"), "\(message)")
+        #expect(error?.errno == EBUSY)
+        let whole = open(path, O_RDWR | O_CLOEXEC)
+        defer { close(whole) }
+        let replace = #expect(throws: FileSystemError.self) {
+            try FileDevice.lockWholeFileForWriting(descriptor: whole, path: path, operation: "replace")
+        }
+        #expect(replace.map { "\($0)".contains("a redoxfs tool is copying a file system in it") } == true, "\(String(describing: replace))")
+        // Readers, and a second copy, are not refused.
+        let reader = try FileDevice.open(path: path, readOnly: true)
+        reader.close()
+        let second = open(path, O_RDONLY | O_CLOEXEC)
+        try FileDevice.lockWholeFileForReading(descriptor: second, path: path, operation: "copy")
+        close(second)
+        close(copier)
+        #expect(try !Self.writerRefused(path), "the read lock went with the descriptor")
+
+        // And the other way round: no copy while a writer holds the file system.
+        let writer = try FileDevice.open(path: path, readOnly: false)
+        let late = open(path, O_RDONLY | O_CLOEXEC)
+        defer { close(late) }
+        let refused = #expect(throws: FileSystemError.self) {
+            try FileDevice.lockWholeFileForReading(descriptor: late, path: path, operation: "copy")
+        }
+        writer.close()
+        #expect(refused.map { "\($0)".contains("a redoxfs mount or tool is writing a file system in it") } == true, "\(String(describing: refused))")
+    }
+
     /// Another process: the tools lock through the same calls, so `redoxfs-mkfs` run while this
     /// process has the image open for writing fails with the message (of the whole-file lock mkfs
     /// takes first: it replaces the file) and writes nothing.
