@@ -12,7 +12,8 @@ import Testing
 /// nor a descriptor; an installation onto an existing image is refused while a file system
 /// anywhere in it has a writer; the --esp-image/--redoxfs-image mode refuses an output that is
 /// one of its inputs, or that a redoxfs mount or tool is writing, before anything is written, and
-/// keeps its RedoxFS input read-locked while it copies it (a mount starting meanwhile is refused).
+/// keeps its RedoxFS input read-locked while it copies it (a mount starting meanwhile is refused);
+/// a write_bootloader file with a file system being written is refused before it is cut.
 @Suite struct InstallerWriteLockTests {
     /// The message of a refused whole-file lock (the output is replaced).
     static let inUse = "a redoxfs mount or tool is writing a file system in it"
@@ -209,5 +210,34 @@ import Testing
         }
         let mount = try FileDevice.open(path: volume, readOnly: false)
         mount.close()
+    }
+
+    /// write_bootloader names a file with a file system being written in it (a wrong path, here a
+    /// partition at 1 MiB): the installation is refused before that file is cut, and it stays as it
+    /// was; without the writer it is replaced.
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func writeBootloaderDoesNotCutAFileBeingWritten() throws {
+        let folder = try Scratch.folder("bootloader-lock")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/disk.img", busy = folder + "/busy.img"
+        #expect(FileManager.default.createFile(atPath: output, contents: Data(count: 64 << 20)))
+        let old = Data(repeating: 0xCC, count: 4 << 20)
+        #expect(FileManager.default.createFile(atPath: busy, contents: old))
+        let writer = try FileDevice.open(path: busy, readOnly: false, byteOffset: 1 << 20)
+
+        var configuration = Configuration()
+        configuration.general.writeBootloader = busy
+        var options = InstallOptions(configuration: configuration, output: output)
+        options.skipPackages = true
+        options.showProgress = false
+        options.sourceDateEpoch = 1_700_000_000
+        let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
+        writer.close()
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains(Self.inUse), "\(message)")
+        #expect(message.components(separatedBy: busy).count == 2, "the file named once: \(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: busy)) == old, "the busy file was changed")
+        try Installer(options: options).install()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: busy)).isEmpty, "replaced by the (empty) UEFI loader")
     }
 }
