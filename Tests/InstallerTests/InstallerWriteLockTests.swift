@@ -13,7 +13,8 @@ import Testing
 /// anywhere in it has a writer; the --esp-image/--redoxfs-image mode refuses an output that is
 /// one of its inputs, or that a redoxfs mount or tool is writing, before anything is written, and
 /// keeps its RedoxFS input read-locked while it copies it (a mount starting meanwhile is refused);
-/// a write_bootloader file with a file system being written is refused before it is cut.
+/// an input cut short meanwhile is an error; a write_bootloader file with a file system being
+/// written is refused before it is cut.
 @Suite struct InstallerWriteLockTests {
     /// The message of a refused whole-file lock (the output is replaced).
     static let inUse = "a redoxfs mount or tool is writing a file system in it"
@@ -210,6 +211,23 @@ import Testing
         }
         let mount = try FileDevice.open(path: volume, readOnly: false)
         mount.close()
+    }
+
+    /// An input cut short after the layout was made from its size: an error naming it, never a
+    /// disk with zeros where the rest should be.
+    @Test func assemblyRefusesAnInputThatGotShorter() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        #expect(truncate(esp, 512 << 10) == 0)
+        let error = #expect(throws: InstallerError.self) { try disk.write(to: folder + "/disk.img") }
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains("\(esp): read failed: the file ends at byte 524288, before the 1048576 bytes from byte 0 were read"), "\(message)")
+
+        let again = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        #expect(truncate(volume, 2 << 20) == 0)
+        let shrunk = #expect(throws: InstallerError.self) { try again.write(to: folder + "/disk.img") }
+        #expect(shrunk.map { "\($0)".contains("\(volume): the image changed size") } == true, "\(String(describing: shrunk))")
     }
 
     /// write_bootloader names a file with a file system being written in it (a wrong path, here a
