@@ -13,12 +13,16 @@ public enum DiskFile {
     /// is. The image write lock is taken on the whole file before anything changes and kept by
     /// the device, so that no other writer can start between the growth and the device's open:
     /// refused with EBUSY, the file untouched, while a file system anywhere in it has a writer.
+    /// A missing file without `size` is an error that says how to create it (worded to follow
+    /// the path, as `FileSystemError.message(about:)` puts it); with `size`, one that cannot be
+    /// created (its folder is missing) is the open's system error.
     public static func prepare(_ path: String, size: UInt64?) throws(FileSystemError) -> FileDevice {
         let fd = open(path, O_RDWR | O_CLOEXEC | (size == nil ? 0 : O_CREAT), 0o644)
         guard fd >= 0 else {
             let code = errno
-            if code == ENOENT {
-                throw .invalidArgument("\(path) does not exist: create it first (e.g. truncate -s 64M \(path)) or pass --size")
+            // Without a size there was nothing to create it with; with one, the folder is missing.
+            if code == ENOENT && size == nil {
+                throw .invalidArgument("does not exist: create it first (e.g. truncate -s 64M \(path)) or pass --size")
             }
             throw .system(operation: "open", path: path, errno: code)
         }

@@ -213,21 +213,46 @@ import Testing
         mount.close()
     }
 
-    /// An input cut short after the layout was made from its size: an error naming it, never a
-    /// disk with zeros where the rest should be.
+    /// An input whose size changed after the layout was made from it (shorter, or longer, which
+    /// would be cut): refused before the output is touched, an existing output left as it was.
+    @Test(arguments: [512 << 10, 3 << 19])
+    func assemblyRefusesAnESPThatChangedSize(to bytes: Int) throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/disk.img"
+        let old = Data(repeating: 0xCC, count: 8 << 20)
+        #expect(FileManager.default.createFile(atPath: output, contents: old))
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        #expect(truncate(esp, off_t(bytes)) == 0)
+        let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains("\(esp): the image changed size (1048576 bytes when looked at, \(bytes) now)"), "\(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the output was touched")
+        #expect(unlink(output) == 0)
+        #expect(throws: InstallerError.self) { try disk.write(to: output) }
+        #expect(access(output, F_OK) != 0, "an output was made")
+    }
+
+    /// An input cut short after it was measured, even while it is copied: an error naming it,
+    /// never a disk with zeros where the rest should be.
     @Test func assemblyRefusesAnInputThatGotShorter() throws {
         let (folder, esp, volume) = try Self.partitionImages()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
-        #expect(truncate(esp, 512 << 10) == 0)
-        let error = #expect(throws: InstallerError.self) { try disk.write(to: folder + "/disk.img") }
-        let message = error.map { "\($0)" } ?? ""
-        #expect(message.contains("\(esp): read failed: the file ends at byte 524288, before the 1048576 bytes from byte 0 were read"), "\(message)")
-
-        let again = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
         #expect(truncate(volume, 2 << 20) == 0)
-        let shrunk = #expect(throws: InstallerError.self) { try again.write(to: folder + "/disk.img") }
+        let shrunk = #expect(throws: InstallerError.self) { try disk.write(to: folder + "/disk.img") }
         #expect(shrunk.map { "\($0)".contains("\(volume): the image changed size") } == true, "\(String(describing: shrunk))")
+
+        // Cut during the copy (after the ESP's only chunk): the read that comes short says so.
+        let again = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        var cut = false
+        let error = #expect(throws: InstallerError.self) {
+            try again.write(to: folder + "/disk.img", randomness: Randomness(seed: nil)) {
+                if !cut { cut = truncate(volume, 3 << 19) == 0 }
+            }
+        }
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains("\(volume): read failed: the file ends at byte 1572864, before the 1048576 bytes from byte 1048576 were read"), "\(message)")
     }
 
     /// write_bootloader names a file with a file system being written in it (a wrong path, here a

@@ -34,10 +34,11 @@ struct ImageLockToolTests {
     }
 
     /// Runs `tool` while this process holds the write lock on the first block of `path`: it must
-    /// fail with the in-use message and leave the file's size as it was.
+    /// fail with the in-use message, naming `path` once, and leave the file's size as it was.
+    @discardableResult
     static func expectRefusedWhileBusy(
         _ tool: String, _ arguments: [String], image path: String, message: String = inUse
-    ) throws {
+    ) throws -> (status: Int32, output: String, error: String) {
         let before = size(path)
         let writer = try FileDevice.open(path: path, readOnly: false)
         let result = try ArchiveToolTests.run(tool, arguments)
@@ -46,6 +47,7 @@ struct ImageLockToolTests {
         #expect(result.error.contains(message), "\(result.error)")
         #expect(result.error.components(separatedBy: path).count == 2, "the image named once: \(result.error)")
         #expect(size(path) == before, "\(tool) resized a busy image")
+        return result
     }
 
     /// Whether another open file description (another mount or tool) holds the write lock on
@@ -63,6 +65,9 @@ struct ImageLockToolTests {
         let path = try Self.formattedImage()
         defer { unlink(path) }
         let device = try DiskFile.grow(path, to: 32 << 20, byteOffset: 0)
+        // Closed here until the file system takes the device over.
+        var deviceOwned = true
+        defer { if deviceOwned { device.close() } }
         #expect(Self.size(path) == 32 << 20)
         #expect(device.blockCount == (32 << 20) / 4096, "the device sees the grown file")
         #expect(Self.lockedForWriting(path), "the lock was let go after the growth")
@@ -70,8 +75,12 @@ struct ImageLockToolTests {
             try FileDevice.open(path: path, readOnly: false)
         }
         let fs = try FileSystem(device: device, writable: true)
+        deviceOwned = false
+        var mounted = true
+        defer { if mounted { fs.close() } }
         try fs.resize(to: (32 << 20) - fs.startBlock * 4096)
         try fs.unmount()
+        mounted = false
         #expect(!Self.lockedForWriting(path), "the lock went with the file system")
     }
 
@@ -97,6 +106,43 @@ struct ImageLockToolTests {
         #expect(result.status != 0)
         #expect(result.error.hasPrefix("redoxfs-resize: \(path): open for writing (in use: another redoxfs mount or tool is writing this file system; unmount it first): "), "\(result.error)")
         #expect(result.error.components(separatedBy: path).count == 2, "\(result.error)")
+    }
+
+    /// fsck (repairing, so writing) and clone (DEST) name the busy image once too; fsck's exit
+    /// status for an operational error stays 8 (fsck(8)).
+    @Test func fsckAndCloneNameTheBusyImageOnce() throws {
+        let path = try Self.formattedImage()
+        let source = try Self.formattedImage()
+        defer {
+            unlink(path)
+            unlink(source)
+        }
+        let fsck = try Self.expectRefusedWhileBusy("redoxfs-fsck", ["-y", path], image: path)
+        #expect(fsck.status == 8, "\(fsck.error)")
+        #expect(fsck.error.hasPrefix("redoxfs-fsck: \(path): open for writing (in use: "), "\(fsck.error)")
+        let clone = try Self.expectRefusedWhileBusy("redoxfs-clone", [source, path], image: path, message: Self.wholeFileInUse)
+        #expect(clone.error.hasPrefix("redoxfs-clone: \(path): replace (in use: "), "\(clone.error)")
+        #expect(!clone.error.contains(source), "the error is about DEST: \(clone.error)")
+        // An error about SOURCE names SOURCE.
+        let missing = source + ".missing"
+        let noSource = try ArchiveToolTests.run("redoxfs-clone", [missing, path])
+        #expect(noSource.status != 0)
+        #expect(noSource.error.hasPrefix("redoxfs-clone: \(missing): "), "\(noSource.error)")
+        #expect(noSource.error.components(separatedBy: missing).count == 2, "\(noSource.error)")
+    }
+
+    /// `--size` creates a missing image, so a missing one whose folder is missing too gets the
+    /// open's error, naming it once, not the advice to create it first or pass --size; without
+    /// `--size` the advice stays.
+    @Test func aMissingFolderWithSizeIsThePlainOpenError() throws {
+        let path = "/var/tmp/redoxfs-missing-\(UUID().uuidString)/a.img"
+        let sized = try ArchiveToolTests.run("redoxfs-mkfs", ["--size", "16MiB", path])
+        #expect(sized.status != 0)
+        #expect(sized.error == "redoxfs-mkfs: \(path): open: \(String(cString: strerror(ENOENT)))\n", "\(sized.error)")
+        let unsized = try ArchiveToolTests.run("redoxfs-mkfs", [path])
+        #expect(unsized.status != 0)
+        #expect(unsized.error.hasPrefix("redoxfs-mkfs: \(path): does not exist: create it first"), "\(unsized.error)")
+        #expect(unsized.error.contains("or pass --size"), "\(unsized.error)")
     }
 
     /// mkfs replaces the whole file: a writer of a file system at 2 MiB in it (another

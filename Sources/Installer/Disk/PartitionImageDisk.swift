@@ -34,11 +34,11 @@ public struct PartitionImageDisk: Sendable {
 
     /// Writes the disk to `output` (a new or existing regular file, replaced); GUIDs from
     /// `randomness`. Refused, before anything is written (or `output` created), when `output` is
-    /// one of the partition images, while a redoxfs mount or tool writes the RedoxFS image (a copy
-    /// of it would be torn), or while one writes a file system in `output` (the image write lock).
-    /// The RedoxFS image is read-locked for the whole copy
-    /// (`FileDevice.lockWholeFileForReading`): a mount or tool that would start writing it
-    /// meanwhile is refused.
+    /// one of the partition images, when an image's size is no longer the one measured, while a
+    /// redoxfs mount or tool writes the RedoxFS image (a copy of it would be torn), or while one
+    /// writes a file system in `output` (the image write lock). The RedoxFS image is read-locked
+    /// for the whole copy (`FileDevice.lockWholeFileForReading`): a mount or tool that would
+    /// start writing it meanwhile is refused.
     public func write(to output: String, randomness: Randomness = Randomness(seed: nil)) throws(InstallerError) {
         try write(to: output, randomness: randomness, afterEachChunk: nil)
     }
@@ -56,6 +56,8 @@ public struct PartitionImageDisk: Sendable {
         try refuseInput(exists ? info : nil, output: output)
         let redoxFS = try openRedoxFSImageForCopying()
         defer { close(redoxFS) }
+        let esp = try openESPImageForCopying()
+        defer { close(esp) }
         // Not truncated at the open: first the checks that it may be replaced.
         let fd = Glibc.open(output, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .host(operation: "create", path: output, errno: errno) }
@@ -76,9 +78,6 @@ public struct PartitionImageDisk: Sendable {
         try writer.writePartitionTables(layout.gpt(diskGUID: randomness.guid("disk"), uniqueGUIDs: [
             randomness.guid("partition:BIOS"), randomness.guid("partition:EFI"), randomness.guid("partition:REDOX"),
         ]), sector0: [UInt8](repeating: 0, count: GPT.sectorSize))
-        let esp = Glibc.open(espPath, O_RDONLY | O_CLOEXEC)
-        guard esp >= 0 else { throw .host(operation: "open", path: espPath, errno: errno) }
-        defer { close(esp) }
         try copy(OutputWriter(fd: esp, path: espPath), bytes: espBytes, to: writer, at: layout.efiOffset, afterEachChunk)
         try copy(OutputWriter(fd: redoxFS, path: redoxFSPath), bytes: redoxFSBytes, to: writer, at: layout.redoxOffset, afterEachChunk)
         if fsync(fd) != 0 && errno != EINVAL { throw .host(operation: "sync", path: output, errno: errno) }
@@ -112,16 +111,37 @@ public struct PartitionImageDisk: Sendable {
             } catch {
                 throw InstallerError.engine(redoxFSPath, error)
             }
-            var info = stat()
-            guard fstat(fd, &info) == 0 else { throw .host(operation: "stat", path: redoxFSPath, errno: errno) }
-            guard UInt64(info.st_size) == redoxFSBytes else {
-                throw .other("\(redoxFSPath): the image changed size (\(redoxFSBytes) bytes when looked at, \(info.st_size) now); run again")
-            }
+            try Self.requireSize(fd, redoxFSBytes, path: redoxFSPath)
         } catch {
             close(fd)
             throw error
         }
         return fd
+    }
+
+    /// Opens the ESP image for the copy, before the output is touched: one that is gone, or
+    /// whose size is no longer the one the layout was made for (a longer one would be cut, a
+    /// shorter one would leave the output half written), is refused with the output untouched.
+    private func openESPImageForCopying() throws(InstallerError) -> Int32 {
+        let fd = Glibc.open(espPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .host(operation: "open", path: espPath, errno: errno) }
+        do throws(InstallerError) {
+            try Self.requireSize(fd, espBytes, path: espPath)
+        } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Refuses the input `fd` (`path`) when its size is no longer `bytes`, the size the layout
+    /// was made for.
+    private static func requireSize(_ fd: Int32, _ bytes: UInt64, path: String) throws(InstallerError) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .host(operation: "stat", path: path, errno: errno) }
+        guard UInt64(info.st_size) == bytes else {
+            throw .other("\(path): the image changed size (\(bytes) bytes when looked at, \(info.st_size) now); run again")
+        }
     }
 
     /// Copies the first `bytes` bytes of `input` to the output at `offset`, 1 MiB at a time,

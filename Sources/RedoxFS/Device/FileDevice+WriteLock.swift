@@ -32,8 +32,9 @@ extension FileDevice {
     /// Locks (`type`: F_WRLCK or F_RDLCK) `span` bytes from `start` (0: to the end of the file,
     /// however long it grows) of the open file description of `fd`, as `lockForWriting`
     /// describes. Refused (another open file description holds a conflicting lock there): EBUSY,
-    /// with a message saying `operation` on `path` was refused and why (a writer, or a tool
-    /// copying the file system, which holds a read lock).
+    /// with a message saying `operation` on `path` was refused and why (a writer; a tool copying
+    /// the file system, which holds a read lock on the whole file; or another program's read
+    /// lock on some bytes, such as QEMU's on the disk images it runs).
     private static func setLock(
         _ type: Int32, _ fd: Int32, start: UInt64, span: UInt64, path: String, operation: String
     ) throws(FileSystemError) {
@@ -48,11 +49,14 @@ extension FileDevice {
         switch code {
         case EAGAIN, EACCES:
             let holder: String
-            if type == F_WRLCK && isReadLocked(fd, start: start, span: span) {
+            switch type == F_WRLCK ? conflictingReadLock(fd, start: start, span: span) : nil {
+            case .wholeFile?:
                 holder = span == 0
                     ? "a redoxfs tool is copying a file system in it; try again when it is done"
                     : "a redoxfs tool is copying this file system; try again when it is done"
-            } else {
+            case .someBytes?:
+                holder = "another program that has it open holds a lock on it (QEMU locks the disk images it runs); try again once that program is done with it"
+            case nil:
                 holder = span == 0
                     ? "a redoxfs mount or tool is writing a file system in it; unmount it first"
                     : "another redoxfs mount or tool is writing this file system; unmount it first"
@@ -65,16 +69,25 @@ extension FileDevice {
         }
     }
 
-    /// Whether the lock of another open file description that conflicts with a write lock on
-    /// `span` bytes from `start` of `fd`'s file is a read lock (F_OFD_GETLK reports one of them).
-    private static func isReadLocked(_ fd: Int32, start: UInt64, span: UInt64) -> Bool {
+    /// A read lock another open file description holds: on the whole file (from byte 0 to the
+    /// end, as a redoxfs tool copying the image takes it), or on some bytes only (QEMU takes
+    /// read locks on single bytes from 100 and from 200 of the disk images it runs).
+    private enum ReadLockHolder {
+        case wholeFile
+        case someBytes
+    }
+
+    /// The read lock of another open file description that conflicts with a write lock on
+    /// `span` bytes from `start` of `fd`'s file (F_OFD_GETLK reports one of the conflicting
+    /// locks, with its start and length); nil when that lock is a write lock, or none is found.
+    private static func conflictingReadLock(_ fd: Int32, start: UInt64, span: UInt64) -> ReadLockHolder? {
         var lock = flock()
         lock.l_type = Int16(F_WRLCK)
         lock.l_whence = Int16(SEEK_SET)
         lock.l_start = off_t(start)
         lock.l_len = off_t(span)
-        guard fcntl(fd, openFileDescriptionGetLock, &lock) == 0 else { return false }
-        return lock.l_type == Int16(F_RDLCK)
+        guard fcntl(fd, openFileDescriptionGetLock, &lock) == 0, lock.l_type == Int16(F_RDLCK) else { return nil }
+        return lock.l_start == 0 && lock.l_len == 0 ? .wholeFile : .someBytes
     }
 
     /// Takes the lock a writable `FileDevice` at `byteOffset` takes, on the open file description

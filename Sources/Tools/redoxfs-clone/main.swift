@@ -45,12 +45,15 @@ struct Clone: ParsableCommand {
 
     func run() throws {
         var bar: ProgressBar?
+        // The image an error is about: SOURCE until it is open, then DEST.
+        var image = source.image
         do {
             if let a = DiskFile.inode(source.image), a == DiskFile.inode(destination) {
                 throw FileSystemError.invalidArgument("SOURCE and DEST are the same file")
             }
             let (from, _) = try source.openKeepingPassword(readOnly: true, prompt: "\(Self.tool): password of \(source.image): ")
             defer { from.close() }
+            image = destination
             // Locked (whole file) before --size grows it, until the file system is closed.
             let device = try DiskFile.prepare(destination, size: size.flatMap(ByteSize.parse))
             var password: [UInt8]?
@@ -93,7 +96,7 @@ struct Clone: ParsableCommand {
             if !quiet { print(lines.joined(separator: "\n")) }
         } catch {
             bar?.clear()
-            exitWithError(Self.tool, "\(error)")
+            exitWithError(Self.tool, image: image, error)
         }
     }
 
