@@ -95,6 +95,7 @@ import Testing
         options.sourceDateEpoch = 1_700_000_000
         let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
         writer.close()
+        WriteLockSupport.waitUntilUnlocked(output)
         let message = error.map { "\($0)" } ?? ""
         #expect(message.contains(Self.inUse), "\(message)")
         #expect(message.components(separatedBy: output).count == 2, "the output named once: \(message)")
@@ -163,6 +164,7 @@ import Testing
 
         let result = try Scratch.run("redox-installer", ["--esp-image", esp, "--redoxfs-image", volume, output])
         writer.close()
+        WriteLockSupport.waitUntilUnlocked(volume)
         #expect(result.status != 0)
         #expect(result.err.contains("in use"), "\(result.err)")
         try disk.write(to: output)
@@ -180,6 +182,7 @@ import Testing
         let writer = try FileDevice.open(path: output, readOnly: false, byteOffset: disk.layout.redoxOffset)
         let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
         writer.close()
+        WriteLockSupport.waitUntilUnlocked(output)
         #expect(error.map { "\($0)".contains(Self.inUse) } == true, "\(String(describing: error))")
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the busy output was changed")
         try disk.write(to: output)
@@ -206,6 +209,7 @@ import Testing
         }
         // One chunk of the ESP (1 MiB), three of the volume (3 MiB): locked from before the first.
         #expect(attempts.count == 4)
+        WriteLockSupport.waitUntilUnlocked(volume)
         for attempt in attempts {
             #expect(attempt.contains("in use: a redoxfs tool is copying this file system; try again when it is done"), "\(attempt)")
         }
@@ -276,6 +280,7 @@ import Testing
         options.sourceDateEpoch = 1_700_000_000
         let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
         writer.close()
+        WriteLockSupport.waitUntilUnlocked(busy)
         let message = error.map { "\($0)" } ?? ""
         #expect(message.contains(Self.inUse), "\(message)")
         #expect(message.components(separatedBy: busy).count == 2, "the file named once: \(message)")

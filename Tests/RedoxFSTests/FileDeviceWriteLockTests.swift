@@ -46,6 +46,7 @@ struct FileDeviceWriteLockTests {
         let reader = try FileDevice.open(path: path, readOnly: true)
         reader.close()
         first.close()
+        WriteLockSupport.waitUntilUnlocked(path)
         #expect(try !Self.writerRefused(path), "the lock went with the first descriptor")
     }
 
@@ -86,6 +87,7 @@ struct FileDeviceWriteLockTests {
         #expect(try Self.writerRefused(path, byteOffset: UInt64(4 * Self.megabyte)), "still the whole file")
         device.close()
         deviceOpen = false
+        WriteLockSupport.waitUntilUnlocked(path)
         #expect(try !Self.writerRefused(path), "the lock went with the device")
     }
 
@@ -118,6 +120,7 @@ struct FileDeviceWriteLockTests {
         }
         close(copier)
         copier = -1
+        WriteLockSupport.waitUntilUnlocked(path)
         #expect(try !Self.writerRefused(path), "the read lock went with the descriptor")
 
         // And the other way round: no copy while a writer holds the file system.
@@ -186,6 +189,7 @@ struct FileDeviceWriteLockTests {
         let writer = try FileDevice.open(path: path, readOnly: false)
         let result = try Fixtures.run(Fixtures.tool("redoxfs-mkfs"), [path], input: nil)
         writer.close()
+        WriteLockSupport.waitUntilUnlocked(path)
         let message = String(decoding: result.error, as: UTF8.self)
         #expect(result.status != 0)
         #expect(message.contains("a redoxfs mount or tool is writing a file system in it"), "\(message)")

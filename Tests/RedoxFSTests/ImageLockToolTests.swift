@@ -25,6 +25,8 @@ struct ImageLockToolTests {
         let path = try FileDeviceWriteLockTests.makeFile(megabytes: 16)
         let fs = try FileSystem.format(device: try FileDevice.open(path: path, readOnly: false))
         try fs.unmount()
+        // Before a test takes a lock on it, or looks for one.
+        WriteLockSupport.waitUntilUnlocked(path)
         return path
     }
 
@@ -43,6 +45,7 @@ struct ImageLockToolTests {
         let writer = try FileDevice.open(path: path, readOnly: false)
         let result = try ArchiveToolTests.run(tool, arguments)
         writer.close()
+        WriteLockSupport.waitUntilUnlocked(path)
         #expect(result.status != 0, "\(tool) ran on a busy image: \(result.output)")
         #expect(result.error.contains(message), "\(result.error)")
         #expect(result.error.components(separatedBy: path).count == 2, "the image named once: \(result.error)")
@@ -81,7 +84,7 @@ struct ImageLockToolTests {
         try fs.resize(to: (32 << 20) - fs.startBlock * 4096)
         try fs.unmount()
         mounted = false
-        #expect(!Self.lockedForWriting(path), "the lock went with the file system")
+        #expect(WriteLockSupport.waitUntilUnlocked(path), "the lock went with the file system")
     }
 
     /// `DiskFile.prepare` with a size (mkfs, ar, clone --size) likewise, on the whole file.
@@ -93,7 +96,7 @@ struct ImageLockToolTests {
         #expect(Self.lockedForWriting(path) && Self.lockedForWriting(path, byteOffset: 20 << 20), "not the whole file locked")
         let fs = try DiskFormatter.format(device, bootloaderPath: nil, password: nil)
         fs.close()
-        #expect(!Self.lockedForWriting(path))
+        #expect(WriteLockSupport.waitUntilUnlocked(path), "the lock went with the file system")
     }
 
     /// A tool's system error about the image names it once, first.
@@ -153,6 +156,7 @@ struct ImageLockToolTests {
         let writer = try FileDevice.open(path: path, readOnly: false, byteOffset: 2 << 20)
         let result = try ArchiveToolTests.run("redoxfs-mkfs", [path])
         writer.close()
+        WriteLockSupport.waitUntilUnlocked(path)
         #expect(result.status != 0, "mkfs replaced a file with a file system being written: \(result.output)")
         #expect(result.error.contains(Self.wholeFileInUse), "\(result.error)")
         #expect(result.error.components(separatedBy: path).count == 2, "the image named once: \(result.error)")
