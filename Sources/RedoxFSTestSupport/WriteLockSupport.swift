@@ -37,7 +37,8 @@ public enum WriteLockSupport {
     }
 
     /// Waits until no open file description holds a lock on any byte of `path` (F_OFD_GETLK of a
-    /// whole-file write lock reports none), trying for at most about 2 s; returns whether it is
+    /// whole-file write lock reports none), trying up to 12,000 times 5 ms apart (a hang guard of a
+    /// minute: a busy machine may keep a child from its exec that long); returns whether it is
     /// free. A lock this process let go can stay held a moment longer: a child another test is
     /// starting at that time holds a copy of this process's descriptors from its clone until its
     /// exec closes them (posix_spawn does not share the descriptor table), and with them the open
@@ -48,7 +49,7 @@ public enum WriteLockSupport {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return true }
         defer { close(fd) }
-        for _ in 0..<400 {
+        for _ in 0..<12_000 {
             var lock = flock()
             lock.l_type = Int16(F_WRLCK)
             lock.l_whence = Int16(SEEK_SET)
