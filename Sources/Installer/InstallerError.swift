@@ -42,10 +42,10 @@ public enum InstallerError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    /// The engine's `error` about `path`; a system error that names `path` itself is not
-    /// prefixed with it again.
+    /// The engine's `error` about `path`; a system error that names `path` itself names it once
+    /// (`FileSystemError.message(about:)`).
     static func engine(_ path: String, _ error: FileSystemError) -> InstallerError {
-        if case .system(_, let named, _) = error, named == path { return .other("\(error)") }
+        if case .system(_, let named, _) = error, named == path { return .other(error.message(about: path)) }
         return .engine(path: path, "\(error)")
     }
 }

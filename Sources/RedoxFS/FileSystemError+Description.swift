@@ -22,6 +22,18 @@ extension FileSystemError: CustomStringConvertible {
     }
 }
 
+extension FileSystemError {
+    /// The error in words about the image or file at `path`, which it names once: `PATH: ...`;
+    /// a system error about `path` itself reads `PATH: OPERATION: REASON` (its `description`
+    /// names the path too).
+    public func message(about path: String) -> String {
+        if case .system(let operation, path, let code) = self {
+            return "\(path): \(operation): \(String(cString: strerror(code)))"
+        }
+        return "\(path): \(description)"
+    }
+}
+
 extension FormatError: CustomStringConvertible {
     public var description: String {
         switch self {

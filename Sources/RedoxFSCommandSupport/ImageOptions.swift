@@ -51,6 +51,13 @@ public struct GenerationOption: ParsableArguments {
     public init() {}
 }
 
+/// Prints `error` about the image at `path` on standard error, naming the path once
+/// (`FileSystemError.message(about:)`), prefixed with the tool's name, and exits with status 1.
+public func exitWithError(_ tool: String, image path: String, _ error: any Error) -> Never {
+    guard let error = error as? FileSystemError else { exitWithError(tool, "\(path): \(error)") }
+    exitWithError(tool, error.message(about: path))
+}
+
 /// Prints `message` on standard error prefixed with the tool's name and exits with `code`.
 public func exitWithError(_ tool: String, _ message: String, code: Int32 = 1) -> Never {
     let text = "\(tool): \(message)\n"

@@ -25,8 +25,13 @@ extension PasswordInput {
 
 extension ImageOptions {
     /// Opens the image like `open(readOnly:tool:)`, asking for the password with `prompt`, and
-    /// also returns the password it used (nil for an unencrypted image).
-    public func openKeepingPassword(readOnly: Bool, prompt: String) throws(FileSystemError) -> (FileSystem, [UInt8]?) {
+    /// also returns the password it used (nil for an unencrypted image). With `device` (the
+    /// image already opened at `offset`, e.g. by `DiskFile.grow(_:to:byteOffset:)`, which keeps
+    /// its write lock) the file system is opened on it, and it is closed when this throws.
+    public func openKeepingPassword(
+        readOnly: Bool, prompt: String, device: FileDevice? = nil
+    ) throws(FileSystemError) -> (FileSystem, [UInt8]?) {
+        if let device { return try openKeepingPassword(device, readOnly: readOnly, prompt: prompt) }
         let start = try startBlock()
         do {
             return (try FileSystem(path: image, readOnly: readOnly, byteOffset: offset, startBlock: start), nil)
@@ -34,6 +39,24 @@ extension ImageOptions {
             let password = try PasswordInput.read(file: passwordFile, prompt: prompt)
             let fs = try FileSystem(path: image, readOnly: readOnly, byteOffset: offset, startBlock: start, password: password)
             return (fs, password)
+        }
+    }
+
+    /// `openKeepingPassword(readOnly:prompt:device:)` on `device`.
+    private func openKeepingPassword(
+        _ device: FileDevice, readOnly: Bool, prompt: String
+    ) throws(FileSystemError) -> (FileSystem, [UInt8]?) {
+        do throws(FileSystemError) {
+            let start = try startBlock()
+            do {
+                return (try FileSystem(device: device, startBlock: start, writable: !readOnly), nil)
+            } catch .format(.passwordRequired) {
+                let password = try PasswordInput.read(file: passwordFile, prompt: prompt)
+                return (try FileSystem(device: device, startBlock: start, password: password, writable: !readOnly), password)
+            }
+        } catch {
+            device.close()
+            throw error
         }
     }
 

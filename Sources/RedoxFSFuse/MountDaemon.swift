@@ -40,7 +40,7 @@ public enum MountDaemon {
         do {
             fileSystem = try open(region, configuration, log: log)
         } catch {
-            log.error("\(region.path): \(error)")
+            log.error(error.message(about: region.path))
             return 1
         }
         if fileSystem.isWritable {

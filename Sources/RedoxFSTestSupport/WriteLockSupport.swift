@@ -35,4 +35,31 @@ public enum WriteLockSupport {
         let code = errno
         return code != EINVAL && code != ENOLCK && code != EOPNOTSUPP
     }
+
+    /// Waits until no open file description holds a lock on any byte of `path` (F_OFD_GETLK of a
+    /// whole-file write lock reports none), trying up to 12,000 times 5 ms apart (a hang guard of a
+    /// minute: a busy machine may keep a child from its exec that long); returns whether it is
+    /// free. A lock this process let go can stay held a moment longer: a child another test is
+    /// starting at that time holds a copy of this process's descriptors from its clone until its
+    /// exec closes them (posix_spawn does not share the descriptor table), and with them the open
+    /// file description the lock belongs to. A lock that is really left held is still reported
+    /// (false). Where the file system has no such locks, or `path` cannot be opened: true.
+    @discardableResult
+    public static func waitUntilUnlocked(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        for _ in 0..<12_000 {
+            var lock = flock()
+            lock.l_type = Int16(F_WRLCK)
+            lock.l_whence = Int16(SEEK_SET)
+            lock.l_start = 0
+            lock.l_len = 0
+            // F_OFD_GETLK (36): a GNU name, not in Swift's Glibc module.
+            guard fcntl(fd, 36, &lock) == 0 else { return true }
+            if lock.l_type == Int16(F_UNLCK) { return true }
+            usleep(5000)
+        }
+        return false
+    }
 }

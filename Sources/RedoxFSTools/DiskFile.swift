@@ -7,46 +7,61 @@ import RedoxFS
 /// As upstream, a tool works on an existing file whose length is the disk size; `--size` creates
 /// or grows the file first.
 public enum DiskFile {
-    /// Makes sure `path` exists. With `size`, creates it (mode 0644) or grows a shorter regular
-    /// file to `size` bytes (sparse); a longer file or a block device is left as it is. The image
-    /// write lock is taken first (`grow(_:to:lockingAt:creating:)`): on the whole file with
-    /// `wholeFile` (a tool that replaces all of it: refused while a file system anywhere in it
-    /// has a writer), else on the first block.
-    public static func prepare(_ path: String, size: UInt64?, wholeFile: Bool) throws(FileSystemError) {
-        guard let size else {
-            var status = stat()
-            guard stat(path, &status) == 0 else {
-                let code = errno
-                if code == ENOENT {
-                    throw .invalidArgument("\(path) does not exist: create it first (e.g. truncate -s 64M \(path)) or pass --size")
-                }
-                throw .system(operation: "stat", path: path, errno: code)
+    /// Opens `path` for a tool that replaces the file system in it (mkfs, ar, clone): a writable
+    /// `FileDevice` on the whole file. With `size`, creates it (mode 0644) or grows a shorter
+    /// regular file to `size` bytes (sparse) first; a longer file or a block device is left as it
+    /// is. The image write lock is taken on the whole file before anything changes and kept by
+    /// the device, so that no other writer can start between the growth and the device's open:
+    /// refused with EBUSY, the file untouched, while a file system anywhere in it has a writer.
+    /// A missing file without `size` is an error that says how to create it (worded to follow
+    /// the path, as `FileSystemError.message(about:)` puts it); with `size`, one that cannot be
+    /// created (its folder is missing) is the open's system error.
+    public static func prepare(_ path: String, size: UInt64?) throws(FileSystemError) -> FileDevice {
+        let fd = open(path, O_RDWR | O_CLOEXEC | (size == nil ? 0 : O_CREAT), 0o644)
+        guard fd >= 0 else {
+            let code = errno
+            // Without a size there was nothing to create it with; with one, the folder is missing.
+            if code == ENOENT && size == nil {
+                throw .invalidArgument("does not exist: create it first (e.g. truncate -s 64M \(path)) or pass --size")
             }
-            return
+            throw .system(operation: "open", path: path, errno: code)
         }
-        try grow(path, to: size, lockingAt: wholeFile ? nil : 0, creating: true)
+        return try openLocked(fd, path: path, growingTo: size, byteOffset: 0, wholeFile: true)
     }
 
     /// Grows the regular file `path` to `size` bytes (sparse) when it is shorter (a longer file or
-    /// a block device is left as it is), holding the image write lock on the block at
-    /// `byteOffset` (`FileDevice.lockForWriting(descriptor:byteOffset:path:operation:)`), or with
-    /// nil on the whole file (`FileDevice.lockWholeFileForWriting(descriptor:path:operation:)`),
-    /// while it does: a file system a mount or another tool is writing there is refused with
-    /// EBUSY, the file untouched. `creating` makes a missing file (mode 0644).
-    public static func grow(_ path: String, to size: UInt64, lockingAt byteOffset: UInt64?, creating: Bool = false) throws(FileSystemError) {
-        let fd = open(path, O_RDWR | O_CLOEXEC | (creating ? O_CREAT : 0), 0o644)
+    /// a block device is left as it is) and opens it as a writable `FileDevice` at `byteOffset`.
+    /// The image write lock on the block at `byteOffset` is taken before the growth and kept by
+    /// the device: a file system a mount or another tool is writing there is refused with EBUSY,
+    /// the file untouched, and no writer can start between the growth and the open.
+    public static func grow(_ path: String, to size: UInt64, byteOffset: UInt64) throws(FileSystemError) -> FileDevice {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
-        defer { close(fd) }
-        if let byteOffset {
-            try FileDevice.lockForWriting(descriptor: fd, byteOffset: byteOffset, path: path, operation: "grow")
-        } else {
-            try FileDevice.lockWholeFileForWriting(descriptor: fd, path: path, operation: "replace")
+        return try openLocked(fd, path: path, growingTo: size, byteOffset: byteOffset, wholeFile: false)
+    }
+
+    /// Locks `fd` (whole file, or the block at `byteOffset`), grows a shorter regular file to
+    /// `size`, and hands `fd` over to a writable `FileDevice` at `byteOffset` (closed when this
+    /// throws).
+    private static func openLocked(
+        _ fd: Int32, path: String, growingTo size: UInt64?, byteOffset: UInt64, wholeFile: Bool
+    ) throws(FileSystemError) -> FileDevice {
+        do throws(FileSystemError) {
+            if wholeFile {
+                try FileDevice.lockWholeFileForWriting(descriptor: fd, path: path, operation: "replace")
+            } else {
+                try FileDevice.lockForWriting(descriptor: fd, byteOffset: byteOffset, path: path, operation: "grow")
+            }
+            var status = stat()
+            guard fstat(fd, &status) == 0 else { throw .system(operation: "stat", path: path, errno: errno) }
+            if let size, status.st_mode & S_IFMT == S_IFREG, UInt64(status.st_size) < size {
+                guard ftruncate(fd, off_t(size)) == 0 else { throw .system(operation: "resize", path: path, errno: errno) }
+            }
+        } catch {
+            close(fd)
+            throw error
         }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw .system(operation: "stat", path: path, errno: errno) }
-        if status.st_mode & S_IFMT == S_IFREG, UInt64(status.st_size) < size {
-            guard ftruncate(fd, off_t(size)) == 0 else { throw .system(operation: "resize", path: path, errno: errno) }
-        }
+        return try FileDevice.open(adopting: fd, path: path, readOnly: false, byteOffset: byteOffset)
     }
 
     /// Whether `path` is a regular file (not a block device).

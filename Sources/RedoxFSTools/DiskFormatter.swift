@@ -2,18 +2,18 @@ import RedoxFS
 
 /// Making a new file system on a disk file, as mkfs, ar and clone do, and the lines they print.
 public enum DiskFormatter {
-    /// Formats the existing file or device `path` (all of it), with the bootloader file
-    /// `bootloaderPath` (if any) in front; encrypted when `password` is given. The device's write
-    /// lock covers the whole file: refused (EBUSY) while a file system anywhere in it, at any
-    /// offset, has a writer.
+    /// Formats all of `device` (a writable `FileDevice` on a whole file or block device, from
+    /// `DiskFile.prepare(_:size:)`), with the bootloader file `bootloaderPath` (if any) in front;
+    /// encrypted when `password` is given. The device's write lock is made to cover the whole
+    /// file: refused (EBUSY) while a file system anywhere in it, at any offset, has a writer. The
+    /// file system takes the device over; it is closed when this throws.
     public static func format(
-        _ path: String, bootloaderPath: String?, password: [UInt8]?
+        _ device: FileDevice, bootloaderPath: String?, password: [UInt8]?
     ) throws(FileSystemError) -> FileSystem {
-        var bootloader: [UInt8] = []
-        if let bootloaderPath { bootloader = try DiskFile.read(bootloaderPath) }
-        let device = try FileDevice.open(path: path, readOnly: false)
         do {
-            try FileDevice.lockWholeFileForWriting(descriptor: device.descriptor, path: path, operation: "replace")
+            var bootloader: [UInt8] = []
+            if let bootloaderPath { bootloader = try DiskFile.read(bootloaderPath) }
+            try FileDevice.lockWholeFileForWriting(descriptor: device.descriptor, path: device.path, operation: "replace")
             return try FileSystem.format(device: device, options: FormatOptions(bootloader: bootloader, password: password))
         } catch {
             device.close()

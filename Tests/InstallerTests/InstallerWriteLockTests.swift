@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Installer
+@testable import Installer
 import RedoxFS
 import RedoxFSTestSupport
 import Testing
@@ -11,7 +11,10 @@ import Testing
 /// locked) the RedoxFS partition's device closes it, so a library caller keeps neither the lock
 /// nor a descriptor; an installation onto an existing image is refused while a file system
 /// anywhere in it has a writer; the --esp-image/--redoxfs-image mode refuses an output that is
-/// one of its inputs, or that a redoxfs mount or tool is writing, before anything is written.
+/// one of its inputs, or that a redoxfs mount or tool is writing, before anything is written, and
+/// keeps its RedoxFS input read-locked while it copies it (a mount starting meanwhile is refused);
+/// an input cut short meanwhile is an error; a write_bootloader file with a file system being
+/// written is refused before it is cut.
 @Suite struct InstallerWriteLockTests {
     /// The message of a refused whole-file lock (the output is replaced).
     static let inUse = "a redoxfs mount or tool is writing a file system in it"
@@ -92,6 +95,7 @@ import Testing
         options.sourceDateEpoch = 1_700_000_000
         let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
         writer.close()
+        WriteLockSupport.waitUntilUnlocked(output)
         let message = error.map { "\($0)" } ?? ""
         #expect(message.contains(Self.inUse), "\(message)")
         #expect(message.components(separatedBy: output).count == 2, "the output named once: \(message)")
@@ -160,6 +164,7 @@ import Testing
 
         let result = try Scratch.run("redox-installer", ["--esp-image", esp, "--redoxfs-image", volume, output])
         writer.close()
+        WriteLockSupport.waitUntilUnlocked(volume)
         #expect(result.status != 0)
         #expect(result.err.contains("in use"), "\(result.err)")
         try disk.write(to: output)
@@ -177,9 +182,110 @@ import Testing
         let writer = try FileDevice.open(path: output, readOnly: false, byteOffset: disk.layout.redoxOffset)
         let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
         writer.close()
+        WriteLockSupport.waitUntilUnlocked(output)
         #expect(error.map { "\($0)".contains(Self.inUse) } == true, "\(String(describing: error))")
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the busy output was changed")
         try disk.write(to: output)
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)).count == Int(disk.layout.diskBytes))
+    }
+
+    /// While the RedoxFS input is copied, it is read-locked: a mount (a writable device) or a tool
+    /// replacing the file that starts meanwhile is refused, saying a copy is going on; afterwards
+    /// both may.
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func assemblyKeepsTheRedoxFSImageReadLockedWhileItCopies() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        var attempts: [String] = []
+        try disk.write(to: folder + "/disk.img", randomness: Randomness(seed: nil)) {
+            do throws(FileSystemError) {
+                let mount = try FileDevice.open(path: volume, readOnly: false)
+                mount.close()
+                attempts.append("a writer started")
+            } catch {
+                attempts.append("\(error)")
+            }
+        }
+        // One chunk of the ESP (1 MiB), three of the volume (3 MiB): locked from before the first.
+        #expect(attempts.count == 4)
+        WriteLockSupport.waitUntilUnlocked(volume)
+        for attempt in attempts {
+            #expect(attempt.contains("in use: a redoxfs tool is copying this file system; try again when it is done"), "\(attempt)")
+        }
+        let mount = try FileDevice.open(path: volume, readOnly: false)
+        mount.close()
+    }
+
+    /// An input whose size changed after the layout was made from it (shorter, or longer, which
+    /// would be cut): refused before the output is touched, an existing output left as it was.
+    @Test(arguments: [512 << 10, 3 << 19])
+    func assemblyRefusesAnESPThatChangedSize(to bytes: Int) throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/disk.img"
+        let old = Data(repeating: 0xCC, count: 8 << 20)
+        #expect(FileManager.default.createFile(atPath: output, contents: old))
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        #expect(truncate(esp, off_t(bytes)) == 0)
+        let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains("\(esp): the image changed size (1048576 bytes when looked at, \(bytes) now)"), "\(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the output was touched")
+        #expect(unlink(output) == 0)
+        #expect(throws: InstallerError.self) { try disk.write(to: output) }
+        #expect(access(output, F_OK) != 0, "an output was made")
+    }
+
+    /// An input cut short after it was measured, even while it is copied: an error naming it,
+    /// never a disk with zeros where the rest should be.
+    @Test func assemblyRefusesAnInputThatGotShorter() throws {
+        let (folder, esp, volume) = try Self.partitionImages()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        #expect(truncate(volume, 2 << 20) == 0)
+        let shrunk = #expect(throws: InstallerError.self) { try disk.write(to: folder + "/disk.img") }
+        #expect(shrunk.map { "\($0)".contains("\(volume): the image changed size") } == true, "\(String(describing: shrunk))")
+
+        // Cut during the copy (after the ESP's only chunk): the read that comes short says so.
+        let again = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
+        var cut = false
+        let error = #expect(throws: InstallerError.self) {
+            try again.write(to: folder + "/disk.img", randomness: Randomness(seed: nil)) {
+                if !cut { cut = truncate(volume, 3 << 19) == 0 }
+            }
+        }
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains("\(volume): read failed: the file ends at byte 1572864, before the 1048576 bytes from byte 1048576 were read"), "\(message)")
+    }
+
+    /// write_bootloader names a file with a file system being written in it (a wrong path, here a
+    /// partition at 1 MiB): the installation is refused before that file is cut, and it stays as it
+    /// was; without the writer it is replaced.
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func writeBootloaderDoesNotCutAFileBeingWritten() throws {
+        let folder = try Scratch.folder("bootloader-lock")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/disk.img", busy = folder + "/busy.img"
+        #expect(FileManager.default.createFile(atPath: output, contents: Data(count: 64 << 20)))
+        let old = Data(repeating: 0xCC, count: 4 << 20)
+        #expect(FileManager.default.createFile(atPath: busy, contents: old))
+        let writer = try FileDevice.open(path: busy, readOnly: false, byteOffset: 1 << 20)
+
+        var configuration = Configuration()
+        configuration.general.writeBootloader = busy
+        var options = InstallOptions(configuration: configuration, output: output)
+        options.skipPackages = true
+        options.showProgress = false
+        options.sourceDateEpoch = 1_700_000_000
+        let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
+        writer.close()
+        WriteLockSupport.waitUntilUnlocked(busy)
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains(Self.inUse), "\(message)")
+        #expect(message.components(separatedBy: busy).count == 2, "the file named once: \(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: busy)) == old, "the busy file was changed")
+        try Installer(options: options).install()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: busy)).isEmpty, "replaced by the (empty) UEFI loader")
     }
 }

@@ -63,7 +63,7 @@ public struct OutputTarget {
     }
 }
 
-/// Positioned writes to the output.
+/// Positioned writes to the output, and reads of it or of an input being copied.
 struct OutputWriter {
     let fd: Int32
     let path: String
@@ -80,10 +80,22 @@ struct OutputWriter {
         }
     }
 
+    /// Exactly `count` bytes from `offset` (short reads continued, EINTR retried); a file that
+    /// ends before them is an error, never a partly filled buffer.
     func read(_ count: Int, at offset: UInt64) throws(InstallerError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
-        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
-        guard n >= 0 else { throw .host(operation: "read", path: path, errno: errno) }
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .host(operation: "read", path: path, errno: errno)
+            }
+            if n == 0 {
+                throw .other("\(path): read failed: the file ends at byte \(offset + UInt64(done)), before the \(count) bytes from byte \(offset) were read (did it change meanwhile?)")
+            }
+            done += n
+        }
         return bytes
     }
 }

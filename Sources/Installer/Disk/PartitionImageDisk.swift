@@ -34,9 +34,18 @@ public struct PartitionImageDisk: Sendable {
 
     /// Writes the disk to `output` (a new or existing regular file, replaced); GUIDs from
     /// `randomness`. Refused, before anything is written (or `output` created), when `output` is
-    /// one of the partition images, while a redoxfs mount or tool writes the RedoxFS image (a copy
-    /// of it would be torn), or while one writes a file system in `output` (the image write lock).
+    /// one of the partition images, when an image's size is no longer the one measured, while a
+    /// redoxfs mount or tool writes the RedoxFS image (a copy of it would be torn), or while one
+    /// writes a file system in `output` (the image write lock). The RedoxFS image is read-locked
+    /// for the whole copy (`FileDevice.lockWholeFileForReading`): a mount or tool that would
+    /// start writing it meanwhile is refused.
     public func write(to output: String, randomness: Randomness = Randomness(seed: nil)) throws(InstallerError) {
+        try write(to: output, randomness: randomness, afterEachChunk: nil)
+    }
+
+    /// `write(to:randomness:)`, calling `afterEachChunk` after each chunk (1 MiB) of an input is
+    /// copied, for tests that look at the locks while the copy goes on.
+    func write(to output: String, randomness: Randomness, afterEachChunk: (() -> Void)?) throws(InstallerError) {
         var info = stat()
         let exists = stat(output, &info) == 0
         if exists, (info.st_mode & S_IFMT) != S_IFREG {
@@ -45,7 +54,10 @@ public struct PartitionImageDisk: Sendable {
         // Before the writable open, so that a read-only input or a vanished one leaves no
         // output behind and gets its own error.
         try refuseInput(exists ? info : nil, output: output)
-        try refuseBusyRedoxFSImage()
+        let redoxFS = try openRedoxFSImageForCopying()
+        defer { close(redoxFS) }
+        let esp = try openESPImageForCopying()
+        defer { close(esp) }
         // Not truncated at the open: first the checks that it may be replaced.
         let fd = Glibc.open(output, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .host(operation: "create", path: output, errno: errno) }
@@ -66,8 +78,8 @@ public struct PartitionImageDisk: Sendable {
         try writer.writePartitionTables(layout.gpt(diskGUID: randomness.guid("disk"), uniqueGUIDs: [
             randomness.guid("partition:BIOS"), randomness.guid("partition:EFI"), randomness.guid("partition:REDOX"),
         ]), sector0: [UInt8](repeating: 0, count: GPT.sectorSize))
-        try copy(espPath, bytes: espBytes, to: writer, at: layout.efiOffset)
-        try copy(redoxFSPath, bytes: redoxFSBytes, to: writer, at: layout.redoxOffset)
+        try copy(OutputWriter(fd: esp, path: espPath), bytes: espBytes, to: writer, at: layout.efiOffset, afterEachChunk)
+        try copy(OutputWriter(fd: redoxFS, path: redoxFSPath), bytes: redoxFSBytes, to: writer, at: layout.redoxOffset, afterEachChunk)
         if fsync(fd) != 0 && errno != EINVAL { throw .host(operation: "sync", path: output, errno: errno) }
     }
 
@@ -84,29 +96,66 @@ public struct PartitionImageDisk: Sendable {
         }
     }
 
-    /// Refuses a RedoxFS image whose file system a redoxfs mount or tool is writing (it holds the
-    /// image write lock): the copy would mix generations.
-    private func refuseBusyRedoxFSImage() throws(InstallerError) {
+    /// Opens the RedoxFS image and read-locks all of it for the copy
+    /// (`FileDevice.lockWholeFileForReading`): refused while a redoxfs mount or tool writes a
+    /// file system in it (the copy would mix generations), and no writer can start until the
+    /// descriptor returned is closed. Its size must still be the one the layout was made for.
+    private func openRedoxFSImageForCopying() throws(InstallerError) -> Int32 {
         let fd = Glibc.open(redoxFSPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .host(operation: "open", path: redoxFSPath, errno: errno) }
-        defer { close(fd) }
-        if FileDevice.isLockedForWriting(descriptor: fd, byteOffset: 0) {
-            throw .other("\(redoxFSPath): in use: a redoxfs mount or tool is writing this file system, so a copy of it would not be consistent; unmount it first")
+        do throws(InstallerError) {
+            do throws(FileSystemError) {
+                try FileDevice.lockWholeFileForReading(descriptor: fd, path: redoxFSPath, operation: "copy")
+            } catch .system(_, _, EBUSY) {
+                throw InstallerError.other("\(redoxFSPath): in use: a redoxfs mount or tool is writing this file system, so a copy of it would not be consistent; unmount it first")
+            } catch {
+                throw InstallerError.engine(redoxFSPath, error)
+            }
+            try Self.requireSize(fd, redoxFSBytes, path: redoxFSPath)
+        } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Opens the ESP image for the copy, before the output is touched: one that is gone, or
+    /// whose size is no longer the one the layout was made for (a longer one would be cut, a
+    /// shorter one would leave the output half written), is refused with the output untouched.
+    private func openESPImageForCopying() throws(InstallerError) -> Int32 {
+        let fd = Glibc.open(espPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .host(operation: "open", path: espPath, errno: errno) }
+        do throws(InstallerError) {
+            try Self.requireSize(fd, espBytes, path: espPath)
+        } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Refuses the input `fd` (`path`) when its size is no longer `bytes`, the size the layout
+    /// was made for.
+    private static func requireSize(_ fd: Int32, _ bytes: UInt64, path: String) throws(InstallerError) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .host(operation: "stat", path: path, errno: errno) }
+        guard UInt64(info.st_size) == bytes else {
+            throw .other("\(path): the image changed size (\(bytes) bytes when looked at, \(info.st_size) now); run again")
         }
     }
 
-    /// Copies `bytes` bytes of the file at `path` to the output at `offset`, 1 MiB at a time.
-    private func copy(_ path: String, bytes: UInt64, to writer: OutputWriter, at offset: UInt64) throws(InstallerError) {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .host(operation: "open", path: path, errno: errno) }
-        defer { close(fd) }
-        let input = OutputWriter(fd: fd, path: path)
+    /// Copies the first `bytes` bytes of `input` to the output at `offset`, 1 MiB at a time,
+    /// calling `afterEachChunk` after each.
+    private func copy(
+        _ input: OutputWriter, bytes: UInt64, to writer: OutputWriter, at offset: UInt64, _ afterEachChunk: (() -> Void)?
+    ) throws(InstallerError) {
         var done: UInt64 = 0
         while done < bytes {
             let count = Int(min(bytes - done, DiskLayout.mebibyte))
             let chunk = try input.read(count, at: done)
             try writer.write(chunk, at: offset + done)
             done += UInt64(count)
+            afterEachChunk?()
         }
     }
 

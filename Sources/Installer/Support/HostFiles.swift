@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RedoxFS
 
 /// Small host file operations with the installer's errors.
 enum HostFiles {
@@ -32,11 +33,20 @@ enum HostFiles {
         return text
     }
 
-    /// Replaces `path` with `bytes` (mode 0644).
+    /// Replaces `path` with `bytes` (mode 0644). The whole file is write-locked first
+    /// (`FileDevice.lockWholeFileForWriting`) and only then truncated: a file that holds a file
+    /// system a redoxfs mount or tool is writing (a wrong path) is refused, left as it was.
     static func write(_ bytes: [UInt8], to path: String) throws(InstallerError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .host(operation: "create", path: path, errno: errno) }
         defer { close(fd) }
+        do throws(FileSystemError) {
+            try FileDevice.lockWholeFileForWriting(descriptor: fd, path: path, operation: "replace")
+        } catch {
+            throw .engine(path, error)
+        }
+        // A block device or a pipe has no length to cut (EINVAL): written over from the start.
+        if ftruncate(fd, 0) != 0 && errno != EINVAL { throw .host(operation: "truncate", path: path, errno: errno) }
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }

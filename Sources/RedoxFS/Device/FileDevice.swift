@@ -53,6 +53,18 @@ public struct FileDevice: StorageDevice {
     ) throws(FileSystemError) -> FileDevice {
         let fd = Glibc.open(path, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC)
         guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        return try open(adopting: fd, path: path, readOnly: readOnly, byteOffset: byteOffset, byteLength: byteLength)
+    }
+
+    /// Opens a device on `fd`, a descriptor of `path` (opened for reading and writing unless
+    /// `readOnly`) that the device takes over: closed by `close()`, or here when this throws.
+    /// A writable device takes its write lock on `fd`'s open file description, so a lock the
+    /// caller took there before (`lockForWriting(descriptor:byteOffset:path:operation:)`,
+    /// `lockWholeFileForWriting(descriptor:path:operation:)`) is kept, without a moment unlocked:
+    /// a tool that grows the file under the lock hands it over to the device this way.
+    public static func open(
+        adopting fd: Int32, path: String, readOnly: Bool, byteOffset: UInt64 = 0, byteLength: UInt64? = nil
+    ) throws(FileSystemError) -> FileDevice {
         let end = lseek(fd, 0, SEEK_END)
         guard end >= 0 else {
             let code = errno

@@ -73,13 +73,19 @@ struct Archive: ParsableCommand {
         // 2. Format, then stream the tree in.
         var bar: ProgressBar?
         do {
-            try DiskFile.prepare(disk, size: size.flatMap(ByteSize.parse), wholeFile: true)
+            // Locked (whole file) before --size grows it, until the file system is closed.
+            let device = try DiskFile.prepare(disk, size: size.flatMap(ByteSize.parse))
             var password: [UInt8]?
             if encrypt || passwordFile != nil {
-                password = try PasswordInput.readNew(
-                    file: passwordFile, prompt: "\(Self.tool): password: ", confirmation: "\(Self.tool): repeat password: ")
+                do {
+                    password = try PasswordInput.readNew(
+                        file: passwordFile, prompt: "\(Self.tool): password: ", confirmation: "\(Self.tool): repeat password: ")
+                } catch {
+                    device.close()
+                    throw error
+                }
             }
-            let fs = try DiskFormatter.format(disk, bootloaderPath: bootloader, password: password)
+            let fs = try DiskFormatter.format(device, bootloaderPath: bootloader, password: password)
             if let recordSize, let chosen = RecordSize(parsing: recordSize) { fs.fileRecordSize = chosen }
             // The image may have been created just now (--size) inside the folder.
             let archiver = Archiver(fileSystem: fs, excluding: DiskFile.inode(disk))
@@ -113,7 +119,7 @@ struct Archive: ParsableCommand {
             if !quiet { print(line) }
         } catch {
             bar?.clear()
-            exitWithError(Self.tool, "\(disk): \(error)")
+            exitWithError(Self.tool, image: disk, error)
         }
     }
 }

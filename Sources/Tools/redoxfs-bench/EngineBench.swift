@@ -27,14 +27,14 @@ struct EngineBench {
     func run() throws(FileSystemError) -> Result {
         let path = "\(directory)/redoxfs-bench-\(getpid())-\(password == nil ? "plain" : "encrypted").img"
         defer { unlink(path) }
-        try DiskFile.prepare(path, size: bytes + bytes / 8 + (64 << 20), wholeFile: true)
+        let device = try DiskFile.prepare(path, size: bytes + bytes / 8 + (64 << 20))
         let chunk = 4 << 20
         var data = [UInt8](repeating: 0, count: chunk)
         var random = BenchTree.Generator(seed: 42)
         data.withUnsafeMutableBytes { random.fill($0) }
 
         // Write: format, one file, the whole size in 4 MiB chunks, unmount (commit, flush).
-        let fs = try DiskFormatter.format(path, bootloaderPath: nil, password: password)
+        let fs = try DiskFormatter.format(device, bootloaderPath: nil, password: password)
         let writeStart = Self.now()
         let id = try fs.create(Array("big".utf8), in: RedoxFS.rootNodeID, mode: 0o100644, uid: 0, gid: 0)
         var offset: UInt64 = 0

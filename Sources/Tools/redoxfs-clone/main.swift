@@ -45,20 +45,29 @@ struct Clone: ParsableCommand {
 
     func run() throws {
         var bar: ProgressBar?
+        // The image an error is about: SOURCE until it is open, then DEST.
+        var image = source.image
         do {
             if let a = DiskFile.inode(source.image), a == DiskFile.inode(destination) {
                 throw FileSystemError.invalidArgument("SOURCE and DEST are the same file")
             }
             let (from, _) = try source.openKeepingPassword(readOnly: true, prompt: "\(Self.tool): password of \(source.image): ")
             defer { from.close() }
-            try DiskFile.prepare(destination, size: size.flatMap(ByteSize.parse), wholeFile: true)
+            image = destination
+            // Locked (whole file) before --size grows it, until the file system is closed.
+            let device = try DiskFile.prepare(destination, size: size.flatMap(ByteSize.parse))
             var password: [UInt8]?
             if encrypt || newPasswordFile != nil {
-                password = try PasswordInput.readNew(
-                    file: newPasswordFile, prompt: "\(Self.tool): password of \(destination): ",
-                    confirmation: "\(Self.tool): repeat password of \(destination): ")
+                do {
+                    password = try PasswordInput.readNew(
+                        file: newPasswordFile, prompt: "\(Self.tool): password of \(destination): ",
+                        confirmation: "\(Self.tool): repeat password of \(destination): ")
+                } catch {
+                    device.close()
+                    throw error
+                }
             }
-            let to = try DiskFormatter.format(destination, bootloaderPath: bootloader, password: password)
+            let to = try DiskFormatter.format(device, bootloaderPath: bootloader, password: password)
             let cloner = TreeCloner(source: from, destination: to)
             if !quiet, let total = try? Self.measureIfShown(cloner) {
                 bar = ProgressBar(label: "cloning", totalBytes: total.bytes, totalItems: total.entries, itemName: "entries")
@@ -87,7 +96,7 @@ struct Clone: ParsableCommand {
             if !quiet { print(lines.joined(separator: "\n")) }
         } catch {
             bar?.clear()
-            exitWithError(Self.tool, "\(error)")
+            exitWithError(Self.tool, image: image, error)
         }
     }
 

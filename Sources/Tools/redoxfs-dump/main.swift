@@ -36,7 +36,7 @@ struct Dump: ParsableCommand {
                 FileHandle.standardOutput.write(Data(manifest.text.utf8))
             }
         } catch let error as FileSystemError {
-            exitWithError("redoxfs-dump", "\(image.image): \(error)")
+            exitWithError("redoxfs-dump", image: image.image, error)
         }
     }
 }

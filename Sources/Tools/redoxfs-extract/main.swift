@@ -44,7 +44,7 @@ struct Extract: ParsableCommand {
             if verbose { exporter.progress = { print($0) } }
             try exporter.export(to: directory)
         } catch {
-            exitWithError("redoxfs-extract", "\(image.image): \(error)")
+            exitWithError("redoxfs-extract", image: image.image, error)
         }
     }
 
@@ -61,7 +61,7 @@ struct Extract: ParsableCommand {
             var salvager = TreeSalvager(fileSystem: fs)
             report = try salvager.salvage(to: directory)
         } catch {
-            exitWithError("redoxfs-extract", "\(image.image): \(error)")
+            exitWithError("redoxfs-extract", image: image.image, error)
         }
         for item in report.recovered { print("recovered\t\(item.generation)\t\(item.path)") }
         for item in report.lost { print("lost\t\(item.path): \(item.reason)") }

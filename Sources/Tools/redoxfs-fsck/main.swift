@@ -110,7 +110,7 @@ struct Fsck: ParsableCommand {
         do {
             deviceHandle = try FileDevice.open(path: device, readOnly: mode == .none, byteOffset: offset)
         } catch {
-            return fail("\(device): \(error)", status: FsckExitStatus.operationalError)
+            return fail(error.message(about: device), status: FsckExitStatus.operationalError)
         }
         defer { deviceHandle.close() }
         if mode == .none, FileDevice.isLockedForWriting(descriptor: deviceHandle.descriptor, byteOffset: offset) {
@@ -132,6 +132,9 @@ struct Fsck: ParsableCommand {
         } catch .cancelled {
             display.finish()
             return fail("\(device): cancelled", status: FsckExitStatus.cancelled)
+        } catch .device(let error) {
+            display.finish()
+            return fail(error.message(about: device), status: FsckExitStatus.operationalError)
         } catch {
             display.finish()
             return fail("\(device): \(error)", status: FsckExitStatus.operationalError)

@@ -54,7 +54,7 @@ extension Keys {
                     print("slot \(n): in use, salt \(salt)…\(opened == n ? ", opened by the given password" : "")")
                 }
             } catch {
-                exitWithError(Keys.tool, "\(image.image): \(error)")
+                exitWithError(Keys.tool, image: image.image, error)
             }
         }
     }
@@ -84,7 +84,7 @@ extension Keys {
                 let added = try fs.addPassword(password, slot: slot)
                 print("\(image.image): added a password in key slot \(added)")
             } catch {
-                exitWithError(Keys.tool, "\(image.image): \(error)")
+                exitWithError(Keys.tool, image: image.image, error)
             }
         }
     }
@@ -113,7 +113,7 @@ extension Keys {
                 try fs.removeKeySlot(target)
                 print("\(image.image): removed key slot \(target); \(fs.usedKeySlots.count) in use")
             } catch {
-                exitWithError(Keys.tool, "\(image.image): \(error)")
+                exitWithError(Keys.tool, image: image.image, error)
             }
         }
     }
@@ -149,7 +149,7 @@ extension Keys {
                 try fs.changePassword(inSlot: target, to: new)
                 print("\(image.image): changed the password of key slot \(target)")
             } catch {
-                exitWithError(Keys.tool, "\(image.image): \(error)")
+                exitWithError(Keys.tool, image: image.image, error)
             }
         }
     }

@@ -43,18 +43,24 @@ struct MakeFileSystem: ParsableCommand {
     func run() throws {
         let tool = Self.tool
         do {
-            try DiskFile.prepare(disk, size: size.flatMap(ByteSize.parse), wholeFile: true)
+            // Locked (whole file) before --size grows it, until the file system is closed.
+            let device = try DiskFile.prepare(disk, size: size.flatMap(ByteSize.parse))
             var password: [UInt8]?
             if encrypt || passwordFile != nil {
-                password = try PasswordInput.readNew(
-                    file: passwordFile, prompt: "\(tool): password: ", confirmation: "\(tool): repeat password: ")
+                do {
+                    password = try PasswordInput.readNew(
+                        file: passwordFile, prompt: "\(tool): password: ", confirmation: "\(tool): repeat password: ")
+                } catch {
+                    device.close()
+                    throw error
+                }
             }
-            let fs = try DiskFormatter.format(disk, bootloaderPath: bootloader, password: password)
+            let fs = try DiskFormatter.format(device, bootloaderPath: bootloader, password: password)
             let line = DiskFormatter.summary(tool: tool, disk: disk, fileSystem: fs)
             fs.close()
             print(line)
         } catch {
-            exitWithError(tool, "\(disk): \(error)")
+            exitWithError(tool, image: disk, error)
         }
     }
 }

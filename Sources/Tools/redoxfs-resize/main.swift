@@ -55,7 +55,9 @@ struct Resize: ParsableCommand {
             let blockSize = UInt64(RedoxFS.blockSize)
             let target = try target()
 
-            // Grow the image file first when SIZE lies past its end.
+            // Grow the image file first when SIZE lies past its end, under the write lock, which
+            // the grown device keeps until the file system is closed.
+            var grown: FileDevice?
             if case .bytes(let bytes) = target {
                 let location = try DiskFormatter.locateHeader(disk, byteOffset: image.offset, startBlock: try image.startBlock())
                 let needed = image.offset + (location.startBlock + bytes / blockSize) * blockSize
@@ -64,12 +66,12 @@ struct Resize: ParsableCommand {
                         throw FileSystemError.invalidArgument("\(ByteSize.describe(bytes)) does not fit on the device")
                     }
                     // Under the write lock: a file system in use is not grown under its writer.
-                    try DiskFile.grow(disk, to: needed, lockingAt: image.offset)
+                    grown = try DiskFile.grow(disk, to: needed, byteOffset: image.offset)
                     if !quiet { print("grew \(disk) to \(needed) bytes") }
                 }
             }
 
-            let (fs, _) = try image.openKeepingPassword(readOnly: false, prompt: "\(Self.tool): password: ")
+            let (fs, _) = try image.openKeepingPassword(readOnly: false, prompt: "\(Self.tool): password: ", device: grown)
             defer { fs.close() }
             try fs.cleanup()
             let minimum = try fs.minimumSize()
@@ -115,7 +117,7 @@ struct Resize: ParsableCommand {
                 try DiskFile.setLength(disk, end)
             }
         } catch {
-            exitWithError(Self.tool, "\(disk): \(error)")
+            exitWithError(Self.tool, image: disk, error)
         }
     }
 }
