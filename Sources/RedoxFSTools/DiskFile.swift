@@ -17,14 +17,12 @@ public enum DiskFile {
     /// the path, as `FileSystemError.message(about:)` puts it); with `size`, one that cannot be
     /// created (its folder is missing) is the open's system error.
     public static func prepare(_ path: String, size: UInt64?) throws(FileSystemError) -> FileDevice {
-        let fd = open(path, O_RDWR | O_CLOEXEC | (size == nil ? 0 : O_CREAT), 0o644)
-        guard fd >= 0 else {
-            let code = errno
+        let fd: Int32
+        do throws(FileSystemError) {
+            fd = try FileDevice.openImageDescriptor(path, flags: O_RDWR | (size == nil ? 0 : O_CREAT))
+        } catch .system("open", _, ENOENT) where size == nil {
             // Without a size there was nothing to create it with; with one, the folder is missing.
-            if code == ENOENT && size == nil {
-                throw .invalidArgument("does not exist: create it first (e.g. truncate -s 64M \(path)) or pass --size")
-            }
-            throw .system(operation: "open", path: path, errno: code)
+            throw .invalidArgument("does not exist: create it first (e.g. truncate -s 64M \(path)) or pass --size")
         }
         return try openLocked(fd, path: path, growingTo: size, byteOffset: 0, wholeFile: true)
     }
@@ -35,8 +33,7 @@ public enum DiskFile {
     /// the device: a file system a mount or another tool is writing there is refused with EBUSY,
     /// the file untouched, and no writer can start between the growth and the open.
     public static func grow(_ path: String, to size: UInt64, byteOffset: UInt64) throws(FileSystemError) -> FileDevice {
-        let fd = open(path, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        let fd = try FileDevice.openImageDescriptor(path, flags: O_RDWR)
         return try openLocked(fd, path: path, growingTo: size, byteOffset: byteOffset, wholeFile: false)
     }
 
@@ -72,8 +69,7 @@ public enum DiskFile {
 
     /// The length of `path` in bytes (a block device's size too).
     public static func length(_ path: String) throws(FileSystemError) -> UInt64 {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        let fd = try FileDevice.openImageDescriptor(path, flags: O_RDONLY)
         defer { close(fd) }
         let end = lseek(fd, 0, SEEK_END)
         guard end >= 0 else { throw .system(operation: "seek", path: path, errno: errno) }

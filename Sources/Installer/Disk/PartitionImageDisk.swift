@@ -101,8 +101,7 @@ public struct PartitionImageDisk: Sendable {
     /// file system in it (the copy would mix generations), and no writer can start until the
     /// descriptor returned is closed. Its size must still be the one the layout was made for.
     private func openRedoxFSImageForCopying() throws(InstallerError) -> Int32 {
-        let fd = Glibc.open(redoxFSPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .host(operation: "open", path: redoxFSPath, errno: errno) }
+        let fd = try HostFiles.openImage(redoxFSPath, flags: O_RDONLY)
         do throws(InstallerError) {
             do throws(FileSystemError) {
                 try FileDevice.lockWholeFileForReading(descriptor: fd, path: redoxFSPath, operation: "copy")
@@ -123,8 +122,7 @@ public struct PartitionImageDisk: Sendable {
     /// whose size is no longer the one the layout was made for (a longer one would be cut, a
     /// shorter one would leave the output half written), is refused with the output untouched.
     private func openESPImageForCopying() throws(InstallerError) -> Int32 {
-        let fd = Glibc.open(espPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .host(operation: "open", path: espPath, errno: errno) }
+        let fd = try HostFiles.openImage(espPath, flags: O_RDONLY)
         do throws(InstallerError) {
             try Self.requireSize(fd, espBytes, path: espPath)
         } catch {

@@ -47,12 +47,12 @@ public struct FileDevice: StorageDevice {
     /// cost again.
     public var prefersDirectReads = false
 
-    /// Opens `path`; `byteLength` limits the device (default: to the end of the file).
+    /// Opens `path`; `byteLength` limits the device (default: to the end of the file). A FIFO,
+    /// socket or directory is refused (`openImageDescriptor`).
     public static func open(
         path: String, readOnly: Bool, byteOffset: UInt64 = 0, byteLength: UInt64? = nil
     ) throws(FileSystemError) -> FileDevice {
-        let fd = Glibc.open(path, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        let fd = try openImageDescriptor(path, flags: readOnly ? O_RDONLY : O_RDWR)
         return try open(adopting: fd, path: path, readOnly: readOnly, byteOffset: byteOffset, byteLength: byteLength)
     }
 
