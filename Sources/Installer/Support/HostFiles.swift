@@ -34,8 +34,8 @@ enum HostFiles {
     }
 
     /// Opens the image file or block device `path` with `flags`
-    /// (`FileDevice.openImageDescriptor`: a FIFO, socket or directory is refused, and the open
-    /// does not wait for a FIFO's other end).
+    /// (`FileDevice.openImageDescriptor`: a FIFO, socket or directory is refused before anything
+    /// opens it).
     static func openImage(_ path: String, flags: Int32) throws(InstallerError) -> Int32 {
         do throws(FileSystemError) {
             return try FileDevice.openImageDescriptor(path, flags: flags)
@@ -46,11 +46,12 @@ enum HostFiles {
         }
     }
 
-    /// Replaces `path` with `bytes` (mode 0644). A FIFO, socket or directory is refused. The whole file is write-locked first
+    /// Replaces `path` with `bytes` (mode 0644); a pipe (`>(sha256sum)`) is written to. The whole file is write-locked first
     /// (`FileDevice.lockWholeFileForWriting`) and only then truncated: a file that holds a file
     /// system a redoxfs mount or tool is writing (a wrong path) is refused, left as it was.
     static func write(_ bytes: [UInt8], to path: String) throws(InstallerError) {
-        let fd = try openImage(path, flags: O_WRONLY | O_CREAT)
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .host(operation: "create", path: path, errno: errno) }
         defer { close(fd) }
         do throws(FileSystemError) {
             try FileDevice.lockWholeFileForWriting(descriptor: fd, path: path, operation: "replace")
