@@ -89,17 +89,26 @@ import Testing
         #expect(FileManager.default.createFile(atPath: output, contents: old))
         let writer = try FileDevice.open(path: output, readOnly: false, byteOffset: 0, byteLength: 1 << 20)
 
-        var options = InstallOptions(configuration: Configuration(), output: output)
+        try Self.expectRefusedWhileWritten(Configuration(), output: output, busy: output, old: old, writer: writer)
+    }
+
+    /// Installs `configuration` to `output` (no packages) while `writer` writes a file system in
+    /// `busy`: refused, naming `busy` once, with `busy` as it was (`old`); once `writer` is closed,
+    /// the installation goes through.
+    static func expectRefusedWhileWritten(
+        _ configuration: Configuration, output: String, busy: String, old: Data, writer: FileDevice
+    ) throws {
+        var options = InstallOptions(configuration: configuration, output: output)
         options.skipPackages = true
         options.showProgress = false
         options.sourceDateEpoch = 1_700_000_000
         let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
         writer.close()
-        WriteLockSupport.waitUntilUnlocked(output)
+        WriteLockSupport.waitUntilUnlocked(busy)
         let message = error.map { "\($0)" } ?? ""
         #expect(message.contains(Self.inUse), "\(message)")
-        #expect(message.components(separatedBy: output).count == 2, "the output named once: \(message)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the busy image was changed")
+        #expect(message.components(separatedBy: busy).count == 2, "\(busy) named once: \(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: busy)) == old, "the busy file was changed")
         try Installer(options: options).install()
     }
 
@@ -274,18 +283,7 @@ import Testing
 
         var configuration = Configuration()
         configuration.general.writeBootloader = busy
-        var options = InstallOptions(configuration: configuration, output: output)
-        options.skipPackages = true
-        options.showProgress = false
-        options.sourceDateEpoch = 1_700_000_000
-        let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
-        writer.close()
-        WriteLockSupport.waitUntilUnlocked(busy)
-        let message = error.map { "\($0)" } ?? ""
-        #expect(message.contains(Self.inUse), "\(message)")
-        #expect(message.components(separatedBy: busy).count == 2, "the file named once: \(message)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: busy)) == old, "the busy file was changed")
-        try Installer(options: options).install()
+        try Self.expectRefusedWhileWritten(configuration, output: output, busy: busy, old: old, writer: writer)
         #expect(try Data(contentsOf: URL(fileURLWithPath: busy)).isEmpty, "replaced by the (empty) UEFI loader")
     }
 }

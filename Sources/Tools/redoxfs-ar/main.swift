@@ -75,16 +75,7 @@ struct Archive: ParsableCommand {
         do {
             // Locked (whole file) before --size grows it, until the file system is closed.
             let device = try DiskFile.prepare(disk, size: size.flatMap(ByteSize.parse))
-            var password: [UInt8]?
-            if encrypt || passwordFile != nil {
-                do {
-                    password = try PasswordInput.readNew(
-                        file: passwordFile, prompt: "\(Self.tool): password: ", confirmation: "\(Self.tool): repeat password: ")
-                } catch {
-                    device.close()
-                    throw error
-                }
-            }
+            let password = try PasswordInput.readNew(for: device, encrypt: encrypt, file: passwordFile, tool: Self.tool)
             let fs = try DiskFormatter.format(device, bootloaderPath: bootloader, password: password)
             if let recordSize, let chosen = RecordSize(parsing: recordSize) { fs.fileRecordSize = chosen }
             // The image may have been created just now (--size) inside the folder.

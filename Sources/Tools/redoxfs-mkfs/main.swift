@@ -45,16 +45,7 @@ struct MakeFileSystem: ParsableCommand {
         do {
             // Locked (whole file) before --size grows it, until the file system is closed.
             let device = try DiskFile.prepare(disk, size: size.flatMap(ByteSize.parse))
-            var password: [UInt8]?
-            if encrypt || passwordFile != nil {
-                do {
-                    password = try PasswordInput.readNew(
-                        file: passwordFile, prompt: "\(tool): password: ", confirmation: "\(tool): repeat password: ")
-                } catch {
-                    device.close()
-                    throw error
-                }
-            }
+            let password = try PasswordInput.readNew(for: device, encrypt: encrypt, file: passwordFile, tool: tool)
             let fs = try DiskFormatter.format(device, bootloaderPath: bootloader, password: password)
             let line = DiskFormatter.summary(tool: tool, disk: disk, fileSystem: fs)
             fs.close()
