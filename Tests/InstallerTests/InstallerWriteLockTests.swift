@@ -121,6 +121,16 @@ import Testing
         return (folder, esp, volume)
     }
 
+    /// `partitionImages()` and beside them an existing 8 MiB output full of 0xCC (its content:
+    /// `old`).
+    static func partitionImagesAndOldOutput() throws -> (folder: String, esp: String, volume: String, output: String, old: Data) {
+        let (folder, esp, volume) = try partitionImages()
+        let output = folder + "/disk.img"
+        let old = Data(repeating: 0xCC, count: 8 << 20)
+        #expect(FileManager.default.createFile(atPath: output, contents: old))
+        return (folder, esp, volume, output, old)
+    }
+
     @Test func assemblyRefusesAnInputAsItsOutput() throws {
         let (folder, esp, volume) = try Self.partitionImages()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -181,11 +191,8 @@ import Testing
 
     @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
     func assemblyRefusesAnOutputBeingWritten() throws {
-        let (folder, esp, volume) = try Self.partitionImages()
+        let (folder, esp, volume, output, old) = try Self.partitionImagesAndOldOutput()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let output = folder + "/disk.img"
-        let old = Data(repeating: 0xCC, count: 8 << 20)
-        #expect(FileManager.default.createFile(atPath: output, contents: old))
         let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
         // A writer of the file system in the old disk's RedoxFS partition.
         let writer = try FileDevice.open(path: output, readOnly: false, byteOffset: disk.layout.redoxOffset)
@@ -230,11 +237,8 @@ import Testing
     /// would be cut): refused before the output is touched, an existing output left as it was.
     @Test(arguments: [512 << 10, 3 << 19])
     func assemblyRefusesAnESPThatChangedSize(to bytes: Int) throws {
-        let (folder, esp, volume) = try Self.partitionImages()
+        let (folder, esp, volume, output, old) = try Self.partitionImagesAndOldOutput()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let output = folder + "/disk.img"
-        let old = Data(repeating: 0xCC, count: 8 << 20)
-        #expect(FileManager.default.createFile(atPath: output, contents: old))
         let disk = try PartitionImageDisk(espImage: esp, redoxFSImage: volume)
         #expect(truncate(esp, off_t(bytes)) == 0)
         let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
