@@ -131,6 +131,21 @@ public struct Installer {
         }
     }
 
+    /// Replaces the file `path` (write_bootloader; a pipe is written to) with the UEFI loader
+    /// `efi`, once the output (open as `output`) is locked and before anything is written to it.
+    /// Refused, `path` left as it was, while a file system in it has a writer, and when it is the
+    /// output itself (which the installation replaces).
+    private func writeBootloader(_ efi: [UInt8], to path: String, output: Int32) throws(InstallerError) {
+        var outputInfo = stat(), info = stat()
+        if fstat(output, &outputInfo) == 0, stat(path, &info) == 0,
+            info.st_dev == outputInfo.st_dev, info.st_ino == outputInfo.st_ino {
+            throw .unsafeTarget("write_bootloader names the output \(options.output) itself (\(path)); it must be another file")
+        }
+        let file = try HostFiles.openForReplacing(path)
+        defer { close(file) }
+        try HostFiles.replace(file, with: efi, path: path)
+    }
+
     /// Runs the whole installation.
     @discardableResult
     public func install() throws(InstallerError) -> InstallReport {
@@ -172,9 +187,6 @@ public struct Installer {
         if efi.isEmpty && !skip {
             options.log("warning: the image holds no usr/lib/boot/bootloader\(general.liveDisk == true ? "-live" : "").efi; EFI/BOOT/\(efiName) is empty and the disk will not boot by UEFI")
         }
-        if let path = general.writeBootloader {
-            try HostFiles.write(efi, to: path)
-        }
 
         let fd = try target.open()
         defer { close(fd) }
@@ -198,6 +210,17 @@ public struct Installer {
             try FileDevice.lockWholeFileForWriting(descriptor: device.descriptor, path: options.output, operation: "replace")
         } catch {
             throw InstallerError.engine(options.output, error)
+        }
+        // The write_bootloader file only now that the output may be replaced, and before it is
+        // written: a refusal of either leaves both as they were.
+        if let path = general.writeBootloader {
+            do throws(InstallerError) {
+                try writeBootloader(efi, to: path, output: fd)
+            } catch {
+                // Nothing was written to an image made for this installation: it goes again.
+                if target.kind == .newImage { unlink(options.output) }
+                throw error
+            }
         }
         if !skip {
             // BIOS blob (the hook for BIOS boot), then the protective MBR, the GPT and the ESP.

@@ -46,18 +46,25 @@ enum HostFiles {
         }
     }
 
-    /// Replaces `path` with `bytes` (mode 0644); a pipe (`>(sha256sum)`) is written to. The whole file is write-locked first
-    /// (`FileDevice.lockWholeFileForWriting`) and only then truncated: a file that holds a file
+    /// Opens `path` to be replaced (`replace(_:with:path:)`): created when missing (mode 0644), a
+    /// pipe (`>(sha256sum)`) is opened for writing. The whole file is write-locked
+    /// (`FileDevice.lockWholeFileForWriting`) and nothing is cut yet: a file that holds a file
     /// system a redoxfs mount or tool is writing (a wrong path) is refused, left as it was.
-    static func write(_ bytes: [UInt8], to path: String) throws(InstallerError) {
+    static func openForReplacing(_ path: String) throws(InstallerError) -> Int32 {
         let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .host(operation: "create", path: path, errno: errno) }
-        defer { close(fd) }
         do throws(FileSystemError) {
             try FileDevice.lockWholeFileForWriting(descriptor: fd, path: path, operation: "replace")
         } catch {
+            close(fd)
             throw .engine(path, error)
         }
+        return fd
+    }
+
+    /// Replaces the content of `fd` (`path`, opened by `openForReplacing(_:)`) with `bytes`; a
+    /// pipe is written to.
+    static func replace(_ fd: Int32, with bytes: [UInt8], path: String) throws(InstallerError) {
         // A block device or a pipe has no length to cut (EINVAL): written over from the start.
         if ftruncate(fd, 0) != 0 && errno != EINVAL { throw .host(operation: "truncate", path: path, errno: errno) }
         var done = 0
