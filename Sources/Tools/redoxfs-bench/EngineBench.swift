@@ -24,8 +24,10 @@ struct EngineBench {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
+    /// The temporary image (in `directory`, named after the process and the encryption).
+    var path: String { "\(directory)/redoxfs-bench-\(getpid())-\(password == nil ? "plain" : "encrypted").img" }
+
     func run() throws(FileSystemError) -> Result {
-        let path = "\(directory)/redoxfs-bench-\(getpid())-\(password == nil ? "plain" : "encrypted").img"
         defer { unlink(path) }
         let device = try DiskFile.prepare(path, size: bytes + bytes / 8 + (64 << 20))
         let chunk = 4 << 20
