@@ -27,7 +27,11 @@ struct EngineBench {
     /// The temporary image (in `directory`, named after the process and the encryption).
     var path: String { "\(directory)/redoxfs-bench-\(getpid())-\(password == nil ? "plain" : "encrypted").img" }
 
+    /// Runs the bench on a new image at `path`, removed afterwards; a file already there (left by
+    /// an earlier run that was killed, or someone else's) is refused and left alone.
     func run() throws(FileSystemError) -> Result {
+        var existing = stat()
+        if lstat(path, &existing) == 0 { throw .invalidArgument("exists (left from an earlier run?); remove it") }
         defer { unlink(path) }
         let device = try DiskFile.prepare(path, size: bytes + bytes / 8 + (64 << 20))
         let chunk = 4 << 20
