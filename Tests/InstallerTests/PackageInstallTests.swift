@@ -95,7 +95,7 @@ import Testing
     }
 
     /// A large entry is read from its archive again when the image is written: an archive that
-    /// shrank meanwhile is said to have changed (and where it ends), a read that fails says why
+    /// shrank meanwhile is said to have changed (and its size now), a read that fails says why
     /// (here the archive replaced by a folder: EISDIR), neither with the other's words.
     @Test func rereadingALargeEntrySaysWhatFailed() throws {
         let repository = try TestRepository()
@@ -118,9 +118,14 @@ import Testing
         #expect(reread() == "read")
 
         let size = try #require(FileManager.default.attributesOfItem(atPath: archive)[.size] as? Int)
+        let changed = "package big: usr/lib/big.bin: the archive changed while installing: \(archive)"
         #expect(truncate(archive, off_t(size - 1000)) == 0)
         let shrunk = reread()
-        #expect(shrunk.hasPrefix("package big: usr/lib/big.bin: the archive changed while installing: \(archive) ends at byte \(size - 1000), "), "\(shrunk)")
+        #expect(shrunk.hasPrefix("\(changed) has \(size - 1000) bytes now, this entry needs the "), "\(shrunk)")
+        // Cut below the entry's start: its size now, not where the entry starts.
+        #expect(truncate(archive, 100) == 0)
+        let cut = reread()
+        #expect(cut.hasPrefix("\(changed) has 100 bytes now, this entry needs the "), "\(cut)")
 
         #expect(unlink(archive) == 0 && mkdir(archive, 0o755) == 0)
         let failed = reread()
