@@ -131,21 +131,6 @@ public struct Installer {
         }
     }
 
-    /// Replaces the file `path` (write_bootloader; a pipe is written to) with the UEFI loader
-    /// `efi`, once the output (open as `output`) is locked and before anything is written to it.
-    /// Refused, `path` left as it was, while a file system in it has a writer, and when it is the
-    /// output itself (which the installation replaces).
-    private func writeBootloader(_ efi: [UInt8], to path: String, output: Int32) throws(InstallerError) {
-        var outputInfo = stat(), info = stat()
-        if fstat(output, &outputInfo) == 0, stat(path, &info) == 0,
-            info.st_dev == outputInfo.st_dev, info.st_ino == outputInfo.st_ino {
-            throw .unsafeTarget("write_bootloader names the output \(options.output) itself (\(path)); it must be another file")
-        }
-        let file = try HostFiles.openForReplacing(path)
-        defer { close(file) }
-        try HostFiles.replace(file, with: efi, path: path)
-    }
-
     /// Runs the whole installation.
     @discardableResult
     public func install() throws(InstallerError) -> InstallReport {
@@ -190,6 +175,11 @@ public struct Installer {
 
         let fd = try target.open()
         defer { close(fd) }
+        // A new image made for this installation is removed by any failure until it is synced
+        // (a refusal, a format or write error, ENOSPC, a changed package archive); an existing
+        // image or device is left as far as it was written.
+        var synced = false
+        defer { if !synced { target.removeNewImage(fd) } }
         let writer = OutputWriter(fd: fd, path: options.output)
         // The RedoxFS partition's device first: its write lock refuses an output whose file
         // system a mount or a tool is writing, before anything is written.
@@ -212,15 +202,10 @@ public struct Installer {
             throw InstallerError.engine(options.output, error)
         }
         // The write_bootloader file only now that the output may be replaced, and before it is
-        // written: a refusal of either leaves both as they were.
+        // written: a refusal of either leaves both as they were (a new image is removed). A
+        // failure after it (writing the output) leaves it replaced.
         if let path = general.writeBootloader {
-            do throws(InstallerError) {
-                try writeBootloader(efi, to: path, output: fd)
-            } catch {
-                // Nothing was written to an image made for this installation: it goes again.
-                if target.kind == .newImage { unlink(options.output) }
-                throw error
-            }
+            try writeBootloader(efi, to: path, output: fd)
         }
         if !skip {
             // BIOS blob (the hook for BIOS boot), then the protective MBR, the GPT and the ESP.
@@ -260,6 +245,7 @@ public struct Installer {
         }
         bar?.finish(imageWriter.copied)
         if fsync(fd) != 0 && errno != EINVAL { throw .host(operation: "sync", path: options.output, errno: errno) }
+        synced = true
         return InstallReport(
             diskBytes: target.size, redoxFSOffset: redoxOffset, redoxFSBytes: redoxBytes, neededBytes: needed,
             uuid: fileSystem.uuidString, nodes: totals.nodes, contentBytes: totals.bytes, layout: skip ? nil : layout)

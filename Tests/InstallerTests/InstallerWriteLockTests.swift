@@ -354,20 +354,34 @@ import Testing
     }
 
     /// write_bootloader naming the output itself is refused with words that say so (not as a file
-    /// being written), the output left as it was.
+    /// being written), by whatever name it reaches it (a hard link, a symlink, the output's own
+    /// path), the output left as it was; a new image made for the installation is not left
+    /// behind. The second name is printed only when it is not the output's.
     @Test func writeBootloaderRefusesTheOutputItself() throws {
         let folder = try Scratch.folder("bootloader-output")
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let output = folder + "/disk.img", link = folder + "/other-name.img"
+        let output = folder + "/disk.img", link = folder + "/other-name.img", symlink = folder + "/symlink.img"
         let old = Data(repeating: 0xCC, count: 64 << 20)
         #expect(FileManager.default.createFile(atPath: output, contents: old))
         try FileManager.default.linkItem(atPath: output, toPath: link)
-        var options = InstallOptions(configuration: Self.configuration(loader: "EFI-NEW", writeBootloader: link), output: output)
-        options.skipPackages = true
-        options.showProgress = false
-        let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
-        #expect(error.map { "\($0)".contains("write_bootloader names the output \(output) itself") } == true, "\(String(describing: error))")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the output was changed")
+        try FileManager.default.createSymbolicLink(atPath: symlink, withDestinationPath: output)
+        func install(_ output: String, writeBootloader: String) -> String? {
+            var options = InstallOptions(configuration: Self.configuration(loader: "EFI-NEW", writeBootloader: writeBootloader), output: output)
+            options.skipPackages = true
+            options.showProgress = false
+            let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
+            return error.map { "\($0)" }
+        }
+        for name in [link, symlink] {
+            let message = install(output, writeBootloader: name)
+            #expect(message == "write_bootloader names the output \(output) itself (\(name)); it must be another file")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the output was changed")
+        }
+
+        let new = folder + "/new.img"
+        let message = install(new, writeBootloader: new)
+        #expect(message == "write_bootloader names the output \(new) itself; it must be another file")
+        #expect(access(new, F_OK) != 0, "the new image was left behind")
     }
 
     /// write_bootloader may name a pipe (`>(sha256sum)`, as upstream allows): the loader is written
@@ -375,8 +389,7 @@ import Testing
     @Test func writeBootloaderWritesToAPipe() throws {
         let folder = try Scratch.folder("bootloader-pipe")
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var ends: [Int32] = [0, 0]
-        #expect(pipe(&ends) == 0)
+        let ends = try Scratch.closeOnExecPipe()
         defer { close(ends[0]) }
         var options = InstallOptions(
             configuration: Self.configuration(loader: "EFI-PIPED", writeBootloader: "/proc/self/fd/\(ends[1])"), output: folder + "/disk.img")

@@ -61,6 +61,16 @@ public struct OutputTarget {
         }
         return fd
     }
+
+    /// Removes the new image `open()` made (`fd`) after a failed installation, only while `path`
+    /// still names that file (the same device and inode): a file put there meanwhile by someone
+    /// else stays. An existing image or a block device is never removed.
+    func removeNewImage(_ fd: Int32) {
+        guard kind == .newImage else { return }
+        var opened = stat(), named = stat()
+        guard fstat(fd, &opened) == 0, lstat(path, &named) == 0, HostFiles.sameFile(opened, named) else { return }
+        unlink(path)
+    }
 }
 
 /// Positioned writes to the output, and reads of it or of an input being copied.

@@ -84,13 +84,13 @@ public struct PartitionImageDisk: Sendable {
     }
 
     /// Refuses an output (`target`: its stat; nil when it does not exist yet) that is one of the
-    /// partition images (the same device and inode, whatever the paths say): replacing it would
+    /// partition images (`HostFiles.sameFile`: one inode, whatever the paths say): replacing it would
     /// destroy the input before it is read. A partition image that is gone is refused too.
     private func refuseInput(_ target: stat?, output: String) throws(InstallerError) {
         for (role, path) in [("ESP", espPath), ("RedoxFS", redoxFSPath)] {
             var input = stat()
             guard stat(path, &input) == 0 else { throw .host(operation: "stat", path: path, errno: errno) }
-            if let target, input.st_dev == target.st_dev && input.st_ino == target.st_ino {
+            if let target, HostFiles.sameFile(input, target) {
                 throw .unsafeTarget("\(output) is the \(role) image \(path) itself; the output must be another file (it is replaced, and its input would be lost)")
             }
         }

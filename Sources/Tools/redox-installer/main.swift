@@ -86,6 +86,9 @@ struct RedoxInstaller: ParsableCommand {
     var output: String?
 
     func run() throws {
+        // A write to a pipe whose reader is gone (--write-bootloader >(cmd)) fails with EPIPE,
+        // an error the installer reports (a new image removed), instead of killing it silently.
+        signal(SIGPIPE, SIG_IGN)
         do {
             try install()
         } catch {
