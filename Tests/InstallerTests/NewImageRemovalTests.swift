@@ -3,11 +3,12 @@ import Foundation
 import Glibc
 #endif
 @testable import Installer
+import RedoxFSTestSupport
 import Testing
 
-/// A new image made for an installation is removed by a failure after it was opened (here a
-/// package entry that cannot be read again while the image is written), but only while its path
-/// still names that file; an existing image is never removed.
+/// A new image made for an installation is removed by a failure after it was opened (a package
+/// entry that cannot be read again while the image is written, a size it cannot get), but only
+/// while its path still names that file; an existing image is never removed.
 @Suite struct NewImageRemovalTests {
     /// A package source whose one entry fails when the image is written, after calling `meanwhile`.
     struct FailingSource: PackageSource {
@@ -59,5 +60,35 @@ import Testing
         }
         _ = Self.failedInstall(output, source)
         #expect(try String(contentsOfFile: output, encoding: .utf8) == "someone else's")
+    }
+
+    /// A new output that cannot get its size (a file size limit: EFBIG, SIGXFSZ ignored) is
+    /// removed, by the installer and by the --esp-image/--redoxfs-image assembly (which left it,
+    /// empty, before); an existing output of the assembly stays.
+    @Test func aResizeFailureLeavesNoNewOutput() throws {
+        let folder = try Scratch.folder("resize-failed")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let config = try Scratch.write("[general]\nfilesystem_size = 40\n", folder, "config.toml")
+        #expect(FileManager.default.createFile(atPath: folder + "/esp.img", contents: Data(repeating: 1, count: 4096)))
+        #expect(FileManager.default.createFile(atPath: folder + "/volume.img", contents: Data(repeating: 2, count: 4096)))
+        func limited(_ arguments: [String]) throws -> ToolRun {
+            try ToolRun.run("/usr/bin/timeout", [
+                "-k", "5", "120", "/bin/sh", "-c", #"trap '' XFSZ; ulimit -f 1024; exec "$@""#, "sh", Fixtures.tool("redox-installer"),
+            ] + arguments)
+        }
+        let tooLarge = String(cString: strerror(EFBIG))
+        let image = folder + "/new.img"
+        let installed = try limited(["-c", config, "--no-progress", image])
+        #expect(installed.exitStatus == 1 && installed.output.hasSuffix("redox-installer: \(image): resize failed: \(tooLarge)\n"), "\(installed.output)")
+        #expect(access(image, F_OK) != 0, "the new image was left behind")
+
+        let disk = folder + "/disk.img"
+        let assembly = ["--esp-image", folder + "/esp.img", "--redoxfs-image", folder + "/volume.img", disk]
+        let assembled = try limited(assembly)
+        #expect(assembled.exitStatus == 1 && assembled.output == "redox-installer: \(disk): resize failed: \(tooLarge)\n", "\(assembled.output)")
+        #expect(access(disk, F_OK) != 0, "the new output was left behind")
+        #expect(FileManager.default.createFile(atPath: disk, contents: Data("old".utf8)))
+        #expect(try limited(assembly).exitStatus == 1)
+        #expect(access(disk, F_OK) == 0, "an existing output was removed")
     }
 }

@@ -99,6 +99,16 @@ enum HostFiles {
         return (a.st_mode & S_IFMT) == S_IFBLK && (b.st_mode & S_IFMT) == S_IFBLK && a.st_rdev == b.st_rdev
     }
 
+    /// Removes the file `path` that this process made and has open as `fd`, after a failure, only
+    /// while `path` still names that file (`lstat` of the path against `fstat` of `fd`: the same
+    /// device and inode): a file put there meanwhile by someone else, or the new file moved
+    /// away, stays.
+    static func removeNewFile(_ path: String, openAs fd: Int32) {
+        var opened = stat(), named = stat()
+        guard fstat(fd, &opened) == 0, lstat(path, &named) == 0, sameFile(opened, named) else { return }
+        unlink(path)
+    }
+
     /// Replaces the content of `fd` (`path`, opened by `openForReplacing(_:)`) with `bytes`; a
     /// pipe is written to.
     static func replace(_ fd: Int32, with bytes: [UInt8], path: String) throws(InstallerError) {
