@@ -59,7 +59,9 @@ enum Scratch {
         let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2"), "no pipe2")
         let pipe2 = unsafeBitCast(symbol, to: Pipe2.self)
         var ends: [Int32] = [-1, -1]
-        try #require(pipe2(&ends, O_CLOEXEC) == 0, "pipe2: \(String(cString: strerror(errno)))")
+        let ok = pipe2(&ends, O_CLOEXEC) == 0
+        let code = errno
+        try #require(ok, "pipe2: \(String(cString: strerror(code)))")
         return ends
     }
 

@@ -9,7 +9,7 @@ import Testing
 
 /// What the write_bootloader file may be besides a regular file: a pipe whose reader has gone is
 /// a write error (EPIPE, not a silent death by SIGPIPE), a FIFO with no reader is refused at
-/// once (not waited for), and what holds no file system (/dev/null, a pipe) is not locked; the
+/// once (not waited for), and what holds no file system (a pipe, a FIFO) is not locked; the
 /// output is the same file as the write_bootloader file when one inode or one block device is
 /// reached. A failure leaves no new image behind.
 @Suite struct WriteBootloaderFileTests {
@@ -35,8 +35,11 @@ import Testing
         close(ends[0])
         let broken = FileHandle(fileDescriptor: ends[1], closeOnDealloc: true)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.tool("redox-installer"))
-        process.arguments = ["-c", config, "--no-progress", "--write-bootloader", "/dev/stdout", output]
+        // Under timeout, as the FIFO test: a hang is a failure, never a stuck test run.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = [
+            "-k", "5", "120", Fixtures.tool("redox-installer"), "-c", config, "--no-progress", "--write-bootloader", "/dev/stdout", output,
+        ]
         process.standardOutput = broken
         let errors = Pipe()
         process.standardError = errors
@@ -64,23 +67,30 @@ import Testing
         #expect(access(output, F_OK) != 0, "the new image was left behind")
     }
 
-    /// /dev/null holds no file system: a write lock on it (another installer writing its loader
-    /// there) does not refuse an installation that writes its loader there too.
-    @Test func devNullIsNotLocked() throws {
-        let folder = try Scratch.folder("bootloader-dev-null")
+    /// A FIFO holds no file system: a write lock on it (another installer writing its loader
+    /// there) does not refuse an installation that writes its loader there too. The FIFO is the
+    /// test's own (a lock on /dev/null would be one on the whole machine's); its holder has it
+    /// open for reading and writing, so it has a reader and takes the loader.
+    @Test func aFIFOIsNotLocked() throws {
+        let folder = try Scratch.folder("bootloader-fifo-lock")
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let holder = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        let fifo = folder + "/fifo"
+        try #require(mkfifo(fifo, 0o644) == 0)
+        let holder = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC)
         try #require(holder >= 0)
         defer { close(holder) }
-        try FileDevice.lockWholeFileForWriting(descriptor: holder, path: "/dev/null", operation: "replace")
+        try FileDevice.lockWholeFileForWriting(descriptor: holder, path: fifo, operation: "replace")
         var configuration = Configuration()
         configuration.general.filesystemSize = 40
-        configuration.general.writeBootloader = "/dev/null"
+        configuration.general.writeBootloader = fifo
         configuration.files = [FileEntry(path: "/usr/lib/boot/bootloader.efi", data: "EFI-LOADER")]
         var options = InstallOptions(configuration: configuration, output: folder + "/disk.img")
         options.skipPackages = true
         options.showProgress = false
         try Installer(options: options).install()
+        var received = [UInt8](repeating: 0, count: 64)
+        let count = read(holder, &received, received.count)
+        #expect(count >= 0 && String(decoding: received.prefix(max(count, 0)), as: UTF8.self) == "EFI-LOADER")
     }
 
     /// One file: one inode whatever the names, or two nodes of one block device (the same
