@@ -122,6 +122,7 @@ import Testing
         #expect(truncate(archive, off_t(size - 1000)) == 0)
         let shrunk = reread()
         #expect(shrunk.hasPrefix("\(changed) has \(size - 1000) bytes now, this entry needs the "), "\(shrunk)")
+        #expect(shrunk.contains(" bytes from byte "), "\(shrunk)")
         // Cut below the entry's start: its size now, not where the entry starts.
         #expect(truncate(archive, 100) == 0)
         let cut = reread()

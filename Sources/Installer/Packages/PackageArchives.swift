@@ -102,7 +102,7 @@ enum PackageArchives {
                     // Where it ends now (it may have been cut below the entry's start).
                     var info = stat()
                     let now = fstat(fd, &info) == 0 ? "has \(info.st_size) bytes now" : "has no bytes from byte \(start + UInt64(done))"
-                    throw .package(name: name, "\(entry.path): the archive changed while installing: \(archive) \(now), this entry needs the \(stored.count) from byte \(start)")
+                    throw .package(name: name, "\(entry.path): the archive changed while installing: \(archive) \(now), this entry needs the \(stored.count) bytes from byte \(start)")
                 }
                 done += n
             }
