@@ -8,7 +8,9 @@ extension Installer {
     /// Refused, `path` left as it was: a FIFO with no reader, a file with a file system a redoxfs
     /// mount or tool is writing (`HostFiles.openForReplacing(_:check:)`), and the output itself
     /// (which the installation replaces), whatever name reaches it (a link, another node of the
-    /// same block device). A file that was missing is made; a write that fails leaves it cut.
+    /// same block device). A file that was missing is made; a write that fails leaves it cut. A
+    /// pipe whose reader has gone is EPIPE only while SIGPIPE is ignored (the tool ignores it; a
+    /// library caller must do so itself).
     func writeBootloader(_ efi: [UInt8], to path: String, output: Int32) throws(InstallerError) {
         var outputInfo = stat()
         guard fstat(output, &outputInfo) == 0 else { throw .host(operation: "stat", path: options.output, errno: errno) }
