@@ -172,12 +172,14 @@ public struct Installer {
         if efi.isEmpty && !skip {
             options.log("warning: the image holds no usr/lib/boot/bootloader\(general.liveDisk == true ? "-live" : "").efi; EFI/BOOT/\(efiName) is empty and the disk will not boot by UEFI")
         }
-        if let path = general.writeBootloader {
-            try HostFiles.write(efi, to: path)
-        }
 
         let fd = try target.open()
         defer { close(fd) }
+        // A new image made for this installation is removed by any failure until it is synced
+        // (a refusal, a format or write error, ENOSPC, a changed package archive); an existing
+        // image or device is left as far as it was written.
+        var synced = false
+        defer { if !synced { target.removeNewImage(fd) } }
         let writer = OutputWriter(fd: fd, path: options.output)
         // The RedoxFS partition's device first: its write lock refuses an output whose file
         // system a mount or a tool is writing, before anything is written.
@@ -198,6 +200,12 @@ public struct Installer {
             try FileDevice.lockWholeFileForWriting(descriptor: device.descriptor, path: options.output, operation: "replace")
         } catch {
             throw InstallerError.engine(options.output, error)
+        }
+        // The write_bootloader file only now that the output may be replaced, and before it is
+        // written: a refusal of either leaves both as they were (a new image is removed). A
+        // failure after it (writing the output) leaves it replaced.
+        if let path = general.writeBootloader {
+            try writeBootloader(efi, to: path, output: fd)
         }
         if !skip {
             // BIOS blob (the hook for BIOS boot), then the protective MBR, the GPT and the ESP.
@@ -237,6 +245,7 @@ public struct Installer {
         }
         bar?.finish(imageWriter.copied)
         if fsync(fd) != 0 && errno != EINVAL { throw .host(operation: "sync", path: options.output, errno: errno) }
+        synced = true
         return InstallReport(
             diskBytes: target.size, redoxFSOffset: redoxOffset, redoxFSBytes: redoxBytes, neededBytes: needed,
             uuid: fileSystem.uuidString, nodes: totals.nodes, contentBytes: totals.bytes, layout: skip ? nil : layout)

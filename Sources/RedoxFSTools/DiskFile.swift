@@ -105,6 +105,6 @@ public enum DiskFile {
     public static func inode(_ path: String) -> HostInode? {
         var status = stat()
         guard stat(path, &status) == 0 else { return nil }
-        return HostInode(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+        return HostInode(status)
     }
 }

@@ -26,6 +26,16 @@ enum HostSeek {
 public struct HostInode: Hashable, Sendable {
     public var device: UInt64
     public var inode: UInt64
+
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    /// The inode a `stat`/`fstat` result describes.
+    public init(_ status: stat) {
+        self.init(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+    }
 }
 
 /// What `lstat` says about a host path, reduced to what the archiver stores.
@@ -65,7 +75,7 @@ public struct HostStatus: Sendable {
         gid = status.st_gid
         size = UInt64(max(0, status.st_size))
         linkCount = UInt64(status.st_nlink)
-        inode = HostInode(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+        inode = HostInode(status)
         accessTime = Self.timestamp(status.st_atim)
         modificationTime = Self.timestamp(status.st_mtim)
         changeTime = Self.timestamp(status.st_ctim)

@@ -237,6 +237,15 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root + "/disk.img"))
     }
 
+    /// --output-config to a file that cannot take it (/dev/full: every write is ENOSPC) is a
+    /// write error with a non-zero exit (before, fputs only buffered, the failed flush at the
+    /// close went unseen, and the installer exited 0 having written nothing).
+    @Test func outputConfigThatCannotBeWrittenIsAnError() throws {
+        let result = try Scratch.run("redox-installer", ["-c", Scratch.configFolder + "/minimal.toml", "--output-config", "/dev/full"])
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err == "redox-installer: /dev/full: write failed: \(String(cString: strerror(ENOSPC)))\n", "\(result.err)")
+    }
+
     @Test func informationalModes() throws {
         let config = Scratch.configFolder + "/minimal.toml"
         let packages = try Scratch.run("redox-installer", ["-c", config, "--list-packages"])

@@ -14,7 +14,8 @@ import Testing
 /// one of its inputs, or that a redoxfs mount or tool is writing, before anything is written, and
 /// keeps its RedoxFS input read-locked while it copies it (a mount starting meanwhile is refused);
 /// an input cut short meanwhile is an error; a write_bootloader file with a file system being
-/// written is refused before it is cut.
+/// written is refused before it is cut, and a refused installation leaves it (and the output) as
+/// it was; write_bootloader may name a pipe, but not the output itself.
 @Suite struct InstallerWriteLockTests {
     /// The message of a refused whole-file lock (the output is replaced).
     static let inUse = "a redoxfs mount or tool is writing a file system in it"
@@ -93,10 +94,12 @@ import Testing
     }
 
     /// Installs `configuration` to `output` (no packages) while `writer` writes a file system in
-    /// `busy`: refused, naming `busy` once, with `busy` as it was (`old`); once `writer` is closed,
-    /// the installation goes through.
+    /// `busy`: refused, naming `busy` once, with `busy` as it was (`old`) and every file of
+    /// `unchanged` holding its content there; once `writer` is closed, the installation goes
+    /// through.
     static func expectRefusedWhileWritten(
-        _ configuration: Configuration, output: String, busy: String, old: Data, writer: FileDevice
+        _ configuration: Configuration, output: String, busy: String, old: Data, writer: FileDevice,
+        unchanged: [String: Data] = [:]
     ) throws {
         var options = InstallOptions(configuration: configuration, output: output)
         options.skipPackages = true
@@ -109,6 +112,9 @@ import Testing
         #expect(message.contains(Self.inUse), "\(message)")
         #expect(message.components(separatedBy: busy).count == 2, "\(busy) named once: \(message)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: busy)) == old, "the busy file was changed")
+        for (path, content) in unchanged {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == content, "\(path) was changed by a refused installation")
+        }
         try Installer(options: options).install()
     }
 
@@ -178,7 +184,7 @@ import Testing
         let output = folder + "/disk.img"
         let writer = try FileDevice.open(path: volume, readOnly: false)
         let error = #expect(throws: InstallerError.self) { try disk.write(to: output) }
-        #expect(error.map { "\($0)".contains("\(volume): in use") } == true, "\(String(describing: error))")
+        #expect(error.map { "\($0)" } == "\(volume): in use: a redoxfs mount or tool is writing this file system, so a copy of it would not be consistent; unmount it first")
         #expect(access(output, F_OK) != 0, "an output was made")
 
         let result = try Scratch.run("redox-installer", ["--esp-image", esp, "--redoxfs-image", volume, output])
@@ -287,7 +293,114 @@ import Testing
 
         var configuration = Configuration()
         configuration.general.writeBootloader = busy
-        try Self.expectRefusedWhileWritten(configuration, output: output, busy: busy, old: old, writer: writer)
+        try Self.expectRefusedWhileWritten(
+            configuration, output: output, busy: busy, old: old, writer: writer, unchanged: [output: Data(count: 64 << 20)])
         #expect(try Data(contentsOf: URL(fileURLWithPath: busy)).isEmpty, "replaced by the (empty) UEFI loader")
+    }
+
+    /// A configuration whose image holds `loader` as its UEFI loader, written to `writeBootloader`.
+    static func configuration(loader: String, writeBootloader: String) -> Configuration {
+        var configuration = Configuration()
+        configuration.general.filesystemSize = 40
+        configuration.general.writeBootloader = writeBootloader
+        configuration.files = [FileEntry(path: "/usr/lib/boot/bootloader.efi", data: loader)]
+        return configuration
+    }
+
+    /// An installation refused because a file system in its output has a writer writes nothing:
+    /// the write_bootloader file keeps its content (it was replaced before the output was looked
+    /// at), and one that did not exist is not made.
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func aRefusedInstallationLeavesTheBootloaderFileAsItWas() throws {
+        let folder = try Scratch.folder("bootloader-refused")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/disk.img", loader = folder + "/loader.efi"
+        let old = Data(repeating: 0xCC, count: 64 << 20), mine = Data("the user's own loader".utf8)
+        #expect(FileManager.default.createFile(atPath: output, contents: old))
+        #expect(FileManager.default.createFile(atPath: loader, contents: mine))
+        // A writer of a file system at offset 0, where the new RedoxFS partition does not go.
+        let writer = try FileDevice.open(path: output, readOnly: false, byteOffset: 0, byteLength: 1 << 20)
+
+        let configuration = Self.configuration(loader: "EFI-NEW", writeBootloader: loader)
+        try Self.expectRefusedWhileWritten(configuration, output: output, busy: output, old: old, writer: writer, unchanged: [loader: mine])
+        #expect(try String(contentsOfFile: loader, encoding: .utf8) == "EFI-NEW")
+
+        let missing = folder + "/missing.efi"
+        let again = try FileDevice.open(path: output, readOnly: false, byteOffset: 0, byteLength: 1 << 20)
+        defer { again.close() }
+        var options = InstallOptions(configuration: Self.configuration(loader: "EFI-NEW", writeBootloader: missing), output: output)
+        options.skipPackages = true
+        options.showProgress = false
+        #expect(throws: InstallerError.self) { try Installer(options: options).install() }
+        #expect(access(missing, F_OK) != 0, "a refused installation made the write_bootloader file")
+    }
+
+    /// A write_bootloader file with a file system being written refuses an installation onto a new
+    /// image before that image is left behind.
+    @Test(.enabled(if: try WriteLockSupport.available(under: NSTemporaryDirectory()), "open-file-description locks refused under the temporary folder"))
+    func aRefusedBootloaderFileLeavesNoNewImage() throws {
+        let folder = try Scratch.folder("bootloader-new-image")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/new.img", busy = folder + "/busy.img"
+        #expect(FileManager.default.createFile(atPath: busy, contents: Data(repeating: 0xCC, count: 4 << 20)))
+        let writer = try FileDevice.open(path: busy, readOnly: false)
+        defer { writer.close() }
+        var options = InstallOptions(configuration: Self.configuration(loader: "EFI-NEW", writeBootloader: busy), output: output)
+        options.skipPackages = true
+        options.showProgress = false
+        let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
+        #expect(error.map { "\($0)".contains(Self.inUse) } == true, "\(String(describing: error))")
+        #expect(access(output, F_OK) != 0, "the new image was left behind")
+    }
+
+    /// write_bootloader naming the output itself is refused with words that say so (not as a file
+    /// being written), by whatever name it reaches it (a hard link, a symlink, the output's own
+    /// path), the output left as it was; a new image made for the installation is not left
+    /// behind. The second name is printed only when it is not the output's.
+    @Test func writeBootloaderRefusesTheOutputItself() throws {
+        let folder = try Scratch.folder("bootloader-output")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/disk.img", link = folder + "/other-name.img", symlink = folder + "/symlink.img"
+        let old = Data(repeating: 0xCC, count: 64 << 20)
+        #expect(FileManager.default.createFile(atPath: output, contents: old))
+        try FileManager.default.linkItem(atPath: output, toPath: link)
+        try FileManager.default.createSymbolicLink(atPath: symlink, withDestinationPath: output)
+        func install(_ output: String, writeBootloader: String) -> String? {
+            var options = InstallOptions(configuration: Self.configuration(loader: "EFI-NEW", writeBootloader: writeBootloader), output: output)
+            options.skipPackages = true
+            options.showProgress = false
+            let error = #expect(throws: InstallerError.self) { try Installer(options: options).install() }
+            return error.map { "\($0)" }
+        }
+        for name in [link, symlink] {
+            let message = install(output, writeBootloader: name)
+            #expect(message == "write_bootloader names the output \(output) itself (\(name)); it must be another file")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == old, "the output was changed")
+        }
+
+        let new = folder + "/new.img"
+        let message = install(new, writeBootloader: new)
+        #expect(message == "write_bootloader names the output \(new) itself; it must be another file")
+        #expect(access(new, F_OK) != 0, "the new image was left behind")
+    }
+
+    /// write_bootloader may name a pipe (`>(sha256sum)`, as upstream allows): the loader is written
+    /// to it.
+    @Test func writeBootloaderWritesToAPipe() throws {
+        let folder = try Scratch.folder("bootloader-pipe")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let ends = try Scratch.closeOnExecPipe()
+        defer { close(ends[0]) }
+        var options = InstallOptions(
+            configuration: Self.configuration(loader: "EFI-PIPED", writeBootloader: "/proc/self/fd/\(ends[1])"), output: folder + "/disk.img")
+        options.skipPackages = true
+        options.showProgress = false
+        // The loader is far smaller than the pipe's buffer: written without a reader waiting.
+        let installed = Result { try Installer(options: options).install() }
+        close(ends[1])
+        _ = try installed.get()
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let count = read(ends[0], &bytes, bytes.count)
+        #expect(count >= 0 && String(decoding: bytes.prefix(max(count, 0)), as: UTF8.self) == "EFI-PIPED")
     }
 }

@@ -94,6 +94,45 @@ import Testing
         try Self.expectFailure(repository, "meta", contains: ["package nowhere", "not found"])
     }
 
+    /// A large entry is read from its archive again when the image is written: an archive that
+    /// shrank meanwhile is said to have changed (and its size now), a read that fails says why
+    /// (here the archive replaced by a folder: EISDIR), neither with the other's words.
+    @Test func rereadingALargeEntrySaysWhatFailed() throws {
+        let repository = try TestRepository()
+        let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let archive = try repository.add("big", files: ["usr/lib/big.bin": big])
+        let tree = StagedTree()
+        _ = try PackageArchives.stage(archive: archive, package: "big", trustedKey: repository.secretKey.publicKey, into: tree)
+        guard case .external(let content)? = tree.node(at: "usr/lib/big.bin")?.content else {
+            Issue.record("the large entry was not left in its archive")
+            return
+        }
+        func reread() -> String {
+            do throws(InstallerError) {
+                try content.read { _ in }
+                return "read"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(reread() == "read")
+
+        let size = try #require(FileManager.default.attributesOfItem(atPath: archive)[.size] as? Int)
+        let changed = "package big: usr/lib/big.bin: the archive changed while installing: \(archive)"
+        #expect(truncate(archive, off_t(size - 1000)) == 0)
+        let shrunk = reread()
+        #expect(shrunk.hasPrefix("\(changed) has \(size - 1000) bytes now, this entry needs the "), "\(shrunk)")
+        #expect(shrunk.contains(" bytes from byte "), "\(shrunk)")
+        // Cut below the entry's start: its size now, not where the entry starts.
+        #expect(truncate(archive, 100) == 0)
+        let cut = reread()
+        #expect(cut.hasPrefix("\(changed) has 100 bytes now, this entry needs the "), "\(cut)")
+
+        #expect(unlink(archive) == 0 && mkdir(archive, 0o755) == 0)
+        let failed = reread()
+        #expect(failed == "package big: usr/lib/big.bin: \(archive): read failed: \(String(cString: strerror(EISDIR)))", "\(failed)")
+    }
+
     /// Runs the command line and checks the failure: status 1, the message, no image left.
     static func expectFailure(_ repository: TestRepository, _ package: String, contains parts: [String]) throws {
         let folder = try Scratch.folder("pkg-fail")

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Installer
 
@@ -86,5 +89,44 @@ import Testing
         #expect(throws: InstallerError.self) { try PartitionImageDisk(espImage: folder, redoxFSImage: folder + "/esp.img") }
         let assembly = try PartitionImageDisk(espImage: folder + "/esp.img", redoxFSImage: folder + "/esp.img")
         #expect(throws: InstallerError.self) { try assembly.write(to: folder) }
+    }
+
+    /// An assembly that fails while it copies (here the ESP image cut after its first MiB was
+    /// copied) removes the output it made, as the installer does with a new image; an existing
+    /// output stays (written as far as it went), and so does another file put at the output's
+    /// path meanwhile.
+    @Test func aFailedAssemblyRemovesOnlyTheOutputItMade() throws {
+        let folder = try Scratch.folder("assemble-failed")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let esp = folder + "/esp.img", output = folder + "/disk.img", moved = folder + "/moved.img"
+        func failedAssembly(meanwhile: @escaping () -> Void = {}) throws -> String? {
+            #expect(FileManager.default.createFile(atPath: esp, contents: Data(Self.pattern(2 << 20, seed: 3))))
+            let assembly = try PartitionImageDisk(espImage: esp, redoxFSImage: folder + "/volume.img")
+            var cut = false
+            let error = #expect(throws: InstallerError.self) {
+                try assembly.write(to: output, randomness: Randomness(seed: nil)) {
+                    guard !cut else { return }
+                    cut = true
+                    meanwhile()
+                    _ = truncate(esp, 1 << 20)
+                }
+            }
+            return error.map { "\($0)" }
+        }
+        _ = FileManager.default.createFile(atPath: folder + "/volume.img", contents: Data(Self.pattern(1 << 20, seed: 5)))
+        let message = try failedAssembly()
+        #expect(message == "\(esp): read failed: the file ends at byte \(1 << 20), before the \(1 << 20) bytes from byte \(1 << 20) were read (did it change meanwhile?)", "\(message ?? "")")
+        #expect(access(output, F_OK) != 0, "the new output was left behind")
+
+        #expect(FileManager.default.createFile(atPath: output, contents: Data(count: 1 << 20)))
+        _ = try failedAssembly()
+        #expect(access(output, F_OK) == 0, "an existing output was removed")
+
+        #expect(unlink(output) == 0)
+        _ = try failedAssembly {
+            _ = rename(output, moved)
+            _ = FileManager.default.createFile(atPath: output, contents: Data("someone else's".utf8))
+        }
+        #expect((try? String(contentsOfFile: output, encoding: .utf8)) == "someone else's", "another file at the path was removed")
     }
 }

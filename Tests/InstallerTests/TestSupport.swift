@@ -1,6 +1,10 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Installer
 import RedoxFSTestSupport
+import Testing
 
 /// Scratch folders, files and the built tools for the installer's tests.
 enum Scratch {
@@ -46,6 +50,19 @@ enum Scratch {
         let (outData, errData) = Fixtures.readToEnd(out.fileHandleForReading, err.fileHandleForReading)
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A pipe (`[read end, write end]`) whose ends are closed on exec (pipe2 with O_CLOEXEC: a
+    /// program another test starts meanwhile inherits neither); the test fails when none is had.
+    static func closeOnExecPipe() throws -> [Int32] {
+        typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+        let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2"), "no pipe2")
+        let pipe2 = unsafeBitCast(symbol, to: Pipe2.self)
+        var ends: [Int32] = [-1, -1]
+        let ok = pipe2(&ends, O_CLOEXEC) == 0
+        let code = errno
+        try #require(ok, "pipe2: \(String(cString: strerror(code)))")
+        return ends
     }
 
     /// Installs `configuration` into a new image `folder/disk.img` through the library.

@@ -132,6 +132,9 @@ struct FileDeviceWriteLockTests {
             try FileDevice.lockWholeFileForReading(descriptor: late, path: path, operation: "copy")
         }
         #expect(refused.map { "\($0)".contains("a redoxfs mount or tool is writing a file system in it") } == true, "\(String(describing: refused))")
+        // As the tools print it: the file named once.
+        let busy = String(cString: strerror(EBUSY))
+        #expect(refused?.message(about: path) == "\(path): copy (in use: a redoxfs mount or tool is writing a file system in it; unmount it first): \(busy)")
     }
 
     /// Another program's read locks on some bytes (QEMU takes shared locks on single bytes from

@@ -29,6 +29,9 @@ public struct General: Equatable, Sendable {
     public var skipPartitions: Bool?
     public var encryptDisk: String?
     public var liveDisk: Bool?
+    /// A file that also gets the UEFI loader (a pipe too). A pipe whose reader has gone is a
+    /// write error only where SIGPIPE is ignored: the tool ignores it, a library caller must
+    /// ignore it itself (else the signal ends the process).
     public var writeBootloader: String?
     public var noMount: Bool?
 

@@ -55,11 +55,19 @@ public struct OutputTarget {
         guard fd >= 0 else { throw .host(operation: "open", path: path, errno: errno) }
         if kind == .newImage, ftruncate(fd, off_t(size)) != 0 {
             let code = errno
+            removeNewImage(fd)
             Glibc.close(fd)
-            unlink(path)
             throw .host(operation: "resize", path: path, errno: code)
         }
         return fd
+    }
+
+    /// Removes the new image `open()` made (`fd`) after a failed installation, only while `path`
+    /// still names that file (`HostFiles.removeNewFile(_:openAs:)`): a file put there meanwhile by
+    /// someone else stays. An existing image or a block device is never removed.
+    func removeNewImage(_ fd: Int32) {
+        guard kind == .newImage else { return }
+        HostFiles.removeNewFile(path, openAs: fd)
     }
 }
 

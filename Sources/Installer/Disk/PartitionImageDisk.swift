@@ -38,7 +38,9 @@ public struct PartitionImageDisk: Sendable {
     /// redoxfs mount or tool writes the RedoxFS image (a copy of it would be torn), or while one
     /// writes a file system in `output` (the image write lock). The RedoxFS image is read-locked
     /// for the whole copy (`FileDevice.lockWholeFileForReading`): a mount or tool that would
-    /// start writing it meanwhile is refused.
+    /// start writing it meanwhile is refused. An output this call made is removed by any failure
+    /// before it is synced (a copy that fails, ENOSPC), while its path still names it; an
+    /// existing one is left as far as it was written.
     public func write(to output: String, randomness: Randomness = Randomness(seed: nil)) throws(InstallerError) {
         try write(to: output, randomness: randomness, afterEachChunk: nil)
     }
@@ -59,9 +61,11 @@ public struct PartitionImageDisk: Sendable {
         let esp = try openESPImageForCopying()
         defer { close(esp) }
         // Not truncated at the open: first the checks that it may be replaced.
-        let fd = Glibc.open(output, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .host(operation: "create", path: output, errno: errno) }
+        let (fd, created) = try Self.openOutput(output)
         defer { close(fd) }
+        // Run before the close: the removal compares the path with what `fd` is open on.
+        var synced = false
+        defer { if created && !synced { HostFiles.removeNewFile(output, openAs: fd) } }
         // Again on what was opened (the path may name another file by now).
         guard fstat(fd, &info) == 0 else { throw .host(operation: "stat", path: output, errno: errno) }
         try refuseInput(info, output: output)
@@ -81,16 +85,30 @@ public struct PartitionImageDisk: Sendable {
         try copy(OutputWriter(fd: esp, path: espPath), bytes: espBytes, to: writer, at: layout.efiOffset, afterEachChunk)
         try copy(OutputWriter(fd: redoxFS, path: redoxFSPath), bytes: redoxFSBytes, to: writer, at: layout.redoxOffset, afterEachChunk)
         if fsync(fd) != 0 && errno != EINVAL { throw .host(operation: "sync", path: output, errno: errno) }
+        synced = true
+    }
+
+    /// Opens `output` for reading and writing; `created` is true only when this open made it
+    /// (O_EXCL), so that a failure removes nothing that was there before (a file made meanwhile
+    /// by someone else, between a look and the open, included). A file that is there is opened
+    /// as it is; a symbolic link whose target is missing makes the target, not counted as made.
+    private static func openOutput(_ output: String) throws(InstallerError) -> (fd: Int32, created: Bool) {
+        let fd = Glibc.open(output, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd >= 0 { return (fd, true) }
+        guard errno == EEXIST else { throw .host(operation: "create", path: output, errno: errno) }
+        let existing = Glibc.open(output, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard existing >= 0 else { throw .host(operation: "create", path: output, errno: errno) }
+        return (existing, false)
     }
 
     /// Refuses an output (`target`: its stat; nil when it does not exist yet) that is one of the
-    /// partition images (the same device and inode, whatever the paths say): replacing it would
+    /// partition images (`HostFiles.sameFile`: one inode, whatever the paths say): replacing it would
     /// destroy the input before it is read. A partition image that is gone is refused too.
     private func refuseInput(_ target: stat?, output: String) throws(InstallerError) {
         for (role, path) in [("ESP", espPath), ("RedoxFS", redoxFSPath)] {
             var input = stat()
             guard stat(path, &input) == 0 else { throw .host(operation: "stat", path: path, errno: errno) }
-            if let target, input.st_dev == target.st_dev && input.st_ino == target.st_ino {
+            if let target, HostFiles.sameFile(input, target) {
                 throw .unsafeTarget("\(output) is the \(role) image \(path) itself; the output must be another file (it is replaced, and its input would be lost)")
             }
         }

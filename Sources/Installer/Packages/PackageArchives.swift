@@ -77,7 +77,9 @@ enum PackageArchives {
 
     /// Reads an entry's stored bytes from the archive again when the image is written, decoded
     /// and — unless the archive file is provably the one verified while staging — checked
-    /// against the entry's BLAKE3 again.
+    /// against the entry's BLAKE3 again. A read that fails says why (the system error); an
+    /// archive that ends before the entry does (it shrank) is said to have changed, with its
+    /// size now.
     static func reader(
         archive: String, package name: String, entry: PackageEntry, dataStart: UInt64, compressed: Bool, size: UInt64,
         verified: Fingerprint?
@@ -87,11 +89,21 @@ enum PackageArchives {
             guard fd >= 0 else { throw .host(operation: "open", path: archive, errno: errno) }
             defer { close(fd) }
             var stored = [UInt8](repeating: 0, count: Int(entry.size))
+            let start = dataStart + entry.offset
             var done = 0
             while done < stored.count {
-                let n = stored.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(dataStart + entry.offset) + off_t(done)) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw .package(name: name, "\(entry.path): the archive changed while installing") }
+                let n = stored.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(start) + off_t(done)) }
+                if n < 0 {
+                    let code = errno
+                    if code == EINTR { continue }
+                    throw .package(name: name, "\(entry.path): \(InstallerError.host(operation: "read", path: archive, errno: code))")
+                }
+                guard n > 0 else {
+                    // Where it ends now (it may have been cut below the entry's start).
+                    var info = stat()
+                    let now = fstat(fd, &info) == 0 ? "has \(info.st_size) bytes now" : "has no bytes from byte \(start + UInt64(done))"
+                    throw .package(name: name, "\(entry.path): the archive changed while installing: \(archive) \(now), this entry needs the \(stored.count) bytes from byte \(start)")
+                }
                 done += n
             }
             var content = stored

@@ -49,6 +49,7 @@ extension FileDevice {
         switch code {
         case EAGAIN, EACCES:
             let holder: String
+            // Only a write lock refuses a read lock: its holder is a writer.
             switch type == F_WRLCK ? conflictingReadLock(fd, start: start, span: span) : nil {
             case .wholeFile?:
                 holder = span == 0

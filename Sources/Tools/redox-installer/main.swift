@@ -86,6 +86,9 @@ struct RedoxInstaller: ParsableCommand {
     var output: String?
 
     func run() throws {
+        // A write to a pipe whose reader is gone (--write-bootloader >(cmd)) fails with EPIPE,
+        // an error the installer reports (a new image removed), instead of killing it silently.
+        signal(SIGPIPE, SIG_IGN)
         do {
             try install()
         } catch {
@@ -205,10 +208,17 @@ struct RedoxInstaller: ParsableCommand {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// Writes `text` to `path` (--output-config). fputs only buffers: the write itself happens at
+    /// the flush (or the close), whose failure (ENOSPC, /dev/full, a pipe whose reader has gone)
+    /// is the error.
     func writeText(_ text: String, to path: String) throws(InstallerError) {
         guard let file = fopen(path, "w") else { throw .host(operation: "create", path: path, errno: errno) }
-        defer { fclose(file) }
-        guard fputs(text, file) >= 0 else { throw .host(operation: "write", path: path, errno: errno) }
+        guard fputs(text, file) >= 0, fflush(file) == 0 else {
+            let code = errno
+            fclose(file)
+            throw .host(operation: "write", path: path, errno: code)
+        }
+        guard fclose(file) == 0 else { throw .host(operation: "write", path: path, errno: errno) }
     }
 }
 

@@ -24,9 +24,24 @@ struct EngineBench {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
+    /// The temporary image (in `directory`, named after the process and the encryption).
+    var path: String { "\(directory)/redoxfs-bench-\(getpid())-\(password == nil ? "plain" : "encrypted").img" }
+
+    /// Runs the bench on a new image at `path`, removed afterwards; a file already there (left by
+    /// an earlier run that was killed, or someone else's) is refused and left alone.
     func run() throws(FileSystemError) -> Result {
-        let path = "\(directory)/redoxfs-bench-\(getpid())-\(password == nil ? "plain" : "encrypted").img"
-        defer { unlink(path) }
+        // Made here (O_EXCL, so nothing that was there is taken over) and kept open, so that the
+        // removal can check that the path still names this image.
+        let made = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard made >= 0 else {
+            if errno == EEXIST { throw .invalidArgument("exists (left from an earlier run?); remove it") }
+            throw .system(operation: "create", path: path, errno: errno)
+        }
+        defer {
+            var opened = stat(), named = stat()
+            if fstat(made, &opened) == 0, lstat(path, &named) == 0, HostInode(opened) == HostInode(named) { unlink(path) }
+            close(made)
+        }
         let device = try DiskFile.prepare(path, size: bytes + bytes / 8 + (64 << 20))
         let chunk = 4 << 20
         var data = [UInt8](repeating: 0, count: chunk)

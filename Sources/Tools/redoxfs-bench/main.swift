@@ -46,23 +46,25 @@ extension Bench {
 
         func run() throws {
             guard let bytes = ByteSize.parse(size) else { throw ValidationError("'\(size)' is not a size") }
-            do {
-                for password in [nil, Array("bench".utf8)] {
-                    let result = try EngineBench(bytes: bytes, directory: directory, password: password).run()
-                    let mb = Double(bytes) / 1e6
-                    let label = password == nil ? "plain    " : "encrypted"
-                    func rate(_ seconds: Double) -> String {
-                        "\(ByteSize.decimal(mb / seconds, places: 1)) MB/s (\(ByteSize.decimal(seconds, places: 2)) s)"
-                    }
-                    print("engine \(label) \(ByteSize.describe(bytes)): write \(rate(result.writeSeconds)), "
-                        + "read \(rate(result.readSeconds)), read again (page cache) \(rate(result.warmReadSeconds))")
+            for password in [nil, Array("bench".utf8)] {
+                let bench = EngineBench(bytes: bytes, directory: directory, password: password)
+                let result: EngineBench.Result
+                do {
+                    result = try bench.run()
+                } catch {
+                    exitWithError("redoxfs-bench", image: bench.path, error)
                 }
-                var usage = rusage()
-                getrusage(RUSAGE_SELF.rawValue, &usage)
-                print("engine peak RSS: \(usage.ru_maxrss / 1024) MiB")
-            } catch {
-                exitWithError("redoxfs-bench", "\(error)")
+                let mb = Double(bytes) / 1e6
+                let label = password == nil ? "plain    " : "encrypted"
+                func rate(_ seconds: Double) -> String {
+                    "\(ByteSize.decimal(mb / seconds, places: 1)) MB/s (\(ByteSize.decimal(seconds, places: 2)) s)"
+                }
+                print("engine \(label) \(ByteSize.describe(bytes)): write \(rate(result.writeSeconds)), "
+                    + "read \(rate(result.readSeconds)), read again (page cache) \(rate(result.warmReadSeconds))")
             }
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            print("engine peak RSS: \(usage.ru_maxrss / 1024) MiB")
         }
     }
 
