@@ -51,7 +51,8 @@ struct Clone: ParsableCommand {
             if let a = DiskFile.inode(source.image), a == DiskFile.inode(destination) {
                 throw FileSystemError.invalidArgument("SOURCE and DEST are the same file")
             }
-            let (from, _) = try source.openKeepingPassword(readOnly: true, prompt: "\(Self.tool): password of \(source.image): ")
+            let (from, _) = try source.openKeepingPassword(
+                try source.region(), readOnly: true, prompt: "\(Self.tool): password of \(source.image): ")
             defer { from.close() }
             image = destination
             // Locked (whole file) before --size grows it, until the file system is closed.

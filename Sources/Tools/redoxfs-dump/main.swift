@@ -23,7 +23,7 @@ struct Dump: ParsableCommand {
 
     func run() throws {
         do {
-            let fs = try image.open(tool: "redoxfs-dump", generation: generation.generation)
+            let fs = try image.open(try image.region(), tool: "redoxfs-dump", generation: generation.generation)
             defer { fs.close() }
             let name = URL(fileURLWithPath: image.image).lastPathComponent
             let manifest = try Manifest(fileSystem: fs, imageName: name)
@@ -35,7 +35,7 @@ struct Dump: ParsableCommand {
             } else {
                 FileHandle.standardOutput.write(Data(manifest.text.utf8))
             }
-        } catch let error as FileSystemError {
+        } catch {
             exitWithError("redoxfs-dump", image: image.image, error)
         }
     }

@@ -38,7 +38,7 @@ struct Extract: ParsableCommand {
     func run() throws {
         if salvage { return runSalvage() }
         do {
-            let fs = try image.open(tool: "redoxfs-extract", generation: generation.generation)
+            let fs = try image.open(try image.region(), tool: "redoxfs-extract", generation: generation.generation)
             defer { fs.close() }
             var exporter = TreeExporter(fileSystem: fs)
             if verbose { exporter.progress = { print($0) } }
@@ -49,13 +49,19 @@ struct Extract: ParsableCommand {
     }
 
     private func runSalvage() {
+        let region: DeviceRegion
+        do {
+            region = try image.region()
+        } catch {
+            exitWithError("redoxfs-extract", error.description)
+        }
         let report: SalvageReport
         do {
             let fs: FileSystem
             do {
-                fs = try image.open(tool: "redoxfs-extract", generation: generation.generation)
+                fs = try image.open(region, tool: "redoxfs-extract", generation: generation.generation)
             } catch .damagedGeneration(let newest, _, _) {
-                fs = try image.open(tool: "redoxfs-extract", generation: newest)
+                fs = try image.open(region, tool: "redoxfs-extract", generation: newest)
             }
             defer { fs.close() }
             var salvager = TreeSalvager(fileSystem: fs)

@@ -36,14 +36,16 @@ extension Keys {
 
         func run() throws {
             do {
-                let location = try DiskFormatter.locateHeader(image.image, byteOffset: image.offset, startBlock: try image.startBlock())
+                let region = try image.region()
+                let location = try DiskFormatter.locateHeader(
+                    region.path, byteOffset: region.byteOffset, byteLength: region.byteLength, startBlock: try image.startBlock())
                 let header = location.header
                 guard header.isEncrypted else {
                     throw FileSystemError.invalidArgument("the file system is not encrypted: it has no key slots")
                 }
                 var opened: Int?
                 if check {
-                    let (fs, password) = try image.openKeepingPassword(readOnly: true, prompt: "\(Keys.tool): password: ")
+                    let (fs, password) = try image.openKeepingPassword(region, readOnly: true, prompt: "\(Keys.tool): password: ")
                     defer { fs.close() }
                     opened = password.flatMap { fs.keySlot(opening: $0) }
                 }
@@ -75,7 +77,7 @@ extension Keys {
 
         func run() throws {
             do {
-                let fs = try image.open(readOnly: false, tool: Keys.tool)
+                let fs = try image.open(try image.region(), readOnly: false, tool: Keys.tool)
                 defer { fs.close() }
                 try Keys.requireEncrypted(fs)
                 let password = try PasswordInput.readNew(
@@ -106,7 +108,7 @@ extension Keys {
         func run() throws {
             do {
                 let prompt = slot == nil ? "\(Keys.tool): password to remove: " : "\(Keys.tool): password: "
-                let (fs, password) = try image.openKeepingPassword(readOnly: false, prompt: prompt)
+                let (fs, password) = try image.openKeepingPassword(try image.region(), readOnly: false, prompt: prompt)
                 defer { fs.close() }
                 try Keys.requireEncrypted(fs)
                 let target = try slot ?? Keys.slot(opening: password, in: fs)
@@ -139,7 +141,7 @@ extension Keys {
         func run() throws {
             do {
                 let prompt = slot == nil ? "\(Keys.tool): current password: " : "\(Keys.tool): password: "
-                let (fs, password) = try image.openKeepingPassword(readOnly: false, prompt: prompt)
+                let (fs, password) = try image.openKeepingPassword(try image.region(), readOnly: false, prompt: prompt)
                 defer { fs.close() }
                 try Keys.requireEncrypted(fs)
                 let target = try slot ?? Keys.slot(opening: password, in: fs)

@@ -15,7 +15,9 @@ struct Resize: ParsableCommand {
             nothing (the whole device after the reserved area), or a size: K, M, G, T are powers \
             of 1000, Ki, Mi, Gi, Ti powers of 1024 (e.g. 500M, 2GiB). Unlike upstream, a size past \
             the end of an image file grows the file first, and shrinking cuts the file to the new \
-            end (unless --keep-file-size, or --offset is given).
+            end (unless --keep-file-size, --offset, --partition or --uuid is given). In a partition \
+            (--partition, --uuid) the file system grows to the partition's end at most; the disk \
+            and its partition table are left as they are.
             """)
 
     @OptionGroup var image: ImageOptions
@@ -55,23 +57,32 @@ struct Resize: ParsableCommand {
             let blockSize = UInt64(RedoxFS.blockSize)
             let target = try target()
 
+            let region = try image.region()
             // Grow the image file first when SIZE lies past its end, under the write lock, which
-            // the grown device keeps until the file system is closed.
+            // the grown device keeps until the file system is closed; a partition is never grown.
             var grown: FileDevice?
             if case .bytes(let bytes) = target {
-                let location = try DiskFormatter.locateHeader(disk, byteOffset: image.offset, startBlock: try image.startBlock())
-                let needed = image.offset + (location.startBlock + bytes / blockSize) * blockSize
-                if try DiskFile.length(disk) < needed {
+                let location = try DiskFormatter.locateHeader(
+                    region.path, byteOffset: region.byteOffset, byteLength: region.byteLength, startBlock: try image.startBlock())
+                let needed = region.byteOffset + (location.startBlock + bytes / blockSize) * blockSize
+                if let length = region.byteLength {
+                    let end = region.byteOffset + length
+                    guard needed <= end else {
+                        let room = (length / blockSize - min(length / blockSize, location.startBlock)) * blockSize
+                        throw FileSystemError.invalidArgument(
+                            "\(ByteSize.describe(bytes)) does not fit in \(region.name): the file system can grow to \(ByteSize.describe(room)) at most")
+                    }
+                } else if try DiskFile.length(disk) < needed {
                     guard DiskFile.isRegularFile(disk) else {
                         throw FileSystemError.invalidArgument("\(ByteSize.describe(bytes)) does not fit on the device")
                     }
                     // Under the write lock: a file system in use is not grown under its writer.
-                    grown = try DiskFile.grow(disk, to: needed, byteOffset: image.offset)
+                    grown = try DiskFile.grow(disk, to: needed, byteOffset: region.byteOffset)
                     if !quiet { print("grew \(disk) to \(needed) bytes") }
                 }
             }
 
-            let (fs, _) = try image.openKeepingPassword(readOnly: false, prompt: "\(Self.tool): password: ", device: grown)
+            let (fs, _) = try image.openKeepingPassword(region, readOnly: false, prompt: "\(Self.tool): password: ", device: grown)
             defer { fs.close() }
             try fs.cleanup()
             let minimum = try fs.minimumSize()
@@ -103,17 +114,18 @@ struct Resize: ParsableCommand {
             }
             try fs.resize(to: requested)
             let (blocks, free) = try fs.statistics()
-            let end = image.offset + (fs.startBlock + blocks) * blockSize
+            let end = region.byteOffset + (fs.startBlock + blocks) * blockSize
             if !quiet {
                 print("""
-                    \(Self.tool): resized filesystem on \(disk)
+                    \(Self.tool): resized filesystem on \(region.name)
                     \tuuid: \(fs.uuidString)
                     \tsize: \(ByteSize.describe(blocks * blockSize))
                     \tused: \(ByteSize.describe((blocks - free) * blockSize))
                     \tfree: \(ByteSize.describe(free * blockSize))
                     """)
             }
-            if requested < old, !keepFileSize, image.offset == 0, DiskFile.isRegularFile(disk), try DiskFile.length(disk) > end {
+            let wholeFile = region.byteOffset == 0 && region.byteLength == nil
+            if requested < old, !keepFileSize, wholeFile, DiskFile.isRegularFile(disk), try DiskFile.length(disk) > end {
                 try DiskFile.setLength(disk, end)
             }
         } catch {
