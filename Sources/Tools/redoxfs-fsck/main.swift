@@ -131,7 +131,7 @@ struct Fsck: ParsableCommand {
         do {
             deviceHandle = try region.open(readOnly: mode == .none)
         } catch {
-            return fail(error.message(about: device), status: FsckExitStatus.operationalError)
+            return fail(error.message(about: region), status: FsckExitStatus.operationalError)
         }
         defer { deviceHandle.close() }
         if mode == .none, FileDevice.isLockedForWriting(descriptor: deviceHandle.descriptor, byteOffset: region.byteOffset) {
@@ -152,13 +152,13 @@ struct Fsck: ParsableCommand {
             }
         } catch .cancelled {
             display.finish()
-            return fail("\(device): cancelled", status: FsckExitStatus.cancelled)
+            return fail("\(region.name): cancelled", status: FsckExitStatus.cancelled)
         } catch .device(let error) {
             display.finish()
-            return fail(error.message(about: device), status: FsckExitStatus.operationalError)
+            return fail(error.message(about: region), status: FsckExitStatus.operationalError)
         } catch {
             display.finish()
-            return fail("\(device): \(error)", status: FsckExitStatus.operationalError)
+            return fail("\(region.name): \(error)", status: FsckExitStatus.operationalError)
         }
         display.finish()
         if json {

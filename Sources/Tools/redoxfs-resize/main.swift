@@ -69,8 +69,9 @@ struct Resize: ParsableCommand {
                     let end = region.byteOffset + length
                     guard needed <= end else {
                         let room = (length / blockSize - min(length / blockSize, location.startBlock)) * blockSize
+                        let place = region.partition.map { "partition \($0)" } ?? "its region"
                         throw FileSystemError.invalidArgument(
-                            "\(ByteSize.describe(bytes)) does not fit in \(region.name): the file system can grow to \(ByteSize.describe(room)) at most")
+                            "\(ByteSize.describe(bytes)) does not fit in \(place): the file system can grow to \(ByteSize.describe(room)) at most")
                     }
                 } else if try DiskFile.length(disk) < needed {
                     guard DiskFile.isRegularFile(disk) else {
