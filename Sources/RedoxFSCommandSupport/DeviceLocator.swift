@@ -40,8 +40,8 @@ public enum DeviceLocator {
             region = try Self.region(withUUID: uuid, in: path)
         }
         guard let advanced = region.advanced(by: byteOffset) else {
-            throw Failure(
-                description: "offset \(byteOffset) lies past the end of \(region.name) (\(region.byteLength ?? 0) bytes)")
+            let place = region.partition.map { "partition \($0) of \(region.path)" } ?? region.path
+            throw Failure(description: "offset \(byteOffset) lies past the end of \(place) (\(region.byteLength ?? 0) bytes)")
         }
         return advanced
     }
