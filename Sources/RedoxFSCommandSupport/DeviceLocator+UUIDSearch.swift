@@ -7,28 +7,35 @@ import RedoxFSFormat
 /// The uuid search: GPT partition uuids first, then the uuid in RedoxFS headers.
 extension DeviceLocator {
     /// Looks in `path` (the whole of it, then each partition) for the file system or GPT partition
-    /// `uuid` (normalised).
+    /// `uuid` (normalised). A file system found in the whole file whose header ring lies inside a
+    /// partition (one at 1 MiB lies in the first 2 MiB the header scan reads) is that partition's.
     static func search(_ path: String, for uuid: String) -> DeviceRegion? {
         let partitions = (try? DiskPartition.list(in: path)) ?? []
         if let partition = partitions.first(where: { $0.uuid == uuid }) { return partition.region(of: path) }
         let whole = DeviceRegion(path: path)
-        if fileSystemUUID(in: whole) == uuid { return whole }
+        if let found = fileSystem(in: whole), found.uuid == uuid {
+            let ring = found.ringOffset
+            let holder = partitions.first { $0.byteOffset <= ring && ring - $0.byteOffset < $0.byteLength }
+            return holder?.region(of: path) ?? whole
+        }
         for partition in partitions {
             let region = partition.region(of: path)
-            if fileSystemUUID(in: region) == uuid { return region }
+            if fileSystem(in: region)?.uuid == uuid { return region }
         }
         return nil
     }
 
-    /// The uuid of the RedoxFS file system whose header ring lies in the first 2 MiB of `region`.
-    static func fileSystemUUID(in region: DeviceRegion) -> String? {
+    /// The uuid of the RedoxFS file system whose header ring lies in the first 2 MiB of `region`,
+    /// and the byte offset of the ring's slot 0 in `region`'s file.
+    static func fileSystem(in region: DeviceRegion) -> (uuid: String, ringOffset: UInt64)? {
         guard var device = try? FileDevice.open(
             path: region.path, readOnly: true, byteOffset: region.byteOffset, byteLength: region.byteLength)
         else { return nil }
         defer { device.close() }
         let limit = min(device.blockCount, 512)
         guard let location = try? HeaderRing.locate(on: &device, startBlock: nil, deviceBlocks: limit) else { return nil }
-        return FileSystem.format(uuid: location.header.uuid)
+        let ringOffset = region.byteOffset + location.startBlock * UInt64(RedoxFS.blockSize)
+        return (FileSystem.format(uuid: location.header.uuid), ringOffset)
     }
 
     /// Every block device the kernel lists (whole disks and partitions), as /dev paths.

@@ -41,7 +41,8 @@ public enum DeviceLocator {
         }
         guard let advanced = region.advanced(by: byteOffset) else {
             let place = region.partition.map { "partition \($0) of \(region.path)" } ?? region.path
-            throw Failure(description: "offset \(byteOffset) lies past the end of \(place) (\(region.byteLength ?? 0) bytes)")
+            let length = region.byteLength.map { " (\($0) bytes)" } ?? ""
+            throw Failure(description: "offset \(byteOffset) lies past the end of \(place)\(length)")
         }
         return advanced
     }

@@ -24,15 +24,17 @@ public struct DeviceRegion: Equatable, Sendable {
     }
 
     /// The region `byteOffset` bytes further in (what `--offset` asks for inside a partition);
-    /// nil when that lies past the region's end.
+    /// nil when that lies past the region's end, or past the largest byte offset.
     public func advanced(by byteOffset: UInt64) -> DeviceRegion? {
         guard byteOffset > 0 else { return self }
         var region = self
-        region.byteOffset += byteOffset
         if let byteLength {
             guard byteOffset < byteLength else { return nil }
             region.byteLength = byteLength - byteOffset
         }
+        let (start, overflow) = self.byteOffset.addingReportingOverflow(byteOffset)
+        guard !overflow else { return nil }
+        region.byteOffset = start
         return region
     }
 

@@ -12,6 +12,15 @@ public func exitWithError(_ tool: String, image path: String, _ error: any Error
     exitWithError(tool, error.message(about: path))
 }
 
+/// Prints `error` about the file system in `region` on standard error, naming the region (its
+/// partition too: `FileSystemError.message(about:)` of a `DeviceRegion`), prefixed with the
+/// tool's name, and exits with status 1.
+public func exitWithError(_ tool: String, region: DeviceRegion, _ error: any Error) -> Never {
+    if let failure = error as? DeviceLocator.Failure { exitWithError(tool, failure.description) }
+    guard let error = error as? FileSystemError else { exitWithError(tool, "\(region.name): \(error)") }
+    exitWithError(tool, error.message(about: region))
+}
+
 /// Prints `message` on standard error prefixed with the tool's name and exits with `code`.
 public func exitWithError(_ tool: String, _ message: String, code: Int32 = 1) -> Never {
     let text = "\(tool): \(message)\n"

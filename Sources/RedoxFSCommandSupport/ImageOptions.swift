@@ -35,6 +35,15 @@ public struct ImageOptions: ParsableArguments {
         try DeviceLocator.locate(path: image, partition: partition, uuid: uuid, byteOffset: offset)
     }
 
+    /// `region()`, or the tool `tool` exits with status 1 and the error (it names the disk).
+    public func regionOrExit(tool: String) -> DeviceRegion {
+        do {
+            return try region()
+        } catch {
+            exitWithError(tool, error.description)
+        }
+    }
+
     /// The start block given with `--block`, or nil (scan).
     public func startBlock() throws(FileSystemError) -> UInt64? {
         guard let block else { return nil }

@@ -45,16 +45,16 @@ struct Clone: ParsableCommand {
 
     func run() throws {
         var bar: ProgressBar?
-        // The image an error is about: SOURCE until it is open, then DEST.
-        var image = source.image
+        // What an error is about: SOURCE until it is open, then DEST.
+        var about = source.regionOrExit(tool: Self.tool)
         do {
             if let a = DiskFile.inode(source.image), a == DiskFile.inode(destination) {
                 throw FileSystemError.invalidArgument("SOURCE and DEST are the same file")
             }
             let (from, _) = try source.openKeepingPassword(
-                try source.region(), readOnly: true, prompt: "\(Self.tool): password of \(source.image): ")
+                about, readOnly: true, prompt: "\(Self.tool): password of \(source.image): ")
             defer { from.close() }
-            image = destination
+            about = DeviceRegion(path: destination)
             // Locked (whole file) before --size grows it, until the file system is closed.
             let device = try DiskFile.prepare(destination, size: size.flatMap(ByteSize.parse))
             var password: [UInt8]?
@@ -97,7 +97,7 @@ struct Clone: ParsableCommand {
             if !quiet { print(lines.joined(separator: "\n")) }
         } catch {
             bar?.clear()
-            exitWithError(Self.tool, image: image, error)
+            exitWithError(Self.tool, region: about, error)
         }
     }
 

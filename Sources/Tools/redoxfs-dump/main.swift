@@ -22,8 +22,9 @@ struct Dump: ParsableCommand {
     var json = false
 
     func run() throws {
+        let region = image.regionOrExit(tool: "redoxfs-dump")
         do {
-            let fs = try image.open(try image.region(), tool: "redoxfs-dump", generation: generation.generation)
+            let fs = try image.open(region, tool: "redoxfs-dump", generation: generation.generation)
             defer { fs.close() }
             let name = URL(fileURLWithPath: image.image).lastPathComponent
             let manifest = try Manifest(fileSystem: fs, imageName: name)
@@ -36,7 +37,7 @@ struct Dump: ParsableCommand {
                 FileHandle.standardOutput.write(Data(manifest.text.utf8))
             }
         } catch {
-            exitWithError("redoxfs-dump", image: image.image, error)
+            exitWithError("redoxfs-dump", region: region, error)
         }
     }
 }

@@ -37,24 +37,20 @@ struct Extract: ParsableCommand {
 
     func run() throws {
         if salvage { return runSalvage() }
+        let region = image.regionOrExit(tool: "redoxfs-extract")
         do {
-            let fs = try image.open(try image.region(), tool: "redoxfs-extract", generation: generation.generation)
+            let fs = try image.open(region, tool: "redoxfs-extract", generation: generation.generation)
             defer { fs.close() }
             var exporter = TreeExporter(fileSystem: fs)
             if verbose { exporter.progress = { print($0) } }
             try exporter.export(to: directory)
         } catch {
-            exitWithError("redoxfs-extract", image: image.image, error)
+            exitWithError("redoxfs-extract", region: region, error)
         }
     }
 
     private func runSalvage() {
-        let region: DeviceRegion
-        do {
-            region = try image.region()
-        } catch {
-            exitWithError("redoxfs-extract", error.description)
-        }
+        let region = image.regionOrExit(tool: "redoxfs-extract")
         let report: SalvageReport
         do {
             let fs: FileSystem
@@ -67,7 +63,7 @@ struct Extract: ParsableCommand {
             var salvager = TreeSalvager(fileSystem: fs)
             report = try salvager.salvage(to: directory)
         } catch {
-            exitWithError("redoxfs-extract", image: image.image, error)
+            exitWithError("redoxfs-extract", region: region, error)
         }
         for item in report.recovered { print("recovered\t\(item.generation)\t\(item.path)") }
         for item in report.lost { print("lost\t\(item.path): \(item.reason)") }

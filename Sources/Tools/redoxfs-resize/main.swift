@@ -51,35 +51,51 @@ struct Resize: ParsableCommand {
 
     func validate() throws { _ = try target() }
 
+    /// The length the image file needs for a file system of `blocks` blocks (SIZE, `bytes`) whose
+    /// header ring starts at `startBlock` of `region`; past the largest file length is an error.
+    static func fileLength(
+        region: DeviceRegion, startBlock: UInt64, blocks: UInt64, bytes: UInt64
+    ) throws(FileSystemError) -> UInt64 {
+        let (end, overflow1) = startBlock.addingReportingOverflow(blocks)
+        let (length, overflow2) = end.multipliedReportingOverflow(by: UInt64(RedoxFS.blockSize))
+        let (needed, overflow3) = region.byteOffset.addingReportingOverflow(length)
+        guard !overflow1, !overflow2, !overflow3, needed <= UInt64(Int64.max) else {
+            throw .invalidArgument("\(ByteSize.describe(bytes)) is larger than any image file or device can be")
+        }
+        return needed
+    }
+
     func run() throws {
         let disk = image.image
+        let region = image.regionOrExit(tool: Self.tool)
         do {
             let blockSize = UInt64(RedoxFS.blockSize)
             let target = try target()
-
-            let region = try image.region()
             // Grow the image file first when SIZE lies past its end, under the write lock, which
             // the grown device keeps until the file system is closed; a partition is never grown.
             var grown: FileDevice?
             if case .bytes(let bytes) = target {
                 let location = try DiskFormatter.locateHeader(
                     region.path, byteOffset: region.byteOffset, byteLength: region.byteLength, startBlock: try image.startBlock())
-                let needed = region.byteOffset + (location.startBlock + bytes / blockSize) * blockSize
+                // In blocks first: SIZE may be as large as UInt64 allows.
+                let blocks = bytes / blockSize
                 if let length = region.byteLength {
-                    let end = region.byteOffset + length
-                    guard needed <= end else {
-                        let room = (length / blockSize - min(length / blockSize, location.startBlock)) * blockSize
+                    let room = length / blockSize - min(length / blockSize, location.startBlock)
+                    guard blocks <= room else {
                         let place = region.partition.map { "partition \($0)" } ?? "its region"
                         throw FileSystemError.invalidArgument(
-                            "\(ByteSize.describe(bytes)) does not fit in \(place): the file system can grow to \(ByteSize.describe(room)) at most")
+                            "\(ByteSize.describe(bytes)) does not fit in \(place): the file system can grow to \(ByteSize.describe(room * blockSize)) at most")
                     }
-                } else if try DiskFile.length(disk) < needed {
-                    guard DiskFile.isRegularFile(disk) else {
-                        throw FileSystemError.invalidArgument("\(ByteSize.describe(bytes)) does not fit on the device")
+                } else {
+                    let needed = try Self.fileLength(
+                        region: region, startBlock: location.startBlock, blocks: blocks, bytes: bytes)
+                    if try DiskFile.length(disk) < needed {
+                        guard DiskFile.isRegularFile(disk) else {
+                            throw FileSystemError.invalidArgument("\(ByteSize.describe(bytes)) does not fit on the device")
+                        }
+                        grown = try DiskFile.grow(disk, to: needed, byteOffset: region.byteOffset)
+                        if !quiet { print("grew \(disk) to \(needed) bytes") }
                     }
-                    // Under the write lock: a file system in use is not grown under its writer.
-                    grown = try DiskFile.grow(disk, to: needed, byteOffset: region.byteOffset)
-                    if !quiet { print("grew \(disk) to \(needed) bytes") }
                 }
             }
 
@@ -130,7 +146,7 @@ struct Resize: ParsableCommand {
                 try DiskFile.setLength(disk, end)
             }
         } catch {
-            exitWithError(Self.tool, image: disk, error)
+            exitWithError(Self.tool, region: region, error)
         }
     }
 }
