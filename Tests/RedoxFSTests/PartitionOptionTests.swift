@@ -11,21 +11,30 @@ import Testing
     static let extract = Fixtures.tool("redoxfs-extract")
     static let resize = Fixtures.tool("redoxfs-resize")
     static let clone = Fixtures.tool("redoxfs-clone")
+    static let keys = Fixtures.tool("redoxfs-keys")
 
     /// A disk assembled by `redox-installer --esp-image --redoxfs-image` from an ESP of patterned
     /// bytes and a RedoxFS volume of 15,000,000 bytes holding two files; the volume (named
-    /// `disk.img` too, in a folder of its own, so that dumps match) stays beside it.
+    /// `disk.img` too, in a folder of its own, so that dumps match) stays beside it. Options:
+    /// `espVolume`, an ESP that is a RedoxFS volume of 4,000,000 bytes too (so partition 2, at
+    /// 1 MiB, holds a file system in the first 2 MiB of the disk); `password`, an encrypted
+    /// volume; `claimedSize`, a volume grown to this size and cut back to 15,000,000 bytes (a
+    /// file system larger than its partition).
     struct InstalledDisk {
         let folder: URL
         let path: String
         let volume: String
         /// The file system's uuid, as `redoxfs-dump` prints it.
         let uuid: String
-        /// RedoxFS's partition: at 2 MiB, up to the backup GPT in the last MiB.
-        var partitionStart: Int { 2 << 20 }
+        /// The uuid of the ESP's file system when it is a RedoxFS volume, else empty.
+        let espUUID: String
+        /// The ESP (partition 2): from 1 MiB.
+        let espEnd: Int
+        /// RedoxFS's partition: at 2 MiB (after a default ESP), up to the backup GPT in the last MiB.
+        var partitionStart: Int { espEnd }
         let partitionEnd: Int
 
-        init() throws {
+        init(espVolume: Bool = false, password: String? = nil, claimedSize: String? = nil) throws {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("partition-\(UUID().uuidString)")
             let tree = folder.appendingPathComponent("tree")
             let volumeFolder = folder.appendingPathComponent("volume")
@@ -34,10 +43,27 @@ import Testing
             try Data("in partition 3\n".utf8).write(to: tree.appendingPathComponent("a.txt"))
             try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: tree.appendingPathComponent("d/b.bin"))
             volume = volumeFolder.appendingPathComponent("disk.img").path
-            let made = try Fixtures.run(Fixtures.tool("redoxfs-ar"), ["--size", "15000K", volume, tree.path])
-            guard made.status == 0 else { throw Fixtures.FixtureError.commandFailed(String(decoding: made.error, as: UTF8.self)) }
+            var encryption: [String] = []
+            if let password {
+                let file = folder.appendingPathComponent("password").path
+                try Data(password.utf8).write(to: URL(fileURLWithPath: file))
+                encryption = ["--password-file", file]
+            }
+            try Self.make(["--size", "15000K"] + encryption + [volume, tree.path])
+            uuid = try Self.uuid(of: volume, encryption: encryption)
+            if let claimedSize {
+                let grown = try Fixtures.run(PartitionOptionTests.resize, ["-q"] + encryption + [volume, claimedSize])
+                guard grown.status == 0 else { throw Fixtures.FixtureError.commandFailed(PartitionOptionTests.text(grown.error)) }
+                guard truncate(volume, 15_000 * 1024) == 0 else { throw Fixtures.FixtureError.commandFailed("truncate") }
+            }
             let esp = folder.appendingPathComponent("esp.img")
-            try Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }).write(to: esp)
+            if espVolume {
+                try Self.make(["--size", "4000K", esp.path, tree.path])
+                espEnd = 5 << 20
+            } else {
+                try Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }).write(to: esp)
+                espEnd = 2 << 20
+            }
             path = folder.appendingPathComponent("disk.img").path
             let installed = try Fixtures.run(
                 Fixtures.tool("redox-installer"), ["--esp-image", esp.path, "--redoxfs-image", volume, path])
@@ -45,8 +71,19 @@ import Testing
                 throw Fixtures.FixtureError.commandFailed(String(decoding: installed.error, as: UTF8.self))
             }
             partitionEnd = Int(try FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64 ?? 0) - (1 << 20)
-            let header = String(decoding: try Fixtures.run(PartitionOptionTests.dump, [volume]).output, as: UTF8.self)
-            uuid = header.split(separator: "\n").first { $0.hasPrefix("# uuid ") }.map { String($0.dropFirst(7)) } ?? ""
+            espUUID = espVolume ? try Self.uuid(of: esp.path, encryption: []) : ""
+        }
+
+        /// Runs redoxfs-ar with `arguments`.
+        static func make(_ arguments: [String]) throws {
+            let made = try Fixtures.run(Fixtures.tool("redoxfs-ar"), arguments)
+            guard made.status == 0 else { throw Fixtures.FixtureError.commandFailed(PartitionOptionTests.text(made.error)) }
+        }
+
+        /// The uuid of the file system in `image`, as `redoxfs-dump` prints it.
+        static func uuid(of image: String, encryption: [String]) throws -> String {
+            let header = PartitionOptionTests.text(try Fixtures.run(PartitionOptionTests.dump, encryption + [image]).output)
+            return header.split(separator: "\n").first { $0.hasPrefix("# uuid ") }.map { String($0.dropFirst(7)) } ?? ""
         }
 
         func bytes() throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
