@@ -10,11 +10,7 @@ public struct ImageOptions: ParsableArguments {
     @Option(name: .long, help: "Read the password of an encrypted image from this file.")
     public var passwordFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Open partition N of the disk (GPT or MBR, numbered as in /dev/sdaN).", valueName: "n"))
-    public var partition: Int?
-
-    @Option(name: .long, help: "Open the RedoxFS file system, or the GPT partition, with this uuid in the disk.")
-    public var uuid: String?
+    @OptionGroup public var location: LocationOptions
 
     @Option(name: .long, help: "Byte offset of the file system inside the image, or inside the partition.")
     public var offset: UInt64 = 0
@@ -24,15 +20,10 @@ public struct ImageOptions: ParsableArguments {
 
     public init() {}
 
-    public func validate() throws {
-        if let partition, partition < 1 { throw ValidationError("--partition takes a number from 1, not '\(partition)'") }
-        if partition != nil, uuid != nil { throw ValidationError("--partition and --uuid cannot be combined") }
-    }
-
     /// The region of the image the options name (`DeviceLocator.locate(path:partition:uuid:byteOffset:)`):
     /// the tools open it with its length, so nothing past a partition's end is read or written.
     public func region() throws(DeviceLocator.Failure) -> DeviceRegion {
-        try DeviceLocator.locate(path: image, partition: partition, uuid: uuid, byteOffset: offset)
+        try location.region(of: image, byteOffset: offset)
     }
 
     /// `region()`, or the tool `tool` exits with status 1 and the error (it names the disk).

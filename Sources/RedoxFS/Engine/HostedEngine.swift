@@ -123,13 +123,12 @@ extension FileSystem {
             writable: writable, generation: generation, fileRecordSize: fileRecordSize)
     }
 
-    /// Opens the image or block device at `path` (a partition: `byteOffset`, and `byteLength`,
-    /// past which nothing is read or written; default: to the end of the file).
+    /// Opens the image or block device at `path` (a partition: `byteOffset`).
     public convenience init(
-        path: String, readOnly: Bool = true, byteOffset: UInt64 = 0, byteLength: UInt64? = nil, startBlock: UInt64? = nil,
-        password: [UInt8]? = nil, generation: UInt64? = nil
+        path: String, readOnly: Bool = true, byteOffset: UInt64 = 0, startBlock: UInt64? = nil, password: [UInt8]? = nil,
+        generation: UInt64? = nil
     ) throws(FileSystemError) {
-        let device = try FileDevice.open(path: path, readOnly: readOnly, byteOffset: byteOffset, byteLength: byteLength)
+        let device = try FileDevice.open(path: path, readOnly: readOnly, byteOffset: byteOffset)
         do {
             try self.init(device: device, startBlock: startBlock, password: password, writable: !readOnly, generation: generation)
         } catch {

@@ -16,7 +16,8 @@ struct Clone: ParsableCommand {
             (encrypted ones too: --password-file, standard input or a prompt); DEST is formatted \
             (encrypted with --encrypt) and every node is recreated with its mode, owner and times. \
             Hard links stay hard links, holes stay holes; node ids and block placement change. \
-            DEST must exist unless --size is given.
+            DEST must exist unless --size is given. --partition, --uuid, --offset and --block \
+            apply to SOURCE.
             """)
 
     @OptionGroup var source: ImageOptions

@@ -87,11 +87,7 @@ struct Fsck: ParsableCommand {
     @Option(name: .long, help: "Read the password of an encrypted file system from this file.")
     var passwordFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Check partition N of the disk (GPT or MBR, numbered as in /dev/sdaN).", valueName: "n"))
-    var partition: Int?
-
-    @Option(name: .long, help: "Check the RedoxFS file system, or the GPT partition, with this uuid in the disk.")
-    var uuid: String?
+    @OptionGroup var location: LocationOptions
 
     @Option(name: .long, help: "Byte offset of the file system inside the device, or inside the partition.")
     var offset: UInt64 = 0
@@ -106,8 +102,6 @@ struct Fsck: ParsableCommand {
         let modes = [checkOnly, repairAll, preen || automatic].filter { $0 }.count
         if modes > 1 { throw ValidationError("-n, -y and -p (-a) exclude each other") }
         if let block, parseBlock(block) == nil { throw ValidationError("--block takes a hexadecimal block number") }
-        if let partition, partition < 1 { throw ValidationError("--partition takes a number from 1, not '\(partition)'") }
-        if partition != nil, uuid != nil { throw ValidationError("--partition and --uuid cannot be combined") }
     }
 
     var mode: RepairMode { repairAll ? .all : (preen || automatic) ? .preen : .none }
@@ -123,7 +117,7 @@ struct Fsck: ParsableCommand {
         options.directReads = directIO
         let region: DeviceRegion
         do {
-            region = try DeviceLocator.locate(path: device, partition: partition, uuid: uuid, byteOffset: offset)
+            region = try location.region(of: device, byteOffset: offset)
         } catch {
             return fail(error.description, status: FsckExitStatus.operationalError)
         }

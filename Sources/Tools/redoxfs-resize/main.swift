@@ -15,9 +15,10 @@ struct Resize: ParsableCommand {
             nothing (the whole device after the reserved area), or a size: K, M, G, T are powers \
             of 1000, Ki, Mi, Gi, Ti powers of 1024 (e.g. 500M, 2GiB). Unlike upstream, a size past \
             the end of an image file grows the file first, and shrinking cuts the file to the new \
-            end (unless --keep-file-size, --offset, --partition or --uuid is given). In a partition \
-            (--partition, --uuid) the file system grows to the partition's end at most; the disk \
-            and its partition table are left as they are.
+            end (unless --keep-file-size, --offset or --partition is given, or the file system \
+            --uuid names lies in a partition). In a partition (--partition, or --uuid of a file \
+            system in one) the file system grows to the partition's end at most; the disk and its \
+            partition table are left as they are.
             """)
 
     @OptionGroup var image: ImageOptions
