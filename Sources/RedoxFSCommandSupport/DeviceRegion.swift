@@ -9,6 +9,9 @@ public struct DeviceRegion: Equatable, Sendable {
     /// The number of the partition of `path` the region lies in, when it is one partition of a
     /// disk (as in /dev/sdaN); nil for the whole file.
     public var partition: Int?
+    /// How far into its partition the region starts (what `--offset` asked for); 0 for the
+    /// whole partition or file.
+    public var offsetInPartition: UInt64 = 0
 
     public init(path: String, byteOffset: UInt64 = 0, byteLength: UInt64? = nil, partition: Int? = nil) {
         self.path = path
@@ -35,6 +38,7 @@ public struct DeviceRegion: Equatable, Sendable {
         let (start, overflow) = self.byteOffset.addingReportingOverflow(byteOffset)
         guard !overflow else { return nil }
         region.byteOffset = start
+        if partition != nil { region.offsetInPartition = start - (self.byteOffset - offsetInPartition) }
         return region
     }
 

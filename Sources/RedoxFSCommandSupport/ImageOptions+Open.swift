@@ -31,25 +31,9 @@ extension ImageOptions {
                 return (fs, password)
             }
         } catch {
-            let explained = Self.explained(error, region: region, device: device)
+            let explained = error.explained(region: region, device: device, startBlock: try? startBlock())
             device.close()
             throw explained
         }
-    }
-
-    /// `error` from opening the file system on `device` (the region `region`): one larger than
-    /// its partition says how large each is and what to do about it.
-    static func explained(_ error: FileSystemError, region: DeviceRegion, device: FileDevice) -> FileSystemError {
-        guard case .format(.malformed(.header, _, .largerThanDevice)) = error,
-            let partition = region.partition, let length = region.byteLength
-        else { return error }
-        var device = device
-        guard let location = try? HeaderRing.locate(on: &device, startBlock: nil, deviceBlocks: device.blockCount)
-        else { return error }
-        let (bytes, overflow) = location.header.blockCount.multipliedReportingOverflow(by: UInt64(RedoxFS.blockSize))
-        guard !overflow else { return error }
-        return .invalidArgument(
-            "the file system (\(bytes) bytes) is larger than partition \(partition) (\(length) bytes): fix the "
-                + "partition table, or redoxfs-fsck -y shrinks it to the partition")
     }
 }

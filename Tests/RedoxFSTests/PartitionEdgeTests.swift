@@ -42,7 +42,7 @@ import Testing
         defer { disk.remove() }
         let partitions = try DiskPartition.list(in: disk.path)
         let uuid = try #require(partitions.first { $0.number == 3 }?.uuid)
-        #expect(uuid != disk.uuid)
+        try #require(uuid != disk.uuid)
         let checked = try Fixtures.run(PartitionOptionTests.fsck, ["-n", "--uuid", "{\(uuid.uppercased())}", disk.path])
         #expect(checked.status == 0, "\(Self.text(checked.error))")
         #expect(Self.text(checked.output).contains("\(disk.path) (partition 3): clean"))
@@ -88,8 +88,8 @@ import Testing
     @Test func fileSystemLargerThanItsPartitionSaysWhatToDo() throws {
         let disk = try Disk(claimedSize: "20MiB")
         defer { disk.remove() }
-        let message = "\(disk.path) (partition 3): the file system (\(20 << 20) bytes) is larger than partition 3 "
-            + "(\(15 << 20) bytes): fix the partition table, or redoxfs-fsck -y shrinks it to the partition\n"
+        let message = "\(disk.path) (partition 3): the file system (\(20 << 20) bytes) is larger than the partition "
+            + "(\(15 << 20) bytes): fix the partition table, or redoxfs-fsck -y shrinks it to fit\n"
         for (tool, name) in [(PartitionOptionTests.dump, "redoxfs-dump"), (PartitionOptionTests.resize, "redoxfs-resize")] {
             let run = try Fixtures.run(tool, ["--partition", "3", disk.path])
             #expect(run.status == 1)

@@ -6,7 +6,8 @@ import Testing
 /// 2 MiB, on images whose MBR partition tables the tests write: the smallest partition the ring
 /// lies in when the file system fits in it (a logical partition, not its extended container), and
 /// the whole file when the ring lies in no partition or a stray entry covers only its start, and
-/// the partition still when the file system runs from it into another.
+/// the partition still when the file system runs from it into another (its error names the
+/// partition, and the offset in it).
 @Suite struct PartitionUUIDChoiceTests {
     typealias Options = PartitionOptionTests
 
@@ -159,5 +160,23 @@ import Testing
         let past = try Self.fsck(["--uuid", uuid, "--offset", String(2 << 20), path])
         #expect(past.status != 0, "\(past.output)")
         #expect(!past.output.contains("clean"))
+    }
+
+    @Test func fileSystemLargerThanTheRestOfItsPartitionNamesTheOffset() throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let (volume, _) = try Self.volume(in: folder)
+        // Partition 1 from 1 MiB (2 MiB long); the 2 MiB file system 1 MiB into it.
+        var disk = Data(count: 5 << 20)
+        Self.writeTable([(0x83, 2048, 4096)], into: &disk)
+        disk.replaceSubrange((2 << 20)..<((2 << 20) + volume.count), with: volume)
+        let path = folder.path("disk.img")
+        try disk.write(to: URL(fileURLWithPath: path))
+
+        let dumped = try Fixtures.run(Options.dump, ["--partition", "1", "--offset", String(1 << 20), path])
+        #expect(dumped.status == 1)
+        #expect(Self.text(dumped.error) == "redoxfs-dump: \(path) (partition 1): the file system (\(2 << 20) bytes) is "
+            + "larger than the \(1 << 20) bytes from offset \(1 << 20) of the partition: fix the partition table, "
+            + "or redoxfs-fsck -y shrinks it to fit\n")
     }
 }
