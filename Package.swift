@@ -138,16 +138,17 @@ let package = Package(
         // size parsing, disk files.
         .target(name: "RedoxFSTools", dependencies: ["RedoxFS"]),
 
-        // The FUSE mount: libfuse3's low-level API over the engine, partitions found with libblkid.
+        // The FUSE mount: libfuse3's low-level API over the engine.
         .target(
-            name: "RedoxFSFuse", dependencies: ["RedoxFS", "RedoxFSCommandSupport", "CFuse3", "CBlkid"],
+            name: "RedoxFSFuse", dependencies: ["RedoxFS", "RedoxFSCommandSupport", "CFuse3"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]  // see RedoxFSEngine
         ),
 
-        // Shared command-line plumbing: password input, opening images, error reporting.
+        // Shared command-line plumbing: password input, opening images (partitions and uuids
+        // found with libblkid), error reporting.
         .target(
             name: "RedoxFSCommandSupport",
-            dependencies: ["RedoxFS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RedoxFS", "CBlkid", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // What the test targets share: the upstream fixtures, running the built tools.

@@ -1,18 +1,18 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import RedoxFS
 
-/// Options shared by every tool that opens an existing image.
+/// Options shared by every tool that opens an existing image: the image, which file system in it
+/// (`--partition`, `--uuid`, `--offset`, `--block`), and the password file.
 public struct ImageOptions: ParsableArguments {
-    @Argument(help: "The RedoxFS image file or block device.")
+    @Argument(help: "The RedoxFS image file or block device (or a disk with --partition or --uuid).")
     public var image: String
 
     @Option(name: .long, help: "Read the password of an encrypted image from this file.")
     public var passwordFile: String?
 
-    @Option(name: .long, help: "Byte offset of the file system inside the image (a partition).")
+    @OptionGroup public var location: LocationOptions
+
+    @Option(name: .long, help: "Byte offset of the file system inside the image, or inside the partition.")
     public var offset: UInt64 = 0
 
     @Option(name: .long, help: "Block (4096 bytes, hexadecimal) where the header ring starts; default: scan.")
@@ -20,47 +20,27 @@ public struct ImageOptions: ParsableArguments {
 
     public init() {}
 
-    /// Opens the image, asking for a password when it is encrypted; `generation` opens an older
-    /// generation of the header ring (read-only).
-    public func open(readOnly: Bool = true, tool: String, generation: UInt64? = nil) throws(FileSystemError) -> FileSystem {
-        var startBlock: UInt64?
-        if let block {
-            guard let value = UInt64(block.hasPrefix("0x") ? String(block.dropFirst(2)) : block, radix: 16) else {
-                throw .invalidArgument("--block takes a hexadecimal block number, not '\(block)'")
-            }
-            startBlock = value
-        }
+    /// The region of the image the options name (`DeviceLocator.locate(path:partition:uuid:byteOffset:)`):
+    /// the tools open it with its length, so nothing past a partition's end is read or written.
+    public func region() throws(DeviceLocator.Failure) -> DeviceRegion {
+        try location.region(of: image, byteOffset: offset)
+    }
+
+    /// `region()`, or the tool `tool` exits with status 1 and the error (it names the disk).
+    public func regionOrExit(tool: String) -> DeviceRegion {
         do {
-            return try FileSystem(path: image, readOnly: readOnly, byteOffset: offset, startBlock: startBlock, generation: generation)
-        } catch .format(.passwordRequired) {
-            let password = try PasswordInput.read(file: passwordFile, prompt: "\(tool): password: ")
-            return try FileSystem(
-                path: image, readOnly: readOnly, byteOffset: offset, startBlock: startBlock, password: password,
-                generation: generation)
+            return try region()
+        } catch {
+            exitWithError(tool, error.description)
         }
     }
-}
 
-/// `--generation N`: for the tools that read an image, an older generation of its header ring.
-public struct GenerationOption: ParsableArguments {
-    @Option(
-        name: .long,
-        help: "Read this older generation of the header ring, as it was (see redoxfs-fsck's ring listing).")
-    public var generation: UInt64?
-
-    public init() {}
-}
-
-/// Prints `error` about the image at `path` on standard error, naming the path once
-/// (`FileSystemError.message(about:)`), prefixed with the tool's name, and exits with status 1.
-public func exitWithError(_ tool: String, image path: String, _ error: any Error) -> Never {
-    guard let error = error as? FileSystemError else { exitWithError(tool, "\(path): \(error)") }
-    exitWithError(tool, error.message(about: path))
-}
-
-/// Prints `message` on standard error prefixed with the tool's name and exits with `code`.
-public func exitWithError(_ tool: String, _ message: String, code: Int32 = 1) -> Never {
-    let text = "\(tool): \(message)\n"
-    _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
-    exit(code)
+    /// The start block given with `--block`, or nil (scan).
+    public func startBlock() throws(FileSystemError) -> UInt64? {
+        guard let block else { return nil }
+        guard let value = UInt64(block.hasPrefix("0x") ? String(block.dropFirst(2)) : block, radix: 16) else {
+            throw .invalidArgument("--block takes a hexadecimal block number, not '\(block)'")
+        }
+        return value
+    }
 }

@@ -34,7 +34,8 @@ public enum MountCommandLine {
           --partition N          mount partition N of DISK (numbered as in /dev/sdaN)
           --uuid UUID            mount the RedoxFS file system, or the partition, with this uuid;
                                  searched in DISK when given, else in every block device
-          --offset BYTES         the file system starts at this byte offset of DISK
+          --offset BYTES         the file system starts at this byte offset of DISK (or of the
+                                 partition)
           --password-file FILE   read the password of an encrypted file system from FILE
           --commit-interval S    commit pending changes every S seconds (default 5; 0: only on
                                  fsync and unmount)

@@ -40,7 +40,7 @@ public enum MountDaemon {
         do {
             fileSystem = try open(region, configuration, log: log)
         } catch {
-            log.error(error.message(about: region.path))
+            log.error(error.message(about: region))
             return 1
         }
         if fileSystem.isWritable {
@@ -270,7 +270,8 @@ public enum MountDaemon {
 
     /// Opens the file system in `region`; an encrypted one takes the password from the password
     /// file, or asks for it (on the terminal, or a line of standard input) up to 10 times as
-    /// upstream does; an empty answer gives up.
+    /// upstream does; an empty answer gives up. A file system larger than its partition says so
+    /// (`FileSystemError.explained(region:device:startBlock:)`).
     static func open(_ region: DeviceRegion, _ configuration: MountConfiguration, log: DaemonLog) throws(FileSystemError) -> FileSystem {
         let device = try FileDevice.open(
             path: region.path, readOnly: configuration.readOnly, byteOffset: region.byteOffset, byteLength: region.byteLength)
@@ -300,8 +301,9 @@ public enum MountDaemon {
                 throw .format(.passwordRequired)
             }
         } catch {
+            let explained = error.explained(region: region, device: device, startBlock: configuration.startBlock)
             device.close()
-            throw error
+            throw explained
         }
     }
 }

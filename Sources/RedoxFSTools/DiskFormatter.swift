@@ -26,12 +26,13 @@ public enum DiskFormatter {
         "\(tool): created filesystem on \(disk), reserved \(fs.startBlock) blocks, size \(fs.header.size / 1_000_000) MB, uuid \(fs.uuidString)"
     }
 
-    /// The newest header of the image at `path` and where its file system starts, read without a
-    /// password (headers are never encrypted).
+    /// The newest header of the image at `path` (from `byteOffset`, for `byteLength` bytes: a
+    /// partition) and where its file system starts, read without a password (headers are never
+    /// encrypted).
     public static func locateHeader(
-        _ path: String, byteOffset: UInt64 = 0, startBlock: UInt64? = nil
+        _ path: String, byteOffset: UInt64 = 0, byteLength: UInt64? = nil, startBlock: UInt64? = nil
     ) throws(FileSystemError) -> HeaderRing.Location {
-        var device = try FileDevice.open(path: path, readOnly: true, byteOffset: byteOffset)
+        var device = try FileDevice.open(path: path, readOnly: true, byteOffset: byteOffset, byteLength: byteLength)
         defer { device.close() }
         do {
             return try HeaderRing.locate(on: &device, startBlock: startBlock, deviceBlocks: device.blockCount)

@@ -141,6 +141,26 @@ final class LifecycleTests: MountTestCase {
         try TestImages.assertClean(disk, offset: 16 << 20, length: 64 << 20)
     }
 
+    /// A file system larger than its partition: the mount refuses it, naming the partition and
+    /// both sizes, and writes nothing.
+    func testGPTPartitionSmallerThanItsFileSystem() throws {
+        let folder = try self.folder
+        let disk = folder.path("disk.img")
+        _ = FileManager.default.createFile(atPath: disk, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: disk))
+        try handle.truncate(atOffset: 32 << 20)
+        try handle.close()
+        try CommandRunner.python("gpt.py", [disk, "1:8:redoxfs:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"])
+        _ = try TestImages.format(disk, offset: 1 << 20, length: 16 << 20)
+        let before = try Data(contentsOf: URL(fileURLWithPath: disk))
+        XCTAssertThrowsError(try mount(disk, arguments: ["--partition", "1"])) { error in
+            let wanted = "disk.img (partition 1): the file system (\(16 << 20) bytes) is larger than the partition "
+                + "(\(8 << 20) bytes): fix the partition table, or redoxfs-fsck -y shrinks it to fit"
+            XCTAssertTrue("\(error)".contains(wanted), "\(error)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: disk)), before)
+    }
+
     /// Waits until no process serves `image` any more (the background daemon's final commit).
     private func waitForNoDaemon(_ image: String, timeout: TimeInterval = 120) throws {
         let deadline = Date().addingTimeInterval(timeout)

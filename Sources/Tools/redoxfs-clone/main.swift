@@ -16,7 +16,8 @@ struct Clone: ParsableCommand {
             (encrypted ones too: --password-file, standard input or a prompt); DEST is formatted \
             (encrypted with --encrypt) and every node is recreated with its mode, owner and times. \
             Hard links stay hard links, holes stay holes; node ids and block placement change. \
-            DEST must exist unless --size is given.
+            DEST must exist unless --size is given. --partition, --uuid, --offset and --block \
+            apply to SOURCE.
             """)
 
     @OptionGroup var source: ImageOptions
@@ -45,15 +46,16 @@ struct Clone: ParsableCommand {
 
     func run() throws {
         var bar: ProgressBar?
-        // The image an error is about: SOURCE until it is open, then DEST.
-        var image = source.image
+        // What an error is about: SOURCE until it is open, then DEST.
+        var about = source.regionOrExit(tool: Self.tool)
         do {
             if let a = DiskFile.inode(source.image), a == DiskFile.inode(destination) {
                 throw FileSystemError.invalidArgument("SOURCE and DEST are the same file")
             }
-            let (from, _) = try source.openKeepingPassword(readOnly: true, prompt: "\(Self.tool): password of \(source.image): ")
+            let (from, _) = try source.openKeepingPassword(
+                about, readOnly: true, prompt: "\(Self.tool): password of \(source.image): ")
             defer { from.close() }
-            image = destination
+            about = DeviceRegion(path: destination)
             // Locked (whole file) before --size grows it, until the file system is closed.
             let device = try DiskFile.prepare(destination, size: size.flatMap(ByteSize.parse))
             var password: [UInt8]?
@@ -96,7 +98,7 @@ struct Clone: ParsableCommand {
             if !quiet { print(lines.joined(separator: "\n")) }
         } catch {
             bar?.clear()
-            exitWithError(Self.tool, image: image, error)
+            exitWithError(Self.tool, region: about, error)
         }
     }
 

@@ -22,8 +22,9 @@ struct Dump: ParsableCommand {
     var json = false
 
     func run() throws {
+        let region = image.regionOrExit(tool: "redoxfs-dump")
         do {
-            let fs = try image.open(tool: "redoxfs-dump", generation: generation.generation)
+            let fs = try image.open(region, tool: "redoxfs-dump", generation: generation.generation)
             defer { fs.close() }
             let name = URL(fileURLWithPath: image.image).lastPathComponent
             let manifest = try Manifest(fileSystem: fs, imageName: name)
@@ -35,8 +36,8 @@ struct Dump: ParsableCommand {
             } else {
                 FileHandle.standardOutput.write(Data(manifest.text.utf8))
             }
-        } catch let error as FileSystemError {
-            exitWithError("redoxfs-dump", image: image.image, error)
+        } catch {
+            exitWithError("redoxfs-dump", region: region, error)
         }
     }
 }

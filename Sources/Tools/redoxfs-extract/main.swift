@@ -37,31 +37,33 @@ struct Extract: ParsableCommand {
 
     func run() throws {
         if salvage { return runSalvage() }
+        let region = image.regionOrExit(tool: "redoxfs-extract")
         do {
-            let fs = try image.open(tool: "redoxfs-extract", generation: generation.generation)
+            let fs = try image.open(region, tool: "redoxfs-extract", generation: generation.generation)
             defer { fs.close() }
             var exporter = TreeExporter(fileSystem: fs)
             if verbose { exporter.progress = { print($0) } }
             try exporter.export(to: directory)
         } catch {
-            exitWithError("redoxfs-extract", image: image.image, error)
+            exitWithError("redoxfs-extract", region: region, error)
         }
     }
 
     private func runSalvage() {
+        let region = image.regionOrExit(tool: "redoxfs-extract")
         let report: SalvageReport
         do {
             let fs: FileSystem
             do {
-                fs = try image.open(tool: "redoxfs-extract", generation: generation.generation)
+                fs = try image.open(region, tool: "redoxfs-extract", generation: generation.generation)
             } catch .damagedGeneration(let newest, _, _) {
-                fs = try image.open(tool: "redoxfs-extract", generation: newest)
+                fs = try image.open(region, tool: "redoxfs-extract", generation: newest)
             }
             defer { fs.close() }
             var salvager = TreeSalvager(fileSystem: fs)
             report = try salvager.salvage(to: directory)
         } catch {
-            exitWithError("redoxfs-extract", image: image.image, error)
+            exitWithError("redoxfs-extract", region: region, error)
         }
         for item in report.recovered { print("recovered\t\(item.generation)\t\(item.path)") }
         for item in report.lost { print("lost\t\(item.path): \(item.reason)") }

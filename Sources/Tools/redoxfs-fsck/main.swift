@@ -19,7 +19,8 @@ let toolName: String = {
     return invoked.isEmpty ? "redoxfs-fsck" : invoked
 }()
 
-/// `redoxfs-fsck [-n | -y | -p] [-f] [--scrub] [--json] [--password-file F] DEVICE`.
+/// `redoxfs-fsck [-n | -y | -p] [-f] [--scrub] [--json] [--password-file F]
+/// [--partition N | --uuid U] [--offset B] [--block HEX] DEVICE`.
 struct Fsck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: toolName,
@@ -42,6 +43,12 @@ struct Fsck: ParsableCommand {
             blocks did not) and otherwise exits 4 saying what -y would do. To read an older \
             generation without changing anything: redoxfs-dump/redoxfs-extract --generation N, or \
             redoxfs-extract --salvage.
+
+            DEVICE is an image file or a block device; --partition N checks partition N of a disk \
+            (GPT or MBR, as fsck on /dev/sdbN would), --uuid U the RedoxFS file system or GPT \
+            partition with that uuid in DEVICE, and --offset counts from the partition's start. \
+            Nothing past the partition's end is read or written. A partition or uuid that is not \
+            there is an operational error (8).
 
             Without -n, -y or -p the check runs as with -n. -a is taken as -p; -f is accepted (every \
             check is complete: RedoxFS keeps no "clean" flag).
@@ -80,13 +87,15 @@ struct Fsck: ParsableCommand {
     @Option(name: .long, help: "Read the password of an encrypted file system from this file.")
     var passwordFile: String?
 
-    @Option(name: .long, help: "Byte offset of the file system inside the device (a partition).")
+    @OptionGroup var location: LocationOptions
+
+    @Option(name: .long, help: "Byte offset of the file system inside the device, or inside the partition.")
     var offset: UInt64 = 0
 
     @Option(name: .long, help: "Block (4096 bytes, hexadecimal) where the header ring starts; default: scan.")
     var block: String?
 
-    @Argument(help: "The RedoxFS image file or block device.")
+    @Argument(help: "The RedoxFS image file or block device (or a disk with --partition or --uuid).")
     var device: String
 
     func validate() throws {
@@ -106,16 +115,22 @@ struct Fsck: ParsableCommand {
         var options = CheckOptions(
             repair: mode, scrub: scrub, startBlock: block.flatMap(parseBlock))
         options.directReads = directIO
+        let region: DeviceRegion
+        do {
+            region = try location.region(of: device, byteOffset: offset)
+        } catch {
+            return fail(error.description, status: FsckExitStatus.operationalError)
+        }
         let deviceHandle: FileDevice
         do {
-            deviceHandle = try FileDevice.open(path: device, readOnly: mode == .none, byteOffset: offset)
+            deviceHandle = try region.open(readOnly: mode == .none)
         } catch {
-            return fail(error.message(about: device), status: FsckExitStatus.operationalError)
+            return fail(error.message(about: region), status: FsckExitStatus.operationalError)
         }
         defer { deviceHandle.close() }
-        if mode == .none, FileDevice.isLockedForWriting(descriptor: deviceHandle.descriptor, byteOffset: offset) {
+        if mode == .none, FileDevice.isLockedForWriting(descriptor: deviceHandle.descriptor, byteOffset: region.byteOffset) {
             // Read-only, the check takes no lock; a writer's commits move under it.
-            writeAll(STDERR_FILENO, Data("\(toolName): warning: \(device) is in use: a redoxfs mount or tool is writing this file system, so the check may report problems that are not there (unmount it first for a reliable check)\n".utf8))
+            writeAll(STDERR_FILENO, Data("\(toolName): warning: \(region.name) is in use: a redoxfs mount or tool is writing this file system, so the check may report problems that are not there (unmount it first for a reliable check)\n".utf8))
         }
         let display = ProgressDisplay(
             terminal: isatty(STDERR_FILENO) != 0 || completionDescriptor == 0,
@@ -131,13 +146,13 @@ struct Fsck: ParsableCommand {
             }
         } catch .cancelled {
             display.finish()
-            return fail("\(device): cancelled", status: FsckExitStatus.cancelled)
+            return fail("\(region.name): cancelled", status: FsckExitStatus.cancelled)
         } catch .device(let error) {
             display.finish()
-            return fail(error.message(about: device), status: FsckExitStatus.operationalError)
+            return fail(error.message(about: region), status: FsckExitStatus.operationalError)
         } catch {
             display.finish()
-            return fail("\(device): \(error)", status: FsckExitStatus.operationalError)
+            return fail("\(region.name): \(error)", status: FsckExitStatus.operationalError)
         }
         display.finish()
         if json {
@@ -151,7 +166,7 @@ struct Fsck: ParsableCommand {
                 return fail("cannot encode the report: \(error)", status: FsckExitStatus.operationalError)
             }
         } else {
-            let text = ReportPrinter(report: report, device: device, verbose: verbose).text
+            let text = ReportPrinter(report: report, device: region.name, verbose: verbose).text
             writeAll(STDOUT_FILENO, Data(text.utf8))
         }
         return report.exitStatus

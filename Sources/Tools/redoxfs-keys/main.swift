@@ -35,26 +35,28 @@ extension Keys {
         var check = false
 
         func run() throws {
+            let region = image.regionOrExit(tool: Keys.tool)
             do {
-                let location = try DiskFormatter.locateHeader(image.image, byteOffset: image.offset, startBlock: try image.startBlock())
+                let location = try DiskFormatter.locateHeader(
+                    region.path, byteOffset: region.byteOffset, byteLength: region.byteLength, startBlock: try image.startBlock())
                 let header = location.header
                 guard header.isEncrypted else {
                     throw FileSystemError.invalidArgument("the file system is not encrypted: it has no key slots")
                 }
                 var opened: Int?
                 if check {
-                    let (fs, password) = try image.openKeepingPassword(readOnly: true, prompt: "\(Keys.tool): password: ")
+                    let (fs, password) = try image.openKeepingPassword(region, readOnly: true, prompt: "\(Keys.tool): password: ")
                     defer { fs.close() }
                     opened = password.flatMap { fs.keySlot(opening: $0) }
                 }
                 let used = (0..<RedoxFS.keySlotCount).filter { !header.keySlot($0).isEmpty }
-                print("\(image.image): \(used.count) of \(RedoxFS.keySlotCount) key slots in use (uuid \(FileSystem.format(uuid: header.uuid)))")
+                print("\(region.name): \(used.count) of \(RedoxFS.keySlotCount) key slots in use (uuid \(FileSystem.format(uuid: header.uuid)))")
                 for n in used {
                     let salt = header.keySlot(n).salt.prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
                     print("slot \(n): in use, salt \(salt)…\(opened == n ? ", opened by the given password" : "")")
                 }
             } catch {
-                exitWithError(Keys.tool, image: image.image, error)
+                exitWithError(Keys.tool, region: region, error)
             }
         }
     }
@@ -74,17 +76,18 @@ extension Keys {
         var slot: Int?
 
         func run() throws {
+            let region = image.regionOrExit(tool: Keys.tool)
             do {
-                let fs = try image.open(readOnly: false, tool: Keys.tool)
+                let fs = try image.open(region, readOnly: false, tool: Keys.tool)
                 defer { fs.close() }
                 try Keys.requireEncrypted(fs)
                 let password = try PasswordInput.readNew(
                     file: newPasswordFile, prompt: "\(Keys.tool): new password: ",
                     confirmation: "\(Keys.tool): repeat new password: ")
                 let added = try fs.addPassword(password, slot: slot)
-                print("\(image.image): added a password in key slot \(added)")
+                print("\(region.name): added a password in key slot \(added)")
             } catch {
-                exitWithError(Keys.tool, image: image.image, error)
+                exitWithError(Keys.tool, region: region, error)
             }
         }
     }
@@ -104,16 +107,17 @@ extension Keys {
         var slot: Int?
 
         func run() throws {
+            let region = image.regionOrExit(tool: Keys.tool)
             do {
                 let prompt = slot == nil ? "\(Keys.tool): password to remove: " : "\(Keys.tool): password: "
-                let (fs, password) = try image.openKeepingPassword(readOnly: false, prompt: prompt)
+                let (fs, password) = try image.openKeepingPassword(region, readOnly: false, prompt: prompt)
                 defer { fs.close() }
                 try Keys.requireEncrypted(fs)
                 let target = try slot ?? Keys.slot(opening: password, in: fs)
                 try fs.removeKeySlot(target)
-                print("\(image.image): removed key slot \(target); \(fs.usedKeySlots.count) in use")
+                print("\(region.name): removed key slot \(target); \(fs.usedKeySlots.count) in use")
             } catch {
-                exitWithError(Keys.tool, image: image.image, error)
+                exitWithError(Keys.tool, region: region, error)
             }
         }
     }
@@ -137,9 +141,10 @@ extension Keys {
         var slot: Int?
 
         func run() throws {
+            let region = image.regionOrExit(tool: Keys.tool)
             do {
                 let prompt = slot == nil ? "\(Keys.tool): current password: " : "\(Keys.tool): password: "
-                let (fs, password) = try image.openKeepingPassword(readOnly: false, prompt: prompt)
+                let (fs, password) = try image.openKeepingPassword(region, readOnly: false, prompt: prompt)
                 defer { fs.close() }
                 try Keys.requireEncrypted(fs)
                 let target = try slot ?? Keys.slot(opening: password, in: fs)
@@ -147,9 +152,9 @@ extension Keys {
                     file: newPasswordFile, prompt: "\(Keys.tool): new password: ",
                     confirmation: "\(Keys.tool): repeat new password: ")
                 try fs.changePassword(inSlot: target, to: new)
-                print("\(image.image): changed the password of key slot \(target)")
+                print("\(region.name): changed the password of key slot \(target)")
             } catch {
-                exitWithError(Keys.tool, image: image.image, error)
+                exitWithError(Keys.tool, region: region, error)
             }
         }
     }
