@@ -39,6 +39,23 @@ import Testing
         sector[offset + 511] = 0xAA
     }
 
+    /// Writes a disk of `size` bytes to `disk.img` in `folder`: zeros, the MBR `entries` (and
+    /// `extended`, an EBR's entries at a byte offset), and `volume` at byte `volumeAt`; returns
+    /// its path and bytes.
+    static func disk(
+        in folder: Folder, size: Int, entries: [(type: UInt8, start: UInt32, count: UInt32)],
+        extended: (offset: Int, entries: [(type: UInt8, start: UInt32, count: UInt32)])? = nil,
+        volume: Data, at volumeAt: Int
+    ) throws -> (path: String, bytes: Data) {
+        var disk = Data(count: size)
+        writeTable(entries, into: &disk)
+        if let extended { writeTable(extended.entries, into: &disk, at: extended.offset) }
+        disk.replaceSubrange(volumeAt..<(volumeAt + volume.count), with: volume)
+        let path = folder.path("disk.img")
+        try disk.write(to: URL(fileURLWithPath: path))
+        return (path, disk)
+    }
+
     /// A plain image made by `redoxfs-mkfs --size 8MiB` with 1 MiB of boot code whose MBR has
     /// `entries`; returns its path and the file system's uuid.
     static func plainImage(in folder: Folder, entries: [(type: UInt8, start: UInt32, count: UInt32)]) throws -> (String, String) {
@@ -102,12 +119,9 @@ import Testing
         // 8 sectors on (3 MiB), which holds the file system: its ring lies in the first 2 MiB.
         let logicalStart = (1 << 20) + 4096
         let logicalEnd = logicalStart + (3 << 20)
-        var disk = Data(count: 8 << 20)
-        Self.writeTable([(0x05, 2048, 12288)], into: &disk)
-        Self.writeTable([(0x83, 8, 6144)], into: &disk, at: 1 << 20)
-        disk.replaceSubrange(logicalStart..<(logicalStart + volume.count), with: volume)
-        let path = folder.path("disk.img")
-        try disk.write(to: URL(fileURLWithPath: path))
+        let (path, disk) = try Self.disk(
+            in: folder, size: 8 << 20, entries: [(0x05, 2048, 12288)],
+            extended: (1 << 20, [(0x83, 8, 6144)]), volume: volume, at: logicalStart)
 
         let checked = try Self.fsck(["--uuid", uuid, path])
         #expect(checked.status == 0, "\(checked.output)")
@@ -128,11 +142,8 @@ import Testing
         let (volume, uuid) = try Self.volume(in: folder)
         // The 2 MiB file system at 1 MiB, in partition 1 (1 MiB long), runs into partition 2:
         // the whole file would fit it, but it is partition 1's, larger than that partition.
-        var disk = Data(count: 6 << 20)
-        Self.writeTable([(0x83, 2048, 2048), (0x83, 4096, 4096)], into: &disk)
-        disk.replaceSubrange((1 << 20)..<((1 << 20) + volume.count), with: volume)
-        let path = folder.path("disk.img")
-        try disk.write(to: URL(fileURLWithPath: path))
+        let (path, disk) = try Self.disk(
+            in: folder, size: 6 << 20, entries: [(0x83, 2048, 2048), (0x83, 4096, 4096)], volume: volume, at: 1 << 20)
 
         let dumped = try Fixtures.run(Options.dump, ["--uuid", uuid, path])
         #expect(dumped.status == 1)
@@ -146,11 +157,7 @@ import Testing
         let (volume, uuid) = try Self.volume(in: folder)
         // Partition 1 from 1 MiB (3 MiB long) holds the file system 1 MiB in: at 2 MiB of the
         // disk, past the whole disk's scan, so --uuid finds it in partition 1.
-        var disk = Data(count: 5 << 20)
-        Self.writeTable([(0x83, 2048, 6144)], into: &disk)
-        disk.replaceSubrange((2 << 20)..<((2 << 20) + volume.count), with: volume)
-        let path = folder.path("disk.img")
-        try disk.write(to: URL(fileURLWithPath: path))
+        let (path, _) = try Self.disk(in: folder, size: 5 << 20, entries: [(0x83, 2048, 6144)], volume: volume, at: 2 << 20)
 
         let inside = try Self.fsck(["--uuid", uuid, "--offset", String(1 << 20), path])
         #expect(inside.status == 0, "\(inside.output)")
@@ -167,11 +174,7 @@ import Testing
         defer { folder.remove() }
         let (volume, _) = try Self.volume(in: folder)
         // Partition 1 from 1 MiB (2 MiB long); the 2 MiB file system 1 MiB into it.
-        var disk = Data(count: 5 << 20)
-        Self.writeTable([(0x83, 2048, 4096)], into: &disk)
-        disk.replaceSubrange((2 << 20)..<((2 << 20) + volume.count), with: volume)
-        let path = folder.path("disk.img")
-        try disk.write(to: URL(fileURLWithPath: path))
+        let (path, _) = try Self.disk(in: folder, size: 5 << 20, entries: [(0x83, 2048, 4096)], volume: volume, at: 2 << 20)
 
         let dumped = try Fixtures.run(Options.dump, ["--partition", "1", "--offset", String(1 << 20), path])
         #expect(dumped.status == 1)
