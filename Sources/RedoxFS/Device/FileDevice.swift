@@ -74,7 +74,7 @@ public struct FileDevice: StorageDevice {
         let total = UInt64(end)
         guard byteOffset <= total else {
             Glibc.close(fd)
-            throw .invalidArgument("offset \(byteOffset) lies past the end of \(path) (\(total) bytes)")
+            throw .invalidArgument("offset \(byteOffset) lies past its end (\(total) bytes)")
         }
         let length = min(byteLength ?? (total - byteOffset), total - byteOffset)
         if !readOnly {
