@@ -101,14 +101,7 @@ final class LifecycleTests: MountTestCase {
     /// One partition of a GPT disk, by number, by file-system uuid and by partition uuid; the
     /// other partition's bytes are never touched.
     func testGPTPartition() throws {
-        let folder = try self.folder
-        let disk = folder.path("disk.img")
-        _ = FileManager.default.createFile(atPath: disk, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: disk))
-        try handle.truncate(atOffset: 96 << 20)
-        try handle.seek(toOffset: 1 << 20)
-        handle.write(Data(repeating: 0xA5, count: 8 << 20))
-        try handle.close()
+        let disk = try makeDisk(bytes: 96 << 20, patterned: (1 << 20)..<(9 << 20))
         let partitionUUID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
         try CommandRunner.python("gpt.py", [disk, "1:8:other:11111111-2222-3333-4444-555555555555", "16:64:redoxfs:\(partitionUUID)"])
         let uuid = try TestImages.format(disk, offset: 16 << 20, length: 64 << 20)
@@ -144,12 +137,7 @@ final class LifecycleTests: MountTestCase {
     /// A file system larger than its partition: the mount refuses it, naming the partition and
     /// both sizes, and writes nothing.
     func testGPTPartitionSmallerThanItsFileSystem() throws {
-        let folder = try self.folder
-        let disk = folder.path("disk.img")
-        _ = FileManager.default.createFile(atPath: disk, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: disk))
-        try handle.truncate(atOffset: 32 << 20)
-        try handle.close()
+        let disk = try makeDisk(bytes: 32 << 20)
         try CommandRunner.python("gpt.py", [disk, "1:8:redoxfs:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"])
         _ = try TestImages.format(disk, offset: 1 << 20, length: 16 << 20)
         let before = try Data(contentsOf: URL(fileURLWithPath: disk))
@@ -159,6 +147,21 @@ final class LifecycleTests: MountTestCase {
             XCTAssertTrue("\(error)".contains(wanted), "\(error)")
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: disk)), before)
+    }
+
+    /// A zero-filled `disk.img` of `bytes` in the test's folder, with 0xA5 bytes over `patterned`
+    /// (bytes a test then checks were never touched); returns its path.
+    private func makeDisk(bytes: UInt64, patterned: Range<Int>? = nil) throws -> String {
+        let disk = try folder.path("disk.img")
+        _ = FileManager.default.createFile(atPath: disk, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: disk))
+        try handle.truncate(atOffset: bytes)
+        if let patterned {
+            try handle.seek(toOffset: UInt64(patterned.lowerBound))
+            handle.write(Data(repeating: 0xA5, count: patterned.count))
+        }
+        try handle.close()
+        return disk
     }
 
     /// Waits until no process serves `image` any more (the background daemon's final commit).
